@@ -1,0 +1,39 @@
+/* Small helpers used everywhere: allocation that never returns NULL,
+ * a growing string buffer, and cleanup attributes in systemd's style. */
+#pragma once
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define streq(a, b) (strcmp((a), (b)) == 0)
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static inline void freep(void *p) { free(*(void **)p); }
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+/* A NUL-terminated string that grows; data is never NULL after init. */
+struct strbuf {
+	char *data;
+	size_t len, cap;
+};
+void strbuf_init(struct strbuf *sb);
+void strbuf_add(struct strbuf *sb, const char *s);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+char *strbuf_steal(struct strbuf *sb);
+void strbuf_free(struct strbuf *sb);
+
+/* Parse a whole string as an unsigned integer in [0, max]; false on junk. */
+bool parse_uint(const char *s, unsigned long long max, unsigned long long *out);
+/* "90", "90s", "15m", "8h", "1d" -> seconds */
+bool parse_duration(const char *s, unsigned long long *seconds);
+/* true for a name usable as a connection name (also in updown command lines) */
+bool valid_connection_name(const char *name);

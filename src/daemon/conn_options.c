@@ -1,0 +1,569 @@
+/* The one parser of the connection option vocabulary (API.md section 1).
+ * A table maps each keyword to a handler; left/right keywords share one
+ * handler that receives the end. Every value is checked here, so the rest
+ * of pluto can trust a connection_config. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+
+/* Defaults: the seed's, documented in pluto(8) */
+#define DEFAULT_IKELIFETIME  3600ULL      /* 1h */
+#define DEFAULT_SALIFETIME   28800ULL     /* 8h */
+#define DEFAULT_REKEYMARGIN  540ULL       /* 9m */
+#define DEFAULT_REKEYFUZZ    100U         /* percent */
+#define DEFAULT_KEYINGTRIES  3U
+#define DEFAULT_IKEPORT      500
+
+typedef bool (*end_fn)(struct end *e, const char *v, const char **why);
+typedef bool (*conn_fn)(struct connection_config *cfg, const char *v, const char **why);
+
+struct option_rule {
+	const char *keyword;    /* without "left"/"right" for per-end options */
+	end_fn per_end;
+	conn_fn whole;
+	const char *hint;       /* accepted values, for the error message */
+};
+
+/* --- per-end values --- */
+
+static bool opt_host(struct end *e, const char *v, const char **why)
+{
+	if (streq(v, "%any")) {
+		e->host_kind = HOST_ANY;
+		return true;
+	}
+	if (streq(v, "%defaultroute")) {
+		e->host_kind = HOST_DEFAULTROUTE;
+		return true;
+	}
+	if (!ip_parse(v, &e->host)) {
+		*why = "not an IP address";
+		return false;
+	}
+	e->host_kind = HOST_ADDRESS;
+	return true;
+}
+
+static bool opt_id(struct end *e, const char *v, const char **why)
+{
+	return id_parse(v, &e->id, why);
+}
+
+static bool opt_subnet(struct end *e, const char *v, const char **why)
+{
+	if (!subnet_parse(v, &e->client, why))
+		return false;
+	e->has_client = true;
+	return true;
+}
+
+static bool opt_nexthop(struct end *e, const char *v, const char **why)
+{
+	if (streq(v, "%direct") || streq(v, "0.0.0.0")) {
+		e->nexthop_direct = true;
+		return true;
+	}
+	if (!ip_parse(v, &e->nexthop)) {
+		*why = "not an IP address or %direct";
+		return false;
+	}
+	return true;
+}
+
+static bool opt_ikeport(struct end *e, const char *v, const char **why)
+{
+	unsigned long long port;
+	if (!parse_uint(v, 65535, &port) || port == 0) {
+		*why = "not a UDP port (1-65535)";
+		return false;
+	}
+	e->ikeport = (uint16_t)port;
+	return true;
+}
+
+static bool opt_updown(struct end *e, const char *v, const char **why)
+{
+	if (!*v || strpbrk(v, "\n\r")) {
+		*why = "must be a non-empty one-line command";
+		return false;
+	}
+	free(e->updown);
+	e->updown = xstrdup(v);
+	return true;
+}
+
+static bool opt_rsasigkey(struct end *e, const char *v, const char **why)
+{
+	/* Only the form is checked here; keys.c decodes it when the
+	 * connection is added (and says precisely what is wrong). */
+	if (!(strncmp(v, "0s", 2) == 0 || strncmp(v, "0x", 2) == 0 ||
+	      strncmp(v, "%file:", 6) == 0 || strncmp(v, "-----BEGIN", 10) == 0) || strlen(v) < 4) {
+		*why = "must be 0s<base64>, 0x<hex>, %file:/path.pem or PEM text";
+		return false;
+	}
+	free(e->rsasigkey);
+	e->rsasigkey = xstrdup(v);
+	return true;
+}
+
+/* --- whole-connection values --- */
+
+static bool yes_no(const char *v, bool *out, const char **why)
+{
+	if (streq(v, "yes")) { *out = true; return true; }
+	if (streq(v, "no")) { *out = false; return true; }
+	*why = "must be yes or no";
+	return false;
+}
+
+static bool set_flag(struct connection_config *cfg, unsigned flag, const char *v, bool invert,
+		     const char **why)
+{
+	bool on;
+	if (!yes_no(v, &on, why))
+		return false;
+	if (on != invert)
+		cfg->policy |= flag;
+	else
+		cfg->policy &= ~flag;
+	return true;
+}
+
+static bool opt_authby(struct connection_config *cfg, const char *v, const char **why)
+{
+	static const struct { const char *word; unsigned bits; } forms[] = {
+		{ "secret", POLICY_PSK }, { "psk", POLICY_PSK },
+		{ "rsasig", POLICY_RSASIG },
+		{ "secret|rsasig", POLICY_PSK | POLICY_RSASIG },
+		{ "rsasig|secret", POLICY_PSK | POLICY_RSASIG },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(forms); i++) {
+		if (streq(v, forms[i].word)) {
+			cfg->policy = (cfg->policy & ~(POLICY_PSK | POLICY_RSASIG)) | forms[i].bits;
+			return true;
+		}
+	}
+	*why = "must be secret, rsasig or secret|rsasig";
+	return false;
+}
+
+static bool opt_phase2(struct connection_config *cfg, const char *v, const char **why)
+{
+	unsigned bits;
+	if (streq(v, "esp"))
+		bits = POLICY_ENCRYPT;
+	else if (streq(v, "ah"))
+		bits = POLICY_AUTHENTICATE;
+	else if (streq(v, "none"))
+		bits = 0;
+	else {
+		*why = "must be esp, ah or none";
+		return false;
+	}
+	cfg->policy = (cfg->policy & ~(POLICY_ENCRYPT | POLICY_AUTHENTICATE)) | bits;
+	return true;
+}
+
+static bool opt_type(struct connection_config *cfg, const char *v, const char **why)
+{
+	if (streq(v, "tunnel"))
+		cfg->policy |= POLICY_TUNNEL;
+	else if (streq(v, "transport"))
+		cfg->policy &= ~POLICY_TUNNEL;
+	else {
+		*why = "must be tunnel or transport";
+		return false;
+	}
+	return true;
+}
+
+static bool opt_compress(struct connection_config *cfg, const char *v, const char **why)
+{
+	return set_flag(cfg, POLICY_COMPRESS, v, false, why);
+}
+
+static bool opt_pfs(struct connection_config *cfg, const char *v, const char **why)
+{
+	return set_flag(cfg, POLICY_PFS, v, false, why);
+}
+
+static bool opt_rekey(struct connection_config *cfg, const char *v, const char **why)
+{
+	return set_flag(cfg, POLICY_DONT_REKEY, v, true, why);
+}
+
+/* Proposal lists: parse once here so a typo fails AddConnection. */
+static char proposal_why[160];
+
+static bool opt_ike(struct connection_config *cfg, const char *v, const char **why)
+{
+	if (!ike_proposals_parse(v, &cfg->ike_proposals, proposal_why, sizeof(proposal_why))) {
+		*why = proposal_why;
+		return false;
+	}
+	free(cfg->ike);
+	cfg->ike = xstrdup(v);
+	return true;
+}
+
+static bool opt_esp(struct connection_config *cfg, const char *v, const char **why)
+{
+	if (!esp_proposals_parse(v, &cfg->esp_proposals, proposal_why, sizeof(proposal_why))) {
+		*why = proposal_why;
+		return false;
+	}
+	free(cfg->esp);
+	cfg->esp = xstrdup(v);
+	return true;
+}
+
+static bool opt_ah(struct connection_config *cfg, const char *v, const char **why)
+{
+	if (!ah_proposals_parse(v, &cfg->ah_proposals, proposal_why, sizeof(proposal_why))) {
+		*why = proposal_why;
+		return false;
+	}
+	free(cfg->ah);
+	cfg->ah = xstrdup(v);
+	return true;
+}
+
+static bool opt_pfsgroup(struct connection_config *cfg, const char *v, const char **why)
+{
+	const struct alg *g = alg_by_name(ALG_DH, v);
+	if (!g) {
+		*why = "unknown DH group (modp1024, modp1536, modp2048, ..., ecp256, ecp384, curve25519)";
+		return false;
+	}
+	cfg->pfs_group = g;
+	free(cfg->pfsgroup);
+	cfg->pfsgroup = xstrdup(g->name);
+	return true;
+}
+
+static bool duration(const char *v, unsigned long long *out, const char **why)
+{
+	if (!parse_duration(v, out)) {
+		*why = "must be a duration: seconds, or a number with s, m, h or d (at most ten years)";
+		return false;
+	}
+	return true;
+}
+
+static bool opt_ikelifetime(struct connection_config *cfg, const char *v, const char **why)
+{
+	return duration(v, &cfg->ikelifetime, why);
+}
+
+static bool opt_salifetime(struct connection_config *cfg, const char *v, const char **why)
+{
+	return duration(v, &cfg->salifetime, why);
+}
+
+static bool opt_rekeymargin(struct connection_config *cfg, const char *v, const char **why)
+{
+	return duration(v, &cfg->rekeymargin, why);
+}
+
+static bool opt_rekeyfuzz(struct connection_config *cfg, const char *v, const char **why)
+{
+	char num[16];
+	size_t n = strlen(v);
+	unsigned long long pct;
+	if (n == 0 || n >= sizeof(num)) {
+		*why = "must be a percentage such as 100%";
+		return false;
+	}
+	memcpy(num, v, n + 1);
+	if (num[n - 1] == '%')
+		num[n - 1] = '\0';
+	if (!parse_uint(num, 10000, &pct)) {
+		*why = "must be a percentage such as 100% (0-10000)";
+		return false;
+	}
+	cfg->rekeyfuzz = (unsigned)pct;
+	return true;
+}
+
+static bool opt_keyingtries(struct connection_config *cfg, const char *v, const char **why)
+{
+	unsigned long long n;
+	if (streq(v, "%forever")) {
+		cfg->keyingtries = 0;
+		return true;
+	}
+	if (!parse_uint(v, 1000000, &n)) {
+		*why = "must be a count, 0 or %forever";
+		return false;
+	}
+	cfg->keyingtries = (unsigned)n;
+	return true;
+}
+
+static bool opt_auto(struct connection_config *cfg, const char *v, const char **why)
+{
+	if (streq(v, "add"))
+		cfg->auto_action = AUTO_ADD;
+	else if (streq(v, "route"))
+		cfg->auto_action = AUTO_ROUTE;
+	else if (streq(v, "start"))
+		cfg->auto_action = AUTO_START;
+	else {
+		*why = "must be add, route or start";
+		return false;
+	}
+	return true;
+}
+
+static const struct option_rule rules[] = {
+	{ "",          opt_host,      NULL, "IP address, %any or %defaultroute" },
+	{ "id",        opt_id,        NULL, "@fqdn, user@fqdn, IP address or %any" },
+	{ "subnet",    opt_subnet,    NULL, "CIDR subnet" },
+	{ "nexthop",   opt_nexthop,   NULL, "IP address or %direct" },
+	{ "ikeport",   opt_ikeport,   NULL, "UDP port" },
+	{ "updown",    opt_updown,    NULL, "command line" },
+	{ "rsasigkey", opt_rsasigkey, NULL, "RSA public key" },
+	{ "authby",      NULL, opt_authby, NULL },
+	{ "phase2",      NULL, opt_phase2, NULL },
+	{ "type",        NULL, opt_type, NULL },
+	{ "compress",    NULL, opt_compress, NULL },
+	{ "pfs",         NULL, opt_pfs, NULL },
+	{ "ike",         NULL, opt_ike, NULL },
+	{ "esp",         NULL, opt_esp, NULL },
+	{ "ah",          NULL, opt_ah, NULL },
+	{ "pfsgroup",    NULL, opt_pfsgroup, NULL },
+	{ "ikelifetime", NULL, opt_ikelifetime, NULL },
+	{ "salifetime",  NULL, opt_salifetime, NULL },
+	{ "rekeymargin", NULL, opt_rekeymargin, NULL },
+	{ "rekeyfuzz",   NULL, opt_rekeyfuzz, NULL },
+	{ "keyingtries", NULL, opt_keyingtries, NULL },
+	{ "rekey",       NULL, opt_rekey, NULL },
+	{ "auto",        NULL, opt_auto, NULL },
+};
+
+static void config_defaults(struct connection_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (int i = 0; i < 2; i++) {
+		cfg->end[i].host_kind = HOST_ADDRESS;
+		cfg->end[i].ikeport = DEFAULT_IKEPORT;
+	}
+	/* authby default: both, as the seed says; phase2 default: esp, tunnel */
+	cfg->policy = POLICY_PSK | POLICY_RSASIG | POLICY_ENCRYPT | POLICY_TUNNEL;
+	cfg->ikelifetime = DEFAULT_IKELIFETIME;
+	cfg->salifetime = DEFAULT_SALIFETIME;
+	cfg->rekeymargin = DEFAULT_REKEYMARGIN;
+	cfg->rekeyfuzz = DEFAULT_REKEYFUZZ;
+	cfg->keyingtries = DEFAULT_KEYINGTRIES;
+	cfg->auto_action = AUTO_ADD;
+}
+
+/* Find the rule for a keyword; *end_index is 0/1 for left/right options. */
+static const struct option_rule *find_rule(const char *key, int *end_index)
+{
+	*end_index = -1;
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++) {
+		const struct option_rule *r = &rules[i];
+		if (r->per_end) {
+			static const char *const sides[2] = { "left", "right" };
+			for (int s = 0; s < 2; s++) {
+				size_t sl = strlen(sides[s]);
+				if (strncmp(key, sides[s], sl) == 0 && streq(key + sl, r->keyword)) {
+					*end_index = s;
+					return r;
+				}
+			}
+		} else if (streq(key, r->keyword)) {
+			return r;
+		}
+	}
+	return NULL;
+}
+
+static int invalid(struct connection_config *cfg, struct ctl_error *err, const char *fmt,
+		   const char *a, const char *b, const char *c)
+{
+	connection_config_free(cfg);
+	return ctl_fail(err, PE_INVALID_OPTION, fmt, a, b, c);
+}
+
+/* Checks that need several keywords at once. */
+static const char *check_consistency(const struct connection_config *cfg)
+{
+	const struct end *l = &cfg->end[0], *r = &cfg->end[1];
+	if (l->host_kind == HOST_ANY && r->host_kind == HOST_ANY)
+		return "left and right cannot both be %any";
+	if (l->host_kind == HOST_ADDRESS && r->host_kind == HOST_ADDRESS &&
+	    l->host.family != r->host.family)
+		return "left and right are of different address families";
+	if (l->has_client && r->has_client && l->client.addr.family != r->client.addr.family)
+		return "leftsubnet and rightsubnet are of different address families";
+	if (!(cfg->policy & (POLICY_ENCRYPT | POLICY_AUTHENTICATE)) &&
+	    (l->has_client || r->has_client))
+		return "phase2=none builds only an ISAKMP SA: client subnets have no meaning";
+	if (!(cfg->policy & (POLICY_ENCRYPT | POLICY_AUTHENTICATE)) &&
+	    (cfg->policy & (POLICY_COMPRESS | POLICY_PFS)))
+		return "compress and pfs need phase2=esp or phase2=ah";
+	if (cfg->rekeymargin >= cfg->salifetime || cfg->rekeymargin >= cfg->ikelifetime)
+		return "rekeymargin must be shorter than ikelifetime and salifetime";
+	return NULL;
+}
+
+int connection_config_parse(struct connection_config *cfg, const char *const *keys,
+			    const char *const *values, size_t n, struct ctl_error *err)
+{
+	bool seen_host[2] = { false, false };
+	config_defaults(cfg);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = keys[i], *value = values[i];
+		int side;
+		const struct option_rule *r = find_rule(key, &side);
+		const char *why = NULL;
+		if (!r)
+			return invalid(cfg, err, "unknown option keyword '%s'%s%s", key, "", "");
+		for (size_t j = 0; j < i; j++)
+			if (streq(keys[j], key))
+				return invalid(cfg, err, "option '%s' given twice%s%s", key, "", "");
+		bool ok = r->per_end ? r->per_end(&cfg->end[side], value, &why)
+				     : r->whole(cfg, value, &why);
+		if (!ok)
+			return invalid(cfg, err, "invalid value '%s' for option '%s': %s", value, key,
+				       why ? why : "not accepted");
+		if (r->per_end && r->keyword[0] == '\0')
+			seen_host[side] = true;
+	}
+	if (!seen_host[0] || !seen_host[1])
+		return invalid(cfg, err, "option '%s' is required (%s)%s",
+			       seen_host[0] ? "right" : "left", "IP address, %any or %defaultroute", "");
+	if (!cfg->ike) {
+		cfg->ike = xstrdup(default_ike_proposals);
+		ike_proposals_parse(cfg->ike, &cfg->ike_proposals, proposal_why, sizeof(proposal_why));
+	}
+	if (!cfg->esp) {
+		cfg->esp = xstrdup(default_esp_proposals);
+		esp_proposals_parse(cfg->esp, &cfg->esp_proposals, proposal_why, sizeof(proposal_why));
+	}
+	if (!cfg->ah) {
+		cfg->ah = xstrdup(default_ah_proposals);
+		ah_proposals_parse(cfg->ah, &cfg->ah_proposals, proposal_why, sizeof(proposal_why));
+	}
+	const char *inconsistent = check_consistency(cfg);
+	if (inconsistent)
+		return invalid(cfg, err, "inconsistent options: %s%s%s", inconsistent, "", "");
+	return 0;
+}
+
+void connection_config_free(struct connection_config *cfg)
+{
+	for (int i = 0; i < 2; i++) {
+		free(cfg->end[i].updown);
+		free(cfg->end[i].rsasigkey);
+	}
+	free(cfg->ike);
+	free(cfg->esp);
+	free(cfg->ah);
+	free(cfg->pfsgroup);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* --- the normalised map for the Options property and status --- */
+
+struct kv_builder {
+	size_t n, cap;
+	char **keys, **values;
+};
+
+static void kv_add(struct kv_builder *b, const char *key, char *value /* owned */)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap ? b->cap * 2 : 32;
+		b->keys = xrealloc(b->keys, b->cap * sizeof(char *));
+		b->values = xrealloc(b->values, b->cap * sizeof(char *));
+	}
+	b->keys[b->n] = xstrdup(key);
+	b->values[b->n] = value;
+	b->n++;
+}
+
+static void end_normalise(struct kv_builder *b, const struct end *e, const char *side)
+{
+	char buf[IP_STR_MAX], idb[ID_STR_MAX], key[32];
+	snprintf(key, sizeof(key), "%s", side);
+	kv_add(b, key, xstrdup(e->host_kind == HOST_ANY ? "%any"
+			       : e->host_kind == HOST_DEFAULTROUTE ? "%defaultroute"
+			       : ip_str(&e->host, buf)));
+	if (e->id.kind != ID_NONE) {
+		snprintf(key, sizeof(key), "%sid", side);
+		kv_add(b, key, xstrdup(id_str(&e->id, idb)));
+	}
+	if (e->has_client) {
+		snprintf(key, sizeof(key), "%ssubnet", side);
+		kv_add(b, key, xstrdup(subnet_str(&e->client, buf)));
+	}
+	if (e->nexthop_direct || ip_is_set(&e->nexthop)) {
+		snprintf(key, sizeof(key), "%snexthop", side);
+		kv_add(b, key, xstrdup(e->nexthop_direct ? "%direct" : ip_str(&e->nexthop, buf)));
+	}
+	snprintf(key, sizeof(key), "%sikeport", side);
+	kv_add(b, key, xasprintf("%u", e->ikeport));
+	if (e->updown) {
+		snprintf(key, sizeof(key), "%supdown", side);
+		kv_add(b, key, xstrdup(e->updown));
+	}
+	if (e->rsasigkey) {
+		snprintf(key, sizeof(key), "%srsasigkey", side);
+		kv_add(b, key, xstrdup(e->rsasigkey));   /* a public key: not a secret */
+	}
+}
+
+static int cmp_index(const void *a, const void *b, void *keys)
+{
+	char **k = keys;
+	return strcmp(k[*(const size_t *)a], k[*(const size_t *)b]);
+}
+
+void connection_config_normalise(const struct connection_config *cfg, size_t *n, char ***keys,
+				 char ***values)
+{
+	struct kv_builder b = { 0 };
+	static const char *const auto_names[] = { "add", "route", "start" };
+	unsigned p = cfg->policy;
+	end_normalise(&b, &cfg->end[0], "left");
+	end_normalise(&b, &cfg->end[1], "right");
+	kv_add(&b, "authby", xstrdup((p & POLICY_PSK) && (p & POLICY_RSASIG) ? "secret|rsasig"
+				     : (p & POLICY_PSK) ? "secret" : "rsasig"));
+	kv_add(&b, "phase2", xstrdup(p & POLICY_ENCRYPT ? "esp" : p & POLICY_AUTHENTICATE ? "ah" : "none"));
+	kv_add(&b, "type", xstrdup(p & POLICY_TUNNEL ? "tunnel" : "transport"));
+	kv_add(&b, "compress", xstrdup(p & POLICY_COMPRESS ? "yes" : "no"));
+	kv_add(&b, "pfs", xstrdup(p & POLICY_PFS ? "yes" : "no"));
+	kv_add(&b, "ike", xstrdup(cfg->ike ? cfg->ike : default_ike_proposals));
+	kv_add(&b, "esp", xstrdup(cfg->esp ? cfg->esp : default_esp_proposals));
+	kv_add(&b, "ah", xstrdup(cfg->ah ? cfg->ah : default_ah_proposals));
+	if (cfg->pfsgroup)
+		kv_add(&b, "pfsgroup", xstrdup(cfg->pfsgroup));
+	kv_add(&b, "ikelifetime", xasprintf("%llus", cfg->ikelifetime));
+	kv_add(&b, "salifetime", xasprintf("%llus", cfg->salifetime));
+	kv_add(&b, "rekeymargin", xasprintf("%llus", cfg->rekeymargin));
+	kv_add(&b, "rekeyfuzz", xasprintf("%u%%", cfg->rekeyfuzz));
+	kv_add(&b, "keyingtries", xasprintf("%u", cfg->keyingtries));
+	kv_add(&b, "rekey", xstrdup(p & POLICY_DONT_REKEY ? "no" : "yes"));
+	kv_add(&b, "auto", xstrdup(auto_names[cfg->auto_action]));
+
+	/* sorted by key so every API shows them in one order */
+	size_t *order = xmalloc(b.n * sizeof(size_t));
+	for (size_t i = 0; i < b.n; i++)
+		order[i] = i;
+	qsort_r(order, b.n, sizeof(size_t), cmp_index, b.keys);
+	*keys = xmalloc(b.n * sizeof(char *));
+	*values = xmalloc(b.n * sizeof(char *));
+	for (size_t i = 0; i < b.n; i++) {
+		(*keys)[i] = b.keys[order[i]];
+		(*values)[i] = b.values[order[i]];
+	}
+	*n = b.n;
+	free(order);
+	free(b.keys);
+	free(b.values);
+}

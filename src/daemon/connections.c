@@ -1,0 +1,183 @@
+#include "daemon/connections.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "daemon/demux.h"
+#include "daemon/events.h"
+#include "daemon/log.h"
+#include "daemon/progress.h"
+#include "daemon/state.h"
+
+/* A short list in insertion order; the control plane walks it, the packet
+ * path will index connections by address when the engine arrives. */
+static struct connection *connections;
+static size_t n_connections;
+
+const char *routing_state_name(enum routing_state r)
+{
+	static const char *const names[] = {
+		[RT_UNROUTED] = "unrouted", [RT_PROSPECTIVE] = "prospective", [RT_EROUTED] = "erouted",
+	};
+	return (unsigned)r < ARRAY_SIZE(names) ? names[r] : "unknown";
+}
+
+struct connection *connection_by_name(const char *name)
+{
+	for (struct connection *c = connections; c; c = c->next)
+		if (streq(c->name, name))
+			return c;
+	return NULL;
+}
+
+struct connection *connections_first(void)
+{
+	return connections;
+}
+
+size_t connections_count(void)
+{
+	return n_connections;
+}
+
+/* %defaultroute: the source address the kernel would pick for a packet
+ * leaving by the default route. A connected UDP socket sends nothing. */
+static bool default_route_source(int family, ip_address *out)
+{
+	ip_address probe;
+	struct sockaddr_storage ss;
+	ip_parse(family == AF_INET6 ? "2001:db8::1" : "192.0.2.254", &probe);
+	/* documentation prefixes: routed by the default route, never used */
+	socklen_t len = ip_to_sockaddr(&probe, 9, &ss);
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	bool ok = connect(fd, (struct sockaddr *)&ss, len) == 0;
+	if (ok) {
+		len = sizeof(ss);
+		ok = getsockname(fd, (struct sockaddr *)&ss, &len) == 0;
+		if (ok)
+			ip_from_sockaddr((struct sockaddr *)&ss, out, NULL);
+	}
+	close(fd);
+	return ok && ip_is_set(out);
+}
+
+static bool end_is_local(struct end *e, int family_hint)
+{
+	if (e->host_kind == HOST_DEFAULTROUTE) {
+		int family = family_hint ? family_hint : AF_INET;
+		if (!default_route_source(family, &e->host))
+			return false;
+		return true;
+	}
+	return e->host_kind == HOST_ADDRESS && local_address(&e->host);
+}
+
+int connection_orient(struct connection *c, struct ctl_error *err)
+{
+	struct end *l = &c->cfg.end[0], *r = &c->cfg.end[1];
+	int family = l->host_kind == HOST_ADDRESS ? l->host.family
+		   : r->host_kind == HOST_ADDRESS ? r->host.family : 0;
+	bool left = end_is_local(l, family);
+	bool right = end_is_local(r, family);
+	char lb[IP_STR_MAX], rb[IP_STR_MAX];
+	if (left && right && l->host_kind == HOST_ADDRESS && r->host_kind == HOST_ADDRESS) {
+		c->this = c->that = -1;
+		return ctl_fail(err, PE_CANNOT_ORIENT,
+				"\"%s\": both ends (%s and %s) are addresses of this host",
+				c->name, ip_str(&l->host, lb), ip_str(&r->host, rb));
+	}
+	if (left || right) {
+		c->this = left ? 0 : 1;
+		c->that = 1 - c->this;
+		return 0;
+	}
+	c->this = c->that = -1;
+	return ctl_fail(err, PE_CANNOT_ORIENT,
+			"\"%s\": cannot orient: neither left=%s nor right=%s is an address of this host",
+			c->name,
+			l->host_kind == HOST_ANY ? "%any" : l->host_kind == HOST_DEFAULTROUTE ? "%defaultroute" : ip_str(&l->host, lb),
+			r->host_kind == HOST_ANY ? "%any" : r->host_kind == HOST_DEFAULTROUTE ? "%defaultroute" : ip_str(&r->host, rb));
+}
+
+void connections_reorient(void)
+{
+	for (struct connection *c = connections; c; c = c->next) {
+		int was = c->this;
+		struct ctl_error err;
+		if (connection_orient(c, &err) < 0) {
+			if (was >= 0)
+				plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL,
+					  "no longer oriented: %s", err.message);
+		} else if (was != c->this) {
+			clog(c, "oriented as %s end", c->this == 0 ? "left" : "right");
+		}
+	}
+}
+
+int connection_add(const char *name, struct connection_config *cfg, struct connection **ret,
+		   struct ctl_error *err)
+{
+	struct connection *c = xcalloc(1, sizeof(*c));
+	c->name = xstrdup(name);
+	c->cfg = *cfg;
+	memset(cfg, 0, sizeof(*cfg));
+	if (connection_orient(c, err) < 0) {
+		connection_config_free(&c->cfg);
+		free(c->name);
+		free(c);
+		return -1;
+	}
+	c->is_template = END_THAT(c)->host_kind == HOST_ANY;
+	connection_config_normalise(&c->cfg, &c->n_options, &c->option_keys, &c->option_values);
+
+	/* append: status lists connections in the order they were added */
+	struct connection **pp = &connections;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = c;
+	n_connections++;
+	event_connection(EV_CONNECTION_ADDED, c, NULL);
+	if (ret)
+		*ret = c;
+	return 0;
+}
+
+void connection_delete(struct connection *c)
+{
+	struct ctl_error gone = { .code = PE_UNKNOWN_NAME };
+	snprintf(gone.message, sizeof(gone.message), "\"%s\": connection deleted", c->name);
+	progress_sinks_done(c, &gone);
+	states_delete_for_connection(c);
+	event_connection(EV_CONNECTION_REMOVED, c, NULL);
+	for (struct connection **pp = &connections; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			n_connections--;
+			break;
+		}
+	}
+	/* instances derived from this template lose their link */
+	for (struct connection *o = connections; o; o = o->next)
+		if (o->template == c)
+			o->template = NULL;
+	for (size_t i = 0; i < c->n_options; i++) {
+		free(c->option_keys[i]);
+		free(c->option_values[i]);
+	}
+	free(c->option_keys);
+	free(c->option_values);
+	connection_config_free(&c->cfg);
+	free(c->name);
+	free(c);
+}
+
+void connections_delete_all(void)
+{
+	while (connections)
+		connection_delete(connections);
+}

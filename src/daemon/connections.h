@@ -1,0 +1,110 @@
+/* The connection database: named descriptions of potential connections
+ * (the man page's "potential connection database"), their orientation,
+ * routing state and road-warrior templates. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/errors.h"
+#include "common/id.h"
+#include "common/ip.h"
+#include "policy/algs.h"
+
+enum host_kind { HOST_ADDRESS, HOST_ANY, HOST_DEFAULTROUTE };
+
+struct end {
+	enum host_kind host_kind;
+	ip_address host;             /* HOST_ADDRESS, or resolved %defaultroute */
+	struct pluto_id id;          /* kind ID_NONE when not given */
+	bool has_client;             /* a subnet behind this end */
+	ip_subnet client;
+	ip_address nexthop;          /* unset = not given */
+	bool nexthop_direct;         /* %direct */
+	uint16_t ikeport;
+	char *updown;                /* command line, or NULL */
+	char *rsasigkey;             /* public key text as given, or NULL */
+};
+
+enum conn_policy {
+	POLICY_PSK         = 1u << 0,
+	POLICY_RSASIG      = 1u << 1,
+	POLICY_ENCRYPT     = 1u << 2,   /* phase2=esp */
+	POLICY_AUTHENTICATE= 1u << 3,   /* phase2=ah */
+	POLICY_TUNNEL      = 1u << 4,
+	POLICY_COMPRESS    = 1u << 5,
+	POLICY_PFS         = 1u << 6,
+	POLICY_DONT_REKEY  = 1u << 7,
+};
+
+enum auto_action { AUTO_ADD, AUTO_ROUTE, AUTO_START };
+
+enum routing_state { RT_UNROUTED, RT_PROSPECTIVE, RT_EROUTED };
+const char *routing_state_name(enum routing_state r);
+
+/* Everything the option vocabulary describes, parsed and validated. */
+struct connection_config {
+	struct end end[2];           /* [0] = left, [1] = right, as written */
+	unsigned policy;             /* enum conn_policy bits */
+	char *ike, *esp, *ah, *pfsgroup;   /* normalised proposal strings */
+	struct ike_proposals ike_proposals;
+	struct esp_proposals esp_proposals;
+	struct ah_proposals ah_proposals;
+	const struct alg *pfs_group; /* NULL: use the phase-1 group */
+	unsigned long long ikelifetime, salifetime, rekeymargin;  /* seconds */
+	unsigned rekeyfuzz;          /* percent */
+	unsigned keyingtries;        /* 0 = forever */
+	enum auto_action auto_action;
+};
+
+struct state;
+struct progress_sink;
+
+struct connection {
+	char *name;
+	struct connection_config cfg;
+	/* normalised option map for the Options property: sorted keys */
+	size_t n_options;
+	char **option_keys, **option_values;
+
+	int this;                    /* index of our end in cfg.end, or -1 */
+	int that;
+	enum routing_state routing;
+	bool is_template;            /* the peer's host is %any */
+	struct connection *template; /* for instances: the template it came from */
+	unsigned debug;              /* per-connection debug classes */
+	unsigned newest_isakmp, newest_ipsec;  /* serials, 0 = none */
+
+	struct progress_sink *sinks; /* who waits for progress lines of this connection */
+	struct connection *next;
+};
+
+#define END_THIS(c) (&(c)->cfg.end[(c)->this])
+#define END_THAT(c) (&(c)->cfg.end[(c)->that])
+
+/* Parse and validate an option map (API.md section 1) into *cfg. On error
+ * fills err (InvalidOption naming the keyword and value) and leaves *cfg
+ * empty. keys/values are parallel arrays of n strings. */
+int connection_config_parse(struct connection_config *cfg, const char *const *keys,
+			    const char *const *values, size_t n, struct ctl_error *err);
+void connection_config_free(struct connection_config *cfg);
+
+/* The normalised option map of a parsed config (every keyword with its
+ * effective value, defaults included); arrays of n malloc'd strings. */
+void connection_config_normalise(const struct connection_config *cfg, size_t *n,
+				 char ***keys, char ***values);
+
+/* Database */
+struct connection *connection_by_name(const char *name);
+struct connection *connections_first(void);
+size_t connections_count(void);
+/* Adds a new connection after orienting it; takes ownership of *cfg. */
+int connection_add(const char *name, struct connection_config *cfg, struct connection **ret,
+		   struct ctl_error *err);
+void connection_delete(struct connection *c);
+void connections_delete_all(void);
+
+/* Decide which end is us from the local interface addresses; also resolves
+ * %defaultroute. Returns -1 with CannotOrient when neither end is ours. */
+int connection_orient(struct connection *c, struct ctl_error *err);
+/* Re-orient every connection after the interface list changed. */
+void connections_reorient(void);

@@ -1,0 +1,385 @@
+#include "daemon/control.h"
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <systemd/sd-event.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/demux.h"
+#include "daemon/engine.h"
+#include "daemon/events.h"
+#include "daemon/keys.h"
+#include "daemon/log.h"
+#include "daemon/progress.h"
+#include "daemon/secrets.h"
+#include "daemon/state.h"
+#include "klips/kernel.h"
+
+static void (*shutdown_hook)(void);
+
+void ctl_set_shutdown_hook(void (*hook)(void))
+{
+	shutdown_hook = hook;
+}
+
+static struct connection *find(const char *name, struct ctl_error *err)
+{
+	struct connection *c = name ? connection_by_name(name) : NULL;
+	if (!c)
+		ctl_fail(err, PE_UNKNOWN_NAME, "no connection named \"%s\"", name ? name : "");
+	return c;
+}
+
+int ctl_add_connection(const char *name, const char *const *keys, const char *const *values,
+		       size_t n, struct connection **ret, struct ctl_error *err)
+{
+	struct connection_config cfg;
+	if (!valid_connection_name(name))
+		return ctl_fail(err, PE_INVALID_OPTION,
+				"invalid connection name \"%s\": use 1-64 letters, digits, '-', '_', '.', '+'",
+				name ? name : "");
+	if (connection_by_name(name))
+		return ctl_fail(err, PE_DUPLICATE_NAME, "attempt to redefine connection \"%s\"", name);
+	if (connection_config_parse(&cfg, keys, values, n, err) < 0)
+		return -1;
+	/* public keys are decoded now so a bad one fails the whole add */
+	for (int i = 0; i < 2; i++) {
+		const char *text = cfg.end[i].rsasigkey;
+		if (!text)
+			continue;
+		struct ctl_error kerr;
+		EVP_PKEY *k = pubkey_parse(text, &kerr);
+		if (!k) {
+			connection_config_free(&cfg);
+			return ctl_fail(err, PE_INVALID_OPTION, "invalid value for option '%srsasigkey': %s",
+					i == 0 ? "left" : "right", kerr.message);
+		}
+		EVP_PKEY_free(k);
+	}
+	struct connection *c;
+	if (connection_add(name, &cfg, &c, err) < 0) {
+		connection_config_free(&cfg);
+		return -1;
+	}
+	plog_full(6, MSGID_CONNECTION_ADDED, RC_LOG, c, NULL, "added connection description (%s end is this host)",
+		  c->this == 0 ? "left" : "right");
+	if (ret)
+		*ret = c;
+	return 0;
+}
+
+int ctl_delete_connection(const char *name, struct ctl_error *err)
+{
+	struct connection *c = find(name, err);
+	if (!c)
+		return -1;
+	engine_terminate(c);
+	if (c->routing != RT_UNROUTED) {
+		c->routing = RT_UNROUTED;
+		clog(c, "unrouted");
+	}
+	plog_full(6, MSGID_CONNECTION_DELETED, RC_LOG, c, NULL, "deleting connection");
+	connection_delete(c);
+	return 0;
+}
+
+int ctl_route(const char *name, struct ctl_error *err)
+{
+	struct connection *c = find(name, err);
+	if (!c)
+		return -1;
+	if (c->this < 0)
+		return ctl_fail(err, PE_CANNOT_ORIENT, "\"%s\": cannot route: connection is not oriented", name);
+	if (c->is_template)
+		return ctl_fail(err, PE_CANNOT_ROUTE,
+				"\"%s\": cannot route a template connection (the peer is %%any)", name);
+	if (c->routing != RT_UNROUTED)
+		return 0;
+	c->routing = RT_PROSPECTIVE;
+	plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "routed (prospective: TRAP eroute, kernel backend %s)",
+		  kernel_backend_name());
+	event_connection(EV_CONNECTION_CHANGED, c, "Routing");
+	return 0;
+}
+
+int ctl_unroute(const char *name, struct ctl_error *err)
+{
+	struct connection *c = find(name, err);
+	if (!c)
+		return -1;
+	if (c->newest_ipsec)
+		return ctl_fail(err, PE_ROUTE_BUSY, "\"%s\": cannot unroute: IPsec SA #%u uses the route",
+				name, c->newest_ipsec);
+	if (c->routing == RT_UNROUTED)
+		return 0;
+	c->routing = RT_UNROUTED;
+	plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "unrouted");
+	event_connection(EV_CONNECTION_CHANGED, c, "Routing");
+	return 0;
+}
+
+int ctl_initiate(const char *name, struct progress_sink *sink, struct ctl_error *err)
+{
+	struct connection *c = find(name, err);
+	if (!c)
+		return -1;
+	if (!demux_listening())
+		return ctl_fail(err, PE_NOT_LISTENING,
+				"\"%s\": we have no ipsecN interface to talk to: need --listen before --initiate", name);
+	if (c->this < 0)
+		return ctl_fail(err, PE_CANNOT_ORIENT, "\"%s\": cannot initiate: connection is not oriented", name);
+	if (END_THAT(c)->host_kind == HOST_ANY)
+		return ctl_fail(err, PE_NO_PEER_ADDRESS,
+				"\"%s\": cannot initiate: the peer's address is %%any (a road-warrior template)", name);
+	if (sink)
+		progress_sink_attach(c, sink);
+	if (engine_initiate(c, err) < 0) {
+		if (sink)
+			progress_sink_detach(c, sink);
+		plog_full(4, MSGID_NEGOTIATION_FAILED, RC_LOG_SERIOUS, c, NULL, "%s", err->message);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_terminate(const char *name, struct ctl_error *err)
+{
+	struct connection *c = find(name, err);
+	if (!c)
+		return -1;
+	clog(c, "terminating SAs using this connection");
+	engine_terminate(c);
+	struct ctl_error stopped = { .code = PE_NEGOTIATION_FAILED };
+	snprintf(stopped.message, sizeof(stopped.message), "\"%s\": terminated", name);
+	progress_sinks_done(c, &stopped);
+	return 0;
+}
+
+int ctl_delete_state(unsigned serial, struct ctl_error *err)
+{
+	struct state *st = state_by_serial(serial);
+	if (!st)
+		return ctl_fail(err, PE_UNKNOWN_STATE, "no state #%u", serial);
+	plog_full(6, MSGID_STATE, RC_LOG, st->connection, st, "deleting state");
+	engine_delete_state(st);
+	return 0;
+}
+
+int ctl_listen(struct ctl_error *err)
+{
+	sd_event *event = NULL;
+	int r = sd_event_default(&event);
+	if (r < 0)
+		return ctl_fail(err, PE_INTERNAL, "cannot get the event loop: %s", strerror(-r));
+	bool was = demux_listening();
+	plog_full(6, MSGID_LISTEN, RC_LOG, NULL, NULL, "listening for IKE messages");
+	r = demux_listen(event);
+	sd_event_unref(event);
+	if (r < 0)
+		return ctl_fail(err, PE_INTERNAL, "cannot list interfaces: %s", strerror(-r));
+	connections_reorient();
+	struct ctl_error serr;
+	if (secrets_reload(&serr) < 0)
+		plog_full(3, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL, "%s", serr.message);
+	if (!was)
+		event_manager("Listening");
+	event_manager("Interfaces");
+	return 0;
+}
+
+int ctl_unlisten(struct ctl_error *err)
+{
+	if (!demux_listening())
+		return 0;
+	demux_unlisten();
+	plog_full(6, MSGID_LISTEN, RC_LOG, NULL, NULL, "no longer listening for IKE messages");
+	event_manager("Listening");
+	event_manager("Interfaces");
+	return 0;
+}
+
+int ctl_add_public_key(const char *id, const char *key, struct ctl_error *err)
+{
+	if (pubkey_add(id, key, err) < 0)
+		return -1;
+	plog_full(6, MSGID_CONTROL, RC_LOG, NULL, NULL, "added public key for %s", id);
+	return 0;
+}
+
+int ctl_reload_secrets(struct ctl_error *err)
+{
+	if (secrets_reload(err) < 0) {
+		plog_full(3, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL, "%s", err->message);
+		return -1;
+	}
+	return 0;
+}
+
+int ctl_set_debug(const char *const *classes, size_t n, const char *name, struct ctl_error *err)
+{
+	struct connection *c = NULL;
+	unsigned mask = 0;
+	if (name && !(c = find(name, err)))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned bits;
+		bool none;
+		if (!debug_class_parse(classes[i], &bits, &none))
+			return ctl_fail(err, PE_INVALID_OPTION,
+					"unknown debug class '%s' (none, all, raw, crypt, parsing, emitting, "
+					"control, lifecycle, klips, dns, oppo, private)", classes[i]);
+		mask = none ? 0 : mask | bits;
+	}
+	if (c) {
+		c->debug = mask;
+		event_connection(EV_CONNECTION_CHANGED, c, NULL);
+	} else {
+		debug_global = mask;
+		event_manager("DebugClasses");
+	}
+	const char *names[16];
+	debug_class_list(mask, names, ARRAY_SIZE(names));
+	struct strbuf sb;
+	strbuf_init(&sb);
+	for (unsigned i = 0; names[i]; i++)
+		strbuf_addf(&sb, "%s%s", i ? "+" : "", names[i]);
+	plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "debug classes set to %s", sb.len ? sb.data : "none");
+	strbuf_free(&sb);
+	return 0;
+}
+
+unsigned ctl_debug_classes(const struct connection *c, const char *out[], unsigned max)
+{
+	return debug_class_list(c ? c->debug : debug_global, out, max);
+}
+
+bool ctl_listening(void)
+{
+	return demux_listening();
+}
+
+const char *const *ctl_interfaces(void)
+{
+	static char **names;
+	static size_t n_names;
+	for (size_t i = 0; i < n_names; i++)
+		free(names[i]);
+	n_names = 0;
+	size_t count = 0;
+	for (struct iface *ifp = demux_interfaces(); ifp; ifp = ifp->next)
+		count++;
+	names = xrealloc(names, (count + 1) * sizeof(char *));
+	for (struct iface *ifp = demux_interfaces(); ifp; ifp = ifp->next) {
+		char ab[IP_STR_MAX];
+		names[n_names++] = xasprintf("%s/%s:%u", ifp->name, ip_str(&ifp->addr, ab), ifp->port);
+	}
+	names[n_names] = NULL;
+	return (const char *const *)names;
+}
+
+const char *ctl_kernel_backend(void)
+{
+	return kernel_backend_name();
+}
+
+void ctl_shutdown(void)
+{
+	plog_full(6, MSGID_SHUTDOWN, RC_LOG, NULL, NULL, "shutting down");
+	if (shutdown_hook)
+		shutdown_hook();
+}
+
+/* --- status: the text of whack --status --- */
+
+static void status_end(struct strbuf *sb, const struct end *e, bool left_side)
+{
+	char hb[IP_STR_MAX], cb[IP_STR_MAX], nb[IP_STR_MAX], ib[ID_STR_MAX];
+	const char *host = e->host_kind == HOST_ANY ? "%any"
+			 : ip_is_set(&e->host) ? ip_str(&e->host, hb) : "%defaultroute";
+	char idpart[ID_STR_MAX + 2] = "";
+	if (e->id.kind != ID_NONE)
+		snprintf(idpart, sizeof(idpart), "[%s]", id_str(&e->id, ib));
+	char hop[IP_STR_MAX + 3] = "";
+	if (ip_is_set(&e->nexthop))
+		snprintf(hop, sizeof(hop), "---%s", ip_str(&e->nexthop, nb));
+	char client[IP_STR_MAX + 3] = "";
+	if (e->has_client)
+		snprintf(client, sizeof(client), "%s", subnet_str(&e->client, cb));
+	if (left_side)
+		strbuf_addf(sb, "%s%s%s%s:%u%s", client, *client ? "===" : "", host, idpart, e->ikeport, hop);
+	else
+		strbuf_addf(sb, "%s%s%s:%u%s%s", hop, host, idpart, e->ikeport, *client ? "===" : "", client);
+}
+
+static void policy_str(struct strbuf *sb, unsigned p)
+{
+	static const struct { unsigned bit; const char *name; } bits[] = {
+		{ POLICY_PSK, "PSK" }, { POLICY_RSASIG, "RSASIG" }, { POLICY_ENCRYPT, "ENCRYPT" },
+		{ POLICY_AUTHENTICATE, "AUTHENTICATE" }, { POLICY_TUNNEL, "TUNNEL" },
+		{ POLICY_COMPRESS, "COMPRESS" }, { POLICY_PFS, "PFS" }, { POLICY_DONT_REKEY, "DONT_REKEY" },
+	};
+	bool first = true;
+	for (size_t i = 0; i < ARRAY_SIZE(bits); i++) {
+		if (p & bits[i].bit) {
+			strbuf_addf(sb, "%s%s", first ? "" : "+", bits[i].name);
+			first = false;
+		}
+	}
+	if (first)
+		strbuf_add(sb, "none");
+}
+
+char *ctl_status_text(void)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	const char *dbg[16];
+	debug_class_list(debug_global, dbg, ARRAY_SIZE(dbg));
+	strbuf_addf(&sb, "pluto %s: %s, kernel backend %s, %zu connection%s, %zu state%s\n",
+		    PLUTO_VERSION, demux_listening() ? "listening" : "not listening",
+		    kernel_backend_name(), connections_count(), connections_count() == 1 ? "" : "s",
+		    states_count(), states_count() == 1 ? "" : "s");
+	strbuf_add(&sb, "debug:");
+	if (!dbg[0])
+		strbuf_add(&sb, " none");
+	for (unsigned i = 0; dbg[i]; i++)
+		strbuf_addf(&sb, " %s", dbg[i]);
+	strbuf_add(&sb, "\n");
+	for (struct iface *ifp = demux_interfaces(); ifp; ifp = ifp->next) {
+		char ab[IP_STR_MAX];
+		strbuf_addf(&sb, "interface %s %s:%u\n", ifp->name, ip_str(&ifp->addr, ab), ifp->port);
+	}
+	strbuf_add(&sb, "\n");
+	for (struct connection *c = connections_first(); c; c = c->next) {
+		strbuf_addf(&sb, "\"%s\": ", c->name);
+		status_end(&sb, &c->cfg.end[0], true);
+		strbuf_add(&sb, "...");
+		status_end(&sb, &c->cfg.end[1], false);
+		strbuf_addf(&sb, "; %s; %s%s\n", routing_state_name(c->routing),
+			    c->this < 0 ? "unoriented" : c->this == 0 ? "this host is left" : "this host is right",
+			    c->is_template ? "; template" : "");
+		strbuf_addf(&sb, "\"%s\":   ike_life: %llus; ipsec_life: %llus; rekey_margin: %llus; "
+			    "rekey_fuzz: %u%%; keyingtries: %u\n", c->name, c->cfg.ikelifetime,
+			    c->cfg.salifetime, c->cfg.rekeymargin, c->cfg.rekeyfuzz, c->cfg.keyingtries);
+		strbuf_addf(&sb, "\"%s\":   policy: ", c->name);
+		policy_str(&sb, c->cfg.policy);
+		strbuf_addf(&sb, "; ike: %s; esp: %s; ah: %s\n", c->cfg.ike, c->cfg.esp, c->cfg.ah);
+		strbuf_addf(&sb, "\"%s\":   newest ISAKMP SA: #%u; newest IPsec SA: #%u\n", c->name,
+			    c->newest_isakmp, c->newest_ipsec);
+	}
+	if (connections_first())
+		strbuf_add(&sb, "\n");
+	for (struct state *st = states_first(); st; st = st->next_in_list) {
+		char ab[IP_STR_MAX];
+		strbuf_addf(&sb, "#%u: \"%s\" %s:%u %s (%s%s)%s%s\n", st->serial,
+			    st->connection ? st->connection->name : "?", ip_str(&st->peer, ab), st->peer_port,
+			    state_name_str(st->name), st->kind == STATE_KIND_ISAKMP ? "ISAKMP SA" : "IPsec SA",
+			    st->established ? " established" : "", st->algorithms[0] ? "; " : "",
+			    st->algorithms);
+	}
+	return strbuf_steal(&sb);
+}

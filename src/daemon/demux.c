@@ -1,0 +1,203 @@
+#include "daemon/demux.h"
+
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <systemd/sd-event.h>
+
+#include "common/util.h"
+#include "daemon/log.h"
+
+#define IKE_MAX_PACKET 65536
+
+static uint16_t ike_port = 500;
+static bool listening;
+static struct iface *ifaces;
+static packet_handler_fn packet_handler;
+
+static const char *const *only_ifaces;
+static unsigned n_only_ifaces;
+
+void demux_set_port(uint16_t port) { ike_port = port; }
+void demux_set_interfaces(const char *const *names, unsigned n)
+{
+	only_ifaces = names;
+	n_only_ifaces = n;
+}
+
+static bool interface_wanted(const char *name)
+{
+	for (unsigned i = 0; i < n_only_ifaces; i++)
+		if (streq(only_ifaces[i], name))
+			return true;
+	return n_only_ifaces == 0;
+}
+uint16_t demux_port(void) { return ike_port; }
+bool demux_listening(void) { return listening; }
+struct iface *demux_interfaces(void) { return ifaces; }
+void demux_set_packet_handler(packet_handler_fn fn) { packet_handler = fn; }
+
+/* Addresses usable for IKE: up, and not IPv6 link-local (which would need
+ * a scope the connection descriptions cannot express). */
+static bool usable(const struct ifaddrs *ifa, ip_address *out)
+{
+	if (!ifa->ifa_addr || !(ifa->ifa_flags & IFF_UP))
+		return false;
+	if (ifa->ifa_addr->sa_family != AF_INET && ifa->ifa_addr->sa_family != AF_INET6)
+		return false;
+	ip_from_sockaddr(ifa->ifa_addr, out, NULL);
+	if (out->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&out->u.v6))
+		return false;
+	return true;
+}
+
+bool local_address(const ip_address *a)
+{
+	struct ifaddrs *list;
+	bool found = false;
+	if (getifaddrs(&list) < 0)
+		return false;
+	for (struct ifaddrs *ifa = list; ifa && !found; ifa = ifa->ifa_next) {
+		ip_address addr;
+		if (usable(ifa, &addr) && ip_equal(&addr, a))
+			found = true;
+	}
+	freeifaddrs(list);
+	return found;
+}
+
+static int on_packet(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct iface *ifp = userdata;
+	static uint8_t buf[IKE_MAX_PACKET];
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof(from);
+	ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			plog_err("recvfrom on %s failed: %s", ifp->name, strerror(errno));
+		return 0;
+	}
+	ip_address sender;
+	uint16_t port;
+	ip_from_sockaddr((struct sockaddr *)&from, &sender, &port);
+	if (packet_handler) {
+		packet_handler(ifp, buf, (size_t)n, &sender, port);
+	} else {
+		char ab[IP_STR_MAX];
+		DBG(DBG_RAW, NULL, "ignoring %zd-byte packet from %s:%u on %s: no IKE engine",
+		    n, ip_str(&sender, ab), port, ifp->name);
+	}
+	return 0;
+}
+
+static int open_socket(struct iface *ifp, sd_event *event)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = ip_to_sockaddr(&ifp->addr, ifp->port, &ss);
+	int fd = socket(ifp->addr.family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_UDP);
+	if (fd < 0)
+		return -errno;
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (ifp->addr.family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	int r = sd_event_add_io(event, &ifp->source, fd, EPOLLIN, on_packet, ifp);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	ifp->fd = fd;
+	return 0;
+}
+
+static void close_iface(struct iface *ifp)
+{
+	char ab[IP_STR_MAX];
+	plog_full(6, MSGID_INTERFACE, RC_LOG, NULL, NULL, "shutting down interface %s %s:%u",
+		  ifp->name, ip_str(&ifp->addr, ab), ifp->port);
+	sd_event_source_disable_unref(ifp->source);
+	if (ifp->fd >= 0)
+		close(ifp->fd);
+	free(ifp);
+}
+
+int demux_listen(sd_event *event)
+{
+	struct ifaddrs *list;
+	if (getifaddrs(&list) < 0)
+		return -errno;
+
+	/* mark: keep what is still there, add what is new, drop the rest */
+	struct iface *old = ifaces, *kept = NULL;
+	ifaces = NULL;
+	int opened = 0;
+	for (struct ifaddrs *ifa = list; ifa; ifa = ifa->ifa_next) {
+		ip_address addr;
+		if (!usable(ifa, &addr) || !interface_wanted(ifa->ifa_name))
+			continue;
+		struct iface **pp, *match = NULL;
+		for (pp = &old; *pp; pp = &(*pp)->next) {
+			if (ip_equal(&(*pp)->addr, &addr) && (*pp)->port == ike_port &&
+			    streq((*pp)->name, ifa->ifa_name)) {
+				match = *pp;
+				*pp = match->next;
+				break;
+			}
+		}
+		/* the same address may show twice (aliases): one socket */
+		for (struct iface *k = kept; k && !match; k = k->next)
+			if (ip_equal(&k->addr, &addr))
+				goto next;
+		if (!match) {
+			char ab[IP_STR_MAX];
+			match = xcalloc(1, sizeof(*match));
+			snprintf(match->name, sizeof(match->name), "%s", ifa->ifa_name);
+			match->addr = addr;
+			match->port = ike_port;
+			match->fd = -1;
+			int r = open_socket(match, event);
+			if (r < 0) {
+				plog_err("cannot listen on %s %s:%u: %s", match->name,
+					 ip_str(&addr, ab), ike_port, strerror(-r));
+				free(match);
+				continue;
+			}
+			plog_full(6, MSGID_INTERFACE, RC_LOG, NULL, NULL, "adding interface %s %s:%u",
+				  match->name, ip_str(&addr, ab), ike_port);
+		}
+		match->next = kept;
+		kept = match;
+		opened++;
+	next:;
+	}
+	freeifaddrs(list);
+	while (old) {
+		struct iface *gone = old;
+		old = old->next;
+		close_iface(gone);
+	}
+	ifaces = kept;
+	listening = true;
+	return opened;
+}
+
+void demux_unlisten(void)
+{
+	while (ifaces) {
+		struct iface *ifp = ifaces;
+		ifaces = ifp->next;
+		close_iface(ifp);
+	}
+	listening = false;
+}

@@ -1,0 +1,36 @@
+/* UDP sockets on the public interfaces: Listen finds every configured
+ * address (IPv4 and IPv6, not link-local) and opens one socket per address
+ * on the IKE port; a repeated Listen notices added and removed addresses. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/ip.h"
+
+struct sd_event;
+
+struct iface {
+	char name[32];
+	ip_address addr;
+	uint16_t port;
+	int fd;
+	struct sd_event_source *source;
+	struct iface *next;
+};
+
+void demux_set_port(uint16_t port);
+/* --interface: only listen on these (NULL/0 = all) */
+void demux_set_interfaces(const char *const *names, unsigned n);
+uint16_t demux_port(void);
+/* (Re)scan interfaces; returns the number of sockets open, or -errno. */
+int demux_listen(struct sd_event *event);
+void demux_unlisten(void);
+bool demux_listening(void);
+struct iface *demux_interfaces(void);
+/* Is this address one of ours (on any interface, up)? Used by orientation. */
+bool local_address(const ip_address *a);
+
+/* Handler the engine installs for incoming IKE packets. */
+typedef void (*packet_handler_fn)(struct iface *ifp, const uint8_t *buf, size_t len,
+				  const ip_address *from, uint16_t from_port);
+void demux_set_packet_handler(packet_handler_fn fn);

@@ -1,0 +1,192 @@
+#include "daemon/log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <systemd/sd-journal.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/events.h"
+#include "daemon/progress.h"
+#include "daemon/state.h"
+
+const struct debug_class_name debug_class_names[] = {
+	{ "raw", DBG_RAW },
+	{ "crypt", DBG_CRYPT },
+	{ "parsing", DBG_PARSING },
+	{ "emitting", DBG_EMITTING },
+	{ "control", DBG_CONTROL },
+	{ "lifecycle", DBG_LIFECYCLE },
+	{ "klips", DBG_KLIPS },
+	{ "dns", DBG_DNS },
+	{ "oppo", DBG_OPPO },
+	{ "private", DBG_PRIVATE },
+};
+const unsigned debug_class_count = ARRAY_SIZE(debug_class_names);
+
+/* Generated once with `systemd-id128 new`; never change a published one. */
+static const char *const msgid_table[MSGID__MAX] = {
+	[MSGID_GENERIC]            = "3089be789cc94e1488b905dffad183b7",
+	[MSGID_STARTUP]            = "42661d3d96ce4a7f8d8844ff0a057233",
+	[MSGID_SHUTDOWN]           = "045fe6009c344a31a8af0e428a95328a",
+	[MSGID_CONNECTION_ADDED]   = "affd8e1a0dbd4389afe802b9503459b6",
+	[MSGID_CONNECTION_DELETED] = "6fc5a20148864bcd9f337474990c1481",
+	[MSGID_LISTEN]             = "368f829e2e5f4a68a5e677e19c5bcda3",
+	[MSGID_INTERFACE]          = "60ddbc72d26a458d9a319d2ee66d3394",
+	[MSGID_SECRETS]            = "570cab9e6b254a93bcc36f2e7290adc6",
+	[MSGID_STATE]              = "81835db45a7542a087d44d597833b89e",
+	[MSGID_NEGOTIATION_FAILED] = "ea09440fca9c42d3a6d54917f20e58e9",
+	[MSGID_CONTROL]            = "3c6e259143944da8a4312e9fe3c4eb5b",
+};
+
+unsigned debug_global;
+static enum log_target target = LOG_TO_STDERR;
+static log_hook_fn hook;
+static void *hook_ud;
+
+void log_init(enum log_target t, const char *ident)
+{
+	target = t;
+	if (t == LOG_TO_SYSLOG)
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+}
+
+enum log_target log_target_get(void)
+{
+	return target;
+}
+
+void log_set_hook(log_hook_fn fn, void *ud)
+{
+	hook = fn;
+	hook_ud = ud;
+}
+
+bool debug_class_parse(const char *name, unsigned *mask, bool *is_none)
+{
+	*is_none = false;
+	if (strcmp(name, "none") == 0) {
+		*mask = 0;
+		*is_none = true;
+		return true;
+	}
+	if (strcmp(name, "all") == 0) {
+		*mask = DBG_ALL_NONPRIVATE;
+		return true;
+	}
+	for (unsigned i = 0; i < debug_class_count; i++) {
+		if (strcmp(debug_class_names[i].name, name) == 0) {
+			*mask = debug_class_names[i].bit;
+			return true;
+		}
+	}
+	return false;
+}
+
+unsigned debug_class_list(unsigned mask, const char *out[], unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < debug_class_count && n + 1 < max; i++)
+		if (mask & debug_class_names[i].bit)
+			out[n++] = debug_class_names[i].name;
+	out[n] = NULL;
+	return n;
+}
+
+bool debugging(unsigned cls, const struct connection *c)
+{
+	return (debug_global & cls) || (c && (c->debug & cls));
+}
+
+/* The classic prefix: "conn" #serial: */
+static void format_prefix(char *buf, size_t len, const struct connection *c, const struct state *st)
+{
+	buf[0] = '\0';
+	if (c && st)
+		snprintf(buf, len, "\"%s\" #%u: ", c->name, st->serial);
+	else if (c)
+		snprintf(buf, len, "\"%s\": ", c->name);
+	else if (st)
+		snprintf(buf, len, "#%u: ", st->serial);
+}
+
+static void emit(int priority, enum log_msgid id, const struct connection *c,
+		 const struct state *st, const char *line)
+{
+	if (hook)
+		hook(priority, line, hook_ud);
+	switch (target) {
+	case LOG_TO_STDERR: {
+		fprintf(stderr, "%s\n", line);
+		fflush(stderr);
+		break;
+	}
+	case LOG_TO_SYSLOG:
+		syslog(priority, "%s", line);
+		break;
+	case LOG_TO_JOURNAL: {
+		char serial[32] = "";
+		if (st)
+			snprintf(serial, sizeof(serial), "STATE_SERIAL=%u", st->serial);
+		const char *conn_field = c ? "CONNECTION=%s" : NULL;
+		/* sd_journal_send takes a NULL-terminated list: stop early
+		 * where a field is absent */
+		if (c && st)
+			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
+					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto",
+					conn_field, c->name, "%s", serial, NULL);
+		else if (c)
+			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
+					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto",
+					conn_field, c->name, NULL);
+		else if (st)
+			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
+					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto",
+					"%s", serial, NULL);
+		else
+			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
+					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto", NULL);
+		break;
+	}
+	}
+}
+
+void plog_full(int priority, enum log_msgid id, enum whack_rc rc, const struct connection *c,
+	       const struct state *st, const char *fmt, ...)
+{
+	char prefix[160], body[1024], line[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	if ((unsigned)id >= MSGID__MAX)
+		id = MSGID_GENERIC;
+	if (!c && st)
+		c = st->connection;
+	format_prefix(prefix, sizeof(prefix), c, st);
+	snprintf(line, sizeof(line), "%s%s", prefix, body);
+	emit(priority, id, c, st, line);
+
+	/* progress: to whoever waits on this connection, and as an event */
+	if (c) {
+		progress_sinks_line((struct connection *)c, rc, line);
+		events_emit(&(struct pluto_event){ .kind = EV_PROGRESS, .c = (struct connection *)c,
+						   .st = (struct state *)st, .rc = rc, .text = line });
+	}
+}
+
+void dbg_full(const struct connection *c, const struct state *st, const char *fmt, ...)
+{
+	char prefix[160], body[1024], line[1200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+	format_prefix(prefix, sizeof(prefix), c, st);
+	snprintf(line, sizeof(line), "| %s%s", prefix, body);
+	emit(LOG_DEBUG, MSGID_GENERIC, c, st, line);
+}

@@ -1,0 +1,274 @@
+/* pluto: the process around the IKE engine. Options, lock file, daemon
+ * fork, signals, the sd-event loop, sd_notify, and the control front ends. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "bus/bus.h"
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/control.h"
+#include "daemon/demux.h"
+#include "daemon/events.h"
+#include "daemon/keys.h"
+#include "daemon/log.h"
+#include "daemon/options.h"
+#include "daemon/secrets.h"
+#include "daemon/state.h"
+#include "klips/kernel.h"
+
+static sd_event *event;
+static char *lock_path;
+
+static void request_exit(void)
+{
+	sd_event_exit(event, 0);
+}
+
+/* O_EXCL: a leftover lock file must be removed by hand, as the man page says. */
+static int create_lock(const char *rundir)
+{
+	lock_path = xasprintf("%s/pluto.pid", rundir);
+	if (mkdir(rundir, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "pluto: cannot create run directory %s: %s\n", rundir, strerror(errno));
+		return -1;
+	}
+	int fd = open(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			fprintf(stderr, "pluto: lock file \"%s\" already exists: another pluto is running, "
+				"or remove the leftover file\n", lock_path);
+		else
+			fprintf(stderr, "pluto: cannot create lock file \"%s\": %s\n", lock_path, strerror(errno));
+		free(lock_path);
+		lock_path = NULL;
+		return -1;
+	}
+	return fd;
+}
+
+static void write_pid(int fd)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n)
+		plog_err("cannot write pid to %s: %s", lock_path, strerror(errno));
+	close(fd);
+}
+
+static void remove_lock(void)
+{
+	if (lock_path) {
+		unlink(lock_path);
+		free(lock_path);
+		lock_path = NULL;
+	}
+}
+
+static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	plog_full(6, MSGID_SHUTDOWN, RC_LOG, NULL, NULL, "%s received: shutting down",
+		  si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+	sd_event_exit(event, 0);
+	return 0;
+}
+
+static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+	plog("SIGHUP received: did you mean \"whack --listen\" (to rescan interfaces and reread secrets)?");
+	return 0;
+}
+
+/* STATUS= for systemctl status: kept current as connections come and go. */
+static void notify_status(void)
+{
+	sd_notifyf(0, "STATUS=%zu connection%s, %zu state%s, %s", connections_count(),
+		   connections_count() == 1 ? "" : "s", states_count(), states_count() == 1 ? "" : "s",
+		   ctl_listening() ? "listening" : "not listening (need whack --listen)");
+}
+
+static void on_event(const struct pluto_event *ev, void *ud)
+{
+	switch (ev->kind) {
+	case EV_CONNECTION_ADDED:
+	case EV_CONNECTION_REMOVED:
+	case EV_STATE_ADDED:
+	case EV_STATE_REMOVED:
+	case EV_MANAGER_CHANGED:
+		notify_status();
+		break;
+	default:
+		break;
+	}
+}
+
+/* The Varlink socket systemd passed us, by name "varlink" (or the only
+ * unnamed one). -1 when we were not socket-activated. */
+static int passed_varlink_fd(void)
+{
+	char **names = NULL;
+	int n = sd_listen_fds_with_names(1, &names);
+	int fd = -1;
+	for (int i = 0; i < n; i++) {
+		if (fd < 0 && (streq(names[i], "varlink") || (n == 1 && streq(names[i], "unknown"))))
+			fd = SD_LISTEN_FDS_START + i;
+		else
+			close(SD_LISTEN_FDS_START + i);
+	}
+	for (int i = 0; names && i < n; i++)
+		free(names[i]);
+	free(names);
+	return fd;
+}
+
+/* Parent of the daemon fork: wait for the child to say it is ready, so
+ * that a failure to start shows up in the exit status. */
+static int daemonize(int *ready_fd)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		char ok;
+		close(p[1]);
+		ssize_t n = read(p[0], &ok, 1);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	setsid();
+	*ready_fd = p[1];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct pluto_options o;
+	struct ctl_error err;
+	int r, ready_fd = -1, exit_code = 1;
+
+	if (pluto_options_parse(argc, argv, &o) < 0) {
+		fputs("pluto: try --help\n", stderr);
+		return 1;
+	}
+	if (o.help) {
+		pluto_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("pluto %s\n", PLUTO_VERSION);
+		return 0;
+	}
+
+	/* journal when systemd runs us, syslog otherwise, stderr on request */
+	enum log_target target = o.stderrlog ? LOG_TO_STDERR
+			       : (getenv("JOURNAL_STREAM") || getenv("INVOCATION_ID")) ? LOG_TO_JOURNAL
+			       : LOG_TO_SYSLOG;
+	log_init(target, "pluto");
+	debug_global = o.debug;
+
+	int varlink_fd = passed_varlink_fd();
+	int lock_fd = create_lock(o.rundir);
+	if (lock_fd < 0)
+		return 1;
+	if (!o.nofork && daemonize(&ready_fd) < 0) {
+		fprintf(stderr, "pluto: fork failed: %s\n", strerror(errno));
+		remove_lock();
+		return 1;
+	}
+	write_pid(lock_fd);
+
+	plog_full(6, MSGID_STARTUP, RC_LOG, NULL, NULL, "Starting pluto %s (pid %d)", PLUTO_VERSION,
+		  (int)getpid());
+	if (o.adns)
+		plog("--adns %s ignored: this pluto does no DNS lookups", o.adns);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	r = sd_event_default(&event);
+	if (r < 0) {
+		plog_err("cannot create the event loop: %s", strerror(-r));
+		goto out;
+	}
+	sd_event_add_signal(event, NULL, SIGTERM, on_sigterm, NULL);
+	sd_event_add_signal(event, NULL, SIGINT, on_sigterm, NULL);
+	sd_event_add_signal(event, NULL, SIGHUP, on_sighup, NULL);
+	ctl_set_shutdown_hook(request_exit);
+	events_subscribe(on_event, NULL);
+
+	demux_set_port((uint16_t)o.ikeport);
+	demux_set_interfaces(o.interfaces, o.n_interfaces);
+	secrets_set_path(o.secretsfile);
+	if (kernel_select(o.kernel, &err) < 0) {
+		plog_err("%s", err.message);
+		goto out;
+	}
+
+	const char *socket_path = o.ctlbase ? o.ctlbase : getenv("PLUTO_SOCKET");
+	char *default_socket = NULL;
+	if (!socket_path)
+		socket_path = default_socket = xasprintf("%s/org.freeswan.pluto", o.rundir);
+	r = varlink_start(event, socket_path, varlink_fd, o.admin_gid, &err);
+	free(default_socket);
+	if (r < 0) {
+		plog_err("%s", err.message);
+		goto out;
+	}
+	if (!o.nodbus && dbus_start(event, o.admin_gid, &err) < 0) {
+		/* a missing bus is not fatal: Varlink and whack still work */
+		plog_full(4, MSGID_STARTUP, RC_LOG_SERIOUS, NULL, NULL, "D-Bus disabled: %s", err.message);
+	}
+
+	sd_notify(0, "READY=1");
+	notify_status();
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "", 1) != 1)
+			plog_err("cannot tell the parent we are ready: %s", strerror(errno));
+		close(ready_fd);
+		ready_fd = -1;
+		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (devnull >= 0) {
+			dup2(devnull, STDIN_FILENO);
+			if (target != LOG_TO_STDERR) {
+				dup2(devnull, STDOUT_FILENO);
+				dup2(devnull, STDERR_FILENO);
+			}
+			close(devnull);
+		}
+	}
+
+	r = sd_event_loop(event);
+	exit_code = r < 0 ? 1 : 0;
+	sd_notify(0, "STOPPING=1");
+
+	/* The man page: "When pluto shuts down, it closes all Security Associations." */
+	connections_delete_all();
+	states_delete_all();
+	demux_unlisten();
+out:
+	dbus_stop();
+	varlink_stop();
+	events_unsubscribe(on_event, NULL);
+	secrets_clear();
+	pubkeys_clear();
+	plog_full(6, MSGID_SHUTDOWN, RC_LOG, NULL, NULL, "pluto exiting");
+	remove_lock();
+	sd_event_unref(event);
+	return exit_code;
+}

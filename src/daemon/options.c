@@ -1,0 +1,265 @@
+#include "daemon/options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <string.h>
+
+#include "config.h"
+#include "common/util.h"
+#include "daemon/log.h"
+#include "klips/kernel.h"
+
+enum {
+	OPT_NOFORK = 256, OPT_STDERRLOG, OPT_RUNDIR, OPT_CTLBASE, OPT_SECRETSFILE, OPT_IKEPORT,
+	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
+	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
+	OPT_DEBUG_CLASS /* + index into debug_class_names */
+};
+
+static const struct option fixed_options[] = {
+	{ "nofork", no_argument, NULL, OPT_NOFORK },
+	{ "stderrlog", no_argument, NULL, OPT_STDERRLOG },
+	{ "rundir", required_argument, NULL, OPT_RUNDIR },
+	{ "ctlbase", required_argument, NULL, OPT_CTLBASE },
+	{ "secretsfile", required_argument, NULL, OPT_SECRETSFILE },
+	{ "ikeport", required_argument, NULL, OPT_IKEPORT },
+	{ "uniqueids", no_argument, NULL, OPT_UNIQUEIDS },
+	{ "kernel", required_argument, NULL, OPT_KERNEL },
+	{ "noklips", no_argument, NULL, OPT_NOKLIPS },
+	{ "optionsfrom", required_argument, NULL, OPT_OPTIONSFROM },
+	{ "interface", required_argument, NULL, OPT_INTERFACE },
+	{ "adns", required_argument, NULL, OPT_ADNS },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "nodbus", no_argument, NULL, OPT_NODBUS },
+	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
+	{ "debug-none", no_argument, NULL, OPT_DEBUG_NONE },
+	{ "debug-all", no_argument, NULL, OPT_DEBUG_ALL },
+};
+
+void pluto_usage(FILE *f)
+{
+	fputs("Usage: pluto [--nofork] [--stderrlog] [--rundir DIR] [--ctlbase PATH]\n"
+	      "             [--secretsfile FILE] [--ikeport N] [--uniqueids]\n"
+	      "             [--kernel xfrm|none] [--noklips] [--interface NAME]...\n"
+	      "             [--optionsfrom FILE] [--nodbus] [--admin-group GROUP]\n"
+	      "             [--debug-none | --debug-all | --debug-CLASS...]\n"
+	      "             [--help] [--version]\n"
+	      "debug classes:", f);
+	for (unsigned i = 0; i < debug_class_count; i++)
+		fprintf(f, " %s", debug_class_names[i].name);
+	fputs("\nSee pluto(8).\n", f);
+}
+
+/* --optionsfrom: words separated by blanks, "quoted" words, # comments. */
+static int read_words(const char *path, char ***words, size_t *n, size_t *cap)
+{
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "pluto: --optionsfrom %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	int ch;
+	struct strbuf w;
+	strbuf_init(&w);
+	bool in_word = false, quoted = false, comment = false;
+	while ((ch = fgetc(f)) != EOF) {
+		if (comment) {
+			if (ch == '\n')
+				comment = false;
+			continue;
+		}
+		if (quoted) {
+			if (ch == '"')
+				quoted = false;
+			else
+				strbuf_addf(&w, "%c", ch);
+			continue;
+		}
+		if (ch == '#' && !in_word) {
+			comment = true;
+			continue;
+		}
+		if (ch == '"') {
+			quoted = in_word = true;
+			continue;
+		}
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+			if (in_word) {
+				if (*n == *cap) {
+					*cap *= 2;
+					*words = xrealloc(*words, *cap * sizeof(char *));
+				}
+				(*words)[(*n)++] = strbuf_steal(&w);
+				strbuf_init(&w);
+				in_word = false;
+			}
+			continue;
+		}
+		strbuf_addf(&w, "%c", ch);
+		in_word = true;
+	}
+	fclose(f);
+	if (quoted) {
+		fprintf(stderr, "pluto: --optionsfrom %s: unterminated quote\n", path);
+		strbuf_free(&w);
+		return -1;
+	}
+	if (in_word) {
+		if (*n == *cap) {
+			*cap *= 2;
+			*words = xrealloc(*words, *cap * sizeof(char *));
+		}
+		(*words)[(*n)++] = strbuf_steal(&w);
+	} else {
+		strbuf_free(&w);
+	}
+	return 0;
+}
+
+/* Expand --optionsfrom in place (one level deep is what FreeS/WAN did;
+ * nesting is refused to rule out loops). Strings are leaked on purpose:
+ * options live as long as the process. */
+static int expand_argv(int argc, char **argv, int *out_argc, char ***out_argv)
+{
+	size_t cap = (size_t)argc + 16, n = 0;
+	char **v = xmalloc(cap * sizeof(char *));
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *path = NULL;
+		if (streq(arg, "--optionsfrom")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "pluto: --optionsfrom needs a file name\n");
+				free(v);
+				return -1;
+			}
+			path = argv[++i];
+		} else if (strncmp(arg, "--optionsfrom=", 14) == 0) {
+			path = arg + 14;
+		}
+		if (!path) {
+			if (n + 1 >= cap) {
+				cap *= 2;
+				v = xrealloc(v, cap * sizeof(char *));
+			}
+			v[n++] = (char *)arg;
+			continue;
+		}
+		size_t first = n;
+		if (read_words(path, &v, &n, &cap) < 0) {
+			free(v);
+			return -1;
+		}
+		for (size_t j = first; j < n; j++) {
+			if (strncmp(v[j], "--optionsfrom", 13) == 0) {
+				fprintf(stderr, "pluto: --optionsfrom %s: nested --optionsfrom is not allowed\n", path);
+				free(v);
+				return -1;
+			}
+		}
+	}
+	if (n + 1 >= cap)
+		v = xrealloc(v, (n + 1) * sizeof(char *));
+	v[n] = NULL;
+	*out_argc = (int)n;
+	*out_argv = v;
+	return 0;
+}
+
+int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rundir = PLUTO_DEFAULT_RUNDIR;
+	o->secretsfile = PLUTO_DEFAULT_SECRETS;
+	o->ikeport = 500;
+	o->admin_gid = -1;
+
+	int xargc;
+	static char **xargv;     /* optarg strings point into it for the process's life */
+	free(xargv);
+	xargv = NULL;
+	if (expand_argv(argc, argv, &xargc, &xargv) < 0)
+		return -1;
+
+	size_t nfixed = ARRAY_SIZE(fixed_options);
+	struct option *opts = xcalloc(nfixed + debug_class_count + 1, sizeof(struct option));
+	memcpy(opts, fixed_options, sizeof(fixed_options));
+	static char names[32][24];   /* getopt keeps pointers into these */
+	for (unsigned i = 0; i < debug_class_count && i < 32; i++) {
+		snprintf(names[i], sizeof(names[i]), "debug-%s", debug_class_names[i].name);
+		opts[nfixed + i] = (struct option){ names[i], no_argument, NULL, OPT_DEBUG_CLASS + (int)i };
+	}
+
+	int r = 0, ch;
+	optind = 1;
+	opterr = 0;
+	while (r == 0 && (ch = getopt_long(xargc, xargv, "", opts, NULL)) != -1) {
+		unsigned long long v;
+		switch (ch) {
+		case OPT_NOFORK: o->nofork = true; break;
+		case OPT_STDERRLOG: o->stderrlog = true; break;
+		case OPT_RUNDIR: o->rundir = optarg; break;
+		case OPT_CTLBASE: o->ctlbase = optarg; break;
+		case OPT_SECRETSFILE: o->secretsfile = optarg; break;
+		case OPT_UNIQUEIDS: o->uniqueids = true; break;
+		case OPT_NOKLIPS: o->kernel = "none"; break;
+		case OPT_HELP: o->help = true; break;
+		case OPT_VERSION: o->version = true; break;
+		case OPT_NODBUS: o->nodbus = true; break;
+		case OPT_ADNS: o->adns = optarg; break;
+		case OPT_DEBUG_NONE: o->debug = 0; break;
+		case OPT_DEBUG_ALL: o->debug = DBG_ALL_NONPRIVATE; break;
+		case OPT_IKEPORT:
+			if (!parse_uint(optarg, 65535, &v) || v == 0) {
+				fprintf(stderr, "pluto: --ikeport '%s' is not a UDP port (1-65535)\n", optarg);
+				r = -1;
+			}
+			o->ikeport = (unsigned)v;
+			break;
+		case OPT_KERNEL:
+			if (!kernel_backend_known(optarg)) {
+				fprintf(stderr, "pluto: --kernel '%s': must be xfrm or none\n", optarg);
+				r = -1;
+			}
+			o->kernel = optarg;
+			break;
+		case OPT_INTERFACE:
+			if (o->n_interfaces == ARRAY_SIZE(o->interfaces)) {
+				fprintf(stderr, "pluto: at most %zu --interface options\n", ARRAY_SIZE(o->interfaces));
+				r = -1;
+			}
+			o->interfaces[o->n_interfaces++] = optarg;
+			break;
+		case OPT_ADMIN_GROUP: {
+			struct group *g = getgrnam(optarg);
+			if (g)
+				o->admin_gid = (long)g->gr_gid;
+			else if (parse_uint(optarg, 0x7fffffff, &v))
+				o->admin_gid = (long)v;
+			else {
+				fprintf(stderr, "pluto: --admin-group '%s': no such group\n", optarg);
+				r = -1;
+			}
+			break;
+		}
+		case '?':
+			if (optopt)
+				fprintf(stderr, "pluto: option '%s' needs an argument\n", xargv[optind - 1]);
+			else
+				fprintf(stderr, "pluto: unknown option '%s'\n", xargv[optind - 1]);
+			r = -1;
+			break;
+		default:
+			if (ch >= OPT_DEBUG_CLASS && ch < OPT_DEBUG_CLASS + (int)debug_class_count)
+				o->debug |= debug_class_names[ch - OPT_DEBUG_CLASS].bit;
+			break;
+		}
+	}
+	if (r == 0 && optind < xargc) {
+		fprintf(stderr, "pluto: unexpected argument '%s'\n", xargv[optind]);
+		r = -1;
+	}
+	free(opts);
+	return r;
+}

@@ -1,0 +1,20 @@
+/* The daemon's command line (API.md section 5, FreeS/WAN ipsec_pluto(8)). */
+#pragma once
+#include <stdbool.h>
+#include <stdio.h>
+
+struct pluto_options {
+	bool nofork, stderrlog, uniqueids, help, version;
+	const char *rundir, *ctlbase, *secretsfile, *kernel, *adns;
+	const char *interfaces[16];
+	unsigned n_interfaces;
+	unsigned ikeport;
+	unsigned debug;
+	bool nodbus;               /* --nodbus: run without the system bus */
+	long admin_gid;            /* --admin-group NAME, -1 = root only */
+};
+
+/* Parses argv (and --optionsfrom files) into *o. On error prints a message
+ * naming the bad option to stderr and returns -1. */
+int pluto_options_parse(int argc, char **argv, struct pluto_options *o);
+void pluto_usage(FILE *f);

@@ -1,0 +1,142 @@
+#include "daemon/state.h"
+
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/events.h"
+#include "daemon/log.h"
+
+/* Serials only grow: a state is never confused with a deleted one. */
+static unsigned next_serial = 1;
+static struct state *all_states;
+static size_t n_states;
+
+#define SERIAL_BUCKETS 256
+static struct state *serial_hash[SERIAL_BUCKETS];
+
+static const char *const state_names[STATE_NAME__MAX] = {
+	[STATE_UNDEFINED] = "STATE_UNDEFINED",
+	[STATE_MAIN_R0] = "STATE_MAIN_R0", [STATE_MAIN_I1] = "STATE_MAIN_I1",
+	[STATE_MAIN_R1] = "STATE_MAIN_R1", [STATE_MAIN_I2] = "STATE_MAIN_I2",
+	[STATE_MAIN_R2] = "STATE_MAIN_R2", [STATE_MAIN_I3] = "STATE_MAIN_I3",
+	[STATE_MAIN_R3] = "STATE_MAIN_R3", [STATE_MAIN_I4] = "STATE_MAIN_I4",
+	[STATE_QUICK_R0] = "STATE_QUICK_R0", [STATE_QUICK_I1] = "STATE_QUICK_I1",
+	[STATE_QUICK_R1] = "STATE_QUICK_R1", [STATE_QUICK_I2] = "STATE_QUICK_I2",
+	[STATE_QUICK_R2] = "STATE_QUICK_R2", [STATE_INFO] = "STATE_INFO",
+	[STATE_INFO_PROTECTED] = "STATE_INFO_PROTECTED",
+};
+
+const char *state_name_str(enum state_name s)
+{
+	return (unsigned)s < STATE_NAME__MAX ? state_names[s] : "STATE_UNKNOWN";
+}
+
+struct state *state_new(struct connection *c, enum state_kind kind, bool initiator)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	st->serial = next_serial++;
+	st->connection = c;
+	st->kind = kind;
+	st->initiator = initiator;
+	st->next_in_list = all_states;
+	all_states = st;
+	struct state **bucket = &serial_hash[st->serial % SERIAL_BUCKETS];
+	st->hash_next = *bucket;
+	*bucket = st;
+	n_states++;
+	event_state(EV_STATE_ADDED, st, NULL);
+	event_connection(EV_CONNECTION_CHANGED, c, "States");
+	return st;
+}
+
+struct state *state_by_serial(unsigned serial)
+{
+	for (struct state *st = serial_hash[serial % SERIAL_BUCKETS]; st; st = st->hash_next)
+		if (st->serial == serial)
+			return st;
+	return NULL;
+}
+
+struct state *states_first(void)
+{
+	return all_states;
+}
+
+size_t states_count(void)
+{
+	return n_states;
+}
+
+void state_set_name(struct state *st, enum state_name name)
+{
+	st->name = name;
+	event_state(EV_STATE_CHANGED, st, "Name");
+}
+
+void state_delete(struct state *st)
+{
+	struct connection *c = st->connection;
+	event_state(EV_STATE_REMOVED, st, NULL);
+	for (struct state **pp = &all_states; *pp; pp = &(*pp)->next_in_list) {
+		if (*pp == st) {
+			*pp = st->next_in_list;
+			break;
+		}
+	}
+	for (struct state **pp = &serial_hash[st->serial % SERIAL_BUCKETS]; *pp; pp = &(*pp)->hash_next) {
+		if (*pp == st) {
+			*pp = st->hash_next;
+			break;
+		}
+	}
+	n_states--;
+	if (c) {
+		bool newest_changed = false;
+		if (c->newest_isakmp == st->serial) {
+			c->newest_isakmp = 0;
+			newest_changed = true;
+		}
+		if (c->newest_ipsec == st->serial) {
+			c->newest_ipsec = 0;
+			newest_changed = true;
+		}
+		event_connection(EV_CONNECTION_CHANGED, c, newest_changed ? NULL : "States");
+	}
+	free(st);
+}
+
+void states_for_connection(struct connection *c, void (*fn)(struct state *st, void *ud), void *ud)
+{
+	struct state *next;
+	for (struct state *st = all_states; st; st = next) {
+		next = st->next_in_list;
+		if (st->connection == c)
+			fn(st, ud);
+	}
+}
+
+size_t states_count_for_connection(const struct connection *c)
+{
+	size_t n = 0;
+	for (struct state *st = all_states; st; st = st->next_in_list)
+		if (st->connection == c)
+			n++;
+	return n;
+}
+
+static void delete_one(struct state *st, void *ud)
+{
+	state_delete(st);
+}
+
+void states_delete_for_connection(struct connection *c)
+{
+	states_for_connection(c, delete_one, NULL);
+}
+
+void states_delete_all(void)
+{
+	while (all_states)
+		state_delete(all_states);
+}

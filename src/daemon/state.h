@@ -1,0 +1,58 @@
+/* State objects: one per ISAKMP SA or IPsec SA being negotiated or
+ * established, numbered by serial. The engine (next issue) fills in the
+ * protocol fields; this file owns creation, lookup and the change events. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/ip.h"
+
+struct connection;
+
+enum state_kind { STATE_KIND_ISAKMP, STATE_KIND_IPSEC };
+
+/* The man page's state names, numbered as whack's 100+s codes (API.md 4). */
+enum state_name {
+	STATE_UNDEFINED = 0,
+	STATE_MAIN_R0, STATE_MAIN_I1, STATE_MAIN_R1, STATE_MAIN_I2,
+	STATE_MAIN_R2, STATE_MAIN_I3, STATE_MAIN_R3, STATE_MAIN_I4,
+	STATE_QUICK_R0, STATE_QUICK_I1, STATE_QUICK_R1, STATE_QUICK_I2,
+	STATE_QUICK_R2, STATE_INFO, STATE_INFO_PROTECTED,
+	STATE_NAME__MAX
+};
+const char *state_name_str(enum state_name s);
+
+#define SPIS_MAX 3   /* ESP/AH/IPComp */
+
+struct state {
+	unsigned serial;
+	struct connection *connection;
+	enum state_kind kind;
+	enum state_name name;
+	bool established;
+	bool initiator;
+	ip_address peer;
+	uint16_t peer_port;
+	char peer_id[300];
+	char algorithms[128];
+	unsigned n_inbound_spis, n_outbound_spis;
+	uint32_t inbound_spis[SPIS_MAX], outbound_spis[SPIS_MAX];
+	uint64_t expires_at_usec, rekey_at_usec;   /* CLOCK_REALTIME, 0 = never */
+
+	struct state *next_in_list;  /* all states, newest first */
+	struct state *hash_next;     /* serial hash chain */
+};
+
+struct state *state_new(struct connection *c, enum state_kind kind, bool initiator);
+void state_delete(struct state *st);
+struct state *state_by_serial(unsigned serial);
+struct state *states_first(void);
+size_t states_count(void);
+/* Calls fn for each state of connection c (safe against deleting the
+ * current state inside fn). */
+void states_for_connection(struct connection *c, void (*fn)(struct state *st, void *ud), void *ud);
+size_t states_count_for_connection(const struct connection *c);
+void state_set_name(struct state *st, enum state_name name);
+void states_delete_for_connection(struct connection *c);
+void states_delete_all(void);
