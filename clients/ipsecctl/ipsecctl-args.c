@@ -1,0 +1,155 @@
+/* ipsecctl argument parsing: one pass picks the flags out wherever they
+ * are, the remaining words select a command from the table. */
+#include "ipsecctl-args.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct flag_def {
+	const char *name;
+	unsigned flag;     /* 0 for global flags allowed everywhere */
+	bool value;
+};
+
+static const struct flag_def flags[] = {
+	{ "--socket", 0, true },
+	{ "--help", 0, false },
+	{ "-h", 0, false },
+	{ "--version", 0, false },
+	{ "--json", CF_JSON, false },
+	{ "--file", CF_FILE, true },
+	{ "--connection", CF_CONNECTION, true },
+};
+
+void ctl_usage(FILE *f, const struct ctl_command *table, size_t n)
+{
+	fputs("Usage: ipsecctl [--socket PATH] COMMAND [ARGS...]\n"
+	      "       ipsecctl --help | --version\n\nCommands:\n", f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  %s\n", table[i].usage);
+}
+
+static int usage_error(const char *fmt, const char *what)
+{
+	fputs("ipsecctl: ", stderr);
+	fprintf(stderr, fmt, what);
+	fputs(" (see ipsecctl --help)\n", stderr);
+	return -1;
+}
+
+static const struct ctl_command *find_command(const struct ctl_command *table, size_t n,
+					      char **words, size_t n_words, size_t *used)
+{
+	/* two-word commands ("keys add") first */
+	for (size_t i = 0; i < n; i++) {
+		const char *sp = strchr(table[i].name, ' ');
+		if (!sp) {
+			if (strcmp(table[i].name, words[0]) == 0) {
+				*used = 1;
+				return &table[i];
+			}
+			continue;
+		}
+		size_t len = (size_t)(sp - table[i].name);
+		if (n_words >= 2 && strlen(words[0]) == len &&
+		    strncmp(table[i].name, words[0], len) == 0 && strcmp(sp + 1, words[1]) == 0) {
+			*used = 2;
+			return &table[i];
+		}
+	}
+	return NULL;
+}
+
+int ctl_parse(int argc, char **argv, const struct ctl_command *table, size_t n,
+	      struct ctl_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	char **words = calloc((size_t)argc + 1, sizeof(*words));
+	if (!words)
+		abort();
+	size_t n_words = 0;
+	bool only_words = false;
+	for (int i = 1; i < argc; i++) {
+		const char *w = argv[i];
+		if (only_words || w[0] != '-' || strcmp(w, "-") == 0) {
+			words[n_words++] = argv[i];
+			continue;
+		}
+		if (strcmp(w, "--") == 0) {
+			only_words = true;
+			continue;
+		}
+		const char *eq = strchr(w, '=');
+		size_t len = eq ? (size_t)(eq - w) : strlen(w);
+		const struct flag_def *f = NULL;
+		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+			if (strlen(flags[k].name) == len && strncmp(flags[k].name, w, len) == 0)
+				f = &flags[k];
+		if (!f) {
+			free(words);
+			return usage_error("unknown option %s", w);
+		}
+		const char *value = NULL;
+		if (f->value) {
+			if (eq)
+				value = eq + 1;
+			else if (i + 1 < argc)
+				value = argv[++i];
+			else {
+				free(words);
+				return usage_error("%s needs a value", f->name);
+			}
+		} else if (eq) {
+			free(words);
+			return usage_error("%s takes no value", f->name);
+		}
+		if (strcmp(f->name, "--socket") == 0)
+			a->socket = value;
+		else if (strcmp(f->name, "--help") == 0 || strcmp(f->name, "-h") == 0)
+			a->help = true;
+		else if (strcmp(f->name, "--version") == 0)
+			a->version = true;
+		else if (f->flag == CF_JSON)
+			a->json = true;
+		else if (f->flag == CF_FILE)
+			a->file = value;
+		else if (f->flag == CF_CONNECTION)
+			a->connection = value;
+		a->given |= f->flag;
+	}
+	if (a->help || a->version) {
+		free(words);
+		return 0;
+	}
+	if (n_words == 0) {
+		free(words);
+		return usage_error("%s", "no command given");
+	}
+	size_t used = 0;
+	a->command = find_command(table, n, words, n_words, &used);
+	if (!a->command) {
+		usage_error("unknown command \"%s\"", words[0]);
+		free(words);
+		return -1;
+	}
+	a->words = words;
+	memmove(words, words + used, (n_words - used + 1) * sizeof(*words));
+	a->n_words = n_words - used;
+	const struct ctl_command *c = a->command;
+	unsigned bad = a->given & ~c->allowed;
+	if (bad) {
+		const char *which = bad & CF_JSON ? "--json" : bad & CF_FILE ? "--file" : "--connection";
+		fprintf(stderr, "ipsecctl: %s does not apply to \"%s\" (see ipsecctl --help)\n", which, c->name);
+		return -1;
+	}
+	if (a->n_words < c->min_args) {
+		fprintf(stderr, "ipsecctl: \"%s\" needs more arguments: %s\n", c->name, c->usage);
+		return -1;
+	}
+	if (a->n_words > c->max_args) {
+		fprintf(stderr, "ipsecctl: unexpected argument \"%s\" for \"%s\": %s\n",
+			a->words[c->max_args], c->name, c->usage);
+		return -1;
+	}
+	return 0;
+}
