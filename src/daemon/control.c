@@ -204,10 +204,8 @@ int ctl_unlisten(struct ctl_error *err)
 
 int ctl_add_public_key(const char *id, const char *key, struct ctl_error *err)
 {
-	if (pubkey_add(id, key, err) < 0)
-		return -1;
-	plog_full(6, MSGID_CONTROL, RC_LOG, NULL, NULL, "added public key for %s", id);
-	return 0;
+	/* pubkey_add logs the key id it stored */
+	return pubkey_add(id, key, err);
 }
 
 int ctl_reload_secrets(struct ctl_error *err)
