@@ -1,3 +1,536 @@
+/* Varlink transport: the listening socket, one object per client, NUL
+ * framing of JSON messages, per-client input buffer and output queue.
+ * Single-threaded on the daemon's sd-event loop; every socket is
+ * non-blocking and output waits for EPOLLOUT. Requests are handed to
+ * vl_dispatch() (varlink-dispatch.c). */
 #include "bus/bus.h"
-int varlink_start(struct sd_event *event, const char *path, int listen_fd, long admin_gid, struct ctl_error *err) { return 0; }
-void varlink_stop(void) {}
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "bus/varlink-internal.h"
+#include "common/util.h"
+#include "daemon/log.h"
+
+/* Enough for a thousand admin tools at once; beyond that a local user
+ * could only be trying to exhaust our file descriptors. */
+#define VL_CLIENTS_MAX 1024
+#define VL_READ_CHUNK (64 * 1024)
+/* reads per wakeup, so one busy client cannot starve the others */
+#define VL_READS_PER_WAKEUP 16
+
+struct vl_client {
+	int fd;                      /* -1: no socket (fuzz target) */
+	sd_event_source *io;
+	sd_event_source *close_later;
+	unsigned id;
+	uid_t uid;
+	pid_t pid;
+	bool privileged;
+	bool input_closed;           /* the peer shut down its sending side */
+	bool closing;                /* being torn down: no more input or output */
+	char describe[64];
+
+	char *in;                    /* received bytes not yet dispatched */
+	size_t in_len, in_cap;
+	char *out;                   /* queued replies: out[out_off..out_len) unsent */
+	size_t out_off, out_len, out_cap;
+
+	struct vl_pending *pending;  /* calls still running (Initiate, Monitor) */
+	struct vl_client *prev, *next;
+};
+
+static struct {
+	sd_event *event;
+	int fd;
+	sd_event_source *source;
+	char *path;                  /* socket file we created, removed on stop */
+	long admin_gid;
+	struct vl_client *clients;
+	unsigned n_clients, next_id;
+} server = { .fd = -1, .admin_gid = -1 };
+
+/* --- clients --- */
+
+static size_t out_pending(const struct vl_client *c)
+{
+	return c->out_len - c->out_off;
+}
+
+bool vl_client_closing(const struct vl_client *c)
+{
+	return c->closing;
+}
+
+bool vl_client_privileged(const struct vl_client *c)
+{
+	return c->privileged;
+}
+
+const char *vl_client_describe(const struct vl_client *c)
+{
+	return c->describe;
+}
+
+void vl_pending_add(struct vl_client *c, struct vl_pending *p)
+{
+	p->client = c;
+	p->prev = NULL;
+	p->next = c->pending;
+	if (c->pending)
+		c->pending->prev = p;
+	c->pending = p;
+}
+
+void vl_pending_remove(struct vl_pending *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else if (p->client)
+		p->client->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	p->prev = p->next = NULL;
+}
+
+static void client_free(struct vl_client *c)
+{
+	/* every running call lets go of the daemon first: sinks detached,
+	 * observers unsubscribed, so nothing calls back into a freed client */
+	while (c->pending) {
+		struct vl_pending *p = c->pending;
+		vl_pending_remove(p);
+		p->cancel(p);
+	}
+	c->io = sd_event_source_disable_unref(c->io);
+	c->close_later = sd_event_source_disable_unref(c->close_later);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		server.clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	server.n_clients--;
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+static int on_close_later(sd_event_source *s, void *ud)
+{
+	client_free(ud);
+	return 0;
+}
+
+/* Stop all input and output now, free on the next loop iteration: the
+ * client may be deep in our own call stack (a Monitor client's observer
+ * runs inside another client's request). */
+static void client_close(struct vl_client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	/* what was answered before the client misbehaved still gets a chance */
+	if (c->fd >= 0 && out_pending(c))
+		(void)!send(c->fd, c->out + c->out_off, out_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (c->io)
+		sd_event_source_set_enabled(c->io, SD_EVENT_OFF);
+	if (server.event && !c->close_later)
+		sd_event_add_defer(server.event, &c->close_later, on_close_later, c);
+	/* without a loop (fuzz target) the owner frees it */
+}
+
+void vl_client_fail(struct vl_client *c, const char *fmt, ...)
+{
+	if (c->closing)
+		return;
+	char why[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	plog("varlink: client %u (%s): %s; disconnecting", c->id, c->describe, why);
+	client_close(c);
+}
+
+static void client_update_events(struct vl_client *c);
+
+void vl_client_send(struct vl_client *c, json_object *parameters, const char *error, bool continues)
+{
+	if (c->closing) {
+		json_object_put(parameters);
+		return;
+	}
+	if (continues && out_pending(c) > VL_OUTPUT_MAX) {
+		json_object_put(parameters);
+		vl_client_fail(c, "does not read its replies (over %u bytes queued)", VL_OUTPUT_MAX);
+		return;
+	}
+	json_object *msg = json_object_new_object();
+	json_object_object_add(msg, "parameters", parameters ? parameters : json_object_new_object());
+	if (error)
+		json_object_object_add(msg, "error", json_object_new_string(error));
+	if (continues)
+		json_object_object_add(msg, "continues", json_object_new_boolean(true));
+	size_t len;
+	const char *text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (c->fd >= 0) {
+		if (c->out_off > 0 && c->out_off == c->out_len)
+			c->out_off = c->out_len = 0;
+		if (c->out_len + len + 1 > c->out_cap) {
+			c->out_cap = (c->out_len + len + 1) * 2;
+			c->out = xrealloc(c->out, c->out_cap);
+		}
+		memcpy(c->out + c->out_len, text, len);
+		c->out[c->out_len + len] = '\0';
+		c->out_len += len + 1;
+		client_update_events(c);
+	}
+	json_object_put(msg);
+}
+
+/* Dispatch every complete message in the input buffer, unless the client
+ * already has too much unread output (then wait for it to catch up). */
+static void client_process_input(struct vl_client *c)
+{
+	size_t start = 0;
+	while (!c->closing && out_pending(c) <= VL_OUTPUT_MAX) {
+		char *nul = memchr(c->in + start, '\0', c->in_len - start);
+		if (!nul)
+			break;
+		size_t len = (size_t)(nul - (c->in + start));
+		if (len > VL_MESSAGE_MAX) {
+			vl_client_fail(c, "message of %zu bytes is over the limit of %u", len, VL_MESSAGE_MAX);
+			return;
+		}
+		vl_dispatch(c, c->in + start, len);
+		start += len + 1;
+	}
+	if (c->closing)
+		return;
+	memmove(c->in, c->in + start, c->in_len - start);
+	c->in_len -= start;
+	if (c->in_len > VL_MESSAGE_MAX && !memchr(c->in, '\0', c->in_len))
+		vl_client_fail(c, "message longer than the limit of %u bytes", VL_MESSAGE_MAX);
+}
+
+static bool client_input_paused(const struct vl_client *c)
+{
+	return out_pending(c) > VL_OUTPUT_MAX;
+}
+
+static void client_update_events(struct vl_client *c)
+{
+	if (c->closing || !c->io)
+		return;
+	/* a client that said all it had to say, got every answer and waits
+	 * for nothing more is done */
+	if (c->input_closed && !c->pending && out_pending(c) == 0 &&
+	    !memchr(c->in, '\0', c->in_len)) {
+		DBG(DBG_CONTROL, NULL, "varlink: client %u finished", c->id);
+		client_close(c);
+		return;
+	}
+	uint32_t events = 0;
+	if (!c->input_closed && !client_input_paused(c))
+		events |= EPOLLIN;
+	if (out_pending(c))
+		events |= EPOLLOUT;
+	sd_event_source_set_io_events(c->io, events);
+}
+
+static void client_read(struct vl_client *c)
+{
+	for (int i = 0; i < VL_READS_PER_WAKEUP && !c->closing && !c->input_closed &&
+			!client_input_paused(c); i++) {
+		if (c->in_cap - c->in_len < VL_READ_CHUNK) {
+			c->in_cap = c->in_len + VL_READ_CHUNK;
+			c->in = xrealloc(c->in, c->in_cap);
+		}
+		ssize_t n = read(c->fd, c->in + c->in_len, VL_READ_CHUNK);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				vl_client_fail(c, "read error: %s", strerror(errno));
+			return;
+		}
+		if (n == 0) {
+			c->input_closed = true;
+			if (c->in_len > 0 && !memchr(c->in, '\0', c->in_len))
+				DBG(DBG_CONTROL, NULL, "varlink: client %u: %zu bytes without a terminating NUL ignored",
+				    c->id, c->in_len);
+			return;
+		}
+		c->in_len += (size_t)n;
+		client_process_input(c);
+	}
+}
+
+static void client_write(struct vl_client *c)
+{
+	bool was_paused = client_input_paused(c);
+	while (out_pending(c) > 0) {
+		ssize_t n = send(c->fd, c->out + c->out_off, out_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return;
+			/* the peer went away: nothing to tell anybody */
+			DBG(DBG_CONTROL, NULL, "varlink: client %u: write failed: %s", c->id, strerror(errno));
+			client_close(c);
+			return;
+		}
+		c->out_off += (size_t)n;
+	}
+	c->out_off = c->out_len = 0;
+	if (c->out_cap > 4 * VL_READ_CHUNK) {
+		free(c->out);
+		c->out = NULL;
+		c->out_cap = 0;
+	}
+	/* requests left in the buffer while the client lagged behind */
+	if (was_paused)
+		client_process_input(c);
+}
+
+static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	struct vl_client *c = ud;
+	if (c->closing)
+		return 0;
+	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		client_read(c);
+	if (!c->closing && (revents & EPOLLOUT))
+		client_write(c);
+	if (!c->closing && (revents & (EPOLLHUP | EPOLLERR))) {
+		/* both directions are gone: no reply can reach it */
+		DBG(DBG_CONTROL, NULL, "varlink: client %u hung up", c->id);
+		client_close(c);
+		return 0;
+	}
+	client_update_events(c);
+	return 0;
+}
+
+static struct vl_client *client_new(int fd)
+{
+	struct vl_client *c = xcalloc(1, sizeof(*c));
+	c->fd = fd;
+	c->id = ++server.next_id;
+	c->uid = (uid_t)-1;
+	c->next = server.clients;
+	if (server.clients)
+		server.clients->prev = c;
+	server.clients = c;
+	server.n_clients++;
+	c->in_cap = 256;
+	c->in = xmalloc(c->in_cap);
+	return c;
+}
+
+static bool gid_is_admin(int fd, gid_t primary)
+{
+	if (server.admin_gid < 0)
+		return false;
+	if (primary == (gid_t)server.admin_gid)
+		return true;
+	gid_t small[64], *groups = small;
+	socklen_t len = sizeof(small);
+	bool found = false;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno != ERANGE)
+			return false;
+		groups = xmalloc(len);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0)
+			len = 0;
+	}
+	for (size_t i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == (gid_t)server.admin_gid)
+			found = true;
+	if (groups != small)
+		free(groups);
+	return found;
+}
+
+static void client_accept(int fd)
+{
+	if (server.n_clients >= VL_CLIENTS_MAX) {
+		plog_err("varlink: %u clients connected already: refusing one more", server.n_clients);
+		close(fd);
+		return;
+	}
+	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	socklen_t len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		plog_err("varlink: cannot read the credentials of a client: %s", strerror(errno));
+	struct vl_client *c = client_new(fd);
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	c->privileged = cred.uid == 0 || gid_is_admin(fd, cred.gid);
+	snprintf(c->describe, sizeof(c->describe), "uid %d pid %d", (int)cred.uid, (int)cred.pid);
+	int r = sd_event_add_io(server.event, &c->io, fd, EPOLLIN, on_client_io, c);
+	if (r < 0) {
+		plog_err("varlink: cannot watch a client: %s", strerror(-r));
+		client_free(c);
+		return;
+	}
+	DBG(DBG_CONTROL, NULL, "varlink: client %u connected (%s)", c->id, c->describe);
+}
+
+static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	for (;;) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN)
+				plog_err("varlink: accept failed: %s", strerror(errno));
+			return 0;
+		}
+		client_accept(cfd);
+	}
+}
+
+/* --- the listening socket --- */
+
+static int create_socket(const char *path, long admin_gid, struct ctl_error *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return ctl_fail(err, PE_INVALID_OPTION, "Varlink socket path \"%s\" is too long (max %zu bytes)",
+				path, sizeof(sa.sun_path) - 1);
+	strcpy(sa.sun_path, path);
+
+	/* A socket file left by a pluto that died: we hold the lock file, so
+	 * nobody else serves it. Anything that is not a socket is not ours. */
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return ctl_fail(err, PE_INVALID_OPTION, "\"%s\" exists and is not a socket: not replacing it",
+					path);
+		if (unlink(path) < 0)
+			return ctl_fail(err, PE_INTERNAL, "cannot remove stale socket \"%s\": %s", path,
+					strerror(errno));
+	}
+
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return ctl_fail(err, PE_INTERNAL, "cannot create the Varlink socket: %s", strerror(errno));
+	/* created 0600 from the start: no window in which others may connect */
+	mode_t old = umask(0177);
+	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0) {
+		ctl_fail(err, PE_INTERNAL, "cannot bind the Varlink socket \"%s\": %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (admin_gid >= 0 && (chown(path, (uid_t)-1, (gid_t)admin_gid) < 0 || chmod(path, 0660) < 0)) {
+		ctl_fail(err, PE_INTERNAL, "cannot give the Varlink socket \"%s\" to group %ld: %s", path,
+			 admin_gid, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, SOMAXCONN) < 0) {
+		ctl_fail(err, PE_INTERNAL, "cannot listen on the Varlink socket \"%s\": %s", path, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int varlink_start(struct sd_event *event, const char *path, int listen_fd, long admin_gid,
+		  struct ctl_error *err)
+{
+	server.admin_gid = admin_gid;
+	if (listen_fd >= 0) {
+		if (sd_is_socket_unix(listen_fd, SOCK_STREAM, 1, NULL, 0) <= 0)
+			return ctl_fail(err, PE_INVALID_OPTION,
+					"the socket passed as \"varlink\" is not a listening unix stream socket");
+		int fl = fcntl(listen_fd, F_GETFL);
+		if (fl < 0 || fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK) < 0)
+			return ctl_fail(err, PE_INTERNAL, "cannot make the passed Varlink socket non-blocking: %s",
+					strerror(errno));
+		server.fd = listen_fd;
+	} else {
+		server.fd = create_socket(path, admin_gid, err);
+		if (server.fd < 0)
+			return -1;
+		server.path = xstrdup(path);
+	}
+	int r = sd_event_add_io(event, &server.source, server.fd, EPOLLIN, on_listen, NULL);
+	if (r < 0) {
+		ctl_fail(err, PE_INTERNAL, "cannot watch the Varlink socket: %s", strerror(-r));
+		varlink_stop();
+		return -1;
+	}
+	server.event = sd_event_ref(event);
+	plog("varlink: serving org.freeswan.pluto on %s", listen_fd >= 0 ? "the socket passed by systemd" : path);
+	return 0;
+}
+
+void varlink_stop(void)
+{
+	while (server.clients) {
+		struct vl_client *c = server.clients;
+		/* one last non-blocking attempt, so e.g. Shutdown's reply arrives */
+		if (c->fd >= 0 && !c->closing && out_pending(c))
+			(void)!send(c->fd, c->out + c->out_off, out_pending(c), MSG_NOSIGNAL | MSG_DONTWAIT);
+		client_free(c);
+	}
+	server.source = sd_event_source_disable_unref(server.source);
+	if (server.fd >= 0)
+		close(server.fd);
+	server.fd = -1;
+	if (server.path) {
+		unlink(server.path);
+		free(server.path);
+		server.path = NULL;
+	}
+	server.event = sd_event_unref(server.event);
+}
+
+/* --- fuzz entry point --- */
+
+void varlink_fuzz_feed(const uint8_t *data, size_t len, bool privileged)
+{
+	struct vl_client *c = client_new(-1);
+	c->privileged = privileged;
+	c->uid = privileged ? 0 : 65534;
+	snprintf(c->describe, sizeof(c->describe), "fuzz");
+	/* in uneven pieces, as reads would split them */
+	size_t off = 0, piece = 1;
+	while (off < len && !c->closing) {
+		size_t n = len - off < piece ? len - off : piece;
+		if (c->in_cap - c->in_len < n) {
+			c->in_cap = c->in_len + n + 256;
+			c->in = xrealloc(c->in, c->in_cap);
+		}
+		memcpy(c->in + c->in_len, data + off, n);
+		c->in_len += n;
+		off += n;
+		client_process_input(c);
+		piece = piece * 3 + 1;
+	}
+	client_free(c);
+}

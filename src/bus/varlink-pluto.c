@@ -1,0 +1,334 @@
+/* The org.freeswan.pluto methods: each a thin adapter over one ctl_*
+ * function of daemon/control.h. Parameters arrive already validated against
+ * the tables below (varlink-dispatch.c), so a method only converts them. */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "bus/varlink-internal.h"
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/control.h"
+#include "daemon/events.h"
+#include "daemon/progress.h"
+#include "daemon/state.h"
+
+extern const char varlink_idl_text[];
+extern const size_t varlink_idl_text_len;
+
+/* reply {} or the control core's error */
+static void reply_result(struct vl_call *call, int r, const struct ctl_error *err)
+{
+	if (r < 0)
+		vl_reply_ctl_error(call, err);
+	else
+		vl_reply(call, NULL);
+}
+
+static void add_connection(struct vl_call *call, json_object *p)
+{
+	json_object *options = json_object_object_get(p, "options");
+	size_t n = (size_t)json_object_object_length(options);
+	const char **keys = xcalloc(n + 1, sizeof(char *));
+	const char **values = xcalloc(n + 1, sizeof(char *));
+	size_t i = 0;
+	json_object_object_foreach(options, key, val) {
+		keys[i] = key;
+		values[i] = json_object_get_string(val);
+		i++;
+	}
+	struct ctl_error err;
+	int r = ctl_add_connection(vl_param_string(p, "name"), keys, values, i, NULL, &err);
+	free(keys);
+	free(values);
+	reply_result(call, r, &err);
+}
+
+static void delete_connection(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_delete_connection(vl_param_string(p, "name"), &err), &err);
+}
+
+static void route(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_route(vl_param_string(p, "name"), &err), &err);
+}
+
+static void unroute(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_unroute(vl_param_string(p, "name"), &err), &err);
+}
+
+static void terminate(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_terminate(vl_param_string(p, "name"), &err), &err);
+}
+
+static void delete_state(struct vl_call *call, json_object *p)
+{
+	int64_t serial = json_object_get_int64(json_object_object_get(p, "serial"));
+	if (serial < 1 || serial > UINT_MAX) {
+		vl_reply_invalid_parameter(call, "serial");
+		return;
+	}
+	struct ctl_error err;
+	reply_result(call, ctl_delete_state((unsigned)serial, &err), &err);
+}
+
+static void listen_(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_listen(&err), &err);
+}
+
+static void unlisten(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_unlisten(&err), &err);
+}
+
+static void add_public_key(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_add_public_key(vl_param_string(p, "id"), vl_param_string(p, "key"), &err), &err);
+}
+
+static void reload_secrets(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	reply_result(call, ctl_reload_secrets(&err), &err);
+}
+
+static void set_debug(struct vl_call *call, json_object *p)
+{
+	json_object *classes = json_object_object_get(p, "classes");
+	size_t n = json_object_array_length(classes);
+	const char **names = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		names[i] = json_object_get_string(json_object_array_get_idx(classes, i));
+	struct ctl_error err;
+	int r = ctl_set_debug(names, n, vl_param_string(p, "connection"), &err);
+	free(names);
+	reply_result(call, r, &err);
+}
+
+static json_object *string_list(const char *const *list)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; list && list[i]; i++)
+		json_object_array_add(a, json_object_new_string(list[i]));
+	return a;
+}
+
+static void status(struct vl_call *call, json_object *p)
+{
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "version", json_object_new_string(PLUTO_VERSION));
+	json_object_object_add(r, "listening", json_object_new_boolean(ctl_listening()));
+	json_object_object_add(r, "interfaces", string_list(ctl_interfaces()));
+	json_object_object_add(r, "kernelBackend", json_object_new_string(ctl_kernel_backend()));
+	const char *dbg[32];
+	ctl_debug_classes(NULL, dbg, ARRAY_SIZE(dbg));
+	json_object_object_add(r, "debugClasses", string_list(dbg));
+	json_object *conns = json_object_new_array();
+	for (struct connection *c = connections_first(); c; c = c->next)
+		json_object_array_add(conns, vl_connection_json(c));
+	json_object_object_add(r, "connections", conns);
+	json_object *states = json_object_new_array();
+	for (struct state *st = states_first(); st; st = st->next_in_list)
+		json_object_array_add(states, vl_state_json(st));
+	json_object_object_add(r, "states", states);
+	char *text = ctl_status_text();
+	json_object_object_add(r, "text", json_object_new_string(text));
+	free(text);
+	vl_reply(call, r);
+}
+
+static void shutdown_(struct vl_call *call, json_object *p)
+{
+	/* reply first: the loop stops after this callback and the queued
+	 * reply gets one last chance in varlink_stop() */
+	vl_reply(call, NULL);
+	ctl_shutdown();
+}
+
+/* --- Initiate: progress lines while the engine works, then the outcome --- */
+
+struct initiate_call {
+	struct vl_pending pending;
+	struct progress_sink sink;
+	char *name;
+	bool starting;               /* inside ctl_initiate() */
+	bool finished;               /* done() came while starting */
+};
+
+static void initiate_free(struct initiate_call *ic)
+{
+	free(ic->name);
+	free(ic);
+}
+
+static void initiate_line(void *ctx, unsigned rc, const char *text)
+{
+	struct initiate_call *ic = ctx;
+	if (!ic->pending.more)
+		return;
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "code", json_object_new_int64(rc));
+	json_object_object_add(p, "message", json_object_new_string(text));
+	json_object_object_add(p, "done", json_object_new_boolean(false));
+	vl_client_send(ic->pending.client, p, NULL, true);
+}
+
+/* The sink is already detached when the engine calls this. */
+static void initiate_done(void *ctx, const struct ctl_error *err)
+{
+	struct initiate_call *ic = ctx;
+	vl_pending_remove(&ic->pending);
+	if (err) {
+		char name[128];
+		vl_client_send(ic->pending.client, vl_ctl_error_parameters(err),
+			       vl_ctl_error_name(err, name, sizeof(name)), false);
+	} else {
+		json_object *p = json_object_new_object();
+		json_object_object_add(p, "done", json_object_new_boolean(true));
+		json_object *states = json_object_new_array();
+		for (struct state *st = states_first(); st; st = st->next_in_list)
+			if (st->connection && streq(st->connection->name, ic->name))
+				json_object_array_add(states, json_object_new_int64(st->serial));
+		json_object_object_add(p, "states", states);
+		vl_client_send(ic->pending.client, p, NULL, false);
+	}
+	if (ic->starting)
+		ic->finished = true;
+	else
+		initiate_free(ic);
+}
+
+/* The client went away: the engine must not call us any more. The engine
+ * may have moved the sink to an instance of the connection, so look for it
+ * everywhere (detaching a sink that is not there does nothing). */
+static void initiate_cancel(struct vl_pending *p)
+{
+	struct initiate_call *ic = (struct initiate_call *)((char *)p - offsetof(struct initiate_call, pending));
+	for (struct connection *c = connections_first(); c; c = c->next)
+		progress_sink_detach(c, &ic->sink);
+	initiate_free(ic);
+}
+
+static void initiate(struct vl_call *call, json_object *p)
+{
+	const char *name = vl_param_string(p, "name");
+	struct ctl_error err;
+	if (call->oneway) {
+		/* nobody waits: fire and forget */
+		ctl_initiate(name, NULL, &err);
+		return;
+	}
+	struct initiate_call *ic = xcalloc(1, sizeof(*ic));
+	ic->name = xstrdup(name);
+	ic->pending.more = call->more;
+	ic->pending.cancel = initiate_cancel;
+	ic->sink = (struct progress_sink){ .line = initiate_line, .done = initiate_done, .ctx = ic };
+	vl_pending_add(call->client, &ic->pending);
+	ic->starting = true;
+	int r = ctl_initiate(name, &ic->sink, &err);
+	ic->starting = false;
+	if (r < 0 && !ic->finished) {
+		vl_pending_remove(&ic->pending);
+		vl_reply_ctl_error(call, &err);
+	}
+	if (r < 0 || ic->finished)
+		initiate_free(ic);
+}
+
+/* --- Monitor: every change event, as long as the client stays --- */
+
+struct monitor_call {
+	struct vl_pending pending;
+};
+
+static void monitor_event(const struct pluto_event *ev, void *userdata)
+{
+	struct monitor_call *mc = userdata;
+	if (vl_client_closing(mc->pending.client))
+		return;
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "change", vl_change_json(ev));
+	vl_client_send(mc->pending.client, p, NULL, true);
+}
+
+static void monitor_cancel(struct vl_pending *p)
+{
+	struct monitor_call *mc = (struct monitor_call *)p;
+	events_unsubscribe(monitor_event, mc);
+	free(mc);
+}
+
+static void monitor(struct vl_call *call, json_object *p)
+{
+	struct monitor_call *mc = xcalloc(1, sizeof(*mc));
+	mc->pending.more = true;
+	mc->pending.cancel = monitor_cancel;
+	vl_pending_add(call->client, &mc->pending);
+	events_subscribe(monitor_event, mc);
+	/* the first reply says the subscription is live (see the IDL) */
+	json_object *change = json_object_new_object();
+	json_object_object_add(change, "event", json_object_new_string("managerChanged"));
+	json_object_object_add(change, "property", json_object_new_string("Monitor"));
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "change", change);
+	vl_client_send(call->client, r, NULL, true);
+}
+
+/* --- the method table --- */
+
+static const struct vl_param none[] = { { 0 } };
+static const struct vl_param name_only[] = { { "name", VL_STRING, false }, { 0 } };
+static const struct vl_param add_connection_params[] = {
+	{ "name", VL_STRING, false },
+	{ "options", VL_STRING_MAP, false },
+	{ 0 },
+};
+static const struct vl_param delete_state_params[] = { { "serial", VL_INT, false }, { 0 } };
+static const struct vl_param add_public_key_params[] = {
+	{ "id", VL_STRING, false },
+	{ "key", VL_STRING, false },
+	{ 0 },
+};
+static const struct vl_param set_debug_params[] = {
+	{ "classes", VL_STRING_LIST, false },
+	{ "connection", VL_STRING, true },
+	{ 0 },
+};
+
+static const struct vl_method pluto_methods[] = {
+	{ "AddConnection",    add_connection,    VL_PRIVILEGED, add_connection_params },
+	{ "DeleteConnection", delete_connection, VL_PRIVILEGED, name_only },
+	{ "Route",            route,             VL_PRIVILEGED, name_only },
+	{ "Unroute",          unroute,           VL_PRIVILEGED, name_only },
+	{ "Initiate",         initiate,          VL_PRIVILEGED, name_only },
+	{ "Terminate",        terminate,         VL_PRIVILEGED, name_only },
+	{ "DeleteState",      delete_state,      VL_PRIVILEGED, delete_state_params },
+	{ "Listen",           listen_,           VL_PRIVILEGED, none },
+	{ "Unlisten",         unlisten,          VL_PRIVILEGED, none },
+	{ "AddPublicKey",     add_public_key,    VL_PRIVILEGED, add_public_key_params },
+	{ "ReloadSecrets",    reload_secrets,    VL_PRIVILEGED, none },
+	{ "SetDebug",         set_debug,         VL_PRIVILEGED, set_debug_params },
+	{ "Status",           status,            0,             none },
+	{ "Shutdown",         shutdown_,         VL_PRIVILEGED, none },
+	{ "Monitor",          monitor,           VL_NEEDS_MORE, none },
+	{ 0 },
+};
+
+const struct vl_interface vl_interface_pluto = {
+	.name = "org.freeswan.pluto",
+	.methods = pluto_methods,
+	.description = varlink_idl_text,
+	.description_len = &varlink_idl_text_len,
+};
