@@ -95,15 +95,56 @@ static void notify_status(void)
 		   ctl_listening() ? "listening" : "not listening (need whack --listen)");
 }
 
+/* Names for the debug trace of change events (enum pluto_event_kind order). */
+static const char *const event_kind_names[] = {
+	[EV_CONNECTION_ADDED] = "connection added",
+	[EV_CONNECTION_REMOVED] = "connection removed",
+	[EV_CONNECTION_CHANGED] = "connection changed",
+	[EV_STATE_ADDED] = "state added",
+	[EV_STATE_REMOVED] = "state removed",
+	[EV_STATE_CHANGED] = "state changed",
+	[EV_MANAGER_CHANGED] = "manager changed",
+	[EV_PROGRESS] = "progress",
+};
+
+/* Events come before the change is complete (EV_CONNECTION_REMOVED is sent
+ * before the connection is freed) and in bursts: rebuild STATUS= once, when
+ * the loop is idle again. */
+static sd_event_source *status_update;
+
+static int on_status_update(sd_event_source *s, void *ud)
+{
+	notify_status();
+	return 0;
+}
+
+static void schedule_status_update(void)
+{
+	if (!status_update) {
+		if (sd_event_add_defer(event, &status_update, on_status_update, NULL) < 0)
+			notify_status();   /* cannot defer: better early than never */
+		return;
+	}
+	sd_event_source_set_enabled(status_update, SD_EVENT_ONESHOT);
+}
+
 static void on_event(const struct pluto_event *ev, void *ud)
 {
+	/* Every change a control command makes, as a "control" debug line:
+	 * with the connection, so that per-connection debugging sees its own. */
+	if (ev->kind != EV_PROGRESS && (unsigned)ev->kind < ARRAY_SIZE(event_kind_names)) {
+		const struct connection *c = ev->c ? ev->c : ev->st ? ev->st->connection : NULL;
+		if (debugging(DBG_CONTROL, c))
+			dbg_full(c, ev->st, "event: %s%s%s", event_kind_names[ev->kind],
+				 ev->property ? ": " : "", ev->property ? ev->property : "");
+	}
 	switch (ev->kind) {
 	case EV_CONNECTION_ADDED:
 	case EV_CONNECTION_REMOVED:
 	case EV_STATE_ADDED:
 	case EV_STATE_REMOVED:
 	case EV_MANAGER_CHANGED:
-		notify_status();
+		schedule_status_update();
 		break;
 	default:
 		break;
@@ -117,11 +158,18 @@ static int passed_varlink_fd(void)
 	char **names = NULL;
 	int n = sd_listen_fds_with_names(1, &names);
 	int fd = -1;
+	if (n < 0)
+		plog_err("cannot take the sockets systemd passed: %s", strerror(-n));
 	for (int i = 0; i < n; i++) {
-		if (fd < 0 && (streq(names[i], "varlink") || (n == 1 && streq(names[i], "unknown"))))
+		if (fd < 0 && (streq(names[i], "varlink") || (n == 1 && streq(names[i], "unknown")))) {
 			fd = SD_LISTEN_FDS_START + i;
-		else
+			plog("using the Varlink socket passed by systemd (fd %d, name \"%s\")", fd, names[i]);
+		} else {
+			/* not ours: a socket unit with a name we do not serve */
+			plog("ignoring passed socket fd %d named \"%s\" (expected \"varlink\")",
+			     SD_LISTEN_FDS_START + i, names[i]);
 			close(SD_LISTEN_FDS_START + i);
+		}
 	}
 	for (int i = 0; names && i < n; i++)
 		free(names[i]);
@@ -236,7 +284,7 @@ int main(int argc, char **argv)
 	}
 
 	sd_notify(0, "READY=1");
-	notify_status();
+	notify_status();   /* a second datagram: STATUS= is rebuilt in one place */
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1)
 			plog_err("cannot tell the parent we are ready: %s", strerror(errno));
@@ -255,13 +303,14 @@ int main(int argc, char **argv)
 
 	r = sd_event_loop(event);
 	exit_code = r < 0 ? 1 : 0;
-	sd_notify(0, "STOPPING=1");
+	sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
 
 	/* The man page: "When pluto shuts down, it closes all Security Associations." */
 	connections_delete_all();
 	states_delete_all();
 	demux_unlisten();
 out:
+	status_update = sd_event_source_unref(status_update);
 	dbus_stop();
 	varlink_stop();
 	events_unsubscribe(on_event, NULL);

@@ -94,7 +94,8 @@ start_bus() {
 
 # start_pluto [EXTRA PLUTO OPTIONS...]: pluto in its own network namespace,
 # Varlink socket at $SOCK, run directory $T/run, secrets $T/ipsec.secrets.
-# Without a bus (start_bus first) it runs with --nodbus.
+# Without a bus (start_bus first) it runs with --nodbus. PLUTO_LOG_OPTION=
+# (empty) drops --stderrlog, for tests of journal and syslog logging.
 start_pluto() {
 	mkdir -p "$T/run"
 	SOCK=$T/run/org.freeswan.pluto
@@ -102,11 +103,9 @@ start_pluto() {
 	[ -f "$T/ipsec.secrets" ] || : >"$T/ipsec.secrets"
 	local busopt=--nodbus
 	[ -n "${DBUS_SYSTEM_BUS_ADDRESS:-}" ] && busopt=
-	unshare -n sh -c 'ip link set lo up; exec "$@"' sh \
-		"$PLUTO" --nofork --stderrlog --rundir "$T/run" --ctlbase "$SOCK" \
-		--secretsfile "$T/ipsec.secrets" $busopt "$@" >"$T/pluto.log" 2>&1 &
-	PLUTO_PID=$!
-	_pids+=("$PLUTO_PID")
+	spawn_pluto unshare -n sh -c 'ip link set lo up; exec "$@"' sh \
+		"$PLUTO" --nofork ${PLUTO_LOG_OPTION---stderrlog} --rundir "$T/run" --ctlbase "$SOCK" \
+		--secretsfile "$T/ipsec.secrets" $busopt "$@"
 	wait_for 10 test -S "$SOCK" || { echo "# pluto did not create $SOCK" >&2; cat "$T/pluto.log" >&2; return 1; }
 	if [ -z "$busopt" ]; then
 		wait_for 10 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status org.freeswan.pluto1 ||
@@ -114,11 +113,25 @@ start_pluto() {
 	fi
 }
 
-# stop_pluto: SIGTERM and wait; echoes the exit status
+# spawn_pluto COMMAND...: run COMMAND (which must end by exec'ing pluto, so
+# it keeps its pid) in the background with output to $T/pluto.log; sets
+# PLUTO_PID. A waiter writes the exit status to $T/pluto.status, so that
+# stop_pluto works inside $(...), where the shell's wait cannot.
+spawn_pluto() {
+	rm -f "$T/pluto.status" "$T/pluto.cpid"
+	( "$@" >"$T/pluto.log" 2>&1 &
+	  echo $! >"$T/pluto.cpid"
+	  wait $!
+	  echo $? >"$T/pluto.status.tmp" && mv "$T/pluto.status.tmp" "$T/pluto.status" ) &
+	wait_for 5 test -s "$T/pluto.cpid"
+	PLUTO_PID=$(cat "$T/pluto.cpid")
+	_pids+=("$PLUTO_PID")
+}
+
+# stop_pluto: SIGTERM and wait; echoes the exit status ("timeout" if none)
 stop_pluto() {
 	kill -TERM "$PLUTO_PID" 2>/dev/null
-	wait "$PLUTO_PID"
-	echo $?
+	if wait_for 30 test -s "$T/pluto.status"; then cat "$T/pluto.status"; else echo timeout; fi
 }
 
 # varlink_call JSON: one request over socat, prints the reply (NUL stripped)

@@ -1,0 +1,80 @@
+#!/bin/bash
+# The test command: on a Debian 12 machine, as root,
+#
+#     tests/run.sh
+#
+# installs what the build and the tests need (only what is missing), builds
+# pluto with clang, AddressSanitizer + UBSan and the libFuzzer targets in
+# build-test/, runs every meson test suite (unit, integration, fuzz) and
+# ends with exactly one line "N passed, N failed[, N skipped]" counted from
+# build-test/meson-logs/testlog.json. Exit status 0 only when nothing failed.
+#
+# Environment: BUILDDIR (default build-test), MESON_TEST_ARGS (extra
+# arguments for meson test, e.g. "--suite unit" while developing).
+set -u
+cd "$(dirname "$0")/.." || exit 2
+BUILDDIR=${BUILDDIR:-build-test}
+
+say() { echo "tests/run.sh: $*" >&2; }
+
+# --- 1. packages: the build, then what the tests call ---
+packages=(
+	meson ninja-build pkg-config clang libclang-rt-14-dev
+	libsystemd-dev libjson-c-dev libssl-dev libglib2.0-dev
+	dbus-daemon socat iproute2 util-linux systemd nftables
+	# the tests: JSON on the command line, datagram receivers and D-Bus
+	# clients (/usr/bin/python3), test keys, gdbus, ping
+	jq python3 python3-dbus python3-gi openssl libglib2.0-bin iputils-ping procps
+)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		say "missing packages (run as root to install them): ${missing[*]}"
+		exit 2
+	fi
+	say "installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >&2 || {
+		say "apt-get failed"
+		exit 2
+	}
+fi
+[ "$(id -u)" -eq 0 ] || say "warning: not root; tests that need namespaces will fail or skip"
+
+# --- 2. configure and build: clang, ASan + UBSan, fuzz targets ---
+options=("-Db_sanitize=address,undefined" -Db_lundef=false -Dfuzz=true -Dtests=true --buildtype=debug)
+if [ -f "$BUILDDIR/meson-private/coredata.dat" ] &&
+	grep -q "clang" "$BUILDDIR/meson-info/intro-compilers.json" 2>/dev/null; then
+	meson setup --reconfigure "${options[@]}" "$BUILDDIR" >&2 ||
+		{ say "meson setup --reconfigure failed"; exit 2; }
+else
+	# a fresh directory, or one configured with another compiler
+	wipe=()
+	[ -d "$BUILDDIR/meson-private" ] && wipe=(--wipe)
+	CC=clang meson setup "${wipe[@]}" "${options[@]}" "$BUILDDIR" >&2 ||
+		{ say "meson setup failed"; exit 2; }
+fi
+ninja -C "$BUILDDIR" >&2 || { say "build failed"; exit 2; }
+
+# --- 3. every suite ---
+rm -f "$BUILDDIR/meson-logs/testlog.json"
+# shellcheck disable=SC2086 # MESON_TEST_ARGS is a list of words
+meson test -C "$BUILDDIR" --no-rebuild --print-errorlogs ${MESON_TEST_ARGS:-} >&2
+log=$BUILDDIR/meson-logs/testlog.json
+[ -s "$log" ] || { say "meson test wrote no $log"; exit 2; }
+
+# --- 4. the summary line ---
+# meson's results: OK and EXPECTEDFAIL pass; SKIP is skipped; FAIL, ERROR,
+# TIMEOUT and UNEXPECTEDPASS fail.
+read -r passed failed skipped < <(jq -r '.result' "$log" | awk '
+	/^(OK|EXPECTEDFAIL)$/ { p++; next }
+	/^SKIP$/ { s++; next }
+	{ f++ }
+	END { printf "%d %d %d\n", p, f, s }')
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line+=", $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ]
