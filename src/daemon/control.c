@@ -2,8 +2,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <systemd/sd-event.h>
 
@@ -182,12 +184,24 @@ int ctl_listen(struct ctl_error *err)
 	if (r < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot list interfaces: %s", strerror(-r));
 	connections_reorient();
-	struct ctl_error serr;
-	if (secrets_reload(&serr) < 0)
-		plog_full(3, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL, "%s", serr.message);
 	if (!was)
 		event_manager("Listening");
 	event_manager("Interfaces");
+	/* Listen is also the trigger to reread ipsec.secrets (the man page).
+	 * Listening stays in effect when the file is bad, and the secrets in
+	 * force stay; the caller still hears about it as an error, since a
+	 * silently ignored secrets file is the worse surprise. */
+	struct ctl_error serr;
+	if (access(secrets_path(), F_OK) < 0 && errno == ENOENT) {
+		/* a host may have no secrets yet: say so, but listening worked */
+		plog_full(4, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL,
+			  "no secrets file %s: no PSK or RSA private key is available", secrets_path());
+		return 0;
+	}
+	if (secrets_reload(&serr) < 0) {
+		plog_full(3, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL, "%s", serr.message);
+		return ctl_fail(err, serr.code, "listening, but secrets not reloaded: %s", serr.message);
+	}
 	return 0;
 }
 
