@@ -1,3 +1,169 @@
+/* The D-Bus front end (API.md section 2): connects to the system bus,
+ * registers the Manager object, the fallback vtables for connections and
+ * states with their node enumerators and an ObjectManager, takes the name
+ * org.freeswan.pluto1, and turns change events (daemon/events.h) into
+ * InterfacesAdded/Removed, PropertiesChanged and Progress signals.
+ * The method adapters live in dbus-manager.c, dbus-connection.c and
+ * dbus-state.c; nothing here knows IKE. */
 #include "bus/bus.h"
-int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err) { return ctl_fail(err, PE_INTERNAL, "D-Bus front end not built"); }
-void dbus_stop(void) {}
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-event.h>
+
+#include "bus/dbus-internal.h"
+#include "daemon/events.h"
+#include "daemon/log.h"
+#include "daemon/state.h"
+
+static sd_bus *bus;
+
+sd_bus *dbus_bus(void)
+{
+	return bus;
+}
+
+/* A failure to emit a signal is not worth more than a debug line: the
+ * bus may be going away, and the daemon's work goes on without it. */
+static void emitted(int r, const char *what, const char *path)
+{
+	if (r < 0)
+		DBG(DBG_CONTROL, NULL, "D-Bus: cannot emit %s for %s: %s", what, path, strerror(-r));
+}
+
+/* property NULL: several changed, so announce every changeable one */
+static void emit_changed(const char *path, const char *interface, const char *property)
+{
+	int r;
+	if (property)
+		r = sd_bus_emit_properties_changed(bus, path, interface, property, NULL);
+	else
+		r = sd_bus_emit_properties_changed_strv(bus, path, interface, NULL);
+	emitted(r, "PropertiesChanged", path);
+}
+
+static void on_object_event(const struct pluto_event *ev, const char *path, const char *interface)
+{
+	switch (ev->kind) {
+	case EV_CONNECTION_ADDED:
+	case EV_STATE_ADDED:
+		emitted(sd_bus_emit_object_added(bus, path), "InterfacesAdded", path);
+		break;
+	case EV_CONNECTION_REMOVED:
+	case EV_STATE_REMOVED:
+		/* the object is still in the database, so its interfaces are found */
+		emitted(sd_bus_emit_object_removed(bus, path), "InterfacesRemoved", path);
+		break;
+	case EV_CONNECTION_CHANGED:
+	case EV_STATE_CHANGED:
+		emit_changed(path, interface, ev->property);
+		break;
+	case EV_PROGRESS:
+		emitted(sd_bus_emit_signal(bus, path, PLUTO_DBUS_CONN_IFACE, "Progress", "us",
+					   ev->rc, ev->text ? ev->text : ""), "Progress", path);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_event(const struct pluto_event *ev, void *userdata)
+{
+	char *path = NULL;
+	const char *interface = NULL;
+	switch (ev->kind) {
+	case EV_MANAGER_CHANGED:
+		emit_changed(PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE, ev->property);
+		return;
+	case EV_CONNECTION_ADDED:
+	case EV_CONNECTION_REMOVED:
+	case EV_CONNECTION_CHANGED:
+	case EV_PROGRESS:
+		if (!ev->c)
+			return;   /* a global log line: no connection to signal on */
+		path = dbus_connection_path(ev->c);
+		interface = PLUTO_DBUS_CONN_IFACE;
+		break;
+	case EV_STATE_ADDED:
+	case EV_STATE_REMOVED:
+	case EV_STATE_CHANGED:
+		if (!ev->st)
+			return;
+		path = dbus_state_path(ev->st->serial);
+		interface = PLUTO_DBUS_STATE_IFACE;
+		break;
+	}
+	if (path)
+		on_object_event(ev, path, interface);
+	free(path);
+}
+
+static int fail_start(struct ctl_error *err, const char *what, int r)
+{
+	const char *address = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	ctl_fail(err, PE_INTERNAL, "%s: %s (system bus at %s)", what, strerror(-r),
+		 address ? address : "unix:path=/run/dbus/system_bus_socket");
+	bus = sd_bus_flush_close_unref(bus);
+	return -1;
+}
+
+int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
+{
+	int r;
+	if (bus)
+		return ctl_fail(err, PE_INTERNAL, "the D-Bus front end is already running");
+	dbus_set_admin_gid(admin_gid);
+
+	/* sd-bus honours DBUS_SYSTEM_BUS_ADDRESS */
+	r = sd_bus_open_system(&bus);
+	if (r < 0)
+		return fail_start(err, "cannot connect to the system bus", r);
+	/* losing the bus must not stop the daemon: Varlink still serves */
+	sd_bus_set_exit_on_disconnect(bus, 0);
+
+	/* objects first, so that the first caller after the name finds them */
+	r = sd_bus_add_object_vtable(bus, NULL, PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE,
+				     dbus_manager_vtable, NULL);
+	if (r >= 0)
+		r = sd_bus_add_object_manager(bus, NULL, PLUTO_DBUS_PATH);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, PLUTO_DBUS_CONN_PREFIX, PLUTO_DBUS_CONN_IFACE,
+					       dbus_connection_vtable, dbus_connection_find, NULL);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(bus, NULL, PLUTO_DBUS_CONN_PREFIX,
+					       dbus_connection_enumerate, NULL);
+	if (r >= 0)
+		r = sd_bus_add_fallback_vtable(bus, NULL, PLUTO_DBUS_STATE_PREFIX, PLUTO_DBUS_STATE_IFACE,
+					       dbus_state_vtable, dbus_state_find, NULL);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(bus, NULL, PLUTO_DBUS_STATE_PREFIX,
+					       dbus_state_enumerate, NULL);
+	if (r < 0)
+		return fail_start(err, "cannot register the D-Bus objects", r);
+
+	r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		return fail_start(err, "cannot attach the bus to the event loop", r);
+
+	r = sd_bus_request_name(bus, PLUTO_DBUS_NAME, 0);
+	if (r < 0)
+		return fail_start(err, "cannot own the name " PLUTO_DBUS_NAME
+				  " (another pluto running? does the bus policy let root own it?)", r);
+
+	events_subscribe(on_event, NULL);
+	plog_full(6, MSGID_STARTUP, RC_LOG, NULL, NULL, "D-Bus: serving %s on the system bus",
+		  PLUTO_DBUS_NAME);
+	return 0;
+}
+
+void dbus_stop(void)
+{
+	if (!bus)
+		return;
+	events_unsubscribe(on_event, NULL);
+	/* callers still waiting for Initiate get nothing: the bus goes away */
+	dbus_connection_pending_free_all();
+	/* flush: the reply to Shutdown() and the last signals still go out */
+	bus = sd_bus_flush_close_unref(bus);
+}

@@ -71,7 +71,7 @@ check_fails "journal: MESSAGE_ID differs between kinds of message" test "$id" = 
 check_eq "journal: no STATE_SERIAL= without a state" "" "$(field STATE_SERIAL "$jc")"
 
 secrets=$(record "$J" "missing.secrets")
-check_eq "journal: an unreadable secrets file is PRIORITY=3 (err)" 3 "$(field PRIORITY "$secrets")"
+check_eq "journal: a missing secrets file is PRIORITY=4 (warning)" 4 "$(field PRIORITY "$secrets")"
 dbg=$(record "$J" 'MESSAGE=| "jd": event')
 check_eq "journal: debug lines are PRIORITY=7" 7 "$(field PRIORITY "$dbg")"
 check_eq "journal: debug lines carry CONNECTION=" jd "$(field CONNECTION "$dbg")"

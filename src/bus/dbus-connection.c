@@ -1,0 +1,359 @@
+/* org.freeswan.pluto1.Connection: one object per connection under
+ * /org/freeswan/pluto1/connection/<sd_bus_path_encode(name)>, served by a
+ * fallback vtable that looks the connection up by its path, so objects come
+ * and go with the connection database and nothing is registered per object. */
+#include "bus/dbus-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/control.h"
+#include "daemon/progress.h"
+#include "daemon/state.h"
+
+static struct connection *connection_from_path(const char *path)
+{
+	char *name = NULL;
+	if (sd_bus_path_decode(path, PLUTO_DBUS_CONN_PREFIX, &name) <= 0)
+		return NULL;
+	struct connection *c = *name ? connection_by_name(name) : NULL;
+	free(name);
+	return c;
+}
+
+int dbus_connection_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+			 void **found, sd_bus_error *error)
+{
+	struct connection *c = connection_from_path(path);
+	if (!c)
+		return 0;
+	*found = c;
+	return 1;
+}
+
+int dbus_connection_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+			      sd_bus_error *error)
+{
+	char **list = calloc(connections_count() + 1, sizeof(char *));
+	if (!list)
+		return -ENOMEM;
+	size_t i = 0;
+	for (struct connection *c = connections_first(); c; c = c->next) {
+		if (!(list[i] = dbus_connection_path(c))) {
+			dbus_strv_free(list);
+			return -ENOMEM;
+		}
+		i++;
+	}
+	*nodes = list;
+	return 1;
+}
+
+/* --- Initiate(wait=true): the call waits for the progress sink --- */
+
+struct pending_initiate {
+	sd_bus_message *call;          /* referenced until we reply */
+	sd_bus_track *caller;          /* tells us when the caller leaves the bus */
+	struct connection *c;          /* valid while the sink is attached: deleting
+					* a connection finishes its sinks first */
+	struct progress_sink sink;
+	bool in_initiate;              /* inside ctl_initiate: done() must not free */
+	bool answered;
+	struct pending_initiate *next;
+};
+
+static struct pending_initiate *pendings;
+
+static void pending_free(struct pending_initiate *p)
+{
+	for (struct pending_initiate **pp = &pendings; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	sd_bus_track_unref(p->caller);
+	sd_bus_message_unref(p->call);
+	free(p);
+}
+
+/* The states that make the connection "up": its newest ISAKMP and IPsec SA. */
+static int reply_newest_states(sd_bus_message *call, const struct connection *c)
+{
+	sd_bus_message *reply = NULL;
+	unsigned serials[2] = { c->newest_isakmp, c->newest_ipsec };
+	int r = sd_bus_message_new_method_return(call, &reply);
+	if (r >= 0)
+		r = dbus_append_state_paths(reply, serials, 2);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	return r;
+}
+
+static void initiate_done(void *ctx, const struct ctl_error *err)
+{
+	struct pending_initiate *p = ctx;
+	if (err) {
+		/* the API promises NegotiationFailed, saying why */
+		struct ctl_error failed = { .code = PE_NEGOTIATION_FAILED };
+		snprintf(failed.message, sizeof(failed.message), "%s", err->message);
+		sd_bus_error e = SD_BUS_ERROR_NULL;
+		dbus_reply_ctl_error(&e, &failed);
+		sd_bus_reply_method_error(p->call, &e);
+		sd_bus_error_free(&e);
+	} else {
+		reply_newest_states(p->call, p->c);
+	}
+	p->answered = true;
+	if (!p->in_initiate)
+		pending_free(p);
+}
+
+/* The caller left the bus before the outcome: stop waiting for it. */
+static int on_caller_gone(sd_bus_track *track, void *userdata)
+{
+	struct pending_initiate *p = userdata;
+	progress_sink_detach(p->c, &p->sink);
+	pending_free(p);
+	return 0;
+}
+
+void dbus_connection_pending_free_all(void)
+{
+	while (pendings) {
+		progress_sink_detach(pendings->c, &pendings->sink);
+		pending_free(pendings);
+	}
+}
+
+static int initiate_and_wait(sd_bus_message *m, struct connection *c, sd_bus_error *error)
+{
+	struct pending_initiate *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->call = sd_bus_message_ref(m);
+	p->c = c;
+	p->sink = (struct progress_sink){ .done = initiate_done, .ctx = p };
+	p->next = pendings;
+	pendings = p;
+	int r = sd_bus_track_new(sd_bus_message_get_bus(m), &p->caller, on_caller_gone, p);
+	if (r >= 0)
+		r = sd_bus_track_add_sender(p->caller, m);
+	if (r < 0) {
+		pending_free(p);
+		return r;
+	}
+
+	struct ctl_error err;
+	p->in_initiate = true;
+	r = ctl_initiate(c->name, &p->sink, &err);
+	p->in_initiate = false;
+	if (p->answered) {
+		/* the engine finished at once; done() has replied */
+		pending_free(p);
+		return 1;
+	}
+	if (r < 0) {
+		pending_free(p);
+		return dbus_reply_ctl_error(error, &err);
+	}
+	return 1;   /* the reply comes from initiate_done() */
+}
+
+static int method_initiate(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct connection *c = userdata;
+	int wait;
+	REQUIRE_ADMIN(m, error);
+	int r = sd_bus_message_read(m, "b", &wait);
+	if (r < 0)
+		return r;
+	if (wait)
+		return initiate_and_wait(m, c, error);
+
+	/* serials only grow: states above the highest one now are new */
+	unsigned floor = 0;
+	for (struct state *st = states_first(); st; st = st->next_in_list)
+		if (st->serial > floor)
+			floor = st->serial;
+	char *name = strdup(c->name);
+	if (!name)
+		return -ENOMEM;
+	struct ctl_error err;
+	if (ctl_initiate(name, NULL, &err) < 0) {
+		free(name);
+		return dbus_reply_ctl_error(error, &err);
+	}
+	/* the connection may be gone if the engine gave up at once */
+	c = connection_by_name(name);
+	free(name);
+	size_t n = 0;
+	unsigned *serials = calloc(states_count() + 1, sizeof(unsigned));
+	if (!serials)
+		return -ENOMEM;
+	for (struct state *st = states_first(); c && st; st = st->next_in_list)
+		if (st->connection == c && st->serial > floor)
+			serials[n++] = st->serial;
+	sd_bus_message *reply = NULL;
+	r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = dbus_append_state_paths(reply, serials, n);
+	if (r >= 0)
+		r = sd_bus_send(NULL, reply, NULL);
+	sd_bus_message_unref(reply);
+	free(serials);
+	return r;
+}
+
+/* Route, Unroute, Terminate, Delete: a name in, nothing out. The name is
+ * copied because Delete frees the connection it comes from. */
+static int reply_by_name(sd_bus_message *m, struct connection *c,
+			 int (*fn)(const char *, struct ctl_error *), sd_bus_error *error)
+{
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	char *name = strdup(c->name);
+	if (!name)
+		return -ENOMEM;
+	int r = fn(name, &err);
+	free(name);
+	if (r < 0)
+		return dbus_reply_ctl_error(error, &err);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_route(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return reply_by_name(m, userdata, ctl_route, error);
+}
+
+static int method_unroute(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return reply_by_name(m, userdata, ctl_unroute, error);
+}
+
+static int method_terminate(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return reply_by_name(m, userdata, ctl_terminate, error);
+}
+
+static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return reply_by_name(m, userdata, ctl_delete_connection, error);
+}
+
+static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct connection *c = userdata;
+	char **classes = NULL;
+	size_t n;
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	int r = dbus_read_strv(m, &classes, &n);
+	if (r < 0)
+		return r;
+	if (ctl_set_debug((const char *const *)classes, n, c->name, &err) < 0)
+		r = dbus_reply_ctl_error(error, &err);
+	else
+		r = sd_bus_reply_method_return(m, NULL);
+	dbus_strv_free(classes);
+	return r;
+}
+
+static int property_name(sd_bus *bus, const char *path, const char *interface,
+			 const char *property, sd_bus_message *reply, void *userdata,
+			 sd_bus_error *error)
+{
+	const struct connection *c = userdata;
+	return sd_bus_message_append(reply, "s", c->name);
+}
+
+/* The normalised map: every keyword with its effective value. Connection
+ * options hold no secrets (PSKs and private keys live in ipsec.secrets). */
+static int property_options(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
+{
+	const struct connection *c = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "{ss}");
+	for (size_t i = 0; r >= 0 && i < c->n_options; i++)
+		r = sd_bus_message_append(reply, "{ss}", c->option_keys[i], c->option_values[i]);
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
+
+static int property_routing(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
+{
+	const struct connection *c = userdata;
+	return sd_bus_message_append(reply, "s", routing_state_name(c->routing));
+}
+
+static int property_template(sd_bus *bus, const char *path, const char *interface,
+			     const char *property, sd_bus_message *reply, void *userdata,
+			     sd_bus_error *error)
+{
+	const struct connection *c = userdata;
+	return sd_bus_message_append(reply, "b", (int)c->is_template);
+}
+
+static int property_states(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply, void *userdata,
+			   sd_bus_error *error)
+{
+	const struct connection *c = userdata;
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+	for (struct state *st = states_first(); r >= 0 && st; st = st->next_in_list) {
+		if (st->connection != c)
+			continue;
+		char *p = dbus_state_path(st->serial);
+		r = p ? sd_bus_message_append_basic(reply, 'o', p) : -ENOMEM;
+		free(p);
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
+
+static int property_newest(sd_bus *bus, const char *path, const char *interface,
+			   const char *property, sd_bus_message *reply, void *userdata,
+			   sd_bus_error *error)
+{
+	const struct connection *c = userdata;
+	unsigned serial = streq(property, "NewestIsakmpState") ? c->newest_isakmp : c->newest_ipsec;
+	char *p = dbus_state_path(serial);
+	if (!p)
+		return -ENOMEM;
+	int r = sd_bus_message_append_basic(reply, 'o', p);
+	free(p);
+	return r;
+}
+
+#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define OPEN SD_BUS_VTABLE_UNPRIVILEGED   /* access is checked by dbus_check_admin */
+
+const sd_bus_vtable dbus_connection_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Name", "s", property_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Options", "a{ss}", property_options, 0, CHANGES),
+	SD_BUS_PROPERTY("Routing", "s", property_routing, 0, CHANGES),
+	SD_BUS_PROPERTY("Template", "b", property_template, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("States", "ao", property_states, 0, CHANGES),
+	SD_BUS_PROPERTY("NewestIsakmpState", "o", property_newest, 0, CHANGES),
+	SD_BUS_PROPERTY("NewestIpsecState", "o", property_newest, 0, CHANGES),
+	SD_BUS_METHOD("Route", "", "", method_route, OPEN),
+	SD_BUS_METHOD("Unroute", "", "", method_unroute, OPEN),
+	SD_BUS_METHOD_WITH_NAMES("Initiate", "b", SD_BUS_PARAM(wait), "ao", SD_BUS_PARAM(states),
+				 method_initiate, OPEN),
+	SD_BUS_METHOD("Terminate", "", "", method_terminate, OPEN),
+	SD_BUS_METHOD("Delete", "", "", method_delete, OPEN),
+	SD_BUS_METHOD_WITH_NAMES("SetDebug", "as", SD_BUS_PARAM(classes), "", , method_set_debug, OPEN),
+	SD_BUS_SIGNAL_WITH_NAMES("Progress", "us", SD_BUS_PARAM(code) SD_BUS_PARAM(message), 0),
+	SD_BUS_VTABLE_END
+};

@@ -1,0 +1,71 @@
+/* Shared between the files of the D-Bus front end (dbus*.c): the bus, the
+ * object paths, and the small helpers every method adapter uses. Nothing
+ * outside src/bus includes this. */
+#pragma once
+#include <stdbool.h>
+
+#include <systemd/sd-bus.h>
+
+#include "common/errors.h"
+
+struct connection;
+struct state;
+
+#define PLUTO_DBUS_NAME          "org.freeswan.pluto1"
+#define PLUTO_DBUS_PATH          "/org/freeswan/pluto1"
+#define PLUTO_DBUS_CONN_PREFIX   PLUTO_DBUS_PATH "/connection"
+#define PLUTO_DBUS_STATE_PREFIX  PLUTO_DBUS_PATH "/state"
+#define PLUTO_DBUS_MANAGER_IFACE PLUTO_DBUS_NAME ".Manager"
+#define PLUTO_DBUS_CONN_IFACE    PLUTO_DBUS_NAME ".Connection"
+#define PLUTO_DBUS_STATE_IFACE   PLUTO_DBUS_NAME ".State"
+
+extern const sd_bus_vtable dbus_manager_vtable[];
+extern const sd_bus_vtable dbus_connection_vtable[];
+extern const sd_bus_vtable dbus_state_vtable[];
+
+/* The bus while the front end runs, NULL otherwise. */
+sd_bus *dbus_bus(void);
+
+/* Object paths (malloc'd; NULL only when out of memory). A NULL
+ * connection or a serial of 0 gives "/", the D-Bus "no object". */
+char *dbus_connection_path(const struct connection *c);
+char *dbus_state_path(unsigned serial);
+
+/* fallback vtable lookups and node enumerators (sd-bus callbacks) */
+int dbus_connection_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+			 void **found, sd_bus_error *error);
+int dbus_connection_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+			      sd_bus_error *error);
+int dbus_state_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+		    void **found, sd_bus_error *error);
+int dbus_state_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+			 sd_bus_error *error);
+
+/* Turn a control-core error into org.freeswan.pluto1.Error.<Name>. */
+int dbus_reply_ctl_error(sd_bus_error *error, const struct ctl_error *err);
+
+/* Only root, or a member of the admin group (gid >= 0, set at start), may
+ * change anything. dbus_check_admin returns 1 when allowed, else 0 with
+ * error set to AccessDenied (also when the credentials cannot be read). */
+void dbus_set_admin_gid(long gid);
+int dbus_check_admin(sd_bus_message *m, sd_bus_error *error);
+
+/* Every mutating method handler starts with this (needs <errno.h>). */
+#define REQUIRE_ADMIN(m, error)                              \
+	do {                                                 \
+		int _r = dbus_check_admin((m), (error));     \
+		if (_r <= 0)                                 \
+			return _r < 0 ? _r : -EACCES;        \
+	} while (0)
+
+/* Read an "as" argument into a NULL-terminated malloc'd vector of malloc'd
+ * strings (free with dbus_strv_free); *n gets the count. */
+int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n);
+void dbus_strv_free(char **strv);
+
+/* Append an "ao" of these state serials (0 entries skipped). */
+int dbus_append_state_paths(sd_bus_message *reply, const unsigned *serials, size_t n);
+
+/* Pending Initiate(wait=true) calls: dropped (caller told nothing) when
+ * the front end stops. */
+void dbus_connection_pending_free_all(void);

@@ -1,0 +1,206 @@
+/* org.freeswan.pluto1.Manager on /org/freeswan/pluto1: one thin adapter per
+ * method of API.md section 2 over the control core. */
+#include "bus/dbus-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "common/util.h"
+#include "daemon/control.h"
+
+/* Methods without arguments and without a result share one shape. */
+static int reply_simple(sd_bus_message *m, int (*fn)(struct ctl_error *), sd_bus_error *error)
+{
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	if (fn(&err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *name;
+	struct ctl_error err;
+	int r;
+
+	REQUIRE_ADMIN(m, error);
+	r = sd_bus_message_read(m, "s", &name);
+	if (r < 0)
+		return r;
+	/* collect the map first: nothing is added unless all of it reads */
+	size_t n = 0, cap = 0;
+	const char **keys = NULL, **values = NULL;
+	r = sd_bus_message_enter_container(m, 'a', "{ss}");
+	while (r >= 0) {
+		const char *k, *v;
+		r = sd_bus_message_read(m, "{ss}", &k, &v);
+		if (r <= 0)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			keys = xrealloc(keys, cap * sizeof(*keys));
+			values = xrealloc(values, cap * sizeof(*values));
+		}
+		keys[n] = k;
+		values[n] = v;
+		n++;
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	if (r < 0)
+		goto out;
+
+	struct connection *c;
+	if (ctl_add_connection(name, keys, values, n, &c, &err) < 0) {
+		r = dbus_reply_ctl_error(error, &err);
+		goto out;
+	}
+	char *path = dbus_connection_path(c);
+	r = path ? sd_bus_reply_method_return(m, "o", path) : -ENOMEM;
+	free(path);
+out:
+	free(keys);
+	free(values);
+	return r;
+}
+
+static int method_delete_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *name;
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	int r = sd_bus_message_read(m, "s", &name);
+	if (r < 0)
+		return r;
+	if (ctl_delete_connection(name, &err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_listen(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return reply_simple(m, ctl_listen, error);
+}
+
+static int method_unlisten(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return reply_simple(m, ctl_unlisten, error);
+}
+
+static int method_reload_secrets(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return reply_simple(m, ctl_reload_secrets, error);
+}
+
+static int method_add_public_key(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *id, *key;
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	int r = sd_bus_message_read(m, "ss", &id, &key);
+	if (r < 0)
+		return r;
+	if (ctl_add_public_key(id, key, &err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	char **classes = NULL;
+	size_t n;
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	int r = dbus_read_strv(m, &classes, &n);
+	if (r < 0)
+		return r;
+	if (ctl_set_debug((const char *const *)classes, n, NULL, &err) < 0)
+		r = dbus_reply_ctl_error(error, &err);
+	else
+		r = sd_bus_reply_method_return(m, NULL);
+	dbus_strv_free(classes);
+	return r;
+}
+
+/* Read-only, so open to everyone, like reading the properties. */
+static int method_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	char *text = ctl_status_text();
+	int r = sd_bus_reply_method_return(m, "s", text);
+	free(text);
+	return r;
+}
+
+static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	REQUIRE_ADMIN(m, error);
+	/* reply first: the reply is flushed when the front end stops */
+	int r = sd_bus_reply_method_return(m, NULL);
+	ctl_shutdown();
+	return r;
+}
+
+static int property_version(sd_bus *bus, const char *path, const char *interface,
+			    const char *property, sd_bus_message *reply, void *userdata,
+			    sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", PLUTO_VERSION);
+}
+
+static int property_listening(sd_bus *bus, const char *path, const char *interface,
+			      const char *property, sd_bus_message *reply, void *userdata,
+			      sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "b", (int)ctl_listening());
+}
+
+static int property_interfaces(sd_bus *bus, const char *path, const char *interface,
+			       const char *property, sd_bus_message *reply, void *userdata,
+			       sd_bus_error *error)
+{
+	return sd_bus_message_append_strv(reply, (char **)ctl_interfaces());
+}
+
+static int property_kernel_backend(sd_bus *bus, const char *path, const char *interface,
+				   const char *property, sd_bus_message *reply, void *userdata,
+				   sd_bus_error *error)
+{
+	return sd_bus_message_append(reply, "s", ctl_kernel_backend());
+}
+
+static int property_debug_classes(sd_bus *bus, const char *path, const char *interface,
+				  const char *property, sd_bus_message *reply, void *userdata,
+				  sd_bus_error *error)
+{
+	const char *names[32];
+	ctl_debug_classes(NULL, names, ARRAY_SIZE(names));
+	return sd_bus_message_append_strv(reply, (char **)names);
+}
+
+#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define OPEN SD_BUS_VTABLE_UNPRIVILEGED   /* access is checked by dbus_check_admin */
+
+const sd_bus_vtable dbus_manager_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("Listening", "b", property_listening, 0, CHANGES),
+	SD_BUS_PROPERTY("Interfaces", "as", property_interfaces, 0, CHANGES),
+	SD_BUS_PROPERTY("KernelBackend", "s", property_kernel_backend, 0, CHANGES),
+	SD_BUS_PROPERTY("DebugClasses", "as", property_debug_classes, 0, CHANGES),
+	SD_BUS_METHOD_WITH_NAMES("AddConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(connection), method_add_connection, OPEN),
+	SD_BUS_METHOD_WITH_NAMES("DeleteConnection", "s", SD_BUS_PARAM(name), "", ,
+				 method_delete_connection, OPEN),
+	SD_BUS_METHOD("Listen", "", "", method_listen, OPEN),
+	SD_BUS_METHOD("Unlisten", "", "", method_unlisten, OPEN),
+	SD_BUS_METHOD_WITH_NAMES("AddPublicKey", "ss", SD_BUS_PARAM(id) SD_BUS_PARAM(key), "", ,
+				 method_add_public_key, OPEN),
+	SD_BUS_METHOD("ReloadSecrets", "", "", method_reload_secrets, OPEN),
+	SD_BUS_METHOD_WITH_NAMES("SetDebug", "as", SD_BUS_PARAM(classes), "", ,
+				 method_set_debug, OPEN),
+	SD_BUS_METHOD_WITH_NAMES("Status", "", , "s", SD_BUS_PARAM(text), method_status, OPEN),
+	SD_BUS_METHOD("Shutdown", "", "", method_shutdown, OPEN),
+	SD_BUS_VTABLE_END
+};

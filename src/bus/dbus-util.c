@@ -1,0 +1,127 @@
+/* Helpers shared by the D-Bus adapters: error names, access control,
+ * object paths and argument marshalling. */
+#include "bus/dbus-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+
+static long admin_gid = -1;
+
+void dbus_set_admin_gid(long gid)
+{
+	admin_gid = gid;
+}
+
+int dbus_reply_ctl_error(sd_bus_error *error, const struct ctl_error *err)
+{
+	char name[128];
+	snprintf(name, sizeof(name), PLUTO_DBUS_ERROR_PREFIX "%s", pluto_error_info(err->code)->name);
+	/* sd-bus copies both strings and maps the unknown name to EIO */
+	return sd_bus_error_set(error, name, err->message);
+}
+
+static bool in_admin_group(sd_bus_creds *creds)
+{
+	if (admin_gid < 0)
+		return false;
+	gid_t egid;
+	if (sd_bus_creds_get_egid(creds, &egid) >= 0 && (long)egid == admin_gid)
+		return true;
+	const gid_t *gids;
+	int n = sd_bus_creds_get_supplementary_gids(creds, &gids);
+	for (int i = 0; i < n; i++)
+		if ((long)gids[i] == admin_gid)
+			return true;
+	return false;
+}
+
+/* The daemon enforces access itself (the bus policy lets everyone send,
+ * like systemd's services): reading is open, changing needs root or the
+ * admin group. Credentials we cannot read mean no. */
+int dbus_check_admin(sd_bus_message *m, sd_bus_error *error)
+{
+	sd_bus_creds *creds = NULL;
+	int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
+					  SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT, &creds);
+	uid_t euid = (uid_t)-1;
+	bool allowed = false;
+	if (r >= 0 && sd_bus_creds_get_euid(creds, &euid) >= 0)
+		allowed = euid == 0 || in_admin_group(creds);
+	sd_bus_creds_unref(creds);
+	if (allowed)
+		return 1;
+	if (euid == (uid_t)-1)
+		sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "%s.%s(): cannot determine the caller's user id",
+				  sd_bus_message_get_interface(m), sd_bus_message_get_member(m));
+	else
+		sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+				  "%s.%s() changes pluto's state: only root%s may call it (caller uid %u)",
+				  sd_bus_message_get_interface(m), sd_bus_message_get_member(m),
+				  admin_gid >= 0 ? " or the admin group" : "", (unsigned)euid);
+	return 0;
+}
+
+char *dbus_connection_path(const struct connection *c)
+{
+	char *path = NULL;
+	if (!c)
+		return strdup("/");
+	if (sd_bus_path_encode(PLUTO_DBUS_CONN_PREFIX, c->name, &path) < 0)
+		return NULL;
+	return path;
+}
+
+char *dbus_state_path(unsigned serial)
+{
+	char *path = NULL;
+	if (serial == 0)
+		return strdup("/");
+	if (asprintf(&path, PLUTO_DBUS_STATE_PREFIX "/%u", serial) < 0)
+		return NULL;
+	return path;
+}
+
+void dbus_strv_free(char **strv)
+{
+	for (size_t i = 0; strv && strv[i]; i++)
+		free(strv[i]);
+	free(strv);
+}
+
+int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n)
+{
+	int r = sd_bus_message_read_strv(m, strv);
+	if (r < 0)
+		return r;
+	if (!*strv) {
+		/* an empty array may come back as NULL */
+		*strv = calloc(1, sizeof(char *));
+		if (!*strv)
+			return -ENOMEM;
+	}
+	size_t count = 0;
+	while ((*strv)[count])
+		count++;
+	*n = count;
+	return 0;
+}
+
+int dbus_append_state_paths(sd_bus_message *reply, const unsigned *serials, size_t n)
+{
+	int r = sd_bus_message_open_container(reply, 'a', "o");
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (serials[i] == 0)
+			continue;
+		char *path = dbus_state_path(serials[i]);
+		r = path ? sd_bus_message_append_basic(reply, 'o', path) : -ENOMEM;
+		free(path);
+	}
+	if (r < 0)
+		return r;
+	return sd_bus_message_close_container(reply);
+}
