@@ -63,8 +63,8 @@ for ns in $W $E; do
 		--stderrlog --nodbus 2>"$WORK/$ns/pluto.log" || { cat "$WORK/$ns/pluto.log"; exit 1; }
 done
 
-ctl() { local ns=$1; shift; PLUTO_SOCKET=$WORK/$ns/run/org.freeswan.pluto "$BUILD/ipsecctl" "$@"; }
-whack() { local ns=$1; shift; PLUTO_SOCKET=$WORK/$ns/run/org.freeswan.pluto "$BUILD/whack" "$@"; }
+ctl() { local ns=$1; shift; PLUTO_SOCKET=$WORK/$ns/run/org.freeswan.pluto "$BUILD/clients/ipsecctl/ipsecctl" "$@"; }
+whack() { local ns=$1; shift; PLUTO_SOCKET=$WORK/$ns/run/org.freeswan.pluto "$BUILD/clients/whack/whack" "$@"; }
 
 say "describing the tunnel 10.1.0.0/16 <-> 10.2.0.0/16 on both sides"
 for ns in $W $E; do
