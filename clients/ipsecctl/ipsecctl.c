@@ -45,19 +45,29 @@ static int report_error(const struct vl_reply *reply)
 	return EXIT_DAEMON_ERROR;
 }
 
+/* r and reply from vl_call or vl_recv: 0 when a reply without error came,
+ * else the exit status, with the error reported and the reply cleared. */
+static int check_reply(int r, struct vl_reply *reply)
+{
+	if (r < 0)
+		return lost(r);
+	if (reply->error) {
+		r = report_error(reply);
+		vl_reply_clear(reply);
+		return r;
+	}
+	return 0;
+}
+
 /* A call with one reply; params is consumed. 0, or an exit status. */
 static int call(const char *method, json_object *params, struct vl_reply *out)
 {
 	struct vl_reply reply;
 	int r = vl_call(conn, method, params, &reply);
 	json_object_put(params);
-	if (r < 0)
-		return lost(r);
-	if (reply.error) {
-		r = report_error(&reply);
-		vl_reply_clear(&reply);
+	r = check_reply(r, &reply);
+	if (r)
 		return r;
-	}
 	if (out)
 		*out = reply;
 	else
@@ -194,10 +204,9 @@ static int cmd_shutdown(struct ctl_args *a)
 	int r = vl_call(conn, VL("Shutdown"), NULL, &reply);
 	if (r == -ECONNRESET)  /* gone before the reply reached us: done */
 		return 0;
-	if (r < 0)
-		return lost(r);
-	r = reply.error ? report_error(&reply) : 0;
-	vl_reply_clear(&reply);
+	r = check_reply(r, &reply);
+	if (r == 0)
+		vl_reply_clear(&reply);
 	return r;
 }
 
@@ -223,60 +232,58 @@ static int cmd_debug(struct ctl_args *a)
 
 /* --- streams --- */
 
-static int cmd_up(struct ctl_args *a)
+/* Called for each reply of a stream; true when that reply is the last the
+ * command wants (the stream also ends when the daemon says it does). */
+typedef bool (*stream_reply_fn)(struct ctl_args *a, const struct vl_reply *reply);
+
+/* A call with "more": hand every reply to on_reply until the stream ends.
+ * params is consumed. 0, or an exit status. */
+static int stream(const char *method, json_object *params, struct ctl_args *a, stream_reply_fn on_reply)
 {
-	json_object *p = name_param(a->words[0]);
-	int r = vl_send(conn, VL("Initiate"), p, VL_MORE);
-	json_object_put(p);
+	int r = vl_send(conn, method, params, VL_MORE);
+	json_object_put(params);
 	if (r < 0)
 		return lost(r);
 	for (;;) {
 		struct vl_reply reply;
-		r = vl_recv(conn, &reply);
-		if (r < 0)
-			return lost(r);
-		if (reply.error) {
-			r = report_error(&reply);
-			vl_reply_clear(&reply);
+		r = check_reply(vl_recv(conn, &reply), &reply);
+		if (r)
 			return r;
-		}
-		if (vl_has(reply.parameters, "message"))
-			printf("%s\n", vl_get_string(reply.parameters, "message", ""));
+		bool last = on_reply(a, &reply);
 		fflush(stdout);
-		bool done = vl_get_bool(reply.parameters, "done", false) || !reply.continues;
+		last = last || !reply.continues;
 		vl_reply_clear(&reply);
-		if (done)
+		if (last)
 			return 0;
 	}
 }
 
+static bool print_progress(struct ctl_args *a, const struct vl_reply *reply)
+{
+	if (vl_has(reply->parameters, "message"))
+		printf("%s\n", vl_get_string(reply->parameters, "message", ""));
+	return vl_get_bool(reply->parameters, "done", false);
+}
+
+static int cmd_up(struct ctl_args *a)
+{
+	return stream(VL("Initiate"), name_param(a->words[0]), a, print_progress);
+}
+
+static bool print_change(struct ctl_args *a, const struct vl_reply *reply)
+{
+	json_object *change = NULL;
+	json_object_object_get_ex(reply->parameters, "change", &change);
+	if (a->json)
+		puts(json_object_to_json_string_ext(change, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	else
+		print_change_line(stdout, change);
+	return false;   /* a monitor runs until the daemon ends it */
+}
+
 static int cmd_monitor(struct ctl_args *a)
 {
-	int r = vl_send(conn, VL("Monitor"), NULL, VL_MORE);
-	if (r < 0)
-		return lost(r);
-	for (;;) {
-		struct vl_reply reply;
-		r = vl_recv(conn, &reply);
-		if (r < 0)
-			return lost(r);
-		if (reply.error) {
-			r = report_error(&reply);
-			vl_reply_clear(&reply);
-			return r;
-		}
-		json_object *change = NULL;
-		json_object_object_get_ex(reply.parameters, "change", &change);
-		if (a->json)
-			puts(json_object_to_json_string_ext(change, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
-			print_change_line(stdout, change);
-		fflush(stdout);
-		bool more = reply.continues;
-		vl_reply_clear(&reply);
-		if (!more)
-			return 0;
-	}
+	return stream(VL("Monitor"), NULL, a, print_change);
 }
 
 static const struct ctl_command commands[] = {

@@ -38,6 +38,7 @@ struct whack_option {
 };
 
 #define REQ(f) offsetof(struct whack_request, f)
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define END(f) offsetof(struct whack_end, f)
 
 static const struct whack_option options[] = {
@@ -161,7 +162,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static const struct whack_option *find_option(const char *name, size_t len)
 {
-	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(options); i++)
 		if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
 			return &options[i];
 	return NULL;
@@ -360,6 +361,48 @@ static bool family_mismatch(const char *addr, bool want_v6)
 	return (strchr(addr, ':') != NULL) != want_v6;
 }
 
+static bool flag_at(const struct whack_request *req, size_t offset)
+{
+	return *(const bool *)((const char *)req + offset);
+}
+
+/* Flags that cannot go together, each table in the order it is checked. */
+struct conflict {
+	size_t a, b;
+	const char *message;
+};
+
+static const struct conflict conn_conflicts[] = {
+	{ REQ(encrypt), REQ(authenticate),
+	  "--encrypt with --authenticate (ESP inside AH) is not supported: choose one" },
+	{ REQ(ipv4), REQ(ipv6), "--ipv4 conflicts with --ipv6" },
+	{ REQ(tunnelipv4), REQ(tunnelipv6), "--tunnelipv4 conflicts with --tunnelipv6" },
+};
+
+static const struct conflict action_conflicts[] = {
+	{ REQ(listen), REQ(unlisten), "--listen conflicts with --unlisten" },
+	{ REQ(route), REQ(unroute), "--route conflicts with --unroute" },
+	{ REQ(initiate), REQ(terminate), "--initiate conflicts with --terminate" },
+};
+
+static int check_conflicts(const struct whack_request *req, const struct conflict *table, size_t n,
+			   char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++)
+		if (flag_at(req, table[i].a) && flag_at(req, table[i].b))
+			return fail(err, errlen, "%s", table[i].message);
+	return 0;
+}
+
+/* The actions that name a connection, in the order one is blamed. */
+static const struct { size_t flag; const char *name; } needs_name[] = {
+	{ REQ(delete_conn), "--delete" },
+	{ REQ(route), "--route" },
+	{ REQ(unroute), "--unroute" },
+	{ REQ(initiate), "--initiate" },
+	{ REQ(terminate), "--terminate" },
+};
+
 static int check(struct whack_request *req, char *err, size_t errlen)
 {
 	if (req->help || req->version)
@@ -373,12 +416,8 @@ static int check(struct whack_request *req, char *err, size_t errlen)
 			return fail(err, errlen, "missing --host before --to");
 		if (!req->ends[1].host)
 			return fail(err, errlen, "missing --host after --to");
-		if (req->encrypt && req->authenticate)
-			return fail(err, errlen, "--encrypt with --authenticate (ESP inside AH) is not supported: choose one");
-		if (req->ipv4 && req->ipv6)
-			return fail(err, errlen, "--ipv4 conflicts with --ipv6");
-		if (req->tunnelipv4 && req->tunnelipv6)
-			return fail(err, errlen, "--tunnelipv4 conflicts with --tunnelipv6");
+		if (check_conflicts(req, conn_conflicts, ARRAY_LEN(conn_conflicts), err, errlen) < 0)
+			return -1;
 		for (int e = 0; e < 2; e++) {
 			const struct whack_end *end = &req->ends[e];
 			if ((req->ipv4 || req->ipv6) &&
@@ -397,19 +436,13 @@ static int check(struct whack_request *req, char *err, size_t errlen)
 		return fail(err, errlen, "--pubkeyrsa needs --keyid");
 	if (req->keyid && !req->pubkeyrsa)
 		return fail(err, errlen, "--keyid needs --pubkeyrsa (pluto cannot delete public keys)");
-	if ((req->delete_conn || req->route || req->unroute || req->initiate || req->terminate) && !req->name) {
-		const char *which = req->delete_conn ? "--delete" : req->route ? "--route" :
-				    req->unroute ? "--unroute" : req->initiate ? "--initiate" : "--terminate";
-		return fail(err, errlen, "%s needs --name", which);
-	}
+	for (size_t i = 0; i < ARRAY_LEN(needs_name) && !req->name; i++)
+		if (flag_at(req, needs_name[i].flag))
+			return fail(err, errlen, "%s needs --name", needs_name[i].name);
 	if (req->asynchronous && !req->initiate)
 		return fail(err, errlen, "--asynchronous only goes with --initiate");
-	if (req->listen && req->unlisten)
-		return fail(err, errlen, "--listen conflicts with --unlisten");
-	if (req->route && req->unroute)
-		return fail(err, errlen, "--route conflicts with --unroute");
-	if (req->initiate && req->terminate)
-		return fail(err, errlen, "--initiate conflicts with --terminate");
+	if (check_conflicts(req, action_conflicts, ARRAY_LEN(action_conflicts), err, errlen) < 0)
+		return -1;
 	bool any = req->has_conn || req->keyid || req->delete_conn || req->has_deletestate ||
 		   req->route || req->unroute || req->initiate || req->terminate || req->listen ||
 		   req->unlisten || req->status || req->shutdown || req->n_debug > 0;

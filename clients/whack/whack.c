@@ -86,20 +86,30 @@ static void lost(const struct whack *w, int r)
 	diag(w, "talking to pluto at %s: %s", w->socket, strerror(-r));
 }
 
+/* r and reply from vl_call or vl_recv: a lost connection ends whack; an
+ * error reply is printed and cleared, and gives false so the remaining
+ * actions are skipped. */
+static bool reply_ok(struct whack *w, int r, struct vl_reply *reply)
+{
+	if (r < 0)
+		lost(w, r);
+	if (reply->error) {
+		print_error(w, reply);
+		vl_reply_clear(reply);
+		return false;
+	}
+	return true;
+}
+
 /* One call with one reply; false when the daemon answered with an error
- * (already printed), so the remaining actions are skipped. */
+ * (already printed). */
 static bool call(struct whack *w, const char *method, json_object *params, struct vl_reply *out)
 {
 	struct vl_reply reply;
 	int r = vl_call(w->conn, method, params, &reply);
 	json_object_put(params);
-	if (r < 0)
-		lost(w, r);
-	if (reply.error) {
-		print_error(w, &reply);
-		vl_reply_clear(&reply);
+	if (!reply_ok(w, r, &reply))
 		return false;
-	}
 	if (out)
 		*out = reply;
 	else
@@ -172,14 +182,8 @@ static bool do_initiate(struct whack *w)
 		lost(w, r);
 	for (;;) {
 		struct vl_reply reply;
-		r = vl_recv(w->conn, &reply);
-		if (r < 0)
-			lost(w, r);
-		if (reply.error) {
-			print_error(w, &reply);
-			vl_reply_clear(&reply);
+		if (!reply_ok(w, vl_recv(w->conn, &reply), &reply))
 			return false;
-		}
 		print_progress(w, reply.parameters);
 		bool done = vl_get_bool(reply.parameters, "done", false) || !reply.continues;
 		vl_reply_clear(&reply);
@@ -211,11 +215,8 @@ static void do_shutdown(struct whack *w)
 	int r = vl_call(w->conn, VL("Shutdown"), NULL, &reply);
 	if (r == -ECONNRESET)
 		return;
-	if (r < 0)
-		lost(w, r);
-	if (reply.error)
-		print_error(w, &reply);
-	vl_reply_clear(&reply);
+	if (reply_ok(w, r, &reply))
+		vl_reply_clear(&reply);
 }
 
 /* The order pluto always used: delete before add (so a description can be

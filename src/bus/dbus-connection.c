@@ -80,18 +80,39 @@ static void pending_free(struct pending_initiate *p)
 	free(p);
 }
 
-/* The states that make the connection "up": its newest ISAKMP and IPsec SA. */
-static int reply_newest_states(sd_bus_message *call, const struct connection *c)
+/* Reply to call with the "ao" of these states; also used after the call's
+ * handler has returned, so the reply is sent explicitly. */
+static int reply_state_paths(sd_bus_message *call, const unsigned *serials, size_t n)
 {
 	sd_bus_message *reply = NULL;
-	unsigned serials[2] = { c->newest_isakmp, c->newest_ipsec };
 	int r = sd_bus_message_new_method_return(call, &reply);
 	if (r >= 0)
-		r = dbus_append_state_paths(reply, serials, 2);
+		r = dbus_append_state_paths(reply, serials, n);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
 	sd_bus_message_unref(reply);
 	return r;
+}
+
+/* The serials of c's states above floor, in list order (malloc'd; NULL
+ * when out of memory). c NULL gives none. */
+static unsigned *connection_serials(const struct connection *c, unsigned floor, size_t *n)
+{
+	unsigned *serials = calloc(states_count() + 1, sizeof(unsigned));
+	*n = 0;
+	if (!serials)
+		return NULL;
+	for (struct state *st = states_first(); c && st; st = st->next_in_list)
+		if (st->connection == c && st->serial > floor)
+			serials[(*n)++] = st->serial;
+	return serials;
+}
+
+/* The states that make the connection "up": its newest ISAKMP and IPsec SA. */
+static int reply_newest_states(sd_bus_message *call, const struct connection *c)
+{
+	unsigned serials[2] = { c->newest_isakmp, c->newest_ipsec };
+	return reply_state_paths(call, serials, 2);
 }
 
 static void initiate_done(void *ctx, const struct ctl_error *err)
@@ -191,20 +212,11 @@ static int method_initiate(sd_bus_message *m, void *userdata, sd_bus_error *erro
 	/* the connection may be gone if the engine gave up at once */
 	c = connection_by_name(name);
 	free(name);
-	size_t n = 0;
-	unsigned *serials = calloc(states_count() + 1, sizeof(unsigned));
+	size_t n;
+	unsigned *serials = connection_serials(c, floor, &n);
 	if (!serials)
 		return -ENOMEM;
-	for (struct state *st = states_first(); c && st; st = st->next_in_list)
-		if (st->connection == c && st->serial > floor)
-			serials[n++] = st->serial;
-	sd_bus_message *reply = NULL;
-	r = sd_bus_message_new_method_return(m, &reply);
-	if (r >= 0)
-		r = dbus_append_state_paths(reply, serials, n);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
+	r = reply_state_paths(m, serials, n);
 	free(serials);
 	return r;
 }
@@ -248,20 +260,8 @@ static int method_delete(sd_bus_message *m, void *userdata, sd_bus_error *error)
 
 static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	struct connection *c = userdata;
-	char **classes = NULL;
-	size_t n;
-	struct ctl_error err;
-	REQUIRE_ADMIN(m, error);
-	int r = dbus_read_strv(m, &classes, &n);
-	if (r < 0)
-		return r;
-	if (ctl_set_debug((const char *const *)classes, n, c->name, &err) < 0)
-		r = dbus_reply_ctl_error(error, &err);
-	else
-		r = sd_bus_reply_method_return(m, NULL);
-	dbus_strv_free(classes);
-	return r;
+	const struct connection *c = userdata;
+	return dbus_set_debug(m, c->name, error);
 }
 
 static int property_name(sd_bus *bus, const char *path, const char *interface,
@@ -307,18 +307,13 @@ static int property_states(sd_bus *bus, const char *path, const char *interface,
 			   const char *property, sd_bus_message *reply, void *userdata,
 			   sd_bus_error *error)
 {
-	const struct connection *c = userdata;
-	int r = sd_bus_message_open_container(reply, 'a', "o");
-	for (struct state *st = states_first(); r >= 0 && st; st = st->next_in_list) {
-		if (st->connection != c)
-			continue;
-		char *p = dbus_state_path(st->serial);
-		r = p ? sd_bus_message_append_basic(reply, 'o', p) : -ENOMEM;
-		free(p);
-	}
-	if (r < 0)
-		return r;
-	return sd_bus_message_close_container(reply);
+	size_t n;
+	unsigned *serials = connection_serials(userdata, 0, &n);
+	if (!serials)
+		return -ENOMEM;
+	int r = dbus_append_state_paths(reply, serials, n);
+	free(serials);
+	return r;
 }
 
 static int property_newest(sd_bus *bus, const char *path, const char *interface,
@@ -335,25 +330,22 @@ static int property_newest(sd_bus *bus, const char *path, const char *interface,
 	return r;
 }
 
-#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
-#define OPEN SD_BUS_VTABLE_UNPRIVILEGED   /* access is checked by dbus_check_admin */
-
 const sd_bus_vtable dbus_connection_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Name", "s", property_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Options", "a{ss}", property_options, 0, CHANGES),
-	SD_BUS_PROPERTY("Routing", "s", property_routing, 0, CHANGES),
+	SD_BUS_PROPERTY("Options", "a{ss}", property_options, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("Routing", "s", property_routing, 0, DBUS_CHANGES),
 	SD_BUS_PROPERTY("Template", "b", property_template, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("States", "ao", property_states, 0, CHANGES),
-	SD_BUS_PROPERTY("NewestIsakmpState", "o", property_newest, 0, CHANGES),
-	SD_BUS_PROPERTY("NewestIpsecState", "o", property_newest, 0, CHANGES),
-	SD_BUS_METHOD("Route", "", "", method_route, OPEN),
-	SD_BUS_METHOD("Unroute", "", "", method_unroute, OPEN),
+	SD_BUS_PROPERTY("States", "ao", property_states, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("NewestIsakmpState", "o", property_newest, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("NewestIpsecState", "o", property_newest, 0, DBUS_CHANGES),
+	SD_BUS_METHOD("Route", "", "", method_route, DBUS_OPEN),
+	SD_BUS_METHOD("Unroute", "", "", method_unroute, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("Initiate", "b", SD_BUS_PARAM(wait), "ao", SD_BUS_PARAM(states),
-				 method_initiate, OPEN),
-	SD_BUS_METHOD("Terminate", "", "", method_terminate, OPEN),
-	SD_BUS_METHOD("Delete", "", "", method_delete, OPEN),
-	SD_BUS_METHOD_WITH_NAMES("SetDebug", "as", SD_BUS_PARAM(classes), "", , method_set_debug, OPEN),
+				 method_initiate, DBUS_OPEN),
+	SD_BUS_METHOD("Terminate", "", "", method_terminate, DBUS_OPEN),
+	SD_BUS_METHOD("Delete", "", "", method_delete, DBUS_OPEN),
+	SD_BUS_METHOD_WITH_NAMES("SetDebug", "as", SD_BUS_PARAM(classes), "", , method_set_debug, DBUS_OPEN),
 	SD_BUS_SIGNAL_WITH_NAMES("Progress", "us", SD_BUS_PARAM(code) SD_BUS_PARAM(message), 0),
 	SD_BUS_VTABLE_END
 };

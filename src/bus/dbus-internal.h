@@ -19,6 +19,12 @@ struct state;
 #define PLUTO_DBUS_CONN_IFACE    PLUTO_DBUS_NAME ".Connection"
 #define PLUTO_DBUS_STATE_IFACE   PLUTO_DBUS_NAME ".State"
 
+/* vtable flags for all three interfaces. Methods are open to every caller
+ * because each one that changes anything checks access itself
+ * (REQUIRE_ADMIN), so read-only ones such as Status stay open. */
+#define DBUS_CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define DBUS_OPEN SD_BUS_VTABLE_UNPRIVILEGED
+
 extern const sd_bus_vtable dbus_manager_vtable[];
 extern const sd_bus_vtable dbus_connection_vtable[];
 extern const sd_bus_vtable dbus_state_vtable[];
@@ -62,6 +68,10 @@ int dbus_check_admin(sd_bus_message *m, sd_bus_error *error);
  * strings (free with dbus_strv_free); *n gets the count. */
 int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n);
 void dbus_strv_free(char **strv);
+
+/* SetDebug(as classes) for the whole daemon (connection NULL, the Manager)
+ * or for one connection: the method handler both interfaces share. */
+int dbus_set_debug(sd_bus_message *m, const char *connection, sd_bus_error *error);
 
 /* Append an "ao" of these state serials (0 entries skipped). */
 int dbus_append_state_paths(sd_bus_message *reply, const unsigned *serials, size_t n);

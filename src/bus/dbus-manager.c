@@ -109,19 +109,7 @@ static int method_add_public_key(sd_bus_message *m, void *userdata, sd_bus_error
 
 static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	char **classes = NULL;
-	size_t n;
-	struct ctl_error err;
-	REQUIRE_ADMIN(m, error);
-	int r = dbus_read_strv(m, &classes, &n);
-	if (r < 0)
-		return r;
-	if (ctl_set_debug((const char *const *)classes, n, NULL, &err) < 0)
-		r = dbus_reply_ctl_error(error, &err);
-	else
-		r = sd_bus_reply_method_return(m, NULL);
-	dbus_strv_free(classes);
-	return r;
+	return dbus_set_debug(m, NULL, error);
 }
 
 /* Read-only, so open to everyone, like reading the properties. */
@@ -179,28 +167,25 @@ static int property_debug_classes(sd_bus *bus, const char *path, const char *int
 	return sd_bus_message_append_strv(reply, (char **)names);
 }
 
-#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
-#define OPEN SD_BUS_VTABLE_UNPRIVILEGED   /* access is checked by dbus_check_admin */
-
 const sd_bus_vtable dbus_manager_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Listening", "b", property_listening, 0, CHANGES),
-	SD_BUS_PROPERTY("Interfaces", "as", property_interfaces, 0, CHANGES),
-	SD_BUS_PROPERTY("KernelBackend", "s", property_kernel_backend, 0, CHANGES),
-	SD_BUS_PROPERTY("DebugClasses", "as", property_debug_classes, 0, CHANGES),
+	SD_BUS_PROPERTY("Listening", "b", property_listening, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("Interfaces", "as", property_interfaces, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("KernelBackend", "s", property_kernel_backend, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("DebugClasses", "as", property_debug_classes, 0, DBUS_CHANGES),
 	SD_BUS_METHOD_WITH_NAMES("AddConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
-				 "o", SD_BUS_PARAM(connection), method_add_connection, OPEN),
+				 "o", SD_BUS_PARAM(connection), method_add_connection, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("DeleteConnection", "s", SD_BUS_PARAM(name), "", ,
-				 method_delete_connection, OPEN),
-	SD_BUS_METHOD("Listen", "", "", method_listen, OPEN),
-	SD_BUS_METHOD("Unlisten", "", "", method_unlisten, OPEN),
+				 method_delete_connection, DBUS_OPEN),
+	SD_BUS_METHOD("Listen", "", "", method_listen, DBUS_OPEN),
+	SD_BUS_METHOD("Unlisten", "", "", method_unlisten, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("AddPublicKey", "ss", SD_BUS_PARAM(id) SD_BUS_PARAM(key), "", ,
-				 method_add_public_key, OPEN),
-	SD_BUS_METHOD("ReloadSecrets", "", "", method_reload_secrets, OPEN),
+				 method_add_public_key, DBUS_OPEN),
+	SD_BUS_METHOD("ReloadSecrets", "", "", method_reload_secrets, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("SetDebug", "as", SD_BUS_PARAM(classes), "", ,
-				 method_set_debug, OPEN),
-	SD_BUS_METHOD_WITH_NAMES("Status", "", , "s", SD_BUS_PARAM(text), method_status, OPEN),
-	SD_BUS_METHOD("Shutdown", "", "", method_shutdown, OPEN),
+				 method_set_debug, DBUS_OPEN),
+	SD_BUS_METHOD_WITH_NAMES("Status", "", , "s", SD_BUS_PARAM(text), method_status, DBUS_OPEN),
+	SD_BUS_METHOD("Shutdown", "", "", method_shutdown, DBUS_OPEN),
 	SD_BUS_VTABLE_END
 };

@@ -110,26 +110,23 @@ static int property_get(sd_bus *bus, const char *path, const char *interface,
 	return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "no property %s", property);
 }
 
-#define CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
-#define OPEN SD_BUS_VTABLE_UNPRIVILEGED   /* access is checked by dbus_check_admin */
-
 /* Serial and Kind never change; everything else may, as negotiation goes
  * on (the engine may even move a state to a new instance connection). */
 const sd_bus_vtable dbus_state_vtable[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_PROPERTY("Serial", "u", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Connection", "o", property_get, 0, CHANGES),
+	SD_BUS_PROPERTY("Connection", "o", property_get, 0, DBUS_CHANGES),
 	SD_BUS_PROPERTY("Kind", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Name", "s", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("Established", "b", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("Initiator", "b", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("PeerAddress", "s", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("PeerId", "s", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("Algorithms", "s", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("InboundSpis", "au", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("OutboundSpis", "au", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("ExpiresAt", "t", property_get, 0, CHANGES),
-	SD_BUS_PROPERTY("RekeyAt", "t", property_get, 0, CHANGES),
-	SD_BUS_METHOD("Delete", "", "", method_delete, OPEN),
+	SD_BUS_PROPERTY("Name", "s", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("Established", "b", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("Initiator", "b", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("PeerAddress", "s", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("PeerId", "s", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("Algorithms", "s", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("InboundSpis", "au", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("OutboundSpis", "au", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("ExpiresAt", "t", property_get, 0, DBUS_CHANGES),
+	SD_BUS_PROPERTY("RekeyAt", "t", property_get, 0, DBUS_CHANGES),
+	SD_BUS_METHOD("Delete", "", "", method_delete, DBUS_OPEN),
 	SD_BUS_VTABLE_END
 };

@@ -8,6 +8,7 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
+#include "daemon/control.h"
 
 static long admin_gid = -1;
 
@@ -109,6 +110,23 @@ int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n)
 		count++;
 	*n = count;
 	return 0;
+}
+
+int dbus_set_debug(sd_bus_message *m, const char *connection, sd_bus_error *error)
+{
+	char **classes = NULL;
+	size_t n;
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	int r = dbus_read_strv(m, &classes, &n);
+	if (r < 0)
+		return r;
+	if (ctl_set_debug((const char *const *)classes, n, connection, &err) < 0)
+		r = dbus_reply_ctl_error(error, &err);
+	else
+		r = sd_bus_reply_method_return(m, NULL);
+	dbus_strv_free(classes);
+	return r;
 }
 
 int dbus_append_state_paths(sd_bus_message *reply, const unsigned *serials, size_t n)

@@ -108,6 +108,18 @@ static int fail_start(struct ctl_error *err, const char *what, int r)
 	return -1;
 }
 
+/* Objects that come and go with the daemon's data (connections, states):
+ * one fallback vtable under prefix that finds them by path, and a node
+ * enumerator that lists them for introspection and GetManagedObjects. */
+static int add_object_family(const char *prefix, const char *interface, const sd_bus_vtable *vtable,
+			     sd_bus_object_find_t find, sd_bus_node_enumerator_t enumerate)
+{
+	int r = sd_bus_add_fallback_vtable(bus, NULL, prefix, interface, vtable, find, NULL);
+	if (r >= 0)
+		r = sd_bus_add_node_enumerator(bus, NULL, prefix, enumerate, NULL);
+	return r;
+}
+
 int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 {
 	int r;
@@ -128,17 +140,11 @@ int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 	if (r >= 0)
 		r = sd_bus_add_object_manager(bus, NULL, PLUTO_DBUS_PATH);
 	if (r >= 0)
-		r = sd_bus_add_fallback_vtable(bus, NULL, PLUTO_DBUS_CONN_PREFIX, PLUTO_DBUS_CONN_IFACE,
-					       dbus_connection_vtable, dbus_connection_find, NULL);
+		r = add_object_family(PLUTO_DBUS_CONN_PREFIX, PLUTO_DBUS_CONN_IFACE, dbus_connection_vtable,
+				      dbus_connection_find, dbus_connection_enumerate);
 	if (r >= 0)
-		r = sd_bus_add_node_enumerator(bus, NULL, PLUTO_DBUS_CONN_PREFIX,
-					       dbus_connection_enumerate, NULL);
-	if (r >= 0)
-		r = sd_bus_add_fallback_vtable(bus, NULL, PLUTO_DBUS_STATE_PREFIX, PLUTO_DBUS_STATE_IFACE,
-					       dbus_state_vtable, dbus_state_find, NULL);
-	if (r >= 0)
-		r = sd_bus_add_node_enumerator(bus, NULL, PLUTO_DBUS_STATE_PREFIX,
-					       dbus_state_enumerate, NULL);
+		r = add_object_family(PLUTO_DBUS_STATE_PREFIX, PLUTO_DBUS_STATE_IFACE, dbus_state_vtable,
+				      dbus_state_find, dbus_state_enumerate);
 	if (r < 0)
 		return fail_start(err, "cannot register the D-Bus objects", r);
 

@@ -4,9 +4,6 @@
 # at start-up and at run time (globally and per connection).
 source "$(dirname "$0")/../lib/common.sh"
 
-add_conn() {   # add_conn NAME: a connection oriented on the loopback address
-	varlink_call '{"method":"org.freeswan.pluto.AddConnection","parameters":{"name":"'"$1"'","options":{"left":"127.0.0.1","right":"192.0.2.2"}}}'
-}
 set_debug() { # set_debug CLASSES_JSON [CONNECTION]
 	local conn=
 	[ -n "${2:-}" ] && conn=',"connection":"'"$2"'"'

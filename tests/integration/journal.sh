@@ -28,9 +28,6 @@ record() { awk -v RS= -v pat="$2" 'index($0, pat) { print; exit }' "$1"; }
 # field NAME RECORD: the value of NAME= in a journal record
 field() { sed -n "s/^$1=//p" <<<"$2" | head -1; }
 has_record() { [ -n "$(record "$1" "$2")" ]; }
-add_conn() {
-	varlink_call '{"method":"org.freeswan.pluto.AddConnection","parameters":{"name":"'"$1"'","options":{"left":"127.0.0.1","right":"192.0.2.2"}}}'
-}
 
 # --- journal: /run/systemd/journal/socket in a tmpfs of our own ---
 mkdir -p /run/systemd

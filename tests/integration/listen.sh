@@ -10,7 +10,7 @@ start_pluto --ikeport $PORT || { fail "pluto starts"; done_testing; }
 innet() { nsenter -t "$PLUTO_PID" -n "$@"; }
 udp_sockets() { innet ss -Hnlu "sport = :$PORT" | awk '{print $4}' | sort | tr '\n' ' '; }
 
-r=$(varlink_call '{"method":"org.freeswan.pluto.AddConnection","parameters":{"name":"c1","options":{"left":"127.0.0.1","right":"192.0.2.2"}}}')
+r=$(add_conn c1)
 check_contains "connection added" '"parameters":{}' "$r"
 
 r=$(varlink_call '{"method":"org.freeswan.pluto.Initiate","parameters":{"name":"c1"}}')

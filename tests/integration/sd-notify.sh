@@ -30,10 +30,10 @@ check "the first STATUS=: no connections, not listening" \
 check_contains "Varlink answers once READY=1 was sent" '"interfaces"' \
 	"$(varlink_call '{"method":"org.varlink.service.GetInfo"}')"
 
-varlink_call '{"method":"org.freeswan.pluto.AddConnection","parameters":{"name":"n1","options":{"left":"127.0.0.1","right":"192.0.2.2"}}}' >/dev/null
+add_conn n1 >/dev/null
 check "AddConnection: STATUS= counts 1 connection" \
 	wait_for 5 status_is "1 connection, 0 states, not listening (need whack --listen)"
-varlink_call '{"method":"org.freeswan.pluto.AddConnection","parameters":{"name":"n2","options":{"left":"127.0.0.1","right":"192.0.2.3"}}}' >/dev/null
+add_conn n2 192.0.2.3 >/dev/null
 check "a second AddConnection: 2 connections" \
 	wait_for 5 status_is "2 connections, 0 states, not listening (need whack --listen)"
 varlink_call '{"method":"org.freeswan.pluto.Listen"}' >/dev/null

@@ -139,6 +139,13 @@ varlink_call() {
 	printf '%s\0' "$1" | socat -t 5 - "UNIX-CONNECT:$SOCK" | tr -d '\0'
 }
 
+# add_conn NAME [RIGHT]: AddConnection over Varlink of a connection oriented
+# on the loopback address (left 127.0.0.1, right RIGHT, default 192.0.2.2);
+# prints the reply
+add_conn() {
+	varlink_call '{"method":"org.freeswan.pluto.AddConnection","parameters":{"name":"'"$1"'","options":{"left":"127.0.0.1","right":"'"${2:-192.0.2.2}"'"}}}'
+}
+
 # done_testing: print the plan and exit with the right status
 done_testing() {
 	echo "1..$_n"

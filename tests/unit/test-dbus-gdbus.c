@@ -5,11 +5,10 @@
  * are emitted correctly. */
 #include <gio/gio.h>
 #include <glib.h>
-#include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
+
+#include "test-util.h"
 
 #define DEST "org.freeswan.pluto1"
 #define ROOT "/org/freeswan/pluto1"
@@ -17,122 +16,19 @@
 #define CONN_IFACE "org.freeswan.pluto1.Connection"
 #define WEST ROOT "/connection/west"
 
-static char *tmpdir, *bus_address;
-static GPid bus_pid, pluto_pid;
 static GDBusConnection *conn;
 static GDBusObjectManager *manager;
 
-static char *path_in_tmp(const char *name)
-{
-	return g_build_filename(tmpdir, name, NULL);
-}
-
-/* a failed assertion aborts the test: its daemons must not outlive it */
-static void die_with_parent(gpointer ud)
-{
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static char *replace(const char *text, const char *what, const char *with)
-{
-	char **parts = g_strsplit(text, what, -1);
-	char *out = g_strjoinv(with, parts);
-	g_strfreev(parts);
-	return out;
-}
-
-static gboolean wait_for_file(const char *path)
-{
-	for (int i = 0; i < 200; i++) {
-		if (g_file_test(path, G_FILE_TEST_EXISTS))
-			return TRUE;
-		g_usleep(50 * 1000);
-	}
-	return FALSE;
-}
-
-/* tests/dbus/bus.conf.in with the project's policy directory, as start_bus */
-static void start_private_bus(void)
-{
-	const char *srcdir = g_getenv("SRCDIR");
-	GError *error = NULL;
-	char *in_text = NULL;
-	g_assert_nonnull(srcdir);
-	char *in = g_build_filename(srcdir, "tests", "dbus", "bus.conf.in", NULL);
-	g_assert_true(g_file_get_contents(in, &in_text, NULL, &error));
-	char *socket = path_in_tmp("bus-socket");
-	char *policydir = g_build_filename(srcdir, "data", "dbus-1", NULL);
-	char *t1 = replace(in_text, "@SOCKET@", socket);
-	char *conf_text = replace(t1, "@POLICYDIR@", policydir);
-	char *conf = path_in_tmp("bus.conf");
-	g_assert_true(g_file_set_contents(conf, conf_text, -1, &error));
-	char *config_arg = g_strdup_printf("--config-file=%s", conf);
-	char *argv[] = { "dbus-daemon", config_arg, "--nofork", "--nopidfile", NULL };
-	g_assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-				    die_with_parent, NULL, &bus_pid, &error));
-	g_assert_true(wait_for_file(socket));
-	bus_address = g_strdup_printf("unix:path=%s", socket);
-	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
-	g_free(config_arg);
-	g_free(conf);
-	g_free(conf_text);
-	g_free(t1);
-	g_free(policydir);
-	g_free(socket);
-	g_free(in);
-	g_free(in_text);
-}
-
-/* pluto as start_pluto runs it: own network namespace with lo up, own
- * run directory and control socket, no fork, logs on stderr. */
-static void start_pluto(void)
-{
-	GError *error = NULL;
-	const char *pluto = g_getenv("PLUTO");
-	g_assert_nonnull(pluto);
-	char *rundir = path_in_tmp("run");
-	char *sock = path_in_tmp("run/org.freeswan.pluto");
-	char *secrets = path_in_tmp("ipsec.secrets");
-	g_assert_true(g_file_set_contents(secrets, "", 0, &error));
-	char *argv[] = { "unshare", "-n", "sh", "-c", "ip link set lo up && exec \"$@\"", "sh",
-			 (char *)pluto, "--nofork", "--stderrlog", "--rundir", rundir, "--ctlbase", sock,
-			 "--secretsfile", secrets, NULL };
-	g_assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-				    die_with_parent, NULL, &pluto_pid, &error));
-	g_assert_true(wait_for_file(sock));
-	g_free(rundir);
-	g_free(sock);
-	g_free(secrets);
-}
-
 static gboolean name_has_owner(void)
 {
-	GVariant *r = g_dbus_connection_call_sync(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-						  "org.freedesktop.DBus", "NameHasOwner",
-						  g_variant_new("(s)", DEST), G_VARIANT_TYPE("(b)"),
-						  G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
-	gboolean owned = FALSE;
-	if (r) {
-		g_variant_get(r, "(b)", &owned);
-		g_variant_unref(r);
-	}
-	return owned;
+	return test_bus_name_has_owner(conn, DEST);
 }
 
 /* --- waiting for what GLib delivers through the main loop --- */
 
-typedef gboolean (*cond_fn)(gconstpointer ud);
-
-static gboolean iterate_until(cond_fn cond, gconstpointer ud)
+static gboolean iterate_until(test_cond_fn cond, gconstpointer ud)
 {
-	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!cond(ud)) {
-		if (g_get_monotonic_time() > deadline)
-			return FALSE;
-		g_main_context_iteration(NULL, FALSE);
-		g_usleep(2000);
-	}
-	return TRUE;
+	return test_loop_until(cond, ud, FALSE);
 }
 
 static GPtrArray *events;   /* what the signal handlers saw, as text */
@@ -341,57 +237,23 @@ static void test_shutdown(void)
 	g_assert_no_error(error);
 	g_variant_unref(reply);
 	int status = -1;
-	for (int i = 0; i < 200; i++) {
-		if (waitpid(pluto_pid, &status, WNOHANG) == pluto_pid)
-			break;
-		g_usleep(50 * 1000);
-	}
+	test_pluto_wait_exit(&status);
 	g_assert_true(WIFEXITED(status));
 	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
-	g_spawn_close_pid(pluto_pid);
-	pluto_pid = 0;
 	g_assert_false(name_has_owner());
-}
-
-static void cleanup_tmp(void)
-{
-	const char *files[] = { "run/pluto.pid", "run/org.freeswan.pluto", "run", "ipsec.secrets",
-				"bus.conf", "bus-socket" };
-	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-		char *p = path_in_tmp(files[i]);
-		if (g_file_test(p, G_FILE_TEST_IS_DIR))
-			g_rmdir(p);
-		else
-			g_unlink(p);
-		g_free(p);
-	}
-	g_rmdir(tmpdir);
 }
 
 int main(int argc, char **argv)
 {
 	GError *error = NULL;
 	g_test_init(&argc, &argv, NULL);
-	char *daemon = g_find_program_in_path("dbus-daemon"), *unshare = g_find_program_in_path("unshare");
-	gboolean have_tools = daemon && unshare;
-	g_free(daemon);
-	g_free(unshare);
-	if (!have_tools) {
-		g_printerr("dbus-daemon or unshare missing: skipped\n");
-		return 77;
-	}
+	test_require_programs("dbus-daemon", "unshare", NULL);
 	events = g_ptr_array_new_with_free_func(g_free);
-	tmpdir = g_dir_make_tmp("pluto-gdbus-XXXXXX", &error);
-	g_assert_no_error(error);
-	start_private_bus();
-	start_pluto();
+	test_tmpdir_make("pluto-gdbus");
+	test_bus_start();
+	test_pluto_start();   /* waits for the bus name too */
 
-	conn = g_dbus_connection_new_for_address_sync(bus_address,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
-	g_assert_no_error(error);
-	for (int i = 0; i < 200 && !name_has_owner(); i++)
-		g_usleep(50 * 1000);
+	conn = test_bus_connect();
 	g_assert_true(name_has_owner());
 
 	manager = g_dbus_object_manager_client_new_sync(conn, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, DEST,
@@ -411,15 +273,9 @@ int main(int argc, char **argv)
 	g_object_unref(manager);
 	g_dbus_connection_close_sync(conn, NULL, NULL);
 	g_object_unref(conn);
-	if (pluto_pid) {
-		kill(pluto_pid, SIGTERM);
-		waitpid(pluto_pid, NULL, 0);
-	}
-	kill(bus_pid, SIGTERM);
-	waitpid(bus_pid, NULL, 0);
-	cleanup_tmp();
-	g_free(tmpdir);
-	g_free(bus_address);
+	test_pluto_stop();
+	test_bus_stop();
+	test_tmpdir_remove();
 	g_ptr_array_unref(events);
 	return r;
 }

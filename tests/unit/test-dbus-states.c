@@ -9,11 +9,7 @@
 #include <gio/gio.h>
 #include <glib.h>
 #include <glib-unix.h>
-#include <glib/gstdio.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 
 #include <systemd/sd-event.h>
 
@@ -27,6 +23,7 @@
 #include "daemon/progress.h"
 #include "daemon/secrets.h"
 #include "daemon/state.h"
+#include "test-util.h"
 
 #define DEST "org.freeswan.pluto1"
 #define ROOT "/org/freeswan/pluto1"
@@ -37,84 +34,7 @@
 
 static sd_event *event;
 static GDBusConnection *client;
-static char *tmpdir, *bus_address;
-static GPid bus_pid;
 static GPtrArray *signals_seen;   /* "path iface.member params" */
-
-/* --- a private bus from tests/dbus/bus.conf.in, with data/dbus-1 --- */
-
-/* a failed assertion aborts the test: its daemons must not outlive it */
-static void die_with_parent(gpointer ud)
-{
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static char *replace(const char *text, const char *what, const char *with)
-{
-	char **parts = g_strsplit(text, what, -1);
-	char *out = g_strjoinv(with, parts);
-	g_strfreev(parts);
-	return out;
-}
-
-static void start_private_bus(void)
-{
-	const char *srcdir = g_getenv("SRCDIR");
-	GError *error = NULL;
-	char *in_text = NULL;
-	g_assert_nonnull(srcdir);
-	tmpdir = g_dir_make_tmp("pluto-dbus-states-XXXXXX", &error);
-	g_assert_no_error(error);
-	char *in = g_build_filename(srcdir, "tests", "dbus", "bus.conf.in", NULL);
-	g_assert_true(g_file_get_contents(in, &in_text, NULL, &error));
-	char *socket = g_build_filename(tmpdir, "socket", NULL);
-	char *policydir = g_build_filename(srcdir, "data", "dbus-1", NULL);
-	char *t1 = replace(in_text, "@SOCKET@", socket);
-	char *conf_text = replace(t1, "@POLICYDIR@", policydir);
-	char *conf = g_build_filename(tmpdir, "bus.conf", NULL);
-	g_assert_true(g_file_set_contents(conf, conf_text, -1, &error));
-	char *config_arg = g_strdup_printf("--config-file=%s", conf);
-	char *argv[] = { "dbus-daemon", config_arg, "--nofork", "--nopidfile", NULL };
-	g_assert_true(g_spawn_async(NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-				    die_with_parent, NULL, &bus_pid, &error));
-	for (int i = 0; i < 200 && !g_file_test(socket, G_FILE_TEST_EXISTS); i++)
-		g_usleep(50 * 1000);
-	g_assert_true(g_file_test(socket, G_FILE_TEST_EXISTS));
-	bus_address = g_strdup_printf("unix:path=%s", socket);
-	/* Listen (needed before Initiate) rereads the secrets */
-	char *secrets = g_build_filename(tmpdir, "ipsec.secrets", NULL);
-	g_assert_true(g_file_set_contents(secrets, "", 0, &error));
-	secrets_set_path(secrets);
-	g_free(secrets);
-	g_setenv("DBUS_SYSTEM_BUS_ADDRESS", bus_address, TRUE);
-	g_free(config_arg);
-	g_free(conf);
-	g_free(conf_text);
-	g_free(t1);
-	g_free(policydir);
-	g_free(socket);
-	g_free(in);
-	g_free(in_text);
-}
-
-static void stop_private_bus(void)
-{
-	kill(bus_pid, SIGTERM);
-	waitpid(bus_pid, NULL, 0);
-	g_spawn_close_pid(bus_pid);
-	char *conf = g_build_filename(tmpdir, "bus.conf", NULL);
-	char *socket = g_build_filename(tmpdir, "socket", NULL);
-	char *secrets = g_build_filename(tmpdir, "ipsec.secrets", NULL);
-	g_unlink(secrets);
-	g_free(secrets);
-	g_unlink(conf);
-	g_unlink(socket);
-	g_rmdir(tmpdir);
-	g_free(conf);
-	g_free(socket);
-	g_free(tmpdir);
-	g_free(bus_address);
-}
 
 /* --- one thread, two loops: GLib drives, sd-event is pumped --- */
 
@@ -130,18 +50,11 @@ static gboolean pump_sd_event_fd(gint fd, GIOCondition cond, gpointer ud)
 	return pump_sd_event(ud);
 }
 
-typedef gboolean (*cond_fn)(gconstpointer ud);
-
-/* Run both loops until cond holds; false after 10 s. */
-static gboolean pump_until(cond_fn cond, gconstpointer ud)
+/* Run both loops until cond holds; false after 10 s. Blocking is fine:
+ * the sd-event pump's 5 ms timer wakes the GLib loop. */
+static gboolean pump_until(test_cond_fn cond, gconstpointer ud)
 {
-	gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-	while (!cond(ud)) {
-		if (g_get_monotonic_time() > deadline)
-			return FALSE;
-		g_main_context_iteration(NULL, TRUE);
-	}
-	return TRUE;
+	return test_loop_until(cond, ud, TRUE);
 }
 
 struct call_result {
@@ -554,10 +467,7 @@ static void test_initiate_caller_vanishes(void)
 	fake_creates_state = false;
 	add_west();
 
-	GDBusConnection *other = g_dbus_connection_new_for_address_sync(bus_address,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
-	g_assert_no_error(error);
+	GDBusConnection *other = test_bus_connect();
 	call_start(other, WEST, CONN_IFACE, "Initiate", g_variant_new("(b)", TRUE), "(ao)", &r);
 	g_assert_true(pump_until(has_sink, "west"));
 	g_dbus_connection_close_sync(other, NULL, &error);
@@ -627,7 +537,14 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	log_init(LOG_TO_STDERR, "pluto");
 	signals_seen = g_ptr_array_new_with_free_func(g_free);
-	start_private_bus();
+	test_tmpdir_make("pluto-dbus-states");
+	test_bus_start();
+	/* Listen (needed before Initiate) rereads the secrets */
+	char *secrets = test_tmp_path("ipsec.secrets");
+	GError *error = NULL;
+	g_assert_true(g_file_set_contents(secrets, "", 0, &error));
+	secrets_set_path(secrets);
+	g_free(secrets);
 
 	struct ctl_error err = { 0 };
 	g_assert_cmpint(sd_event_default(&event), >=, 0);
@@ -636,11 +553,7 @@ int main(int argc, char **argv)
 	guint fd_source = g_unix_fd_add(sd_event_get_fd(event), G_IO_IN, pump_sd_event_fd, NULL);
 	guint timer_source = g_timeout_add(5, pump_sd_event, NULL);
 
-	GError *error = NULL;
-	client = g_dbus_connection_new_for_address_sync(bus_address,
-		G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		NULL, NULL, &error);
-	g_assert_no_error(error);
+	client = test_bus_connect();
 	guint sub = g_dbus_connection_signal_subscribe(client, NULL, NULL, NULL, NULL, NULL,
 						       G_DBUS_SIGNAL_FLAGS_NONE, on_signal, NULL, NULL);
 	/* AddMatch goes out asynchronously, and pluto's signals do not queue
@@ -668,7 +581,8 @@ int main(int argc, char **argv)
 	g_source_remove(timer_source);
 	sd_event_unref(event);
 	secrets_clear();
-	stop_private_bus();
+	test_bus_stop();
+	test_tmpdir_remove();
 	g_ptr_array_unref(signals_seen);
 	return r;
 }

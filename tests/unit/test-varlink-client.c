@@ -1,18 +1,18 @@
 /* A Varlink client written with GIO against a real pluto ($PLUTO), started
- * like tests/lib/common.sh does it: its own run directory and socket in a
- * temporary directory, --nofork --stderrlog --nodbus, inside `unshare -n`
- * so it never touches the host's IKE port. */
+ * by test-util like tests/lib/common.sh does it: its own run directory and
+ * socket in a temporary directory, --nofork --stderrlog --nodbus, inside
+ * `unshare -n` so it never touches the host's IKE port. */
 #include <signal.h>
-#include <stdlib.h>
-#include <sys/prctl.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 #include <json-c/json.h>
 
-static char *tmpdir, *sock_path;
-static GSubprocess *pluto;
+#include "test-util.h"
+
+static const char *sock_path;
 
 static GSocketConnection *connect_pluto(void)
 {
@@ -157,69 +157,19 @@ static void test_monitor(void)
 
 static void test_sigterm(void)
 {
-	GError *error = NULL;
-	g_subprocess_send_signal(pluto, SIGTERM);
-	g_subprocess_wait(pluto, NULL, &error);
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_if_exited(pluto));
-	g_assert_cmpint(g_subprocess_get_exit_status(pluto), ==, 0);
+	int status = -1;
+	test_pluto_signal(SIGTERM);
+	g_assert_true(test_pluto_wait_exit(&status));
+	g_assert_true(WIFEXITED(status));
+	g_assert_cmpint(WEXITSTATUS(status), ==, 0);
 	g_assert_false(g_file_test(sock_path, G_FILE_TEST_EXISTS));
-}
-
-/* a failed assertion aborts us: pluto must not outlive the test */
-static void die_with_parent(gpointer unused)
-{
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void start_pluto(void)
-{
-	GError *error = NULL;
-	const char *exe = g_getenv("PLUTO");
-	g_assert_nonnull(exe);
-	tmpdir = g_dir_make_tmp("pluto-varlink-XXXXXX", &error);
-	g_assert_no_error(error);
-	char *rundir = g_build_filename(tmpdir, "run", NULL);
-	char *secrets = g_build_filename(tmpdir, "ipsec.secrets", NULL);
-	char *log = g_build_filename(tmpdir, "pluto.log", NULL);
-	sock_path = g_build_filename(rundir, "org.freeswan.pluto", NULL);
-	g_file_set_contents(secrets, "", 0, &error);
-	g_assert_no_error(error);
-	GSubprocessLauncher *l = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
-	g_subprocess_launcher_set_stderr_file_path(l, log);
-	g_subprocess_launcher_set_stdout_file_path(l, log);
-	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
-	pluto = g_subprocess_launcher_spawn(l, &error, "unshare", "-n", "sh", "-c",
-					    "ip link set lo up; exec \"$@\"", "sh", exe, "--nofork",
-					    "--stderrlog", "--nodbus", "--rundir", rundir, "--ctlbase", sock_path,
-					    "--secretsfile", secrets, NULL);
-	g_assert_no_error(error);
-	for (int i = 0; i < 200 && !g_file_test(sock_path, G_FILE_TEST_EXISTS); i++)
-		g_usleep(50 * 1000);
-	g_assert_true(g_file_test(sock_path, G_FILE_TEST_EXISTS));
-	g_object_unref(l);
-	g_free(rundir);
-	g_free(secrets);
-	g_free(log);
-}
-
-static void cleanup(void)
-{
-	if (pluto && g_subprocess_get_identifier(pluto))
-		g_subprocess_force_exit(pluto);
-	g_clear_object(&pluto);
-	char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		g_printerr("could not remove %s\n", tmpdir);
-	g_free(cmd);
-	g_free(tmpdir);
-	g_free(sock_path);
 }
 
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
-	start_pluto();
+	test_tmpdir_make("pluto-varlink");
+	sock_path = test_pluto_start();   /* no bus: --nodbus */
 	g_test_add_func("/varlink/get-info", test_get_info);
 	g_test_add_func("/varlink/add-connection", test_add_connection);
 	g_test_add_func("/varlink/status", test_status);
@@ -227,6 +177,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/varlink/monitor", test_monitor);
 	g_test_add_func("/varlink/sigterm", test_sigterm);
 	int r = g_test_run();
-	cleanup();
+	test_pluto_stop();
+	test_tmpdir_remove();
 	return r;
 }
