@@ -3,37 +3,50 @@
 #include <stdio.h>
 #include <string.h>
 
-/* IKEv1 numbers: RFC 2409 appendix A (OAKLEY), RFC 2407 (IPsec DOI),
- * RFC 3526 / 5114 / 5903 (groups), RFC 3602 / 4868 (AES, SHA-2). */
+/* IKEv1 numbers, checked against the sources:
+ *  ciphers: OAKLEY Encryption Algorithm (RFC 2409 appendix A: 3DES-CBC = 5;
+ *    RFC 3602 / IANA: AES-CBC = 7) and ESP transform id (RFC 2407 4.4.4:
+ *    ESP_3DES = 3; RFC 3602: ESP_AES = 12).
+ *  hashes: OAKLEY Hash Algorithm (RFC 2409: MD5 = 1, SHA = 2; IANA / RFC
+ *    4868: SHA2-256 = 4, -384 = 5, -512 = 6), IPsec AUTH_ALGORITHM
+ *    attribute (RFC 2407 4.5: HMAC-MD5 = 1, HMAC-SHA = 2; RFC 4868:
+ *    HMAC-SHA2-256 = 5, -384 = 6, -512 = 7) and AH transform id (RFC 2407
+ *    4.4.3: AH_MD5 = 2, AH_SHA = 3; RFC 4868: AH_SHA2_256 = 5, -384 = 6,
+ *    -512 = 7). Note the AH ids of MD5/SHA1 differ from their AUTH ids.
+ *  groups: OAKLEY Group Description, also the IPsec GROUP_DESCRIPTION for
+ *    PFS (RFC 2409: 2 = MODP1024, 5 = MODP1536 (RFC 3526 names it 5);
+ *    RFC 3526: 14-18; RFC 5903: ECP 19/20). Curve25519 = 31 is the IKEv2
+ *    number (RFC 8031) that strongSwan and libreswan also use in IKEv1.
+ * Aliases follow their canonical name so reverse lookups name the latter. */
 static const struct alg alg_table[] = {
-	/* ciphers: ike_id = OAKLEY_ENCRYPTION_ALGORITHM, esp_id = ESP transform */
-	{ "3des",      ALG_CIPHER, 5, 3, 192, true },
-	{ "aes128",    ALG_CIPHER, 7, 12, 128, false },
-	{ "aes192",    ALG_CIPHER, 7, 12, 192, false },
-	{ "aes256",    ALG_CIPHER, 7, 12, 256, false },
-	{ "aes",       ALG_CIPHER, 7, 12, 128, false },
-	/* hashes: ike_id = OAKLEY_HASH_ALGORITHM, esp_id = AUTH_ALGORITHM */
-	{ "md5",       ALG_HASH, 1, 1, 0, true },
-	{ "sha1",      ALG_HASH, 2, 2, 0, true },
-	{ "sha",       ALG_HASH, 2, 2, 0, true },
-	{ "sha2_256",  ALG_HASH, 4, 5, 0, false },
-	{ "sha256",    ALG_HASH, 4, 5, 0, false },
-	{ "sha2_384",  ALG_HASH, 5, 6, 0, false },
-	{ "sha384",    ALG_HASH, 5, 6, 0, false },
-	{ "sha2_512",  ALG_HASH, 6, 7, 0, false },
-	{ "sha512",    ALG_HASH, 6, 7, 0, false },
-	/* groups: ike_id = OAKLEY_GROUP_DESCRIPTION, esp_id = same for PFS */
-	{ "modp1024",  ALG_DH, 2, 2, 0, true },
-	{ "modp1536",  ALG_DH, 5, 5, 0, true },
-	{ "modp2048",  ALG_DH, 14, 14, 0, false },
-	{ "modp3072",  ALG_DH, 15, 15, 0, false },
-	{ "modp4096",  ALG_DH, 16, 16, 0, false },
-	{ "modp6144",  ALG_DH, 17, 17, 0, false },
-	{ "modp8192",  ALG_DH, 18, 18, 0, false },
-	{ "ecp256",    ALG_DH, 19, 19, 0, false },
-	{ "ecp384",    ALG_DH, 20, 20, 0, false },
-	{ "curve25519", ALG_DH, 31, 31, 0, false },
+	{ .name = "3des", .kind = ALG_CIPHER, .ike_id = 5, .esp_id = 3, .key_bits = 192, .legacy = true },
+	{ .name = "aes128", .kind = ALG_CIPHER, .ike_id = 7, .esp_id = 12, .key_bits = 128, .key_length_attr = true },
+	{ .name = "aes192", .kind = ALG_CIPHER, .ike_id = 7, .esp_id = 12, .key_bits = 192, .key_length_attr = true },
+	{ .name = "aes256", .kind = ALG_CIPHER, .ike_id = 7, .esp_id = 12, .key_bits = 256, .key_length_attr = true },
+	{ .name = "aes", .kind = ALG_CIPHER, .ike_id = 7, .esp_id = 12, .key_bits = 128, .key_length_attr = true },
+
+	{ .name = "md5", .kind = ALG_HASH, .ike_id = 1, .esp_id = 1, .ah_id = 2, .legacy = true },
+	{ .name = "sha1", .kind = ALG_HASH, .ike_id = 2, .esp_id = 2, .ah_id = 3, .legacy = true },
+	{ .name = "sha", .kind = ALG_HASH, .ike_id = 2, .esp_id = 2, .ah_id = 3, .legacy = true },
+	{ .name = "sha2_256", .kind = ALG_HASH, .ike_id = 4, .esp_id = 5, .ah_id = 5 },
+	{ .name = "sha256", .kind = ALG_HASH, .ike_id = 4, .esp_id = 5, .ah_id = 5 },
+	{ .name = "sha2_384", .kind = ALG_HASH, .ike_id = 5, .esp_id = 6, .ah_id = 6 },
+	{ .name = "sha384", .kind = ALG_HASH, .ike_id = 5, .esp_id = 6, .ah_id = 6 },
+	{ .name = "sha2_512", .kind = ALG_HASH, .ike_id = 6, .esp_id = 7, .ah_id = 7 },
+	{ .name = "sha512", .kind = ALG_HASH, .ike_id = 6, .esp_id = 7, .ah_id = 7 },
+
+	{ .name = "modp1024", .kind = ALG_DH, .ike_id = 2, .esp_id = 2, .legacy = true },
+	{ .name = "modp1536", .kind = ALG_DH, .ike_id = 5, .esp_id = 5, .legacy = true },
+	{ .name = "modp2048", .kind = ALG_DH, .ike_id = 14, .esp_id = 14 },
+	{ .name = "modp3072", .kind = ALG_DH, .ike_id = 15, .esp_id = 15 },
+	{ .name = "modp4096", .kind = ALG_DH, .ike_id = 16, .esp_id = 16 },
+	{ .name = "modp6144", .kind = ALG_DH, .ike_id = 17, .esp_id = 17 },
+	{ .name = "modp8192", .kind = ALG_DH, .ike_id = 18, .esp_id = 18 },
+	{ .name = "ecp256", .kind = ALG_DH, .ike_id = 19, .esp_id = 19 },
+	{ .name = "ecp384", .kind = ALG_DH, .ike_id = 20, .esp_id = 20 },
+	{ .name = "curve25519", .kind = ALG_DH, .ike_id = 31, .esp_id = 31 },
 };
+#define ALG_TABLE_LEN (sizeof(alg_table) / sizeof(alg_table[0]))
 
 const char default_ike_proposals[] = "aes256-sha2_256-modp2048,aes128-sha2_256-modp2048,aes128-sha1-modp2048";
 const char default_esp_proposals[] = "aes256-sha2_256,aes128-sha2_256,aes128-sha1";
@@ -46,10 +59,45 @@ static const char *kind_word(enum alg_kind kind)
 
 const struct alg *alg_by_name(enum alg_kind kind, const char *name)
 {
-	for (size_t i = 0; i < sizeof(alg_table) / sizeof(alg_table[0]); i++)
+	for (size_t i = 0; i < ALG_TABLE_LEN; i++)
 		if (alg_table[i].kind == kind && strcasecmp(alg_table[i].name, name) == 0)
 			return &alg_table[i];
 	return NULL;
+}
+
+/* Which number of an entry a reverse lookup compares. */
+enum alg_number { NUM_IKE, NUM_ESP, NUM_AH };
+
+static const struct alg *alg_by_number(enum alg_kind kind, enum alg_number which,
+				       unsigned id, unsigned key_bits)
+{
+	if (id == 0)
+		return NULL;
+	for (size_t i = 0; i < ALG_TABLE_LEN; i++) {
+		const struct alg *a = &alg_table[i];
+		unsigned num = which == NUM_IKE ? a->ike_id : which == NUM_ESP ? a->esp_id : a->ah_id;
+		if (a->kind != kind || num != id)
+			continue;
+		if (a->key_length_attr && a->key_bits != key_bits)
+			continue;
+		return a;
+	}
+	return NULL;
+}
+
+const struct alg *alg_by_ike_id(enum alg_kind kind, unsigned id, unsigned key_bits)
+{
+	return alg_by_number(kind, NUM_IKE, id, key_bits);
+}
+
+const struct alg *alg_by_esp_id(enum alg_kind kind, unsigned id, unsigned key_bits)
+{
+	return alg_by_number(kind, NUM_ESP, id, key_bits);
+}
+
+const struct alg *alg_by_ah_id(unsigned ah_id)
+{
+	return alg_by_number(ALG_HASH, NUM_AH, ah_id, 0);
 }
 
 /* Split "a-b-c,d-e-f" and hand each proposal's dash-separated words to

@@ -12,12 +12,22 @@ struct alg {
 	const char *name;        /* as written in ike=/esp=/ah=/pfsgroup= */
 	enum alg_kind kind;
 	unsigned ike_id;         /* OAKLEY attribute value (0 = not for IKE) */
-	unsigned esp_id;         /* ESP transform id / AH transform id / auth alg (0 = none) */
+	unsigned esp_id;         /* cipher: ESP transform id; hash: IPsec AUTH_ALGORITHM
+	                          * attribute value; group: GROUP_DESCRIPTION (0 = none) */
+	unsigned ah_id;          /* hash: AH transform id (RFC 2407 4.4.3; 0 = none) */
 	unsigned key_bits;       /* cipher key length; 0 when fixed or n/a */
+	bool key_length_attr;    /* cipher with a variable key: KEY_LENGTH is sent and
+	                          * required (RFC 3602); for the others it is refused */
 	bool legacy;             /* one of the seed's old algorithms */
 };
 
 const struct alg *alg_by_name(enum alg_kind kind, const char *name);
+/* Reverse lookups for what a peer sent. key_bits only matters for a cipher
+ * with key_length_attr (AES: 128/192/256); the first (canonical) name of
+ * the table is returned ("sha1", not "sha"). NULL when unknown. */
+const struct alg *alg_by_ike_id(enum alg_kind kind, unsigned id, unsigned key_bits);
+const struct alg *alg_by_esp_id(enum alg_kind kind, unsigned id, unsigned key_bits);
+const struct alg *alg_by_ah_id(unsigned ah_id);
 
 #define PROPOSALS_MAX 16
 

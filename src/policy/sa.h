@@ -34,8 +34,16 @@ enum {
 	IPSEC_ENCAPSULATION_MODE = 4, IPSEC_AUTH_ALGORITHM = 5, IPSEC_KEY_LENGTH = 6,
 };
 enum { SA_LIFE_SECONDS = 1, SA_LIFE_KILOBYTES = 2 };
-/* Encapsulation modes: RFC 2407, RFC 3947 (UDP-encapsulated) */
+/* Encapsulation modes: RFC 2407, RFC 3947 (UDP-encapsulated). The
+ * draft-ietf-ipsec-nat-t-ike values are still sent by some peers that
+ * negotiated NAT-T through a draft vendor ID; we accept them when
+ * receiving and never send them. */
 enum { ENCAP_TUNNEL = 1, ENCAP_TRANSPORT = 2, ENCAP_UDP_TUNNEL = 3, ENCAP_UDP_TRANSPORT = 4 };
+enum { ENCAP_UDP_TUNNEL_DRAFT = 61443, ENCAP_UDP_TRANSPORT_DRAFT = 61444 };
+/* RFC 2407 4.5: a lifetime not given defaults to 8 hours */
+#define SA_DEFAULT_LIFETIME 28800
+/* IANA reserves SPIs 0-255 (RFC 2406/4303) and CPIs 0-255 (RFC 3173) */
+#define SPI_RESERVED_MAX 255
 
 #define ISAKMP_DOI_IPSEC 1
 #define SIT_IDENTITY_ONLY 1
@@ -73,6 +81,9 @@ struct sa_payload {
 	struct sa_proposal proposals[SA_PROPOSALS_MAX];
 };
 
-/* Lookup of one attribute in a transform; false when absent. */
+/* Lookup of one attribute in a transform (the first of that type); false
+ * when absent. value may be NULL to test for presence. */
 bool sa_attr_get(const struct sa_transform *t, uint16_t type, uint32_t *value);
-void sa_attr_add(struct sa_transform *t, uint16_t type, uint32_t value);
+/* Append an attribute; false (and nothing added) when the transform
+ * already holds SA_ATTRS_MAX. */
+bool sa_attr_add(struct sa_transform *t, uint16_t type, uint32_t value);
