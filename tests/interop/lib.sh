@@ -1,0 +1,254 @@
+# shellcheck shell=bash
+# The interop harness: real strongSwan 5.9.8 and libreswan 4.10 peers (and
+# pluto itself) in a pair of network namespaces. Source it from a case script
+# run by meson (tests/interop/meson.build); it sources tests/lib/common.sh
+# for $T, ok/fail/check*, skip_all and done_testing.
+#
+#  netns pio<PID>L                              netns pio<PID>R
+#  lo: 198.51.100.1/32 (client)                 lo: 203.0.113.1/32 (client)
+#  pio<PID>L0: 192.0.2.1/24  <---- veth ---->   pio<PID>R0: 192.0.2.2/24
+#  protected: 198.51.100.0/24  <==== tunnel ====>  203.0.113.0/24
+#
+# Each side runs one implementation: io_side L strongswan|libreswan|pluto.
+# The peers' helpers are in peer-<impl>.sh, one file per implementation,
+# each defining <impl>_conf/_start/_initiate/_established/_stop/_status.
+#
+# Safety: namespaces are named pio<PID of the test>[LR] (nothing else is
+# ever created or deleted), every file lives under the test's own $T
+# (/tmp/pluto-test.*), and daemons are signalled only by the PID we recorded
+# when we started them, after checking /proc/PID/cmdline or environ still
+# names our $T (so a recycled PID is never hit).
+
+IO_DIR=$SRCDIR/tests/interop
+. "$SRCDIR/tests/lib/common.sh"
+: "${IPSECCTL:?run through meson test}" "${WHACK:?run through meson test}"
+
+INTEROP_ROOT=${INTEROP_ROOT:-/opt/pluto-interop}
+LSBIN=$INTEROP_ROOT/libreswan/usr/libexec/ipsec
+CHARON=${CHARON:-/usr/sbin/charon-systemd}
+
+L_IP=192.0.2.1   R_IP=192.0.2.2
+L_NET=198.51.100.0/24 R_NET=203.0.113.0/24
+L_CLIENT=198.51.100.1 R_CLIENT=203.0.113.1
+NS_L=pio$$L NS_R=pio$$R
+PSK="interop shared secret $$"
+declare -A IMPL=()
+
+# how long one negotiation may take (a Main Mode + Quick Mode takes well
+# under a second; the margin covers a loaded 2-core CI machine)
+IO_NEGOTIATE_TIMEOUT=${IO_NEGOTIATE_TIMEOUT:-20}
+
+for f in strongswan libreswan pluto; do . "$IO_DIR/peer-$f.sh"; done
+
+ns_of()   { [ "$1" = L ] && echo "$NS_L" || echo "$NS_R"; }
+ip_of()   { [ "$1" = L ] && echo "$L_IP" || echo "$R_IP"; }
+net_of()  { [ "$1" = L ] && echo "$L_NET" || echo "$R_NET"; }
+other()   { [ "$1" = L ] && echo R || echo L; }
+dir_of()  { echo "$T/$1"; }
+io_info() { echo "# $*"; }
+
+# --- the cases: one table row per case (API.md section 1 vocabulary) ---
+# io_case NAME sets AUTH (psk|rsa), IKE_ENC IKE_HASH IKE_GROUP, PHASE2
+# (esp|ah), P2_ENC P2_INTEG, PFSGROUP ("" = no PFS), COMPRESS (yes|no) and
+# PEERS (the implementations that can run it).
+io_case() {
+	CASE=$1 AUTH=psk PHASE2=esp PFSGROUP= COMPRESS=no PEERS="strongswan libreswan pluto"
+	IKE_ENC=aes128 IKE_HASH=sha1 IKE_GROUP=modp2048 P2_ENC=aes128 P2_INTEG=sha1
+	case $1 in
+	psk-aes) ;;
+	psk-3des)            # libreswan 4.10 (Debian) has no MODP1024 at all
+		IKE_ENC=3des IKE_HASH=sha1 IKE_GROUP=modp1536 P2_ENC=3des P2_INTEG=md5 ;;
+	psk-3des-modp1024)
+		IKE_ENC=3des IKE_HASH=md5 IKE_GROUP=modp1024 P2_ENC=3des P2_INTEG=md5
+		PEERS="strongswan pluto" ;;
+	rsa-raw) AUTH=rsa ;;
+	pfs) PFSGROUP=modp2048 ;;
+	# strongSwan can do AH and IPComp here because it runs with
+	# kernel-netlink and the xfrm stub (libipsec has neither)
+	ah) PHASE2=ah P2_ENC= ;;
+	ipcomp) COMPRESS=yes ;;
+	*) echo "# unknown interop case '$1'" >&2; return 1 ;;
+	esac
+}
+# io_set NAME=VALUE...: override table values (pluto<->pluto combinations)
+io_set() { local kv; for kv in "$@"; do printf -v "${kv%%=*}" '%s' "${kv#*=}"; done; }
+
+# --- prerequisites ---
+io_require() {
+	[ "$(id -u)" -eq 0 ] || skip_all "interop tests need root (network namespaces)"
+	if ! "$IO_DIR/setup.sh" >"$T/setup.out" 2>&1; then
+		sed 's/^/#   /' "$T/setup.out"
+		skip_all "interop peers are not installed and tests/interop/setup.sh could not install them"
+	fi
+	io_reap_stale
+}
+
+# namespaces of earlier runs that were killed before their cleanup: only
+# ours (pio<PID>[LR]) whose test process is gone
+io_reap_stale() {
+	local ns pid
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		[[ $ns =~ ^pio([0-9]+)[LR]$ ]] || continue
+		pid=${BASH_REMATCH[1]}
+		kill -0 "$pid" 2>/dev/null && continue
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && ip netns del "$ns" 2>/dev/null
+	done
+}
+
+# --- the xfrm stub (see xfrm-stub.c): built once per build directory,
+# without the sanitizers of the pluto build, since it is preloaded into
+# charon and libreswan's pluto ---
+io_stub() {
+	local so=$BUILDDIR/tests/interop/xfrm-stub.so src=$IO_DIR/xfrm-stub.c
+	mkdir -p "$BUILDDIR/tests/interop"
+	(
+		flock 8
+		if [ ! -f "$so" ] || [ "$src" -nt "$so" ]; then
+			gcc -shared -fPIC -O2 -Wall -Wextra -o "$so.tmp.$$" "$src" -ldl >&2 &&
+				mv "$so.tmp.$$" "$so"
+		fi
+	) 8>"$BUILDDIR/tests/interop/.stub.lock"
+	[ -f "$so" ] || { echo "# cannot build $so" >&2; return 1; }
+	echo "$so"
+}
+
+# --- namespaces ---
+io_netns_up() {
+	local s ns
+	for s in L R; do
+		ns=$(ns_of $s)
+		ip netns add "$ns" || return 1
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_L" link add "${NS_L}0" type veth peer name "${NS_R}0" netns "$NS_R" || return 1
+	ip -n "$NS_L" addr add "$L_IP/24" dev "${NS_L}0"
+	ip -n "$NS_R" addr add "$R_IP/24" dev "${NS_R}0"
+	ip -n "$NS_L" addr add "$L_CLIENT/32" dev lo
+	ip -n "$NS_R" addr add "$R_CLIENT/32" dev lo
+	ip -n "$NS_L" link set "${NS_L}0" up
+	ip -n "$NS_R" link set "${NS_R}0" up
+	# wait for the veth to carry traffic, so the first IKE packet is not lost
+	wait_for 5 ip netns exec "$NS_L" ping -c1 -W1 "$R_IP" ||
+		{ echo "# no connectivity $L_IP -> $R_IP" >&2; return 1; }
+}
+
+io_netns_down() {
+	local ns
+	for ns in "$NS_L" "$NS_R"; do
+		ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$ns" || continue
+		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] ||
+			echo "# warning: processes still in $ns: $(ip netns pids "$ns" | tr '\n' ' ')" >&2
+		ip netns del "$ns"
+	done
+}
+
+# --- our own processes ---
+# io_pid_ours PID: true if PID is alive and its command line or environment
+# names our test directory
+io_pid_ours() {
+	local pid=$1
+	[[ $pid =~ ^[0-9]+$ ]] && [ -r "/proc/$pid/cmdline" ] || return 1
+	{ tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$T" && return 0
+	{ tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qF -- "$T" && return 0
+	return 1
+}
+# io_kill PID [SECONDS]: TERM, wait, then KILL -- only if io_pid_ours
+io_kill() {
+	local pid=$1 secs=${2:-5} i
+	io_pid_ours "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < secs * 10; i++)); do io_pid_ours "$pid" || return 0; sleep 0.1; done
+	echo "# pid $pid did not exit on SIGTERM, sending SIGKILL" >&2
+	kill -KILL "$pid" 2>/dev/null
+	sleep 0.2
+}
+
+# --- the generic peer interface ---
+# io_side SIDE IMPL: this side runs IMPL
+io_side() { IMPL[$1]=$2; mkdir -p "$T/$1"; }
+# peer VERB SIDE [ARGS]: dispatch to <impl>_VERB
+peer() { local verb=$1 s=$2; shift 2; "${IMPL[$s]}_$verb" "$s" "$@"; }
+
+# io_keys: RSA keys for both sides (PEM private, PEM public, RFC 3110 "0s")
+io_keys() {
+	local s
+	mkdir -p "$T/keys"
+	for s in L R; do
+		[ -f "$T/keys/$s.key" ] && continue
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/keys/$s.key" 2>/dev/null &&
+		openssl pkey -in "$T/keys/$s.key" -pubout -out "$T/keys/$s.pub" || return 1
+		# RFC 3110: exponent length, exponent 65537, modulus
+		echo "0s$( { printf '03010001'; openssl rsa -pubin -in "$T/keys/$s.pub" -noout -modulus |
+			cut -d= -f2; } | tr -d '\n' | xxd -r -p | base64 -w0)" >"$T/keys/$s.rfc3110"
+	done
+}
+
+# io_start SIDE...: write each side's configuration for the current case
+# and start its daemon (a failure is an assertion failure)
+io_start() {
+	local s
+	[ "$AUTH" = rsa ] && { io_keys || { fail "generate RSA keys"; return 1; }; }
+	for s in "$@"; do
+		peer conf "$s" || { fail "configure ${IMPL[$s]} on $s"; return 1; }
+		peer start "$s" || { fail "start ${IMPL[$s]} on $s"; return 1; }
+	done
+}
+
+# io_initiate SIDE: negotiate from SIDE; output in $T/initiate.out
+io_initiate() { peer initiate "$1" >"$T/initiate.out" 2>&1; }
+
+# io_check_established SIDE WHAT: assert that SIDE reports an established
+# ISAKMP SA and IPsec SA for the current case (polls a little: the
+# responder finishes after the initiator)
+io_check_established() {
+	local s=$1 what=$2
+	if wait_for 5 peer established "$s"; then
+		ok "$what: ${IMPL[$s]} on $s has ISAKMP SA and IPsec SA established"
+	else
+		fail "$what: ${IMPL[$s]} on $s has ISAKMP SA and IPsec SA established"
+		peer status "$s" 2>&1 | sed 's/^/#   /' | head -40
+	fi
+}
+
+# io_stop SIDE...
+io_stop() { local s; for s in "$@"; do [ -n "${IMPL[$s]:-}" ] && peer stop "$s"; done; return 0; }
+
+# io_finish: stop both sides (pluto's exit status is an assertion), print
+# the plan and exit
+io_finish() { io_stop L R; done_testing; }
+
+io_cleanup() {
+	local s
+	IO_QUIET=1
+	for s in L R; do
+		[ -n "${IMPL[$s]:-}" ] || continue
+		peer stop "$s" >/dev/null 2>&1
+	done
+	io_netns_down
+}
+trap 'io_cleanup; _cleanup' EXIT
+# meson's timeout sends SIGTERM, ^C sends SIGINT: exit through the EXIT trap
+# so no daemon or namespace is left behind; a closed stdout (| head) must
+# not kill the script before its cleanup either
+trap 'exit 143' TERM
+trap 'exit 130' INT
+trap '' PIPE
+
+# io_skip_unless_engine SIDE: the pluto on SIDE must have an IKE engine,
+# else the whole test is skipped (counted by meson, never a pass).
+# Probe: an asynchronous Initiate of a throw-away connection to an address
+# nobody has; without an engine it fails at once with NegotiationFailed
+# "... no IKE engine built in".
+io_skip_unless_engine() {
+	local s=$1 out
+	pluto_ctl "$s" add engine-probe left="$(ip_of "$s")" right=192.0.2.99 authby=secret \
+		keyingtries=1 >/dev/null || { fail "add the engine probe connection"; return 1; }
+	out=$(pluto_whack "$s" --name engine-probe --initiate --asynchronous 2>&1)
+	pluto_ctl "$s" down engine-probe >/dev/null 2>&1
+	pluto_ctl "$s" delete engine-probe >/dev/null 2>&1
+	# IO_IGNORE_NO_ENGINE=1 runs on regardless (to debug the harness itself)
+	if [[ $out == *"no IKE engine"* && -z ${IO_IGNORE_NO_ENGINE:-} ]]; then
+		echo "# $out"
+		skip_all "pluto has no IKE engine yet"
+	fi
+}

@@ -1,0 +1,125 @@
+# shellcheck shell=bash
+# libreswan 4.10 (unpacked by setup.sh into $INTEROP_ROOT/libreswan) as an
+# interop peer. Sourced by lib.sh. Per side, in $T/SIDE:
+#   ipsec.conf, ipsec.secrets   "config setup" + conn "lab"
+#   nss/                        NSS db (raw RSA private keys are imported)
+#   run/                        --rundir: pluto.ctl (whack socket)
+# log $T/SIDE-libreswan.log (--stderrlog, plus the xfrm stub's lines).
+#
+# Why a private mount namespace: libreswan's pluto execs the compiled-in
+# /usr/libexec/ipsec/addconn at start-up and dies without it; /usr/libexec
+# and /run are covered with tmpfs inside pluto's own mount namespace only,
+# /usr/libexec/ipsec points at the unpacked tree; the host is untouched.
+# Why the xfrm stub: libreswan only knows XFRM and installs the inbound SA
+# before it answers Quick Mode; this kernel has no ESP/AH/IPComp, so without
+# the stub QR1/QI2 would never be sent.
+
+libreswan_whack() { local s=$1; shift; "$LSBIN/whack" --rundir "$T/$s/run" "$@"; }
+
+libreswan_conf() {
+	local s=$1 d=$T/$1 p alg auth
+	p=$(other "$1")
+	mkdir -p "$d/run" "$d/ipsec.d" "$d/nss"
+	[ -f "$d/nss/cert9.db" ] || certutil -N -d "sql:$d/nss" --empty-password || return 1
+	if [ "$PHASE2" = ah ]; then alg=$P2_INTEG; else alg=$P2_ENC-$P2_INTEG; fi
+	if [ "$AUTH" = rsa ]; then
+		# NSS imports private keys from PKCS#12, which wants a certificate:
+		# a throw-away self-signed one; pluto finds the key by the CKAID of
+		# leftrsasigkey, the certificate itself is never used
+		openssl req -x509 -key "$T/keys/$s.key" -subj "/CN=interop-$s" -days 2 \
+			-out "$d/own.crt" 2>/dev/null &&
+		openssl pkcs12 -export -inkey "$T/keys/$s.key" -in "$d/own.crt" -name "interop-$s" \
+			-passout pass:interop -out "$d/own.p12" &&
+		pk12util -i "$d/own.p12" -d "sql:$d/nss" -W interop >/dev/null || return 1
+		auth="authby=rsasig
+    leftrsasigkey=$(cat "$T/keys/$s.rfc3110")
+    rightrsasigkey=$(cat "$T/keys/$p.rfc3110")"
+		echo "# RSA keys are in $d/nss" >"$d/ipsec.secrets"
+	else
+		auth="authby=secret"
+		echo "$(ip_of "$s") $(ip_of "$p") : PSK \"$PSK\"" >"$d/ipsec.secrets"
+	fi
+	chmod 600 "$d/ipsec.secrets"
+	cat >"$d/ipsec.conf" <<EOF
+config setup
+    # 4.10 drops every IKEv1 packet by default
+    ikev1-policy=accept
+    plutodebug=none
+    uniqueids=yes
+
+conn lab
+    ikev2=no
+    $auth
+    left=$(ip_of "$s")
+    leftid=$(ip_of "$s")
+    leftsubnet=$(net_of "$s")
+    right=$(ip_of "$p")
+    rightid=$(ip_of "$p")
+    rightsubnet=$(net_of "$p")
+    ike=${IKE_ENC}-${IKE_HASH};${IKE_GROUP}
+    phase2=$PHASE2
+    phase2alg=${alg}${PFSGROUP:+;$PFSGROUP}
+    pfs=$([ -n "$PFSGROUP" ] && echo yes || echo no)
+    compress=$COMPRESS
+    # give up quickly: the tests bound every negotiation
+    keyingtries=1
+    retransmit-timeout=15s
+    # no _updown script (it would live under /usr/libexec/ipsec)
+    leftupdown=%disabled
+    auto=add
+EOF
+}
+
+libreswan_start() {
+	local s=$1 d=$T/$1 stub
+	stub=$(io_stub) || return 1
+	rm -f "$d/run/pluto.ctl" "$d/run/pluto.pid"
+	# runs inside the netns and a private mount namespace (see above)
+	local inner='
+		mount -t tmpfs interop-libexec /usr/libexec &&
+		ln -s "$LSBIN" /usr/libexec/ipsec &&
+		mount -t tmpfs interop-run /run && mkdir -p /run/pluto || exit 1
+		export LD_PRELOAD="$STUB"
+		exec "$LSBIN/pluto" --config "$D/ipsec.conf" --secretsfile "$D/ipsec.secrets" \
+			--ipsecdir "$D/ipsec.d" --nssdir "$D/nss" --rundir "$D/run" \
+			--dumpdir "$D/run" --nofork --stderrlog'
+	LSBIN=$LSBIN D=$d STUB=$stub ip netns exec "$(ns_of "$s")" \
+		unshare -m --propagation private sh -c "$inner" >>"$T/$s-libreswan.log" 2>&1 </dev/null &
+	echo $! >"$d/pluto.pid"
+	wait_for 10 test -S "$d/run/pluto.ctl" ||
+		{ echo "# libreswan did not come up on $s" >&2; return 1; }
+	# pluto runs "addconn --autoall" itself at start-up: wait for the conn
+	wait_for 10 sh -c '"$1" --rundir "$2" --status | grep -q "\"lab\":"' sh "$LSBIN/whack" "$d/run" ||
+		{ echo "# libreswan did not load conn lab on $s" >&2; return 1; }
+}
+
+libreswan_initiate() {
+	timeout "$IO_NEGOTIATE_TIMEOUT" "$LSBIN/whack" --rundir "$T/$1/run" --name lab --initiate
+}
+
+# libreswan_established SIDE: Main Mode and Quick Mode in their final
+# states, SAs of the case's protocol ("esp.SPI@" or "ah.SPI@") and IPComp
+# ("comp.CPI@") exactly when the case asks for it
+libreswan_established() {
+	local out
+	out=$(libreswan_whack "$1" --showstates 2>/dev/null) || return 1
+	grep -qE "STATE_MAIN_(I4|R3) " <<<"$out" && grep -qE "STATE_QUICK_(I2|R2) " <<<"$out" &&
+	grep -qE " $PHASE2\.[0-9a-f]+@" <<<"$out" || return 1
+	if [ "$COMPRESS" = yes ]; then grep -qE " comp\.[0-9a-f]+@" <<<"$out"
+	else ! grep -qE " comp\.[0-9a-f]+@" <<<"$out"; fi
+}
+
+libreswan_status() { libreswan_whack "$1" --showstates; }
+
+libreswan_stop() {
+	local d=$T/$1 pid
+	[ -f "$d/pluto.pid" ] || return 0
+	pid=$(cat "$d/pluto.pid")
+	if io_pid_ours "$pid"; then
+		timeout 5 "$LSBIN/whack" --rundir "$d/run" --shutdown >/dev/null 2>&1
+		io_kill "$pid" 5
+	fi
+	rm -f "$d/pluto.pid"
+}
+
+libreswan_log() { echo "$T/$1-libreswan.log"; }

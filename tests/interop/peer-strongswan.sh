@@ -1,0 +1,169 @@
+# shellcheck shell=bash
+# strongSwan 5.9.8 (charon-systemd + swanctl) as an interop peer. Sourced by
+# lib.sh. Per side, in $T/SIDE:
+#   strongswan.conf       self-contained (no /etc/strongswan.d), found by
+#                         charon and swanctl through STRONGSWAN_CONF
+#   swanctl/swanctl.conf  the connection "lab" and its secret (SWANCTL_DIR)
+#   charon.vici           this instance's VICI socket
+# and the log $T/SIDE-charon.log (IKE at level 4: it has "encryption key Ka",
+# which decrypts captures), stdout/stderr in $T/SIDE-charon.out.
+#
+# Why kernel-netlink and the xfrm stub instead of kernel-libipsec: this
+# kernel has no ESP, and 5.9.8's userspace libipsec can only do
+# UDP-encapsulated ESP, so with it charon fakes a NAT (NAT-D payloads with
+# random hashes) and floats to UDP 4500 from MM5 on. pluto has no NAT-T yet.
+# With kernel-netlink plus xfrm-stub.so preloaded, SA installation "works"
+# (no packet is protected), there is no NAT faking, and the whole exchange
+# is plain IKEv1 on UDP 500 -- which is what these tests check. The stub
+# also fakes CPI allocation and AH SAs, so AH and IPComp work here, unlike
+# with libipsec.
+
+swanctl_on() {
+	local s=$1; shift
+	STRONGSWAN_CONF=$T/$s/strongswan.conf SWANCTL_DIR=$T/$s/swanctl swanctl "$@"
+}
+
+strongswan_conf() {
+	local s=$1 d=$T/$1 p proposals auth_local auth_remote
+	p=$(other "$1")
+	mkdir -p "$d"/swanctl/{private,pubkey,x509,x509ca}
+	cat >"$d/strongswan.conf" <<EOF
+charon-systemd {
+  load_modular = no
+  load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 pkcs8 x509 pubkey kdf kernel-netlink socket-default vici
+  port = 500
+  port_nat_t = 4500
+  # fail fast: the tests bound every negotiation
+  retransmit_timeout = 2.0
+  retransmit_tries = 3
+  filelog {
+    interop {
+      path = $T/$s-charon.log
+      time_format = %H:%M:%S
+      ike_name = yes
+      flush_line = yes
+      default = 1
+      ike = 4
+      cfg = 2
+      knl = 2
+      net = 2
+      enc = 1
+    }
+  }
+  journal { default = -1 }
+  syslog { daemon { default = -1 } }
+  plugins { vici { socket = unix://$d/charon.vici } }
+}
+swanctl {
+  socket = unix://$d/charon.vici
+  # swanctl's default list loads af-alg, which makes the kernel probe ~25
+  # crypto modules; these are all it needs to read our files
+  load = pem pkcs1 pkcs8 pubkey x509 openssl random
+}
+EOF
+	if [ "$PHASE2" = ah ]; then
+		proposals="ah_proposals = ${P2_INTEG}${PFSGROUP:+-$PFSGROUP}"
+	else
+		proposals="esp_proposals = ${P2_ENC}-${P2_INTEG}${PFSGROUP:+-$PFSGROUP}"
+	fi
+	if [ "$AUTH" = rsa ]; then
+		cp "$T/keys/$s.key" "$d/swanctl/private/"
+		cp "$T/keys/$s.pub" "$T/keys/$p.pub" "$d/swanctl/pubkey/"
+		auth_local="auth = pubkey
+      pubkeys = $s.pub"
+		auth_remote="auth = pubkey
+      pubkeys = $p.pub"
+	else
+		auth_local="auth = psk" auth_remote="auth = psk"
+	fi
+	cat >"$d/swanctl/swanctl.conf" <<EOF
+connections {
+  lab {
+    version = 1
+    aggressive = no
+    local_addrs = $(ip_of "$s")
+    remote_addrs = $(ip_of "$p")
+    proposals = ${IKE_ENC}-${IKE_HASH}-${IKE_GROUP}
+    dpd_delay = 0
+    send_certreq = no
+    local {
+      $auth_local
+      id = $(ip_of "$s")
+    }
+    remote {
+      $auth_remote
+      id = $(ip_of "$p")
+    }
+    children {
+      lab {
+        local_ts = $(net_of "$s")
+        remote_ts = $(net_of "$p")
+        mode = tunnel
+        ipcomp = $COMPRESS
+        $proposals
+        start_action = none
+      }
+    }
+  }
+}
+secrets {
+  ike-lab {
+    id-local = $(ip_of "$s")
+    id-remote = $(ip_of "$p")
+    secret = "$PSK"
+  }
+}
+EOF
+	[ "$AUTH" = rsa ] && cat >>"$d/swanctl/swanctl.conf" <<EOF
+secrets {
+  private-lab { file = $s.key }
+}
+EOF
+	return 0
+}
+
+strongswan_start() {
+	local s=$1 d=$T/$1 stub
+	stub=$(io_stub) || return 1
+	rm -f "$d/charon.vici"
+	ip netns exec "$(ns_of "$s")" env STRONGSWAN_CONF="$d/strongswan.conf" \
+		SWANCTL_DIR="$d/swanctl" LD_PRELOAD="$stub" "$CHARON" \
+		>>"$T/$s-charon.out" 2>&1 </dev/null &
+	echo $! >"$d/charon.pid"
+	if ! wait_for 10 test -S "$d/charon.vici" || ! wait_for 5 swanctl_on "$s" --stats; then
+		echo "# charon did not come up on $s" >&2
+		return 1
+	fi
+	swanctl_on "$s" --load-all --noprompt >"$d/load.out" 2>&1 ||
+		{ sed 's/^/#   /' "$d/load.out"; return 1; }
+}
+
+strongswan_initiate() {
+	swanctl_on "$1" --initiate --child lab --timeout "$IO_NEGOTIATE_TIMEOUT"
+}
+
+# strongswan_established SIDE: IKE_SA established and CHILD_SA installed
+# with the case's protocol (ESP or AH), PFS group and IPComp (a CPI after
+# the SPI: "in  c9bb9e7d/5da8")
+strongswan_established() {
+	local out child
+	out=$(swanctl_on "$1" --list-sas 2>/dev/null) || return 1
+	grep -q "ESTABLISHED, IKEv1" <<<"$out" || return 1
+	child=$(grep "INSTALLED, TUNNEL, ${PHASE2^^}:" <<<"$out") || return 1
+	[ -z "$PFSGROUP" ] || [[ $child == *"/MODP_${PFSGROUP#modp}"* ]] || return 1
+	if [ "$COMPRESS" = yes ]; then
+		grep -qE '^ +in +[0-9a-f]+/[0-9a-f]+,' <<<"$out"
+	else
+		! grep -qE '^ +in +[0-9a-f]+/[0-9a-f]+,' <<<"$out"
+	fi
+}
+
+strongswan_status() { swanctl_on "$1" --list-sas; }
+
+strongswan_stop() {
+	local d=$T/$1
+	[ -f "$d/charon.pid" ] && io_kill "$(cat "$d/charon.pid")" 10
+	rm -f "$d/charon.pid" "$d/charon.vici"
+}
+
+strongswan_log() { echo "$T/$1-charon.log"; }

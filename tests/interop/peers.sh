@@ -1,0 +1,28 @@
+#!/bin/bash
+# Harness self-check: strongSwan and libreswan negotiate CASE with each
+# other, each as initiator once, with no pluto involved. It proves the
+# namespaces, configurations, xfrm stub and status checks that the pluto
+# cases rely on; when it fails, the pluto cases' failures mean nothing.
+#
+#   peers.sh CASE      (a case of io_case in lib.sh, e.g. psk-aes)
+. "$SRCDIR/tests/interop/lib.sh"
+io_require
+io_case "${1:?usage: peers.sh CASE}" || exit 2
+io_side L strongswan
+io_side R libreswan
+check "namespaces and veth up" io_netns_up || done_testing
+
+for init in L R; do
+	what="$CASE, ${IMPL[$init]} initiates"
+	io_start L R || break
+	if io_initiate "$init"; then
+		ok "$what: the initiator reports success"
+	else
+		fail "$what: the initiator reports success"
+		sed 's/^/#   /' "$T/initiate.out" | tail -20
+	fi
+	io_check_established L "$what"
+	io_check_established R "$what"
+	io_stop L R
+done
+io_finish

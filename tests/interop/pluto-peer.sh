@@ -1,0 +1,36 @@
+#!/bin/bash
+# pluto against a real peer: one case, one role.
+#
+#   pluto-peer.sh PEER CASE ROLE
+#     PEER  strongswan | libreswan   (runs on side R; pluto runs on side L)
+#     CASE  a case of io_case in lib.sh (psk-aes, psk-3des, rsa-raw, ...)
+#     ROLE  init (pluto initiates) | resp (the peer initiates)
+#
+# Passes when the initiator reports success and both pluto (ipsecctl status
+# --json: STATE_MAIN_I4/R3 + STATE_QUICK_I2/R2, established) and the peer
+# (its own status command) show the ISAKMP SA and the IPsec SA. Skipped
+# (exit 77) while pluto has no IKE engine.
+. "$SRCDIR/tests/interop/lib.sh"
+PEER=${1:?usage: pluto-peer.sh PEER CASE ROLE} ROLE=${3:?usage: pluto-peer.sh PEER CASE ROLE}
+io_case "${2:?usage: pluto-peer.sh PEER CASE ROLE}" || exit 2
+[[ " $PEERS " == *" $PEER "* ]] || { echo "# $PEER cannot run case $CASE" >&2; exit 2; }
+[[ $ROLE == init || $ROLE == resp ]] || { echo "# ROLE must be init or resp" >&2; exit 2; }
+io_require
+io_side L pluto
+io_side R "$PEER"
+check "namespaces and veth up" io_netns_up || done_testing
+io_start L || done_testing
+io_skip_unless_engine L
+io_start R || done_testing
+
+if [ "$ROLE" = init ]; then init=L; else init=R; fi
+what="$CASE, ${IMPL[$init]} initiates"
+if io_initiate "$init"; then
+	ok "$what: the initiator reports success"
+else
+	fail "$what: the initiator reports success"
+	sed 's/^/#   /' "$T/initiate.out" | tail -20
+fi
+io_check_established L "$what"
+io_check_established R "$what"
+io_finish
