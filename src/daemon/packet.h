@@ -13,6 +13,14 @@
 #define ISAKMP_HDR_LEN 28
 #define ISAKMP_VERSION 0x10          /* 1.0 */
 #define ISAKMP_MAX_PAYLOADS 32
+/* RFC 2408 3.1: payload types 128-255 are reserved for private use.
+ * Policy: an unknown payload type below 128 refuses the message with
+ * INVALID_PAYLOAD_TYPE (RFC 2408 5.2); a private-use one is recorded
+ * (type, raw bytes) and otherwise skipped, since a private agreement we
+ * are not part of cannot be an error of the peer's (draft NAT-T 130/131
+ * are such). IKEv1 has no "critical" bit: the generic header's RESERVED
+ * byte is sent as 0 and ignored on receipt (shown in the dump). */
+#define ISAKMP_PRIVATE_PAYLOAD_MIN 128
 
 enum isakmp_payload_type {
 	PT_NONE = 0, PT_SA = 1, PT_P = 2, PT_T = 3, PT_KE = 4, PT_ID = 5, PT_CERT = 6,
@@ -82,6 +90,7 @@ struct payload {
 			 const uint8_t *spi; } n;                                    /* PT_N */
 		struct { uint32_t doi; uint8_t protocol, spi_size; uint16_t n_spis;
 			 const uint8_t *spis; } d;                                   /* PT_D */
+		struct { uint8_t id_type; } natoa;                                   /* PT_NATOA */
 	} u;
 	struct sa_payload *sa;       /* PT_SA: parsed (owned by the digest) */
 };
@@ -99,6 +108,16 @@ struct msg_digest {
  * header length matches len (trailing bytes refused). */
 int isakmp_hdr_parse(const uint8_t *buf, size_t len, struct isakmp_hdr *hdr,
 		     char *why, size_t why_len);
+/* The same, also saying which notification the RFC calls for:
+ * datagram shorter than a header: PAYLOAD_MALFORMED; major version not 1:
+ * INVALID_MAJOR_VERSION; minor version not 0 (RFC 2408 3.1: "SHOULD never
+ * accept packets with a minor version number larger than its own"):
+ * INVALID_MINOR_VERSION; exchange type not one of enum isakmp_exchange:
+ * INVALID_EXCHANGE_TYPE; flag bits other than E/C/A: INVALID_FLAGS;
+ * initiator cookie all zero: INVALID_COOKIE; length field != len:
+ * UNEQUAL_PAYLOAD_LENGTHS. */
+int isakmp_hdr_check(const uint8_t *buf, size_t len, struct isakmp_hdr *hdr,
+		     unsigned *notify, char *why, size_t why_len);
 /* Payload chain starting with type np over buf[len] (the body after the
  * header, decrypted if it was encrypted). allow_trailing: bytes after
  * the last payload are padding (encrypted messages). md->hdr must be set
@@ -111,12 +130,25 @@ void msg_digest_release(struct msg_digest *md);   /* frees the parsed SAs */
 const struct payload *md_first(const struct msg_digest *md, uint8_t type);
 size_t md_count(const struct msg_digest *md, uint8_t type);
 
-/* --- emitting --- */
+/* Name of an SA attribute type (ISAKMP protocol: OAKLEY classes, else
+ * the IPsec DOI's), NULL when unknown. */
+const char *sa_attr_name(uint8_t protocol, uint16_t type);
+
+/* --- emitting ---
+ * Attributes: TV (AF bit set, 2-byte value) when the value is <= 0xffff,
+ * otherwise TLV with a 4-byte value, as strongSwan and libreswan do for
+ * Life-Duration. Proposals carry "next payload" 2 when another proposal
+ * follows, transforms 3 when another transform follows, else 0.
+ * Each emit_* writes "| " lines at DBG_EMITTING for pb->conn. */
 struct pbuf {
 	uint8_t *data;
 	size_t len, cap;
 	size_t np_offset;            /* where the next payload type goes */
 	size_t open_payload;         /* start of the payload being written, or SIZE_MAX */
+	const struct connection *conn;   /* for debug output; NULL = global debugging */
+	bool has_header;             /* emit_hdr was called: pbuf_finish sets its length */
+	bool failed;                 /* out of memory or a payload over 65535 bytes:
+					pbuf_finish returns 0 */
 };
 void pbuf_init(struct pbuf *pb);
 void pbuf_free(struct pbuf *pb);
@@ -139,14 +171,20 @@ size_t emit_notify(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint16_t typ
 		 const uint8_t *spi, uint8_t spi_size, const uint8_t *data, size_t len);
 size_t emit_delete(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint8_t spi_size,
 		 const uint8_t *spis, uint16_t n_spis);
-/* Sets the header length field. Returns the total length. */
+/* NAT-OA (RFC 3947 5.2): ID type and address bytes. */
+size_t emit_natoa(struct pbuf *pb, uint8_t id_type, const uint8_t *addr, size_t len);
+/* Sets the header length field. Returns the total length, 0 when
+ * pb->failed (nothing usable was built). */
 size_t pbuf_finish(struct pbuf *pb);
 /* Offset of the first byte after the header (start of the body), for
  * HASH computations over "the rest of the message". */
 #define PBUF_BODY ISAKMP_HDR_LEN
 
-/* Debug dump of a parsed message / of bytes being sent ("| " lines),
- * through the log at DBG_PARSING / DBG_EMITTING for connection c. */
+/* Debug dump of a received message ("| " lines naming every field),
+ * through the log at DBG_PARSING for connection c: the header, then the
+ * payloads (unless encrypted_body: then only the body's length). It
+ * never fails: a malformed part is named and the dump stops there. What
+ * we send is dumped field by field by emit_* at DBG_EMITTING. */
 struct connection;
 void packet_dump(const struct connection *c, const char *what, const uint8_t *buf, size_t len,
 		 bool encrypted_body);
