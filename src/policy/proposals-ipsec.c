@@ -616,11 +616,11 @@ bool ipsec_sa_check_reply(const struct sa_payload *proposed, const struct sa_pay
 	}
 	struct bundle rb;
 	bundle_of(reply, 0, main_protocol, &rb);
-	if (rb.end != reply->n_proposals) {
-		text_printf(&w, "reply SA refused: more than one proposal (numbers %u and %u)",
-			    reply->proposals[0].number, reply->proposals[rb.end].number);
-		return false;
-	}
+	/* RFC 2409 wants exactly the chosen proposal back, but strongSwan 5.9
+	 * as responder to ESP+IPCOMP echoes the chosen bundle followed by our
+	 * other proposals (#1 ESP+IPCOMP, #2 ESP). Like libreswan we take
+	 * the first bundle as the answer and ignore what follows; that first
+	 * bundle must still be exactly one we proposed. */
 	char buf[64];
 	const char *fault = bundle_fault(&rb, main_protocol, true, buf, sizeof(buf));
 	if (fault) {

@@ -932,11 +932,22 @@ static void test_ipsec_check_reply_refusals(void)
 	g_assert_false(ipsec_sa_check_reply(ours, reply, &c, why, sizeof(why)));
 	g_assert_nonnull(strstr(why, "not exactly one transform"));
 	p->n_transforms = 1;
-	/* an extra proposal of another number */
+	/* proposals after the first bundle are ignored (strongSwan echoes
+	 * its other proposals after the chosen one), even unacceptable ones */
 	struct sa_proposal *p2 = prop_add(reply, 4, PROTO_IPSEC_ESP, 4, 0x5000);
-	xform_add(p2, 1, 12, 1, 1, 2, 1800, 4, 1, 3, 14, 5, 5, 6, 256, 0);
+	xform_add(p2, 1, 12, 1, 1, 2, 1800, 4, 1, 3, 14, 5, 1, 6, 256, 0);   /* HMAC-MD5: not ours */
+	g_assert_true(ipsec_sa_check_reply(ours, reply, &c, why, sizeof(why)));
+	g_assert_cmpuint(c.peer_spi, ==, 0x1000);
+	/* but the first bundle must still be ours: swap them */
+	struct sa_proposal tmp = reply->proposals[0];
+	reply->proposals[0] = reply->proposals[1];
+	reply->proposals[1] = tmp;
 	g_assert_false(ipsec_sa_check_reply(ours, reply, &c, why, sizeof(why)));
-	g_assert_cmpstr(why, ==, "reply SA refused: more than one proposal (numbers 3 and 4)");
+	tmp = reply->proposals[0];
+	reply->proposals[0] = reply->proposals[1];
+	reply->proposals[1] = tmp;
+	p = &reply->proposals[0];
+	p2 = &reply->proposals[1];
 	/* an IPCOMP we never asked for */
 	p2->number = 3;
 	p2->protocol = PROTO_IPCOMP;
