@@ -24,7 +24,9 @@ packages=(
 	dbus-daemon socat iproute2 util-linux systemd nftables
 	# the tests: JSON on the command line, datagram receivers and D-Bus
 	# clients (/usr/bin/python3), test keys, gdbus, ping
-	jq python3 python3-dbus python3-gi openssl libglib2.0-bin iputils-ping procps
+	jq python3 python3-dbus python3-gi openssl libglib2.0-bin iputils-ping procps tshark
+	# the interop suite's peers and tools (libreswan: tests/interop/setup.sh below)
+	charon-systemd strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins libcharon-extra-plugins libnss3-tools tcpdump xxd gcc
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -43,6 +45,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	}
 fi
 [ "$(id -u)" -eq 0 ] || say "warning: not root; tests that need namespaces will fail or skip"
+[ "$(id -u)" -ne 0 ] || tests/interop/setup.sh || say "warning: libreswan not unpacked; the interop tests will skip"
 
 # --- 2. configure and build: clang, ASan + UBSan, fuzz targets ---
 options=("-Db_sanitize=address,undefined" -Db_lundef=false -Dfuzz=true -Dtests=true --buildtype=debug)

@@ -18,6 +18,7 @@
 #include "daemon/control.h"
 #include "daemon/demux.h"
 #include "daemon/events.h"
+#include "daemon/ikev1.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
@@ -267,6 +268,7 @@ int main(int argc, char **argv)
 		plog_err("%s", err.message);
 		goto out;
 	}
+	ikev1_init(event);
 
 	const char *socket_path = o.ctlbase ? o.ctlbase : getenv("PLUTO_SOCKET");
 	char *default_socket = NULL;

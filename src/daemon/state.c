@@ -14,6 +14,12 @@ static size_t n_states;
 
 #define SERIAL_BUCKETS 256
 static struct state *serial_hash[SERIAL_BUCKETS];
+static void (*free_hook)(struct state *st);
+
+void state_set_free_hook(void (*fn)(struct state *st))
+{
+	free_hook = fn;
+}
 
 static const char *const state_names[STATE_NAME__MAX] = {
 	[STATE_UNDEFINED] = "STATE_UNDEFINED",
@@ -91,6 +97,8 @@ void state_delete(struct state *st)
 		}
 	}
 	n_states--;
+	if (free_hook)
+		free_hook(st);
 	if (c) {
 		bool newest_changed = false;
 		if (c->newest_isakmp == st->serial) {

@@ -9,6 +9,7 @@
 #include "common/ip.h"
 
 struct connection;
+struct v1_state;
 
 enum state_kind { STATE_KIND_ISAKMP, STATE_KIND_IPSEC };
 
@@ -40,6 +41,8 @@ struct state {
 	uint32_t inbound_spis[SPIS_MAX], outbound_spis[SPIS_MAX];
 	uint64_t expires_at_usec, rekey_at_usec;   /* CLOCK_REALTIME, 0 = never */
 
+	struct v1_state *v1;         /* the IKEv1 engine's protocol data (ike_sa.h), or NULL */
+
 	struct state *next_in_list;  /* all states, newest first */
 	struct state *hash_next;     /* serial hash chain */
 };
@@ -56,3 +59,7 @@ size_t states_count_for_connection(const struct connection *c);
 void state_set_name(struct state *st, enum state_name name);
 void states_delete_for_connection(struct connection *c);
 void states_delete_all(void);
+/* The engine's hook, called by state_delete() after the state is
+ * unlinked and before it is freed, whoever deletes it: it releases the
+ * protocol data (keys, timers, hash-table links). */
+void state_set_free_hook(void (*fn)(struct state *st));

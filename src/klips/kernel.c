@@ -66,3 +66,27 @@ const char *kernel_backend_name(void)
 {
 	return current->name;
 }
+
+static void describe_sa(const char *verb, const struct kernel_ipsec_sa *sa)
+{
+	char s[IP_STR_MAX], d[IP_STR_MAX], sc[IP_STR_MAX], dc[IP_STR_MAX];
+	DBG(DBG_KLIPS, NULL, "%s backend: would %s %s %s SA 0x%08x %s->%s (%s mode %s===%s, %s%s%s, %zu bytes of key material%s) for #%u",
+	    current->name, verb, sa->inbound ? "inbound" : "outbound",
+	    sa->protocol == 2 ? "AH" : "ESP", (unsigned)sa->spi, ip_str(&sa->src, s), ip_str(&sa->dst, d),
+	    sa->tunnel ? "tunnel" : "transport", subnet_str(&sa->src_client, sc), subnet_str(&sa->dst_client, dc),
+	    sa->cipher ? sa->cipher : "", sa->cipher && sa->integ ? "-" : "", sa->integ ? sa->integ : "",
+	    sa->keymat_len, sa->ipcomp ? ", IPComp" : "", sa->serial);
+}
+
+int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa)
+{
+	/* only `none` exists so far: nothing reaches the kernel */
+	describe_sa("install", sa);
+	return 0;
+}
+
+int kernel_delete_ipsec_sa(const struct kernel_ipsec_sa *sa)
+{
+	describe_sa("delete", sa);
+	return 0;
+}

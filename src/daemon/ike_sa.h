@@ -1,0 +1,116 @@
+/* The IKEv1 engine's per-state data: what one ISAKMP SA (Main Mode) or one
+ * phase-2 exchange (Quick Mode, protected Informational) has to remember
+ * between messages. struct state (state.h) holds what the control plane
+ * shows; struct v1_state hangs off it (st->v1) and is freed by the state
+ * free hook, whoever deletes the state.
+ *
+ * Lookups on the hot path are hashed: ISAKMP states by initiator cookie
+ * (the responder cookie is compared in the chain, so a first message with
+ * a zero responder cookie finds its state too), phase-2 states by
+ * cookies + message id. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/id.h"
+#include "common/ip.h"
+#include "daemon/crypto.h"
+#include "daemon/state.h"
+#include "policy/proposals.h"
+
+struct sd_event_source;
+struct sd_event;
+
+#define NONCE_LEN_OURS 32        /* what we send; RFC 2409 5: 8..256 accepted */
+#define NONCE_LEN_MIN 8
+#define NONCE_LEN_MAX 256
+
+struct v1_state {
+	struct state *st;
+	uint8_t icookie[8], rcookie[8];
+	uint32_t msgid;              /* phase 2: this exchange's message id; 0 for Main Mode */
+	unsigned isakmp_serial;      /* phase 2: the ISAKMP SA protecting it */
+	ip_address local;            /* our address the peer talks to */
+	uint16_t local_port;
+
+	/* Main Mode */
+	struct ike_choice ike;
+	bool have_keys;              /* SKEYID_* derived, messages may be encrypted */
+	struct ike_keys keys;
+	uint8_t *sa_i_b;             /* body of the initiator's SA payload (for HASH_I/R) */
+	size_t sa_i_b_len;
+	struct sa_payload *proposed; /* initiator: what we proposed, to check the reply */
+	struct pluto_id peer_id;     /* what the peer's ID payload said */
+
+	/* CBC IV: for an ISAKMP SA the current phase-1 chain (after phase 1:
+	 * the last block of the last Main Mode message, the seed of every
+	 * phase-2 IV); for a phase-2 exchange its own chain. */
+	uint8_t iv[CRYPTO_MAX_BLOCK];
+	size_t iv_len;
+
+	/* Diffie-Hellman (Main Mode, or Quick Mode with PFS) */
+	struct dh_secret *dh;
+	uint8_t g_i[CRYPTO_MAX_DH], g_r[CRYPTO_MAX_DH];
+	size_t g_len;
+	uint8_t gxy[CRYPTO_MAX_DH];
+	size_t gxy_len;
+
+	uint8_t ni[NONCE_LEN_MAX], nr[NONCE_LEN_MAX];
+	size_t ni_len, nr_len;
+
+	/* Quick Mode */
+	struct ipsec_choice ipsec;
+	struct sa_payload *qm_proposed;
+	const struct alg *pfs_group;
+	uint32_t our_spi;            /* we receive on it (ESP or AH) */
+	uint16_t our_cpi;
+	ip_subnet our_client, peer_client;   /* the IDs of this exchange */
+	uint8_t *keymat_in, *keymat_out;     /* for the kernel layer; wiped when freed */
+	size_t keymat_len;
+
+	/* retransmission and duplicates */
+	uint8_t *last_sent;          /* the last message we sent, as sent */
+	size_t last_sent_len;
+	uint8_t *last_recv;          /* the last message we accepted, as received */
+	size_t last_recv_len;
+	unsigned retransmits;        /* how many times last_sent was re-sent */
+	bool timer_is_timeout;       /* retransmit_timer only ends a silent responder state */
+	struct sd_event_source *retransmit_timer;
+	struct sd_event_source *expire_timer;
+	uint64_t expire_at_mono;
+
+	/* hash chains */
+	struct v1_state *cookie_next;
+	struct v1_state *msgid_next;
+	bool in_cookie_hash, in_msgid_hash;
+};
+
+/* A new state with engine data attached. */
+struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool initiator,
+			      const ip_address *peer, uint16_t peer_port,
+			      const ip_address *local, uint16_t local_port);
+void v1_state_free_hook(struct state *st);
+
+/* ISAKMP SA by cookies. A zero cookie in the query or in the state acts
+ * as a wildcard for the responder cookie (first exchange of Main Mode). */
+struct v1_state *v1_find_isakmp(const uint8_t icookie[8], const uint8_t rcookie[8]);
+void v1_hash_isakmp(struct v1_state *s);
+/* Called after the responder cookie of an initiator's state became known. */
+void v1_rehash_isakmp(struct v1_state *s);
+struct v1_state *v1_find_phase2(const uint8_t icookie[8], const uint8_t rcookie[8], uint32_t msgid);
+void v1_hash_phase2(struct v1_state *s);
+
+/* The ISAKMP SA of a phase-2 state (NULL when it is gone). */
+struct v1_state *v1_parent(const struct v1_state *s);
+bool cookie_is_zero(const uint8_t cookie[8]);
+
+/* Timers (sd-event, CLOCK_MONOTONIC). */
+void v1_timers_init(struct sd_event *event);
+void v1_arm_retransmit(struct v1_state *s);
+void v1_stop_retransmit(struct v1_state *s);
+/* Hard expiry: deletes the state after `seconds`; also sets the
+ * CLOCK_REALTIME expires_at/rekey_at shown in status. */
+void v1_arm_expiry(struct v1_state *s, uint64_t seconds, uint64_t rekey_margin);
+/* A responder state that stops hearing from its peer is dropped after this. */
+void v1_arm_responder_timeout(struct v1_state *s);

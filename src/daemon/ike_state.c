@@ -1,0 +1,259 @@
+/* IKEv1 per-state data: allocation, the cookie and message-id hash
+ * tables, and the sd-event timers (retransmission, responder timeout,
+ * hard expiry). */
+#include "daemon/ike_sa.h"
+
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <systemd/sd-event.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/events.h"
+#include "daemon/ikev1.h"
+#include "daemon/log.h"
+
+#define COOKIE_BUCKETS 1024
+#define MSGID_BUCKETS 1024
+
+static struct v1_state *cookie_hash[COOKIE_BUCKETS];
+static struct v1_state *msgid_hash[MSGID_BUCKETS];
+static sd_event *loop;
+
+bool cookie_is_zero(const uint8_t cookie[8])
+{
+	static const uint8_t zero[8];
+	return memcmp(cookie, zero, 8) == 0;
+}
+
+/* The initiator cookie is random: its first bytes are a good hash. */
+static size_t cookie_bucket(const uint8_t icookie[8])
+{
+	uint32_t h;
+	memcpy(&h, icookie, sizeof(h));
+	return h % COOKIE_BUCKETS;
+}
+
+static size_t msgid_bucket(const uint8_t icookie[8], uint32_t msgid)
+{
+	uint32_t h;
+	memcpy(&h, icookie + 4, sizeof(h));
+	return (h ^ msgid) % MSGID_BUCKETS;
+}
+
+struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool initiator,
+			      const ip_address *peer, uint16_t peer_port,
+			      const ip_address *local, uint16_t local_port)
+{
+	struct v1_state *s = xcalloc(1, sizeof(*s));
+	struct state *st = state_new(c, kind, initiator);
+	st->v1 = s;
+	s->st = st;
+	st->peer = *peer;
+	st->peer_port = peer_port;
+	s->local = *local;
+	s->local_port = local_port;
+	return s;
+}
+
+void v1_hash_isakmp(struct v1_state *s)
+{
+	struct v1_state **b = &cookie_hash[cookie_bucket(s->icookie)];
+	s->cookie_next = *b;
+	*b = s;
+	s->in_cookie_hash = true;
+}
+
+static void unhash_isakmp(struct v1_state *s)
+{
+	if (!s->in_cookie_hash)
+		return;
+	for (struct v1_state **pp = &cookie_hash[cookie_bucket(s->icookie)]; *pp; pp = &(*pp)->cookie_next) {
+		if (*pp == s) {
+			*pp = s->cookie_next;
+			break;
+		}
+	}
+	s->in_cookie_hash = false;
+}
+
+/* The bucket only depends on the initiator cookie: nothing to move. */
+void v1_rehash_isakmp(struct v1_state *s)
+{
+	(void)s;
+}
+
+struct v1_state *v1_find_isakmp(const uint8_t icookie[8], const uint8_t rcookie[8])
+{
+	bool rzero = cookie_is_zero(rcookie);
+	struct v1_state *wild = NULL;
+	for (struct v1_state *s = cookie_hash[cookie_bucket(icookie)]; s; s = s->cookie_next) {
+		if (memcmp(s->icookie, icookie, 8) != 0)
+			continue;
+		if (memcmp(s->rcookie, rcookie, 8) == 0)
+			return s;
+		if (rzero || cookie_is_zero(s->rcookie))
+			wild = s;
+	}
+	return wild;
+}
+
+void v1_hash_phase2(struct v1_state *s)
+{
+	struct v1_state **b = &msgid_hash[msgid_bucket(s->icookie, s->msgid)];
+	s->msgid_next = *b;
+	*b = s;
+	s->in_msgid_hash = true;
+}
+
+static void unhash_phase2(struct v1_state *s)
+{
+	if (!s->in_msgid_hash)
+		return;
+	for (struct v1_state **pp = &msgid_hash[msgid_bucket(s->icookie, s->msgid)]; *pp; pp = &(*pp)->msgid_next) {
+		if (*pp == s) {
+			*pp = s->msgid_next;
+			break;
+		}
+	}
+	s->in_msgid_hash = false;
+}
+
+struct v1_state *v1_find_phase2(const uint8_t icookie[8], const uint8_t rcookie[8], uint32_t msgid)
+{
+	for (struct v1_state *s = msgid_hash[msgid_bucket(icookie, msgid)]; s; s = s->msgid_next)
+		if (s->msgid == msgid && memcmp(s->icookie, icookie, 8) == 0 &&
+		    memcmp(s->rcookie, rcookie, 8) == 0)
+			return s;
+	return NULL;
+}
+
+struct v1_state *v1_parent(const struct v1_state *s)
+{
+	struct state *p = s->isakmp_serial ? state_by_serial(s->isakmp_serial) : NULL;
+	return p ? p->v1 : NULL;
+}
+
+static void wipe_free(uint8_t *p, size_t len)
+{
+	if (p) {
+		OPENSSL_cleanse(p, len);
+		free(p);
+	}
+}
+
+void v1_state_free_hook(struct state *st)
+{
+	struct v1_state *s = st->v1;
+	if (!s)
+		return;
+	unhash_isakmp(s);
+	unhash_phase2(s);
+	s->retransmit_timer = sd_event_source_disable_unref(s->retransmit_timer);
+	s->expire_timer = sd_event_source_disable_unref(s->expire_timer);
+	if (s->dh)
+		dh_secret_free(s->dh);
+	free(s->sa_i_b);
+	free(s->proposed);
+	free(s->qm_proposed);
+	free(s->last_sent);
+	free(s->last_recv);
+	wipe_free(s->keymat_in, s->keymat_len);
+	wipe_free(s->keymat_out, s->keymat_len);
+	ikev1_state_gone(st);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+	st->v1 = NULL;
+}
+
+/* --- timers --- */
+
+void v1_timers_init(sd_event *event)
+{
+	loop = event;
+}
+
+static uint64_t mono_now(void)
+{
+	uint64_t now = 0;
+	if (!loop || sd_event_now(loop, CLOCK_MONOTONIC, &now) < 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	}
+	return now;
+}
+
+static int on_retransmit(sd_event_source *src, uint64_t usec, void *ud)
+{
+	struct v1_state *s = ud;
+	(void)src;
+	(void)usec;
+	if (s->timer_is_timeout)
+		ikev1_responder_timeout(s);
+	else
+		ikev1_retransmit(s);
+	return 0;
+}
+
+static void set_timer(struct v1_state *s, uint64_t delay_usec)
+{
+	if (!loop)
+		return;
+	uint64_t when = mono_now() + delay_usec;
+	if (s->retransmit_timer) {
+		sd_event_source_set_time(s->retransmit_timer, when);
+		sd_event_source_set_enabled(s->retransmit_timer, SD_EVENT_ONESHOT);
+		return;
+	}
+	if (sd_event_add_time(loop, &s->retransmit_timer, CLOCK_MONOTONIC, when, 0, on_retransmit, s) < 0)
+		plog_err("cannot arm the retransmission timer of #%u", s->st->serial);
+}
+
+void v1_arm_retransmit(struct v1_state *s)
+{
+	s->timer_is_timeout = false;
+	set_timer(s, ikev1_retransmit_delay(s->retransmits));
+}
+
+void v1_stop_retransmit(struct v1_state *s)
+{
+	if (s->retransmit_timer)
+		sd_event_source_set_enabled(s->retransmit_timer, SD_EVENT_OFF);
+}
+
+void v1_arm_responder_timeout(struct v1_state *s)
+{
+	s->timer_is_timeout = true;
+	set_timer(s, RESPONDER_TIMEOUT_USEC);
+}
+
+static int on_expire(sd_event_source *src, uint64_t usec, void *ud)
+{
+	(void)src;
+	(void)usec;
+	ikev1_expire(ud);
+	return 0;
+}
+
+void v1_arm_expiry(struct v1_state *s, uint64_t seconds, uint64_t rekey_margin)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now_rt = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+	s->st->expires_at_usec = now_rt + seconds * 1000000ULL;
+	s->st->rekey_at_usec = rekey_margin < seconds ? now_rt + (seconds - rekey_margin) * 1000000ULL : 0;
+	if (!loop)
+		return;
+	uint64_t when = mono_now() + seconds * 1000000ULL;
+	s->expire_at_mono = when;
+	if (s->expire_timer) {
+		sd_event_source_set_time(s->expire_timer, when);
+		sd_event_source_set_enabled(s->expire_timer, SD_EVENT_ONESHOT);
+	} else if (sd_event_add_time(loop, &s->expire_timer, CLOCK_MONOTONIC, when, 0, on_expire, s) < 0) {
+		plog_err("cannot arm the expiry timer of #%u", s->st->serial);
+	}
+	event_state(EV_STATE_CHANGED, s->st, NULL);
+}

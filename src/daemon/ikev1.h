@@ -1,0 +1,189 @@
+/* The IKEv1 engine (RFC 2409 Main Mode and Quick Mode, RFC 2408
+ * Informational exchanges): what ikev1.c (the state table and the
+ * dispatcher), main_mode.c, quick_mode.c, informational.c and
+ * ikev1_conn.c share. Nothing outside the engine includes this; the
+ * control core reaches the engine through engine.h. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "common/errors.h"
+#include "daemon/ike_sa.h"
+#include "daemon/packet.h"
+
+struct sd_event;
+struct connection;
+struct iface;
+struct secret;
+
+/* Registers the engine (engine.h), the packet handler (demux.h), the state
+ * free hook and the shutdown hook that sends Deletes. Call once, after
+ * the kernel backend is chosen. */
+void ikev1_init(struct sd_event *event);
+extern struct sd_event *ikev1_loop;
+
+static inline void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+static inline uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* --- timing (the man page: "a message will be sent at most three times")
+ * A request we sent is re-sent 2 s after the first send and 4 s after the
+ * second; 8 s after the third send the negotiation is given up
+ * ("031 max number of retransmissions (2) reached STATE_..."): a dead peer
+ * is declared after 14 s. A responder re-sends its last reply only when
+ * the peer's request comes again (as strongSwan), and drops a negotiation
+ * that has not completed after RESPONDER_TIMEOUT. */
+#define RETRANSMIT_MAX 2
+#define RESPONDER_TIMEOUT_USEC (30ULL * 1000000ULL)
+uint64_t ikev1_retransmit_delay(unsigned retransmits_done);
+
+/* Timer and state-deletion callbacks (ike_state.c calls them). */
+void ikev1_retransmit(struct v1_state *s);
+void ikev1_responder_timeout(struct v1_state *s);
+void ikev1_expire(struct v1_state *s);
+void ikev1_state_gone(struct state *st);
+
+/* --- one received message --- */
+struct v1_msg {
+	struct iface *ifp;
+	ip_address from;
+	uint16_t from_port;
+	const uint8_t *packet;       /* as received */
+	size_t packet_len;
+	struct msg_digest md;        /* payloads point into body[] */
+	uint8_t *body;               /* decrypted copy of the body, or NULL */
+	size_t body_len;
+	uint8_t new_iv[CRYPTO_MAX_BLOCK];   /* IV after decrypting, committed on success */
+	bool encrypted;
+	unsigned notify;             /* what to answer with on STF_FAIL (0 = nothing) */
+};
+
+/* Handler results: what the dispatcher does next. */
+enum stf {
+	STF_OK,          /* go to the row's next state; the handler sent what it had to */
+	STF_IGNORE,      /* drop the message (already logged), state unchanged */
+	STF_FAIL,        /* drop it; answer with m->notify when set; state unchanged */
+	STF_FATAL,       /* negotiation over: the state is deleted (handler logged why) */
+};
+
+typedef enum stf (*v1_handler)(struct v1_state *s, struct v1_msg *m);
+
+/* Payload masks: bit (1 << PT_x), every type below 32 */
+#define P(t) (1u << (t))
+
+/* --- sending --- */
+/* Finish pb (header already first), pad and encrypt the body with the
+ * ISAKMP SA's key and *iv (updated) when encrypt, send it to the peer,
+ * and keep it as s's last message (for retransmission). */
+bool v1_send_msg(struct v1_state *s, struct pbuf *pb, bool encrypt, uint8_t *iv, bool keep);
+/* Re-send s->last_sent. */
+void v1_resend(struct v1_state *s);
+/* Raw datagram from our address (local) to a peer. */
+bool v1_send_raw(const ip_address *local, uint16_t local_port, const ip_address *peer,
+		 uint16_t peer_port, const uint8_t *buf, size_t len);
+/* An unprotected notification (phase 1 errors: before keys exist or when
+ * the peer's message could not be decrypted). */
+void v1_send_plain_notify(const ip_address *local, uint16_t local_port, const ip_address *peer,
+			  uint16_t peer_port, const uint8_t icookie[8], const uint8_t rcookie[8],
+			  unsigned type);
+/* HASH(1)-protected Informational exchanges over the ISAKMP SA isakmp. */
+void v1_send_protected_notify(struct v1_state *isakmp, uint8_t protocol, const uint8_t *spi,
+			      uint8_t spi_size, unsigned type, const uint8_t *data, size_t data_len);
+void v1_send_delete(struct v1_state *isakmp, uint8_t protocol, const uint8_t *spi, uint8_t spi_size);
+
+/* prf(SKEYID_a, [prefix] M-ID | parts) for HASH(1)/(2)/(3) */
+bool v1_hash_skeyid_a(const struct v1_state *isakmp, uint32_t msgid, bool zero_prefix,
+		      const struct chunk *parts, size_t n, uint8_t *out);
+/* The bytes after the first payload (HASH) up to the end of the last
+ * payload of a decrypted message (padding excluded). */
+struct chunk v1_after_hash(const struct v1_msg *m);
+/* Checks HASH(n) in m against expected; logs and answers on mismatch. */
+bool v1_check_hash(struct v1_state *s, struct v1_msg *m, const uint8_t *expected, size_t len,
+		   const char *which);
+
+/* --- progress and failure --- */
+/* "STATE_MAIN_I2: what" to every listener (RC_NEW_STATE + state) */
+void v1_progress(struct v1_state *s, const char *what);
+/* The negotiation is over for the connection's listeners: log at rc and
+ * end their waits with NegotiationFailed. */
+void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A state is established: D-Bus-visible fields and newest_* updated. */
+void v1_established(struct v1_state *s);
+/* Delete one state; send_delete: tell the peer first (IPsec SAs before
+ * their ISAKMP SA). */
+void v1_delete_state(struct state *st, bool send_delete);
+/* Hand an established IPsec SA (both directions) to the kernel layer. */
+void v1_ipsec_sa_up(struct v1_state *s);
+/* Move st to another connection (ID or subnet switching). */
+void v1_switch_connection(struct state *st, struct connection *c);
+
+/* --- Main Mode (main_mode.c) --- */
+int main_outI1(struct connection *c, struct ctl_error *err);
+enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m);
+enum stf main_inR1_outI2(struct v1_state *s, struct v1_msg *m);
+enum stf main_inI2_outR2(struct v1_state *s, struct v1_msg *m);
+enum stf main_inR2_outI3(struct v1_state *s, struct v1_msg *m);
+enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m);
+enum stf main_inR3(struct v1_state *s, struct v1_msg *m);
+
+/* --- Quick Mode (quick_mode.c) --- */
+/* Start Quick Mode for c over the established ISAKMP SA isakmp. */
+int quick_outI1(struct v1_state *isakmp, struct connection *c, struct ctl_error *err);
+enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m);
+enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m);
+enum stf quick_inI2(struct v1_state *s, struct v1_msg *m);
+
+/* --- Informational (informational.c) --- */
+/* An Informational exchange, protected (isakmp != NULL, m decrypted) or
+ * not. */
+void informational_in(struct v1_state *isakmp, struct v1_msg *m);
+
+/* --- connections (ikev1_conn.c) --- */
+/* Our identity for c: leftid/rightid, else the host address. */
+void v1_our_id(const struct connection *c, struct pluto_id *id);
+/* The identity we expect of the peer; ID_ANY when any will do. */
+void v1_peer_id(const struct connection *c, struct pluto_id *id);
+const struct secret *v1_find_psk(const struct connection *c);
+const struct secret *v1_find_rsa(const struct connection *c);
+/* The peer's public key for c (rightrsasigkey, else the key store by id);
+ * EVP_PKEY owned by the caller (free it). NULL when none. */
+EVP_PKEY *v1_peer_pubkey(const struct connection *c, const struct pluto_id *peer_id);
+/* Authentication methods c can use now (OAKLEY bit mask, proposals.h). */
+unsigned v1_auth_mask(const struct connection *c, const struct pluto_id *peer_id);
+/* Responder: the connection for a first Main Mode message from `from` to
+ * `local`: an exact one, else an instance of a %any template. */
+struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from);
+/* Responder after the peer's ID: c itself if its ids fit, or a better
+ * connection that uses the same authentication (instantiated when %any);
+ * NULL when none fits. */
+struct connection *v1_conn_refine_id(struct connection *c, const ip_address *peer,
+				     const struct pluto_id *peer_id,
+				     unsigned auth, const struct secret *psk_used);
+/* Responder in Quick Mode: c if the clients fit, else another connection
+ * with the same hosts/ids and these clients (instantiated when %any). */
+struct connection *v1_conn_for_qm(struct connection *c, const ip_address *peer,
+				  const struct pluto_id *peer_id, const ip_subnet *our_client,
+				  const ip_subnet *peer_client);
+/* The client of an end: its subnet, else its host as /32 or /128. */
+void v1_end_client(const struct connection *c, bool ours, ip_subnet *out);
+/* Delete instances left without states (deferred to the next loop turn). */
+void v1_schedule_instance_gc(void);
+void v1_instances_shutdown(void);
+
+/* ID payload <-> pluto_id / subnet */
+bool v1_id_from_payload(const struct payload *p, struct pluto_id *id, char *why, size_t why_len);
+/* The ID payload body (type, protocol 0, port 0, data) of id, for
+ * HASH_I/HASH_R; returns its length. */
+size_t v1_id_body(const struct pluto_id *id, uint8_t out[4 + 256]);
+size_t v1_emit_id(struct pbuf *pb, const struct pluto_id *id);
+bool v1_subnet_from_id(const struct payload *p, ip_subnet *out, char *why, size_t why_len);
+size_t v1_emit_client_id(struct pbuf *pb, const ip_subnet *net);

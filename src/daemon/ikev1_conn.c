@@ -1,0 +1,515 @@
+/* The engine's view of connections: identities, keys, and the
+ * responder's choice of connection (the man page's rules: by addresses on
+ * the first Main Mode message, %any templates instantiated for unknown
+ * peers, a switch to a better connection once the peer's ID is known, and
+ * subnet switching in Quick Mode). Instances are ordinary connections
+ * (connection_add) with their template pointer set; they go away with
+ * their last state. */
+#include <stdio.h>
+#include <string.h>
+
+#include <systemd/sd-event.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/events.h"
+#include "daemon/ikev1.h"
+#include "daemon/keys.h"
+#include "daemon/log.h"
+#include "daemon/secrets.h"
+#include "daemon/state.h"
+
+/* --- identities --- */
+
+static void id_of_host(const ip_address *a, struct pluto_id *id)
+{
+	memset(id, 0, sizeof(*id));
+	id->kind = a->family == AF_INET6 ? ID_IPV6_ADDR : ID_IPV4_ADDR;
+	id->ip = *a;
+}
+
+void v1_our_id(const struct connection *c, struct pluto_id *id)
+{
+	const struct end *e = END_THIS(c);
+	if (e->id.kind != ID_NONE && e->id.kind != ID_ANY)
+		*id = e->id;
+	else
+		id_of_host(&e->host, id);
+}
+
+void v1_peer_id(const struct connection *c, struct pluto_id *id)
+{
+	const struct end *e = END_THAT(c);
+	if (e->id.kind != ID_NONE) {
+		*id = e->id;
+	} else if (e->host_kind == HOST_ADDRESS) {
+		id_of_host(&e->host, id);
+	} else {
+		memset(id, 0, sizeof(*id));
+		id->kind = ID_ANY;
+	}
+}
+
+/* --- instances --- */
+
+struct instance {
+	struct connection *c;
+	struct instance *next;
+};
+static struct instance *instances;
+static unsigned instance_counter;
+static sd_event_source *gc_source;
+static bool observing;
+
+static bool is_instance(const struct connection *c)
+{
+	for (struct instance *i = instances; i; i = i->next)
+		if (i->c == c)
+			return true;
+	return false;
+}
+
+static void on_event(const struct pluto_event *ev, void *ud)
+{
+	(void)ud;
+	if (ev->kind != EV_CONNECTION_REMOVED)
+		return;
+	for (struct instance **pp = &instances; *pp; pp = &(*pp)->next) {
+		if ((*pp)->c == ev->c) {
+			struct instance *gone = *pp;
+			*pp = gone->next;
+			free(gone);
+			return;
+		}
+	}
+}
+
+/* A copy of template t with its %any end replaced by the peer's address,
+ * built from t's normalised options so it is validated like any other. */
+static struct connection *instantiate(struct connection *t, const ip_address *peer)
+{
+	const char *side = t->that == 0 ? "left" : "right";
+	char ab[IP_STR_MAX];
+	ip_str(peer, ab);
+	const char **keys = xcalloc(t->n_options + 1, sizeof(*keys));
+	const char **values = xcalloc(t->n_options + 1, sizeof(*values));
+	size_t n = 0;
+	bool replaced = false;
+	for (size_t i = 0; i < t->n_options; i++) {
+		keys[n] = t->option_keys[i];
+		values[n] = t->option_values[i];
+		if (streq(keys[n], side)) {
+			values[n] = ab;
+			replaced = true;
+		}
+		n++;
+	}
+	if (!replaced) {
+		keys[n] = side;
+		values[n++] = ab;
+	}
+	struct connection_config cfg;
+	struct ctl_error err;
+	struct connection *c = NULL;
+	char name[80];
+	snprintf(name, sizeof(name), "%.50s+%u", t->name, ++instance_counter);
+	if (connection_config_parse(&cfg, keys, values, n, &err) < 0) {
+		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, t, NULL, "cannot instantiate for %s: %s", ab, err.message);
+	} else if (connection_add(name, &cfg, &c, &err) < 0) {
+		connection_config_free(&cfg);
+		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, t, NULL, "cannot instantiate for %s: %s", ab, err.message);
+		c = NULL;
+	}
+	free(keys);
+	free(values);
+	if (!c)
+		return NULL;
+	c->template = t;
+	c->debug = t->debug;
+	struct instance *i = xcalloc(1, sizeof(*i));
+	i->c = c;
+	i->next = instances;
+	instances = i;
+	if (!observing) {
+		events_subscribe(on_event, NULL);
+		observing = true;
+	}
+	plog_full(6, MSGID_CONNECTION_ADDED, RC_LOG, c, NULL, "instantiated from template \"%s\" for peer %s",
+		  t->name, ab);
+	event_connection(EV_CONNECTION_CHANGED, c, NULL);
+	return c;
+}
+
+static int on_gc(sd_event_source *s, void *ud)
+{
+	(void)s;
+	(void)ud;
+	struct connection *doomed[64];
+	size_t n = 0;
+	for (struct instance *i = instances; i && n < ARRAY_SIZE(doomed); i = i->next)
+		if (states_count_for_connection(i->c) == 0 && !i->c->sinks)
+			doomed[n++] = i->c;
+	for (size_t k = 0; k < n; k++) {
+		plog_full(6, MSGID_CONNECTION_DELETED, RC_LOG, doomed[k], NULL,
+			  "deleting instance: its last state is gone");
+		connection_delete(doomed[k]);
+	}
+	if (n == ARRAY_SIZE(doomed))
+		v1_schedule_instance_gc();
+	return 0;
+}
+
+void v1_schedule_instance_gc(void)
+{
+	if (!ikev1_loop)
+		return;
+	if (gc_source) {
+		sd_event_source_set_enabled(gc_source, SD_EVENT_ONESHOT);
+		return;
+	}
+	if (sd_event_add_defer(ikev1_loop, &gc_source, on_gc, NULL) < 0)
+		gc_source = NULL;
+}
+
+void v1_instances_shutdown(void)
+{
+	gc_source = sd_event_source_disable_unref(gc_source);
+	while (instances) {
+		struct instance *i = instances;
+		instances = i->next;
+		free(i);
+	}
+	if (observing) {
+		events_unsubscribe(on_event, NULL);
+		observing = false;
+	}
+}
+
+void v1_switch_connection(struct state *st, struct connection *c)
+{
+	struct connection *old = st->connection;
+	if (old == c)
+		return;
+	st->connection = c;
+	event_state(EV_STATE_CHANGED, st, "Connection");
+	if (old) {
+		event_connection(EV_CONNECTION_CHANGED, old, "States");
+		if (old->template)
+			v1_schedule_instance_gc();
+	}
+	event_connection(EV_CONNECTION_CHANGED, c, "States");
+}
+
+/* --- keys --- */
+
+const struct secret *v1_find_psk(const struct connection *c)
+{
+	struct pluto_id me, peer;
+	v1_our_id(c, &me);
+	v1_peer_id(c, &peer);
+	/* the man page: a temporary connection with no id for the peer
+	 * looks its secret up with %any */
+	bool anon = is_instance(c) && END_THAT(c)->id.kind == ID_NONE;
+	return secret_find(SECRET_PSK, &me, anon ? NULL : &peer);
+}
+
+const struct secret *v1_find_rsa(const struct connection *c)
+{
+	struct pluto_id me;
+	v1_our_id(c, &me);
+	const struct secret *s = secret_find(SECRET_RSA, &me, NULL);
+	return s && s->rsa ? s : NULL;
+}
+
+EVP_PKEY *v1_peer_pubkey(const struct connection *c, const struct pluto_id *peer_id)
+{
+	const struct end *e = END_THAT(c);
+	if (e->rsasigkey) {
+		struct ctl_error err;
+		EVP_PKEY *k = pubkey_parse(e->rsasigkey, &err);
+		if (!k)
+			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, NULL, "peer's public key unusable: %s", err.message);
+		return k;
+	}
+	struct pluto_id want;
+	if (!peer_id) {
+		v1_peer_id(c, &want);
+		peer_id = &want;
+	}
+	const struct pubkey *pk = pubkey_find(peer_id);
+	if (!pk || !pk->key)
+		return NULL;
+	EVP_PKEY_up_ref(pk->key);
+	return pk->key;
+}
+
+unsigned v1_auth_mask(const struct connection *c, const struct pluto_id *peer_id)
+{
+	unsigned mask = 0;
+	if ((c->cfg.policy & POLICY_PSK) && v1_find_psk(c))
+		mask |= 1u << OAKLEY_PRESHARED_KEY;
+	if ((c->cfg.policy & POLICY_RSASIG) && v1_find_rsa(c)) {
+		if (!peer_id || peer_id->kind == ID_ANY) {
+			mask |= 1u << OAKLEY_RSA_SIG;   /* the peer's key is checked after its ID */
+		} else {
+			EVP_PKEY *k = v1_peer_pubkey(c, peer_id);
+			if (k)
+				mask |= 1u << OAKLEY_RSA_SIG;
+			EVP_PKEY_free(k);
+		}
+	}
+	return mask;
+}
+
+/* --- choosing a connection as responder --- */
+
+static bool host_is(const struct end *e, const ip_address *a)
+{
+	return (e->host_kind == HOST_ADDRESS || e->host_kind == HOST_DEFAULTROUTE) && ip_equal(&e->host, a);
+}
+
+struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from)
+{
+	struct connection *tmpl = NULL;
+	for (struct connection *c = connections_first(); c; c = c->next) {
+		if (c->this < 0 || !host_is(END_THIS(c), local))
+			continue;
+		if (host_is(END_THAT(c), from))
+			return c;
+		if (!tmpl && END_THAT(c)->host_kind == HOST_ANY)
+			tmpl = c;
+	}
+	return tmpl ? instantiate(tmpl, from) : NULL;
+}
+
+/* Does peer_id fit what c expects of its peer? */
+static bool peer_id_fits(const struct connection *c, const struct pluto_id *peer_id)
+{
+	struct pluto_id want;
+	v1_peer_id(c, &want);
+	return want.kind == ID_ANY || id_equal(&want, peer_id);
+}
+
+static bool same_auth(const struct connection *c, const struct connection *d, unsigned auth,
+		      const struct secret *psk_used)
+{
+	if (auth == OAKLEY_PRESHARED_KEY)
+		return (d->cfg.policy & POLICY_PSK) && v1_find_psk(d) == psk_used;
+	return (d->cfg.policy & POLICY_RSASIG) && v1_find_rsa(d) == v1_find_rsa(c);
+}
+
+struct connection *v1_conn_refine_id(struct connection *c, const ip_address *peer,
+				     const struct pluto_id *peer_id, unsigned auth,
+				     const struct secret *psk_used)
+{
+	if (peer_id_fits(c, peer_id) && END_THAT(c)->id.kind != ID_ANY)
+		return c;
+	struct connection *tmpl = NULL;
+	for (struct connection *d = connections_first(); d; d = d->next) {
+		if (d == c || d->this < 0 || !ip_equal(&END_THIS(d)->host, &END_THIS(c)->host))
+			continue;
+		if (END_THAT(d)->id.kind == ID_NONE || END_THAT(d)->id.kind == ID_ANY ||
+		    !id_equal(&END_THAT(d)->id, peer_id))
+			continue;
+		if (!same_auth(c, d, auth, psk_used))
+			continue;
+		if (host_is(END_THAT(d), peer))
+			return d;
+		if (!tmpl && END_THAT(d)->host_kind == HOST_ANY)
+			tmpl = d;
+	}
+	if (tmpl)
+		return instantiate(tmpl, peer);
+	return peer_id_fits(c, peer_id) ? c : NULL;
+}
+
+void v1_end_client(const struct connection *c, bool ours, ip_subnet *out)
+{
+	const struct end *e = ours ? END_THIS(c) : END_THAT(c);
+	if (e->has_client)
+		*out = e->client;
+	else
+		subnet_from_address(&e->host, out);
+}
+
+static bool clients_fit(const struct connection *d, const ip_address *peer, const ip_subnet *our_client,
+			const ip_subnet *peer_client)
+{
+	ip_subnet mine, theirs;
+	v1_end_client(d, true, &mine);
+	if (END_THAT(d)->has_client)
+		theirs = END_THAT(d)->client;
+	else
+		subnet_from_address(peer, &theirs);
+	return subnet_equal(&mine, our_client) && subnet_equal(&theirs, peer_client);
+}
+
+struct connection *v1_conn_for_qm(struct connection *c, const ip_address *peer,
+				  const struct pluto_id *peer_id, const ip_subnet *our_client,
+				  const ip_subnet *peer_client)
+{
+	if (clients_fit(c, peer, our_client, peer_client))
+		return c;
+	struct connection *tmpl = NULL;
+	for (struct connection *d = connections_first(); d; d = d->next) {
+		if (d->this < 0 || !ip_equal(&END_THIS(d)->host, &END_THIS(c)->host))
+			continue;
+		if (!peer_id_fits(d, peer_id) && !(END_THAT(d)->id.kind == ID_NONE && is_instance(c)))
+			continue;
+		if (!clients_fit(d, peer, our_client, peer_client))
+			continue;
+		if (host_is(END_THAT(d), peer))
+			return d;
+		if (!tmpl && END_THAT(d)->host_kind == HOST_ANY)
+			tmpl = d;
+	}
+	return tmpl ? instantiate(tmpl, peer) : NULL;
+}
+
+/* --- ID payloads --- */
+
+bool v1_id_from_payload(const struct payload *p, struct pluto_id *id, char *why, size_t why_len)
+{
+	memset(id, 0, sizeof(*id));
+	switch (p->u.id.id_type) {
+	case ID_TYPE_IPV4_ADDR:
+	case ID_TYPE_IPV6_ADDR: {
+		bool v6 = p->u.id.id_type == ID_TYPE_IPV6_ADDR;
+		size_t want = v6 ? 16 : 4;
+		if (p->data_len != want) {
+			snprintf(why, why_len, "%s ID of %zu bytes", v6 ? "IPv6" : "IPv4", p->data_len);
+			return false;
+		}
+		id->kind = v6 ? ID_IPV6_ADDR : ID_IPV4_ADDR;
+		id->ip.family = v6 ? AF_INET6 : AF_INET;
+		memcpy(id->ip.u.bytes, p->data, want);
+		return true;
+	}
+	case ID_TYPE_FQDN:
+	case ID_TYPE_USER_FQDN:
+		if (p->data_len == 0 || p->data_len >= sizeof(id->name) || memchr(p->data, '\0', p->data_len)) {
+			snprintf(why, why_len, "name ID of %zu bytes (or with a NUL)", p->data_len);
+			return false;
+		}
+		id->kind = p->u.id.id_type == ID_TYPE_FQDN ? ID_FQDN : ID_USER_FQDN;
+		memcpy(id->name, p->data, p->data_len);
+		id->name[p->data_len] = '\0';
+		return true;
+	default:
+		snprintf(why, why_len, "ID type %u is not supported", p->u.id.id_type);
+		return false;
+	}
+}
+
+static size_t id_data(const struct pluto_id *id, uint8_t *type, const uint8_t **data)
+{
+	switch (id->kind) {
+	case ID_IPV6_ADDR:
+		*type = ID_TYPE_IPV6_ADDR;
+		*data = id->ip.u.bytes;
+		return 16;
+	case ID_FQDN:
+	case ID_USER_FQDN:
+		*type = id->kind == ID_FQDN ? ID_TYPE_FQDN : ID_TYPE_USER_FQDN;
+		*data = (const uint8_t *)id->name;
+		return strlen(id->name);
+	default:
+		*type = ID_TYPE_IPV4_ADDR;
+		*data = id->ip.u.bytes;
+		return 4;
+	}
+}
+
+size_t v1_id_body(const struct pluto_id *id, uint8_t out[4 + 256])
+{
+	uint8_t type;
+	const uint8_t *data;
+	size_t len = id_data(id, &type, &data);
+	if (len > 256)
+		len = 256;
+	out[0] = type;
+	out[1] = out[2] = out[3] = 0;
+	memcpy(out + 4, data, len);
+	return 4 + len;
+}
+
+size_t v1_emit_id(struct pbuf *pb, const struct pluto_id *id)
+{
+	uint8_t type;
+	const uint8_t *data;
+	size_t len = id_data(id, &type, &data);
+	if (len > 256)
+		len = 256;
+	return emit_id(pb, type, 0, 0, data, len);
+}
+
+static unsigned prefix_of_mask(const uint8_t *mask, size_t len, bool *ok)
+{
+	unsigned bits = 0;
+	size_t i = 0;
+	while (i < len && mask[i] == 0xff) {
+		bits += 8;
+		i++;
+	}
+	if (i < len) {
+		uint8_t b = mask[i];
+		while (b & 0x80) {
+			bits++;
+			b = (uint8_t)(b << 1);
+		}
+		*ok = b == 0;
+		for (size_t k = i + 1; k < len; k++)
+			if (mask[k])
+				*ok = false;
+	} else {
+		*ok = true;
+	}
+	return bits;
+}
+
+bool v1_subnet_from_id(const struct payload *p, ip_subnet *out, char *why, size_t why_len)
+{
+	memset(out, 0, sizeof(*out));
+	size_t alen;
+	bool subnet;
+	switch (p->u.id.id_type) {
+	case ID_TYPE_IPV4_ADDR: alen = 4; subnet = false; break;
+	case ID_TYPE_IPV6_ADDR: alen = 16; subnet = false; break;
+	case ID_TYPE_IPV4_ADDR_SUBNET: alen = 4; subnet = true; break;
+	case ID_TYPE_IPV6_ADDR_SUBNET: alen = 16; subnet = true; break;
+	default:
+		snprintf(why, why_len, "client ID type %u is not supported", p->u.id.id_type);
+		return false;
+	}
+	if (p->data_len != (subnet ? 2 * alen : alen)) {
+		snprintf(why, why_len, "client ID of %zu bytes for type %u", p->data_len, p->u.id.id_type);
+		return false;
+	}
+	out->addr.family = alen == 4 ? AF_INET : AF_INET6;
+	memcpy(out->addr.u.bytes, p->data, alen);
+	out->prefix = (unsigned)alen * 8;
+	if (subnet) {
+		bool ok;
+		out->prefix = prefix_of_mask(p->data + alen, alen, &ok);
+		if (!ok) {
+			snprintf(why, why_len, "client subnet mask is not contiguous");
+			return false;
+		}
+		for (size_t i = 0; i < alen; i++)
+			out->addr.u.bytes[i] &= p->data[alen + i];
+	}
+	return true;
+}
+
+size_t v1_emit_client_id(struct pbuf *pb, const ip_subnet *net)
+{
+	size_t alen = net->addr.family == AF_INET6 ? 16 : 4;
+	uint8_t buf[32];
+	memcpy(buf, net->addr.u.bytes, alen);
+	if (net->prefix == alen * 8)
+		return emit_id(pb, alen == 4 ? ID_TYPE_IPV4_ADDR : ID_TYPE_IPV6_ADDR, 0, 0, buf, alen);
+	memset(buf + alen, 0, alen);
+	for (unsigned i = 0; i < net->prefix && i < alen * 8; i++)
+		buf[alen + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	return emit_id(pb, alen == 4 ? ID_TYPE_IPV4_ADDR_SUBNET : ID_TYPE_IPV6_ADDR_SUBNET, 0, 0, buf, 2 * alen);
+}

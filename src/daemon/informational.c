@@ -1,0 +1,159 @@
+/* Informational exchanges (RFC 2408 4.8, RFC 2409 5.7): Notifications and
+ * Deletes. Protected ones carry HASH(1) = prf(SKEYID_a, M-ID | N/D) and
+ * are acted upon; unprotected ones are logged and ignored — except that
+ * an initiator still negotiating Main Mode takes an unprotected error
+ * notification carrying its own cookies as the end of the negotiation
+ * (that is how a responder refuses MI1, e.g. NO_PROPOSAL_CHOSEN, and how
+ * a responder that cannot decrypt MI3 says so; only someone who saw our
+ * cookie can forge it). */
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/ikev1.h"
+#include "daemon/log.h"
+
+static void fail_pending_quick(struct state *st, void *ud)
+{
+	unsigned *type = ud;
+	if (st->kind == STATE_KIND_IPSEC && st->initiator && !st->established && st->v1) {
+		v1_fail(st->connection, st, RC_NOTIFICATION + *type, "%s: received %s",
+			state_name_str(st->name), notify_type_name(*type));
+		v1_delete_state(st, false);
+	}
+}
+
+static void notification(struct v1_state *isakmp, struct v1_msg *m, const struct payload *p)
+{
+	unsigned type = p->u.n.type;
+	struct connection *c = isakmp ? isakmp->st->connection : NULL;
+	struct state *st = isakmp ? isakmp->st : NULL;
+	char ab[IP_STR_MAX];
+	if (!m->encrypted) {
+		if (isakmp && st->kind == STATE_KIND_ISAKMP && st->initiator && !st->established && type < 8192) {
+			v1_fail(c, st, RC_NOTIFICATION + type, "%s: received unprotected %s from %s",
+				state_name_str(st->name), notify_type_name(type), ip_str(&m->from, ab));
+			v1_delete_state(st, false);
+			return;
+		}
+		plog_full(6, MSGID_GENERIC, RC_LOG, c, st, "ignoring unprotected notification %s from %s",
+			  notify_type_name(type), ip_str(&m->from, ab));
+		return;
+	}
+	switch (type) {
+	case N_R_U_THERE:
+		if (p->u.n.spi_size == 16 && p->data_len == 4)
+			v1_send_protected_notify(isakmp, PROTO_ISAKMP, p->u.n.spi, 16, N_R_U_THERE_ACK, p->data, 4);
+		return;
+	case N_R_U_THERE_ACK:
+	case N_INITIAL_CONTACT:
+	case N_RESPONDER_LIFETIME:
+	case N_REPLAY_STATUS:
+		DBG(DBG_CONTROL, c, "received %s", notify_type_name(type));
+		return;
+	default:
+		break;
+	}
+	plog_full(6, MSGID_GENERIC, (enum whack_rc)(RC_NOTIFICATION + (type < 800 ? type : 0)), c, st,
+		  "received notification %s", notify_type_name(type));
+	if (type >= 8192 || !c)
+		return;
+	/* an error about a Quick Mode we started (e.g. NO_PROPOSAL_CHOSEN):
+	 * give it up now rather than retransmit in vain */
+	states_for_connection(c, fail_pending_quick, &type);
+	if (!st->established && st->initiator) {
+		v1_fail(c, st, RC_NOTIFICATION + type, "%s: received %s", state_name_str(st->name),
+			notify_type_name(type));
+		v1_delete_state(st, false);
+	}
+}
+
+/* The peer names the SPI it receives on: our outbound SPI. Deletes are
+ * rare, so a walk over the states is acceptable here (never per packet). */
+static void deleted_ipsec(const struct v1_state *isakmp, uint8_t protocol, uint32_t spi)
+{
+	struct state *st, *next;
+	for (st = states_first(); st; st = next) {
+		next = st->next_in_list;
+		if (st->kind != STATE_KIND_IPSEC || !st->v1 || !ip_equal(&st->peer, &isakmp->st->peer))
+			continue;
+		if (st->v1->ipsec.protocol != protocol || st->v1->ipsec.peer_spi != spi)
+			continue;
+		plog_full(6, MSGID_STATE, RC_LOG, st->connection, st,
+			  "received Delete SA(0x%08x) payload: deleting IPsec State #%u", spi, st->serial);
+		v1_delete_state(st, false);
+		return;
+	}
+	plog_full(6, MSGID_GENERIC, RC_LOG, isakmp->st->connection, isakmp->st,
+		  "received Delete for unknown SPI 0x%08x; ignored", spi);
+}
+
+static void delete_payload(struct v1_state *isakmp, struct v1_msg *m, const struct payload *p,
+			   bool *delete_isakmp)
+{
+	if (!m->encrypted || !isakmp) {
+		plog("ignoring unprotected Delete payload");
+		return;
+	}
+	uint8_t proto = p->u.d.protocol;
+	size_t size = p->u.d.spi_size;
+	if (proto == PROTO_ISAKMP) {
+		if (size != 16) {
+			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
+				  "ISAKMP Delete with SPI size %zu (must be 16); ignored", size);
+			return;
+		}
+		for (unsigned i = 0; i < p->u.d.n_spis; i++) {
+			const uint8_t *spi = p->u.d.spis + 16 * i;
+			if (memcmp(spi, isakmp->icookie, 8) == 0 && memcmp(spi + 8, isakmp->rcookie, 8) == 0)
+				*delete_isakmp = true;
+			else
+				plog_full(6, MSGID_GENERIC, RC_LOG, isakmp->st->connection, isakmp->st,
+					  "Delete names another ISAKMP SA; ignored");
+		}
+		return;
+	}
+	if ((proto != PROTO_IPSEC_ESP && proto != PROTO_IPSEC_AH) || size != 4) {
+		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
+			  "Delete for protocol %u with SPI size %zu; ignored", proto, size);
+		return;
+	}
+	for (unsigned i = 0; i < p->u.d.n_spis; i++)
+		deleted_ipsec(isakmp, proto, get_be32(p->u.d.spis + 4 * i));
+}
+
+void informational_in(struct v1_state *isakmp, struct v1_msg *m)
+{
+	if (m->encrypted) {
+		if (m->md.n_payloads == 0 || m->md.payloads[0].type != PT_HASH) {
+			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
+				  "protected Informational message without HASH(1); dropped");
+			return;
+		}
+		uint8_t h[CRYPTO_MAX_HASH];
+		struct chunk rest = v1_after_hash(m);
+		const struct payload *hp = &m->md.payloads[0];
+		if (!v1_hash_skeyid_a(isakmp, m->md.hdr.msgid, false, &rest, 1, h) ||
+		    hp->data_len != isakmp->keys.hash_len || CRYPTO_memcmp(hp->data, h, hp->data_len) != 0) {
+			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
+				  "Informational message with a wrong HASH(1); dropped");
+			return;
+		}
+	}
+	bool delete_isakmp = false;
+	unsigned serial = isakmp ? isakmp->st->serial : 0;
+	for (size_t i = 0; i < m->md.n_payloads; i++) {
+		const struct payload *p = &m->md.payloads[i];
+		if (isakmp && state_by_serial(serial) != isakmp->st)
+			return;   /* a notification ended it */
+		if (p->type == PT_N)
+			notification(isakmp, m, p);
+		else if (p->type == PT_D)
+			delete_payload(isakmp, m, p, &delete_isakmp);
+	}
+	if (delete_isakmp && state_by_serial(serial) == isakmp->st) {
+		plog_full(6, MSGID_STATE, RC_LOG, isakmp->st->connection, isakmp->st,
+			  "received Delete SA payload: deleting ISAKMP State #%u", serial);
+		v1_delete_state(isakmp->st, false);
+	}
+}

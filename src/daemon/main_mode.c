@@ -1,0 +1,457 @@
+/* Main Mode (RFC 2409 5, identity protection exchange), initiator and
+ * responder, authenticated with preshared keys or RSA signatures:
+ *
+ *   MI1 HDR, SA                 ->
+ *                               <-  MR1 HDR, SA
+ *   MI2 HDR, KE, Ni             ->
+ *                               <-  MR2 HDR, KE, Nr
+ *   MI3 HDR*, IDii, HASH_I|SIG_I ->
+ *                               <-  MR3 HDR*, IDir, HASH_R|SIG_R
+ *
+ * The dispatcher (ikev1.c) has already checked which payloads are there;
+ * here their contents are checked. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/demux.h"
+#include "daemon/events.h"
+#include "daemon/ikev1.h"
+#include "daemon/log.h"
+#include "daemon/secrets.h"
+
+#define LOGS(s, fmt, ...) plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, (s)->st->connection, (s)->st, fmt, ##__VA_ARGS__)
+
+static const char *auth_name(unsigned auth)
+{
+	return auth == OAKLEY_PRESHARED_KEY ? "PSK" : auth == OAKLEY_RSA_SIG ? "RSASIG" : "?";
+}
+
+static void isakmp_header(struct pbuf *pb, const struct v1_state *s, uint8_t np)
+{
+	struct isakmp_hdr h = { .np = np, .version = ISAKMP_VERSION, .xchg = XCHG_IDPROT };
+	memcpy(h.icookie, s->icookie, 8);
+	memcpy(h.rcookie, s->rcookie, 8);
+	pbuf_init(pb);
+	pb->conn = s->st->connection;
+	emit_hdr(pb, &h);
+}
+
+static void set_algorithms(struct v1_state *s)
+{
+	const struct ike_choice *k = &s->ike;
+	const char *cipher = k->cipher ? k->cipher->name : "?";
+	snprintf(s->st->algorithms, sizeof(s->st->algorithms), "%s-%s-%s %s", cipher,
+		 k->hash ? k->hash->name : "?", k->group ? k->group->name : "?", auth_name(k->auth));
+	event_state(EV_STATE_CHANGED, s->st, "Algorithms");
+}
+
+static void hex(const uint8_t *p, size_t n, char *out, size_t outlen)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 3 <= outlen; i++)
+		k += (size_t)snprintf(out + k, outlen - k, "%02x", p[i]);
+	out[k] = '\0';
+}
+
+static bool check_nonce(struct v1_state *s, struct v1_msg *m, uint8_t *dst, size_t *dst_len)
+{
+	const struct payload *n = md_first(&m->md, PT_NONCE);
+	if (n->data_len < NONCE_LEN_MIN || n->data_len > NONCE_LEN_MAX) {
+		LOGS(s, "nonce of %zu bytes (must be %d..%d); message dropped", n->data_len, NONCE_LEN_MIN,
+		     NONCE_LEN_MAX);
+		m->notify = N_PAYLOAD_MALFORMED;
+		return false;
+	}
+	memcpy(dst, n->data, n->data_len);
+	*dst_len = n->data_len;
+	return true;
+}
+
+static bool check_ke(struct v1_state *s, struct v1_msg *m, const struct alg *group, uint8_t *dst)
+{
+	const struct payload *ke = md_first(&m->md, PT_KE);
+	size_t want = dh_public_len(group);
+	if (ke->data_len != want) {
+		LOGS(s, "KE payload of %zu bytes, %s needs %zu; message dropped", ke->data_len, group->name, want);
+		m->notify = N_INVALID_KEY_INFORMATION;
+		return false;
+	}
+	memcpy(dst, ke->data, want);
+	return true;
+}
+
+/* g^xy, SKEYID and its offspring, the phase-1 IV */
+static bool derive_keys(struct v1_state *s, struct v1_msg *m)
+{
+	char why[160];
+	struct connection *c = s->st->connection;
+	if (dh_compute(s->dh, s->st->initiator ? s->g_r : s->g_i, s->g_len, s->gxy, &s->gxy_len, why,
+		       sizeof(why)) < 0) {
+		LOGS(s, "peer's Diffie-Hellman value refused: %s", why);
+		m->notify = N_INVALID_KEY_INFORMATION;
+		return false;
+	}
+	struct chunk ni = CHUNK(s->ni, s->ni_len), nr = CHUNK(s->nr, s->nr_len);
+	struct chunk gxy = CHUNK(s->gxy, s->gxy_len);
+	int r;
+	if (s->ike.auth == OAKLEY_PRESHARED_KEY) {
+		const struct secret *psk = v1_find_psk(c);
+		if (!psk) {
+			LOGS(s, "no preshared key for this connection any more");
+			m->notify = N_AUTHENTICATION_FAILED;
+			return false;
+		}
+		r = ikev1_skeyid_psk(s->ike.hash, CHUNK(psk->psk, psk->psk_len), ni, nr, &s->keys);
+	} else {
+		r = ikev1_skeyid_sig(s->ike.hash, ni, nr, gxy, &s->keys);
+	}
+	if (r < 0 || ikev1_skeyid_derive(s->ike.hash, s->ike.cipher, s->ike.key_bits, gxy, s->icookie,
+					 s->rcookie, &s->keys) < 0 ||
+	    ikev1_phase1_iv(s->ike.hash, s->ike.cipher, CHUNK(s->g_i, s->g_len), CHUNK(s->g_r, s->g_len),
+			    s->iv) < 0) {
+		LOGS(s, "key derivation failed");
+		return false;
+	}
+	s->iv_len = crypto_cipher_block(s->ike.cipher);
+	s->have_keys = true;
+	if (debugging(DBG_PRIVATE, c)) {
+		char ic[20], key[2 * CRYPTO_MAX_KEY + 1];
+		hex(s->icookie, 8, ic, sizeof(ic));
+		hex(s->keys.enc_key, s->keys.enc_key_len, key, sizeof(key));
+		dbg_full(c, s->st, "ISAKMP SA #%u: icookie %s encryption key %s", s->st->serial, ic, key);
+	}
+	DBG(DBG_CRYPT, c, "#%u: ISAKMP SA keys derived (%zu-byte encryption key)", s->st->serial,
+	    s->keys.enc_key_len);
+	return true;
+}
+
+/* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)
+ * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) */
+static bool phase1_hash(const struct v1_state *s, bool of_initiator, const uint8_t *id_b, size_t id_len,
+			uint8_t *out)
+{
+	struct chunk parts[6] = {
+		of_initiator ? CHUNK(s->g_i, s->g_len) : CHUNK(s->g_r, s->g_len),
+		of_initiator ? CHUNK(s->g_r, s->g_len) : CHUNK(s->g_i, s->g_len),
+		of_initiator ? CHUNK(s->icookie, 8) : CHUNK(s->rcookie, 8),
+		of_initiator ? CHUNK(s->rcookie, 8) : CHUNK(s->icookie, 8),
+		CHUNK(s->sa_i_b, s->sa_i_b_len),
+		CHUNK(id_b, id_len),
+	};
+	return crypto_prf(s->ike.hash, CHUNK(s->keys.skeyid, s->keys.hash_len), parts, 6, out) == 0;
+}
+
+/* MI1 */
+int main_outI1(struct connection *c, struct ctl_error *err)
+{
+	struct pluto_id peer_id;
+	v1_peer_id(c, &peer_id);
+	unsigned auth = v1_auth_mask(c, &peer_id);
+	if (!auth)
+		return ctl_fail(err, PE_NO_KEY,
+				"\"%s\": cannot initiate: no preshared key and no RSA key pair (our private key "
+				"and the peer's public key) for this connection", c->name);
+	const struct end *that = END_THAT(c), *this = END_THIS(c);
+	struct v1_state *s = v1_state_new(c, STATE_KIND_ISAKMP, true, &that->host,
+					  that->ikeport ? that->ikeport : 500, &this->host, demux_port());
+	do
+		crypto_random(s->icookie, 8);
+	while (cookie_is_zero(s->icookie));
+	v1_hash_isakmp(s);
+	struct ike_policy pol = { &c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime };
+	s->proposed = xcalloc(1, sizeof(*s->proposed));
+	ike_sa_build(&pol, s->proposed);
+
+	struct pbuf pb;
+	isakmp_header(&pb, s, PT_SA);
+	size_t off = emit_sa(&pb, s->proposed);
+	size_t len = pbuf_finish(&pb);
+	if (len > off + 4) {
+		size_t plen = (size_t)pb.data[off + 2] << 8 | pb.data[off + 3];
+		if (off + plen <= len && plen >= 4) {
+			s->sa_i_b_len = plen - 4;
+			s->sa_i_b = xmalloc(s->sa_i_b_len);
+			memcpy(s->sa_i_b, pb.data + off + 4, s->sa_i_b_len);
+		}
+	}
+	if (!s->sa_i_b) {
+		pbuf_free(&pb);
+		v1_delete_state(s->st, false);
+		return ctl_fail(err, PE_INTERNAL, "\"%s\": cannot build the SA payload", c->name);
+	}
+	v1_send_msg(s, &pb, false, NULL, true);
+	pbuf_free(&pb);
+	state_set_name(s->st, STATE_MAIN_I1);
+	v1_progress(s, "initiate");
+	v1_arm_retransmit(s);
+	return 0;
+}
+
+/* MR1 */
+enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
+{
+	struct connection *c = s->st->connection;
+	const struct payload *sa = md_first(&m->md, PT_SA);
+	char why[200];
+	if (!sa->sa) {
+		LOGS(s, "SA payload could not be decoded");
+		m->notify = N_PAYLOAD_MALFORMED;
+		return STF_FATAL;
+	}
+	unsigned auth = v1_auth_mask(c, NULL);
+	struct ike_policy pol = { &c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime };
+	struct sa_payload *reply = xcalloc(1, sizeof(*reply));
+	if (!auth) {
+		LOGS(s, "no preshared key or RSA private key for this connection: cannot respond");
+		m->notify = N_NO_PROPOSAL_CHOSEN;
+		free(reply);
+		return STF_FATAL;
+	}
+	if (!ike_sa_select(sa->sa, &pol, &s->ike, reply, why, sizeof(why))) {
+		LOGS(s, "no acceptable Oakley transform: %s", why);
+		m->notify = N_NO_PROPOSAL_CHOSEN;
+		free(reply);
+		return STF_FATAL;
+	}
+	s->sa_i_b_len = sa->raw_len - 4;
+	s->sa_i_b = xmalloc(s->sa_i_b_len ? s->sa_i_b_len : 1);
+	memcpy(s->sa_i_b, sa->raw + 4, s->sa_i_b_len);
+	do
+		crypto_random(s->rcookie, 8);
+	while (cookie_is_zero(s->rcookie));
+	set_algorithms(s);
+
+	struct pbuf pb;
+	isakmp_header(&pb, s, PT_SA);
+	emit_sa(&pb, reply);
+	free(reply);
+	v1_send_msg(s, &pb, false, NULL, true);
+	pbuf_free(&pb);
+	return STF_OK;
+}
+
+static void send_ke_nonce(struct v1_state *s, const uint8_t *g, const uint8_t *nonce, size_t nonce_len)
+{
+	struct pbuf pb;
+	isakmp_header(&pb, s, PT_KE);
+	emit_ke(&pb, g, s->g_len);
+	emit_nonce(&pb, nonce, nonce_len);
+	v1_send_msg(s, &pb, false, NULL, true);
+	pbuf_free(&pb);
+}
+
+/* MI2 */
+enum stf main_inR1_outI2(struct v1_state *s, struct v1_msg *m)
+{
+	struct connection *c = s->st->connection;
+	char why[200];
+	const struct payload *sa = md_first(&m->md, PT_SA);
+	if (!sa->sa || !s->proposed || !ike_sa_check_reply(s->proposed, sa->sa, &s->ike, why, sizeof(why))) {
+		v1_fail(c, s->st, RC_LOG_SERIOUS, "%s: the responder's SA is not one we proposed: %s",
+			state_name_str(s->st->name), sa->sa ? why : "undecodable");
+		m->notify = N_NO_PROPOSAL_CHOSEN;
+		return STF_FATAL;
+	}
+	free(s->proposed);
+	s->proposed = NULL;
+	memcpy(s->rcookie, m->md.hdr.rcookie, 8);
+	v1_rehash_isakmp(s);
+	set_algorithms(s);
+	s->g_len = dh_public_len(s->ike.group);
+	if (dh_generate(s->ike.group, &s->dh, s->g_i) < 0) {
+		v1_fail(c, s->st, RC_LOG_SERIOUS, "Diffie-Hellman key generation failed");
+		return STF_FATAL;
+	}
+	s->ni_len = NONCE_LEN_OURS;
+	crypto_random(s->ni, s->ni_len);
+	send_ke_nonce(s, s->g_i, s->ni, s->ni_len);
+	return STF_OK;
+}
+
+/* MR2 */
+enum stf main_inI2_outR2(struct v1_state *s, struct v1_msg *m)
+{
+	s->g_len = dh_public_len(s->ike.group);
+	if (!check_ke(s, m, s->ike.group, s->g_i) || !check_nonce(s, m, s->ni, &s->ni_len))
+		return STF_FAIL;
+	if (!s->dh && dh_generate(s->ike.group, &s->dh, s->g_r) < 0) {
+		LOGS(s, "Diffie-Hellman key generation failed");
+		return STF_FATAL;
+	}
+	s->nr_len = NONCE_LEN_OURS;
+	crypto_random(s->nr, s->nr_len);
+	if (!derive_keys(s, m))
+		return STF_FAIL;
+	send_ke_nonce(s, s->g_r, s->nr, s->nr_len);
+	return STF_OK;
+}
+
+/* Our ID and HASH or SIG, encrypted (MI3 and MR3). */
+static bool send_id_auth(struct v1_state *s)
+{
+	struct connection *c = s->st->connection;
+	struct pluto_id me;
+	v1_our_id(c, &me);
+	uint8_t id_b[4 + 256];
+	size_t id_len = v1_id_body(&me, id_b);
+	uint8_t h[CRYPTO_MAX_HASH];
+	if (!phase1_hash(s, s->st->initiator, id_b, id_len, h))
+		return false;
+	struct pbuf pb;
+	isakmp_header(&pb, s, PT_ID);
+	v1_emit_id(&pb, &me);
+	if (s->ike.auth == OAKLEY_RSA_SIG) {
+		const struct secret *key = v1_find_rsa(c);
+		uint8_t sig[1024];
+		size_t sig_len = sizeof(sig);
+		if (!key || rsa_sign_hash(key->rsa, h, s->keys.hash_len, sig, &sig_len) < 0) {
+			LOGS(s, "cannot sign with our RSA private key");
+			pbuf_free(&pb);
+			return false;
+		}
+		emit_sig(&pb, sig, sig_len);
+	} else {
+		emit_hash(&pb, h, s->keys.hash_len);
+	}
+	bool ok = v1_send_msg(s, &pb, true, s->iv, true);
+	pbuf_free(&pb);
+	return ok;
+}
+
+/* MI3 */
+enum stf main_inR2_outI3(struct v1_state *s, struct v1_msg *m)
+{
+	if (!check_ke(s, m, s->ike.group, s->g_r) || !check_nonce(s, m, s->nr, &s->nr_len))
+		return STF_FAIL;
+	if (!derive_keys(s, m))
+		return STF_FAIL;
+	if (!send_id_auth(s)) {
+		v1_fail(s->st->connection, s->st, RC_LOG_SERIOUS, "cannot build MI3");
+		return STF_FATAL;
+	}
+	return STF_OK;
+}
+
+/* The peer's ID payload and its HASH_x / SIG_x over it. */
+static bool verify_peer(struct v1_state *s, struct v1_msg *m, struct connection *c)
+{
+	const struct payload *id = md_first(&m->md, PT_ID);
+	uint8_t h[CRYPTO_MAX_HASH];
+	if (!phase1_hash(s, !s->st->initiator, id->raw + 4, id->raw_len - 4, h))
+		return false;
+	if (s->ike.auth == OAKLEY_PRESHARED_KEY) {
+		const struct payload *hp = md_first(&m->md, PT_HASH);
+		if (!hp || hp->data_len != s->keys.hash_len || CRYPTO_memcmp(hp->data, h, hp->data_len) != 0) {
+			LOGS(s, "%s: %s", state_name_str(s->st->name),
+			     hp ? "received HASH does not match: the preshared keys differ"
+				: "no HASH payload for preshared key authentication");
+			m->notify = hp ? N_AUTHENTICATION_FAILED : N_PAYLOAD_MALFORMED;
+			return false;
+		}
+		return true;
+	}
+	const struct payload *sig = md_first(&m->md, PT_SIG);
+	if (!sig) {
+		LOGS(s, "no SIG payload for RSA signature authentication");
+		m->notify = N_PAYLOAD_MALFORMED;
+		return false;
+	}
+	EVP_PKEY *pub = v1_peer_pubkey(c, &s->peer_id);
+	char ib[ID_STR_MAX];
+	if (!pub) {
+		LOGS(s, "no RSA public key known for %s", id_str(&s->peer_id, ib));
+		m->notify = N_AUTHENTICATION_FAILED;
+		return false;
+	}
+	bool ok = rsa_verify_hash(pub, h, s->keys.hash_len, sig->data, sig->data_len);
+	EVP_PKEY_free(pub);
+	if (!ok) {
+		LOGS(s, "RSA signature of %s does not verify", id_str(&s->peer_id, ib));
+		m->notify = N_INVALID_SIGNATURE;
+	}
+	return ok;
+}
+
+static bool read_peer_id(struct v1_state *s, struct v1_msg *m)
+{
+	char why[160];
+	if (!v1_id_from_payload(md_first(&m->md, PT_ID), &s->peer_id, why, sizeof(why))) {
+		LOGS(s, "peer's ID payload refused: %s", why);
+		m->notify = N_INVALID_ID_INFORMATION;
+		return false;
+	}
+	return true;
+}
+
+static void ike_established(struct v1_state *s)
+{
+	struct state *st = s->st;
+	struct connection *c = st->connection;
+	id_str(&s->peer_id, st->peer_id);
+	v1_established(s);
+	v1_arm_expiry(s, s->ike.lifetime ? s->ike.lifetime : c->cfg.ikelifetime, c->cfg.rekeymargin);
+	/* the SA payload and the DH secret are not needed any more */
+	if (s->dh) {
+		dh_secret_free(s->dh);
+		s->dh = NULL;
+	}
+}
+
+/* MR3 */
+enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
+{
+	struct connection *c = s->st->connection;
+	if (!read_peer_id(s, m))
+		return STF_FAIL;
+	const struct secret *psk = s->ike.auth == OAKLEY_PRESHARED_KEY ? v1_find_psk(c) : NULL;
+	struct connection *better = v1_conn_refine_id(c, &s->st->peer, &s->peer_id, s->ike.auth, psk);
+	char ib[ID_STR_MAX];
+	if (!better) {
+		LOGS(s, "no connection is known for peer id %s with this authentication; negotiation ends",
+		     id_str(&s->peer_id, ib));
+		m->notify = N_INVALID_ID_INFORMATION;
+		return STF_FATAL;
+	}
+	if (!verify_peer(s, m, better))
+		return STF_FAIL;
+	if (better != c) {
+		plog_full(6, MSGID_STATE, RC_LOG, better, s->st, "switched from \"%s\" to \"%s\" for peer id %s",
+			  c->name, better->name, id_str(&s->peer_id, ib));
+		v1_switch_connection(s->st, better);
+	}
+	if (!send_id_auth(s))
+		return STF_FATAL;
+	ike_established(s);
+	return STF_OK;
+}
+
+/* I4 */
+enum stf main_inR3(struct v1_state *s, struct v1_msg *m)
+{
+	struct connection *c = s->st->connection;
+	if (!read_peer_id(s, m)) {
+		v1_fail(c, s->st, RC_NOTIFICATION + N_INVALID_ID_INFORMATION, "%s: peer's ID payload refused",
+			state_name_str(s->st->name));
+		return STF_FATAL;
+	}
+	struct pluto_id want;
+	v1_peer_id(c, &want);
+	char ib[ID_STR_MAX], wb[ID_STR_MAX];
+	if (want.kind != ID_ANY && !id_equal(&want, &s->peer_id)) {
+		v1_fail(c, s->st, RC_NOTIFICATION + N_INVALID_ID_INFORMATION,
+			"%s: we require peer id %s but the peer says it is %s", state_name_str(s->st->name),
+			id_str(&want, wb), id_str(&s->peer_id, ib));
+		m->notify = N_INVALID_ID_INFORMATION;
+		return STF_FATAL;
+	}
+	if (!verify_peer(s, m, c)) {
+		v1_fail(c, s->st, RC_NOTIFICATION + m->notify, "%s: peer authentication failed (%s)",
+			state_name_str(s->st->name), notify_type_name(m->notify));
+		return STF_FATAL;
+	}
+	ike_established(s);
+	return STF_OK;
+}
+

@@ -1,0 +1,459 @@
+/* Quick Mode (RFC 2409 5.5), initiator and responder:
+ *
+ *   QI1 HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr] ->
+ *                      <- QR1 HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr]
+ *   QI2 HDR*, HASH(3)                              ->
+ *
+ * HASH(1) = prf(SKEYID_a, M-ID | rest), HASH(2) = prf(SKEYID_a, M-ID | Ni_b
+ * | rest), HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b). We always send
+ * client IDs (the interop peers do); without IDs the peers' host
+ * addresses are the clients (RFC 2409 5.5). */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/events.h"
+#include "daemon/ikev1.h"
+#include "daemon/log.h"
+
+#define LOGS(s, fmt, ...) plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, (s)->st->connection, (s)->st, fmt, ##__VA_ARGS__)
+
+/* The man page: SPIs 0..0xFF are IANA's, 0x100..0xFFF are left for manual keying. */
+static uint32_t new_spi(void)
+{
+	uint32_t spi;
+	do
+		crypto_random(&spi, sizeof(spi));
+	while (spi <= 0xFFF);
+	return spi;
+}
+
+/* CPIs: 256..61439 may be negotiated (RFC 3173 3.3) */
+static uint16_t new_cpi(void)
+{
+	uint16_t cpi;
+	crypto_random(&cpi, sizeof(cpi));
+	return (uint16_t)(0x1000 + cpi % (61440 - 0x1000));
+}
+
+static const struct alg *pfs_group_for(const struct connection *c, const struct v1_state *isakmp)
+{
+	if (!(c->cfg.policy & POLICY_PFS))
+		return NULL;
+	return c->cfg.pfs_group ? c->cfg.pfs_group : isakmp->ike.group;
+}
+
+static void ipsec_policy_for(const struct connection *c, const struct v1_state *isakmp,
+			     const struct v1_state *s, struct ipsec_policy *pol)
+{
+	*pol = (struct ipsec_policy){
+		.protocol = c->cfg.policy & POLICY_ENCRYPT ? PROTO_IPSEC_ESP : PROTO_IPSEC_AH,
+		.esp = &c->cfg.esp_proposals,
+		.ah = &c->cfg.ah_proposals,
+		.tunnel = c->cfg.policy & POLICY_TUNNEL,
+		.ipcomp = c->cfg.policy & POLICY_COMPRESS,
+		.pfs_group = pfs_group_for(c, isakmp),
+		.lifetime = (uint32_t)c->cfg.salifetime,
+		.our_spi = s->our_spi,
+		.our_cpi = s->our_cpi,
+	};
+}
+
+static size_t keymat_len_for(const struct ipsec_choice *ch)
+{
+	size_t n = 0;
+	if (ch->cipher)
+		n += crypto_cipher_key_len(ch->cipher, ch->key_bits);
+	if (ch->integ)
+		n += crypto_hash_len(ch->integ);
+	return n;
+}
+
+static bool compute_keymat(struct v1_state *s, struct v1_state *isakmp)
+{
+	size_t len = keymat_len_for(&s->ipsec);
+	if (len == 0)
+		return true;
+	s->keymat_len = len;
+	s->keymat_in = xmalloc(len);
+	s->keymat_out = xmalloc(len);
+	struct chunk gqm = CHUNK(s->gxy, s->pfs_group ? s->gxy_len : 0);
+	struct chunk ni = CHUNK(s->ni, s->ni_len), nr = CHUNK(s->nr, s->nr_len);
+	if (ikev1_keymat(isakmp->ike.hash, &isakmp->keys, gqm, s->ipsec.protocol, s->our_spi, ni, nr,
+			 s->keymat_in, len) < 0 ||
+	    ikev1_keymat(isakmp->ike.hash, &isakmp->keys, gqm, s->ipsec.protocol, s->ipsec.peer_spi, ni, nr,
+			 s->keymat_out, len) < 0) {
+		LOGS(s, "KEYMAT derivation failed");
+		return false;
+	}
+	DBG(DBG_CRYPT, s->st->connection, "#%u: KEYMAT derived, %zu bytes each direction", s->st->serial, len);
+	return true;
+}
+
+static void set_spis_and_algs(struct v1_state *s)
+{
+	struct state *st = s->st;
+	const struct ipsec_choice *ch = &s->ipsec;
+	st->n_inbound_spis = st->n_outbound_spis = 0;
+	st->inbound_spis[st->n_inbound_spis++] = s->our_spi;
+	st->outbound_spis[st->n_outbound_spis++] = ch->peer_spi;
+	if (ch->ipcomp) {
+		st->inbound_spis[st->n_inbound_spis++] = s->our_cpi;
+		st->outbound_spis[st->n_outbound_spis++] = ch->peer_cpi;
+	}
+	snprintf(st->algorithms, sizeof(st->algorithms), "%s %s%s%s%s %s%s%s%s",
+		 ch->protocol == PROTO_IPSEC_AH ? "AH" : "ESP",
+		 ch->cipher ? ch->cipher->name : "", ch->cipher && ch->integ ? "-" : "",
+		 ch->integ ? ch->integ->name : "", "",
+		 ch->encap == ENCAP_TRANSPORT || ch->encap == ENCAP_UDP_TRANSPORT ? "transport" : "tunnel",
+		 ch->ipcomp ? " IPComp" : "", ch->pfs_group ? " PFS " : "",
+		 ch->pfs_group ? ch->pfs_group->name : "");
+	event_state(EV_STATE_CHANGED, st, NULL);
+}
+
+static void ipsec_established(struct v1_state *s)
+{
+	struct connection *c = s->st->connection;
+	set_spis_and_algs(s);
+	struct v1_state *isakmp = v1_parent(s);
+	if (isakmp)
+		snprintf(s->st->peer_id, sizeof(s->st->peer_id), "%s", isakmp->st->peer_id);
+	v1_established(s);
+	v1_arm_expiry(s, s->ipsec.lifetime ? s->ipsec.lifetime : c->cfg.salifetime, c->cfg.rekeymargin);
+	v1_ipsec_sa_up(s);
+	if (s->dh) {
+		dh_secret_free(s->dh);
+		s->dh = NULL;
+	}
+}
+
+static void qm_header(struct pbuf *pb, const struct v1_state *s, uint8_t np)
+{
+	struct isakmp_hdr h = { .np = np, .version = ISAKMP_VERSION, .xchg = XCHG_QUICK, .msgid = s->msgid };
+	memcpy(h.icookie, s->icookie, 8);
+	memcpy(h.rcookie, s->rcookie, 8);
+	pbuf_init(pb);
+	pb->conn = s->st->connection;
+	emit_hdr(pb, &h);
+}
+
+/* Finish a Quick Mode message whose first payload is a HASH at hoff:
+ * HASH = prf(SKEYID_a, M-ID | [nonce |] rest). */
+static bool seal_and_send(struct v1_state *s, struct v1_state *isakmp, struct pbuf *pb, size_t hoff,
+			  const uint8_t *nonce, size_t nonce_len)
+{
+	size_t len = pbuf_finish(pb);
+	size_t hlen = isakmp->keys.hash_len;
+	size_t after = hoff + 4 + hlen;
+	if (len < after)
+		return false;
+	struct chunk parts[2];
+	size_t n = 0;
+	if (nonce)
+		parts[n++] = CHUNK(nonce, nonce_len);
+	parts[n++] = CHUNK(pb->data + after, len - after);
+	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, n, pb->data + hoff + 4))
+		return false;
+	return v1_send_msg(s, pb, true, s->iv, true);
+}
+
+int quick_outI1(struct v1_state *isakmp, struct connection *c, struct ctl_error *err)
+{
+	struct v1_state *s = v1_state_new(c, STATE_KIND_IPSEC, true, &isakmp->st->peer, isakmp->st->peer_port,
+					  &isakmp->local, isakmp->local_port);
+	memcpy(s->icookie, isakmp->icookie, 8);
+	memcpy(s->rcookie, isakmp->rcookie, 8);
+	s->isakmp_serial = isakmp->st->serial;
+	do
+		crypto_random(&s->msgid, sizeof(s->msgid));
+	while (s->msgid == 0 || v1_find_phase2(s->icookie, s->rcookie, s->msgid));
+	v1_hash_phase2(s);
+	s->iv_len = isakmp->iv_len;
+	ikev1_phase2_iv(isakmp->ike.hash, isakmp->ike.cipher, isakmp->iv, s->msgid, s->iv);
+	s->our_spi = new_spi();
+	if (c->cfg.policy & POLICY_COMPRESS)
+		s->our_cpi = new_cpi();
+	struct ipsec_policy pol;
+	ipsec_policy_for(c, isakmp, s, &pol);
+	s->pfs_group = pol.pfs_group;
+	s->qm_proposed = xcalloc(1, sizeof(*s->qm_proposed));
+	ipsec_sa_build(&pol, s->qm_proposed);
+	s->ni_len = NONCE_LEN_OURS;
+	crypto_random(s->ni, s->ni_len);
+	if (s->pfs_group) {
+		s->g_len = dh_public_len(s->pfs_group);
+		if (dh_generate(s->pfs_group, &s->dh, s->g_i) < 0) {
+			v1_delete_state(s->st, false);
+			return ctl_fail(err, PE_INTERNAL, "\"%s\": PFS Diffie-Hellman generation failed", c->name);
+		}
+	}
+	v1_end_client(c, true, &s->our_client);
+	v1_end_client(c, false, &s->peer_client);
+
+	struct pbuf pb;
+	qm_header(&pb, s, PT_HASH);
+	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
+	size_t hoff = emit_hash(&pb, zeros, isakmp->keys.hash_len);
+	emit_sa(&pb, s->qm_proposed);
+	emit_nonce(&pb, s->ni, s->ni_len);
+	if (s->pfs_group)
+		emit_ke(&pb, s->g_i, s->g_len);
+	v1_emit_client_id(&pb, &s->our_client);
+	v1_emit_client_id(&pb, &s->peer_client);
+	bool ok = seal_and_send(s, isakmp, &pb, hoff, NULL, 0);
+	pbuf_free(&pb);
+	if (!ok) {
+		v1_delete_state(s->st, false);
+		return ctl_fail(err, PE_INTERNAL, "\"%s\": cannot build or send QI1", c->name);
+	}
+	state_set_name(s->st, STATE_QUICK_I1);
+	v1_progress(s, "initiate");
+	v1_arm_retransmit(s);
+	return 0;
+}
+
+static bool read_ids(struct v1_state *s, struct v1_msg *m, ip_subnet *ci, ip_subnet *cr)
+{
+	size_t n = md_count(&m->md, PT_ID);
+	if (n == 0)
+		return false;
+	char why[160];
+	if (n != 2) {
+		LOGS(s, "Quick Mode needs 0 or 2 ID payloads, got %zu", n);
+		m->notify = N_INVALID_ID_INFORMATION;
+		return false;
+	}
+	const struct payload *ids[2];
+	size_t k = 0;
+	for (size_t i = 0; i < m->md.n_payloads && k < 2; i++)
+		if (m->md.payloads[i].type == PT_ID)
+			ids[k++] = &m->md.payloads[i];
+	if (!v1_subnet_from_id(ids[0], ci, why, sizeof(why)) || !v1_subnet_from_id(ids[1], cr, why, sizeof(why))) {
+		LOGS(s, "Quick Mode ID refused: %s", why);
+		m->notify = N_INVALID_ID_INFORMATION;
+		return false;
+	}
+	return true;
+}
+
+static bool check_qm_nonce(struct v1_state *s, struct v1_msg *m, uint8_t *dst, size_t *len)
+{
+	const struct payload *n = md_first(&m->md, PT_NONCE);
+	if (n->data_len < NONCE_LEN_MIN || n->data_len > NONCE_LEN_MAX) {
+		LOGS(s, "nonce of %zu bytes (must be %d..%d)", n->data_len, NONCE_LEN_MIN, NONCE_LEN_MAX);
+		m->notify = N_PAYLOAD_MALFORMED;
+		return false;
+	}
+	memcpy(dst, n->data, n->data_len);
+	*len = n->data_len;
+	return true;
+}
+
+/* PFS: KE present exactly when the chosen SA has a group. */
+static bool qm_ke(struct v1_state *s, struct v1_msg *m, uint8_t *peer_g)
+{
+	const struct payload *ke = md_first(&m->md, PT_KE);
+	if (!s->pfs_group) {
+		if (ke) {
+			LOGS(s, "KE payload without a group in the chosen SA");
+			m->notify = N_PAYLOAD_MALFORMED;
+			return false;
+		}
+		return true;
+	}
+	if (!ke) {
+		LOGS(s, "PFS with %s chosen but no KE payload", s->pfs_group->name);
+		m->notify = N_PAYLOAD_MALFORMED;
+		return false;
+	}
+	s->g_len = dh_public_len(s->pfs_group);
+	if (ke->data_len != s->g_len) {
+		LOGS(s, "KE payload of %zu bytes, %s needs %zu", ke->data_len, s->pfs_group->name, s->g_len);
+		m->notify = N_INVALID_KEY_INFORMATION;
+		return false;
+	}
+	memcpy(peer_g, ke->data, s->g_len);
+	return true;
+}
+
+static bool qm_dh(struct v1_state *s, struct v1_msg *m, const uint8_t *peer_g)
+{
+	char why[160];
+	if (!s->pfs_group)
+		return true;
+	if (dh_compute(s->dh, peer_g, s->g_len, s->gxy, &s->gxy_len, why, sizeof(why)) < 0) {
+		LOGS(s, "peer's PFS Diffie-Hellman value refused: %s", why);
+		m->notify = N_INVALID_KEY_INFORMATION;
+		return false;
+	}
+	return true;
+}
+
+/* QR1 */
+enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
+{
+	struct v1_state *isakmp = v1_parent(s);
+	if (!isakmp)
+		return STF_FATAL;
+	uint8_t h[CRYPTO_MAX_HASH];
+	struct chunk rest = v1_after_hash(m);
+	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, &rest, 1, h) ||
+	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(1)"))
+		return STF_FATAL;
+	const struct payload *sa = md_first(&m->md, PT_SA);
+	if (!sa->sa) {
+		m->notify = N_PAYLOAD_MALFORMED;
+		return STF_FATAL;
+	}
+	if (!check_qm_nonce(s, m, s->ni, &s->ni_len))
+		return STF_FATAL;
+	ip_subnet ci, cr;
+	bool have_ids = read_ids(s, m, &ci, &cr);
+	if (!have_ids && m->notify)
+		return STF_FATAL;
+	if (!have_ids) {
+		subnet_from_address(&s->st->peer, &ci);
+		subnet_from_address(&s->local, &cr);
+	}
+	struct connection *c = s->st->connection;
+	struct connection *d = v1_conn_for_qm(c, &s->st->peer, &isakmp->peer_id, &cr, &ci);
+	char a[IP_STR_MAX], b[IP_STR_MAX];
+	if (!d) {
+		LOGS(s, "cannot respond to IPsec SA request: no connection for %s===%s", subnet_str(&cr, a),
+		     subnet_str(&ci, b));
+		m->notify = N_INVALID_ID_INFORMATION;
+		return STF_FATAL;
+	}
+	if (d != c) {
+		plog_full(6, MSGID_STATE, RC_LOG, d, s->st, "Quick Mode uses connection \"%s\" for %s===%s", d->name,
+			  subnet_str(&cr, a), subnet_str(&ci, b));
+		v1_switch_connection(s->st, d);
+		c = d;
+	}
+	s->our_client = cr;
+	s->peer_client = ci;
+	s->our_spi = new_spi();
+	if (c->cfg.policy & POLICY_COMPRESS)
+		s->our_cpi = new_cpi();
+	struct ipsec_policy pol;
+	ipsec_policy_for(c, isakmp, s, &pol);
+	/* a peer that offers PFS gets it with the group it offered, as libreswan and
+	 * strongSwan do; the proposal code checks the group is one we know */
+	struct sa_payload *reply = xcalloc(1, sizeof(*reply));
+	char why[200];
+	if (!ipsec_sa_select(sa->sa, &pol, &s->ipsec, reply, why, sizeof(why))) {
+		LOGS(s, "no acceptable IPsec proposal: %s", why);
+		m->notify = N_NO_PROPOSAL_CHOSEN;
+		free(reply);
+		return STF_FATAL;
+	}
+	s->pfs_group = s->ipsec.pfs_group;
+	uint8_t peer_g[CRYPTO_MAX_DH];
+	if (!qm_ke(s, m, peer_g)) {
+		free(reply);
+		return STF_FATAL;
+	}
+	if (s->pfs_group && dh_generate(s->pfs_group, &s->dh, s->g_r) < 0) {
+		free(reply);
+		return STF_FATAL;
+	}
+	if (!qm_dh(s, m, peer_g)) {
+		free(reply);
+		return STF_FATAL;
+	}
+	s->nr_len = NONCE_LEN_OURS;
+	crypto_random(s->nr, s->nr_len);
+	if (!compute_keymat(s, isakmp)) {
+		free(reply);
+		return STF_FATAL;
+	}
+	struct pbuf pb;
+	qm_header(&pb, s, PT_HASH);
+	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
+	size_t hoff = emit_hash(&pb, zeros, isakmp->keys.hash_len);
+	emit_sa(&pb, reply);
+	free(reply);
+	emit_nonce(&pb, s->nr, s->nr_len);
+	if (s->pfs_group)
+		emit_ke(&pb, s->g_r, s->g_len);
+	if (have_ids) {
+		v1_emit_client_id(&pb, &ci);
+		v1_emit_client_id(&pb, &cr);
+	}
+	bool ok = seal_and_send(s, isakmp, &pb, hoff, s->ni, s->ni_len);
+	pbuf_free(&pb);
+	return ok ? STF_OK : STF_FATAL;
+}
+
+/* QI2 */
+enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m)
+{
+	struct connection *c = s->st->connection;
+	struct v1_state *isakmp = v1_parent(s);
+	if (!isakmp) {
+		v1_fail(c, s->st, RC_LOG_SERIOUS, "the ISAKMP SA of this Quick Mode is gone");
+		return STF_FATAL;
+	}
+	uint8_t h[CRYPTO_MAX_HASH];
+	struct chunk parts[2] = { CHUNK(s->ni, s->ni_len), v1_after_hash(m) };
+	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, 2, h) ||
+	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(2)"))
+		return STF_IGNORE;
+	char why[200];
+	const struct payload *sa = md_first(&m->md, PT_SA);
+	if (!sa->sa || !s->qm_proposed || !ipsec_sa_check_reply(s->qm_proposed, sa->sa, &s->ipsec, why, sizeof(why))) {
+		v1_fail(c, s->st, RC_LOG_SERIOUS, "%s: the responder's IPsec SA is not one we proposed: %s",
+			state_name_str(s->st->name), sa->sa ? why : "undecodable");
+		m->notify = N_NO_PROPOSAL_CHOSEN;
+		return STF_FATAL;
+	}
+	if (!check_qm_nonce(s, m, s->nr, &s->nr_len))
+		goto bad;
+	uint8_t peer_g[CRYPTO_MAX_DH];
+	if (!qm_ke(s, m, peer_g) || !qm_dh(s, m, peer_g))
+		goto bad;
+	ip_subnet ci, cr;
+	if (read_ids(s, m, &ci, &cr)) {
+		if (!subnet_equal(&ci, &s->our_client) || !subnet_equal(&cr, &s->peer_client)) {
+			LOGS(s, "the responder's IDs are not the ones we sent");
+			m->notify = N_INVALID_ID_INFORMATION;
+			goto bad;
+		}
+	} else if (m->notify) {
+		goto bad;
+	}
+	if (!compute_keymat(s, isakmp))
+		goto bad;
+	struct pbuf pb;
+	qm_header(&pb, s, PT_HASH);
+	uint8_t h3[CRYPTO_MAX_HASH];
+	struct chunk n3[2] = { CHUNK(s->ni, s->ni_len), CHUNK(s->nr, s->nr_len) };
+	v1_hash_skeyid_a(isakmp, s->msgid, true, n3, 2, h3);
+	emit_hash(&pb, h3, isakmp->keys.hash_len);
+	bool ok = v1_send_msg(s, &pb, true, s->iv, true);
+	pbuf_free(&pb);
+	if (!ok)
+		goto bad;
+	ipsec_established(s);
+	return STF_OK;
+bad:
+	v1_fail(c, s->st, m->notify ? RC_NOTIFICATION + m->notify : RC_LOG_SERIOUS,
+		"%s: Quick Mode reply refused", state_name_str(s->st->name));
+	return STF_FATAL;
+}
+
+/* R2 */
+enum stf quick_inI2(struct v1_state *s, struct v1_msg *m)
+{
+	struct v1_state *isakmp = v1_parent(s);
+	if (!isakmp)
+		return STF_FATAL;
+	uint8_t h[CRYPTO_MAX_HASH];
+	struct chunk n3[2] = { CHUNK(s->ni, s->ni_len), CHUNK(s->nr, s->nr_len) };
+	if (!v1_hash_skeyid_a(isakmp, s->msgid, true, n3, 2, h) ||
+	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(3)"))
+		return STF_IGNORE;
+	ipsec_established(s);
+	return STF_OK;
+}

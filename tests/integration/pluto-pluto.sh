@@ -1,0 +1,238 @@
+#!/bin/bash
+# Two plutos negotiating IKEv1 with each other: each in its own network
+# namespace, joined by a veth pair (198.51.100.1/.2, 2001:db8:1::1/::2),
+# kernel backend "none". For every case both daemons must report Phase 1
+# and Phase 2 established in their own status (STATE_MAIN_I4/R3,
+# STATE_QUICK_I2/R2) and whack --initiate must exit 0 with the 004 line.
+# Then the failures: wrong PSK, no proposal chosen (phase 1 and 2), a
+# silent peer (retransmission limit), Terminate sending Deletes, garbage
+# and truncated messages to port 500.
+. "$SRCDIR/tests/lib/common.sh"
+: "${WHACK:?run through meson test}" "${IPSECCTL:?run through meson test}"
+
+command -v ip >/dev/null || skip_all "no ip(8)"
+NS=pt$$
+A=${NS}a
+B=${NS}b
+ip netns add "$A" 2>/dev/null || skip_all "cannot create network namespaces"
+ip netns add "$B"
+_netns_cleanup() {
+	stop_all
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	_cleanup
+}
+trap _netns_cleanup EXIT
+
+ip link add "${NS}x" netns "$A" type veth peer name "${NS}y" netns "$B"
+for side in a b; do
+	ns=${NS}$side
+	dev=${NS}x
+	[ $side = b ] && dev=${NS}y
+	n=1
+	[ $side = b ] && n=2
+	ip -n "$ns" link set lo up
+	ip -n "$ns" addr add 198.51.100.$n/24 dev "$dev"
+	ip -n "$ns" addr add 2001:db8:1::$n/64 dev "$dev" nodad
+	ip -n "$ns" link set "$dev" up
+done
+
+declare -A PID
+# start SIDE: a fresh pluto in namespace SIDE with $T/SIDE/ipsec.secrets
+start() {
+	local side=$1
+	mkdir -p "$T/$side"
+	rm -rf "$T/$side/run"
+	ip netns exec "${NS}$side" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
+		--rundir "$T/$side/run" --ctlbase "$T/$side/sock" --secretsfile "$T/$side/ipsec.secrets" \
+		${PLUTO_DEBUG:-} >>"$T/$side.log" 2>&1 &
+	PID[$side]=$!
+	_pids+=("${PID[$side]}")
+	wait_for 10 test -S "$T/$side/sock"
+	"$WHACK" --ctlbase "$T/$side/sock" --listen >/dev/null
+}
+stop() {
+	local side=$1
+	[ -n "${PID[$side]:-}" ] || return 0
+	kill -TERM "${PID[$side]}" 2>/dev/null
+	wait "${PID[$side]}" 2>/dev/null
+	PID[$side]=
+}
+stop_all() { stop a; stop b; }
+alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
+wa() { "$WHACK" --ctlbase "$T/a/sock" "$@"; }
+ctl() { local side=$1; shift; "$IPSECCTL" --socket "$T/$side/sock" "$@"; }
+
+# states SIDE: "NAME:established" of every state, sorted
+states() {
+	ctl "$1" status --json | /usr/bin/python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+sts = st.get("states", st.get("parameters", {}).get("states", []))
+print(" ".join(sorted("%s:%s" % (s["name"], str(s["established"]).lower()) for s in sts)))'
+}
+
+PSK='198.51.100.1 198.51.100.2 : PSK "pluto-pluto test secret"
+2001:db8:1::1 2001:db8:1::2 : PSK "pluto-pluto v6 secret"'
+
+# run_case NAME "OPTIONS A" "OPTIONS B" [EXPECTED STATES]: fresh daemons,
+# the same connection on both sides (orientation picks the end), initiate
+# from a, both sides established.
+HOSTS4="left=198.51.100.1 right=198.51.100.2"
+run_case() {
+	local name=$1 opts_a=$2 opts_b=$3 hosts=${4:-$HOSTS4}
+	local want_a="STATE_MAIN_I4:true STATE_QUICK_I2:true" want_b="STATE_MAIN_R3:true STATE_QUICK_R2:true"
+	if [[ "$opts_a" == *phase2=none* ]]; then want_a="STATE_MAIN_I4:true"; want_b="STATE_MAIN_R3:true"; fi
+	stop_all
+	start a
+	start b
+	ctl a add c $hosts $opts_a >/dev/null
+	ctl b add c $hosts $opts_b >/dev/null
+	local rc
+	rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+	local out
+	out=$(cat "$T/last.out")
+	check_eq "$name: whack --initiate exits 0" 0 "$rc"
+	check_contains "$name: whack prints the 004 line" "004 " "$out"
+	check_eq "$name: initiator states" "$want_a" "$(states a)"
+	wait_for 5 test "$(states b)" == "$want_b"
+	check_eq "$name: responder states" "$want_b" "$(states b)"
+}
+
+for s in a b; do mkdir -p "$T/$s"; echo "$PSK" >"$T/$s/ipsec.secrets"; done
+
+run_case "PSK aes128-sha1-modp2048" "authby=secret ike=aes128-sha1-modp2048 esp=aes128-sha1" \
+	"authby=secret ike=aes128-sha1-modp2048 esp=aes128-sha1"
+run_case "PSK 3des-md5-modp1024" "authby=secret ike=3des-md5-modp1024 esp=3des-md5" \
+	"authby=secret ike=3des-md5-modp1024 esp=3des-md5"
+run_case "PSK 3des-sha1-modp1536" "authby=secret ike=3des-sha1-modp1536 esp=3des-md5" \
+	"authby=secret ike=3des-sha1-modp1536 esp=3des-md5"
+run_case "PFS with subnets" "authby=secret pfs=yes leftsubnet=10.1.0.0/16 rightsubnet=10.2.0.0/16" \
+	"authby=secret pfs=yes leftsubnet=10.1.0.0/16 rightsubnet=10.2.0.0/16"
+check_contains "PFS: the group is in the IPsec SA" "PFS" "$(ctl a status --json)"
+run_case "AH" "authby=secret phase2=ah ah=sha1" "authby=secret phase2=ah ah=sha1"
+run_case "IPComp, transport mode" "authby=secret compress=yes type=transport" \
+	"authby=secret compress=yes type=transport"
+run_case "phase2=none" "authby=secret phase2=none" "authby=secret phase2=none"
+run_case "IPv6 hosts" "authby=secret" "authby=secret" "left=2001:db8:1::1 right=2001:db8:1::2"
+
+# RSA signatures with raw keys: PEM private key in ipsec.secrets, the
+# peer's public key from a file
+if openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/a.pem" 2>/dev/null &&
+   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/b.pem" 2>/dev/null; then
+	openssl pkey -in "$T/a.pem" -pubout -out "$T/a.pub"
+	openssl pkey -in "$T/b.pem" -pubout -out "$T/b.pub"
+	echo ": RSA $T/a.pem" >"$T/a/ipsec.secrets"
+	echo ": RSA $T/b.pem" >"$T/b/ipsec.secrets"
+	keys="authby=rsasig leftrsasigkey=%file:$T/a.pub rightrsasigkey=%file:$T/b.pub"
+	run_case "RSA signatures" "$keys" "$keys"
+	check_contains "RSA: status names the method" "RSASIG" "$(ctl b status --json)"
+else
+	fail "openssl genpkey works"
+fi
+for s in a b; do echo "$PSK" >"$T/$s/ipsec.secrets"; done
+
+# --- Terminate sends Deletes: the peer's states vanish ---
+run_case "before terminate" "authby=secret" "authby=secret"
+check_eq "terminate exits 0" 0 "$(status_of wa --name c --terminate)"
+check_eq "initiator has no states after terminate" "" "$(states a)"
+wait_for 5 test -z "$(states b)"
+check_eq "responder's states deleted by the Deletes" "" "$(states b)"
+check_contains "responder logged the IPsec Delete" "deleting IPsec State" "$(cat "$T/b.log")"
+check_contains "responder logged the ISAKMP Delete" "deleting ISAKMP State" "$(cat "$T/b.log")"
+
+# --- wrong PSK: the responder cannot decrypt MI3 and says AUTHENTICATION_FAILED ---
+stop_all
+echo '198.51.100.1 198.51.100.2 : PSK "something else"' >"$T/b/ipsec.secrets"
+start a
+start b
+ctl a add c $HOSTS4 authby=secret >/dev/null
+ctl b add c $HOSTS4 authby=secret >/dev/null
+SECONDS=0
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+check_eq "wrong PSK: whack exits 31 (NegotiationFailed)" 31 "$rc"
+check_contains "wrong PSK: whack shows AUTHENTICATION_FAILED (224)" "224 " "$(cat "$T/last.out")"
+check "wrong PSK: fails within the retransmission limit (14 s)" test "$SECONDS" -le 15
+check_eq "wrong PSK: no states left on the initiator" "" "$(states a)"
+echo "$PSK" >"$T/b/ipsec.secrets"
+
+# --- no proposal chosen in Main Mode and in Quick Mode ---
+stop_all
+start a
+start b
+ctl a add c $HOSTS4 authby=secret ike=aes128-sha1-modp2048 esp=aes128-sha1 >/dev/null
+ctl b add c $HOSTS4 authby=secret ike=3des-md5-modp1024 esp=aes128-sha1 >/dev/null
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+check_eq "MM no proposal: whack exits 31" 31 "$rc"
+check_contains "MM no proposal: NO_PROPOSAL_CHOSEN (214) shown" "214 " "$(cat "$T/last.out")"
+ctl a delete c >/dev/null
+ctl b delete c >/dev/null
+ctl a add c $HOSTS4 authby=secret esp=aes128-sha1 >/dev/null
+ctl b add c $HOSTS4 authby=secret esp=3des-md5 >/dev/null
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+check_eq "QM no proposal: whack exits 31" 31 "$rc"
+check_contains "QM no proposal: NO_PROPOSAL_CHOSEN (214) shown" "214 " "$(cat "$T/last.out")"
+check_eq "QM no proposal: only the ISAKMP SA remains" "STATE_MAIN_I4:true" "$(states a)"
+
+# --- road warrior: a %any template on the responder is instantiated ---
+stop_all
+echo ': PSK "road warrior"' >"$T/a/ipsec.secrets"
+echo ': PSK "road warrior"' >"$T/b/ipsec.secrets"
+start a
+start b
+ctl a add rw $HOSTS4 authby=secret >/dev/null
+ctl b add rw left=%any right=198.51.100.2 authby=secret >/dev/null
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name rw --initiate)
+check_eq "road warrior: whack exits 0" 0 "$rc"
+wait_for 5 test "$(states b)" == "STATE_MAIN_R3:true STATE_QUICK_R2:true"
+check_eq "road warrior: responder established" "STATE_MAIN_R3:true STATE_QUICK_R2:true" "$(states b)"
+check_contains "road warrior: an instance exists" "rw+" "$(ctl b status)"
+wa --name rw --terminate >/dev/null
+wait_for 5 test -z "$(states b)"
+wait_for 5 sh -c "! \"$IPSECCTL\" --socket \"$T/b/sock\" status | grep -q 'rw+'"
+check_not_contains "road warrior: the instance goes with its last state" "rw+" "$(ctl b status)"
+for s in a b; do echo "$PSK" >"$T/$s/ipsec.secrets"; done
+
+# --- a silent peer: three sends, then "031 max number of retransmissions" ---
+stop_all
+start a
+ctl a add c $HOSTS4 authby=secret >/dev/null
+SECONDS=0
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+check_eq "silent peer: whack exits 31" 31 "$rc"
+check_contains "silent peer: the man page's message" "max number of retransmissions (2) reached STATE_MAIN_I1" \
+	"$(cat "$T/last.out")"
+check "silent peer: gave up after about 14 s" test "$SECONDS" -ge 13 -a "$SECONDS" -le 17
+
+# --- garbage and a truncated message to port 500: nobody crashes ---
+start b
+ctl b add c $HOSTS4 authby=secret >/dev/null
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+check_eq "negotiation before the garbage" 0 "$rc"
+send_udp() { ip netns exec "$A" /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(bytes.fromhex(sys.argv[1]), ("198.51.100.2", 500))' "$1"; }
+send_udp "00"
+send_udp "$(head -c 300 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# an MI1-looking header with a length larger than the datagram, then one
+# whose SA payload is cut short
+send_udp "0102030405060708000000000000000001100200000000000000ffff"
+send_udp "01020304050607080000000000000000011002000000000000000030000000300000000100000001"
+send_udp "0102030405060708000000000000000001100400000000000000001c"
+sleep 0.5
+check "responder survives garbage" alive b
+check "initiator is alive" alive a
+check_eq "established states untouched" "STATE_MAIN_R3:true STATE_QUICK_R2:true" "$(states b)"
+check_contains "the garbage was logged" "dropping" "$(cat "$T/b.log")"
+check_contains "Aggressive Mode refused with a log line" "Aggressive Mode" "$(cat "$T/b.log")"
+
+# --- shutdown sends Deletes ---
+stop a
+wait_for 5 test -z "$(states b)"
+check_eq "peer's states deleted when pluto shuts down" "" "$(states b)"
+check_not_contains "no sanitizer report (a)" "Sanitizer" "$(cat "$T/a.log")"
+stop b
+check_not_contains "no sanitizer report (b)" "Sanitizer" "$(cat "$T/b.log")"
+
+done_testing
