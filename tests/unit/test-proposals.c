@@ -40,12 +40,12 @@ static struct sa_proposal *prop_add(struct sa_payload *sa, uint8_t number, uint8
 }
 
 /* attributes as (type, value) pairs ending with type 0 */
-static struct sa_transform *xform_add(struct sa_proposal *p, uint8_t number, uint8_t id, ...)
+static struct sa_transform *xform_add(struct sa_proposal *p, uint8_t number, unsigned id, ...)
 {
 	g_assert_cmpuint(p->n_transforms, <, SA_TRANSFORMS_MAX);
 	struct sa_transform *t = &p->transforms[p->n_transforms++];
 	t->number = number;
-	t->id = id;
+	t->id = (uint8_t)id;
 	va_list ap;
 	va_start(ap, id);
 	for (;;) {
