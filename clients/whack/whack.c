@@ -20,6 +20,7 @@ struct whack {
 	const char *socket;
 	struct vl_conn *conn;
 	int exit_status;       /* from the last significant line printed */
+	char last_line[1024];  /* text of the last line printed */
 };
 
 /* whack's own problems: "whack error: [label] ["name"] message", exit 1 */
@@ -47,6 +48,7 @@ static void print_line(struct whack *w, long long code, const char *text)
 		code = RC_INTERNALERR;
 	printf("%03lld %s\n", code, text);
 	fflush(stdout);
+	snprintf(w->last_line, sizeof(w->last_line), "%s", text);
 	if (code != RC_COMMENT && code != RC_LOG && code != RC_LOG_SERIOUS)
 		w->exit_status = code == RC_SUCCESS ? 0 : (int)code;
 }
@@ -55,6 +57,10 @@ static void print_line(struct whack *w, long long code, const char *text)
 static int error_rc(const struct vl_reply *reply)
 {
 	const char *name = vl_error_short_name(reply);
+	/* a failed negotiation says which line ended it (200+n, 031) */
+	long long code = vl_get_int(reply->parameters, "code", -1);
+	if (code > 0 && code <= 999)
+		return (int)code;
 	enum pluto_error e = pluto_error_by_name(name);
 	if (e != PE__MAX)
 		return pluto_error_info(e)->rc;
@@ -73,6 +79,15 @@ static void print_error(struct whack *w, const struct vl_reply *reply)
 	if (!*msg) {
 		snprintf(buf, sizeof(buf), "%s", reply->error);
 		msg = buf;
+	}
+	/* The engine already streamed the line that ended the negotiation
+	 * ("214 "conn" #1: ... NO_PROPOSAL_CHOSEN"): do not print it twice,
+	 * but let its code decide the exit status. */
+	size_t ml = strlen(msg), ll = strlen(w->last_line);
+	if (ml > 0 && ll >= ml && strcmp(w->last_line + ll - ml, msg) == 0) {
+		int rc = error_rc(reply);
+		w->exit_status = rc == RC_SUCCESS ? 0 : rc;
+		return;
 	}
 	print_line(w, error_rc(reply), msg);
 }

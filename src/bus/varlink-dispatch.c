@@ -43,6 +43,8 @@ json_object *vl_ctl_error_parameters(const struct ctl_error *err)
 {
 	json_object *p = json_object_new_object();
 	json_object_object_add(p, "message", json_object_new_string(err->message));
+	if (err->rc)
+		json_object_object_add(p, "code", json_object_new_int((int)err->rc));
 	return p;
 }
 

@@ -42,6 +42,7 @@ int ctl_fail(struct ctl_error *err, enum pluto_error code, const char *fmt, ...)
 		va_list ap;
 		va_start(ap, fmt);
 		err->code = code;
+		err->rc = 0;
 		vsnprintf(err->message, sizeof(err->message), fmt, ap);
 		va_end(ap);
 	}

@@ -60,6 +60,10 @@ enum pluto_error pluto_error_by_name(const char *name);
 struct ctl_error {
 	enum pluto_error code;
 	char message[512];
+	/* whack code when it is more precise than the table's (a failed
+	 * negotiation ends with 200+n for notification n, or 031 after the
+	 * last retransmission); 0 = the table's */
+	unsigned rc;
 };
 
 /* Fill *err (when not NULL) and return -1, for "return ctl_fail(...)". */

@@ -142,7 +142,13 @@ int ctl_initiate(const char *name, struct progress_sink *sink, struct ctl_error 
 	if (engine_initiate(c, err) < 0) {
 		if (sink)
 			progress_sink_detach(c, sink);
-		plog_full(4, MSGID_NEGOTIATION_FAILED, RC_LOG_SERIOUS, c, NULL, "%s", err->message);
+		/* the log prefix names the connection already */
+		char prefix[80];
+		snprintf(prefix, sizeof(prefix), "\"%s\": ", c->name);
+		const char *msg = err->message;
+		if (strncmp(msg, prefix, strlen(prefix)) == 0)
+			msg += strlen(prefix);
+		plog_full(4, MSGID_NEGOTIATION_FAILED, RC_LOG_SERIOUS, c, NULL, "%s", msg);
 		return -1;
 	}
 	return 0;

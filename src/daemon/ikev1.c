@@ -122,6 +122,8 @@ void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fm
 	va_end(ap);
 	if (rc > 999)      /* whack codes have three digits: a private notification type */
 		rc = RC_LOG_SERIOUS;
+	if (rc != RC_LOG && rc != RC_LOG_SERIOUS && rc != RC_COMMENT)
+		err.rc = rc;   /* whack exits with the code of this last line */
 	plog_full(4, MSGID_NEGOTIATION_FAILED, (enum whack_rc)rc, c, st, "%s", err.message);
 	if (c)
 		progress_sinks_done(c, &err);

@@ -145,14 +145,15 @@ check "PropertiesChanged for Listening after Listen" \
 check "PropertiesChanged for Interfaces after Listen" \
 	monitor_has "{'Interfaces': <['lo/"
 
-check_eq "Initiate(false) after Listen: NegotiationFailed (no engine yet)" \
-	"org.freeswan.pluto1.Error.NegotiationFailed" "$(error_of $WEST $CONN.Initiate false)"
-check_eq "Initiate(true) after Listen: NegotiationFailed (no engine yet)" \
-	"org.freeswan.pluto1.Error.NegotiationFailed" "$(error_of $WEST $CONN.Initiate true)"
+# the secrets file has no PSK for these ids: refused at once with NoKey
+check_eq "Initiate(false) after Listen without a secret: NoKey" \
+	"org.freeswan.pluto1.Error.NoKey" "$(error_of $WEST $CONN.Initiate false)"
+check_eq "Initiate(true) after Listen without a secret: NoKey" \
+	"org.freeswan.pluto1.Error.NoKey" "$(error_of $WEST $CONN.Initiate true)"
 check_fails "busctl Initiate b true fails" "${BUSCTL[@]}" call $DEST $WEST $CONN Initiate b true
-check_contains "the NegotiationFailed message says why" "no IKE engine" "$(cat "$T/last.out")"
+check_contains "the NoKey message says why" "no preshared key" "$(cat "$T/last.out")"
 check "a Progress signal (LOG_SERIOUS, 3) says why the initiate failed" \
-	monitor_has "$WEST: org.freeswan.pluto1.Connection.Progress (uint32 3, '\"west\": \"west\": cannot initiate"
+	monitor_has "$WEST: org.freeswan.pluto1.Connection.Progress (uint32 3, \"\\\"west\\\": cannot initiate: no preshared key"
 check_eq "Initiate of a %any peer: NoPeerAddress" "org.freeswan.pluto1.Error.NoPeerAddress" \
 	"$(error_of $ROAD $CONN.Initiate false)"
 

@@ -98,9 +98,9 @@ check_eq "up before listen exits 1" 1 "$(status_of c up west)"
 check_contains "NotListening shown" "ipsecctl: NotListening: " "$(cat "$T/last.out")"
 check_eq "listen exits 0" 0 "$(status_of c listen)"
 check_eq "status --json says listening" "True" "$(c status --json | json_get 'd["listening"]')"
-# no IKE engine yet: Initiate fails with NegotiationFailed after listen
-check_eq "up after listen exits 1 (no IKE engine yet)" 1 "$(status_of c up west)"
-check_contains "NegotiationFailed shown" "ipsecctl: NegotiationFailed: " "$(cat "$T/last.out")"
+# no secret for the peer (empty secrets file): Initiate refused with NoKey
+check_eq "up with no secret exits 1" 1 "$(status_of c up west)"
+check_contains "NoKey shown" "ipsecctl: NoKey: " "$(cat "$T/last.out")"
 check_eq "down exits 0" 0 "$(status_of c down west)"
 check_eq "down unknown exits 1" 1 "$(status_of c down nope)"
 check_eq "unlisten exits 0" 0 "$(status_of c unlisten)"

@@ -140,10 +140,10 @@ s=$(status_json)
 check_eq "Status listening true" "true" "$(jget .parameters.listening "$s")"
 check_contains "Status interfaces show lo" "127.0.0.1" "$(jget '.parameters.interfaces | join(" ")' "$s")"
 r=$(call $P.Initiate '{"name":"c1"}')
-check_eq "Initiate without an engine: NegotiationFailed" "$P.NegotiationFailed" "$(error_of "$r")"
+check_eq "Initiate without a secret: NoKey" "$P.NoKey" "$(error_of "$r")"
 requests "{\"method\":\"$P.Initiate\",\"parameters\":{\"name\":\"c1\"},\"more\":true}" |
 	socat -t 5 - "UNIX-CONNECT:$SOCK" | tr '\0' '\n' >"$T/initiate.out"
-check_eq "Initiate with more ends with the error" "$P.NegotiationFailed" "$(jq -r '.error // empty' "$T/initiate.out" | tail -n 1)"
+check_eq "Initiate with more ends with the error" "$P.NoKey" "$(jq -r '.error // empty' "$T/initiate.out" | tail -n 1)"
 r=$(call $P.Initiate '{"name":"nope"}')
 check_eq "Initiate unknown: UnknownName" "$P.UnknownName" "$(error_of "$r")"
 r=$(call $P.Terminate '{"name":"c1"}')
