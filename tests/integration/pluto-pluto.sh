@@ -150,7 +150,7 @@ ctl a add c $HOSTS4 authby=secret >/dev/null
 ctl b add c $HOSTS4 authby=secret >/dev/null
 SECONDS=0
 rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
-check_eq "wrong PSK: whack exits 31 (NegotiationFailed)" 31 "$rc"
+check_eq "wrong PSK: whack exits 224 (the AUTHENTICATION_FAILED line ends it)" 224 "$rc"
 check_contains "wrong PSK: whack shows AUTHENTICATION_FAILED (224)" "224 " "$(cat "$T/last.out")"
 check "wrong PSK: fails within the retransmission limit (14 s)" test "$SECONDS" -le 15
 check_eq "wrong PSK: no states left on the initiator" "" "$(states a)"
@@ -163,14 +163,14 @@ start b
 ctl a add c $HOSTS4 authby=secret ike=aes128-sha1-modp2048 esp=aes128-sha1 >/dev/null
 ctl b add c $HOSTS4 authby=secret ike=3des-md5-modp1024 esp=aes128-sha1 >/dev/null
 rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
-check_eq "MM no proposal: whack exits 31" 31 "$rc"
+check_eq "MM no proposal: whack exits 214 (NO_PROPOSAL_CHOSEN)" 214 "$rc"
 check_contains "MM no proposal: NO_PROPOSAL_CHOSEN (214) shown" "214 " "$(cat "$T/last.out")"
 ctl a delete c >/dev/null
 ctl b delete c >/dev/null
 ctl a add c $HOSTS4 authby=secret esp=aes128-sha1 >/dev/null
 ctl b add c $HOSTS4 authby=secret esp=3des-md5 >/dev/null
 rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
-check_eq "QM no proposal: whack exits 31" 31 "$rc"
+check_eq "QM no proposal: whack exits 214 (NO_PROPOSAL_CHOSEN)" 214 "$rc"
 check_contains "QM no proposal: NO_PROPOSAL_CHOSEN (214) shown" "214 " "$(cat "$T/last.out")"
 check_eq "QM no proposal: only the ISAKMP SA remains" "STATE_MAIN_I4:true" "$(states a)"
 
