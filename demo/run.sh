@@ -1,86 +1,92 @@
 #!/bin/bash
-# The main job: build pluto, start two pluto daemons in two network
-# namespaces joined by a veth pair, describe the tunnel on both sides,
-# negotiate it with progress shown, print `ipsecctl status` on both sides,
-# and clean up. Run as root on Debian 12: `demo/run.sh`.
+# The main job: build pluto, start two network namespaces joined by a veth
+# pair, pluto in the west one and pluto (or strongSwan, or libreswan) in the
+# east one, describe the tunnel 10.1.0.0/16 <-> 10.2.0.0/16 on both sides,
+# negotiate it from the west with whack (progress shown), print the status
+# of both sides and clean up. Run as root on Debian 12.
 #
-#   netns pluto-west                         netns pluto-east
-#   lo: 10.1.0.1 (client)                    lo: 10.2.0.1 (client)
-#   west0: 198.51.100.1/24 <---- veth ---->  east0: 198.51.100.2/24
+# The namespaces, daemons and peer configurations come from the interop
+# harness (tests/interop/lib.sh, through demo/lib.sh).
 set -u
-cd "$(dirname "$0")/.."
-TOP=$PWD
-BUILD=${BUILD:-$TOP/build-demo}
-WORK=$(mktemp -d /tmp/pluto-demo.XXXXXX)
-W=pluto-west E=pluto-east
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+usage() {
+	cat <<'EOF'
+usage: demo/run.sh [--peer pluto|strongswan|libreswan] [--help]
 
-install_deps() {
-	local need=() p
-	for p in meson ninja-build pkg-config gcc libsystemd-dev libjson-c-dev libssl-dev \
-		 libglib2.0-dev iproute2 util-linux socat dbus-daemon; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
-	done
-	if [ ${#need[@]} -gt 0 ]; then
-		say "installing ${need[*]}"
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-	fi
+Builds pluto (in build-demo/), starts namespaces pluto-west and pluto-east,
+runs pluto in the west and the chosen peer in the east, negotiates the
+tunnel 10.1.0.0/16 <-> 10.2.0.0/16 (PSK, IKE aes128-sha1-modp2048, ESP
+aes128-sha1) with `whack --initiate` from the west, prints `ipsecctl status`
+of the west pluto and the east side's own status (ipsecctl status,
+swanctl --list-sas, or libreswan's whack --showstates), and removes the
+namespaces, daemons and files on every exit. Needs root; installs missing
+Debian packages with apt (the peers through tests/interop/setup.sh).
+
+  --peer pluto        east runs pluto (the default)
+  --peer strongswan   east runs strongSwan's charon, configured with swanctl
+  --peer libreswan    east runs libreswan's pluto
+  -h, --help          this text
+
+Environment: BUILD (build directory, default build-demo), KEEP_TEST_DIR=1
+(keep the work directory and print the daemons' logs at the end).
+Exit status: 0 when both sides have the ISAKMP SA and the IPsec SA.
+EOF
 }
 
-cleanup() {
-	for ns in $W $E; do
-		[ -f "$WORK/$ns/run/pluto.pid" ] && kill -TERM "$(cat "$WORK/$ns/run/pluto.pid")" 2>/dev/null
-	done
-	sleep 0.5
-	ip netns del $W 2>/dev/null
-	ip netns del $E 2>/dev/null
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+PEER=pluto
+while [ $# -gt 0 ]; do
+	case $1 in
+	--peer) [ $# -ge 2 ] || { usage >&2; exit 2; }; PEER=$2; shift 2 ;;
+	--peer=*) PEER=${1#--peer=}; shift ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "demo/run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+case $PEER in
+pluto|strongswan|libreswan) ;;
+*) echo "demo/run.sh: --peer must be pluto, strongswan or libreswan, not '$PEER'" >&2; exit 2 ;;
+esac
 [ "$(id -u)" -eq 0 ] || { echo "demo/run.sh: run as root (network namespaces)" >&2; exit 1; }
-install_deps
-say "building pluto in $BUILD"
-[ -d "$BUILD" ] || meson setup "$BUILD" -Dtests=false >/dev/null || exit 1
-ninja -C "$BUILD" >/dev/null || exit 1
 
-say "network namespaces $W and $E"
-ip netns del $W 2>/dev/null; ip netns del $E 2>/dev/null
-ip netns add $W && ip netns add $E
-ip link add west0 netns $W type veth peer name east0 netns $E
-ip -n $W addr add 198.51.100.1/24 dev west0 && ip -n $W link set west0 up && ip -n $W link set lo up
-ip -n $E addr add 198.51.100.2/24 dev east0 && ip -n $E link set east0 up && ip -n $E link set lo up
-ip -n $W addr add 10.1.0.1/32 dev lo
-ip -n $E addr add 10.2.0.1/32 dev lo
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP" || exit 1
+# from here on the harness's traps clean up whatever exists
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$TOP/demo/lib.sh"
 
-PSK='demo shared secret, change me'
-for ns in $W $E; do
-	mkdir -p "$WORK/$ns/run"
-	printf '198.51.100.1 198.51.100.2 : PSK "%s"\n' "$PSK" >"$WORK/$ns/ipsec.secrets"
-	chmod 600 "$WORK/$ns/ipsec.secrets"
-	ip netns exec $ns "$BUILD/pluto" --rundir "$WORK/$ns/run" --secretsfile "$WORK/$ns/ipsec.secrets" \
-		--stderrlog --nodbus 2>"$WORK/$ns/pluto.log" || { cat "$WORK/$ns/pluto.log"; exit 1; }
-done
+demo_install_deps || die "could not install the build dependencies"
+demo_build || die "the build failed"
+[ "$PEER" = pluto ] || demo_install_peers || die "tests/interop/setup.sh could not install the peers"
 
-ctl() { local ns=$1; shift; PLUTO_SOCKET=$WORK/$ns/run/org.freeswan.pluto "$BUILD/clients/ipsecctl/ipsecctl" "$@"; }
-whack() { local ns=$1; shift; PLUTO_SOCKET=$WORK/$ns/run/org.freeswan.pluto "$BUILD/clients/whack/whack" "$@"; }
+io_case psk-aes
+io_side L pluto
+io_side R "$PEER"
+demo_netns_up || die "could not set up the namespaces"
 
-say "describing the tunnel 10.1.0.0/16 <-> 10.2.0.0/16 on both sides"
-for ns in $W $E; do
-	ctl $ns add west-east left=198.51.100.1 leftsubnet=10.1.0.0/16 \
-		right=198.51.100.2 rightsubnet=10.2.0.0/16 authby=secret \
-		ike=aes128-sha1-modp2048 esp=aes128-sha1 || exit 1
-	ctl $ns listen || exit 1
-done
+say "east ($NS_R): $PEER"
+demo_start R || die "could not start $PEER in $NS_R"
+say "west ($NS_L): pluto"
+demo_start L || die "could not start pluto in $NS_L"
 
-say "whack --initiate --name west-east (in $W)"
-whack $W --name west-east --initiate
+say "whack --name $CONN --initiate (in $NS_L)"
+# bounded: an unanswered negotiation would otherwise take pluto's whole
+# retransmission schedule; "&&": a ^C that kills the $(...) must not leave
+# whack with an empty --ctlbase (which means the system's pluto)
+sock=$(pluto_sock L) &&
+	timeout "$IO_NEGOTIATE_TIMEOUT" "$WHACK" --ctlbase "$sock" --name "$CONN" --initiate
 rc=$?
 echo "whack exit status: $rc"
 
-for ns in $W $E; do
-	say "ipsecctl status ($ns)"
-	ctl $ns status
-done
-exit $rc
+say "ipsecctl status ($NS_L, pluto)"
+pluto_ctl L status
+demo_established R # the responder's last step comes a moment later
+say "$(demo_status_command R) ($NS_R, $PEER)"
+peer status R
+
+if [ "$rc" -eq 0 ] && demo_established L && demo_established R; then
+	say "tunnel $L_NET <-> $R_NET established on both sides (pluto <-> $PEER)"
+	exit 0
+fi
+say "the tunnel is NOT established on both sides"
+demo_show_logs
+exit 1
