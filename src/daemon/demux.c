@@ -41,6 +41,7 @@ uint16_t demux_port(void) { return ike_port; }
 bool demux_listening(void) { return listening; }
 struct iface *demux_interfaces(void) { return ifaces; }
 void demux_set_packet_handler(packet_handler_fn fn) { packet_handler = fn; }
+packet_handler_fn demux_packet_handler(void) { return packet_handler; }
 
 /* Addresses usable for IKE: up, and not IPv6 link-local (which would need
  * a scope the connection descriptions cannot express). */

@@ -34,3 +34,5 @@ bool local_address(const ip_address *a);
 typedef void (*packet_handler_fn)(struct iface *ifp, const uint8_t *buf, size_t len,
 				  const ip_address *from, uint16_t from_port);
 void demux_set_packet_handler(packet_handler_fn fn);
+/* The handler installed (tests feed datagrams through it without sockets). */
+packet_handler_fn demux_packet_handler(void);

@@ -36,6 +36,20 @@
 
 struct sd_event *ikev1_loop;
 static bool shutting_down;
+/* Responder ISAKMP states not yet established (HALF_OPEN_MAX): counted up
+ * where Main Mode creates one, down when it is established or freed
+ * before that. */
+static unsigned half_open;
+
+unsigned ikev1_half_open(void)
+{
+	return half_open;
+}
+
+static bool is_half_open(const struct state *st)
+{
+	return st->kind == STATE_KIND_ISAKMP && !st->initiator && !st->established;
+}
 
 enum row_flags {
 	F_ENCRYPTED = 1 << 0,    /* the message must arrive encrypted */
@@ -131,9 +145,13 @@ void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fm
 
 /* --- sending --- */
 
+v1_send_hook_fn v1_send_hook;
+
 bool v1_send_raw(const ip_address *local, uint16_t local_port, const ip_address *peer,
 		 uint16_t peer_port, const uint8_t *buf, size_t len)
 {
+	if (v1_send_hook)
+		return v1_send_hook(local, local_port, peer, peer_port, buf, len);
 	struct iface *use = NULL;
 	for (struct iface *ifp = demux_interfaces(); ifp; ifp = ifp->next) {
 		if (ifp->fd < 0 || ifp->addr.family != peer->family)
@@ -358,6 +376,8 @@ void v1_established(struct v1_state *s)
 {
 	struct state *st = s->st;
 	struct connection *c = st->connection;
+	if (is_half_open(st) && half_open)
+		half_open--;
 	st->established = true;
 	if (st->kind == STATE_KIND_ISAKMP)
 		c->newest_isakmp = st->serial;
@@ -435,6 +455,8 @@ void v1_delete_state(struct state *st, bool send_delete)
 
 void ikev1_state_gone(struct state *st)
 {
+	if (is_half_open(st) && half_open)
+		half_open--;
 	if (!shutting_down && st->connection && st->connection->template)
 		v1_schedule_instance_gc();
 }
@@ -448,6 +470,10 @@ void ikev1_retransmit(struct v1_state *s)
 		    state_name_str(st->name), s->retransmits, RETRANSMIT_MAX);
 		v1_resend(s);
 		v1_arm_retransmit(s);
+		/* whoever waits (whack, D-Bus, Varlink) sees the peer is silent */
+		plog_full(6, MSGID_STATE, RC_RETRANSMISSION, st->connection, st,
+			  "%s: retransmission; will wait %us for response", state_name_str(st->name),
+			  (unsigned)(ikev1_retransmit_delay(s->retransmits) / 1000000));
 		return;
 	}
 	v1_fail(st->connection, st, RC_NORETRANSMISSION, "max number of retransmissions (%u) reached %s",
@@ -706,6 +732,16 @@ static void process_main_mode(struct v1_msg *m)
 		     m->from_port);
 		return;
 	}
+	/* said once per episode: a flood must not flood the log too */
+	static bool said_full;
+	if (half_open >= HALF_OPEN_MAX) {
+		if (!said_full)
+			plog("%u half-open Main Mode negotiations: dropping new ones (from %s:%u and others) "
+			     "until some complete or time out", half_open, ip_str(&m->from, ab), m->from_port);
+		said_full = true;
+		return;
+	}
+	said_full = false;
 	struct connection *c = v1_conn_for_mm(&m->ifp->addr, &m->from);
 	if (!c) {
 		plog("initial Main Mode message received on %s:%u but no connection has been authorized "
@@ -713,6 +749,7 @@ static void process_main_mode(struct v1_msg *m)
 		return;
 	}
 	s = v1_state_new(c, STATE_KIND_ISAKMP, false, &m->from, m->from_port, &m->ifp->addr, m->ifp->port);
+	half_open++;
 	memcpy(s->icookie, h->icookie, 8);
 	v1_hash_isakmp(s);
 	s->st->name = STATE_MAIN_R0;

@@ -43,6 +43,17 @@ static inline uint32_t get_be32(const uint8_t *p)
  * that has not completed after RESPONDER_TIMEOUT. */
 #define RETRANSMIT_MAX 2
 #define RESPONDER_TIMEOUT_USEC (30ULL * 1000000ULL)
+/* Half-open responder ISAKMP SAs (MM1 answered, MI3 not yet accepted) are
+ * what a flood of MI1s with forged source addresses creates: each costs a
+ * state, DH buffers and, for a %any template, a connection instance, and
+ * lives RESPONDER_TIMEOUT. Beyond this many a new MI1 is dropped unanswered
+ * until some complete or time out: 1024 x 30 s still admits some 34 new
+ * peers a second (far beyond a real gateway's rate) in about 10 MB
+ * (at most some 140 MB if every MI1 is a 64 KB datagram, kept twice:
+ * as the last message received and as SAi_b). */
+#define HALF_OPEN_MAX 1024
+/* How many there are now (tests). */
+unsigned ikev1_half_open(void);
 uint64_t ikev1_retransmit_delay(unsigned retransmits_done);
 
 /* Timer and state-deletion callbacks (ike_state.c calls them). */
@@ -86,6 +97,11 @@ typedef enum stf (*v1_handler)(struct v1_state *s, struct v1_msg *m);
 bool v1_send_msg(struct v1_state *s, struct pbuf *pb, bool encrypt, uint8_t *iv, bool keep);
 /* Re-send s->last_sent. */
 void v1_resend(struct v1_state *s);
+typedef bool (*v1_send_hook_fn)(const ip_address *local, uint16_t local_port, const ip_address *peer,
+				uint16_t peer_port, const uint8_t *buf, size_t len);
+/* Tests only (the fuzz harness): when set, every datagram goes to the
+ * hook instead of a socket, and its result is the send's result. */
+extern v1_send_hook_fn v1_send_hook;
 /* Raw datagram from our address (local) to a peer. */
 bool v1_send_raw(const ip_address *local, uint16_t local_port, const ip_address *peer,
 		 uint16_t peer_port, const uint8_t *buf, size_t len);

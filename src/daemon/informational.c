@@ -59,8 +59,10 @@ static void notification(struct v1_state *isakmp, struct v1_msg *m, const struct
 	if (type >= 8192 || !c)
 		return;
 	/* an error about a Quick Mode we started (e.g. NO_PROPOSAL_CHOSEN):
-	 * give it up now rather than retransmit in vain */
-	states_for_connection(c, fail_pending_quick, &type);
+	 * give it up now rather than retransmit in vain — only when an
+	 * authenticated peer says so (not over a half-open ISAKMP SA) */
+	if (st->established)
+		states_for_connection(c, fail_pending_quick, &type);
 	if (!st->established && st->initiator) {
 		v1_fail(c, st, RC_NOTIFICATION + type, "%s: received %s", state_name_str(st->name),
 			notify_type_name(type));
@@ -93,6 +95,15 @@ static void delete_payload(struct v1_state *isakmp, struct v1_msg *m, const stru
 {
 	if (!m->encrypted || !isakmp) {
 		plog("ignoring unprotected Delete payload");
+		return;
+	}
+	/* Keys exist from MR2/MI3 on, but the peer is not authenticated
+	 * until MI3/MR3 verified: with RSA signatures anyone who did the
+	 * DH can compute SKEYID_a, and could otherwise delete the IPsec SAs
+	 * of the host whose address it uses. */
+	if (!isakmp->st->established) {
+		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
+			  "ignoring Delete payload over an ISAKMP SA not yet established");
 		return;
 	}
 	uint8_t proto = p->u.d.protocol;

@@ -390,8 +390,9 @@ static void ike_established(struct v1_state *s)
 	struct state *st = s->st;
 	struct connection *c = st->connection;
 	id_str(&s->peer_id, st->peer_id);
-	v1_established(s);
+	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
 	v1_arm_expiry(s, s->ike.lifetime ? s->ike.lifetime : c->cfg.ikelifetime, c->cfg.rekeymargin);
+	v1_established(s);
 	/* the SA payload and the DH secret are not needed any more */
 	if (s->dh) {
 		dh_secret_free(s->dh);
@@ -414,8 +415,13 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 		m->notify = N_INVALID_ID_INFORMATION;
 		return STF_FATAL;
 	}
-	if (!verify_peer(s, m, better))
+	if (!verify_peer(s, m, better)) {
+		/* better may be an instance made for this ID: the state stays
+		 * on c, so collect it, or every retried MI3 would leave one */
+		if (better != c)
+			v1_schedule_instance_gc();
 		return STF_FAIL;
+	}
 	if (better != c) {
 		plog_full(6, MSGID_STATE, RC_LOG, better, s->st, "switched from \"%s\" to \"%s\" for peer id %s",
 			  c->name, better->name, id_str(&s->peer_id, ib));

@@ -119,8 +119,9 @@ static void ipsec_established(struct v1_state *s)
 	struct v1_state *isakmp = v1_parent(s);
 	if (isakmp)
 		snprintf(s->st->peer_id, sizeof(s->st->peer_id), "%s", isakmp->st->peer_id);
-	v1_established(s);
+	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
 	v1_arm_expiry(s, s->ipsec.lifetime ? s->ipsec.lifetime : c->cfg.salifetime, c->cfg.rekeymargin);
+	v1_established(s);
 	v1_ipsec_sa_up(s);
 	if (s->dh) {
 		dh_secret_free(s->dh);
