@@ -33,6 +33,11 @@ struct v1_state {
 	unsigned isakmp_serial;      /* phase 2: the ISAKMP SA protecting it */
 	ip_address local;            /* our address the peer talks to */
 	uint16_t local_port;
+	/* a handler is running: the state's new name is set after it, so
+	 * the "established" change waits for that (no listener sees
+	 * established under the old name) */
+	bool in_transition;
+	bool change_pending;
 
 	/* Main Mode */
 	struct ike_choice ike;

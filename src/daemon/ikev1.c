@@ -384,7 +384,10 @@ void v1_established(struct v1_state *s)
 	else
 		c->newest_ipsec = st->serial;
 	v1_stop_retransmit(s);
-	event_state(EV_STATE_CHANGED, st, NULL);
+	if (s->in_transition)
+		s->change_pending = true;   /* announced after the new name */
+	else
+		event_state(EV_STATE_CHANGED, st, NULL);
 	event_connection(EV_CONNECTION_CHANGED, c, NULL);
 }
 
@@ -585,6 +588,24 @@ static bool same_packet(const uint8_t *a, size_t alen, const uint8_t *b, size_t 
 	return a && alen == blen && memcmp(a, b, alen) == 0;
 }
 
+/* The peer sent its last message again: where our last message answered
+ * it, the peer lost our answer and gets it again; otherwise the copy is
+ * dropped. True when m was such a duplicate. */
+static bool handled_as_duplicate(struct v1_state *s, const struct v1_msg *m)
+{
+	if (!same_packet(s->last_recv, s->last_recv_len, m->packet, m->packet_len))
+		return false;
+	if (resend_on_duplicate(s->st->name) && s->last_sent) {
+		plog_full(6, MSGID_GENERIC, RC_LOG, s->st->connection, s->st,
+			  "%s: retransmitted message received; re-sending our reply",
+			  state_name_str(s->st->name));
+		v1_resend(s);
+	} else {
+		DBG(DBG_CONTROL, s->st->connection, "#%u: duplicate message dropped", s->st->serial);
+	}
+	return true;
+}
+
 static void finish_transition(struct v1_state *s, const struct v1_row *row);
 
 /* Run one message through s's row. created: s was made for this message
@@ -625,12 +646,19 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	if (m->encrypted)
 		memcpy(s->iv, m->new_iv, isakmp->iv_len);
 	unsigned serial = st->serial;
+	s->in_transition = true;
 	enum stf r = row->handler(s, m);
+	if (state_by_serial(serial) == st)
+		s->in_transition = false;
 	if (r != STF_OK) {
 		/* the handler may have deleted nothing; the state still exists */
 		if (state_by_serial(serial) != st)
 			return;
 		memcpy(s->iv, old_iv, sizeof(old_iv));
+		if (s->change_pending) {
+			s->change_pending = false;
+			event_state(EV_STATE_CHANGED, st, NULL);
+		}
 		if (m->notify)
 			answer_notify(s, m);
 		if (r == STF_FATAL || created)
@@ -642,6 +670,10 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	memcpy(s->last_recv, m->packet, m->packet_len);
 	s->last_recv_len = m->packet_len;
 	state_set_name(st, row->to);
+	if (s->change_pending) {
+		s->change_pending = false;
+		event_state(EV_STATE_CHANGED, st, NULL);
+	}
 	finish_transition(s, row);
 	return;
 
@@ -707,17 +739,8 @@ static void process_main_mode(struct v1_msg *m)
 		return;
 	}
 	if (s) {
-		if (same_packet(s->last_recv, s->last_recv_len, m->packet, m->packet_len)) {
-			if (resend_on_duplicate(s->st->name) && s->last_sent) {
-				plog_full(6, MSGID_GENERIC, RC_LOG, s->st->connection, s->st,
-					  "%s: retransmitted message received; re-sending our reply",
-					  state_name_str(s->st->name));
-				v1_resend(s);
-			} else {
-				DBG(DBG_CONTROL, s->st->connection, "#%u: duplicate message dropped", s->st->serial);
-			}
+		if (handled_as_duplicate(s, m))
 			return;
-		}
 		if (s->st->name == STATE_MAIN_I1 && cookie_is_zero(s->rcookie)) {
 			if (cookie_is_zero(h->rcookie)) {
 				DBG(DBG_CONTROL, s->st->connection, "reply without responder cookie; dropped");
@@ -781,17 +804,8 @@ static void process_quick_mode(struct v1_msg *m)
 	}
 	struct v1_state *s = v1_find_phase2(h->icookie, h->rcookie, h->msgid);
 	if (s) {
-		if (same_packet(s->last_recv, s->last_recv_len, m->packet, m->packet_len)) {
-			if (resend_on_duplicate(s->st->name) && s->last_sent) {
-				plog_full(6, MSGID_GENERIC, RC_LOG, s->st->connection, s->st,
-					  "%s: retransmitted message received; re-sending our reply",
-					  state_name_str(s->st->name));
-				v1_resend(s);
-			} else {
-				DBG(DBG_CONTROL, s->st->connection, "#%u: duplicate message dropped", s->st->serial);
-			}
+		if (handled_as_duplicate(s, m))
 			return;
-		}
 		run_row(s, m, false);
 		return;
 	}
