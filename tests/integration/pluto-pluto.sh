@@ -115,6 +115,12 @@ run_case "IPComp, transport mode" "authby=secret compress=yes type=transport" \
 	"authby=secret compress=yes type=transport"
 run_case "phase2=none" "authby=secret phase2=none" "authby=secret phase2=none"
 run_case "IPv6 hosts" "authby=secret" "authby=secret" "left=2001:db8:1::1 right=2001:db8:1::2"
+V6NETS="leftsubnet=2001:db8:a::/48 rightsubnet=2001:db8:b::/64"
+run_case "IPv6 client subnets" "authby=secret $V6NETS" "authby=secret $V6NETS" \
+	"left=2001:db8:1::1 right=2001:db8:1::2"
+check_contains "IPv6 subnets: the IPsec SA is established" '"STATE_QUICK_I2"' "$(ctl a status --json)"
+run_case "SHA2 and AES256, ESP sha2_256" "authby=secret ike=aes256-sha2_256-modp3072 esp=aes256-sha2_256" \
+	"authby=secret ike=aes256-sha2_256-modp3072 esp=aes256-sha2_256"
 
 # RSA signatures with raw keys: PEM private key in ipsec.secrets, the
 # peer's public key from a file
