@@ -39,12 +39,16 @@ enum pluto_error pluto_error_by_name(const char *name)
 int ctl_fail(struct ctl_error *err, enum pluto_error code, const char *fmt, ...)
 {
 	if (err) {
+		/* format into a copy first: callers may wrap an earlier error,
+		 * passing err->message itself as an argument */
+		char text[sizeof(err->message)];
 		va_list ap;
 		va_start(ap, fmt);
+		vsnprintf(text, sizeof(text), fmt, ap);
+		va_end(ap);
 		err->code = code;
 		err->rc = 0;
-		vsnprintf(err->message, sizeof(err->message), fmt, ap);
-		va_end(ap);
+		memcpy(err->message, text, sizeof(text));
 	}
 	return -1;
 }

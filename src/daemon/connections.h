@@ -73,6 +73,8 @@ struct connection {
 	struct connection *template; /* for instances: the template it came from */
 	unsigned debug;              /* per-connection debug classes */
 	unsigned newest_isakmp, newest_ipsec;  /* serials, 0 = none */
+	uint32_t reqid;              /* ties its SAs to its eroutes (klips/routing.c); 0 = none yet */
+	unsigned eroute_owner;       /* serial of the IPsec SA whose eroute is in place, 0 = none */
 
 	struct progress_sink *sinks; /* who waits for progress lines of this connection */
 	struct connection *next;

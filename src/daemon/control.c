@@ -20,6 +20,7 @@
 #include "daemon/secrets.h"
 #include "daemon/state.h"
 #include "klips/kernel.h"
+#include "klips/routing.h"
 
 static void (*shutdown_hook)(void);
 
@@ -80,10 +81,7 @@ int ctl_delete_connection(const char *name, struct ctl_error *err)
 	if (!c)
 		return -1;
 	engine_terminate(c);
-	if (c->routing != RT_UNROUTED) {
-		c->routing = RT_UNROUTED;
-		clog(c, "unrouted");
-	}
+	routing_unroute(c, true, err);
 	plog_full(6, MSGID_CONNECTION_DELETED, RC_LOG, c, NULL, "deleting connection");
 	connection_delete(c);
 	return 0;
@@ -94,18 +92,7 @@ int ctl_route(const char *name, struct ctl_error *err)
 	struct connection *c = find(name, err);
 	if (!c)
 		return -1;
-	if (c->this < 0)
-		return ctl_fail(err, PE_CANNOT_ORIENT, "\"%s\": cannot route: connection is not oriented", name);
-	if (c->is_template)
-		return ctl_fail(err, PE_CANNOT_ROUTE,
-				"\"%s\": cannot route a template connection (the peer is %%any)", name);
-	if (c->routing != RT_UNROUTED)
-		return 0;
-	c->routing = RT_PROSPECTIVE;
-	plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "routed (prospective: TRAP eroute, kernel backend %s)",
-		  kernel_backend_name());
-	event_connection(EV_CONNECTION_CHANGED, c, "Routing");
-	return 0;
+	return routing_route(c, false, err);
 }
 
 int ctl_unroute(const char *name, struct ctl_error *err)
@@ -113,15 +100,7 @@ int ctl_unroute(const char *name, struct ctl_error *err)
 	struct connection *c = find(name, err);
 	if (!c)
 		return -1;
-	if (c->newest_ipsec)
-		return ctl_fail(err, PE_ROUTE_BUSY, "\"%s\": cannot unroute: IPsec SA #%u uses the route",
-				name, c->newest_ipsec);
-	if (c->routing == RT_UNROUTED)
-		return 0;
-	c->routing = RT_UNROUTED;
-	plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "unrouted");
-	event_connection(EV_CONNECTION_CHANGED, c, "Routing");
-	return 0;
+	return routing_unroute(c, false, err);
 }
 
 int ctl_initiate(const char *name, struct progress_sink *sink, struct ctl_error *err)
@@ -190,6 +169,7 @@ int ctl_listen(struct ctl_error *err)
 	if (r < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot list interfaces: %s", strerror(-r));
 	connections_reorient();
+	kernel_recheck();
 	if (!was)
 		event_manager("Listening");
 	event_manager("Interfaces");
@@ -351,6 +331,11 @@ static void policy_str(struct strbuf *sb, unsigned p)
 		strbuf_add(sb, "none");
 }
 
+static void status_kernel_line(const char *line, void *ud)
+{
+	strbuf_addf(ud, "kernel %s\n", line);
+}
+
 char *ctl_status_text(void)
 {
 	struct strbuf sb;
@@ -371,6 +356,8 @@ char *ctl_status_text(void)
 		char ab[IP_STR_MAX];
 		strbuf_addf(&sb, "interface %s %s:%u\n", ifp->name, ip_str(&ifp->addr, ab), ifp->port);
 	}
+	/* what the kernel holds (with backend none: what it would hold) */
+	kernel_record_foreach(status_kernel_line, &sb);
 	strbuf_add(&sb, "\n");
 	for (struct connection *c = connections_first(); c; c = c->next) {
 		strbuf_addf(&sb, "\"%s\": ", c->name);

@@ -12,6 +12,7 @@
 
 #include "common/util.h"
 #include "daemon/log.h"
+#include "klips/kernel.h"
 
 #define IKE_MAX_PACKET 65536
 
@@ -108,6 +109,7 @@ static int open_socket(struct iface *ifp, sd_event *event)
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	if (ifp->addr.family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	kernel_bypass_socket(fd, ifp->addr.family);   /* IKE is never caught by an eroute */
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		int r = -errno;
 		close(fd);

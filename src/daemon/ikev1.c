@@ -33,6 +33,7 @@
 #include "daemon/log.h"
 #include "daemon/progress.h"
 #include "klips/kernel.h"
+#include "klips/routing.h"
 
 struct sd_event *ikev1_loop;
 static bool shutting_down;
@@ -391,38 +392,57 @@ void v1_established(struct v1_state *s)
 	event_connection(EV_CONNECTION_CHANGED, c, NULL);
 }
 
-static void kernel_sa(struct v1_state *s, bool install)
+/* One direction of st's IPsec SA for the kernel layer: inbound we
+ * receive on our SPI with keymat_in, outbound on the peer's. */
+static void kernel_sa_of(const struct v1_state *s, bool inbound, struct kernel_ipsec_sa *sa)
 {
-	struct v1_state *isakmp = v1_parent(s);
-	struct kernel_ipsec_sa sa = {
+	*sa = (struct kernel_ipsec_sa){
 		.serial = s->st->serial,
+		.inbound = inbound,
+		.src = inbound ? s->st->peer : s->local,
+		.dst = inbound ? s->local : s->st->peer,
+		.src_client = inbound ? s->peer_client : s->our_client,
+		.dst_client = inbound ? s->our_client : s->peer_client,
 		.protocol = s->ipsec.protocol,
+		.spi = inbound ? s->our_spi : s->ipsec.peer_spi,
+		.spi_from_kernel = inbound && kernel_backend_installs(),
 		.tunnel = s->ipsec.encap == ENCAP_TUNNEL || s->ipsec.encap == ENCAP_UDP_TUNNEL,
+		.reqid = routing_reqid(s->st->connection),
 		.cipher = s->ipsec.cipher ? s->ipsec.cipher->name : NULL,
 		.integ = s->ipsec.integ ? s->ipsec.integ->name : NULL,
+		.keymat = inbound ? s->keymat_in : s->keymat_out,
 		.keymat_len = s->keymat_len,
 		.ipcomp = s->ipsec.ipcomp,
+		.cpi = inbound ? s->our_cpi : s->ipsec.peer_cpi,
 	};
-	(void)isakmp;
-	for (int dir = 0; dir < 2; dir++) {
-		sa.inbound = dir == 0;
-		sa.src = sa.inbound ? s->st->peer : s->local;
-		sa.dst = sa.inbound ? s->local : s->st->peer;
-		sa.src_client = sa.inbound ? s->peer_client : s->our_client;
-		sa.dst_client = sa.inbound ? s->our_client : s->peer_client;
-		sa.spi = sa.inbound ? s->our_spi : s->ipsec.peer_spi;
-		sa.cpi = sa.inbound ? s->our_cpi : s->ipsec.peer_cpi;
-		sa.keymat = sa.inbound ? s->keymat_in : s->keymat_out;
-		if (install)
-			kernel_install_ipsec_sa(&sa);
-		else
-			kernel_delete_ipsec_sa(&sa);
+}
+
+bool v1_install_sa(struct v1_state *s, bool inbound, bool responder)
+{
+	struct connection *c = s->st->connection;
+	struct ctl_error err;
+	struct kernel_ipsec_sa sa;
+	/* the man page: the connection must be routed first (automatically if
+	 * need be), and a conflicting eroute stops the SA */
+	if (inbound || !responder) {
+		if (routing_prepare_sa(c, responder, &err) < 0)
+			goto failed;
 	}
+	kernel_sa_of(s, inbound, &sa);
+	if (kernel_install_ipsec_sa(&sa, &err) < 0)
+		goto failed;
+	return true;
+failed:
+	/* never hidden: on the connection and the state, to whoever waits */
+	v1_fail(c, s->st, RC_LOG_SERIOUS, "%s", err.message);
+	return false;
 }
 
 void v1_ipsec_sa_up(struct v1_state *s)
 {
-	kernel_sa(s, true);
+	struct ctl_error err;
+	if (routing_sa_installed(s->st, &err) < 0)
+		plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, s->st->connection, s->st, "%s", err.message);
 }
 
 void v1_delete_state(struct state *st, bool send_delete)
@@ -443,8 +463,6 @@ void v1_delete_state(struct state *st, bool send_delete)
 			v1_send_delete(s, PROTO_ISAKMP, spi, 16);
 		}
 	}
-	if (s && st->kind == STATE_KIND_IPSEC && st->established)
-		kernel_sa(s, false);
 	struct connection *c = st->connection;
 	if (c && st->initiator && !st->established && c->sinks) {
 		struct ctl_error err = { .code = PE_NEGOTIATION_FAILED };
@@ -458,6 +476,7 @@ void v1_delete_state(struct state *st, bool send_delete)
 
 void ikev1_state_gone(struct state *st)
 {
+	routing_state_gone(st);   /* updown down, SAs out of the kernel, eroute handed on */
 	if (is_half_open(st) && half_open)
 		half_open--;
 	if (!shutting_down && st->connection && st->connection->template)

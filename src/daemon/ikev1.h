@@ -137,7 +137,11 @@ void v1_established(struct v1_state *s);
 /* Delete one state; send_delete: tell the peer first (IPsec SAs before
  * their ISAKMP SA). */
 void v1_delete_state(struct state *st, bool send_delete);
-/* Hand an established IPsec SA (both directions) to the kernel layer. */
+/* Install one direction of s's IPsec SA (routing the connection first
+ * when needed). A failure is logged on the connection and state and ends
+ * whoever waits for it; false then, and the SA must not be used. */
+bool v1_install_sa(struct v1_state *s, bool inbound, bool responder);
+/* Both directions are installed: the eroute goes in, updown "up" runs. */
 void v1_ipsec_sa_up(struct v1_state *s);
 /* Move st to another connection (ID or subnet switching). */
 void v1_switch_connection(struct state *st, struct connection *c);

@@ -25,6 +25,8 @@
 #include "daemon/secrets.h"
 #include "daemon/state.h"
 #include "klips/kernel.h"
+#include "klips/updown.h"
+#include "klips/routing.h"
 
 static sd_event *event;
 static char *lock_path;
@@ -264,10 +266,13 @@ int main(int argc, char **argv)
 	demux_set_port((uint16_t)o.ikeport);
 	demux_set_interfaces(o.interfaces, o.n_interfaces);
 	secrets_set_path(o.secretsfile);
+	if (o.updown)
+		updown_set_default(o.updown);
 	if (kernel_select(o.kernel, &err) < 0) {
 		plog_err("%s", err.message);
 		goto out;
 	}
+	routing_init();
 	ikev1_init(event);
 
 	const char *socket_path = o.ctlbase ? o.ctlbase : getenv("PLUTO_SOCKET");
@@ -310,6 +315,7 @@ int main(int argc, char **argv)
 	/* The man page: "When pluto shuts down, it closes all Security Associations." */
 	connections_delete_all();
 	states_delete_all();
+	kernel_shutdown();   /* whatever is still recorded as installed */
 	demux_unlisten();
 out:
 	status_update = sd_event_source_unref(status_update);

@@ -13,7 +13,7 @@
 enum {
 	OPT_NOFORK = 256, OPT_STDERRLOG, OPT_RUNDIR, OPT_CTLBASE, OPT_SECRETSFILE, OPT_IKEPORT,
 	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
-	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
+	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_UPDOWN, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
 	OPT_DEBUG_CLASS /* + index into debug_class_names */
 };
 
@@ -33,6 +33,7 @@ static const struct option fixed_options[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "nodbus", no_argument, NULL, OPT_NODBUS },
+	{ "updown", required_argument, NULL, OPT_UPDOWN },
 	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
 	{ "debug-none", no_argument, NULL, OPT_DEBUG_NONE },
 	{ "debug-all", no_argument, NULL, OPT_DEBUG_ALL },
@@ -44,6 +45,7 @@ void pluto_usage(FILE *f)
 	      "             [--secretsfile FILE] [--ikeport N] [--uniqueids]\n"
 	      "             [--kernel xfrm|none] [--noklips] [--interface NAME]...\n"
 	      "             [--optionsfrom FILE] [--nodbus] [--admin-group GROUP]\n"
+	      "             [--updown COMMAND]\n"
 	      "             [--debug-none | --debug-all | --debug-CLASS...]\n"
 	      "             [--help] [--version]\n"
 	      "debug classes:", f);
@@ -208,6 +210,13 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 		case OPT_VERSION: o->version = true; break;
 		case OPT_NODBUS: o->nodbus = true; break;
 		case OPT_ADNS: o->adns = optarg; break;
+		case OPT_UPDOWN:
+			if (!*optarg || strpbrk(optarg, "\n\r")) {
+				fprintf(stderr, "pluto: --updown needs a one-line command\n");
+				r = -1;
+			}
+			o->updown = optarg;
+			break;
 		case OPT_DEBUG_NONE: o->debug = 0; break;
 		case OPT_DEBUG_ALL: o->debug = DBG_ALL_NONPRIVATE; break;
 		case OPT_IKEPORT:

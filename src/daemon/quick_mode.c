@@ -16,17 +16,18 @@
 #include "daemon/events.h"
 #include "daemon/ikev1.h"
 #include "daemon/log.h"
+#include "klips/kernel.h"
+#include "klips/routing.h"
 
 #define LOGS(s, fmt, ...) plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, (s)->st->connection, (s)->st, fmt, ##__VA_ARGS__)
 
-/* The man page: SPIs 0..0xFF are IANA's, 0x100..0xFFF are left for manual keying. */
-static uint32_t new_spi(void)
+/* Our inbound SPI: the kernel layer reserves it (xfrm: ALLOCSPI in
+ * 0x1000..0xffffffff; none: random above 0xFFF, as the man page leaves
+ * 0..0xFFF to IANA and manual keying). */
+static int new_spi(struct v1_state *s, struct connection *c, struct ctl_error *err)
 {
-	uint32_t spi;
-	do
-		crypto_random(&spi, sizeof(spi));
-	while (spi <= 0xFFF);
-	return spi;
+	uint8_t proto = c->cfg.policy & POLICY_ENCRYPT ? PROTO_IPSEC_ESP : PROTO_IPSEC_AH;
+	return kernel_get_spi(s->st->serial, &s->st->peer, &s->local, proto, routing_reqid(c), &s->our_spi, err);
 }
 
 /* CPIs: 256..61439 may be negotiated (RFC 3173 3.3) */
@@ -172,7 +173,11 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, struct ctl_error 
 	v1_hash_phase2(s);
 	s->iv_len = isakmp->iv_len;
 	ikev1_phase2_iv(isakmp->ike.hash, isakmp->ike.cipher, isakmp->iv, s->msgid, s->iv);
-	s->our_spi = new_spi();
+	struct ctl_error serr;
+	if (new_spi(s, c, &serr) < 0) {
+		v1_delete_state(s->st, false);
+		return ctl_fail(err, PE_INTERNAL, "\"%s\": %s", c->name, serr.message);
+	}
 	if (c->cfg.policy & POLICY_COMPRESS)
 		s->our_cpi = new_cpi();
 	struct ipsec_policy pol;
@@ -334,7 +339,11 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	}
 	s->our_client = cr;
 	s->peer_client = ci;
-	s->our_spi = new_spi();
+	struct ctl_error serr;
+	if (new_spi(s, c, &serr) < 0) {
+		LOGS(s, "%s", serr.message);
+		return STF_FATAL;
+	}
 	if (c->cfg.policy & POLICY_COMPRESS)
 		s->our_cpi = new_cpi();
 	struct ipsec_policy pol;
@@ -366,6 +375,11 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	s->nr_len = NONCE_LEN_OURS;
 	crypto_random(s->nr, s->nr_len);
 	if (!compute_keymat(s, isakmp)) {
+		free(reply);
+		return STF_FATAL;
+	}
+	/* inbound SA before our reply: the initiator may send at once */
+	if (!v1_install_sa(s, true, true)) {
 		free(reply);
 		return STF_FATAL;
 	}
@@ -426,6 +440,9 @@ enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 	}
 	if (!compute_keymat(s, isakmp))
 		goto bad;
+	/* both directions before QI2; a failure is reported by v1_install_sa */
+	if (!v1_install_sa(s, true, false) || !v1_install_sa(s, false, false))
+		return STF_FATAL;
 	struct pbuf pb;
 	qm_header(&pb, s, PT_HASH);
 	uint8_t h3[CRYPTO_MAX_HASH];
@@ -455,6 +472,9 @@ enum stf quick_inI2(struct v1_state *s, struct v1_msg *m)
 	if (!v1_hash_skeyid_a(isakmp, s->msgid, true, n3, 2, h) ||
 	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(3)"))
 		return STF_IGNORE;
+	/* outbound only now: the initiator has proven it has the keys */
+	if (!v1_install_sa(s, false, true))
+		return STF_FATAL;
 	ipsec_established(s);
 	return STF_OK;
 }

@@ -1,65 +1,215 @@
 #include "klips/kernel.h"
 
-#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "daemon/crypto.h"
 #include "daemon/log.h"
 
-static bool none_available(const char **why)
-{
-	return true;
-}
+static const struct kernel_ops *const backends[] = { &kernel_xfrm_ops, &kernel_none_ops };
 
-static bool xfrm_available(const char **why)
-{
-	/* The XFRM netlink backend arrives with the kernel-layer work; until
-	 * then say so rather than pretend. */
-	*why = "the xfrm backend is not part of this build yet";
-	return false;
-}
+static const struct kernel_ops *current = &kernel_none_ops;
+static bool explicit_choice;
+static bool started;
 
-static const struct kernel_backend backends[] = {
-	{ "xfrm", xfrm_available },
-	{ "none", none_available },
+/* --- algorithm names (the Linux crypto API's) --- */
+
+static const struct kernel_alg integ_algs[] = {
+	{ "md5", "hmac(md5)", 16, 96 },
+	{ "sha1", "hmac(sha1)", 20, 96 },
+	{ "sha", "hmac(sha1)", 20, 96 },
+	{ "sha2_256", "hmac(sha256)", 32, 128 },
+	{ "sha256", "hmac(sha256)", 32, 128 },
+	{ "sha2_384", "hmac(sha384)", 48, 192 },
+	{ "sha384", "hmac(sha384)", 48, 192 },
+	{ "sha2_512", "hmac(sha512)", 64, 256 },
+	{ "sha512", "hmac(sha512)", 64, 256 },
+};
+static const struct kernel_alg cipher_algs[] = {
+	{ "3des", "cbc(des3_ede)", 24, 0 },
+	{ "aes", "cbc(aes)", 0, 0 },
+	{ "aes128", "cbc(aes)", 16, 0 },
+	{ "aes192", "cbc(aes)", 24, 0 },
+	{ "aes256", "cbc(aes)", 32, 0 },
 };
 
-static const struct kernel_backend *current = &backends[1];
+static const struct kernel_alg *alg_lookup(const struct kernel_alg *t, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (streq(t[i].pluto_name, name))
+			return &t[i];
+	return NULL;
+}
+const struct kernel_alg *kernel_integ_alg(const char *name)
+{
+	return alg_lookup(integ_algs, ARRAY_SIZE(integ_algs), name);
+}
+const struct kernel_alg *kernel_cipher_alg(const char *name)
+{
+	return alg_lookup(cipher_algs, ARRAY_SIZE(cipher_algs), name);
+}
+const char *kernel_dir_name(enum kernel_dir d)
+{
+	return d == KDIR_OUT ? "out" : d == KDIR_IN ? "in" : "fwd";
+}
+
+/* --- the record of what is installed --- */
+
+struct record {
+	bool is_policy;
+	unsigned serial;                 /* SAs: the state */
+	ip_address dst;                  /* SAs: the key (dst, protocol, spi) */
+	uint8_t protocol;
+	uint32_t spi;
+	struct kernel_policy policy;     /* policies: the key (selector, dir) */
+	char line[200];
+	struct record *next;
+};
+static struct record *records;
+
+static const char *proto_name(uint8_t p)
+{
+	return p == 2 ? "ah" : p == 3 ? "esp" : p == 4 ? "comp" : "?";
+}
+
+static void record_sa(unsigned serial, const ip_address *src, const ip_address *dst, uint8_t protocol,
+		      uint32_t spi, bool tunnel)
+{
+	char s[IP_STR_MAX], d[IP_STR_MAX];
+	/* replaces the record of a reserved SPI (ALLOCSPI's larval SA) */
+	for (struct record **rp = &records; *rp; rp = &(*rp)->next) {
+		struct record *o = *rp;
+		if (!o->is_policy && o->spi == spi && o->protocol == protocol && ip_equal(&o->dst, dst)) {
+			*rp = o->next;
+			free(o);
+			break;
+		}
+	}
+	struct record *r = xcalloc(1, sizeof(*r));
+	r->serial = serial;
+	r->dst = *dst;
+	r->protocol = protocol;
+	r->spi = spi;
+	snprintf(r->line, sizeof(r->line), "sa %s 0x%08x %s->%s %s #%u", proto_name(protocol), spi, ip_str(src, s),
+		 ip_str(dst, d), tunnel ? "tunnel" : "transport", serial);
+	r->next = records;
+	records = r;
+}
+
+static bool same_policy(const struct kernel_policy *a, const struct kernel_policy *b)
+{
+	return a->dir == b->dir && subnet_equal(&a->src_client, &b->src_client) &&
+	       subnet_equal(&a->dst_client, &b->dst_client);
+}
+
+static struct record **find_policy(const struct kernel_policy *p)
+{
+	for (struct record **rp = &records; *rp; rp = &(*rp)->next)
+		if ((*rp)->is_policy && same_policy(&(*rp)->policy, p))
+			return rp;
+	return NULL;
+}
+
+static void describe_policy(const struct kernel_policy *p, char *buf, size_t len)
+{
+	char s[IP_STR_MAX], d[IP_STR_MAX], ts[IP_STR_MAX], td[IP_STR_MAX];
+	snprintf(buf, len, "policy %s %s->%s tmpl %s->%s %s%s %s reqid %u priority %u", kernel_dir_name(p->dir),
+		 subnet_str(&p->src_client, s), subnet_str(&p->dst_client, d), ip_str(&p->tmpl_src, ts),
+		 ip_str(&p->tmpl_dst, td), p->ipcomp ? "comp+" : "", proto_name(p->protocol),
+		 p->tunnel ? "tunnel" : "transport", p->reqid, p->priority);
+}
+
+size_t kernel_record_count(bool policies)
+{
+	size_t n = 0;
+	for (struct record *r = records; r; r = r->next)
+		n += r->is_policy == policies;
+	return n;
+}
+
+void kernel_record_foreach(void (*fn)(const char *line, void *ud), void *ud)
+{
+	for (struct record *r = records; r; r = r->next)
+		fn(r->line, ud);
+}
+
+/* --- selection --- */
 
 bool kernel_backend_known(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++)
-		if (streq(backends[i].name, name))
+		if (streq(backends[i]->name, name))
 			return true;
 	return false;
 }
 
+static int start(const struct kernel_ops *ops, struct ctl_error *err)
+{
+	char why[256] = "";
+	if (started && current == ops)
+		return 0;
+	if (ops->init(why, sizeof(why)) < 0)
+		return ctl_fail(err, PE_INTERNAL, "kernel backend %s cannot be used: %s", ops->name, why);
+	if (started && current != ops)
+		current->fini();
+	current = ops;
+	started = true;
+	return 0;
+}
+
+/* The automatic choice: xfrm when the kernel can hold an ESP SA. */
+static void choose_automatically(bool quiet_when_same)
+{
+	char why[256] = "";
+	const struct kernel_ops *want = &kernel_none_ops;
+	if (kernel_xfrm_ops.probe(why, sizeof(why)))
+		want = &kernel_xfrm_ops;
+	/* Listen rechecks; it speaks only when the answer changed */
+	if (quiet_when_same && started && want == current)
+		return;
+	if (want == &kernel_none_ops)
+		plog("kernel cannot hold an ESP SA (%s): using kernel backend none, SAs are negotiated but not installed",
+		     why);
+	struct ctl_error err;
+	if (start(want, &err) < 0) {
+		plog("%s: using kernel backend none", err.message);
+		start(&kernel_none_ops, &err);
+	} else if (want == &kernel_xfrm_ops) {
+		plog("kernel backend: xfrm");
+	}
+}
+
 int kernel_select(const char *requested, struct ctl_error *err)
 {
-	const char *why = NULL;
-	if (requested) {
-		for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
-			if (!streq(backends[i].name, requested))
-				continue;
-			if (!backends[i].available(&why))
-				return ctl_fail(err, PE_INTERNAL, "kernel backend %s cannot be used: %s",
-						requested, why);
-			current = &backends[i];
-			plog("kernel backend: %s (as requested)", current->name);
-			return 0;
-		}
-		return ctl_fail(err, PE_INVALID_OPTION, "unknown kernel backend '%s' (xfrm or none)", requested);
+	if (!requested) {
+		explicit_choice = false;
+		choose_automatically(false);
+		return 0;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
-		if (backends[i].available(&why)) {
-			current = &backends[i];
-			break;
-		}
-		plog("kernel backend %s not usable: %s", backends[i].name, why);
+		if (!streq(backends[i]->name, requested))
+			continue;
+		if (start(backends[i], err) < 0)
+			return -1;
+		explicit_choice = true;
+		char why[256] = "";
+		/* --kernel xfrm on a kernel without ESP: say once what will fail */
+		if (current == &kernel_xfrm_ops && !current->probe(why, sizeof(why)))
+			plog("kernel backend: xfrm (as requested), but the kernel cannot hold an ESP SA (%s): every SA install will fail and be reported",
+			     why);
+		else
+			plog("kernel backend: %s (as requested)", current->name);
+		return 0;
 	}
-	plog("kernel backend: %s%s", current->name,
-	     streq(current->name, "none") ? " (SAs are negotiated but not installed in the kernel)" : "");
-	return 0;
+	return ctl_fail(err, PE_INVALID_OPTION, "unknown kernel backend '%s' (xfrm or none)", requested);
+}
+
+void kernel_recheck(void)
+{
+	if (!explicit_choice && kernel_record_count(false) + kernel_record_count(true) == 0)
+		choose_automatically(true);
 }
 
 const char *kernel_backend_name(void)
@@ -67,26 +217,126 @@ const char *kernel_backend_name(void)
 	return current->name;
 }
 
-static void describe_sa(const char *verb, const struct kernel_ipsec_sa *sa)
+bool kernel_backend_installs(void)
 {
-	char s[IP_STR_MAX], d[IP_STR_MAX], sc[IP_STR_MAX], dc[IP_STR_MAX];
-	DBG(DBG_KLIPS, NULL, "%s backend: would %s %s %s SA 0x%08x %s->%s (%s mode %s===%s, %s%s%s, %zu bytes of key material%s) for #%u",
-	    current->name, verb, sa->inbound ? "inbound" : "outbound",
-	    sa->protocol == 2 ? "AH" : "ESP", (unsigned)sa->spi, ip_str(&sa->src, s), ip_str(&sa->dst, d),
-	    sa->tunnel ? "tunnel" : "transport", subnet_str(&sa->src_client, sc), subnet_str(&sa->dst_client, dc),
-	    sa->cipher ? sa->cipher : "", sa->cipher && sa->integ ? "-" : "", sa->integ ? sa->integ : "",
-	    sa->keymat_len, sa->ipcomp ? ", IPComp" : "", sa->serial);
+	return current != &kernel_none_ops;
 }
 
-int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa)
+void kernel_shutdown(void)
 {
-	/* only `none` exists so far: nothing reaches the kernel */
-	describe_sa("install", sa);
+	while (records) {
+		struct record *r = records;
+		char why[256];
+		records = r->next;
+		if (r->is_policy)
+			current->del_policy(&r->policy, why, sizeof(why));
+		else
+			current->del_sa(&r->dst, r->protocol, r->spi, why, sizeof(why));
+		DBG(DBG_KLIPS, NULL, "%s backend: removed at shutdown: %s", current->name, r->line);
+		free(r);
+	}
+	if (started)
+		current->fini();
+	started = false;
+}
+
+/* --- operations --- */
+
+int kernel_get_spi(unsigned serial, const ip_address *src, const ip_address *dst, uint8_t protocol,
+		   uint32_t reqid, uint32_t *spi, struct ctl_error *err)
+{
+	char why[256] = "";
+	if (current->get_spi(src, dst, protocol, reqid, spi, why, sizeof(why)) < 0)
+		return ctl_fail(err, PE_INTERNAL, "cannot get an SPI from the kernel: %s", why);
+	/* xfrm: a larval SA now holds the SPI; delete it with the state */
+	if (kernel_backend_installs())
+		record_sa(serial, src, dst, protocol, *spi, false);
 	return 0;
 }
 
-int kernel_delete_ipsec_sa(const struct kernel_ipsec_sa *sa)
+int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa, struct ctl_error *err)
 {
-	describe_sa("delete", sa);
+	char why[256] = "";
+	char s[IP_STR_MAX], d[IP_STR_MAX];
+	if (sa->protocol == 3 && sa->cipher && !kernel_cipher_alg(sa->cipher))
+		return ctl_fail(err, PE_INTERNAL, "cannot install IPsec SA: cipher %s unknown to the kernel layer",
+				sa->cipher);
+	if (sa->integ && !kernel_integ_alg(sa->integ))
+		return ctl_fail(err, PE_INTERNAL, "cannot install IPsec SA: integrity %s unknown to the kernel layer",
+				sa->integ);
+	if (current->add_sa(sa, why, sizeof(why)) < 0)
+		return ctl_fail(err, PE_INTERNAL, "cannot install %s IPsec SA %s 0x%08x %s->%s: %s",
+				sa->inbound ? "inbound" : "outbound", proto_name(sa->protocol), (unsigned)sa->spi,
+				ip_str(&sa->src, s), ip_str(&sa->dst, d), why);
+	record_sa(sa->serial, &sa->src, &sa->dst, sa->protocol, sa->spi, sa->tunnel && !sa->ipcomp);
+	if (sa->ipcomp)
+		record_sa(sa->serial, &sa->src, &sa->dst, 4, sa->cpi, sa->tunnel);
 	return 0;
+}
+
+void kernel_delete_state_sas(unsigned serial)
+{
+	for (struct record **rp = &records; *rp;) {
+		struct record *r = *rp;
+		if (r->is_policy || r->serial != serial) {
+			rp = &r->next;
+			continue;
+		}
+		char why[256] = "";
+		if (current->del_sa(&r->dst, r->protocol, r->spi, why, sizeof(why)) < 0)
+			plog("#%u: cannot delete %s: %s", serial, r->line, why);
+		else
+			DBG(DBG_KLIPS, NULL, "%s backend: deleted %s", current->name, r->line);
+		*rp = r->next;
+		free(r);
+	}
+}
+
+int kernel_add_policy(const struct kernel_policy *p, struct ctl_error *err)
+{
+	char why[256] = "", line[200];
+	describe_policy(p, line, sizeof(line));
+	if (current->add_policy(p, why, sizeof(why)) < 0)
+		return ctl_fail(err, PE_CANNOT_ROUTE, "cannot install eroute (%s): %s", line, why);
+	struct record **rp = find_policy(p);
+	struct record *r = rp ? *rp : NULL;
+	if (!r) {
+		r = xcalloc(1, sizeof(*r));
+		r->is_policy = true;
+		r->next = records;
+		records = r;
+	}
+	r->policy = *p;
+	snprintf(r->line, sizeof(r->line), "%s", line);
+	return 0;
+}
+
+int kernel_del_policy(const struct kernel_policy *p, struct ctl_error *err)
+{
+	char why[256] = "", line[200];
+	struct record **rp = find_policy(p);
+	if (!rp)
+		return 0;
+	struct record *r = *rp;
+	*rp = r->next;
+	describe_policy(&r->policy, line, sizeof(line));
+	free(r);
+	if (current->del_policy(p, why, sizeof(why)) < 0)
+		return ctl_fail(err, PE_INTERNAL, "cannot remove eroute (%s): %s", line, why);
+	return 0;
+}
+
+/* --- ACQUIREs --- */
+
+static kernel_acquire_fn acquire_handler;
+
+void kernel_set_acquire_handler(kernel_acquire_fn fn)
+{
+	acquire_handler = fn;
+}
+
+void kernel_acquire(const ip_address *src, const ip_address *dst)
+{
+	if (acquire_handler)
+		acquire_handler(src, dst);
 }

@@ -1,0 +1,484 @@
+/* The `xfrm` backend: Linux XFRM over NETLINK_XFRM, written directly on
+ * the socket API (a handful of fixed messages do not need a library).
+ * One request socket (each request acked, with the kernel's extended
+ * error text when it gives one) and one socket on the ACQUIRE and EXPIRE
+ * multicast groups, watched on the sd-event loop. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <linux/xfrm.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "common/util.h"
+#include "daemon/crypto.h"
+#include "daemon/log.h"
+#include "klips/kernel.h"
+
+#define IPPROTO_COMP_ 108
+
+static int req_fd = -1, mc_fd = -1;
+static uint32_t seq;
+static sd_event_source *mc_source;
+
+struct nlreq {
+	struct nlmsghdr h;
+	char body[3072];
+};
+
+static int open_socket(unsigned groups)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_XFRM);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = groups };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	int one = 1;
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	return fd;
+}
+
+static void *nl_start(struct nlreq *r, uint16_t type, size_t len)
+{
+	memset(r, 0, sizeof(*r));
+	r->h.nlmsg_len = NLMSG_LENGTH(len);
+	r->h.nlmsg_type = type;
+	r->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	r->h.nlmsg_seq = ++seq;
+	return NLMSG_DATA(&r->h);
+}
+
+static void nl_attr(struct nlreq *r, uint16_t type, const void *data, size_t len)
+{
+	struct nlattr *a = (struct nlattr *)((char *)&r->h + NLMSG_ALIGN(r->h.nlmsg_len));
+	a->nla_type = type;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
+	memcpy((char *)a + NLA_HDRLEN, data, len);
+	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + NLA_ALIGN(a->nla_len);
+}
+
+/* The kernel's words for an error: the extended ack message when there
+ * is one (e.g. "Requested type not found"), else strerror. */
+static void error_text(const struct nlmsghdr *h, int error, char *why, size_t why_len)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	const char *msg = NULL;
+	if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
+		size_t off = NLMSG_LENGTH(sizeof(*e));
+		if (!(h->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+		while (off + NLA_HDRLEN <= h->nlmsg_len) {
+			const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
+			if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
+				break;
+			if (a->nla_type == NLMSGERR_ATTR_MSG && a->nla_len > NLA_HDRLEN)
+				msg = (const char *)a + NLA_HDRLEN;
+			off += NLA_ALIGN(a->nla_len);
+		}
+	}
+	if (msg)
+		snprintf(why, why_len, "%.*s (%s)", 120, msg, strerror(error));
+	else
+		snprintf(why, why_len, "%s", strerror(error));
+}
+
+/* Send one request and read until its ack. A reply message of
+ * reply_type is copied to reply. 0, or -errno with why. */
+static int nl_talk(struct nlreq *r, uint16_t reply_type, void *reply, size_t reply_len, char *why, size_t why_len)
+{
+	if (req_fd < 0) {
+		snprintf(why, why_len, "the xfrm netlink socket is not open");
+		return -EBADF;
+	}
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	if (sendto(req_fd, &r->h, r->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+		int e = errno;
+		snprintf(why, why_len, "netlink send: %s", strerror(e));
+		return -e;
+	}
+	union {
+		struct nlmsghdr h;
+		char buf[8192];
+	} in;
+	for (;;) {
+		ssize_t n = recv(req_fd, in.buf, sizeof(in.buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			snprintf(why, why_len, "netlink receive: %s", strerror(e));
+			return -e;
+		}
+		size_t left = (size_t)n;
+		for (struct nlmsghdr *h = &in.h; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_seq != r->h.nlmsg_seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				if (e->error == 0)
+					return 0;
+				error_text(h, -e->error, why, why_len);
+				return e->error;
+			}
+			if (h->nlmsg_type == reply_type && reply &&
+			    h->nlmsg_len >= NLMSG_LENGTH(reply_len))
+				memcpy(reply, NLMSG_DATA(h), reply_len);
+		}
+	}
+}
+
+static void put_addr(xfrm_address_t *x, const ip_address *a)
+{
+	memset(x, 0, sizeof(*x));
+	if (a->family == AF_INET)
+		memcpy(&x->a4, &a->u.v4, 4);
+	else if (a->family == AF_INET6)
+		memcpy(x->a6, &a->u.v6, 16);
+}
+
+static void put_selector(struct xfrm_selector *sel, const ip_subnet *src, const ip_subnet *dst)
+{
+	memset(sel, 0, sizeof(*sel));
+	put_addr(&sel->saddr, &src->addr);
+	put_addr(&sel->daddr, &dst->addr);
+	sel->prefixlen_s = (uint8_t)src->prefix;
+	sel->prefixlen_d = (uint8_t)dst->prefix;
+	sel->family = (uint16_t)src->addr.family;
+}
+
+static void no_limits(struct xfrm_lifetime_cfg *l)
+{
+	/* pluto expires SAs itself (its own timers), so the kernel's are off */
+	l->soft_byte_limit = l->hard_byte_limit = XFRM_INF;
+	l->soft_packet_limit = l->hard_packet_limit = XFRM_INF;
+}
+
+static uint8_t ip_proto_of(uint8_t ipsec_proto)
+{
+	return ipsec_proto == 2 ? IPPROTO_AH : ipsec_proto == 4 ? IPPROTO_COMP_ : IPPROTO_ESP;
+}
+
+/* --- SAs --- */
+
+static int add_one_sa(const struct kernel_ipsec_sa *sa, bool comp, char *why, size_t why_len)
+{
+	struct nlreq r;
+	/* an inbound SPI reserved by ALLOCSPI is a larval SA: it is updated */
+	bool update = !comp && sa->inbound && sa->spi_from_kernel;
+	struct xfrm_usersa_info *p = nl_start(&r, update ? XFRM_MSG_UPDSA : XFRM_MSG_NEWSA, sizeof(*p));
+	/* with IPComp in tunnel mode the IPComp SA makes the tunnel and
+	 * ESP/AH run in transport mode inside it */
+	bool tunnel = sa->tunnel && (comp || !sa->ipcomp);
+	if (!tunnel)
+		put_selector(&p->sel, &sa->src_client, &sa->dst_client);
+	else
+		p->sel.family = (uint16_t)sa->src.family;
+	put_addr(&p->id.daddr, &sa->dst);
+	put_addr(&p->saddr, &sa->src);
+	p->id.spi = htonl(comp ? sa->cpi : sa->spi);
+	p->id.proto = ip_proto_of(comp ? 4 : sa->protocol);
+	p->family = (uint16_t)sa->src.family;
+	p->mode = tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
+	p->reqid = sa->reqid;
+	p->replay_window = comp ? 0 : 32;
+	no_limits(&p->lft);
+	if (comp) {
+		struct {
+			struct xfrm_algo a;
+		} c = { 0 };
+		snprintf(c.a.alg_name, sizeof(c.a.alg_name), "deflate");
+		nl_attr(&r, XFRMA_ALG_COMP, &c, sizeof(c));
+		return nl_talk(&r, 0, NULL, 0, why, why_len);
+	}
+	const struct kernel_alg *integ = kernel_integ_alg(sa->integ);
+	size_t integ_len = integ ? integ->key_bytes : 0;
+	if (integ_len > sa->keymat_len) {
+		snprintf(why, why_len, "key material too short for %s", sa->integ);
+		return -EINVAL;
+	}
+	size_t cipher_len = sa->keymat_len - integ_len;
+	if (sa->protocol == 3 && sa->cipher) {
+		const struct kernel_alg *ci = kernel_cipher_alg(sa->cipher);
+		struct {
+			struct xfrm_algo a;
+			uint8_t key[64];
+		} c;
+		memset(&c, 0, sizeof(c));
+		if (!ci || cipher_len > sizeof(c.key)) {
+			snprintf(why, why_len, "cipher %s cannot be installed", sa->cipher);
+			return -EINVAL;
+		}
+		snprintf(c.a.alg_name, sizeof(c.a.alg_name), "%s", ci->kernel_name);
+		c.a.alg_key_len = (unsigned)(cipher_len * 8);
+		memcpy(c.key, sa->keymat, cipher_len);
+		nl_attr(&r, XFRMA_ALG_CRYPT, &c, sizeof(c.a) + cipher_len);
+		explicit_bzero(&c, sizeof(c));
+	}
+	if (integ) {
+		struct {
+			struct xfrm_algo_auth a;
+			uint8_t key[64];
+		} a;
+		memset(&a, 0, sizeof(a));
+		snprintf(a.a.alg_name, sizeof(a.a.alg_name), "%s", integ->kernel_name);
+		a.a.alg_key_len = (unsigned)(integ_len * 8);
+		a.a.alg_trunc_len = integ->trunc_bits;
+		memcpy(a.key, sa->keymat + cipher_len, integ_len);
+		nl_attr(&r, XFRMA_ALG_AUTH_TRUNC, &a, sizeof(a.a) + integ_len);
+		explicit_bzero(&a, sizeof(a));
+	}
+	int ret = nl_talk(&r, 0, NULL, 0, why, why_len);
+	explicit_bzero(&r, sizeof(r));
+	return ret;
+}
+
+static int xfrm_add_sa(const struct kernel_ipsec_sa *sa, char *why, size_t why_len)
+{
+	if (sa->ipcomp && add_one_sa(sa, true, why, why_len) < 0)
+		return -1;
+	if (add_one_sa(sa, false, why, why_len) < 0) {
+		char ignore[64];
+		if (sa->ipcomp) {
+			struct nlreq r;
+			struct xfrm_usersa_id *id = nl_start(&r, XFRM_MSG_DELSA, sizeof(*id));
+			put_addr(&id->daddr, &sa->dst);
+			id->spi = htonl(sa->cpi);
+			id->family = (uint16_t)sa->dst.family;
+			id->proto = IPPROTO_COMP_;
+			nl_talk(&r, 0, NULL, 0, ignore, sizeof(ignore));
+		}
+		return -1;
+	}
+	return 0;
+}
+
+static int xfrm_del_sa(const ip_address *dst, uint8_t protocol, uint32_t spi, char *why, size_t why_len)
+{
+	struct nlreq r;
+	struct xfrm_usersa_id *id = nl_start(&r, XFRM_MSG_DELSA, sizeof(*id));
+	put_addr(&id->daddr, dst);
+	id->spi = htonl(spi);
+	id->family = (uint16_t)dst->family;
+	id->proto = ip_proto_of(protocol);
+	int ret = nl_talk(&r, 0, NULL, 0, why, why_len);
+	return ret == -ESRCH || ret == -ENOENT ? 0 : ret;
+}
+
+static int xfrm_get_spi(const ip_address *src, const ip_address *dst, uint8_t protocol, uint32_t reqid,
+			uint32_t *spi, char *why, size_t why_len)
+{
+	struct nlreq r;
+	struct xfrm_userspi_info *p = nl_start(&r, XFRM_MSG_ALLOCSPI, sizeof(*p));
+	put_addr(&p->info.id.daddr, dst);
+	put_addr(&p->info.saddr, src);
+	p->info.id.proto = ip_proto_of(protocol);
+	p->info.family = (uint16_t)dst->family;
+	p->info.reqid = reqid;
+	/* the man page: 0..0xFF are IANA's, 0x100..0xFFF are for manual keying */
+	p->min = 0x1000;
+	p->max = 0xffffffff;
+	struct xfrm_usersa_info reply = { 0 };
+	if (nl_talk(&r, XFRM_MSG_NEWSA, &reply, sizeof(reply), why, why_len) < 0)
+		return -1;
+	*spi = ntohl(reply.id.spi);
+	if (*spi <= 0xFFF) {
+		snprintf(why, why_len, "the kernel gave SPI 0x%x, outside 0x1000..0xffffffff", (unsigned)*spi);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- policies --- */
+
+static int xfrm_add_policy(const struct kernel_policy *k, char *why, size_t why_len)
+{
+	struct nlreq r;
+	struct xfrm_userpolicy_info *p = nl_start(&r, XFRM_MSG_UPDPOLICY, sizeof(*p));
+	put_selector(&p->sel, &k->src_client, &k->dst_client);
+	no_limits(&p->lft);
+	p->priority = k->priority;
+	p->dir = k->dir == KDIR_OUT ? XFRM_POLICY_OUT : k->dir == KDIR_IN ? XFRM_POLICY_IN : XFRM_POLICY_FWD;
+	p->action = XFRM_POLICY_ALLOW;
+	p->share = XFRM_SHARE_ANY;
+	struct xfrm_user_tmpl t[2];
+	memset(t, 0, sizeof(t));
+	size_t n = 0;
+	if (k->ipcomp) {
+		/* optional: small packets go uncompressed (RFC 3173 2.2) */
+		put_addr(&t[n].id.daddr, &k->tmpl_dst);
+		put_addr(&t[n].saddr, &k->tmpl_src);
+		t[n].id.proto = IPPROTO_COMP_;
+		t[n].mode = k->tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
+		t[n].optional = 1;
+		n++;
+	}
+	put_addr(&t[n].id.daddr, &k->tmpl_dst);
+	put_addr(&t[n].saddr, &k->tmpl_src);
+	t[n].id.proto = ip_proto_of(k->protocol);
+	t[n].mode = k->tunnel && !k->ipcomp ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
+	n++;
+	for (size_t i = 0; i < n; i++) {
+		t[i].family = (uint16_t)k->tmpl_dst.family;
+		t[i].reqid = k->reqid;
+		t[i].share = XFRM_SHARE_ANY;
+		t[i].aalgos = t[i].ealgos = t[i].calgos = ~0u;
+	}
+	nl_attr(&r, XFRMA_TMPL, t, n * sizeof(t[0]));
+	return nl_talk(&r, 0, NULL, 0, why, why_len);
+}
+
+static int xfrm_del_policy(const struct kernel_policy *k, char *why, size_t why_len)
+{
+	struct nlreq r;
+	struct xfrm_userpolicy_id *p = nl_start(&r, XFRM_MSG_DELPOLICY, sizeof(*p));
+	put_selector(&p->sel, &k->src_client, &k->dst_client);
+	p->dir = k->dir == KDIR_OUT ? XFRM_POLICY_OUT : k->dir == KDIR_IN ? XFRM_POLICY_IN : XFRM_POLICY_FWD;
+	int ret = nl_talk(&r, 0, NULL, 0, why, why_len);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+/* --- ACQUIRE / EXPIRE --- */
+
+static void get_addr(ip_address *a, const xfrm_address_t *x, uint16_t family)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = family;
+	if (family == AF_INET)
+		memcpy(&a->u.v4, &x->a4, 4);
+	else
+		memcpy(&a->u.v6, x->a6, 16);
+}
+
+static int on_multicast(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+	union {
+		struct nlmsghdr h;
+		char buf[8192];
+	} in;
+	ssize_t n = recv(fd, in.buf, sizeof(in.buf), MSG_DONTWAIT);
+	if (n <= 0)
+		return 0;
+	size_t left = (size_t)n;
+	for (struct nlmsghdr *h = &in.h; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+		if (h->nlmsg_type == XFRM_MSG_ACQUIRE && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct xfrm_user_acquire))) {
+			const struct xfrm_user_acquire *a = NLMSG_DATA(h);
+			uint16_t fam = a->sel.family ? a->sel.family : a->policy.sel.family;
+			if (fam != AF_INET && fam != AF_INET6)
+				continue;
+			ip_address src, dst;
+			get_addr(&src, &a->sel.saddr, fam);
+			get_addr(&dst, &a->sel.daddr, fam);
+			kernel_acquire(&src, &dst);
+		} else if (h->nlmsg_type == XFRM_MSG_EXPIRE) {
+			/* pluto expires SAs by its own timers; the kernel's are off */
+			DBG(DBG_KLIPS, NULL, "xfrm: EXPIRE message ignored (pluto keeps the lifetimes)");
+		}
+	}
+	return 0;
+}
+
+static int xfrm_init(char *why, size_t why_len)
+{
+	if (req_fd >= 0)
+		return 0;
+	req_fd = open_socket(0);
+	if (req_fd < 0) {
+		snprintf(why, why_len, "cannot open the xfrm netlink socket: %s", strerror(-req_fd));
+		req_fd = -1;
+		return -1;
+	}
+	mc_fd = open_socket(XFRMGRP_ACQUIRE | XFRMGRP_EXPIRE);
+	sd_event *event = NULL;
+	if (mc_fd >= 0 && sd_event_default(&event) >= 0) {
+		if (sd_event_add_io(event, &mc_source, mc_fd, EPOLLIN, on_multicast, NULL) < 0)
+			plog("xfrm: cannot watch ACQUIRE messages: TRAP eroutes will not initiate");
+		sd_event_unref(event);
+	} else {
+		plog("xfrm: cannot join the ACQUIRE group: TRAP eroutes will not initiate");
+	}
+	return 0;
+}
+
+static void xfrm_fini(void)
+{
+	mc_source = sd_event_source_disable_unref(mc_source);
+	if (mc_fd >= 0)
+		close(mc_fd);
+	if (req_fd >= 0)
+		close(req_fd);
+	mc_fd = req_fd = -1;
+}
+
+void kernel_bypass_socket(int fd, int family)
+{
+	for (int dir = XFRM_POLICY_IN; dir <= XFRM_POLICY_OUT; dir++) {
+		struct xfrm_userpolicy_info p;
+		memset(&p, 0, sizeof(p));
+		p.action = XFRM_POLICY_ALLOW;
+		p.dir = (uint8_t)dir;
+		p.sel.family = (uint16_t)family;   /* the kernel refuses a policy without one */
+		no_limits(&p.lft);
+		int r = family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_XFRM_POLICY, &p, sizeof(p))
+					   : setsockopt(fd, IPPROTO_IP, IP_XFRM_POLICY, &p, sizeof(p));
+		if (r < 0)
+			DBG(DBG_KLIPS, NULL, "IKE socket: no IPsec bypass policy (%s)", strerror(errno));
+	}
+}
+
+/* Can the kernel hold an ESP SA? Add one with a throw-away SPI between
+ * loopback addresses, then delete it: nothing is left behind. */
+static bool xfrm_probe(char *why, size_t why_len)
+{
+	bool opened_here = req_fd < 0;
+	if (opened_here) {
+		req_fd = open_socket(0);
+		if (req_fd < 0) {
+			snprintf(why, why_len, "no xfrm netlink: %s", strerror(-req_fd));
+			req_fd = -1;
+			return false;
+		}
+	}
+	static const uint8_t key[16 + 20];
+	ip_address lo = { .family = AF_INET };
+	lo.u.v4.s_addr = htonl(0x7f000001);
+	struct kernel_ipsec_sa sa = {
+		.src = lo, .dst = lo, .protocol = 3, .cipher = "aes128", .integ = "sha1",
+		.keymat = key, .keymat_len = sizeof(key),
+	};
+	subnet_from_address(&lo, &sa.src_client);
+	sa.dst_client = sa.src_client;
+	uint32_t r;
+	crypto_random(&r, sizeof(r));
+	sa.spi = 0x10000000u | (r & 0x0fffffffu);
+	char msg[200];
+	bool ok = add_one_sa(&sa, false, msg, sizeof(msg)) == 0;
+	if (ok)
+		xfrm_del_sa(&lo, 3, sa.spi, msg, sizeof(msg));
+	else
+		snprintf(why, why_len, "probe ESP SA refused: %s", msg);
+	if (opened_here) {
+		close(req_fd);
+		req_fd = -1;
+	}
+	return ok;
+}
+
+const struct kernel_ops kernel_xfrm_ops = {
+	.name = "xfrm",
+	.probe = xfrm_probe,
+	.init = xfrm_init,
+	.fini = xfrm_fini,
+	.get_spi = xfrm_get_spi,
+	.add_sa = xfrm_add_sa,
+	.del_sa = xfrm_del_sa,
+	.add_policy = xfrm_add_policy,
+	.del_policy = xfrm_del_policy,
+};

@@ -1,0 +1,212 @@
+#!/bin/bash
+# The kernel layer on this machine's kernel: XFRM policies and ACQUIREs
+# work in network namespaces, ESP SAs do not ("Requested type not
+# found"). Two plutos in namespaces a and b joined by a veth pair
+# (198.51.100.1/.2); clients 10.1.0.1 (lo alias in a) and 10.2.0.1 (in b).
+#  - the ESP probe: one log line and backend none without --kernel
+#  - --kernel xfrm: Route installs the TRAP policy (selectors, template),
+#    Unroute removes it; status lists it
+#  - an SA install failure is reported on the connection and state (log,
+#    whack) and not hidden; the TRAP policy stays
+#  - TRAP -> ACQUIRE -> Main Mode with the peer, one initiation only
+#  - with backend none: automatic route on SA install (erouted), RouteBusy,
+#    route conflicts (taken down without SA, CannotRoute with one)
+. "$SRCDIR/tests/lib/common.sh"
+: "${WHACK:?run through meson test}" "${IPSECCTL:?run through meson test}"
+
+command -v ip >/dev/null || skip_all "no ip(8)"
+NS=xp$$
+A=${NS}a
+B=${NS}b
+ip netns add "$A" 2>/dev/null || skip_all "cannot create network namespaces"
+ip netns add "$B"
+declare -A PID
+stop() {
+	local side=$1
+	[ -n "${PID[$side]:-}" ] || return 0
+	kill -TERM "${PID[$side]}" 2>/dev/null
+	wait "${PID[$side]}" 2>/dev/null
+	PID[$side]=
+}
+_netns_cleanup() {
+	stop a; stop b
+	ip netns del "$A" 2>/dev/null
+	ip netns del "$B" 2>/dev/null
+	_cleanup
+}
+trap _netns_cleanup EXIT
+
+ip link add "${NS}x" netns "$A" type veth peer name "${NS}y" netns "$B"
+ip -n "$A" link set lo up
+ip -n "$B" link set lo up
+ip -n "$A" addr add 198.51.100.1/24 dev "${NS}x"
+ip -n "$B" addr add 198.51.100.2/24 dev "${NS}y"
+ip -n "$A" addr add 10.1.0.1/32 dev lo
+ip -n "$B" addr add 10.2.0.1/32 dev lo
+ip -n "$A" link set "${NS}x" up
+ip -n "$B" link set "${NS}y" up
+ip -n "$A" route add 10.2.0.0/24 dev "${NS}x" src 10.1.0.1
+ip -n "$B" route add 10.1.0.0/24 dev "${NS}y" src 10.2.0.1
+
+# start SIDE KERNEL-OPTIONS...: a fresh pluto in namespace SIDE, log $T/SIDE.log
+start() {
+	local side=$1; shift
+	mkdir -p "$T/$side"
+	rm -rf "$T/$side/run"
+	[ -f "$T/$side.log" ] && cat "$T/$side.log" >>"$T/all.txt"
+	: >"$T/$side.log"
+	echo '198.51.100.1 198.51.100.2 : PSK "xfrm policies test"' >"$T/$side/ipsec.secrets"
+	ip netns exec "${NS}$side" "$PLUTO" --nofork --stderrlog --nodbus --updown "$SRCDIR/data/updown/pluto-updown" "$@" \
+		--rundir "$T/$side/run" --ctlbase "$T/$side/sock" --secretsfile "$T/$side/ipsec.secrets" \
+		>>"$T/$side.log" 2>&1 &
+	PID[$side]=$!
+	_pids+=("${PID[$side]}")
+	wait_for 10 test -S "$T/$side/sock"
+	w "$side" --listen >/dev/null
+}
+w() { local side=$1; shift; "$WHACK" --ctlbase "$T/$side/sock" "$@"; }
+ctl() { local side=$1; shift; "$IPSECCTL" --socket "$T/$side/sock" "$@"; }
+# policies SIDE: the XFRM policies, without the IKE sockets' bypass policies
+policies() {
+	ip -n "${NS}$1" xfrm policy | awk '/^src/ { if (p !~ /socket/) printf "%s", p; p = "" } { p = p $0 "\n" }
+		END { if (p !~ /socket/) printf "%s", p }'
+}
+routing() { w "$1" --status | grep -F "\"$2\": " | head -1; }
+CONN="left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.0.0/24 rightsubnet=10.2.0.0/24 authby=secret leftupdown=true rightupdown=true"
+logcount() { grep -c -- "$2" "$T/$1.log"; }
+
+# --- the probe ---
+start a
+check_eq "probe: one line saying the kernel cannot hold an ESP SA" 1 "$(logcount a 'kernel cannot hold an ESP SA')"
+check_contains "probe: the line names the kernel's reason and the fallback" \
+	"Requested type not found" "$(grep 'kernel cannot hold an ESP SA' "$T/a.log")"
+check_contains "probe: the line says backend none" "using kernel backend none" "$(cat "$T/a.log")"
+check_contains "probe: status says backend none" "kernel backend none" "$(w a --status)"
+check_eq "probe: nothing left in the kernel" "" "$(ip -n "$A" xfrm state)"
+w a --listen >/dev/null
+check_eq "probe on Listen: rechecked quietly (same answer), nothing left" "" "$(ip -n "$A" xfrm state)"
+check_eq "probe on Listen: still one line" 1 "$(logcount a 'kernel cannot hold an ESP SA')"
+stop a
+
+# --- --kernel xfrm: Route / Unroute ---
+start a --kernel xfrm
+check_contains "xfrm as requested, warned once about ESP" "xfrm (as requested), but the kernel cannot hold an ESP SA" \
+	"$(cat "$T/a.log")"
+ctl a add c $CONN >/dev/null
+check_contains "IKE sockets bypass IPsec" "socket out" "$(ip -n "$A" xfrm policy)"
+check "Route succeeds" w a --name c --route
+p=$(policies a)
+check_contains "TRAP policy: selectors" "src 10.1.0.0/24 dst 10.2.0.0/24" "$p"
+check_contains "TRAP policy: direction out" "dir out" "$p"
+check_contains "TRAP policy: template outer addresses" "tmpl src 198.51.100.1 dst 198.51.100.2" "$p"
+check_contains "TRAP policy: ESP tunnel template" "proto esp reqid 16384 mode tunnel" "$p"
+check_eq "TRAP policy: only the out policy" 1 "$(echo "$p" | grep -c '^src ')"
+check_contains "status: routing prospective" "prospective" "$(routing a c)"
+check_contains "status: the kernel record lists the policy" "kernel policy out 10.1.0.0/24->10.2.0.0/24" "$(w a --status)"
+check "Unroute succeeds" w a --name c --unroute
+check_eq "Unroute removes the policy" "" "$(policies a)"
+check_contains "status: routing unrouted" "unrouted" "$(routing a c)"
+
+# --- SA install failure on the initiator (peer with none) ---
+start b --kernel none
+ctl b add c $CONN >/dev/null
+check "Route again" w a --name c --route
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+out=$(cat "$T/last.out")
+check_fails "initiate fails: the SA cannot be installed" test "$rc" = 0
+check_contains "whack hears the kernel's reason" "Requested type not found" "$out"
+line=$(grep "cannot install inbound IPsec SA" "$T/a.log" | head -1)
+check_contains "log line has the connection and state prefix" '"c" #2: cannot install inbound IPsec SA esp' "$line"
+check_contains "log line names the kernel's reason" "Requested type not found" "$line"
+check_not_contains "no IPsec SA pretends to be established" "STATE_QUICK_I2" "$(w a --status)"
+check_not_contains "status: not erouted" "erouted" "$(routing a c)"
+check_contains "the TRAP policy stays" "dir out" "$(policies a)"
+check_eq "the reserved SPI is released" "" "$(ip -n "$A" xfrm state)"
+
+# --- SA install failure on the responder (initiator with none) ---
+stop a
+stop b
+start a --kernel none
+start b --kernel xfrm
+ctl a add c $CONN >/dev/null
+ctl b add c $CONN >/dev/null
+w a --name c --initiate --asynchronous >/dev/null
+wait_for 20 grep -q "cannot install inbound IPsec SA" "$T/b.log"
+line=$(grep "cannot install inbound IPsec SA" "$T/b.log" | head -1)
+check_contains "responder: logged with connection and state" '"c" #2: cannot install inbound IPsec SA esp' "$line"
+check_contains "responder: the kernel's reason" "Requested type not found" "$line"
+check_not_contains "responder: no IPsec SA established" "STATE_QUICK_R2" "$(w b --status)"
+check_contains "responder: an automatic route (TRAP policy) was installed" "dir out" "$(policies b)"
+check_contains "responder's TRAP policy: its own view" "src 10.2.0.0/24 dst 10.1.0.0/24" "$(policies b)"
+stop a
+stop b
+
+# --- TRAP -> ACQUIRE -> initiate ---
+start a --kernel xfrm
+start b --kernel none
+ctl a add c $CONN >/dev/null
+ctl b add c $CONN >/dev/null
+w a --name c --route >/dev/null
+ip netns exec "$A" ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
+check "ACQUIRE: pluto names the packet's addresses and initiates" \
+	wait_for 10 grep -q '"c": acquire for 10.1.0.1 -> 10.2.0.1: initiating' "$T/a.log"
+check "ACQUIRE: the peer sees Main Mode (a state appears)" wait_for 10 grep -q "STATE_MAIN_R" <(w b --status)
+check "ACQUIRE: the negotiation reaches the SA install, which fails here" \
+	wait_for 20 grep -q '"c" #2: cannot install inbound IPsec SA' "$T/a.log"
+check_eq "ACQUIRE: one initiation" 1 "$(logcount a 'acquire for 10.1.0.1 -> 10.2.0.1: initiating')"
+check_contains "ACQUIRE: the peer's Phase 1 is established" "STATE_MAIN_R3" "$(w b --status)"
+stop a
+stop b
+
+# --- host-to-host TRAP: IKE itself must bypass the eroute ---
+start a --kernel xfrm
+start b --kernel none
+H="left=198.51.100.1 right=198.51.100.2 authby=secret leftupdown=true rightupdown=true"
+ctl a add h $H >/dev/null
+ctl b add h $H >/dev/null
+w a --name h --route >/dev/null
+check_contains "host-to-host TRAP policy" "src 198.51.100.1/32 dst 198.51.100.2/32" "$(policies a)"
+timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name h --initiate >/dev/null 2>&1
+check_contains "IKE passes the host-to-host eroute: Main Mode established" "STATE_MAIN_I4" \
+	"$(grep 'ISAKMP SA established' "$T/a.log")"
+check_contains "then the SA install fails, reported" '"h" #2: cannot install inbound IPsec SA' "$(cat "$T/a.log")"
+stop a
+stop b
+
+# --- backend none: automatic route, RouteBusy, route conflicts ---
+start a --kernel none
+start b --kernel none
+ctl a add c $CONN >/dev/null
+ctl b add c $CONN >/dev/null
+check "none: initiate without a route succeeds" timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate
+check_contains "none: automatic route, now erouted" "erouted" "$(routing a c)"
+st=$(w a --status)
+check_contains "none: status records the out eroute" "kernel policy out 10.1.0.0/24->10.2.0.0/24" "$st"
+check_contains "none: status records the in eroute" "kernel policy in 10.2.0.0/24->10.1.0.0/24" "$st"
+check_contains "none: status records the inbound SA" "kernel sa esp" "$st"
+check_eq "none: the kernel holds nothing" "" "$(policies a)"
+rc=$(status_of w a --name c --unroute)
+check_eq "Unroute while an IPsec SA uses the route: RouteBusy (26)" 26 "$rc"
+check_contains "RouteBusy names the SA" "IPsec SA #" "$(cat "$T/last.out")"
+# c2: the same peer client, another nexthop
+ctl a add c2 left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.1.0/24 rightsubnet=10.2.0.0/24 \
+	leftnexthop=198.51.100.254 authby=secret leftupdown=true >/dev/null
+rc=$(status_of w a --name c2 --route)
+check_eq "route conflict with an SA in use: CannotRoute (25)" 25 "$rc"
+check_contains "CannotRoute names the other connection" '"c"' "$(cat "$T/last.out")"
+check_contains "c stays erouted" "erouted" "$(routing a c)"
+w a --name c --terminate >/dev/null
+check "after terminate, Unroute works" w a --name c --unroute
+check_not_contains "terminate removed the SA records" "kernel sa" "$(w a --status)"
+check "Route c again" w a --name c --route
+check "route conflict without an SA: c2 routes" w a --name c2 --route
+check_contains "c's conflicting route was taken down" "unrouted" "$(routing a c)"
+check_contains "the log says so" 'taking down the conflicting route of "c"' "$(cat "$T/a.log")"
+check_contains "c2 is prospective" "prospective" "$(routing a c2)"
+
+stop a
+stop b
+cat "$T/a.log" "$T/b.log" >>"$T/all.txt"
+check_eq "no sanitizer report from any pluto" "" "$(grep -E 'Sanitizer|runtime error' "$T/all.txt")"
+
+done_testing
