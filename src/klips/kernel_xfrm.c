@@ -191,10 +191,9 @@ static int add_one_sa(const struct kernel_ipsec_sa *sa, bool comp, char *why, si
 	p->replay_window = comp ? 0 : 32;
 	no_limits(&p->lft);
 	if (comp) {
-		struct {
-			struct xfrm_algo a;
-		} c = { 0 };
-		snprintf(c.a.alg_name, sizeof(c.a.alg_name), "deflate");
+		struct xfrm_algo c;
+		memset(&c, 0, sizeof(c));
+		snprintf(c.alg_name, sizeof(c.alg_name), "deflate");
 		nl_attr(&r, XFRMA_ALG_COMP, &c, sizeof(c));
 		return nl_talk(&r, 0, NULL, 0, why, why_len);
 	}
@@ -207,33 +206,35 @@ static int add_one_sa(const struct kernel_ipsec_sa *sa, bool comp, char *why, si
 	size_t cipher_len = sa->keymat_len - integ_len;
 	if (sa->protocol == 3 && sa->cipher) {
 		const struct kernel_alg *ci = kernel_cipher_alg(sa->cipher);
-		struct {
-			struct xfrm_algo a;
-			uint8_t key[64];
-		} c;
-		memset(&c, 0, sizeof(c));
-		if (!ci || cipher_len > sizeof(c.key)) {
+		/* struct xfrm_algo ends in the key (a flexible array): room for
+		 * it in an aligned byte buffer */
+		_Alignas(struct xfrm_algo) uint8_t buf[sizeof(struct xfrm_algo) + 64];
+		struct xfrm_algo *c = (struct xfrm_algo *)buf;
+		memset(buf, 0, sizeof(buf));
+		if (!ci || cipher_len > 64) {
 			snprintf(why, why_len, "cipher %s cannot be installed", sa->cipher);
 			return -EINVAL;
 		}
-		snprintf(c.a.alg_name, sizeof(c.a.alg_name), "%s", ci->kernel_name);
-		c.a.alg_key_len = (unsigned)(cipher_len * 8);
-		memcpy(c.key, sa->keymat, cipher_len);
-		nl_attr(&r, XFRMA_ALG_CRYPT, &c, sizeof(c.a) + cipher_len);
-		explicit_bzero(&c, sizeof(c));
+		snprintf(c->alg_name, sizeof(c->alg_name), "%s", ci->kernel_name);
+		c->alg_key_len = (unsigned)(cipher_len * 8);
+		memcpy(c->alg_key, sa->keymat, cipher_len);
+		nl_attr(&r, XFRMA_ALG_CRYPT, buf, sizeof(struct xfrm_algo) + cipher_len);
+		explicit_bzero(buf, sizeof(buf));
 	}
 	if (integ) {
-		struct {
-			struct xfrm_algo_auth a;
-			uint8_t key[64];
-		} a;
-		memset(&a, 0, sizeof(a));
-		snprintf(a.a.alg_name, sizeof(a.a.alg_name), "%s", integ->kernel_name);
-		a.a.alg_key_len = (unsigned)(integ_len * 8);
-		a.a.alg_trunc_len = integ->trunc_bits;
-		memcpy(a.key, sa->keymat + cipher_len, integ_len);
-		nl_attr(&r, XFRMA_ALG_AUTH_TRUNC, &a, sizeof(a.a) + integ_len);
-		explicit_bzero(&a, sizeof(a));
+		_Alignas(struct xfrm_algo_auth) uint8_t buf[sizeof(struct xfrm_algo_auth) + 64];
+		struct xfrm_algo_auth *a = (struct xfrm_algo_auth *)buf;
+		memset(buf, 0, sizeof(buf));
+		if (integ_len > 64) {
+			snprintf(why, why_len, "integrity key for %s too long", sa->integ);
+			return -EINVAL;
+		}
+		snprintf(a->alg_name, sizeof(a->alg_name), "%s", integ->kernel_name);
+		a->alg_key_len = (unsigned)(integ_len * 8);
+		a->alg_trunc_len = integ->trunc_bits;
+		memcpy(a->alg_key, sa->keymat + cipher_len, integ_len);
+		nl_attr(&r, XFRMA_ALG_AUTH_TRUNC, buf, sizeof(struct xfrm_algo_auth) + integ_len);
+		explicit_bzero(buf, sizeof(buf));
 	}
 	int ret = nl_talk(&r, 0, NULL, 0, why, why_len);
 	explicit_bzero(&r, sizeof(r));
