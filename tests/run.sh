@@ -27,6 +27,8 @@ packages=(
 	jq python3 python3-dbus python3-gi openssl libglib2.0-bin iputils-ping procps tshark
 	# the interop suite's peers and tools (libreswan: tests/interop/setup.sh below)
 	charon-systemd strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins libcharon-extra-plugins libnss3-tools tcpdump xxd gcc
+	# the vm suite: qemu boots a Debian kernel with ESP (tests/vm/setup.sh below)
+	qemu-system-x86 kmod
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -46,6 +48,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 [ "$(id -u)" -eq 0 ] || say "warning: not root; tests that need namespaces will fail or skip"
 [ "$(id -u)" -ne 0 ] || tests/interop/setup.sh || say "warning: libreswan not unpacked; the interop tests will skip"
+[ "$(id -u)" -ne 0 ] || tests/vm/setup.sh || say "warning: no VM kernel; the vm suite will skip"
 
 # --- 2. configure and build: clang, ASan + UBSan, fuzz targets ---
 options=("-Db_sanitize=address,undefined" -Db_lundef=false -Dfuzz=true -Dtests=true --buildtype=debug)
