@@ -75,16 +75,30 @@ int ctl_add_connection(const char *name, const char *const *keys, const char *co
 	return 0;
 }
 
+/* Terminate (Deletes to the peer), unroute (eroutes, updown unroute),
+ * forget: the one way a connection goes, by request or at shutdown. */
+static void delete_connection(struct connection *c)
+{
+	struct ctl_error ignored;
+	engine_terminate(c);
+	routing_unroute(c, true, &ignored);
+	plog_full(6, MSGID_CONNECTION_DELETED, RC_LOG, c, NULL, "deleting connection");
+	connection_delete(c);
+}
+
 int ctl_delete_connection(const char *name, struct ctl_error *err)
 {
 	struct connection *c = find(name, err);
 	if (!c)
 		return -1;
-	engine_terminate(c);
-	routing_unroute(c, true, err);
-	plog_full(6, MSGID_CONNECTION_DELETED, RC_LOG, c, NULL, "deleting connection");
-	connection_delete(c);
+	delete_connection(c);
 	return 0;
+}
+
+void ctl_delete_all(void)
+{
+	while (connections_first())
+		delete_connection(connections_first());
 }
 
 int ctl_route(const char *name, struct ctl_error *err)

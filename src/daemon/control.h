@@ -40,6 +40,9 @@ int ctl_set_debug(const char *const *classes, size_t n, const char *connection,
 		  struct ctl_error *err);
 /* The text of whack --status (malloc'd). */
 char *ctl_status_text(void);
+/* Delete every connection as DeleteConnection does (Deletes sent to
+ * peers, eroutes removed, updown unroute run): shutdown's teardown. */
+void ctl_delete_all(void);
 /* Ask the main loop to exit after tearing everything down. */
 void ctl_shutdown(void);
 

@@ -313,7 +313,7 @@ int main(int argc, char **argv)
 	sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
 
 	/* The man page: "When pluto shuts down, it closes all Security Associations." */
-	connections_delete_all();
+	ctl_delete_all();
 	states_delete_all();
 	kernel_shutdown();   /* whatever is still recorded as installed */
 	demux_unlisten();

@@ -107,6 +107,19 @@ check "Unroute succeeds" w a --name c --unroute
 check_eq "Unroute removes the policy" "" "$(policies a)"
 check_contains "status: routing unrouted" "unrouted" "$(routing a c)"
 
+# the default updown script (--updown) routes the peer's client; shutdown
+# unroutes it, as DeleteConnection does
+ctl a add ud left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.0.0/24 rightsubnet=10.9.0.0/24 authby=secret >/dev/null
+check "Route with the default updown" w a --name ud --route
+check_contains "updown route-client added the route to the peer's client" "10.9.0.0/24 via 198.51.100.2" \
+	"$(ip -n "$A" route)"
+check_contains "updown output is logged with the connection prefix" '"ud": route-client output:' "$(cat "$T/a.log")"
+stop a
+check_not_contains "shutdown ran updown unroute: the route is gone" "10.9.0.0/24" "$(ip -n "$A" route)"
+check_eq "shutdown removed every policy" "" "$(policies a)"
+start a --kernel xfrm
+ctl a add c $CONN >/dev/null
+
 # --- SA install failure on the initiator (peer with none) ---
 start b --kernel none
 ctl b add c $CONN >/dev/null
