@@ -30,9 +30,23 @@ fi
 [ "$(id -u)" -ne 0 ] || "$SRCDIR/tests/interop/setup.sh" >/dev/null 2>&1 ||
 	echo "# warning: tests/interop/setup.sh failed; peer cases will be skipped"
 
-OUT=$(mktemp -d /tmp/pluto-vm.XXXXXX)
+# The guest sees the host's / read-only, but with fresh tmpfs on /tmp,
+# /run and /var/tmp, so a checkout there (CI clones anywhere) would be
+# invisible: share the tree read-write at its own path instead. The
+# source tree when the build is inside it (as tests/run.sh builds), else
+# the build tree (the source must then be outside those tmpfs dirs).
+case "$BUILDDIR/" in
+"$SRCDIR/"*) WORK=$SRCDIR ;;
+*) WORK=$BUILDDIR ;;
+esac
+case "$SRCDIR/" in
+"$WORK/"*) ;;
+/tmp/* | /run/* | /var/tmp/*)
+	skip "the source tree $SRCDIR is under a directory the guest replaces with tmpfs; build inside the source tree" ;;
+esac
+OUT=$(mktemp -d "$BUILDDIR/vm-out.XXXXXX")
 export E2E_OUT=$OUT
-export PLUTO_VM_WORKDIR=$OUT
+export PLUTO_VM_WORKDIR=$WORK
 export PLUTO_VM_PASSENV="SRCDIR BUILDDIR PLUTO WHACK IPSECCTL E2E_OUT E2E_ONLY ASAN_OPTIONS UBSAN_OPTIONS \
 IO_NEGOTIATE_TIMEOUT KEEP_TEST_DIR E2E_TRACE"
 t0=$(date +%s.%N)
