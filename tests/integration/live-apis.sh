@@ -29,50 +29,13 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || skip_all "no /usr/bin/python3"
 
 NS=la$$
-A=${NS}a
-B=${NS}b
-ip netns add "$A" 2>/dev/null || skip_all "cannot create network namespaces"
-ip netns add "$B"
-declare -A PID
-_netns_cleanup() {
-	stop_side a
-	stop_side b
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	_cleanup
-}
-trap _netns_cleanup EXIT
-
-ip link add "${NS}x" netns "$A" type veth peer name "${NS}y" netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
-ip -n "$A" addr add 198.51.100.1/24 dev "${NS}x"
+. "$SRCDIR/tests/lib/netns-pair.sh"
 ip -n "$A" addr add 198.51.100.11/24 dev "${NS}x"
-ip -n "$B" addr add 198.51.100.2/24 dev "${NS}y"
 ip -n "$B" addr add 198.51.100.12/24 dev "${NS}y"
-ip -n "$A" link set "${NS}x" up
-ip -n "$B" link set "${NS}y" up
 
 # start_side SIDE [PLUTO OPTIONS...]: pluto in namespace SIDE, listening
-start_side() {
-	local side=$1; shift
-	mkdir -p "$T/$side"
-	ip netns exec "${NS}$side" "$PLUTO" --nofork --stderrlog --kernel none \
-		--rundir "$T/$side/run" --ctlbase "$T/$side/sock" --secretsfile "$T/$side/ipsec.secrets" \
-		"$@" >>"$T/$side.log" 2>&1 &
-	PID[$side]=$!
-	_pids+=("${PID[$side]}")
-	wait_for 10 test -S "$T/$side/sock" || { echo "# pluto $side did not start" >&2; return 1; }
-	"$WHACK" --ctlbase "$T/$side/sock" --listen >/dev/null
-}
-stop_side() {
-	local side=$1
-	[ -n "${PID[$side]:-}" ] || return 0
-	kill -TERM "${PID[$side]}" 2>/dev/null
-	wait "${PID[$side]}" 2>/dev/null
-	STOPPED_STATUS=$?
-	PID[$side]=
-}
+start_side() { local side=$1; shift; pair_start "$side" --kernel none "$@"; }
+stop_side() { pair_stop "$1"; }
 ctl() { local side=$1; shift; "$IPSECCTL" --socket "$T/$side/sock" "$@"; }
 # vl SIDE JSON: one Varlink call; replies one per line
 vl() {

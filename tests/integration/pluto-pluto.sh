@@ -10,54 +10,14 @@
 . "$SRCDIR/tests/lib/common.sh"
 : "${WHACK:?run through meson test}" "${IPSECCTL:?run through meson test}"
 
-command -v ip >/dev/null || skip_all "no ip(8)"
 NS=pt$$
-A=${NS}a
-B=${NS}b
-ip netns add "$A" 2>/dev/null || skip_all "cannot create network namespaces"
-ip netns add "$B"
-_netns_cleanup() {
-	stop_all
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	_cleanup
-}
-trap _netns_cleanup EXIT
+. "$SRCDIR/tests/lib/netns-pair.sh"
+ip -n "$A" addr add 2001:db8:1::1/64 dev "${NS}x" nodad
+ip -n "$B" addr add 2001:db8:1::2/64 dev "${NS}y" nodad
 
-ip link add "${NS}x" netns "$A" type veth peer name "${NS}y" netns "$B"
-for side in a b; do
-	ns=${NS}$side
-	dev=${NS}x
-	[ $side = b ] && dev=${NS}y
-	n=1
-	[ $side = b ] && n=2
-	ip -n "$ns" link set lo up
-	ip -n "$ns" addr add 198.51.100.$n/24 dev "$dev"
-	ip -n "$ns" addr add 2001:db8:1::$n/64 dev "$dev" nodad
-	ip -n "$ns" link set "$dev" up
-done
-
-declare -A PID
 # start SIDE: a fresh pluto in namespace SIDE with $T/SIDE/ipsec.secrets
-start() {
-	local side=$1
-	mkdir -p "$T/$side"
-	rm -rf "$T/$side/run"
-	ip netns exec "${NS}$side" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
-		--rundir "$T/$side/run" --ctlbase "$T/$side/sock" --secretsfile "$T/$side/ipsec.secrets" \
-		${PLUTO_DEBUG:-} >>"$T/$side.log" 2>&1 &
-	PID[$side]=$!
-	_pids+=("${PID[$side]}")
-	wait_for 10 test -S "$T/$side/sock"
-	"$WHACK" --ctlbase "$T/$side/sock" --listen >/dev/null
-}
-stop() {
-	local side=$1
-	[ -n "${PID[$side]:-}" ] || return 0
-	kill -TERM "${PID[$side]}" 2>/dev/null
-	wait "${PID[$side]}" 2>/dev/null
-	PID[$side]=
-}
+start() { pair_start "$1" --nodbus --kernel none ${PLUTO_DEBUG:-}; }
+stop() { pair_stop "$1"; }
 stop_all() { stop a; stop b; }
 alive() { kill -0 "${PID[$1]}" 2>/dev/null; }
 wa() { "$WHACK" --ctlbase "$T/a/sock" "$@"; }

@@ -14,37 +14,10 @@
 . "$SRCDIR/tests/lib/common.sh"
 : "${WHACK:?run through meson test}" "${IPSECCTL:?run through meson test}"
 
-command -v ip >/dev/null || skip_all "no ip(8)"
 NS=xp$$
-A=${NS}a
-B=${NS}b
-ip netns add "$A" 2>/dev/null || skip_all "cannot create network namespaces"
-ip netns add "$B"
-declare -A PID
-stop() {
-	local side=$1
-	[ -n "${PID[$side]:-}" ] || return 0
-	kill -TERM "${PID[$side]}" 2>/dev/null
-	wait "${PID[$side]}" 2>/dev/null
-	PID[$side]=
-}
-_netns_cleanup() {
-	stop a; stop b
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	_cleanup
-}
-trap _netns_cleanup EXIT
-
-ip link add "${NS}x" netns "$A" type veth peer name "${NS}y" netns "$B"
-ip -n "$A" link set lo up
-ip -n "$B" link set lo up
-ip -n "$A" addr add 198.51.100.1/24 dev "${NS}x"
-ip -n "$B" addr add 198.51.100.2/24 dev "${NS}y"
+. "$SRCDIR/tests/lib/netns-pair.sh"
 ip -n "$A" addr add 10.1.0.1/32 dev lo
 ip -n "$B" addr add 10.2.0.1/32 dev lo
-ip -n "$A" link set "${NS}x" up
-ip -n "$B" link set "${NS}y" up
 ip -n "$A" route add 10.2.0.0/24 dev "${NS}x" src 10.1.0.1
 ip -n "$B" route add 10.1.0.0/24 dev "${NS}y" src 10.2.0.1
 
@@ -52,18 +25,12 @@ ip -n "$B" route add 10.1.0.0/24 dev "${NS}y" src 10.2.0.1
 start() {
 	local side=$1; shift
 	mkdir -p "$T/$side"
-	rm -rf "$T/$side/run"
 	[ -f "$T/$side.log" ] && cat "$T/$side.log" >>"$T/all.txt"
 	: >"$T/$side.log"
 	echo '198.51.100.1 198.51.100.2 : PSK "xfrm policies test"' >"$T/$side/ipsec.secrets"
-	ip netns exec "${NS}$side" "$PLUTO" --nofork --stderrlog --nodbus --updown "$SRCDIR/data/updown/pluto-updown" "$@" \
-		--rundir "$T/$side/run" --ctlbase "$T/$side/sock" --secretsfile "$T/$side/ipsec.secrets" \
-		>>"$T/$side.log" 2>&1 &
-	PID[$side]=$!
-	_pids+=("${PID[$side]}")
-	wait_for 10 test -S "$T/$side/sock"
-	w "$side" --listen >/dev/null
+	pair_start "$side" --nodbus --updown "$SRCDIR/data/updown/pluto-updown" "$@"
 }
+stop() { pair_stop "$1"; }
 w() { local side=$1; shift; "$WHACK" --ctlbase "$T/$side/sock" "$@"; }
 ctl() { local side=$1; shift; "$IPSECCTL" --socket "$T/$side/sock" "$@"; }
 # policies SIDE: the XFRM policies, without the IKE sockets' bypass policies
