@@ -313,12 +313,17 @@ static int xfrm_add_policy(const struct kernel_policy *k, char *why, size_t why_
 	memset(t, 0, sizeof(t));
 	size_t n = 0;
 	if (k->ipcomp) {
-		/* optional: small packets go uncompressed (RFC 3173 2.2) */
+		/* inbound (in, fwd) the comp template is optional: small packets
+		 * arrive uncompressed (RFC 3173 2.2), in tunnel mode through the
+		 * IPIP state the kernel attaches to the comp SA, which only an
+		 * optional template accepts. Outbound the comp SA always runs (it
+		 * decides per packet whether to compress), and the kernel refuses
+		 * an optional tunnel-mode template in an out policy. */
 		put_addr(&t[n].id.daddr, &k->tmpl_dst);
 		put_addr(&t[n].saddr, &k->tmpl_src);
 		t[n].id.proto = IPPROTO_COMP_;
 		t[n].mode = k->tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
-		t[n].optional = 1;
+		t[n].optional = k->dir != KDIR_OUT;
 		n++;
 	}
 	put_addr(&t[n].id.daddr, &k->tmpl_dst);

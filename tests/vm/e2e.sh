@@ -16,6 +16,10 @@
 #      strongSwan <-> libreswan; the ping must pass through ESP
 #   2. pluto <-> strongSwan, 3. pluto <-> libreswan, 4. pluto <-> pluto,
 #      each for ESP AES128-SHA1, ESP 3DES-MD5 and AH SHA1 (PSK, tunnel)
+#   5. IPComp over ESP with libreswan and pluto, tunnel and transport mode:
+#      big compressible and small uncompressed pings (e2e_comp_traffic)
+#   6. pluto <-> pluto TRAP: ipsecctl route, the first packet's ACQUIRE
+#      negotiates, the later pings pass through ESP (e2e_trap_case)
 # and for pluto (on every pluto side): the SAs named by ipsecctl status
 # --json are in the kernel with the negotiated SPIs, pluto's policies and
 # route are there, the ping between the client addresses passes, the SA
@@ -60,7 +64,23 @@ pluto_launch() {
 # the connection also names the project's updown script (the built-in
 # default is the installed path, which a build tree does not have)
 eval "interop_$(declare -f pluto_options)"
-pluto_options() { interop_pluto_options; echo "leftupdown=$UPDOWN"; echo "rightupdown=$UPDOWN"; }
+# E2E_MODE=transport: host to host (no client subnets), type=transport
+E2E_MODE=tunnel
+pluto_options() {
+	if [ "$E2E_MODE" = transport ]; then
+		interop_pluto_options | grep -v '^\(left\|right\)subnet='
+		echo "type=transport"
+	else
+		interop_pluto_options
+	fi
+	echo "leftupdown=$UPDOWN"; echo "rightupdown=$UPDOWN"
+}
+eval "interop_$(declare -f libreswan_conf)"
+libreswan_conf() {
+	interop_libreswan_conf "$@" || return
+	[ "$E2E_MODE" = transport ] || return 0
+	sed -i -e '/^    \(left\|right\)subnet=/d' -e 's/^conn lab$/conn lab\n    type=transport/' "$T/$1/ipsec.conf"
+}
 
 # --- kernel views ---
 # xfrm_sas NS: one line per SA: "PROTO SPI SRC DST PACKETS"
@@ -141,7 +161,7 @@ e2e_case() {
 	# route between the client subnets; charon does (table 220); a pluto
 	# side must install its own (updown), which is checked below
 	for s in L R; do
-		[ "${IMPL[$s]}" = pluto ] && continue
+		[ "${IMPL[$s]}" = pluto ] || [ "$E2E_MODE" = transport ] && continue
 		ip -n "$(ns_of "$s")" route add "$(net_of "$(other "$s")")" via "$(ip_of "$(other "$s")")" \
 			src "$(client_of "$s")"
 	done
@@ -154,6 +174,117 @@ e2e_case() {
 		e2e_end "$name"
 		return
 	fi
+	io_check_established L "$name"
+	io_check_established R "$name"
+	# transport mode has no client subnets: e2e_comp_traffic checks it
+	[ "$E2E_MODE" = tunnel ] && e2e_traffic "$name"
+	[ "$COMPRESS" = yes ] && e2e_comp_traffic "$name"
+	e2e_end "$name"
+}
+
+# sa_packets FILE PROTO SPI: the packet counter of that SA in an xfrm_sas dump
+sa_packets() { awk -v p="$2" -v x="$3" '$1 == p && $2 == x { print $5 }' "$1"; }
+
+# e2e_comp_traffic NAME: IPComp (compress=yes) on top of ESP. pluto's CPIs
+# (ipsecctl status --json lists them after the SPI) are comp SAs in the
+# kernel in the case's mode; a big compressible ping (1200 zero bytes)
+# passes and goes through both comp SAs (the inbound one only sees packets
+# that really arrived compressed); a small ping, below the kernel's
+# compression threshold and therefore sent without an IPComp header (RFC
+# 3173 2.2), passes too (the policy's comp template is optional; in tunnel
+# mode the kernel decapsulates it with the IPIP state it attached itself).
+e2e_comp_traffic() {
+	local name=$1 src=$L_CLIENT dst=$R_CLIENT s ns me peer spi cpi ospi ocpi mode b a
+	[ "$E2E_MODE" = transport ] && src=$L_IP dst=$R_IP
+	local -A cin=() cout=() sout=()
+	for s in L R; do
+		[ "${IMPL[$s]}" = pluto ] || continue
+		ns=$(ns_of "$s") me=$(ip_of "$s") peer=$(ip_of "$(other "$s")")
+		read -r spi cpi _ <<<"$(pluto_spis "$s" in | tr '\n' ' ')"
+		read -r ospi ocpi _ <<<"$(pluto_spis "$s" out | tr '\n' ' ')"
+		cin[$s]=${cpi:-none} cout[$s]=${ocpi:-none} sout[$s]=${ospi:-none}
+		xfrm_sas "$ns" >"$T/$s-sas.comp-before"
+		if [ -n "$cpi" ] && [ -n "$ocpi" ] &&
+			grep -q "^comp $cpi $peer $me " "$T/$s-sas.comp-before" &&
+			grep -q "^comp $ocpi $me $peer " "$T/$s-sas.comp-before" &&
+			grep -q "^$PHASE2 $spi $peer $me " "$T/$s-sas.comp-before" &&
+			grep -q "^$PHASE2 $ospi $me $peer " "$T/$s-sas.comp-before"; then
+			ok "$name: pluto on $s: comp SAs (CPI in $cpi, out $ocpi) and $PHASE2 SAs (in $spi, out $ospi) in the kernel"
+		else
+			fail "$name: pluto on $s: comp SAs (CPI in ${cpi:-none}, out ${ocpi:-none}) and $PHASE2 SAs in the kernel"
+			kernel_dump "$ns"
+		fi
+		# the comp SA carries the mode; ESP runs inside it (transport)
+		mode=$(ip -n "$ns" xfrm state 2>/dev/null | awk -v x="$ocpi" '
+			$1 == "proto" && $2 == "comp" && $4 == x { for (i = 5; i < NF; i++) if ($i == "mode") print $(i + 1) }')
+		check_eq "$name: pluto on $s: outbound comp SA $ocpi is in $E2E_MODE mode" "$E2E_MODE" "$mode"
+		if [ "$E2E_MODE" = tunnel ]; then
+			# the kernel's own IPIP state (proto 4) for uncompressed packets
+			check "$name: pluto on $s: the kernel attached an IPIP state for uncompressed tunnel packets" \
+				grep -q "^4 [^ ]* $peer $me " "$T/$s-sas.comp-before"
+		fi
+	done
+	if ip netns exec "$NS_L" ping -c 3 -i 0.3 -W 5 -s 1200 -p 00 -I "$src" "$dst" >"$T/ping-big.out" 2>&1; then
+		ok "$name: ping -s 1200 -p 00 $src -> $dst (compressed) passes"
+	else
+		fail "$name: ping -s 1200 -p 00 $src -> $dst (compressed) passes"
+		sed 's/^/#   /' "$T/ping-big.out" | tail -4
+	fi
+	for s in L R; do
+		[ "${IMPL[$s]}" = pluto ] || continue
+		ns=$(ns_of "$s")
+		xfrm_sas "$ns" >"$T/$s-sas.comp-after"
+		b=$(sa_packets "$T/$s-sas.comp-before" comp "${cout[$s]}") a=$(sa_packets "$T/$s-sas.comp-after" comp "${cout[$s]}")
+		check "$name: pluto on $s: outbound comp SA ${cout[$s]} counted the big ping (${b:-?} -> ${a:-?})" \
+			test "${a:-0}" -ge $((${b:-0} + 3))
+		b=$(sa_packets "$T/$s-sas.comp-before" comp "${cin[$s]}") a=$(sa_packets "$T/$s-sas.comp-after" comp "${cin[$s]}")
+		check "$name: pluto on $s: inbound comp SA ${cin[$s]} decompressed >= 3 packets (${b:-?} -> ${a:-?})" \
+			test "${a:-0}" -ge $((${b:-0} + 3))
+		b=$(sa_packets "$T/$s-sas.comp-before" "$PHASE2" "${sout[$s]}") a=$(sa_packets "$T/$s-sas.comp-after" "$PHASE2" "${sout[$s]}")
+		check "$name: pluto on $s: outbound $PHASE2 SA ${sout[$s]} carried them (${b:-?} -> ${a:-?})" \
+			test "${a:-0}" -ge $((${b:-0} + 3))
+		[ "$s" = L ] && ! grep -q ' 0% packet loss' "$T/ping-big.out" && kernel_dump "$ns"
+	done
+	check "$name: ping -s 16 $src -> $dst (below the compression threshold, sent uncompressed) passes" \
+		ip netns exec "$NS_L" ping -c 3 -i 0.3 -W 5 -s 16 -I "$src" "$dst"
+}
+
+# e2e_trap_case NAME: pluto <-> pluto, no initiate: "ipsecctl route" puts a
+# TRAP eroute (out policy, no SA) on L; the first ping from L's client
+# makes the kernel send an ACQUIRE, pluto negotiates, and the pings after
+# that pass through ESP (the triggering packet may be lost: TRAP)
+e2e_trap_case() {
+	local name=$1 n
+	selected "$name" || return 0
+	E2E_CASES=$((E2E_CASES + 1))
+	echo "# ===== $name: pluto (L) <-> pluto (R), route + ACQUIRE, no initiate (+$(elapsed) s)"
+	T=$TBASE/$name
+	mkdir -p "$T"
+	io_case psk-aes || return
+	IMPL=()
+	io_side L pluto
+	io_side R pluto
+	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return; fi
+	if ! io_start L R; then e2e_end "$name"; return; fi
+	if pluto_ctl L route lab >"$T/route.out" 2>&1; then
+		ok "$name: ipsecctl route lab on L"
+	else
+		fail "$name: ipsecctl route lab on L"
+		sed 's/^/#   /' "$T/route.out"
+	fi
+	n=$(ip -n "$NS_L" xfrm policy 2>/dev/null | grep -c "^src $L_NET dst $R_NET")
+	check_eq "$name: L has the TRAP eroute (out policy $L_NET -> $R_NET)" 1 "$n"
+	check_eq "$name: L has no SA before the first packet" 0 "$(ip -n "$NS_L" xfrm state | grep -c '^src')"
+	# the trigger: this packet may be dropped while the SA is larval
+	ip netns exec "$NS_L" ping -c 1 -W 1 -I "$L_CLIENT" "$R_CLIENT" >"$T/trigger.out" 2>&1
+	if wait_for "$IO_NEGOTIATE_TIMEOUT" pluto_established L && wait_for 10 pluto_established R; then
+		ok "$name: the first packet's ACQUIRE made pluto negotiate (both sides established)"
+	else
+		fail "$name: the first packet's ACQUIRE made pluto negotiate (both sides established)"
+		grep -i 'acquire' "$T/L-pluto.log" | tail -5 | sed 's/^/#   /'
+	fi
+	check "$name: pluto on L logged the acquire for $L_CLIENT -> $R_CLIENT" \
+		grep -q "acquire for $L_CLIENT -> $R_CLIENT: initiating" "$T/L-pluto.log"
 	io_check_established L "$name"
 	io_check_established R "$name"
 	e2e_traffic "$name"
@@ -170,12 +301,17 @@ e2e_traffic() {
 		in_spis[$s]=$(pluto_spis "$s" in | tr '\n' ' ')
 		out_spis[$s]=$(pluto_spis "$s" out | tr '\n' ' ')
 		xfrm_sas "$ns" >"$T/$s-sas.before"
-		local missing=()
+		local missing=() proto
+		# the lists are the ESP/AH SPI, then the IPComp CPI when compressing
+		proto=$PHASE2
 		for spi in ${in_spis[$s]}; do
-			grep -q "^$PHASE2 $spi $peer $me " "$T/$s-sas.before" || missing+=("in $spi")
+			grep -q "^$proto $spi $peer $me " "$T/$s-sas.before" || missing+=("in $proto $spi")
+			proto=comp
 		done
+		proto=$PHASE2
 		for spi in ${out_spis[$s]}; do
-			grep -q "^$PHASE2 $spi $me $peer " "$T/$s-sas.before" || missing+=("out $spi")
+			grep -q "^$proto $spi $me $peer " "$T/$s-sas.before" || missing+=("out $proto $spi")
+			proto=comp
 		done
 		if [ -n "${in_spis[$s]}" ] && [ -n "${out_spis[$s]}" ] && [ ${#missing[@]} -eq 0 ]; then
 			ok "$name: pluto on $s: its $PHASE2 SAs (in ${in_spis[$s]}out ${out_spis[$s]}) are in the kernel"
@@ -228,7 +364,9 @@ e2e_traffic() {
 		[ "${IMPL[$s]}" = pluto ] || continue
 		ns=$(ns_of "$s") me=$(ip_of "$s") peer=$(ip_of "$(other "$s")")
 		xfrm_sas "$ns" >"$T/$s-sas.after"
-		for spi in ${out_spis[$s]}; do
+		# only the ESP/AH SAs: a small ping is not compressed, so the
+		# IPComp SAs are e2e_comp_traffic's job
+		for spi in ${out_spis[$s]%% *}; do
 			before=$(awk -v x="$spi" '$2 == x { print $5 }' "$T/$s-sas.before")
 			after=$(awk -v x="$spi" '$2 == x { print $5 }' "$T/$s-sas.after")
 			if [ "${after:-0}" -ge $((${before:-0} + 3)) ]; then
@@ -245,7 +383,7 @@ e2e_traffic() {
 				sed 's/^/#   /' "$T/sniff.txt" | head -10
 			fi
 		done
-		for spi in ${in_spis[$s]}; do
+		for spi in ${in_spis[$s]%% *}; do
 			before=$(awk -v x="$spi" '$2 == x { print $5 }' "$T/$s-sas.before")
 			after=$(awk -v x="$spi" '$2 == x { print $5 }' "$T/$s-sas.after")
 			if [ "${after:-0}" -ge $((${before:-0} + 3)) ]; then
@@ -346,5 +484,13 @@ for peer in strongswan libreswan pluto; do
 	peer_case "pluto-$peer-esp-3des" pluto "$peer" psk-3des R
 	peer_case "pluto-$peer-ah" pluto "$peer" ah L
 done
+# IPComp over ESP, tunnel and transport mode (strongSwan left out: time)
+for peer in libreswan pluto; do
+	peer_case "pluto-$peer-ipcomp-tunnel" pluto "$peer" ipcomp L
+	E2E_MODE=transport
+	peer_case "pluto-$peer-ipcomp-transport" pluto "$peer" ipcomp L
+	E2E_MODE=tunnel
+done
+e2e_trap_case pluto-pluto-trap-acquire
 echo "# $E2E_CASES cases in $(elapsed) s"
 done_testing
