@@ -235,6 +235,16 @@ static bool read_ids(struct v1_state *s, struct v1_msg *m, ip_subnet *ci, ip_sub
 	for (size_t i = 0; i < m->md.n_payloads && k < 2; i++)
 		if (m->md.payloads[i].type == PT_ID)
 			ids[k++] = &m->md.payloads[i];
+	/* no protoport= exists: an ID limited to one protocol or port would
+	 * get a whole-subnet SA and an echo different from what was sent */
+	for (size_t i = 0; i < 2; i++) {
+		if (ids[i]->u.id.protocol || ids[i]->u.id.port) {
+			LOGS(s, "Quick Mode ID refused: protocol %u port %u (only whole clients are supported)",
+			     ids[i]->u.id.protocol, ids[i]->u.id.port);
+			m->notify = N_INVALID_ID_INFORMATION;
+			return false;
+		}
+	}
 	if (!v1_subnet_from_id(ids[0], ci, why, sizeof(why)) || !v1_subnet_from_id(ids[1], cr, why, sizeof(why))) {
 		LOGS(s, "Quick Mode ID refused: %s", why);
 		m->notify = N_INVALID_ID_INFORMATION;
@@ -435,7 +445,13 @@ enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 			m->notify = N_INVALID_ID_INFORMATION;
 			goto bad;
 		}
-	} else if (m->notify) {
+	} else {
+		/* we always send IDci/IDcr; a reply without them means the
+		 * responder's host addresses (RFC 2409 5.5), not our clients */
+		if (!m->notify) {
+			LOGS(s, "the responder did not return the client IDs we sent");
+			m->notify = N_INVALID_ID_INFORMATION;
+		}
 		goto bad;
 	}
 	if (!compute_keymat(s, isakmp))
