@@ -760,6 +760,14 @@ static void process_main_mode(struct v1_msg *m)
 	if (s) {
 		if (handled_as_duplicate(s, m))
 			return;
+		/* a zero responder cookie only finds a state that has one to let
+		 * a retransmitted MI1 be recognised (above); anything else after
+		 * MR1 must carry the responder's cookie exactly */
+		if (cookie_is_zero(h->rcookie) && !cookie_is_zero(s->rcookie)) {
+			DBG(DBG_CONTROL, s->st->connection,
+			    "#%u: message without the responder cookie; dropped", s->st->serial);
+			return;
+		}
 		if (s->st->name == STATE_MAIN_I1 && cookie_is_zero(s->rcookie)) {
 			if (cookie_is_zero(h->rcookie)) {
 				DBG(DBG_CONTROL, s->st->connection, "reply without responder cookie; dropped");
