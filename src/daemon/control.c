@@ -37,6 +37,23 @@ static struct connection *find(const char *name, struct ctl_error *err)
 	return c;
 }
 
+/* auto=route|start: what to do right after adding (API.md 1). The add
+ * itself has succeeded either way; a failure here is logged on the
+ * connection, as libreswan does for its auto= actions. auto=start before
+ * Listen waits for the Listen (see ctl_listen). */
+static void apply_auto(struct connection *c)
+{
+	struct ctl_error err;
+	enum auto_action a = c->cfg.auto_action;
+	if (a == AUTO_ADD || c->is_template)
+		return;
+	if (routing_route(c, false, &err) < 0)
+		plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "auto=%s: %s",
+			  a == AUTO_ROUTE ? "route" : "start", err.message);
+	if (a == AUTO_START && demux_listening() && engine_initiate(c, &err) < 0)
+		plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "auto=start: %s", err.message);
+}
+
 int ctl_add_connection(const char *name, const char *const *keys, const char *const *values,
 		       size_t n, struct connection **ret, struct ctl_error *err)
 {
@@ -72,6 +89,7 @@ int ctl_add_connection(const char *name, const char *const *keys, const char *co
 		  c->this == 0 ? "left" : "right");
 	if (ret)
 		*ret = c;
+	apply_auto(c);
 	return 0;
 }
 
@@ -183,6 +201,15 @@ int ctl_listen(struct ctl_error *err)
 	if (r < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot list interfaces: %s", strerror(-r));
 	connections_reorient();
+	/* auto=start connections added before we listened start now */
+	if (!was) {
+		for (struct connection *c = connections_first(); c; c = c->next) {
+			struct ctl_error aerr;
+			if (c->cfg.auto_action == AUTO_START && !c->is_template && !c->newest_isakmp &&
+			    c->this >= 0 && engine_initiate(c, &aerr) < 0)
+				plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "auto=start: %s", aerr.message);
+		}
+	}
 	kernel_recheck();
 	if (!was)
 		event_manager("Listening");

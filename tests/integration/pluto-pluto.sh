@@ -193,6 +193,28 @@ check_eq "established states untouched" "STATE_MAIN_R3:true STATE_QUICK_R2:true"
 check_contains "the garbage was logged" "dropping" "$(cat "$T/b.log")"
 check_contains "Aggressive Mode refused with a log line" "Aggressive Mode" "$(cat "$T/b.log")"
 
+# --- auto=route and auto=start act right after the add ---
+stop_all
+start a
+start b
+ctl b add c $HOSTS4 authby=secret >/dev/null
+ctl a add r $HOSTS4 authby=secret leftsubnet=10.1.0.0/24 rightsubnet=10.2.0.0/24 auto=route >/dev/null
+check_contains "auto=route: routed right after the add" "prospective" "$(wa --status | grep -F '"r": ' | head -1)"
+ctl a add c $HOSTS4 authby=secret auto=start >/dev/null
+wait_for 10 test "$(states b)" == "STATE_MAIN_R3:true STATE_QUICK_R2:true"
+check_eq "auto=start: negotiated without an initiate" "STATE_MAIN_R3:true STATE_QUICK_R2:true" "$(states b)"
+# auto=start added before Listen starts at the Listen
+stop_all
+start a
+start b
+ctl b add c $HOSTS4 authby=secret >/dev/null
+wa --unlisten >/dev/null
+ctl a add c $HOSTS4 authby=secret auto=start >/dev/null
+check_eq "auto=start before Listen: nothing yet" "" "$(states b)"
+wa --listen >/dev/null
+wait_for 10 test "$(states b)" == "STATE_MAIN_R3:true STATE_QUICK_R2:true"
+check_eq "auto=start: negotiated at the Listen" "STATE_MAIN_R3:true STATE_QUICK_R2:true" "$(states b)"
+
 # --- shutdown sends Deletes ---
 stop a
 wait_for 5 test -z "$(states b)"
