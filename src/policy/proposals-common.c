@@ -101,3 +101,12 @@ void alg_label(const struct alg *a, char *out, size_t size)
 		out[i] = (char)toupper((unsigned char)a->name[i]);
 	out[i] = '\0';
 }
+
+const char *sa_envelope_check(const struct sa_payload *sa)
+{
+	if (sa->doi != ISAKMP_DOI_IPSEC)
+		return "DOI is not IPSEC";
+	if (sa->situation != SIT_IDENTITY_ONLY)
+		return "situation is not SIT_IDENTITY_ONLY";
+	return NULL;
+}

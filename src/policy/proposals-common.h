@@ -47,3 +47,7 @@ const char *life_reply_check(const struct life *proposed, const struct life *rep
 
 /* "AES128", "SHA2_256", "MODP2048": the registry name in capitals. */
 void alg_label(const struct alg *a, char *out, size_t size);
+
+struct sa_payload;
+/* DOI and situation, the same for ISAKMP and IPsec SAs: NULL or why not. */
+const char *sa_envelope_check(const struct sa_payload *sa);

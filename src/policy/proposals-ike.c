@@ -226,10 +226,9 @@ static void fill_choice(struct ike_choice *choice, const struct alg *cipher, con
 /* Checks common to both directions; NULL or the reason. */
 static const char *ike_sa_header_check(const struct sa_payload *sa)
 {
-	if (sa->doi != ISAKMP_DOI_IPSEC)
-		return "DOI is not IPSEC";
-	if (sa->situation != SIT_IDENTITY_ONLY)
-		return "situation is not SIT_IDENTITY_ONLY";
+	const char *bad = sa_envelope_check(sa);
+	if (bad)
+		return bad;
 	if (sa->n_proposals != 1)
 		return "not exactly one proposal";
 	if (sa->proposals[0].protocol != PROTO_ISAKMP)

@@ -474,10 +474,9 @@ static bool try_bundle(const struct sa_payload *peer, const struct bundle *b,
 
 static const char *ipsec_sa_header_check(const struct sa_payload *sa)
 {
-	if (sa->doi != ISAKMP_DOI_IPSEC)
-		return "DOI is not IPSEC";
-	if (sa->situation != SIT_IDENTITY_ONLY)
-		return "situation is not SIT_IDENTITY_ONLY";
+	const char *bad = sa_envelope_check(sa);
+	if (bad)
+		return bad;
 	if (sa->n_proposals == 0)
 		return "no proposal";
 	if (sa->n_proposals > SA_PROPOSALS_MAX)

@@ -50,11 +50,14 @@ pluto_launch() {
 	local s=$1 d=$T/$1
 	mkdir -p "$d/run"
 	[ -f "$d/ipsec.secrets" ] || { : >"$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"; }
-	ip netns exec "$(ns_of "$s")" "$PLUTO" --kernel none --nofork --stderrlog --nodbus \
-		--debug-all --rundir "$d/run" --ctlbase "$(pluto_sock "$s")" \
+	# IO_PLUTO_KERNEL / IO_PLUTO_EXTRA / IO_PLUTO_START_WAIT: the VM test
+	# (tests/vm/e2e.sh) runs the same pluto with the xfrm backend
+	# shellcheck disable=SC2086 # IO_PLUTO_EXTRA is a list of words
+	ip netns exec "$(ns_of "$s")" "$PLUTO" --kernel "${IO_PLUTO_KERNEL:-none}" --nofork --stderrlog --nodbus \
+		--debug-all --rundir "$d/run" --ctlbase "$(pluto_sock "$s")" ${IO_PLUTO_EXTRA:-} \
 		--secretsfile "$d/ipsec.secrets" --ikeport 500 >>"$T/$s-pluto.log" 2>&1 </dev/null &
 	echo $! >"$d/pluto.pid"
-	wait_for 10 test -S "$(pluto_sock "$s")" ||
+	wait_for "${IO_PLUTO_START_WAIT:-10}" test -S "$(pluto_sock "$s")" ||
 		{ echo "# pluto did not come up on $s" >&2; return 1; }
 	pluto_ctl "$s" listen >"$d/listen.out" 2>&1 || { sed 's/^/#   /' "$d/listen.out"; return 1; }
 }

@@ -48,19 +48,9 @@ IO_NEGOTIATE_TIMEOUT=${IO_NEGOTIATE_TIMEOUT:-40}    # TCG is slow
 # --- the real kernel: no xfrm stub for strongSwan and libreswan ---
 io_stub() { echo ""; }     # LD_PRELOAD="" preloads nothing
 
-# --- pluto with the XFRM backend ---
-pluto_launch() {
-	local s=$1 d=$T/$1
-	mkdir -p "$d/run"
-	[ -f "$d/ipsec.secrets" ] || { : >"$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"; }
-	ip netns exec "$(ns_of "$s")" "$PLUTO" --kernel xfrm --nofork --stderrlog --nodbus \
-		--debug-all --rundir "$d/run" --ctlbase "$(pluto_sock "$s")" \
-		--secretsfile "$d/ipsec.secrets" --ikeport 500 >>"$T/$s-pluto.log" 2>&1 </dev/null &
-	echo $! >"$d/pluto.pid"
-	wait_for 20 test -S "$(pluto_sock "$s")" ||
-		{ echo "# pluto did not come up on $s" >&2; return 1; }
-	pluto_ctl "$s" listen >"$d/listen.out" 2>&1 || { sed 's/^/#   /' "$d/listen.out"; return 1; }
-}
+# --- pluto with the XFRM backend (peer-pluto.sh's pluto_launch) ---
+IO_PLUTO_KERNEL=xfrm
+IO_PLUTO_START_WAIT=20     # process starts are slow under TCG
 # the connection also names the project's updown script (the built-in
 # default is the installed path, which a build tree does not have)
 eval "interop_$(declare -f pluto_options)"
