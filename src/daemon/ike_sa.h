@@ -47,6 +47,7 @@ struct v1_state {
 	size_t sa_i_b_len;
 	struct sa_payload *proposed; /* initiator: what we proposed, to check the reply */
 	struct pluto_id peer_id;     /* what the peer's ID payload said */
+	unsigned peer_caps;          /* enum vid_cap: what the peer's Vendor IDs announced */
 
 	/* CBC IV: for an ISAKMP SA the current phase-1 chain (after phase 1:
 	 * the last block of the last Main Mode message, the seed of every

@@ -20,6 +20,7 @@
 #include "daemon/ikev1.h"
 #include "daemon/log.h"
 #include "daemon/secrets.h"
+#include "daemon/vendor.h"
 
 #define LOGS(s, fmt, ...) plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, (s)->st->connection, (s)->st, fmt, ##__VA_ARGS__)
 
@@ -167,6 +168,7 @@ int main_outI1(struct connection *c, struct ctl_error *err)
 	struct pbuf pb;
 	isakmp_header(&pb, s, PT_SA);
 	size_t off = emit_sa(&pb, s->proposed);
+	vid_emit_ours(&pb, 0, 1);
 	size_t len = pbuf_finish(&pb);
 	if (len > off + 4) {
 		size_t plen = (size_t)pb.data[off + 2] << 8 | pb.data[off + 3];
@@ -222,10 +224,12 @@ enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		crypto_random(s->rcookie, 8);
 	while (cookie_is_zero(s->rcookie));
 	set_algorithms(s);
+	s->peer_caps = vid_scan(&m->md, c);
 
 	struct pbuf pb;
 	isakmp_header(&pb, s, PT_SA);
 	emit_sa(&pb, reply);
+	vid_emit_ours(&pb, s->peer_caps, 0);
 	free(reply);
 	v1_send_msg(s, &pb, false, NULL, true);
 	pbuf_free(&pb);
@@ -256,6 +260,7 @@ enum stf main_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 	}
 	free(s->proposed);
 	s->proposed = NULL;
+	s->peer_caps = vid_scan(&m->md, c);
 	memcpy(s->rcookie, m->md.hdr.rcookie, 8);
 	v1_rehash_isakmp(s);
 	set_algorithms(s);
