@@ -7,6 +7,8 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
+#include "daemon/dpd.h"
+#include "daemon/nat_traversal.h"
 
 /* Defaults: the seed's, documented in pluto(8) */
 #define DEFAULT_IKELIFETIME  3600ULL      /* 1h */
@@ -341,6 +343,10 @@ static const struct option_rule rules[] = {
 	{ "keyingtries", NULL, opt_keyingtries, NULL },
 	{ "rekey",       NULL, opt_rekey, NULL },
 	{ "auto",        NULL, opt_auto, NULL },
+	{ "encapsulation", NULL, natt_opt_encapsulation, NULL },
+	{ "dpddelay",    NULL, dpd_opt_delay, NULL },
+	{ "dpdtimeout",  NULL, dpd_opt_timeout, NULL },
+	{ "dpdaction",   NULL, dpd_opt_action, NULL },
 };
 
 static void config_defaults(struct connection_config *cfg)
@@ -358,6 +364,9 @@ static void config_defaults(struct connection_config *cfg)
 	cfg->rekeyfuzz = DEFAULT_REKEYFUZZ;
 	cfg->keyingtries = DEFAULT_KEYINGTRIES;
 	cfg->auto_action = AUTO_ADD;
+	cfg->dpddelay = DPD_DEFAULT_DELAY;
+	cfg->dpdtimeout = DPD_DEFAULT_TIMEOUT;
+	cfg->dpdaction = DPD_DEFAULT_ACTION;
 }
 
 /* Find the rule for a keyword; *end_index is 0/1 for left/right options. */
@@ -408,6 +417,9 @@ static const char *check_consistency(const struct connection_config *cfg)
 		return "compress and pfs need phase2=esp or phase2=ah";
 	if (cfg->rekeymargin >= cfg->salifetime || cfg->rekeymargin >= cfg->ikelifetime)
 		return "rekeymargin must be shorter than ikelifetime and salifetime";
+	static char dpd_why[120];
+	if (dpd_config_check(cfg, dpd_why, sizeof(dpd_why)))
+		return dpd_why;
 	return NULL;
 }
 
@@ -550,6 +562,10 @@ void connection_config_normalise(const struct connection_config *cfg, size_t *n,
 	kv_add(&b, "keyingtries", xasprintf("%u", cfg->keyingtries));
 	kv_add(&b, "rekey", xstrdup(p & POLICY_DONT_REKEY ? "no" : "yes"));
 	kv_add(&b, "auto", xstrdup(auto_names[cfg->auto_action]));
+	kv_add(&b, "encapsulation", xstrdup(natt_encapsulation_name(cfg->encapsulation)));
+	kv_add(&b, "dpddelay", xasprintf("%llus", cfg->dpddelay));
+	kv_add(&b, "dpdtimeout", xasprintf("%llus", cfg->dpdtimeout));
+	kv_add(&b, "dpdaction", xstrdup(dpd_action_name((enum dpd_action)cfg->dpdaction)));
 
 	/* sorted by key so every API shows them in one order */
 	size_t *order = xmalloc(b.n * sizeof(size_t));

@@ -122,8 +122,15 @@ void connections_reorient(void)
 int connection_add(const char *name, struct connection_config *cfg, struct connection **ret,
 		   struct ctl_error *err)
 {
+	return connection_add_instance(name, cfg, NULL, ret, err);
+}
+
+int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
+			    struct connection **ret, struct ctl_error *err)
+{
 	struct connection *c = xcalloc(1, sizeof(*c));
 	c->name = xstrdup(name);
+	c->template = template;   /* set before the Added event, which shows it */
 	c->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	if (connection_orient(c, err) < 0) {
@@ -163,8 +170,10 @@ void connection_delete(struct connection *c)
 	}
 	/* instances derived from this template lose their link */
 	for (struct connection *o = connections; o; o = o->next)
-		if (o->template == c)
+		if (o->template == c) {
 			o->template = NULL;
+			event_connection(EV_CONNECTION_CHANGED, o, "InstanceOf");
+		}
 	for (size_t i = 0; i < c->n_options; i++) {
 		free(c->option_keys[i]);
 		free(c->option_values[i]);

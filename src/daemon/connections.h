@@ -38,6 +38,11 @@ enum conn_policy {
 
 enum auto_action { AUTO_ADD, AUTO_ROUTE, AUTO_START };
 
+/* encapsulation= (NAT traversal, nat_traversal.h): auto = UDP-encapsulate
+ * when NAT-D finds a NAT; yes = always (pretend a NAT); no = never (RFC
+ * 3947 is not announced). */
+enum encapsulation { ENCAPS_AUTO, ENCAPS_YES, ENCAPS_NO };
+
 enum routing_state { RT_UNROUTED, RT_PROSPECTIVE, RT_EROUTED };
 const char *routing_state_name(enum routing_state r);
 
@@ -53,7 +58,10 @@ struct connection_config {
 	unsigned long long ikelifetime, salifetime, rekeymargin;  /* seconds */
 	unsigned rekeyfuzz;          /* percent */
 	unsigned keyingtries;        /* 0 = forever */
+	unsigned long long dpddelay, dpdtimeout;   /* seconds; dpddelay 0 = no DPD of our own (dpd.h) */
+	unsigned dpdaction;          /* enum dpd_action */
 	enum auto_action auto_action;
+	enum encapsulation encapsulation;
 };
 
 struct state;
@@ -102,6 +110,10 @@ size_t connections_count(void);
 /* Adds a new connection after orienting it; takes ownership of *cfg. */
 int connection_add(const char *name, struct connection_config *cfg, struct connection **ret,
 		   struct ctl_error *err);
+/* The same for a road-warrior instance of template (its link is set
+ * before the ConnectionAdded event goes out). */
+int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
+			    struct connection **ret, struct ctl_error *err);
 void connection_delete(struct connection *c);
 void connections_delete_all(void);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
+#include "daemon/dpd.h"
 #include "daemon/demux.h"
 #include "daemon/engine.h"
 #include "daemon/events.h"
@@ -377,6 +379,29 @@ static void status_kernel_line(const char *line, void *ud)
 	strbuf_addf(ud, "kernel %s\n", line);
 }
 
+/* When an established SA is replaced and when it ends, as FreeS/WAN
+ * showed its pending events ("" for an SA still being negotiated). */
+static const char *lifetime_status_str(const struct state *st, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!st->established || !st->expires_at_usec || !st->connection)
+		return buf;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	const struct connection *c = st->connection;
+	bool newest = st->serial == (st->kind == STATE_KIND_ISAKMP ? c->newest_isakmp : c->newest_ipsec);
+	size_t k = 0;
+	if (st->rekey_at_usec && newest)
+		k += (size_t)snprintf(buf, len, "EVENT_SA_REPLACE in %llds; ",
+				      (long long)(((int64_t)st->rekey_at_usec - now) / 1000000));
+	if (k < len)
+		snprintf(buf + k, len - k, "EVENT_SA_EXPIRE in %llds; %s",
+			 (long long)(((int64_t)st->expires_at_usec - now) / 1000000),
+			 newest ? (st->kind == STATE_KIND_ISAKMP ? "newest ISAKMP" : "newest IPSEC") : "superseded");
+	return buf;
+}
+
 char *ctl_status_text(void)
 {
 	struct strbuf sb;
@@ -421,11 +446,17 @@ char *ctl_status_text(void)
 		strbuf_add(&sb, "\n");
 	for (struct state *st = states_first(); st; st = st->next_in_list) {
 		char ab[IP_STR_MAX];
-		strbuf_addf(&sb, "#%u: \"%s\" %s:%u %s (%s%s)%s%s\n", st->serial,
+		strbuf_addf(&sb, "#%u: \"%s\" %s:%u %s (%s%s)%s%s%s%s\n", st->serial,
 			    st->connection ? st->connection->name : "?", ip_str(&st->peer, ab), st->peer_port,
 			    state_name_str(st->name), st->kind == STATE_KIND_ISAKMP ? "ISAKMP SA" : "IPsec SA",
 			    st->established ? " established" : "", st->algorithms[0] ? "; " : "",
-			    st->algorithms);
+			    st->algorithms, st->nat_status[0] ? "; " : "", st->nat_status);
+		char life[128];
+		if (*lifetime_status_str(st, life, sizeof(life)))
+			strbuf_addf(&sb, "#%u: \"%s\"   %s\n", st->serial, st->connection->name, life);
+		char dpd[128];
+		if (*dpd_status_str(st, dpd, sizeof(dpd)))   /* an ISAKMP SA watched by DPD */
+			strbuf_addf(&sb, "#%u: \"%s\"   %s\n", st->serial, st->connection->name, dpd);
 	}
 	return strbuf_steal(&sb);
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -12,6 +14,7 @@
 
 #include "common/util.h"
 #include "daemon/log.h"
+#include "daemon/nat_traversal.h"
 #include "klips/kernel.h"
 
 #define IKE_MAX_PACKET 65536
@@ -41,6 +44,14 @@ static bool interface_wanted(const char *name)
 uint16_t demux_port(void) { return ike_port; }
 bool demux_listening(void) { return listening; }
 struct iface *demux_interfaces(void) { return ifaces; }
+
+struct iface *demux_iface_for(const ip_address *addr, uint16_t port)
+{
+	for (struct iface *ifp = ifaces; ifp; ifp = ifp->next)
+		if (ifp->fd >= 0 && ifp->port == port && ip_equal(&ifp->addr, addr))
+			return ifp;
+	return NULL;
+}
 void demux_set_packet_handler(packet_handler_fn fn) { packet_handler = fn; }
 packet_handler_fn demux_packet_handler(void) { return packet_handler; }
 
@@ -88,8 +99,28 @@ static int on_packet(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	ip_address sender;
 	uint16_t port;
 	ip_from_sockaddr((struct sockaddr *)&from, &sender, &port);
+	const uint8_t *msg = buf;
+	size_t len = (size_t)n;
+	if (ifp->natt) {
+		char ab[IP_STR_MAX];
+		size_t skip = 0;
+		switch (natt_classify(buf, len, &skip)) {
+		case NATT_RX_KEEPALIVE:
+			DBG(DBG_RAW, NULL, "NAT-T keepalive from %s:%u", ip_str(&sender, ab), port);
+			return 0;
+		case NATT_RX_ESP:
+			/* the kernel did not take it: no SA, or no UDP_ENCAP here */
+			DBG(DBG_RAW, NULL, "dropping %zu-byte non-IKE datagram (ESP) from %s:%u on the NAT-T port",
+			    len, ip_str(&sender, ab), port);
+			return 0;
+		case NATT_RX_IKE:
+			msg += skip;
+			len -= skip;
+			break;
+		}
+	}
 	if (packet_handler) {
-		packet_handler(ifp, buf, (size_t)n, &sender, port);
+		packet_handler(ifp, msg, len, &sender, port);
 	} else {
 		char ab[IP_STR_MAX];
 		DBG(DBG_RAW, NULL, "ignoring %zd-byte packet from %s:%u on %s: no IKE engine",
@@ -110,6 +141,14 @@ static int open_socket(struct iface *ifp, sd_event *event)
 	if (ifp->addr.family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	kernel_bypass_socket(fd, ifp->addr.family);   /* IKE is never caught by an eroute */
+	if (ifp->natt) {
+		/* the kernel decapsulates ESP-in-UDP itself and passes IKE (with
+		 * the marker) through; without it ESP reaches us and is dropped */
+		int encap = UDP_ENCAP_ESPINUDP;
+		if (setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof(encap)) < 0)
+			DBG(DBG_CONTROL, NULL, "UDP_ENCAP on %s port %u: %s (ESP in UDP not decapsulated by the kernel)",
+			    ifp->name, ifp->port, strerror(errno));
+	}
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		int r = -errno;
 		close(fd);
@@ -135,6 +174,46 @@ static void close_iface(struct iface *ifp)
 	free(ifp);
 }
 
+/* One socket for (address, port): kept from *old when it is there, else
+ * opened; appended to *kept. True when one is open. */
+static bool listen_on(const char *name, const ip_address *addr, uint16_t port, bool natt,
+		      struct iface **old, struct iface **kept, sd_event *event)
+{
+	struct iface **pp, *match = NULL;
+	for (pp = old; *pp; pp = &(*pp)->next) {
+		if (ip_equal(&(*pp)->addr, addr) && (*pp)->port == port && streq((*pp)->name, name)) {
+			match = *pp;
+			*pp = match->next;
+			break;
+		}
+	}
+	/* the same address may show twice (aliases): one socket */
+	for (struct iface *k = *kept; k && !match; k = k->next)
+		if (ip_equal(&k->addr, addr) && k->port == port)
+			return false;
+	if (!match) {
+		char ab[IP_STR_MAX];
+		match = xcalloc(1, sizeof(*match));
+		snprintf(match->name, sizeof(match->name), "%s", name);
+		match->addr = *addr;
+		match->port = port;
+		match->natt = natt;
+		match->fd = -1;
+		int r = open_socket(match, event);
+		if (r < 0) {
+			plog_err("cannot listen on %s %s:%u: %s", match->name, ip_str(addr, ab), port,
+				 strerror(-r));
+			free(match);
+			return false;
+		}
+		plog_full(6, MSGID_INTERFACE, RC_LOG, NULL, NULL, "adding interface %s %s:%u%s", match->name,
+			  ip_str(addr, ab), port, natt ? " (NAT-T)" : "");
+	}
+	match->next = *kept;
+	*kept = match;
+	return true;
+}
+
 int demux_listen(sd_event *event)
 {
 	struct ifaddrs *list;
@@ -145,44 +224,14 @@ int demux_listen(sd_event *event)
 	struct iface *old = ifaces, *kept = NULL;
 	ifaces = NULL;
 	int opened = 0;
+	uint16_t natt = natt_port();
 	for (struct ifaddrs *ifa = list; ifa; ifa = ifa->ifa_next) {
 		ip_address addr;
 		if (!usable(ifa, &addr) || !interface_wanted(ifa->ifa_name))
 			continue;
-		struct iface **pp, *match = NULL;
-		for (pp = &old; *pp; pp = &(*pp)->next) {
-			if (ip_equal(&(*pp)->addr, &addr) && (*pp)->port == ike_port &&
-			    streq((*pp)->name, ifa->ifa_name)) {
-				match = *pp;
-				*pp = match->next;
-				break;
-			}
-		}
-		/* the same address may show twice (aliases): one socket */
-		for (struct iface *k = kept; k && !match; k = k->next)
-			if (ip_equal(&k->addr, &addr))
-				goto next;
-		if (!match) {
-			char ab[IP_STR_MAX];
-			match = xcalloc(1, sizeof(*match));
-			snprintf(match->name, sizeof(match->name), "%s", ifa->ifa_name);
-			match->addr = addr;
-			match->port = ike_port;
-			match->fd = -1;
-			int r = open_socket(match, event);
-			if (r < 0) {
-				plog_err("cannot listen on %s %s:%u: %s", match->name,
-					 ip_str(&addr, ab), ike_port, strerror(-r));
-				free(match);
-				continue;
-			}
-			plog_full(6, MSGID_INTERFACE, RC_LOG, NULL, NULL, "adding interface %s %s:%u",
-				  match->name, ip_str(&addr, ab), ike_port);
-		}
-		match->next = kept;
-		kept = match;
-		opened++;
-	next:;
+		opened += listen_on(ifa->ifa_name, &addr, ike_port, false, &old, &kept, event);
+		if (natt && natt != ike_port)
+			opened += listen_on(ifa->ifa_name, &addr, natt, true, &old, &kept, event);
 	}
 	freeifaddrs(list);
 	while (old) {

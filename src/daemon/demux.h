@@ -1,6 +1,15 @@
 /* UDP sockets on the public interfaces: Listen finds every configured
  * address (IPv4 and IPv6, not link-local) and opens one socket per address
- * on the IKE port; a repeated Listen notices added and removed addresses. */
+ * on the IKE port, and one on the NAT-T port (nat_traversal.h, 4500 unless
+ * --natt-port says otherwise or 0); a repeated Listen notices added and
+ * removed addresses.
+ *
+ * On the NAT-T port every IKE message follows the 4-byte non-ESP marker
+ * (RFC 3948 2.2). On Linux the socket is set to UDP_ENCAP_ESPINUDP, so
+ * the kernel takes ESP (no marker) and keepalives (one 0xFF byte) itself;
+ * whatever of those still reaches us is dropped quietly. The marker is
+ * stripped before the engine sees the message; ifp->port tells the engine
+ * which port it came in on. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,6 +22,7 @@ struct iface {
 	char name[32];
 	ip_address addr;
 	uint16_t port;
+	bool natt;                   /* the NAT-T port: datagrams carry the non-ESP marker */
 	int fd;
 	struct sd_event_source *source;
 	struct iface *next;
@@ -27,6 +37,8 @@ int demux_listen(struct sd_event *event);
 void demux_unlisten(void);
 bool demux_listening(void);
 struct iface *demux_interfaces(void);
+/* The socket bound to exactly this address and port, or NULL. */
+struct iface *demux_iface_for(const ip_address *addr, uint16_t port);
 /* Is this address one of ours (on any interface, up)? Used by orientation. */
 bool local_address(const ip_address *a);
 

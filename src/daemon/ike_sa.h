@@ -21,6 +21,7 @@
 
 struct sd_event_source;
 struct sd_event;
+struct dpd;
 
 #define NONCE_LEN_OURS 32        /* what we send; RFC 2409 5: 8..256 accepted */
 #define NONCE_LEN_MIN 8
@@ -48,6 +49,10 @@ struct v1_state {
 	struct sa_payload *proposed; /* initiator: what we proposed, to check the reply */
 	struct pluto_id peer_id;     /* what the peer's ID payload said */
 	unsigned peer_caps;          /* enum vid_cap: what the peer's Vendor IDs announced */
+	struct dpd *dpd;             /* dead peer detection (dpd.h), NULL while it does not watch */
+	unsigned nat;                /* enum natt_flags (nat_traversal.h): what NAT-D found */
+	struct sd_event_source *keepalive_timer;   /* NAT-T keepalives while we are behind a NAT */
+	ip_address peer_natoa;       /* Quick Mode: the peer's original address (NAT-OA), if sent */
 
 	/* CBC IV: for an ISAKMP SA the current phase-1 chain (after phase 1:
 	 * the last block of the last Main Mode message, the seed of every
@@ -86,6 +91,11 @@ struct v1_state {
 	struct sd_event_source *expire_timer;
 	uint64_t expire_at_mono;
 
+	/* keying attempts and replacement (rekey.c) */
+	unsigned keying_attempt;     /* initiator: 1 = first attempt (keyingtries) */
+	unsigned replacing;          /* serial of the SA this negotiation replaces, 0 = none */
+	struct sd_event_source *replace_timer;
+
 	/* hash chains */
 	struct v1_state *cookie_next;
 	struct v1_state *msgid_next;
@@ -116,7 +126,16 @@ void v1_timers_init(struct sd_event *event);
 void v1_arm_retransmit(struct v1_state *s);
 void v1_stop_retransmit(struct v1_state *s);
 /* Hard expiry: deletes the state after `seconds`; also sets the
- * CLOCK_REALTIME expires_at/rekey_at shown in status. */
-void v1_arm_expiry(struct v1_state *s, uint64_t seconds, uint64_t rekey_margin);
+ * CLOCK_REALTIME expires_at shown in status. */
+void v1_arm_expiry(struct v1_state *s, uint64_t seconds);
+/* A one-shot CLOCK_MONOTONIC timer usec from now calling fn with s as
+ * userdata (*src re-armed when it exists; release it with
+ * sd_event_source_disable_unref in the free hook); false when it cannot
+ * be armed (logged). */
+bool v1_arm_timer(struct v1_state *s, struct sd_event_source **src, uint64_t usec,
+		  int (*fn)(struct sd_event_source *src, uint64_t usec, void *userdata));
+uint64_t v1_realtime_now(void);
+/* CLOCK_MONOTONIC microseconds, the event loop's idea of now. */
+uint64_t v1_mono_now(void);
 /* A responder state that stops hearing from its peer is dropped after this. */
 void v1_arm_responder_timeout(struct v1_state *s);

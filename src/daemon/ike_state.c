@@ -11,9 +11,11 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
+#include "daemon/dpd.h"
 #include "daemon/events.h"
 #include "daemon/ikev1.h"
 #include "daemon/log.h"
+#include "daemon/nat_traversal.h"
 
 #define COOKIE_BUCKETS 1024
 #define MSGID_BUCKETS 1024
@@ -153,6 +155,9 @@ void v1_state_free_hook(struct state *st)
 	unhash_phase2(s);
 	s->retransmit_timer = sd_event_source_disable_unref(s->retransmit_timer);
 	s->expire_timer = sd_event_source_disable_unref(s->expire_timer);
+	v1_rekey_free(s);
+	dpd_free(s);
+	natt_state_free(s);
 	if (s->dh)
 		dh_secret_free(s->dh);
 	free(s->sa_i_b);
@@ -175,7 +180,7 @@ void v1_timers_init(sd_event *event)
 	loop = event;
 }
 
-static uint64_t mono_now(void)
+uint64_t v1_mono_now(void)
 {
 	uint64_t now = 0;
 	if (!loop || sd_event_now(loop, CLOCK_MONOTONIC, &now) < 0) {
@@ -198,18 +203,26 @@ static int on_retransmit(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
-static void set_timer(struct v1_state *s, uint64_t delay_usec)
+bool v1_arm_timer(struct v1_state *s, sd_event_source **src, uint64_t usec, sd_event_time_handler_t fn)
 {
 	if (!loop)
-		return;
-	uint64_t when = mono_now() + delay_usec;
-	if (s->retransmit_timer) {
-		sd_event_source_set_time(s->retransmit_timer, when);
-		sd_event_source_set_enabled(s->retransmit_timer, SD_EVENT_ONESHOT);
-		return;
+		return false;
+	uint64_t when = v1_mono_now() + usec;
+	if (*src) {
+		sd_event_source_set_time(*src, when);
+		sd_event_source_set_enabled(*src, SD_EVENT_ONESHOT);
+		return true;
 	}
-	if (sd_event_add_time(loop, &s->retransmit_timer, CLOCK_MONOTONIC, when, 0, on_retransmit, s) < 0)
-		plog_err("cannot arm the retransmission timer of #%u", s->st->serial);
+	if (sd_event_add_time(loop, src, CLOCK_MONOTONIC, when, 0, fn, s) < 0) {
+		plog_err("cannot arm a timer of #%u", s->st->serial);
+		return false;
+	}
+	return true;
+}
+
+static void set_timer(struct v1_state *s, uint64_t delay_usec)
+{
+	v1_arm_timer(s, &s->retransmit_timer, delay_usec, on_retransmit);
 }
 
 void v1_arm_retransmit(struct v1_state *s)
@@ -238,22 +251,17 @@ static int on_expire(sd_event_source *src, uint64_t usec, void *ud)
 	return 0;
 }
 
-void v1_arm_expiry(struct v1_state *s, uint64_t seconds, uint64_t rekey_margin)
+uint64_t v1_realtime_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t now_rt = (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-	s->st->expires_at_usec = now_rt + seconds * 1000000ULL;
-	s->st->rekey_at_usec = rekey_margin < seconds ? now_rt + (seconds - rekey_margin) * 1000000ULL : 0;
-	if (!loop)
-		return;
-	uint64_t when = mono_now() + seconds * 1000000ULL;
-	s->expire_at_mono = when;
-	if (s->expire_timer) {
-		sd_event_source_set_time(s->expire_timer, when);
-		sd_event_source_set_enabled(s->expire_timer, SD_EVENT_ONESHOT);
-	} else if (sd_event_add_time(loop, &s->expire_timer, CLOCK_MONOTONIC, when, 0, on_expire, s) < 0) {
-		plog_err("cannot arm the expiry timer of #%u", s->st->serial);
-	}
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void v1_arm_expiry(struct v1_state *s, uint64_t seconds)
+{
+	s->st->expires_at_usec = v1_realtime_now() + seconds * 1000000ULL;
+	s->expire_at_mono = v1_mono_now() + seconds * 1000000ULL;
+	v1_arm_timer(s, &s->expire_timer, seconds * 1000000ULL, on_expire);
 	event_state(EV_STATE_CHANGED, s->st, NULL);
 }

@@ -28,9 +28,11 @@
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/demux.h"
+#include "daemon/dpd.h"
 #include "daemon/engine.h"
 #include "daemon/events.h"
 #include "daemon/log.h"
+#include "daemon/nat_traversal.h"
 #include "daemon/progress.h"
 #include "klips/kernel.h"
 #include "klips/routing.h"
@@ -82,7 +84,10 @@ static const struct v1_row rows[] = {
 	  "sent MR3, ISAKMP SA established" },
 	{ STATE_MAIN_I3, STATE_MAIN_I4, XCHG_IDPROT, F_ENCRYPTED,
 	  P(PT_ID), P1_EXTRA | P(PT_HASH) | P(PT_SIG) | P(PT_CERT), main_inR3, "ISAKMP SA established" },
-	{ STATE_QUICK_R0, STATE_QUICK_R1, XCHG_QUICK, F_ENCRYPTED,
+	/* QR1 is re-sent until QI2 comes (as libreswan does): QI2 is the
+	 * exchange's last message and nobody would re-send it otherwise, so
+	 * a lost one would leave us half way while the initiator uses the SA */
+	{ STATE_QUICK_R0, STATE_QUICK_R1, XCHG_QUICK, F_ENCRYPTED | F_REQUEST,
 	  P(PT_HASH) | P(PT_SA) | P(PT_NONCE), P(PT_KE) | P(PT_ID) | P(PT_N) | P(PT_NATOA),
 	  quick_inI1_outR1, "sent QR1, inbound IPsec SA installed, expecting QI2" },
 	{ STATE_QUICK_I1, STATE_QUICK_I2, XCHG_QUICK, F_ENCRYPTED,
@@ -151,33 +156,36 @@ v1_send_hook_fn v1_send_hook;
 bool v1_send_raw(const ip_address *local, uint16_t local_port, const ip_address *peer,
 		 uint16_t peer_port, const uint8_t *buf, size_t len)
 {
-	if (v1_send_hook)
-		return v1_send_hook(local, local_port, peer, peer_port, buf, len);
-	struct iface *use = NULL;
-	for (struct iface *ifp = demux_interfaces(); ifp; ifp = ifp->next) {
-		if (ifp->fd < 0 || ifp->addr.family != peer->family)
-			continue;
-		if (ip_equal(&ifp->addr, local) && ifp->port == local_port) {
-			use = ifp;
-			break;
-		}
-		if (!use)
-			use = ifp;
+	/* on the NAT-T port IKE follows the non-ESP marker (RFC 3948 2.2) */
+	uint8_t *framed = NULL;
+	if (natt_needs_marker(local_port, peer_port))
+		buf = framed = natt_frame(buf, &len);
+	bool ok = false;
+	char pb[IP_STR_MAX], lb[IP_STR_MAX];
+	if (v1_send_hook) {
+		ok = v1_send_hook(local, local_port, peer, peer_port, buf, len);
+		goto out;
 	}
-	char pb[IP_STR_MAX];
+	/* only from the state's own address and port: any other socket would
+	 * give the peer a source it does not know (and a NAT another mapping) */
+	struct iface *use = demux_iface_for(local, local_port);
 	if (!use) {
-		plog_err("cannot send %zu bytes to %s:%u: no interface of that family is listening",
-			 len, ip_str(peer, pb), peer_port);
-		return false;
+		plog_err("cannot send %zu bytes to %s:%u: not listening on %s:%u any more", len,
+			 ip_str(peer, pb), peer_port, ip_str(local, lb), local_port);
+		goto out;
 	}
 	struct sockaddr_storage ss;
 	socklen_t sl = ip_to_sockaddr(peer, peer_port, &ss);
-	DBG(DBG_RAW, NULL, "sending %zu bytes from %s to %s:%u", len, use->name, ip_str(peer, pb), peer_port);
+	DBG(DBG_RAW, NULL, "sending %zu bytes from %s:%u to %s:%u", len, use->name, local_port, ip_str(peer, pb),
+	    peer_port);
 	if (sendto(use->fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0) {
 		plog_err("sendto %s:%u failed: %s", ip_str(peer, pb), peer_port, strerror(errno));
-		return false;
+		goto out;
 	}
-	return true;
+	ok = true;
+out:
+	free(framed);
+	return ok;
 }
 
 static struct v1_state *keyed_isakmp(struct v1_state *s)
@@ -415,6 +423,7 @@ static void kernel_sa_of(const struct v1_state *s, bool inbound, struct kernel_i
 		.ipcomp = s->ipsec.ipcomp,
 		.cpi = inbound ? s->our_cpi : s->ipsec.peer_cpi,
 	};
+	natt_kernel_sa(s, inbound, sa);
 }
 
 bool v1_install_sa(struct v1_state *s, bool inbound, bool responder)
@@ -445,12 +454,33 @@ void v1_ipsec_sa_up(struct v1_state *s)
 		plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, s->st->connection, s->st, "%s", err.message);
 }
 
+struct newest_isakmp_ctx { struct state *found; const ip_address *peer; };
+
+static void newest_isakmp_of(struct state *st, void *ud)
+{
+	struct newest_isakmp_ctx *n = ud;
+	if (st->kind == STATE_KIND_ISAKMP && st->established && st->v1 && st->v1->have_keys &&
+	    ip_equal(&st->peer, n->peer) && (!n->found || st->serial > n->found->serial))
+		n->found = st;
+}
+
+struct v1_state *v1_newest_isakmp(struct connection *c, const ip_address *peer)
+{
+	struct newest_isakmp_ctx n = { .peer = peer };
+	states_for_connection(c, newest_isakmp_of, &n);
+	return n.found ? n.found->v1 : NULL;
+}
+
 void v1_delete_state(struct state *st, bool send_delete)
 {
 	struct v1_state *s = st->v1;
 	if (s && send_delete && st->established) {
 		if (st->kind == STATE_KIND_IPSEC) {
-			struct v1_state *isakmp = v1_parent(s);
+			/* over the newest ISAKMP SA: never on a superseded one,
+			 * and the one that negotiated it may be gone */
+			struct v1_state *isakmp = v1_newest_isakmp(st->connection, &st->peer);
+			if (!isakmp)
+				isakmp = v1_parent(s);
 			if (isakmp && isakmp->have_keys) {
 				uint8_t spi[4];
 				put_be32(spi, s->our_spi);
@@ -498,6 +528,8 @@ void ikev1_retransmit(struct v1_state *s)
 			  (unsigned)(ikev1_retransmit_delay(s->retransmits) / 1000000));
 		return;
 	}
+	if (v1_keying_retry(s))
+		return;
 	v1_fail(st->connection, st, RC_NORETRANSMISSION, "max number of retransmissions (%u) reached %s",
 		RETRANSMIT_MAX, state_name_str(st->name));
 	v1_delete_state(st, false);
@@ -684,6 +716,8 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 			v1_delete_state(st, false);
 		return;
 	}
+	if (m->encrypted)
+		dpd_heard(s);   /* authenticated by its handler: the peer is alive */
 	free(s->last_recv);
 	s->last_recv = xmalloc(m->packet_len);
 	memcpy(s->last_recv, m->packet, m->packet_len);
@@ -722,7 +756,12 @@ static void finish_transition(struct v1_state *s, const struct v1_row *row)
 				progress_sinks_done(c, NULL);
 			} else {
 				struct ctl_error err;
-				if (quick_outI1(s, c, &err) < 0)
+				/* the Quick Mode continues this keying attempt, and
+				 * replaces what the Main Mode was started to replace */
+				struct state *old = s->replacing ? state_by_serial(s->replacing) : NULL;
+				struct keying k = { .attempt = s->keying_attempt,
+						    .replacing = old && old->kind == STATE_KIND_IPSEC ? s->replacing : 0 };
+				if (quick_outI1(s, c, &k, &err) < 0)
 					v1_fail(c, st, RC_LOG_SERIOUS, "%s", err.message);
 			}
 		}
@@ -945,13 +984,13 @@ static int v1_initiate(struct connection *c, struct ctl_error *err)
 			progress_sinks_done(c, NULL);
 			return 0;
 		}
-		return quick_outI1(f.isakmp->v1, c, err);
+		return quick_outI1(f.isakmp->v1, c, NULL, err);
 	}
 	if (f.negotiating) {
 		plog_full(6, MSGID_STATE, RC_LOG, c, f.negotiating, "Main Mode already under way");
 		return 0;
 	}
-	return main_outI1(c, err);
+	return main_outI1(c, NULL, err);
 }
 
 static void delete_ipsec_of(struct state *st, void *ud)

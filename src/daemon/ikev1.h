@@ -134,6 +134,10 @@ void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fm
 	__attribute__((format(printf, 4, 5)));
 /* A state is established: D-Bus-visible fields and newest_* updated. */
 void v1_established(struct v1_state *s);
+/* The newest established ISAKMP SA of c with that peer, NULL when none:
+ * what new exchanges (Quick Mode, Deletes, DPD) use, never a superseded
+ * one (the man page). */
+struct v1_state *v1_newest_isakmp(struct connection *c, const ip_address *peer);
 /* Delete one state; send_delete: tell the peer first (IPsec SAs before
  * their ISAKMP SA). */
 void v1_delete_state(struct state *st, bool send_delete);
@@ -146,8 +150,32 @@ void v1_ipsec_sa_up(struct v1_state *s);
 /* Move st to another connection (ID or subnet switching). */
 void v1_switch_connection(struct state *st, struct connection *c);
 
+/* --- keying attempts and rekeying (rekey.c) ---
+ * What a negotiation we start is for: which attempt it is (keyingtries)
+ * and which SA it replaces (its policy, the man page says, is taken from
+ * the old SA). NULL where a function takes one: a first attempt, no
+ * replacement. */
+struct keying {
+	unsigned attempt;            /* 1 = first */
+	unsigned replacing;          /* serial of the SA being replaced, 0 = none */
+};
+/* The established SA s lives `lifetime` seconds: arm its replacement
+ * (unless rekey=no) and its hard expiry, and publish ExpiresAt/RekeyAt. */
+void v1_sa_lifetime(struct v1_state *s, uint64_t lifetime);
+/* Seconds before the end of an SA's life at which it is replaced: the man
+ * page's rekeymargin plus fuzz_draw percent (0..rekeyfuzz, drawn by the
+ * caller) of it for an SA we initiated, half of rekeymargin for one the
+ * peer initiated; capped at half (a quarter for the peer's SAs) of the
+ * lifetime so a short-lived SA is not replaced at once. */
+uint64_t rekey_margin_for(uint64_t lifetime, uint64_t rekeymargin, unsigned fuzz_draw, bool initiator);
+/* An initiator's negotiation ran out of retransmissions: when keyingtries
+ * allows, log "starting keying attempt N of ...", release whoever waits,
+ * start the next attempt and return true (s is deleted). */
+bool v1_keying_retry(struct v1_state *s);
+void v1_rekey_free(struct v1_state *s);
+
 /* --- Main Mode (main_mode.c) --- */
-int main_outI1(struct connection *c, struct ctl_error *err);
+int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *err);
 enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m);
 enum stf main_inR1_outI2(struct v1_state *s, struct v1_msg *m);
 enum stf main_inI2_outR2(struct v1_state *s, struct v1_msg *m);
@@ -157,7 +185,8 @@ enum stf main_inR3(struct v1_state *s, struct v1_msg *m);
 
 /* --- Quick Mode (quick_mode.c) --- */
 /* Start Quick Mode for c over the established ISAKMP SA isakmp. */
-int quick_outI1(struct v1_state *isakmp, struct connection *c, struct ctl_error *err);
+int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keying *k,
+		struct ctl_error *err);
 enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m);
 enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m);
 enum stf quick_inI2(struct v1_state *s, struct v1_msg *m);

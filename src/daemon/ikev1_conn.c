@@ -3,7 +3,7 @@
  * the first Main Mode message, %any templates instantiated for unknown
  * peers, a switch to a better connection once the peer's ID is known, and
  * subnet switching in Quick Mode). Instances are ordinary connections
- * (connection_add) with their template pointer set; they go away with
+ * (connection_add_instance) linked to their template; they go away with
  * their last state. */
 #include <stdio.h>
 #include <string.h>
@@ -72,6 +72,11 @@ static bool is_instance(const struct connection *c)
 static void on_event(const struct pluto_event *ev, void *ud)
 {
 	(void)ud;
+	/* an instance whose template was deleted has no template link, so
+	 * the engine's state-gone hook does not collect it: do it here */
+	if (ev->kind == EV_STATE_REMOVED && ev->st && ev->st->connection && !ev->st->connection->template &&
+	    is_instance(ev->st->connection))
+		v1_schedule_instance_gc();
 	if (ev->kind != EV_CONNECTION_REMOVED)
 		return;
 	for (struct instance **pp = &instances; *pp; pp = &(*pp)->next) {
@@ -115,7 +120,7 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	snprintf(name, sizeof(name), "%.50s+%u", t->name, ++instance_counter);
 	if (connection_config_parse(&cfg, keys, values, n, &err) < 0) {
 		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, t, NULL, "cannot instantiate for %s: %s", ab, err.message);
-	} else if (connection_add(name, &cfg, &c, &err) < 0) {
+	} else if (connection_add_instance(name, &cfg, t, &c, &err) < 0) {
 		connection_config_free(&cfg);
 		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, t, NULL, "cannot instantiate for %s: %s", ab, err.message);
 		c = NULL;
@@ -124,7 +129,6 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	free(values);
 	if (!c)
 		return NULL;
-	c->template = t;
 	c->debug = t->debug;
 	struct instance *i = xcalloc(1, sizeof(*i));
 	i->c = c;

@@ -10,8 +10,10 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
+#include "daemon/dpd.h"
 #include "daemon/ikev1.h"
 #include "daemon/log.h"
+#include "daemon/peer_replace.h"
 
 static void fail_pending_quick(struct state *st, void *ud)
 {
@@ -42,11 +44,12 @@ static void notification(struct v1_state *isakmp, struct v1_msg *m, const struct
 	}
 	switch (type) {
 	case N_R_U_THERE:
-		if (p->u.n.spi_size == 16 && p->data_len == 4)
-			v1_send_protected_notify(isakmp, PROTO_ISAKMP, p->u.n.spi, 16, N_R_U_THERE_ACK, p->data, 4);
-		return;
 	case N_R_U_THERE_ACK:
+		dpd_notification(isakmp, p);
+		return;
 	case N_INITIAL_CONTACT:
+		peer_replace_initial_contact(isakmp);   /* the peer restarted: its older SAs go */
+		return;
 	case N_RESPONDER_LIFETIME:
 	case N_REPLAY_STATUS:
 		DBG(DBG_CONTROL, c, "received %s", notify_type_name(type));
@@ -150,6 +153,7 @@ void informational_in(struct v1_state *isakmp, struct v1_msg *m)
 				  "Informational message with a wrong HASH(1); dropped");
 			return;
 		}
+		dpd_heard(isakmp);
 	}
 	bool delete_isakmp = false;
 	unsigned serial = isakmp ? isakmp->st->serial : 0;

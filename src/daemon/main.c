@@ -21,7 +21,9 @@
 #include "daemon/ikev1.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
+#include "daemon/nat_traversal.h"
 #include "daemon/options.h"
+#include "daemon/peer_replace.h"
 #include "daemon/secrets.h"
 #include "daemon/state.h"
 #include "klips/kernel.h"
@@ -264,6 +266,8 @@ int main(int argc, char **argv)
 	events_subscribe(on_event, NULL);
 
 	demux_set_port((uint16_t)o.ikeport);
+	natt_set_port((uint16_t)o.natt_port);
+	natt_set_keepalive(o.keep_alive);
 	demux_set_interfaces(o.interfaces, o.n_interfaces);
 	secrets_set_path(o.secretsfile);
 	if (o.updown)
@@ -274,6 +278,7 @@ int main(int argc, char **argv)
 	}
 	routing_init();
 	ikev1_init(event);
+	peer_replace_set_uniqueids(o.uniqueids);
 
 	const char *socket_path = o.ctlbase ? o.ctlbase : getenv("PLUTO_SOCKET");
 	char *default_socket = NULL;

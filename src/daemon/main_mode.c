@@ -19,6 +19,8 @@
 #include "daemon/events.h"
 #include "daemon/ikev1.h"
 #include "daemon/log.h"
+#include "daemon/nat_traversal.h"
+#include "daemon/peer_replace.h"
 #include "daemon/secrets.h"
 #include "daemon/vendor.h"
 
@@ -144,8 +146,23 @@ static bool phase1_hash(const struct v1_state *s, bool of_initiator, const uint8
 	return crypto_prf(s->ike.hash, CHUNK(s->keys.skeyid, s->keys.hash_len), parts, 6, out) == 0;
 }
 
+/* The policy of a replacement is the old SA's (the man page): exactly
+ * the algorithms and authentication it uses. */
+static bool policy_of_old_sa(const struct keying *k, struct connection *c, struct ike_proposals *one,
+			     unsigned *auth)
+{
+	struct state *old = k && k->replacing ? state_by_serial(k->replacing) : NULL;
+	if (!old || !old->v1 || old->kind != STATE_KIND_ISAKMP || old->connection != c || !old->v1->ike.cipher)
+		return false;
+	const struct ike_choice *ch = &old->v1->ike;
+	one->n = 1;
+	one->p[0] = (struct ike_proposal){ ch->cipher, ch->hash, ch->group };
+	*auth &= 1u << ch->auth;
+	return true;
+}
+
 /* MI1 */
-int main_outI1(struct connection *c, struct ctl_error *err)
+int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *err)
 {
 	struct pluto_id peer_id;
 	v1_peer_id(c, &peer_id);
@@ -161,7 +178,13 @@ int main_outI1(struct connection *c, struct ctl_error *err)
 		crypto_random(s->icookie, 8);
 	while (cookie_is_zero(s->icookie));
 	v1_hash_isakmp(s);
-	struct ike_policy pol = { &c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime };
+	s->keying_attempt = k ? k->attempt : 1;
+	s->replacing = k ? k->replacing : 0;
+	struct ike_proposals old_policy;
+	unsigned old_auth = auth;
+	bool from_old = policy_of_old_sa(k, c, &old_policy, &old_auth) && old_auth;
+	struct ike_policy pol = { from_old ? &old_policy : &c->cfg.ike_proposals, from_old ? old_auth : auth,
+				  (uint32_t)c->cfg.ikelifetime };
 	s->proposed = xcalloc(1, sizeof(*s->proposed));
 	ike_sa_build(&pol, s->proposed);
 
@@ -242,6 +265,7 @@ static void send_ke_nonce(struct v1_state *s, const uint8_t *g, const uint8_t *n
 	isakmp_header(&pb, s, PT_KE);
 	emit_ke(&pb, g, s->g_len);
 	emit_nonce(&pb, nonce, nonce_len);
+	natt_emit_natd(s, &pb);
 	v1_send_msg(s, &pb, false, NULL, true);
 	pbuf_free(&pb);
 }
@@ -289,6 +313,7 @@ enum stf main_inI2_outR2(struct v1_state *s, struct v1_msg *m)
 	crypto_random(s->nr, s->nr_len);
 	if (!derive_keys(s, m))
 		return STF_FAIL;
+	natt_check_natd(s, m);
 	send_ke_nonce(s, s->g_r, s->nr, s->nr_len);
 	return STF_OK;
 }
@@ -320,6 +345,8 @@ static bool send_id_auth(struct v1_state *s)
 	} else {
 		emit_hash(&pb, h, s->keys.hash_len);
 	}
+	if (s->st->initiator)
+		peer_replace_emit_initial_contact(s, &pb);
 	bool ok = v1_send_msg(s, &pb, true, s->iv, true);
 	pbuf_free(&pb);
 	return ok;
@@ -332,6 +359,8 @@ enum stf main_inR2_outI3(struct v1_state *s, struct v1_msg *m)
 		return STF_FAIL;
 	if (!derive_keys(s, m))
 		return STF_FAIL;
+	natt_check_natd(s, m);
+	natt_float(s);
 	if (!send_id_auth(s)) {
 		v1_fail(s->st->connection, s->st, RC_LOG_SERIOUS, "cannot build MI3");
 		return STF_FATAL;
@@ -390,19 +419,22 @@ static bool read_peer_id(struct v1_state *s, struct v1_msg *m)
 	return true;
 }
 
-static void ike_established(struct v1_state *s)
+static void ike_established(struct v1_state *s, const struct v1_msg *m)
 {
 	struct state *st = s->st;
 	struct connection *c = st->connection;
 	id_str(&s->peer_id, st->peer_id);
 	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
-	v1_arm_expiry(s, s->ike.lifetime ? s->ike.lifetime : c->cfg.ikelifetime, c->cfg.rekeymargin);
+	v1_sa_lifetime(s, s->ike.lifetime ? s->ike.lifetime : c->cfg.ikelifetime);
+	natt_follow(s, m);
+	natt_established(s);
 	v1_established(s);
 	/* the SA payload and the DH secret are not needed any more */
 	if (s->dh) {
 		dh_secret_free(s->dh);
 		s->dh = NULL;
 	}
+	peer_replace_established(s, m);   /* INITIAL_CONTACT, uniqueids */
 }
 
 /* MR3 */
@@ -432,9 +464,10 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 			  c->name, better->name, id_str(&s->peer_id, ib));
 		v1_switch_connection(s->st, better);
 	}
+	natt_follow(s, m);   /* MR3 goes back the way MI3 came (NAT-T port) */
 	if (!send_id_auth(s))
 		return STF_FATAL;
-	ike_established(s);
+	ike_established(s, m);
 	return STF_OK;
 }
 
@@ -462,7 +495,7 @@ enum stf main_inR3(struct v1_state *s, struct v1_msg *m)
 			state_name_str(s->st->name), notify_type_name(m->notify));
 		return STF_FATAL;
 	}
-	ike_established(s);
+	ike_established(s, m);
 	return STF_OK;
 }
 

@@ -8,12 +8,14 @@
 #include "config.h"
 #include "common/util.h"
 #include "daemon/log.h"
+#include "daemon/nat_traversal.h"
 #include "klips/kernel.h"
 
 enum {
 	OPT_NOFORK = 256, OPT_STDERRLOG, OPT_RUNDIR, OPT_CTLBASE, OPT_SECRETSFILE, OPT_IKEPORT,
 	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
 	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_UPDOWN, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
+	OPT_NATT_PORT, OPT_KEEP_ALIVE,
 	OPT_DEBUG_CLASS /* + index into debug_class_names */
 };
 
@@ -37,12 +39,15 @@ static const struct option fixed_options[] = {
 	{ "admin-group", required_argument, NULL, OPT_ADMIN_GROUP },
 	{ "debug-none", no_argument, NULL, OPT_DEBUG_NONE },
 	{ "debug-all", no_argument, NULL, OPT_DEBUG_ALL },
+	{ "natt-port", required_argument, NULL, OPT_NATT_PORT },
+	{ "keep-alive", required_argument, NULL, OPT_KEEP_ALIVE },
 };
 
 void pluto_usage(FILE *f)
 {
 	fputs("Usage: pluto [--nofork] [--stderrlog] [--rundir DIR] [--ctlbase PATH]\n"
 	      "             [--secretsfile FILE] [--ikeport N] [--uniqueids]\n"
+	      "             [--natt-port N] [--keep-alive SECONDS]\n"
 	      "             [--kernel xfrm|none] [--noklips] [--interface NAME]...\n"
 	      "             [--optionsfrom FILE] [--nodbus] [--admin-group GROUP]\n"
 	      "             [--updown COMMAND]\n"
@@ -175,6 +180,8 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 	o->rundir = PLUTO_DEFAULT_RUNDIR;
 	o->secretsfile = PLUTO_DEFAULT_SECRETS;
 	o->ikeport = 500;
+	o->natt_port = NATT_PORT_DEFAULT;
+	o->keep_alive = NATT_KEEPALIVE_DEFAULT;
 	o->admin_gid = -1;
 
 	int xargc;
@@ -225,6 +232,21 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 				r = -1;
 			}
 			o->ikeport = (unsigned)v;
+			break;
+		case OPT_NATT_PORT:
+			if (!parse_uint(optarg, 65535, &v)) {
+				fprintf(stderr, "pluto: --natt-port '%s' is not a UDP port (0-65535, 0 = no NAT-T port)\n",
+					optarg);
+				r = -1;
+			}
+			o->natt_port = (unsigned)v;
+			break;
+		case OPT_KEEP_ALIVE:
+			if (!parse_uint(optarg, 86400, &v) || v == 0) {
+				fprintf(stderr, "pluto: --keep-alive '%s' is not a number of seconds (1-86400)\n", optarg);
+				r = -1;
+			}
+			o->keep_alive = (unsigned)v;
 			break;
 		case OPT_KERNEL:
 			if (!kernel_backend_known(optarg)) {

@@ -10,6 +10,8 @@ struct pluto_options {
 	const char *interfaces[16];
 	unsigned n_interfaces;
 	unsigned ikeport;
+	unsigned natt_port;        /* --natt-port: NAT-T port, 0 = none (default 4500) */
+	unsigned keep_alive;       /* --keep-alive: NAT-T keepalive interval in seconds */
 	unsigned debug;
 	bool nodbus;               /* --nodbus: run without the system bus */
 	long admin_gid;            /* --admin-group NAME, -1 = root only */

@@ -299,3 +299,27 @@ void sa_emit_body(struct pbuf *pb, const struct sa_payload *sa)
 		pbuf_close_at(pb, pstart);
 	}
 }
+
+/* --- bare attribute lists (RESPONDER-LIFETIME's data, RFC 2407 4.6.3.1) --- */
+
+int sa_attrs_parse(uint8_t protocol, const uint8_t *buf, size_t len, struct sa_transform *out, char *why,
+		   size_t why_len)
+{
+	unsigned notify = 0;
+	struct walk w = { .notify = &notify, .why = why, .why_len = why_len };
+	memset(out, 0, sizeof(*out));
+	return attrs_walk(&w, protocol, buf, len, out, 0, 0);
+}
+
+size_t sa_attrs_encode(uint8_t protocol, const struct sa_transform *t, uint8_t *out, size_t cap)
+{
+	struct pbuf pb;
+	pbuf_init(&pb);
+	for (size_t i = 0; i < t->n_attrs; i++)
+		attr_emit(&pb, protocol, &t->attrs[i]);
+	size_t n = pb.failed || pb.len > cap ? 0 : pb.len;
+	if (n)
+		memcpy(out, pb.data, n);
+	pbuf_free(&pb);
+	return n;
+}

@@ -173,6 +173,13 @@ size_t emit_delete(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint8_t spi_
 		 const uint8_t *spis, uint16_t n_spis);
 /* NAT-OA (RFC 3947 5.2): ID type and address bytes. */
 size_t emit_natoa(struct pbuf *pb, uint8_t id_type, const uint8_t *addr, size_t len);
+/* A bare list of data attributes (the data of RESPONDER-LIFETIME): parse
+ * into out->attrs (-1 with why[] when malformed), or encode t's attributes
+ * (TV/TLV as emit_sa does) into out[cap]: the length, 0 when it does not
+ * fit. */
+int sa_attrs_parse(uint8_t protocol, const uint8_t *buf, size_t len, struct sa_transform *out, char *why,
+		   size_t why_len);
+size_t sa_attrs_encode(uint8_t protocol, const struct sa_transform *t, uint8_t *out, size_t cap);
 /* Sets the header length field. Returns the total length, 0 when
  * pb->failed (nothing usable was built). */
 size_t pbuf_finish(struct pbuf *pb);

@@ -16,6 +16,7 @@
 #include "daemon/events.h"
 #include "daemon/ikev1.h"
 #include "daemon/log.h"
+#include "daemon/nat_traversal.h"
 #include "klips/kernel.h"
 #include "klips/routing.h"
 
@@ -58,7 +59,76 @@ static void ipsec_policy_for(const struct connection *c, const struct v1_state *
 		.lifetime = (uint32_t)c->cfg.salifetime,
 		.our_spi = s->our_spi,
 		.our_cpi = s->our_cpi,
+		.udp_encap = natt_udp_encap(isakmp),   /* RFC 3947 modes 3/4 once a NAT was found */
 	};
+}
+
+/* A replacement proposes exactly what the old IPsec SA uses (the man
+ * page: its policy is taken from the old SA). */
+static bool policy_of_old_sa(const struct keying *k, const struct connection *c, struct ipsec_policy *pol,
+			     struct esp_proposals *esp, struct ah_proposals *ah)
+{
+	struct state *old = k && k->replacing ? state_by_serial(k->replacing) : NULL;
+	if (!old || !old->v1 || old->kind != STATE_KIND_IPSEC || old->connection != c || !old->established)
+		return false;
+	const struct ipsec_choice *ch = &old->v1->ipsec;
+	if (ch->protocol != pol->protocol)
+		return false;
+	esp->n = 1;
+	esp->p[0] = (struct esp_proposal){ ch->cipher, ch->integ, ch->pfs_group };
+	ah->n = 1;
+	ah->p[0] = (struct ah_proposal){ ch->integ };
+	pol->esp = esp;
+	pol->ah = ah;
+	pol->pfs_group = ch->pfs_group;
+	pol->ipcomp = ch->ipcomp;
+	return true;
+}
+
+/* RFC 2407 4.6.3.1: RESPONDER-LIFETIME carries SA Life Type (seconds)
+ * and SA Life Duration as data attributes. */
+static size_t responder_lifetime_data(uint8_t protocol, uint32_t seconds, uint8_t out[16])
+{
+	struct sa_transform t = { 0 };
+	sa_attr_add(&t, IPSEC_SA_LIFE_TYPE, SA_LIFE_SECONDS);
+	sa_attr_add(&t, IPSEC_SA_LIFE_DURATION, seconds);
+	return sa_attrs_encode(protocol, &t, out, 16);
+}
+
+/* The seconds of a RESPONDER-LIFETIME's attributes, 0 when it has none
+ * (a duration counts when the life type before it is seconds). */
+static uint32_t responder_lifetime_seconds(struct v1_state *s, const struct payload *p)
+{
+	struct sa_transform t;
+	char why[160];
+	if (sa_attrs_parse(p->u.n.protocol, p->data, p->data_len, &t, why, sizeof(why)) < 0) {
+		LOGS(s, "RESPONDER-LIFETIME ignored: %s", why);
+		return 0;
+	}
+	uint32_t type = 0, found = 0;
+	for (size_t i = 0; i < t.n_attrs; i++) {
+		if (t.attrs[i].type == IPSEC_SA_LIFE_TYPE)
+			type = t.attrs[i].value;
+		else if (t.attrs[i].type == IPSEC_SA_LIFE_DURATION && type == SA_LIFE_SECONDS)
+			found = t.attrs[i].value;
+	}
+	return found;
+}
+
+/* Initiator: a shorter lifetime the responder insists on is ours too. */
+static void accept_responder_lifetime(struct v1_state *s, const struct v1_msg *m)
+{
+	for (size_t i = 0; i < m->md.n_payloads; i++) {
+		const struct payload *p = &m->md.payloads[i];
+		if (p->type != PT_N || p->u.n.type != N_RESPONDER_LIFETIME)
+			continue;
+		uint32_t seconds = responder_lifetime_seconds(s, p);
+		if (seconds && seconds < s->ipsec.lifetime) {
+			plog_full(6, MSGID_STATE, RC_LOG, s->st->connection, s->st,
+				  "responder lifetime %us accepted (we proposed %us)", seconds, s->ipsec.lifetime);
+			s->ipsec.lifetime = seconds;
+		}
+	}
 }
 
 static size_t keymat_len_for(const struct ipsec_choice *ch)
@@ -121,7 +191,7 @@ static void ipsec_established(struct v1_state *s)
 	if (isakmp)
 		snprintf(s->st->peer_id, sizeof(s->st->peer_id), "%s", isakmp->st->peer_id);
 	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
-	v1_arm_expiry(s, s->ipsec.lifetime ? s->ipsec.lifetime : c->cfg.salifetime, c->cfg.rekeymargin);
+	v1_sa_lifetime(s, s->ipsec.lifetime ? s->ipsec.lifetime : c->cfg.salifetime);
 	v1_established(s);
 	v1_ipsec_sa_up(s);
 	if (s->dh) {
@@ -160,13 +230,16 @@ static bool seal_and_send(struct v1_state *s, struct v1_state *isakmp, struct pb
 	return v1_send_msg(s, pb, true, s->iv, true);
 }
 
-int quick_outI1(struct v1_state *isakmp, struct connection *c, struct ctl_error *err)
+int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keying *k,
+		struct ctl_error *err)
 {
 	struct v1_state *s = v1_state_new(c, STATE_KIND_IPSEC, true, &isakmp->st->peer, isakmp->st->peer_port,
 					  &isakmp->local, isakmp->local_port);
 	memcpy(s->icookie, isakmp->icookie, 8);
 	memcpy(s->rcookie, isakmp->rcookie, 8);
 	s->isakmp_serial = isakmp->st->serial;
+	s->keying_attempt = k ? k->attempt : 1;
+	s->replacing = k ? k->replacing : 0;
 	do
 		crypto_random(&s->msgid, sizeof(s->msgid));
 	while (s->msgid == 0 || v1_find_phase2(s->icookie, s->rcookie, s->msgid));
@@ -182,6 +255,12 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, struct ctl_error 
 		s->our_cpi = new_cpi();
 	struct ipsec_policy pol;
 	ipsec_policy_for(c, isakmp, s, &pol);
+	struct esp_proposals old_esp;
+	struct ah_proposals old_ah;
+	if (policy_of_old_sa(k, c, &pol, &old_esp, &old_ah))
+		DBG(DBG_CONTROL, c, "#%u: proposing what #%u uses", s->st->serial, k->replacing);
+	if (!pol.ipcomp)
+		s->our_cpi = 0;
 	s->pfs_group = pol.pfs_group;
 	s->qm_proposed = xcalloc(1, sizeof(*s->qm_proposed));
 	ipsec_sa_build(&pol, s->qm_proposed);
@@ -207,6 +286,7 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, struct ctl_error 
 		emit_ke(&pb, s->g_i, s->g_len);
 	v1_emit_client_id(&pb, &s->our_client);
 	v1_emit_client_id(&pb, &s->peer_client);
+	natt_emit_natoa(s, &pb, natt_udp_encap(isakmp) && !(c->cfg.policy & POLICY_TUNNEL));
 	bool ok = seal_and_send(s, isakmp, &pb, hoff, NULL, 0);
 	pbuf_free(&pb);
 	if (!ok) {
@@ -317,6 +397,9 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, &rest, 1, h) ||
 	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(1)"))
 		return STF_FATAL;
+	natt_follow(s, m);
+	if (!natt_read_natoa(s, m))
+		return STF_FATAL;
 	const struct payload *sa = md_first(&m->md, PT_SA);
 	if (!sa->sa) {
 		m->notify = N_PAYLOAD_MALFORMED;
@@ -406,6 +489,15 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		v1_emit_client_id(&pb, &ci);
 		v1_emit_client_id(&pb, &cr);
 	}
+	natt_emit_natoa(s, &pb, s->ipsec.encap == ENCAP_UDP_TRANSPORT);
+	if (s->ipsec.lifetime_capped) {
+		uint8_t spi[4], life[16];
+		put_be32(spi, s->our_spi);
+		size_t life_len = responder_lifetime_data(s->ipsec.protocol, s->ipsec.lifetime, life);
+		emit_notify(&pb, ISAKMP_DOI_IPSEC, s->ipsec.protocol, N_RESPONDER_LIFETIME, spi, 4, life, life_len);
+		plog_full(6, MSGID_STATE, RC_LOG, c, s->st, "peer proposed a longer lifetime: capped at %us (RESPONDER-LIFETIME sent)",
+			  s->ipsec.lifetime);
+	}
 	bool ok = seal_and_send(s, isakmp, &pb, hoff, s->ni, s->ni_len);
 	pbuf_free(&pb);
 	return ok ? STF_OK : STF_FATAL;
@@ -425,6 +517,11 @@ enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, 2, h) ||
 	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(2)"))
 		return STF_IGNORE;
+	natt_follow(s, m);
+	if (!natt_read_natoa(s, m)) {
+		v1_fail(c, s->st, RC_LOG_SERIOUS, "%s: Quick Mode reply refused", state_name_str(s->st->name));
+		return STF_FATAL;
+	}
 	char why[200];
 	const struct payload *sa = md_first(&m->md, PT_SA);
 	if (!sa->sa || !s->qm_proposed || !ipsec_sa_check_reply(s->qm_proposed, sa->sa, &s->ipsec, why, sizeof(why))) {
@@ -435,6 +532,7 @@ enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 	}
 	if (!check_qm_nonce(s, m, s->nr, &s->nr_len))
 		goto bad;
+	accept_responder_lifetime(s, m);
 	uint8_t peer_g[CRYPTO_MAX_DH];
 	if (!qm_ke(s, m, peer_g) || !qm_dh(s, m, peer_g))
 		goto bad;
@@ -488,6 +586,7 @@ enum stf quick_inI2(struct v1_state *s, struct v1_msg *m)
 	if (!v1_hash_skeyid_a(isakmp, s->msgid, true, n3, 2, h) ||
 	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(3)"))
 		return STF_IGNORE;
+	natt_follow(s, m);
 	/* outbound only now: the initiator has proven it has the keys */
 	if (!v1_install_sa(s, false, true))
 		return STF_FATAL;

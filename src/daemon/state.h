@@ -37,6 +37,7 @@ struct state {
 	uint16_t peer_port;
 	char peer_id[300];
 	char algorithms[128];
+	char nat_status[64];         /* "NAT-T: peer behind NAT, port 4500", or "" */
 	unsigned n_inbound_spis, n_outbound_spis;
 	uint32_t inbound_spis[SPIS_MAX], outbound_spis[SPIS_MAX];
 	uint64_t expires_at_usec, rekey_at_usec;   /* CLOCK_REALTIME, 0 = never */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "daemon/connections.h"
 #include "daemon/log.h"
 #include "daemon/packet.h"
 
@@ -54,7 +55,9 @@ static void emit_known(struct pbuf *pb, unsigned cap)
 void vid_emit_ours(struct pbuf *pb, unsigned peer_caps, int initiator)
 {
 	emit_known(pb, VID_DPD);
-	if (initiator || (peer_caps & VID_NATT_RFC))
+	/* encapsulation=no: no NAT traversal, so it is not announced */
+	bool natt_off = pb->conn && pb->conn->cfg.encapsulation == ENCAPS_NO;
+	if ((initiator || (peer_caps & VID_NATT_RFC)) && !natt_off)
 		emit_known(pb, VID_NATT_RFC);
 }
 

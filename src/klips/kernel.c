@@ -269,6 +269,12 @@ int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa, struct ctl_error *
 				sa->inbound ? "inbound" : "outbound", proto_name(sa->protocol), (unsigned)sa->spi,
 				ip_str(&sa->src, s), ip_str(&sa->dst, d), why);
 	record_sa(sa->serial, &sa->src, &sa->dst, sa->protocol, sa->spi, sa->tunnel && !sa->ipcomp);
+	if (sa->udp_encap && records && !records->is_policy) {
+		/* NAT-T: the record says so, for status and tests */
+		size_t k = strlen(records->line);
+		snprintf(records->line + k, sizeof(records->line) - k, " encap espinudp %u->%u",
+			 sa->encap_sport, sa->encap_dport);
+	}
 	if (sa->ipcomp)
 		record_sa(sa->serial, &sa->src, &sa->dst, 4, sa->cpi, sa->tunnel);
 	return 0;

@@ -31,6 +31,11 @@ struct kernel_ipsec_sa {
 	size_t keymat_len;
 	bool ipcomp;
 	uint16_t cpi;
+	/* NAT-T (RFC 3948): ESP in UDP between these ports; encap_oa is the
+	 * peer's original address (NAT-OA) when it sent one */
+	bool udp_encap;
+	uint16_t encap_sport, encap_dport;
+	ip_address encap_oa;
 };
 
 /* An eroute: one XFRM policy. With a template it sends matching traffic

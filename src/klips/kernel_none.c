@@ -44,6 +44,9 @@ static int none_add_sa(const struct kernel_ipsec_sa *sa, char *why, size_t why_l
 	    subnet_str(&sa->src_client, sc), subnet_str(&sa->dst_client, dc), sa->cipher ? sa->cipher : "",
 	    sa->cipher && sa->integ ? "-" : "", sa->integ ? sa->integ : "", (unsigned)sa->reqid, sa->keymat_len,
 	    sa->ipcomp ? ", IPComp" : "", sa->serial);
+	if (sa->udp_encap)
+		DBG(DBG_KLIPS, NULL, "none backend: ... with UDP encapsulation (ESP in UDP) %u->%u", sa->encap_sport,
+		    sa->encap_dport);
 	return 0;
 }
 

@@ -236,6 +236,18 @@ static int add_one_sa(const struct kernel_ipsec_sa *sa, bool comp, char *why, si
 		nl_attr(&r, XFRMA_ALG_AUTH_TRUNC, buf, sizeof(struct xfrm_algo_auth) + integ_len);
 		explicit_bzero(buf, sizeof(buf));
 	}
+	if (sa->udp_encap) {
+		/* NAT-T (RFC 3948): ESP in UDP between the IKE ports; encap_oa
+		 * (the peer's original address) lets transport mode fix checksums */
+		struct xfrm_encap_tmpl e;
+		memset(&e, 0, sizeof(e));
+		e.encap_type = 2;   /* UDP_ENCAP_ESPINUDP */
+		e.encap_sport = htons(sa->encap_sport);
+		e.encap_dport = htons(sa->encap_dport);
+		if (ip_is_set(&sa->encap_oa))
+			put_addr(&e.encap_oa, &sa->encap_oa);
+		nl_attr(&r, XFRMA_ENCAP, &e, sizeof(e));
+	}
 	int ret = nl_talk(&r, 0, NULL, 0, why, why_len);
 	explicit_bzero(&r, sizeof(r));
 	return ret;

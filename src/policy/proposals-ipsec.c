@@ -37,8 +37,7 @@ static uint32_t spi_value(const struct sa_proposal *p)
 	return v;
 }
 
-/* Normalized ENCAP_* of a wire value, 0 when unknown. */
-static unsigned encap_normalize(uint32_t mode)
+unsigned ipsec_encap_normalize(uint32_t mode)
 {
 	switch (mode) {
 	case ENCAP_TUNNEL:
@@ -134,7 +133,7 @@ static void ipsec_decode_algs(struct ipsec_xform *x)
 		break;
 	}
 	x->group_alg = alg_by_esp_id(ALG_DH, x->group, 0);
-	if (x->encap && !encap_normalize(x->encap))
+	if (x->encap && !ipsec_encap_normalize(x->encap))
 		set_bad(x, "unknown encapsulation mode");
 }
 
@@ -351,7 +350,7 @@ static void policy_label(struct text *t, const struct ipsec_policy *pol, const s
 static bool ipsec_match(const struct ipsec_policy *pol, const struct alg *pfs,
 			const struct ipsec_xform *x, const struct alg **cipher, const struct alg **integ)
 {
-	if (x->bad[0] || !x->encap || encap_normalize(x->encap) != our_encap(pol))
+	if (x->bad[0] || !x->encap || ipsec_encap_normalize(x->encap) != our_encap(pol))
 		return false;
 	if (pfs ? x->group != pfs->esp_id : (x->group && !x->group_alg))
 		return false;
@@ -385,7 +384,7 @@ static bool ipsec_match(const struct ipsec_policy *pol, const struct alg *pfs,
 static bool ipcomp_match(const struct ipsec_xform *c, const struct ipsec_xform *main)
 {
 	return !c->bad[0] && c->id == IPCOMP_DEFLATE &&
-	       (!c->encap || encap_normalize(c->encap) == encap_normalize(main->encap)) &&
+	       (!c->encap || ipsec_encap_normalize(c->encap) == ipsec_encap_normalize(main->encap)) &&
 	       (!c->group || c->group == main->group);
 }
 
@@ -448,10 +447,11 @@ static bool try_bundle(const struct sa_payload *peer, const struct bundle *b,
 	choice->cipher = cipher;
 	choice->key_bits = cipher ? cipher->key_bits : 0;
 	choice->integ = integ;
-	choice->encap = encap_normalize(mx.encap);
+	choice->encap = ipsec_encap_normalize(mx.encap);
 	choice->lifetime = life_capped(&mx.life, pol->lifetime);
 	if (ct && cx.life.seconds_given && cx.life.seconds < choice->lifetime)
 		choice->lifetime = cx.life.seconds;
+	choice->lifetime_capped = (mx.life.seconds_given ? mx.life.seconds : SA_DEFAULT_LIFETIME) > choice->lifetime;
 	choice->life_kilobytes = min_kilobytes(&mx.life, ct ? &cx.life : NULL);
 	choice->pfs_group = mx.group ? mx.group_alg : NULL;
 	choice->ipcomp = ct != NULL;
@@ -656,7 +656,7 @@ bool ipsec_sa_check_reply(const struct sa_payload *proposed, const struct sa_pay
 	choice->cipher = mx.cipher;
 	choice->key_bits = mx.cipher ? mx.cipher->key_bits : 0;
 	choice->integ = mx.integ;
-	choice->encap = encap_normalize(mx.encap);
+	choice->encap = ipsec_encap_normalize(mx.encap);
 	/* already checked to be no longer than ours */
 	choice->lifetime = mx.life.seconds_given ? mx.life.seconds : SA_DEFAULT_LIFETIME;
 	if (rb.comp && cx.life.seconds_given && cx.life.seconds < choice->lifetime)

@@ -84,6 +84,8 @@ struct ipsec_choice {
 	uint32_t peer_spi;               /* the SPI the peer chose (it receives on it) */
 	uint16_t peer_cpi;               /* IPComp CPI of the peer, when ipcomp */
 	uint32_t life_kilobytes;         /* the peer's volume limit; 0 = none */
+	bool lifetime_capped;            /* responder: the peer asked for longer than lifetime
+					    (RFC 2407 4.6.3.1: say so with RESPONDER-LIFETIME) */
 };
 
 /* Our ISAKMP SA proposal: one proposal, one transform per (ike proposal
@@ -113,6 +115,10 @@ bool ike_sa_select(const struct sa_payload *peer, const struct ike_policy *pol,
  * may be shorter). choice->lifetime is the reply's. */
 bool ike_sa_check_reply(const struct sa_payload *proposed, const struct sa_payload *reply,
 			struct ike_choice *choice, char *why, size_t why_len);
+
+/* The ENCAP_* of an Encapsulation Mode value from the wire: RFC 3947's
+ * UDP modes also under their draft numbers (61443/61444); 0 when unknown. */
+unsigned ipsec_encap_normalize(uint32_t mode);
 
 struct ipsec_policy {
 	uint8_t protocol;                /* PROTO_IPSEC_ESP or PROTO_IPSEC_AH */
