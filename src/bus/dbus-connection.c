@@ -303,6 +303,24 @@ static int property_template(sd_bus *bus, const char *path, const char *interfac
 	return sd_bus_message_append(reply, "b", (int)c->is_template);
 }
 
+/* A road-warrior instance's template ("/" for any other connection, and
+ * for an instance whose template was deleted): an extension beyond
+ * API.md, so clients can group instances under their template. */
+static int property_instance_of(sd_bus *bus, const char *path, const char *interface,
+				const char *property, sd_bus_message *reply, void *userdata,
+				sd_bus_error *error)
+{
+	const struct connection *c = userdata;
+	if (!c->template)
+		return sd_bus_message_append_basic(reply, 'o', "/");
+	char *p = dbus_connection_path(c->template);
+	if (!p)
+		return -ENOMEM;
+	int r = sd_bus_message_append_basic(reply, 'o', p);
+	free(p);
+	return r;
+}
+
 static int property_states(sd_bus *bus, const char *path, const char *interface,
 			   const char *property, sd_bus_message *reply, void *userdata,
 			   sd_bus_error *error)
@@ -336,6 +354,7 @@ const sd_bus_vtable dbus_connection_vtable[] = {
 	SD_BUS_PROPERTY("Options", "a{ss}", property_options, 0, DBUS_CHANGES),
 	SD_BUS_PROPERTY("Routing", "s", property_routing, 0, DBUS_CHANGES),
 	SD_BUS_PROPERTY("Template", "b", property_template, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+	SD_BUS_PROPERTY("InstanceOf", "o", property_instance_of, 0, DBUS_CHANGES),
 	SD_BUS_PROPERTY("States", "ao", property_states, 0, DBUS_CHANGES),
 	SD_BUS_PROPERTY("NewestIsakmpState", "o", property_newest, 0, DBUS_CHANGES),
 	SD_BUS_PROPERTY("NewestIpsecState", "o", property_newest, 0, DBUS_CHANGES),

@@ -34,6 +34,8 @@ json_object *vl_connection_json(const struct connection *c)
 	json_object_object_add(o, "options", opts);
 	add_string(o, "routing", routing_state_name(c->routing));
 	json_object_object_add(o, "template", json_object_new_boolean(c->is_template));
+	if (c->template)   /* a road-warrior instance: its template's name */
+		add_string(o, "instanceOf", c->template->name);
 	json_object *states = json_object_new_array();
 	for (struct state *st = states_first(); st; st = st->next_in_list)
 		if (st->connection == c)
