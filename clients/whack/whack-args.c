@@ -81,6 +81,10 @@ static const struct whack_option options[] = {
 	{ "rekeymargin",   O_STRING, REQ(rekeymargin),   F_CONN | F_VALUE | F_NUMERIC, NULL },
 	{ "rekeyfuzz",     O_STRING, REQ(rekeyfuzz),     F_CONN | F_VALUE | F_NUMERIC | F_PERCENT, NULL },
 	{ "keyingtries",   O_STRING, REQ(keyingtries),   F_CONN | F_VALUE | F_NUMERIC, NULL },
+	/* libreswan's whack names: Dead Peer Detection (pluto checks the values) */
+	{ "dpddelay",      O_STRING, REQ(dpddelay),      F_CONN | F_VALUE, NULL },
+	{ "dpdtimeout",    O_STRING, REQ(dpdtimeout),    F_CONN | F_VALUE, NULL },
+	{ "dpdaction",     O_STRING, REQ(dpdaction),     F_CONN | F_VALUE, NULL },
 
 	/* public key */
 	{ "keyid",         O_STRING, REQ(keyid),     F_VALUE, NULL },
@@ -132,7 +136,8 @@ const char whack_usage[] =
 	"             [--psk] [--rsasig] [--encrypt | --authenticate] [--compress]\n"
 	"             [--tunnel] [--pfs] [--ikelifetime SECONDS] [--ipseclifetime SECONDS]\n"
 	"             [--rekeymargin SECONDS] [--rekeyfuzz PERCENT] [--keyingtries COUNT]\n"
-	"             [--dontrekey]\n"
+	"             [--dontrekey] [--dpddelay SECONDS] [--dpdtimeout SECONDS]\n"
+	"             [--dpdaction clear|hold|restart]\n"
 	"public key:  whack --keyid ID --pubkeyrsa KEY\n"
 	"delete:      whack --delete --name NAME\n"
 	"deletestate: whack --deletestate SERIAL\n"
@@ -498,6 +503,9 @@ size_t whack_connection_options(struct whack_request *req, const char *keys[],
 	}
 	PUT("keyingtries", req->keyingtries);
 	PUT("rekey", req->dontrekey ? "no" : NULL);
+	PUT("dpddelay", req->dpddelay);
+	PUT("dpdtimeout", req->dpdtimeout);
+	PUT("dpdaction", req->dpdaction);
 #undef PUT
 	return n;
 }

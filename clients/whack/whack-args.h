@@ -26,6 +26,7 @@ struct whack_request {
 	bool psk, rsasig, encrypt, authenticate, compress, tunnel, pfs, dontrekey;
 	bool ipv4, ipv6, tunnelipv4, tunnelipv6;
 	const char *ikelifetime, *ipseclifetime, *rekeymargin, *rekeyfuzz, *keyingtries;
+	const char *dpddelay, *dpdtimeout, *dpdaction;
 
 	/* public key */
 	const char *keyid, *pubkeyrsa;

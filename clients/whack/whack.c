@@ -21,6 +21,7 @@ struct whack {
 	struct vl_conn *conn;
 	int exit_status;       /* from the last significant line printed */
 	char last_line[1024];  /* text of the last line printed */
+	char last_significant[1024];  /* ... of the last one that set exit_status */
 };
 
 /* whack's own problems: "whack error: [label] ["name"] message", exit 1 */
@@ -49,8 +50,16 @@ static void print_line(struct whack *w, long long code, const char *text)
 	printf("%03lld %s\n", code, text);
 	fflush(stdout);
 	snprintf(w->last_line, sizeof(w->last_line), "%s", text);
-	if (code != RC_COMMENT && code != RC_LOG && code != RC_LOG_SERIOUS)
+	if (code != RC_COMMENT && code != RC_LOG && code != RC_LOG_SERIOUS) {
 		w->exit_status = code == RC_SUCCESS ? 0 : (int)code;
+		snprintf(w->last_significant, sizeof(w->last_significant), "%s", text);
+	}
+}
+
+static bool ends_with(const char *line, const char *msg)
+{
+	size_t ml = strlen(msg), ll = strlen(line);
+	return ml > 0 && ll >= ml && strcmp(line + ll - ml, msg) == 0;
 }
 
 /* The whack code of a Varlink error reply. */
@@ -81,10 +90,11 @@ static void print_error(struct whack *w, const struct vl_reply *reply)
 		msg = buf;
 	}
 	/* The engine already streamed the line that ended the negotiation
-	 * ("214 "conn" #1: ... NO_PROPOSAL_CHOSEN"): do not print it twice,
-	 * but let its code decide the exit status. */
-	size_t ml = strlen(msg), ll = strlen(w->last_line);
-	if (ml > 0 && ll >= ml && strcmp(w->last_line + ll - ml, msg) == 0) {
+	 * ("214 "conn" #1: ... NO_PROPOSAL_CHOSEN"), possibly followed by a
+	 * comment ("000 ... starting keying attempt 2 of at most 3, but
+	 * releasing whack"): do not print it twice, but let its code decide
+	 * the exit status. */
+	if (ends_with(w->last_line, msg) || ends_with(w->last_significant, msg)) {
 		int rc = error_rc(reply);
 		w->exit_status = rc == RC_SUCCESS ? 0 : rc;
 		return;
