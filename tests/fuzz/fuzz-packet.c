@@ -48,6 +48,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		log_set_hook(discard, NULL);
 		init = true;
 	}
+	/* a bare attribute list (RESPONDER-LIFETIME's data): parse, and what
+	 * parses must encode to the same attributes */
+	struct sa_transform attrs, again;
+	char awhy[200];
+	if (sa_attrs_parse(PROTO_IPSEC_ESP, data, size, &attrs, awhy, sizeof(awhy)) == 0) {
+		uint8_t enc[SA_ATTRS_MAX * 8];
+		size_t n = sa_attrs_encode(PROTO_IPSEC_ESP, &attrs, enc, sizeof(enc));
+		if (attrs.n_attrs && (!n || sa_attrs_parse(PROTO_IPSEC_ESP, enc, n, &again, awhy, sizeof(awhy)) < 0 ||
+				      memcmp(attrs.attrs, again.attrs, sizeof(attrs.attrs)) != 0))
+			abort();
+	} else if (!awhy[0]) {
+		abort();
+	}
 	struct msg_digest *md = calloc(1, sizeof(*md));
 	if (!md)
 		abort();

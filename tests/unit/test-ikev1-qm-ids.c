@@ -216,7 +216,7 @@ static void test_initiator_requires_echoed_ids(void)
 	struct fixture f;
 	setup(&f);
 	struct ctl_error err;
-	g_assert_cmpint(quick_outI1(f.isakmp, f.c, &err), ==, 0);
+	g_assert_cmpint(quick_outI1(f.isakmp, f.c, NULL, &err), ==, 0);
 	g_assert_cmpuint(reply_xchg(), ==, XCHG_QUICK);
 	uint32_t msgid = get_be32(reply + 20);
 	struct v1_state *qm = v1_find_phase2(f.isakmp->icookie, f.isakmp->rcookie, msgid);

@@ -71,6 +71,31 @@ static void test_connection_mapping(void)
 	whack_request_free(&req);
 }
 
+/* libreswan's --dpddelay/--dpdtimeout/--dpdaction reach the DPD keywords */
+static void test_dpd_mapping(void)
+{
+	struct whack_request req;
+	char err[256] = "";
+	g_assert_cmpint(PARSE(&req, err, "--name", "c", "--host", "127.0.0.1", "--to", "--host", "192.0.2.2",
+			      "--dpddelay", "30", "--dpdtimeout", "2m", "--dpdaction", "restart"), ==, 0);
+	const char *keys[WHACK_MAX_CONN_OPTIONS], *values[WHACK_MAX_CONN_OPTIONS];
+	size_t n = whack_connection_options(&req, keys, values, N(keys));
+	g_assert_cmpstr(lookup(keys, values, n, "dpddelay"), ==, "30");
+	g_assert_cmpstr(lookup(keys, values, n, "dpdtimeout"), ==, "2m");
+	g_assert_cmpstr(lookup(keys, values, n, "dpdaction"), ==, "restart");
+	whack_request_free(&req);
+	g_assert_cmpint(PARSE(&req, err, "--name", "c", "--host", "127.0.0.1", "--to", "--host", "192.0.2.2"), ==, 0);
+	n = whack_connection_options(&req, keys, values, N(keys));
+	g_assert_null(lookup(keys, values, n, "dpddelay"));
+	g_assert_null(lookup(keys, values, n, "dpdaction"));
+	whack_request_free(&req);
+	err[0] = '\0';
+	g_assert_cmpint(PARSE(&req, err, "--name", "c", "--host", "127.0.0.1", "--to", "--host", "192.0.2.2",
+			      "--dpddelay"), !=, 0);
+	g_assert_nonnull(strstr(err, "dpddelay"));
+	whack_request_free(&req);
+}
+
 static void test_policy_defaults(void)
 {
 	struct whack_request req;
@@ -229,6 +254,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/whack-args/connection-mapping", test_connection_mapping);
 	g_test_add_func("/whack-args/policy-defaults", test_policy_defaults);
+	g_test_add_func("/whack-args/dpd-mapping", test_dpd_mapping);
 	g_test_add_func("/whack-args/actions", test_actions);
 	g_test_add_func("/whack-args/rejections", test_rejections);
 	g_test_add_func("/whack-args/optionsfrom", test_optionsfrom);
