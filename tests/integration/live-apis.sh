@@ -55,8 +55,10 @@ wait_for 10 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status org.freeswan.plut
 	fail "initiator took its bus name"
 start_side b --nodbus || { fail "responder started"; done_testing; }
 
-FQ="left=198.51.100.1 right=198.51.100.2 leftid=@west.example rightid=user@east.example authby=secret"
-IPC="left=198.51.100.11 right=198.51.100.12 leftid=198.51.100.11 rightid=198.51.100.12 authby=secret"
+# keyingtries=1: the silent-peer part checks one attempt's end on every
+# API (further attempts are tests/integration/rekey.sh's)
+FQ="left=198.51.100.1 right=198.51.100.2 leftid=@west.example rightid=user@east.example authby=secret keyingtries=1"
+IPC="left=198.51.100.11 right=198.51.100.12 leftid=198.51.100.11 rightid=198.51.100.12 authby=secret keyingtries=1"
 for s in a b; do
 	check "$s: add fq (FQDN / USER_FQDN ids)" ctl $s add fq $FQ
 	check "$s: add ip (IP ids)" ctl $s add ip $IPC
