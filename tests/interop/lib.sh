@@ -194,8 +194,30 @@ io_start() {
 	done
 }
 
+# io_pluto_vs PEER: pluto on L and PEER on R, namespaces up, both started
+# (pluto first, so its engine probe runs before the peer exists); a
+# failure ends the test
+io_pluto_vs() {
+	io_side L pluto
+	io_side R "$1"
+	check "namespaces and veth up" io_netns_up || done_testing
+	io_start L || done_testing
+	io_skip_unless_engine L
+	io_start R || done_testing
+}
+
 # io_initiate SIDE: negotiate from SIDE; output in $T/initiate.out
 io_initiate() { peer initiate "$1" >"$T/initiate.out" 2>&1; }
+# io_check_initiate SIDE WHAT: io_initiate as an assertion (the output
+# shown when it fails)
+io_check_initiate() {
+	if io_initiate "$1"; then
+		ok "$2: the initiator reports success"
+	else
+		fail "$2: the initiator reports success"
+		sed 's/^/#   /' "$T/initiate.out" | tail -20
+	fi
+}
 
 # io_check_established SIDE WHAT: assert that SIDE reports an established
 # ISAKMP SA and IPsec SA for the current case (polls a little: the

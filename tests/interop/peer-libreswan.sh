@@ -16,9 +16,15 @@
 
 libreswan_whack() { local s=$1; shift; "$LSBIN/whack" --rundir "$T/$s/run" "$@"; }
 
+# IO_REMOTE_ANY=1: a road-warrior responder (right=%any, rightid=%any,
+# secret "OURS %any"). IO_LS_EXTRA: more lines for conn lab (not
+# keyingtries or retransmit-timeout, which are set); IO_LS_PLUTODEBUG:
+# plutodebug= (default none)
 libreswan_conf() {
-	local s=$1 d=$T/$1 p alg auth
+	local s=$1 d=$T/$1 p alg auth right rightid
 	p=$(other "$1")
+	right=$(ip_of "$p") rightid=$(ip_of "$p")
+	[ -n "${IO_REMOTE_ANY:-}" ] && right=%any rightid=%any
 	mkdir -p "$d/run" "$d/ipsec.d" "$d/nss"
 	[ -f "$d/nss/cert9.db" ] || certutil -N -d "sql:$d/nss" --empty-password || return 1
 	if [ "$PHASE2" = ah ]; then alg=$P2_INTEG; else alg=$P2_ENC-$P2_INTEG; fi
@@ -37,14 +43,14 @@ libreswan_conf() {
 		echo "# RSA keys are in $d/nss" >"$d/ipsec.secrets"
 	else
 		auth="authby=secret"
-		echo "$(ip_of "$s") $(ip_of "$p") : PSK \"$PSK\"" >"$d/ipsec.secrets"
+		echo "$(ip_of "$s") $right : PSK \"$PSK\"" >"$d/ipsec.secrets"
 	fi
 	chmod 600 "$d/ipsec.secrets"
 	cat >"$d/ipsec.conf" <<EOF
 config setup
     # 4.10 drops every IKEv1 packet by default
     ikev1-policy=accept
-    plutodebug=none
+    plutodebug=${IO_LS_PLUTODEBUG:-none}
     uniqueids=yes
 
 conn lab
@@ -53,8 +59,8 @@ conn lab
     left=$(ip_of "$s")
     leftid=$(ip_of "$s")
     leftsubnet=$(net_of "$s")
-    right=$(ip_of "$p")
-    rightid=$(ip_of "$p")
+    right=$right
+    rightid=$rightid
     rightsubnet=$(net_of "$p")
     ike=${IKE_ENC}-${IKE_HASH};${IKE_GROUP}
     phase2=$PHASE2
@@ -67,6 +73,7 @@ conn lab
     # no _updown script (it would live under /usr/libexec/ipsec)
     leftupdown=%disabled
     auto=add
+    ${IO_LS_EXTRA:-}
 EOF
 }
 

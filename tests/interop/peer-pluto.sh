@@ -14,7 +14,11 @@ pluto_whack() { local s=$1; shift; "$WHACK" --ctlbase "$(pluto_sock "$s")" "$@";
 pluto_options() {
 	local o=(left="$L_IP" right="$R_IP" leftsubnet="$L_NET" rightsubnet="$R_NET"
 		 leftid="$L_IP" rightid="$R_IP" ike="${IKE_ENC}-${IKE_HASH}-${IKE_GROUP}"
-		 phase2="$PHASE2" compress="$COMPRESS" keyingtries=1)
+		 phase2="$PHASE2" compress="$COMPRESS" keyingtries="${IO_PLUTO_KEYINGTRIES:-1}")
+	# IO_PLUTO_CONN: more key=value words (not the ones set here);
+	# IO_PLUTO_KEYINGTRIES: keyingtries (default 1: fail fast)
+	# shellcheck disable=SC2206 # a list of words
+	o+=(${IO_PLUTO_CONN:-})
 	if [ "$PHASE2" = ah ]; then o+=(ah="$P2_INTEG"); else o+=(esp="$P2_ENC-$P2_INTEG"); fi
 	if [ -n "$PFSGROUP" ]; then o+=(pfs=yes pfsgroup="$PFSGROUP"); else o+=(pfs=no); fi
 	if [ "$AUTH" = rsa ]; then
@@ -69,7 +73,11 @@ pluto_initiate() {
 # pluto_established SIDE [CONN]: an established ISAKMP SA in Main Mode's
 # final state and an established IPsec SA in Quick Mode's, for CONN
 pluto_established() {
-	pluto_ctl "$1" status --json 2>/dev/null | jq -e --arg c "${2:-lab}" '
+	# a pluto that does not answer has nothing established (jq -e on no
+	# input would succeed)
+	local out
+	out=$(pluto_ctl "$1" status --json 2>/dev/null) && [ -n "$out" ] || return 1
+	jq -e --arg c "${2:-lab}" <<<"$out" '
 		[.states[] | select(.connection == $c and .established)] as $s |
 		($s | any(.kind == "isakmp" and (.name | test("^STATE_MAIN_(I4|R3)$")))) and
 		($s | any(.kind == "ipsec" and (.name | test("^STATE_QUICK_(I2|R2)$"))))' >/dev/null

@@ -17,20 +17,31 @@
 # is plain IKEv1 on UDP 500 -- which is what these tests check. The stub
 # also fakes CPI allocation and AH SAs, so AH and IPComp work here, unlike
 # with libipsec.
+#
+# IO_SS_BACKEND=libipsec runs charon with kernel-libipsec instead (no stub):
+# the NAT-T tests (natt.sh) want exactly its faked NAT and float to 4500.
 
 swanctl_on() {
 	local s=$1; shift
 	STRONGSWAN_CONF=$T/$s/strongswan.conf SWANCTL_DIR=$T/$s/swanctl swanctl "$@"
 }
 
+# IO_REMOTE_ANY=1: a road-warrior responder (README (h)): remote_addrs and
+# the remote id are %any, the secret names only our id.
+# IO_SS_CONN_EXTRA / IO_SS_CHILD_EXTRA: more lines for the connection /
+# its child (e.g. lifetimes); IO_SS_DPD_DELAY: dpd_delay (default 0)
 strongswan_conf() {
-	local s=$1 d=$T/$1 p proposals auth_local auth_remote
+	local s=$1 d=$T/$1 p proposals auth_local auth_remote remote_addr remote_id kern=kernel-netlink
 	p=$(other "$1")
+	# IO_SS_BACKEND=libipsec: it must come before kernel-netlink (routes)
+	[ "${IO_SS_BACKEND:-netlink}" = libipsec ] && kern="kernel-libipsec kernel-netlink"
+	remote_addr=$(ip_of "$p") remote_id=$(ip_of "$p")
+	[ -n "${IO_REMOTE_ANY:-}" ] && remote_addr=%any remote_id=%any
 	mkdir -p "$d"/swanctl/{private,pubkey,x509,x509ca}
 	cat >"$d/strongswan.conf" <<EOF
 charon-systemd {
   load_modular = no
-  load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 pkcs8 x509 pubkey kdf kernel-netlink socket-default vici
+  load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 pkcs8 x509 pubkey kdf $kern socket-default vici
   port = 500
   port_nat_t = 4500
   # fail fast: the tests bound every negotiation
@@ -82,17 +93,18 @@ connections {
     version = 1
     aggressive = no
     local_addrs = $(ip_of "$s")
-    remote_addrs = $(ip_of "$p")
+    remote_addrs = $remote_addr
     proposals = ${IKE_ENC}-${IKE_HASH}-${IKE_GROUP}
-    dpd_delay = 0
+    dpd_delay = ${IO_SS_DPD_DELAY:-0}
     send_certreq = no
+    ${IO_SS_CONN_EXTRA:-}
     local {
       $auth_local
       id = $(ip_of "$s")
     }
     remote {
       $auth_remote
-      id = $(ip_of "$p")
+      id = $remote_id
     }
     children {
       lab {
@@ -102,6 +114,7 @@ connections {
         ipcomp = $COMPRESS
         $proposals
         start_action = none
+        ${IO_SS_CHILD_EXTRA:-}
       }
     }
   }
@@ -109,7 +122,7 @@ connections {
 secrets {
   ike-lab {
     id-local = $(ip_of "$s")
-    id-remote = $(ip_of "$p")
+    $([ -n "${IO_REMOTE_ANY:-}" ] || echo "id-remote = $(ip_of "$p")")
     secret = "$PSK"
   }
 }
@@ -123,11 +136,11 @@ EOF
 }
 
 strongswan_start() {
-	local s=$1 d=$T/$1 stub
-	stub=$(io_stub) || return 1
+	local s=$1 d=$T/$1 stub=
+	[ "${IO_SS_BACKEND:-netlink}" = libipsec ] || { stub=$(io_stub) || return 1; }
 	rm -f "$d/charon.vici"
 	ip netns exec "$(ns_of "$s")" env STRONGSWAN_CONF="$d/strongswan.conf" \
-		SWANCTL_DIR="$d/swanctl" LD_PRELOAD="$stub" "$CHARON" \
+		SWANCTL_DIR="$d/swanctl" ${stub:+LD_PRELOAD="$stub"} "$CHARON" \
 		>>"$T/$s-charon.out" 2>&1 </dev/null &
 	echo $! >"$d/charon.pid"
 	if ! wait_for 10 test -S "$d/charon.vici" || ! wait_for 5 swanctl_on "$s" --stats; then
@@ -149,7 +162,7 @@ strongswan_established() {
 	local out child
 	out=$(swanctl_on "$1" --list-sas 2>/dev/null) || return 1
 	grep -q "ESTABLISHED, IKEv1" <<<"$out" || return 1
-	child=$(grep "INSTALLED, TUNNEL, ${PHASE2^^}:" <<<"$out") || return 1
+	child=$(grep -E "INSTALLED, TUNNEL(-in-UDP)?, ${PHASE2^^}:" <<<"$out") || return 1
 	[ -z "$PFSGROUP" ] || [[ $child == *"/MODP_${PFSGROUP#modp}"* ]] || return 1
 	if [ "$COMPRESS" = yes ]; then
 		grep -qE '^ +in +[0-9a-f]+/[0-9a-f]+,' <<<"$out"

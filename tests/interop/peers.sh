@@ -15,12 +15,7 @@ check "namespaces and veth up" io_netns_up || done_testing
 for init in L R; do
 	what="$CASE, ${IMPL[$init]} initiates"
 	io_start L R || break
-	if io_initiate "$init"; then
-		ok "$what: the initiator reports success"
-	else
-		fail "$what: the initiator reports success"
-		sed 's/^/#   /' "$T/initiate.out" | tail -20
-	fi
+	io_check_initiate "$init" "$what"
 	io_check_established L "$what"
 	io_check_established R "$what"
 	io_stop L R

@@ -16,21 +16,11 @@ io_case "${2:?usage: pluto-peer.sh PEER CASE ROLE}" || exit 2
 [[ " $PEERS " == *" $PEER "* ]] || { echo "# $PEER cannot run case $CASE" >&2; exit 2; }
 [[ $ROLE == init || $ROLE == resp ]] || { echo "# ROLE must be init or resp" >&2; exit 2; }
 io_require
-io_side L pluto
-io_side R "$PEER"
-check "namespaces and veth up" io_netns_up || done_testing
-io_start L || done_testing
-io_skip_unless_engine L
-io_start R || done_testing
+io_pluto_vs "$PEER"
 
 if [ "$ROLE" = init ]; then init=L; else init=R; fi
 what="$CASE, ${IMPL[$init]} initiates"
-if io_initiate "$init"; then
-	ok "$what: the initiator reports success"
-else
-	fail "$what: the initiator reports success"
-	sed 's/^/#   /' "$T/initiate.out" | tail -20
-fi
+io_check_initiate "$init" "$what"
 io_check_established L "$what"
 io_check_established R "$what"
 io_finish
