@@ -20,6 +20,9 @@
 #      big compressible and small uncompressed pings (e2e_comp_traffic)
 #   6. pluto <-> pluto TRAP: ipsecctl route, the first packet's ACQUIRE
 #      negotiates, the later pings pass through ESP (e2e_trap_case)
+#   7. pluto -> libreswan rekeying: the ping moves to the replacement SA,
+#      the superseded one carries nothing and leaves at its expiry
+#      (e2e_rekey_case)
 # and for pluto (on every pluto side): the SAs named by ipsecctl status
 # --json are in the kernel with the negotiated SPIs, pluto's policies and
 # route are there, the ping between the client addresses passes, the SA
@@ -465,6 +468,65 @@ peer_case() {   # peer_case NAME L R CASE INITIATOR: skip when a peer is missing
 	e2e_case "$@"
 }
 
+# e2e_rekey_case NAME PEER: pluto (L) initiates to PEER with a 30 s IPsec
+# lifetime and a 12 s margin (no fuzz): at 18 s it replaces the SA. While
+# old and new coexist in the kernel, the ping goes out on the new SA only
+# (the man page: never sends on a superseded SA) and the old one is gone
+# once it expired; the tunnel carries the ping before, during and after.
+e2e_rekey_case() {
+	local name=$1 peer=$2 old_out new_out before after i
+	selected "$name" || return 0
+	E2E_CASES=$((E2E_CASES + 1))
+	echo "# ===== $name: pluto (L) <-> $peer (R), IPsec SA replaced (+$(elapsed) s)"
+	T=$TBASE/$name
+	mkdir -p "$T"
+	io_case psk-aes || return
+	IMPL=()
+	io_side L pluto
+	io_side R "$peer"
+	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return; fi
+	[ "$peer" = pluto ] || ip -n "$NS_R" route add "$L_NET" via "$L_IP" src "$R_CLIENT"
+	IO_PLUTO_CONN="salifetime=30 rekeymargin=12 rekeyfuzz=0%"
+	if ! io_start L R; then IO_PLUTO_CONN=; e2e_end "$name"; return; fi
+	IO_PLUTO_CONN=
+	if ! io_initiate L; then
+		fail "$name: pluto initiates"; sed 's/^/#   /' "$T/initiate.out" | tail -10
+		e2e_end "$name"; return
+	fi
+	old_out=$(pluto_spis L out | head -1)
+	check "$name: ping through the first SA ($old_out)" \
+		ip netns exec "$NS_L" ping -c 2 -i 0.3 -W 5 -I "$L_CLIENT" "$R_CLIENT"
+	# the replacement: a second established IPsec SA (18 s after the first)
+	for ((i = 0; i < 60; i++)); do
+		[ "$(pluto_spis L out | wc -l)" -ge 2 ] && break
+		sleep 1
+	done
+	new_out=$(pluto_spis L out | grep -v "^$old_out$" | tail -1)
+	if [ -n "$new_out" ]; then ok "$name: pluto replaced the IPsec SA ($old_out -> $new_out)"
+	else fail "$name: pluto replaced the IPsec SA"; kernel_dump "$NS_L"; e2e_end "$name"; return; fi
+	xfrm_sas "$NS_L" >"$T/rk-before"
+	check "$name: old and new outbound SA both in the kernel" \
+		grep -q "^esp $old_out .*" "$T/rk-before"
+	ip netns exec "$NS_L" ping -c 3 -i 0.3 -W 5 -I "$L_CLIENT" "$R_CLIENT" >"$T/rk-ping" 2>&1
+	check_eq "$name: ping during the overlap" 0 "$?"
+	xfrm_sas "$NS_L" >"$T/rk-after"
+	before=$(sa_packets "$T/rk-before" esp "$new_out") after=$(sa_packets "$T/rk-after" esp "$new_out")
+	check "$name: the new outbound SA carried the ping (${before:-?} -> ${after:-?})" \
+		test "${after:-0}" -ge $((${before:-0} + 3))
+	before=$(sa_packets "$T/rk-before" esp "$old_out") after=$(sa_packets "$T/rk-after" esp "$old_out")
+	check_eq "$name: the superseded outbound SA carried nothing" "${before:-x}" "${after:-y}"
+	# the old SA's hard expiry (30 s after it was made)
+	for ((i = 0; i < 40; i++)); do
+		xfrm_sas "$NS_L" | grep -q "^esp $old_out " || break
+		sleep 1
+	done
+	check "$name: the superseded SA left the kernel when it expired" \
+		sh -c "! ip -n $NS_L xfrm state | grep -q 'spi $old_out'"
+	check "$name: ping after the old SA expired" \
+		ip netns exec "$NS_L" ping -c 2 -i 0.3 -W 5 -I "$L_CLIENT" "$R_CLIENT"
+	e2e_end "$name"
+}
+
 echo "# kernel $(uname -r), $(nproc) CPU(s); pluto $PLUTO"
 manual_esp
 peer_case selfcheck-strongswan-libreswan strongswan libreswan psk-aes L
@@ -482,5 +544,7 @@ for peer in libreswan pluto; do
 	E2E_MODE=tunnel
 done
 e2e_trap_case pluto-pluto-trap-acquire
+if [ $have_libreswan = 1 ]; then e2e_rekey_case pluto-libreswan-rekey libreswan
+else ok "pluto-libreswan-rekey # SKIP libreswan not unpacked (tests/interop/setup.sh)"; fi
 echo "# $E2E_CASES cases in $(elapsed) s"
 done_testing
