@@ -499,8 +499,16 @@ bool v1_subnet_from_id(const struct payload *p, ip_subnet *out, char *why, size_
 			snprintf(why, why_len, "client subnet mask is not contiguous");
 			return false;
 		}
-		for (size_t i = 0; i < alen; i++)
-			out->addr.u.bytes[i] &= p->data[alen + i];
+		/* 10.1.0.5/24 is not a subnet: clearing the host bits would make
+		 * the echo in QR1 differ from what the initiator sent */
+		for (size_t i = 0; i < alen; i++) {
+			if (p->data[i] & ~p->data[alen + i]) {
+				char ab[IP_STR_MAX];
+				snprintf(why, why_len, "client subnet %s/%u has host bits set", ip_str(&out->addr, ab),
+					 out->prefix);
+				return false;
+			}
+		}
 	}
 	return true;
 }

@@ -147,6 +147,9 @@ static void seal_deliver(struct fixture *f, struct pbuf *pb, uint32_t msgid, siz
 	g_free(m);
 }
 
+/* set: the peer's client ID of the next QI1 is 10.2.0.5/16 (host bits set) */
+static bool qi1_host_bits;
+
 static void emit_subnet_id(struct pbuf *pb, const char *net, uint8_t protocol, uint16_t port)
 {
 	ip_subnet s;
@@ -157,6 +160,8 @@ static void emit_subnet_id(struct pbuf *pb, const char *net, uint8_t protocol, u
 	memset(buf + 4, 0, 4);
 	for (unsigned i = 0; i < s.prefix; i++)
 		buf[4 + i / 8] |= (uint8_t)(0x80 >> (i % 8));
+	if (qi1_host_bits && strcmp(net, "10.2.0.0/16") == 0)
+		buf[3] = 5;
 	emit_id(pb, ID_TYPE_IPV4_ADDR_SUBNET, protocol, port, buf, 8);
 }
 
@@ -208,6 +213,22 @@ static void test_responder_refuses_protoport(void)
 	send_qi1(&f, 0x1002, 17, 500);
 	g_assert_cmpuint(reply_xchg(), ==, XCHG_INFO);
 	g_assert_null(v1_find_phase2(f.isakmp->icookie, f.isakmp->rcookie, 0x1002));
+	teardown(&f);
+}
+
+/* 10.2.0.5/16 is no subnet: refused (INVALID_ID_INFORMATION), not
+ * silently turned into 10.2.0.0/16 and echoed differently */
+static void test_responder_refuses_host_bits(void)
+{
+	struct fixture f;
+	setup(&f);
+	qi1_host_bits = true;
+	send_qi1(&f, 0x2001, 0, 0);
+	qi1_host_bits = false;
+	g_assert_cmpuint(reply_xchg(), ==, XCHG_INFO);
+	g_assert_null(v1_find_phase2(f.isakmp->icookie, f.isakmp->rcookie, 0x2001));
+	send_qi1(&f, 0x2002, 0, 0);
+	g_assert_cmpuint(reply_xchg(), ==, XCHG_QUICK);
 	teardown(&f);
 }
 
@@ -277,5 +298,6 @@ int main(int argc, char **argv)
 	log_set_hook(quiet, NULL);
 	g_test_add_func("/ikev1/qm/responder-refuses-protoport", test_responder_refuses_protoport);
 	g_test_add_func("/ikev1/qm/initiator-requires-echoed-ids", test_initiator_requires_echoed_ids);
+	g_test_add_func("/ikev1/qm/responder-refuses-host-bits", test_responder_refuses_host_bits);
 	return g_test_run();
 }
