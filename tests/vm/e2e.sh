@@ -23,6 +23,7 @@
 #   7. pluto -> libreswan rekeying: the ping moves to the replacement SA,
 #      the superseded one carries nothing and leaves at its expiry
 #      (e2e_rekey_case)
+#   8. pluto <-> pluto with NAT-T forced: ESP in UDP 4500 (e2e_natt_case)
 # and for pluto (on every pluto side): the SAs named by ipsecctl status
 # --json are in the kernel with the negotiated SPIs, pluto's policies and
 # route are there, the ping between the client addresses passes, the SA
@@ -527,6 +528,58 @@ e2e_rekey_case() {
 	e2e_end "$name"
 }
 
+# e2e_natt_case NAME: pluto <-> pluto with encapsulation=yes (NAT-T forced
+# without a NAT, as strongSwan's forceencaps): the kernel SAs carry
+# UDP encapsulation 4500 -> 4500 (XFRMA_ENCAP), the ping passes, the veth
+# sees ESP inside UDP 4500 with pluto's SPI and no echo request in clear,
+# and the outbound SA counts the packets (the kernel decapsulates what
+# arrives on pluto's UDP_ENCAP_ESPINUDP socket).
+e2e_natt_case() {
+	local name=$1 out_spi before after n
+	selected "$name" || return 0
+	E2E_CASES=$((E2E_CASES + 1))
+	echo "# ===== $name: pluto (L) <-> pluto (R), ESP in UDP 4500 (+$(elapsed) s)"
+	T=$TBASE/$name
+	mkdir -p "$T"
+	io_case psk-aes || return
+	IMPL=()
+	io_side L pluto
+	io_side R pluto
+	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return; fi
+	IO_PLUTO_CONN="encapsulation=yes"
+	if ! io_start L R; then IO_PLUTO_CONN=; e2e_end "$name"; return; fi
+	IO_PLUTO_CONN=
+	if ! io_initiate L; then
+		fail "$name: pluto initiates"; sed 's/^/#   /' "$T/initiate.out" | tail -10
+		e2e_end "$name"; return
+	fi
+	ok "$name: pluto initiates and succeeds"
+	n=$(ip -n "$NS_L" xfrm state | grep -c "encap type espinudp sport 4500 dport 4500")
+	check_eq "$name: both ESP SAs on L are UDP-encapsulated 4500 -> 4500" 2 "$n"
+	out_spi=$(pluto_spis L out | head -1)
+	xfrm_sas "$NS_L" >"$T/nt-before"
+	: >"$T/nt-sniff.txt"
+	ip netns exec "$NS_L" tcpdump -n -l -i "${NS_L}0" 'udp port 4500 or icmp' \
+		>"$T/nt-sniff.txt" 2>"$T/nt-sniff.err" </dev/null &
+	local sniff=$!
+	wait_for 20 grep -q "listening on" "$T/nt-sniff.err"
+	check "$name: ping $L_CLIENT -> $R_CLIENT through ESP in UDP" \
+		ip netns exec "$NS_L" ping -c 3 -i 0.3 -W 5 -I "$L_CLIENT" "$R_CLIENT"
+	sleep 0.3
+	kill -INT "$sniff" 2>/dev/null
+	wait "$sniff" 2>/dev/null
+	xfrm_sas "$NS_L" >"$T/nt-after"
+	n=$(grep -c "IP $L_IP.4500 > $R_IP.4500: UDP-encap: ESP(spi=$out_spi," "$T/nt-sniff.txt")
+	check "$name: tcpdump saw $n ESP-in-UDP packets with pluto's SPI $out_spi" test "$n" -ge 3
+	n=$(grep -cE "^[0-9:.]+ IP $L_CLIENT > $R_CLIENT: ICMP" "$T/nt-sniff.txt")
+	check_eq "$name: no echo request in clear" 0 "$n"
+	before=$(sa_packets "$T/nt-before" esp "$out_spi") after=$(sa_packets "$T/nt-after" esp "$out_spi")
+	check "$name: the outbound SA counted the ping (${before:-?} -> ${after:-?})" \
+		test "${after:-0}" -ge $((${before:-0} + 3))
+	[ -n "$out_spi" ] && grep -q "ESP" "$T/nt-sniff.txt" || { sed 's/^/#   /' "$T/nt-sniff.txt" | head; kernel_dump "$NS_L"; }
+	e2e_end "$name"
+}
+
 echo "# kernel $(uname -r), $(nproc) CPU(s); pluto $PLUTO"
 manual_esp
 peer_case selfcheck-strongswan-libreswan strongswan libreswan psk-aes L
@@ -544,6 +597,7 @@ for peer in libreswan pluto; do
 	E2E_MODE=tunnel
 done
 e2e_trap_case pluto-pluto-trap-acquire
+e2e_natt_case pluto-pluto-natt-forced
 if [ $have_libreswan = 1 ]; then e2e_rekey_case pluto-libreswan-rekey libreswan
 else ok "pluto-libreswan-rekey # SKIP libreswan not unpacked (tests/interop/setup.sh)"; fi
 echo "# $E2E_CASES cases in $(elapsed) s"
