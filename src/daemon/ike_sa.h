@@ -94,6 +94,7 @@ struct v1_state {
 	/* keying attempts and replacement (rekey.c) */
 	unsigned keying_attempt;     /* initiator: 1 = first attempt (keyingtries) */
 	unsigned replacing;          /* serial of the SA this negotiation replaces, 0 = none */
+	bool phase1_only;            /* Main Mode replacing an ISAKMP SA: no Quick Mode follows */
 	struct sd_event_source *replace_timer;
 
 	/* hash chains */

@@ -754,6 +754,9 @@ static void finish_transition(struct v1_state *s, const struct v1_row *row)
 		if (st->name == STATE_MAIN_I4) {
 			if (!phase2) {
 				progress_sinks_done(c, NULL);
+			} else if (s->phase1_only && !c->sinks) {
+				/* an ISAKMP SA's replacement; unless somebody asked
+				 * for the connection meanwhile, that is all */
 			} else {
 				struct ctl_error err;
 				/* the Quick Mode continues this keying attempt, and

@@ -158,6 +158,7 @@ void v1_switch_connection(struct state *st, struct connection *c);
 struct keying {
 	unsigned attempt;            /* 1 = first */
 	unsigned replacing;          /* serial of the SA being replaced, 0 = none */
+	bool phase1_only;            /* an ISAKMP SA's replacement: no Quick Mode after it */
 };
 /* The established SA s lives `lifetime` seconds: arm its replacement
  * (unless rekey=no) and its hard expiry, and publish ExpiresAt/RekeyAt. */

@@ -180,6 +180,7 @@ int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *e
 	v1_hash_isakmp(s);
 	s->keying_attempt = k ? k->attempt : 1;
 	s->replacing = k ? k->replacing : 0;
+	s->phase1_only = k && k->phase1_only;
 	struct ike_proposals old_policy;
 	unsigned old_auth = auth;
 	bool from_old = policy_of_old_sa(k, c, &old_policy, &old_auth) && old_auth;

@@ -70,7 +70,9 @@ static void replace_sa(struct v1_state *s)
 	}
 	plog_full(6, MSGID_STATE, RC_LOG, c, st, "initiating rekey to replace %s SA #%u (%s)", kind_name(st),
 		  st->serial, st->initiator ? "we initiated it" : "the peer initiated it: roles reversed");
-	struct keying k = { .attempt = 1, .replacing = st->serial };
+	/* as FreeS/WAN: an ISAKMP SA's replacement is phase 1 only (the IPsec
+	 * SAs have their own lifetimes and are replaced on their own) */
+	struct keying k = { .attempt = 1, .replacing = st->serial, .phase1_only = st->kind == STATE_KIND_ISAKMP };
 	struct ctl_error err;
 	if (start_keying(c, st->kind == STATE_KIND_ISAKMP, &k, &err) < 0)
 		plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, st, "cannot start the replacement of #%u: %s",
@@ -134,7 +136,7 @@ bool v1_keying_retry(struct v1_state *s)
 	 * (whack prints no line twice), and the attempts go on */
 	if (waiting)
 		progress_sinks_done(c, &why);
-	struct keying k = { .attempt = attempt + 1, .replacing = s->replacing };
+	struct keying k = { .attempt = attempt + 1, .replacing = s->replacing, .phase1_only = s->phase1_only };
 	v1_delete_state(st, false);
 	/* an unanswered Quick Mode: its ISAKMP SA is likely dead, start over */
 	struct ctl_error err;
