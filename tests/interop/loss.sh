@@ -7,12 +7,13 @@
 #     SIDES  L: pluto's namespace drops 30% of the IKE datagrams it receives;
 #            LR: both namespaces do.
 #
-# strongSwan is tested with loss on pluto's side only: as a Quick Mode
-# responder it never re-sends QR1, so a lost QI2 (the exchange's last
-# message, which nobody acknowledges in IKEv1) leaves it without the SA
-# while the initiator has it -- an IKEv1 property, not something an
-# initiator can repair. libreswan and pluto re-send QR1 until QI2 comes.
-#
+# The suite runs L against every peer. With loss on pluto's side every
+# lost datagram is a reply to pluto, repaired by pluto's retransmissions.
+# Loss on the responder's side can also eat QI2, the Quick Mode's last
+# message, which nobody acknowledges in IKEv1: strongSwan never re-sends
+# QR1 to get it again, libreswan and pluto do a few times, so a few
+# percent of runs end with the initiator holding an SA the responder gave
+# up on -- an IKEv1 property no initiator can repair (LR shows it).
 # Passes when, with keyingtries=10, both sides report the ISAKMP SA and
 # the IPsec SA established within 200 s, packets were really dropped, and
 # pluto exits cleanly (no sanitizer report: nothing leaked on the many
