@@ -128,6 +128,23 @@ sniffed() {
 # --- one case -------------------------------------------------------------
 # e2e_case NAME IMPL_L IMPL_R CASE INITIATOR: fresh namespaces, start both
 # sides, negotiate, check every pluto side, ping, counters, capture
+# e2e_begin NAME IMPL_L IMPL_R CASE WHAT: the start every case shares (a
+# fresh directory and namespaces, the case's values, who runs where);
+# false when the case is not selected or its namespaces did not come up
+# (then already counted as a failure and ended)
+e2e_begin() {
+	local name=$1
+	selected "$name" || return 1
+	E2E_CASES=$((E2E_CASES + 1))
+	echo "# ===== $name: $2 (L) <-> $3 (R), $5 (+$(elapsed) s)"
+	T=$TBASE/$name
+	mkdir -p "$T"
+	io_case "$4" || return 1
+	IMPL=()
+	io_side L "$2"
+	io_side R "$3"
+	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return 1; fi
+}
 E2E_CASES=0
 selected() {   # selected NAME: E2E_ONLY is unset or one of its patterns matches
 	local pat pats
@@ -141,16 +158,7 @@ selected() {   # selected NAME: E2E_ONLY is unset or one of its patterns matches
 }
 e2e_case() {
 	local name=$1 il=$2 ir=$3 c=$4 init=$5 s
-	selected "$name" || return 0
-	E2E_CASES=$((E2E_CASES + 1))
-	echo "# ===== $name: $il (L) <-> $ir (R), case $c, $init initiates (+$(elapsed) s)"
-	T=$TBASE/$name
-	mkdir -p "$T"
-	io_case "$c" || return
-	IMPL=()
-	io_side L "$il"
-	io_side R "$ir"
-	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return; fi
+	e2e_begin "$name" "$il" "$ir" "$c" "case $c, $init initiates" || return 0
 	# libreswan (leftupdown=%disabled) and a manual tunnel install no
 	# route between the client subnets; charon does (table 220); a pluto
 	# side must install its own (updown), which is checked below
@@ -249,16 +257,7 @@ e2e_comp_traffic() {
 # that pass through ESP (the triggering packet may be lost: TRAP)
 e2e_trap_case() {
 	local name=$1 n
-	selected "$name" || return 0
-	E2E_CASES=$((E2E_CASES + 1))
-	echo "# ===== $name: pluto (L) <-> pluto (R), route + ACQUIRE, no initiate (+$(elapsed) s)"
-	T=$TBASE/$name
-	mkdir -p "$T"
-	io_case psk-aes || return
-	IMPL=()
-	io_side L pluto
-	io_side R pluto
-	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return; fi
+	e2e_begin "$name" pluto pluto psk-aes "route + ACQUIRE, no initiate" || return 0
 	if ! io_start L R; then e2e_end "$name"; return; fi
 	if pluto_ctl L route lab >"$T/route.out" 2>&1; then
 		ok "$name: ipsecctl route lab on L"
@@ -476,16 +475,7 @@ peer_case() {   # peer_case NAME L R CASE INITIATOR: skip when a peer is missing
 # once it expired; the tunnel carries the ping before, during and after.
 e2e_rekey_case() {
 	local name=$1 peer=$2 old_out new_out before after i
-	selected "$name" || return 0
-	E2E_CASES=$((E2E_CASES + 1))
-	echo "# ===== $name: pluto (L) <-> $peer (R), IPsec SA replaced (+$(elapsed) s)"
-	T=$TBASE/$name
-	mkdir -p "$T"
-	io_case psk-aes || return
-	IMPL=()
-	io_side L pluto
-	io_side R "$peer"
-	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return; fi
+	e2e_begin "$name" pluto "$peer" psk-aes "IPsec SA replaced" || return 0
 	[ "$peer" = pluto ] || ip -n "$NS_R" route add "$L_NET" via "$L_IP" src "$R_CLIENT"
 	IO_PLUTO_CONN="salifetime=30 rekeymargin=12 rekeyfuzz=0%"
 	if ! io_start L R; then IO_PLUTO_CONN=; e2e_end "$name"; return; fi
@@ -536,16 +526,7 @@ e2e_rekey_case() {
 # arrives on pluto's UDP_ENCAP_ESPINUDP socket).
 e2e_natt_case() {
 	local name=$1 out_spi before after n
-	selected "$name" || return 0
-	E2E_CASES=$((E2E_CASES + 1))
-	echo "# ===== $name: pluto (L) <-> pluto (R), ESP in UDP 4500 (+$(elapsed) s)"
-	T=$TBASE/$name
-	mkdir -p "$T"
-	io_case psk-aes || return
-	IMPL=()
-	io_side L pluto
-	io_side R pluto
-	if ! io_netns_up; then fail "$name: namespaces and veth up"; e2e_end "$name"; return; fi
+	e2e_begin "$name" pluto pluto psk-aes "ESP in UDP 4500" || return 0
 	IO_PLUTO_CONN="encapsulation=yes"
 	if ! io_start L R; then IO_PLUTO_CONN=; e2e_end "$name"; return; fi
 	IO_PLUTO_CONN=
