@@ -7,8 +7,8 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/dpd.h"
-#include "daemon/nat_traversal.h"
+#include "daemon/ikev1/dpd.h"
+#include "daemon/ikev1/nat_traversal.h"
 
 /* Defaults: the seed's, documented in pluto(8) */
 #define DEFAULT_IKELIFETIME  3600ULL      /* 1h */

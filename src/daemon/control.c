@@ -12,7 +12,7 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/dpd.h"
+#include "daemon/ikev1/dpd.h"
 #include "daemon/demux.h"
 #include "daemon/engine.h"
 #include "daemon/events.h"

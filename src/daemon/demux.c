@@ -14,7 +14,7 @@
 
 #include "common/util.h"
 #include "daemon/log.h"
-#include "daemon/nat_traversal.h"
+#include "daemon/ikev1/nat_traversal.h"
 #include "klips/kernel.h"
 
 #define IKE_MAX_PACKET 65536

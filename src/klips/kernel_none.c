@@ -6,7 +6,7 @@
 #include <stdio.h>
 
 #include "common/util.h"
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 #include "daemon/log.h"
 #include "klips/kernel.h"
 

@@ -15,7 +15,7 @@
 #include <systemd/sd-event.h>
 
 #include "common/util.h"
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 #include "daemon/log.h"
 #include "klips/kernel.h"
 

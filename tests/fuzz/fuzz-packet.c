@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/packet.h"
+#include "daemon/wire/packet.h"
 
 static void discard(int priority, const char *line, void *ud)
 {

@@ -10,7 +10,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 #define ISAKMP_HDR 28
 #define ISAKMP_FLAG_ENCRYPTED 0x01

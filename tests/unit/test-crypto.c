@@ -11,7 +11,7 @@
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 /* --- helpers --- */
 

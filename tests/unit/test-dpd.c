@@ -9,12 +9,12 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/dpd.h"
-#include "daemon/ike_sa.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/dpd.h"
+#include "daemon/ikev1/ike_sa.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
 #include "daemon/state.h"
-#include "daemon/vendor.h"
+#include "daemon/ikev1/vendor.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -19,8 +19,8 @@
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/demux.h"
-#include "daemon/ike_sa.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ike_sa.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
 #include "daemon/state.h"
 

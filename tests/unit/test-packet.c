@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/packet.h"
+#include "daemon/wire/packet.h"
 
 /* --- a small pcap / pcapng reader: Ethernet or Linux cooked, IPv4, UDP --- */
 

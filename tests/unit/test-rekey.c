@@ -4,7 +4,7 @@
  * being replaced at once. */
 #include <glib.h>
 
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 
 static void test_initiator(void)
 {

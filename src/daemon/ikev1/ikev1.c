@@ -16,7 +16,7 @@
  * the first Aggressive Mode message is answered with an unencrypted
  * N(INVALID_EXCHANGE_TYPE) — the exchange type is valid but not one we
  * take part in — and logged. */
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,11 +28,11 @@
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/demux.h"
-#include "daemon/dpd.h"
+#include "daemon/ikev1/dpd.h"
 #include "daemon/engine.h"
 #include "daemon/events.h"
 #include "daemon/log.h"
-#include "daemon/nat_traversal.h"
+#include "daemon/ikev1/nat_traversal.h"
 #include "daemon/progress.h"
 #include "klips/kernel.h"
 #include "klips/routing.h"

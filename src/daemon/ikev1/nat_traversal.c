@@ -1,6 +1,6 @@
 /* NAT traversal (RFC 3947 for IKEv1, RFC 3948 for ESP in UDP): see
  * nat_traversal.h for where the engine calls in. */
-#include "daemon/nat_traversal.h"
+#include "daemon/ikev1/nat_traversal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,10 +13,10 @@
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/demux.h"
-#include "daemon/ike_sa.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ike_sa.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
-#include "daemon/vendor.h"
+#include "daemon/ikev1/vendor.h"
 #include "klips/kernel.h"
 #include "policy/sa.h"
 

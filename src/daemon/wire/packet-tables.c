@@ -5,7 +5,7 @@
  * packet*.c knows a field's offset or size. */
 #include <stddef.h>
 
-#include "daemon/packet-int.h"
+#include "daemon/wire/packet-int.h"
 
 const char *enum_lookup(const struct enum_table *t, unsigned value)
 {

@@ -14,9 +14,9 @@
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/events.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
-#include "daemon/nat_traversal.h"
+#include "daemon/ikev1/nat_traversal.h"
 #include "klips/kernel.h"
 #include "klips/routing.h"
 

@@ -2,7 +2,7 @@
  * sequence numbers, answering R-U-THERE, and the per-ISAKMP-SA timer that
  * asks and declares a silent peer dead. What it does is in dpd.h and in
  * pluto(8), section DEAD PEER DETECTION. */
-#include "daemon/dpd.h"
+#include "daemon/ikev1/dpd.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -12,9 +12,9 @@
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
-#include "daemon/vendor.h"
+#include "daemon/ikev1/vendor.h"
 #include "klips/routing.h"
 
 /* What one ISAKMP SA remembers (v1_state.dpd; only while DPD watches it). */

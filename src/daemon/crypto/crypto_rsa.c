@@ -3,7 +3,7 @@
  * which is what libreswan and strongSwan put in the SIG payload. With
  * RSA_PKCS1_PADDING and no signature digest set, EVP_PKEY_sign() pads
  * and signs exactly the bytes it is given. */
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 #include <errno.h>
 #include <string.h>

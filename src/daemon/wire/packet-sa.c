@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/packet-int.h"
+#include "daemon/wire/packet-int.h"
 
 /* Where a walk reports to: parse only (c unused, dump false) or also dump. */
 struct walk {

@@ -1,5 +1,5 @@
 /* Known vendor IDs and the capability each announces (vendor.h). */
-#include "daemon/vendor.h"
+#include "daemon/ikev1/vendor.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,7 +8,7 @@
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/log.h"
-#include "daemon/packet.h"
+#include "daemon/wire/packet.h"
 
 struct known_vid {
 	const char *name;

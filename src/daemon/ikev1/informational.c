@@ -10,10 +10,10 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/dpd.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/dpd.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
-#include "daemon/peer_replace.h"
+#include "daemon/ikev1/peer_replace.h"
 
 static void fail_pending_quick(struct state *st, void *ud)
 {

@@ -17,12 +17,12 @@
 #include "daemon/connections.h"
 #include "daemon/demux.h"
 #include "daemon/events.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
-#include "daemon/nat_traversal.h"
-#include "daemon/peer_replace.h"
+#include "daemon/ikev1/nat_traversal.h"
+#include "daemon/ikev1/peer_replace.h"
 #include "daemon/secrets.h"
-#include "daemon/vendor.h"
+#include "daemon/ikev1/vendor.h"
 
 #define LOGS(s, fmt, ...) plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, (s)->st->connection, (s)->st, fmt, ##__VA_ARGS__)
 

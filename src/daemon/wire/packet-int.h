@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon/packet.h"
+#include "daemon/wire/packet.h"
 
 struct connection;
 

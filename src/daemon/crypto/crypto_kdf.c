@@ -3,7 +3,7 @@
  * appendix B expansion, the phase-1 and phase-2 IVs (appendix B) and the
  * Quick Mode KEYMAT (section 5.5). Everything is prf() = HMAC or hash()
  * over concatenations, so each step is a list of chunks. */
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* IKEv1 per-state data: allocation, the cookie and message-id hash
  * tables, and the sd-event timers (retransmission, responder timeout,
  * hard expiry). */
-#include "daemon/ike_sa.h"
+#include "daemon/ikev1/ike_sa.h"
 
 #include <string.h>
 #include <time.h>
@@ -11,11 +11,11 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/dpd.h"
+#include "daemon/ikev1/dpd.h"
 #include "daemon/events.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
-#include "daemon/nat_traversal.h"
+#include "daemon/ikev1/nat_traversal.h"
 
 #define COOKIE_BUCKETS 1024
 #define MSGID_BUCKETS 1024

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/packet-int.h"
+#include "daemon/wire/packet-int.h"
 
 static void payload_dump(const struct connection *c, const struct payload *p)
 {

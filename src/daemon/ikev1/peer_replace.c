@@ -23,13 +23,13 @@
  * SA at all, ISAKMP or IPsec, with the peer's identity: IPsec SAs outlive
  * their ISAKMP SA, and the peer would drop them on our word. We
  * honour it in an authenticated MI3 or MR3 or a protected Informational. */
-#include "daemon/peer_replace.h"
+#include "daemon/ikev1/peer_replace.h"
 
 #include <string.h>
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
 #include "policy/sa.h"
 

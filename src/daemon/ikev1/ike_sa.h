@@ -15,7 +15,7 @@
 
 #include "common/id.h"
 #include "common/ip.h"
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 #include "daemon/state.h"
 #include "policy/proposals.h"
 

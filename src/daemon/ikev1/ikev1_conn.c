@@ -13,7 +13,7 @@
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/events.h"
-#include "daemon/ikev1.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/secrets.h"

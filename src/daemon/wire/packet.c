@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
-#include "daemon/packet-int.h"
+#include "daemon/wire/packet-int.h"
 
 void why_set(char *why, size_t why_len, const char *fmt, ...)
 {

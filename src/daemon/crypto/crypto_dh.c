@@ -2,7 +2,7 @@
  * RFC 2409 / RFC 3526, the NIST curves of RFC 5903 and curve25519
  * (RFC 8031 encoding). The KE payload carries a fixed-length value per
  * group, so everything here speaks fixed-length byte strings. */
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -20,8 +20,8 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/connections.h"
-#include "daemon/crypto.h"
-#include "daemon/ikev1.h"
+#include "daemon/crypto/crypto.h"
+#include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
 #include "daemon/progress.h"
 

@@ -11,8 +11,8 @@
 #include <openssl/evp.h>
 
 #include "common/errors.h"
-#include "daemon/ike_sa.h"
-#include "daemon/packet.h"
+#include "daemon/ikev1/ike_sa.h"
+#include "daemon/wire/packet.h"
 
 struct sd_event;
 struct connection;

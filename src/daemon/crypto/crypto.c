@@ -3,7 +3,7 @@
  * (policy/algs.h) and are mapped by their IKEv1 attribute numbers, so the
  * aliases of the registry ("sha" / "sha1", "sha256" / "sha2_256") behave
  * identically. */
-#include "daemon/crypto.h"
+#include "daemon/crypto/crypto.h"
 
 #include <errno.h>
 #include <stdlib.h>
