@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "common/util.h"
-#include "daemon/crypto/crypto.h"
 #include "daemon/log.h"
 
 static const struct kernel_ops *const backends[] = { &kernel_xfrm_ops, &kernel_none_ops };

@@ -5,8 +5,8 @@
  * kernel would hold. */
 #include <stdio.h>
 
+#include "common/random.h"
 #include "common/util.h"
-#include "daemon/crypto/crypto.h"
 #include "daemon/log.h"
 #include "klips/kernel.h"
 
@@ -29,7 +29,7 @@ static int none_get_spi(const ip_address *src, const ip_address *dst, uint8_t pr
 {
 	/* the man page: 0..0xFF are IANA's, 0x100..0xFFF are for manual keying */
 	do
-		crypto_random(spi, sizeof(*spi));
+		random_bytes(spi, sizeof(*spi));
 	while (*spi <= 0xFFF);
 	return 0;
 }

@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 #include <systemd/sd-event.h>
 
+#include "common/random.h"
 #include "common/util.h"
-#include "daemon/crypto/crypto.h"
 #include "daemon/log.h"
 #include "klips/kernel.h"
 
@@ -474,7 +474,7 @@ static bool xfrm_probe(char *why, size_t why_len)
 	subnet_from_address(&lo, &sa.src_client);
 	sa.dst_client = sa.src_client;
 	uint32_t r;
-	crypto_random(&r, sizeof(r));
+	random_bytes(&r, sizeof(r));
 	sa.spi = 0x10000000u | (r & 0x0fffffffu);
 	char msg[200];
 	bool ok = add_one_sa(&sa, false, msg, sizeof(msg)) == 0;
