@@ -4,7 +4,6 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <netinet/udp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -14,12 +13,15 @@
 
 #include "common/util.h"
 #include "daemon/log.h"
-#include "daemon/ikev1/nat_traversal.h"
+#include "daemon/options.h"
+#include "daemon/wire/natt_framing.h"
 #include "klips/kernel.h"
+#include "klips/udp_encap.h"
 
 #define IKE_MAX_PACKET 65536
 
 static uint16_t ike_port = 500;
+static uint16_t natt_port = NATT_PORT_DEFAULT;
 static bool listening;
 static struct iface *ifaces;
 static packet_handler_fn packet_handler;
@@ -28,6 +30,8 @@ static const char *const *only_ifaces;
 static unsigned n_only_ifaces;
 
 void demux_set_port(uint16_t port) { ike_port = port; }
+void demux_set_natt_port(uint16_t port) { natt_port = port; }
+uint16_t demux_natt_port(void) { return natt_port; }
 void demux_set_interfaces(const char *const *names, unsigned n)
 {
 	only_ifaces = names;
@@ -144,10 +148,10 @@ static int open_socket(struct iface *ifp, sd_event *event)
 	if (ifp->natt) {
 		/* the kernel decapsulates ESP-in-UDP itself and passes IKE (with
 		 * the marker) through; without it ESP reaches us and is dropped */
-		int encap = UDP_ENCAP_ESPINUDP;
-		if (setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, sizeof(encap)) < 0)
+		int r = kernel_udp_encap_socket(fd);
+		if (r < 0)
 			DBG(DBG_CONTROL, NULL, "UDP_ENCAP on %s port %u: %s (ESP in UDP not decapsulated by the kernel)",
-			    ifp->name, ifp->port, strerror(errno));
+			    ifp->name, ifp->port, strerror(-r));
 	}
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		int r = -errno;
@@ -224,7 +228,7 @@ int demux_listen(sd_event *event)
 	struct iface *old = ifaces, *kept = NULL;
 	ifaces = NULL;
 	int opened = 0;
-	uint16_t natt = natt_port();
+	uint16_t natt = natt_port;
 	for (struct ifaddrs *ifa = list; ifa; ifa = ifa->ifa_next) {
 		ip_address addr;
 		if (!usable(ifa, &addr) || !interface_wanted(ifa->ifa_name))

@@ -1,13 +1,13 @@
 /* UDP sockets on the public interfaces: Listen finds every configured
  * address (IPv4 and IPv6, not link-local) and opens one socket per address
- * on the IKE port, and one on the NAT-T port (nat_traversal.h, 4500 unless
- * --natt-port says otherwise or 0); a repeated Listen notices added and
- * removed addresses.
+ * on the IKE port, and one on the NAT-T port (4500 unless --natt-port says
+ * otherwise or 0); a repeated Listen notices added and removed addresses.
  *
  * On the NAT-T port every IKE message follows the 4-byte non-ESP marker
- * (RFC 3948 2.2). On Linux the socket is set to UDP_ENCAP_ESPINUDP, so
- * the kernel takes ESP (no marker) and keepalives (one 0xFF byte) itself;
- * whatever of those still reaches us is dropped quietly. The marker is
+ * (RFC 3948 2.2, wire/natt_framing.h). On Linux the socket is set to
+ * UDP_ENCAP_ESPINUDP (klips/udp_encap.h), so the kernel takes ESP (no
+ * marker) and keepalives (one 0xFF byte) itself; whatever of those still
+ * reaches us is dropped quietly. The marker is
  * stripped before the engine sees the message; ifp->port tells the engine
  * which port it came in on. */
 #pragma once
@@ -29,6 +29,10 @@ struct iface {
 };
 
 void demux_set_port(uint16_t port);
+/* --natt-port: the second port of every interface (0 = none; the default,
+ * NATT_PORT_DEFAULT, is in options.h). */
+void demux_set_natt_port(uint16_t port);
+uint16_t demux_natt_port(void);
 /* --interface: only listen on these (NULL/0 = all) */
 void demux_set_interfaces(const char *const *names, unsigned n);
 uint16_t demux_port(void);

@@ -266,7 +266,7 @@ int main(int argc, char **argv)
 	events_subscribe(on_event, NULL);
 
 	demux_set_port((uint16_t)o.ikeport);
-	natt_set_port((uint16_t)o.natt_port);
+	demux_set_natt_port((uint16_t)o.natt_port);
 	natt_set_keepalive(o.keep_alive);
 	demux_set_interfaces(o.interfaces, o.n_interfaces);
 	secrets_set_path(o.secretsfile);

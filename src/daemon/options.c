@@ -8,7 +8,6 @@
 #include "config.h"
 #include "common/util.h"
 #include "daemon/log.h"
-#include "daemon/ikev1/nat_traversal.h"
 #include "klips/kernel.h"
 
 enum {

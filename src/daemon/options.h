@@ -3,6 +3,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* NAT traversal (RFC 3947/3948): the port demux opens besides the IKE
+ * port, and how often the engine sends a keepalive behind a NAT. */
+#define NATT_PORT_DEFAULT 4500
+#define NATT_KEEPALIVE_DEFAULT 20      /* seconds, RFC 3948 4 suggests 20 */
+
 struct pluto_options {
 	bool nofork, stderrlog, uniqueids, help, version;
 	const char *rundir, *ctlbase, *secretsfile, *kernel, *adns;

@@ -16,15 +16,15 @@
 #include "daemon/ikev1/ike_sa.h"
 #include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
+#include "daemon/options.h"
 #include "daemon/ikev1/vendor.h"
 #include "klips/kernel.h"
 #include "policy/sa.h"
 
-static uint16_t natt_udp_port = NATT_PORT_DEFAULT;
 static unsigned keepalive_seconds = NATT_KEEPALIVE_DEFAULT;
 
-void natt_set_port(uint16_t port) { natt_udp_port = port; }
-uint16_t natt_port(void) { return natt_udp_port; }
+void natt_set_port(uint16_t port) { demux_set_natt_port(port); }
+uint16_t natt_port(void) { return demux_natt_port(); }
 void natt_set_keepalive(unsigned seconds) { keepalive_seconds = seconds; }
 unsigned natt_keepalive(void) { return keepalive_seconds; }
 
@@ -151,6 +151,7 @@ void natt_check_natd(struct v1_state *s, const struct v1_msg *m)
 
 void natt_float(struct v1_state *s)
 {
+	uint16_t natt_udp_port = natt_port();
 	if (!(s->nat & NATT_DETECTED) || !natt_udp_port || s->local_port == natt_udp_port)
 		return;
 	s->local_port = natt_udp_port;
@@ -198,28 +199,8 @@ bool natt_needs_marker(uint16_t local_port, uint16_t peer_port)
 	(void)peer_port;
 	/* what goes out of the NAT-T socket is read by the peer's NAT-T
 	 * socket (a NAT maps our 4500 to some other port, never the reverse) */
-	return natt_udp_port && local_port == natt_udp_port;
-}
-
-uint8_t *natt_frame(const uint8_t *buf, size_t *len)
-{
-	uint8_t *out = xmalloc(*len + NATT_MARKER_LEN);
-	memset(out, 0, NATT_MARKER_LEN);
-	memcpy(out + NATT_MARKER_LEN, buf, *len);
-	*len += NATT_MARKER_LEN;
-	return out;
-}
-
-enum natt_rx natt_classify(const uint8_t *buf, size_t len, size_t *skip)
-{
-	static const uint8_t zero[NATT_MARKER_LEN];
-	*skip = 0;
-	if (len == 1 && buf[0] == 0xff)
-		return NATT_RX_KEEPALIVE;
-	if (len < NATT_MARKER_LEN || memcmp(buf, zero, NATT_MARKER_LEN) != 0)
-		return NATT_RX_ESP;    /* an SPI is never 0: not IKE */
-	*skip = NATT_MARKER_LEN;
-	return NATT_RX_IKE;
+	uint16_t natt = natt_port();
+	return natt && local_port == natt;
 }
 
 /* --- Quick Mode --- */
@@ -353,6 +334,7 @@ const char *natt_status(const struct v1_state *s, char *out, size_t len)
 
 void natt_established(struct v1_state *s)
 {
+	uint16_t natt_udp_port = natt_port();
 	natt_status(s, s->st->nat_status, sizeof(s->st->nat_status));
 	/* the side behind the NAT keeps its mapping open */
 	if ((s->nat & NATT_US_BEHIND) && s->local_port == natt_udp_port)

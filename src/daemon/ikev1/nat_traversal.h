@@ -9,7 +9,8 @@
  *   authenticated msg  natt_follow()         the peer's (new) port, on 4500
  *   ISAKMP SA up       natt_established()    status text, keepalive timer
  *   state freed        natt_state_free()     timer gone
- *   datagram out/in    natt_frame()/natt_unframe()   the non-ESP marker
+ *   datagram out/in    natt_frame()/natt_classify()  the non-ESP marker
+ *                      (wire/natt_framing.h)
  */
 #pragma once
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "common/ip.h"
+#include "daemon/wire/natt_framing.h"
 
 struct alg;
 struct pbuf;
@@ -25,9 +27,6 @@ struct v1_state;
 struct v1_msg;
 struct kernel_ipsec_sa;
 
-#define NATT_PORT_DEFAULT 4500
-#define NATT_KEEPALIVE_DEFAULT 20      /* seconds, RFC 3948 4 suggests 20 */
-#define NATT_MARKER_LEN 4              /* RFC 3948 2.2: the non-ESP marker */
 
 /* What NAT-D found, on the ISAKMP SA (v1_state.nat). */
 enum natt_flags {
@@ -38,7 +37,9 @@ enum natt_flags {
 };
 #define NATT_DETECTED (NATT_US_BEHIND | NATT_PEER_BEHIND)
 
-/* --- daemon settings (--natt-port, --keep-alive) --- */
+/* --- daemon settings (--natt-port, --keep-alive; defaults in options.h) --- */
+/* The NAT-T port is demux's (demux_set_natt_port(), it opens the sockets);
+ * these read and set it there. */
 void natt_set_port(uint16_t port);        /* 0: no NAT-T port is opened */
 uint16_t natt_port(void);
 void natt_set_keepalive(unsigned seconds);
@@ -74,12 +75,7 @@ bool natt_udp_encap(const struct v1_state *isakmp);
 /* --- datagrams --- */
 /* Datagrams from or to the NAT-T port carry the marker. */
 bool natt_needs_marker(uint16_t local_port, uint16_t peer_port);
-/* A copy of buf behind the 4 zero bytes (caller frees); *len updated. */
-uint8_t *natt_frame(const uint8_t *buf, size_t *len);
-enum natt_rx { NATT_RX_IKE, NATT_RX_KEEPALIVE, NATT_RX_ESP };
-/* What a datagram received on the NAT-T port is; for IKE, *skip is the
- * marker's length (the IKE message starts after it). */
-enum natt_rx natt_classify(const uint8_t *buf, size_t len, size_t *skip);
+/* (the marker itself, natt_frame() and natt_classify(): wire/natt_framing.h) */
 
 /* --- Quick Mode encapsulation modes (RFC 3947 3.3, draft values) --- */
 /* The Encapsulation Mode we propose. */
