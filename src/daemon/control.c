@@ -12,7 +12,6 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/ikev1/dpd.h"
 #include "daemon/demux.h"
 #include "daemon/engine.h"
 #include "daemon/events.h"
@@ -454,9 +453,9 @@ char *ctl_status_text(void)
 		char life[128];
 		if (*lifetime_status_str(st, life, sizeof(life)))
 			strbuf_addf(&sb, "#%u: \"%s\"   %s\n", st->serial, st->connection->name, life);
-		char dpd[128];
-		if (*dpd_status_str(st, dpd, sizeof(dpd)))   /* an ISAKMP SA watched by DPD */
-			strbuf_addf(&sb, "#%u: \"%s\"   %s\n", st->serial, st->connection->name, dpd);
+		char engine_line[128];
+		if (*engine_status(st, engine_line, sizeof(engine_line)))   /* e.g. an ISAKMP SA watched by DPD */
+			strbuf_addf(&sb, "#%u: \"%s\"   %s\n", st->serial, st->connection->name, engine_line);
 	}
 	return strbuf_steal(&sb);
 }

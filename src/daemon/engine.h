@@ -3,6 +3,8 @@
  * one is registered every call fails honestly with NegotiationFailed, so no
  * command pretends to negotiate. */
 #pragma once
+#include <stddef.h>
+
 #include "common/errors.h"
 
 struct connection;
@@ -18,6 +20,9 @@ struct engine_ops {
 	void (*terminate)(struct connection *c);
 	/* Delete one state object (ISAKMP or IPsec SA). */
 	void (*delete_state)(struct state *st);
+	/* The engine's own status line for st ("DPD: active, ..."), written
+	 * to buf; "" when it has none. May be NULL. */
+	const char *(*status)(const struct state *st, char *buf, size_t len);
 };
 
 void engine_register(const struct engine_ops *ops);
@@ -26,3 +31,16 @@ const struct engine_ops *engine_get(void);
 int engine_initiate(struct connection *c, struct ctl_error *err);
 void engine_terminate(struct connection *c);
 void engine_delete_state(struct state *st);
+/* "" without an engine or a status op. */
+const char *engine_status(const struct state *st, char *buf, size_t len);
+
+/* The other direction: what the engine asks of the core. The core
+ * registers it (main.c), so the engine never calls control.c. */
+struct engine_core_hooks {
+	/* Start c again as a command would, with the same checks and log
+	 * lines (dpdaction=restart). */
+	int (*initiate)(struct connection *c, struct ctl_error *err);
+};
+void engine_set_core_hooks(const struct engine_core_hooks *hooks);
+/* Through the registered hook; fails with PE_INTERNAL when none is. */
+int engine_core_initiate(struct connection *c, struct ctl_error *err);

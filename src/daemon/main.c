@@ -17,6 +17,7 @@
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/demux.h"
+#include "daemon/engine.h"
 #include "daemon/events.h"
 #include "daemon/ikev1/ikev1.h"
 #include "daemon/keys.h"
@@ -158,6 +159,25 @@ static void on_event(const struct pluto_event *ev, void *ud)
 
 /* The Varlink socket systemd passed us, by name "varlink" (or the only
  * unnamed one). -1 when we were not socket-activated. */
+/* What the layers below the control core ask of it: an ACQUIRE and
+ * dpdaction=restart start a connection exactly as a command does (the
+ * same checks, the same log lines); a responder taking over a route ends
+ * the SAs of the connection that held it. Registered here so that neither
+ * src/klips nor the engine calls control.c. */
+static int initiate_connection(struct connection *c, struct ctl_error *err)
+{
+	return ctl_initiate(c->name, NULL, err);
+}
+
+static const struct routing_hooks routing_hooks = {
+	.initiate = initiate_connection,
+	.terminate = engine_terminate,
+};
+
+static const struct engine_core_hooks engine_core_hooks = {
+	.initiate = initiate_connection,
+};
+
 static int passed_varlink_fd(void)
 {
 	char **names = NULL;
@@ -276,7 +296,8 @@ int main(int argc, char **argv)
 		plog_err("%s", err.message);
 		goto out;
 	}
-	routing_init();
+	routing_init(&routing_hooks);
+	engine_set_core_hooks(&engine_core_hooks);
 	ikev1_init(event);
 	peer_replace_set_uniqueids(o.uniqueids);
 

@@ -6,14 +6,14 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/control.h"
-#include "daemon/engine.h"
 #include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/state.h"
 #include "klips/kernel.h"
 #include "klips/route_rules.h"
 #include "klips/updown.h"
+
+static const struct routing_hooks *hooks;   /* the core's, from routing_init() */
 
 /* reqids start high so they do not meet manually keyed SAs' small ones */
 #define REQID_BASE 16384
@@ -159,7 +159,8 @@ static int route(struct connection *c, bool responder, bool automatic, struct ct
 		if (views[victims[i]].has_sa) {
 			plog_full(4, MSGID_CONTROL, RC_LOG, c, NULL,
 				  "deleting the SAs of \"%s\": its route conflicts and we, as responder, need it", o->name);
-			engine_terminate(o);
+			if (hooks && hooks->terminate)
+				hooks->terminate(o);
 		}
 		plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "taking down the conflicting route of \"%s\"", o->name);
 		take_down(o);
@@ -314,7 +315,9 @@ static void on_acquire(const ip_address *src, const ip_address *dst)
 		}
 		plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "acquire for %s -> %s: initiating", s, d);
 		struct ctl_error err;
-		if (ctl_initiate(c->name, NULL, &err) < 0)
+		int r = hooks && hooks->initiate ? hooks->initiate(c, &err)
+						 : ctl_fail(&err, PE_INTERNAL, "no control core registered");
+		if (r < 0)
 			plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "acquire could not initiate: %s",
 				  err.message);
 		return;
@@ -322,7 +325,8 @@ static void on_acquire(const ip_address *src, const ip_address *dst)
 	plog("acquire for %s -> %s: no routed connection covers it", s, d);
 }
 
-void routing_init(void)
+void routing_init(const struct routing_hooks *core_hooks)
 {
+	hooks = core_hooks;
 	kernel_set_acquire_handler(on_acquire);
 }

@@ -23,8 +23,18 @@ struct state;
 /* The reqid tying c's SAs to its eroutes (assigned on first use). */
 uint32_t routing_reqid(struct connection *c);
 
-/* Starts watching ACQUIREs. */
-void routing_init(void);
+/* What routing asks of the layers above it. The core registers these
+ * (main.c), so nothing in src/klips calls the control core or the engine
+ * directly. */
+struct routing_hooks {
+	/* An ACQUIRE hit c's TRAP eroute: negotiate c, as a command would. */
+	int (*initiate)(struct connection *c, struct ctl_error *err);
+	/* c's SAs must go: the responder takes over their conflicting route. */
+	void (*terminate)(struct connection *c);
+};
+
+/* Starts watching ACQUIREs; hooks must stay valid while pluto runs. */
+void routing_init(const struct routing_hooks *hooks);
 
 /* Route c (the TRAP eroute). responder: the road-warrior exception may
  * delete conflicting SAs. 0, or -1 with CannotRoute naming the other

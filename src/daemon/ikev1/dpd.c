@@ -11,7 +11,7 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/control.h"
+#include "daemon/engine.h"
 #include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
 #include "daemon/ikev1/vendor.h"
@@ -185,7 +185,7 @@ static void peer_dead(struct connection *c, struct state *st, unsigned long long
 		break;
 	case DPD_ACTION_RESTART:
 		plog_full(6, MSGID_STATE, RC_LOG, c, NULL, "DPD: restarting the connection");
-		if (ctl_initiate(c->name, NULL, &err) < 0)
+		if (engine_core_initiate(c, &err) < 0)
 			plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, NULL, "DPD: cannot restart: %s", err.message);
 		break;
 	}

@@ -1025,6 +1025,7 @@ static const struct engine_ops ikev1_ops = {
 	.initiate = v1_initiate,
 	.terminate = v1_terminate,
 	.delete_state = v1_delete_one,
+	.status = dpd_status_str,
 };
 
 /* The man page: "When pluto shuts down, it closes all Security
