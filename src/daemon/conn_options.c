@@ -7,8 +7,6 @@
 
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/ikev1/dpd.h"
-#include "daemon/ikev1/nat_traversal.h"
 
 /* Defaults: the seed's, documented in pluto(8) */
 #define DEFAULT_IKELIFETIME  3600ULL      /* 1h */
@@ -17,6 +15,9 @@
 #define DEFAULT_REKEYFUZZ    100U         /* percent */
 #define DEFAULT_KEYINGTRIES  3U
 #define DEFAULT_IKEPORT      500
+#define DEFAULT_DPDDELAY     0ULL         /* off */
+#define DEFAULT_DPDTIMEOUT   120ULL       /* seconds, as libreswan */
+#define DEFAULT_DPDACTION    DPD_ACTION_HOLD
 
 typedef bool (*end_fn)(struct end *e, const char *v, const char **why);
 typedef bool (*conn_fn)(struct connection_config *cfg, const char *v, const char **why);
@@ -319,6 +320,86 @@ static bool opt_auto(struct connection_config *cfg, const char *v, const char **
 	return true;
 }
 
+/* --- NAT traversal and Dead Peer Detection --- */
+
+static const char *const encaps_names[] = { [ENCAPS_AUTO] = "auto", [ENCAPS_YES] = "yes", [ENCAPS_NO] = "no" };
+
+const char *encapsulation_name(enum encapsulation e)
+{
+	return (unsigned)e < ARRAY_SIZE(encaps_names) ? encaps_names[e] : "?";
+}
+
+bool conn_opt_encapsulation(struct connection_config *cfg, const char *v, const char **why)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(encaps_names); i++) {
+		if (streq(v, encaps_names[i])) {
+			cfg->encapsulation = (enum encapsulation)i;
+			return true;
+		}
+	}
+	*why = "must be auto, yes or no";
+	return false;
+}
+
+static const char *const dpd_action_names[] = {
+	[DPD_ACTION_CLEAR] = "clear",
+	[DPD_ACTION_HOLD] = "hold",
+	[DPD_ACTION_RESTART] = "restart",
+};
+
+const char *dpd_action_name(enum dpd_action a)
+{
+	return (unsigned)a < ARRAY_SIZE(dpd_action_names) ? dpd_action_names[a] : "?";
+}
+
+static bool dpd_duration(const char *v, unsigned long long *out, const char **why)
+{
+	if (!parse_duration(v, out)) {
+		*why = "must be a duration: seconds, or a number with s, m, h or d (0 = off)";
+		return false;
+	}
+	return true;
+}
+
+static bool opt_dpddelay(struct connection_config *cfg, const char *v, const char **why)
+{
+	return dpd_duration(v, &cfg->dpddelay, why);
+}
+
+static bool opt_dpdtimeout(struct connection_config *cfg, const char *v, const char **why)
+{
+	if (!dpd_duration(v, &cfg->dpdtimeout, why))
+		return false;
+	if (cfg->dpdtimeout == 0) {
+		*why = "must be longer than 0 s";
+		return false;
+	}
+	return true;
+}
+
+static bool opt_dpdaction(struct connection_config *cfg, const char *v, const char **why)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(dpd_action_names); i++) {
+		if (streq(v, dpd_action_names[i])) {
+			cfg->dpdaction = (unsigned)i;
+			return true;
+		}
+	}
+	*why = "must be clear, hold or restart";
+	return false;
+}
+
+/* NULL when dpddelay and dpdtimeout fit together, else a message naming
+ * both (written to buf). */
+static const char *dpd_config_check(const struct connection_config *cfg, char *buf, size_t len)
+{
+	if (cfg->dpddelay == 0 || cfg->dpdtimeout > cfg->dpddelay)
+		return NULL;
+	snprintf(buf, len, "dpdtimeout (%llus) must be longer than dpddelay (%llus)", cfg->dpdtimeout,
+		 cfg->dpddelay);
+	return buf;
+}
+
 static const struct option_rule rules[] = {
 	{ "",          opt_host,      NULL, "IP address, %any or %defaultroute" },
 	{ "id",        opt_id,        NULL, "@fqdn, user@fqdn, IP address or %any" },
@@ -343,10 +424,10 @@ static const struct option_rule rules[] = {
 	{ "keyingtries", NULL, opt_keyingtries, NULL },
 	{ "rekey",       NULL, opt_rekey, NULL },
 	{ "auto",        NULL, opt_auto, NULL },
-	{ "encapsulation", NULL, natt_opt_encapsulation, NULL },
-	{ "dpddelay",    NULL, dpd_opt_delay, NULL },
-	{ "dpdtimeout",  NULL, dpd_opt_timeout, NULL },
-	{ "dpdaction",   NULL, dpd_opt_action, NULL },
+	{ "encapsulation", NULL, conn_opt_encapsulation, NULL },
+	{ "dpddelay",    NULL, opt_dpddelay, NULL },
+	{ "dpdtimeout",  NULL, opt_dpdtimeout, NULL },
+	{ "dpdaction",   NULL, opt_dpdaction, NULL },
 };
 
 static void config_defaults(struct connection_config *cfg)
@@ -364,9 +445,9 @@ static void config_defaults(struct connection_config *cfg)
 	cfg->rekeyfuzz = DEFAULT_REKEYFUZZ;
 	cfg->keyingtries = DEFAULT_KEYINGTRIES;
 	cfg->auto_action = AUTO_ADD;
-	cfg->dpddelay = DPD_DEFAULT_DELAY;
-	cfg->dpdtimeout = DPD_DEFAULT_TIMEOUT;
-	cfg->dpdaction = DPD_DEFAULT_ACTION;
+	cfg->dpddelay = DEFAULT_DPDDELAY;
+	cfg->dpdtimeout = DEFAULT_DPDTIMEOUT;
+	cfg->dpdaction = DEFAULT_DPDACTION;
 }
 
 /* Find the rule for a keyword; *end_index is 0/1 for left/right options. */
@@ -562,7 +643,7 @@ void connection_config_normalise(const struct connection_config *cfg, size_t *n,
 	kv_add(&b, "keyingtries", xasprintf("%u", cfg->keyingtries));
 	kv_add(&b, "rekey", xstrdup(p & POLICY_DONT_REKEY ? "no" : "yes"));
 	kv_add(&b, "auto", xstrdup(auto_names[cfg->auto_action]));
-	kv_add(&b, "encapsulation", xstrdup(natt_encapsulation_name(cfg->encapsulation)));
+	kv_add(&b, "encapsulation", xstrdup(encapsulation_name(cfg->encapsulation)));
 	kv_add(&b, "dpddelay", xasprintf("%llus", cfg->dpddelay));
 	kv_add(&b, "dpdtimeout", xasprintf("%llus", cfg->dpdtimeout));
 	kv_add(&b, "dpdaction", xstrdup(dpd_action_name((enum dpd_action)cfg->dpdaction)));

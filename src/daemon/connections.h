@@ -42,6 +42,11 @@ enum auto_action { AUTO_ADD, AUTO_ROUTE, AUTO_START };
  * when NAT-D finds a NAT; yes = always (pretend a NAT); no = never (RFC
  * 3947 is not announced). */
 enum encapsulation { ENCAPS_AUTO, ENCAPS_YES, ENCAPS_NO };
+const char *encapsulation_name(enum encapsulation e);
+
+/* dpdaction= (Dead Peer Detection, what each does: ikev1/dpd.h) */
+enum dpd_action { DPD_ACTION_CLEAR, DPD_ACTION_HOLD, DPD_ACTION_RESTART };
+const char *dpd_action_name(enum dpd_action a);
 
 enum routing_state { RT_UNROUTED, RT_PROSPECTIVE, RT_EROUTED };
 const char *routing_state_name(enum routing_state r);
@@ -97,6 +102,9 @@ struct connection {
 int connection_config_parse(struct connection_config *cfg, const char *const *keys,
 			    const char *const *values, size_t n, struct ctl_error *err);
 void connection_config_free(struct connection_config *cfg);
+/* The encapsulation= keyword alone (its unit test calls it directly):
+ * false with *why set for anything but auto, yes or no. */
+bool conn_opt_encapsulation(struct connection_config *cfg, const char *v, const char **why);
 
 /* The normalised option map of a parsed config (every keyword with its
  * effective value, defaults included); arrays of n malloc'd strings. */

@@ -386,15 +386,15 @@ static void test_option(void)
 {
 	struct connection_config cfg = { 0 };
 	const char *why = NULL;
-	g_assert_true(natt_opt_encapsulation(&cfg, "yes", &why));
+	g_assert_true(conn_opt_encapsulation(&cfg, "yes", &why));
 	g_assert_cmpuint(cfg.encapsulation, ==, ENCAPS_YES);
-	g_assert_true(natt_opt_encapsulation(&cfg, "no", &why));
+	g_assert_true(conn_opt_encapsulation(&cfg, "no", &why));
 	g_assert_cmpuint(cfg.encapsulation, ==, ENCAPS_NO);
-	g_assert_true(natt_opt_encapsulation(&cfg, "auto", &why));
+	g_assert_true(conn_opt_encapsulation(&cfg, "auto", &why));
 	g_assert_cmpuint(cfg.encapsulation, ==, ENCAPS_AUTO);
-	g_assert_false(natt_opt_encapsulation(&cfg, "maybe", &why));
+	g_assert_false(conn_opt_encapsulation(&cfg, "maybe", &why));
 	g_assert_cmpstr(why, ==, "must be auto, yes or no");
-	g_assert_cmpstr(natt_encapsulation_name(ENCAPS_NO), ==, "no");
+	g_assert_cmpstr(encapsulation_name(ENCAPS_NO), ==, "no");
 }
 
 int main(int argc, char **argv)

@@ -25,65 +25,6 @@ struct dpd {
 	struct sd_event_source *timer;
 };
 
-static const char *const action_names[] = {
-	[DPD_ACTION_CLEAR] = "clear",
-	[DPD_ACTION_HOLD] = "hold",
-	[DPD_ACTION_RESTART] = "restart",
-};
-
-const char *dpd_action_name(enum dpd_action a)
-{
-	return (unsigned)a < ARRAY_SIZE(action_names) ? action_names[a] : "?";
-}
-
-/* --- options --- */
-
-static bool dpd_duration(const char *v, unsigned long long *out, const char **why)
-{
-	if (!parse_duration(v, out)) {
-		*why = "must be a duration: seconds, or a number with s, m, h or d (0 = off)";
-		return false;
-	}
-	return true;
-}
-
-bool dpd_opt_delay(struct connection_config *cfg, const char *v, const char **why)
-{
-	return dpd_duration(v, &cfg->dpddelay, why);
-}
-
-bool dpd_opt_timeout(struct connection_config *cfg, const char *v, const char **why)
-{
-	if (!dpd_duration(v, &cfg->dpdtimeout, why))
-		return false;
-	if (cfg->dpdtimeout == 0) {
-		*why = "must be longer than 0 s";
-		return false;
-	}
-	return true;
-}
-
-bool dpd_opt_action(struct connection_config *cfg, const char *v, const char **why)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(action_names); i++) {
-		if (streq(v, action_names[i])) {
-			cfg->dpdaction = (unsigned)i;
-			return true;
-		}
-	}
-	*why = "must be clear, hold or restart";
-	return false;
-}
-
-const char *dpd_config_check(const struct connection_config *cfg, char *buf, size_t len)
-{
-	if (cfg->dpddelay == 0 || cfg->dpdtimeout > cfg->dpddelay)
-		return NULL;
-	snprintf(buf, len, "dpdtimeout (%llus) must be longer than dpddelay (%llus)", cfg->dpdtimeout,
-		 cfg->dpddelay);
-	return buf;
-}
-
 /* --- sequence numbers --- */
 
 void dpd_seq_init(struct dpd_seq *q, uint32_t random)

@@ -24,26 +24,12 @@
 #include <stdint.h>
 
 struct connection;
-struct connection_config;
 struct payload;
 struct state;
 struct v1_state;
 
-enum dpd_action { DPD_ACTION_CLEAR, DPD_ACTION_HOLD, DPD_ACTION_RESTART };
-
-#define DPD_DEFAULT_DELAY   0ULL      /* off */
-#define DPD_DEFAULT_TIMEOUT 120ULL    /* seconds, as libreswan */
-#define DPD_DEFAULT_ACTION  DPD_ACTION_HOLD
-
-const char *dpd_action_name(enum dpd_action a);
-
-/* --- the connection options (conn_options.c's table calls these) --- */
-bool dpd_opt_delay(struct connection_config *cfg, const char *v, const char **why);
-bool dpd_opt_timeout(struct connection_config *cfg, const char *v, const char **why);
-bool dpd_opt_action(struct connection_config *cfg, const char *v, const char **why);
-/* NULL when dpddelay/dpdtimeout fit together, else a message naming both
- * (written to buf). */
-const char *dpd_config_check(const struct connection_config *cfg, char *buf, size_t len);
+/* (dpddelay=, dpdtimeout=, dpdaction= are parsed and checked by the option
+ * parser, conn_options.c; the engine reads them from connection_config.) */
 
 /* --- sequence numbers (RFC 3706 5.5, 7): pure, for the unit test --- */
 struct dpd_seq {

@@ -28,27 +28,6 @@ uint16_t natt_port(void) { return demux_natt_port(); }
 void natt_set_keepalive(unsigned seconds) { keepalive_seconds = seconds; }
 unsigned natt_keepalive(void) { return keepalive_seconds; }
 
-/* --- encapsulation= --- */
-
-static const char *const encaps_names[] = { [ENCAPS_AUTO] = "auto", [ENCAPS_YES] = "yes", [ENCAPS_NO] = "no" };
-
-bool natt_opt_encapsulation(struct connection_config *cfg, const char *v, const char **why)
-{
-	for (unsigned i = 0; i < ARRAY_SIZE(encaps_names); i++) {
-		if (streq(v, encaps_names[i])) {
-			cfg->encapsulation = (enum encapsulation)i;
-			return true;
-		}
-	}
-	*why = "must be auto, yes or no";
-	return false;
-}
-
-const char *natt_encapsulation_name(unsigned encapsulation)
-{
-	return encapsulation < ARRAY_SIZE(encaps_names) ? encaps_names[encapsulation] : "?";
-}
-
 /* --- NAT-D --- */
 
 int natt_hash(const struct alg *hash, const uint8_t icookie[8], const uint8_t rcookie[8],

@@ -45,10 +45,8 @@ uint16_t natt_port(void);
 void natt_set_keepalive(unsigned seconds);
 unsigned natt_keepalive(void);
 
-/* --- the connection option encapsulation=auto|yes|no (conn_options.c) --- */
-struct connection_config;
-bool natt_opt_encapsulation(struct connection_config *cfg, const char *v, const char **why);
-const char *natt_encapsulation_name(unsigned encapsulation);
+/* (encapsulation=auto|yes|no is parsed by conn_options.c; the engine reads
+ * connection_config.encapsulation) */
 
 /* --- NAT-D (RFC 3947 3.2) --- */
 /* HASH(CKY-I | CKY-R | IP | Port) with the phase-1 hash; 0 or -1. */
