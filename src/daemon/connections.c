@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/ifaddr.h"
 #include "common/util.h"
-#include "daemon/demux.h"
 #include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/progress.h"

@@ -11,6 +11,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "common/ifaddr.h"
 #include "common/util.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
@@ -58,35 +59,6 @@ struct iface *demux_iface_for(const ip_address *addr, uint16_t port)
 }
 void demux_set_packet_handler(packet_handler_fn fn) { packet_handler = fn; }
 packet_handler_fn demux_packet_handler(void) { return packet_handler; }
-
-/* Addresses usable for IKE: up, and not IPv6 link-local (which would need
- * a scope the connection descriptions cannot express). */
-static bool usable(const struct ifaddrs *ifa, ip_address *out)
-{
-	if (!ifa->ifa_addr || !(ifa->ifa_flags & IFF_UP))
-		return false;
-	if (ifa->ifa_addr->sa_family != AF_INET && ifa->ifa_addr->sa_family != AF_INET6)
-		return false;
-	ip_from_sockaddr(ifa->ifa_addr, out, NULL);
-	if (out->family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&out->u.v6))
-		return false;
-	return true;
-}
-
-bool local_address(const ip_address *a)
-{
-	struct ifaddrs *list;
-	bool found = false;
-	if (getifaddrs(&list) < 0)
-		return false;
-	for (struct ifaddrs *ifa = list; ifa && !found; ifa = ifa->ifa_next) {
-		ip_address addr;
-		if (usable(ifa, &addr) && ip_equal(&addr, a))
-			found = true;
-	}
-	freeifaddrs(list);
-	return found;
-}
 
 static int on_packet(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
@@ -231,7 +203,7 @@ int demux_listen(sd_event *event)
 	uint16_t natt = natt_port;
 	for (struct ifaddrs *ifa = list; ifa; ifa = ifa->ifa_next) {
 		ip_address addr;
-		if (!usable(ifa, &addr) || !interface_wanted(ifa->ifa_name))
+		if (!ifaddr_usable(ifa, &addr) || !interface_wanted(ifa->ifa_name))
 			continue;
 		opened += listen_on(ifa->ifa_name, &addr, ike_port, false, &old, &kept, event);
 		if (natt && natt != ike_port)

@@ -43,8 +43,7 @@ bool demux_listening(void);
 struct iface *demux_interfaces(void);
 /* The socket bound to exactly this address and port, or NULL. */
 struct iface *demux_iface_for(const ip_address *addr, uint16_t port);
-/* Is this address one of ours (on any interface, up)? Used by orientation. */
-bool local_address(const ip_address *a);
+/* (local_address(), which orientation uses: common/ifaddr.h) */
 
 /* Handler the engine installs for incoming IKE packets. */
 typedef void (*packet_handler_fn)(struct iface *ifp, const uint8_t *buf, size_t len,
