@@ -37,6 +37,7 @@ DEFINED_KINDS = set('TDBRCVWGS')
 
 # layer of a module, first matching prefix wins
 LAYERS = (
+    ('src/daemon/main', 'main'),   # the composition root: wires every layer together
     ('src/daemon/ikev1/', 'engine'),
     ('src/daemon/wire/', 'wire'),
     ('src/daemon/crypto/', 'crypto'),
@@ -246,6 +247,22 @@ def print_cycles(title, graph, out, explain=False):
     return largest
 
 
+def print_layers(graph, out):
+    """Edges between layers, and the pairs of layers that depend on each
+    other both ways (each such pair is a loop waiting to happen)."""
+    between = collections.Counter()
+    for a, targets in graph.items():
+        for b in targets:
+            la, lb = layer_of(a), layer_of(b)
+            if la != lb:
+                between[(la, lb)] += 1
+    out.write('== module edges between layers (include + call)\n')
+    for (la, lb), n in sorted(between.items()):
+        out.write('  %-8s -> %-8s %4d\n' % (la, lb, n))
+    both = sorted((la, lb) for (la, lb) in between if la < lb and (lb, la) in between)
+    out.write('  both ways: %s\n' % (', '.join('%s <-> %s' % p for p in both) if both else 'none'))
+
+
 def count_lines(path):
     try:
         with open(path, 'rb') as f:
@@ -324,7 +341,9 @@ def main():
         calls = call_edges(root, os.path.abspath(args.build), files)
         print_cycles('call graph', module_graph(calls), out, args.explain)
         edges |= calls
-    largest = print_cycles('include + call graph', module_graph(edges), out, args.explain)
+    merged = module_graph(edges)
+    largest = print_cycles('include + call graph', merged, out, args.explain)
+    print_layers(merged, out)
     print_lines(root, out)
     out.write('largest cycle: %d modules\n' % largest)
 
