@@ -157,8 +157,6 @@ static void on_event(const struct pluto_event *ev, void *ud)
 	}
 }
 
-/* The Varlink socket systemd passed us, by name "varlink" (or the only
- * unnamed one). -1 when we were not socket-activated. */
 /* What the layers below the control core ask of it: an ACQUIRE and
  * dpdaction=restart start a connection exactly as a command does (the
  * same checks, the same log lines); a responder taking over a route ends
@@ -178,6 +176,8 @@ static const struct engine_core_hooks engine_core_hooks = {
 	.initiate = initiate_connection,
 };
 
+/* The Varlink socket systemd passed us, by name "varlink" (or the only
+ * unnamed one). -1 when we were not socket-activated. */
 static int passed_varlink_fd(void)
 {
 	char **names = NULL;

@@ -15,7 +15,8 @@
  *            says (prospective for auto=route, unrouted otherwise)
  *   hold     delete the states, keep (or put) the TRAP eroute so the
  *            next outbound packet negotiates again
- *   restart  delete the states and initiate at once
+ *   restart  delete the states and initiate at once, as a command would
+ *            (engine_core_initiate(): the hook the core registers)
  * An instance of a %any template cannot initiate: for it every action
  * is clear (the instance goes with its states). */
 #pragma once
