@@ -75,8 +75,7 @@ bool v1_send_msg(struct v1_state *s, struct pbuf *pb, bool encrypt, uint8_t *iv,
 		total = len + pad;
 		buf = xcalloc(1, total);
 		memcpy(buf, pb->data, len);
-		buf[19] |= ISAKMP_FLAG_ENCRYPTION;
-		put_be32(buf + 24, (uint32_t)total);
+		isakmp_hdr_mark_encrypted(buf, total);
 		if (crypto_cbc_encrypt(isakmp->ike.cipher, isakmp->keys.enc_key, isakmp->keys.enc_key_len,
 				       iv, buf + ISAKMP_HDR_LEN, total - ISAKMP_HDR_LEN) < 0) {
 			free(buf);
@@ -183,9 +182,16 @@ static void emit_protected_info(struct v1_state *isakmp, int kind, uint8_t proto
 		pbuf_free(&pb);
 		return;
 	}
-	size_t after = hoff + 4 + hlen;
-	struct chunk rest = CHUNK(pb.data + after, len - after);
-	v1_hash_skeyid_a(isakmp, msgid, false, &rest, 1, pb.data + hoff + 4);
+	size_t hash_len;
+	uint8_t *hash = pbuf_payload_body(&pb, hoff, &hash_len);
+	if (!hash || hash_len != hlen) {
+		pbuf_free(&pb);
+		return;
+	}
+	/* HASH(1) covers everything after the HASH payload */
+	const uint8_t *after = hash + hash_len;
+	struct chunk rest = CHUNK(after, len - (size_t)(after - pb.data));
+	v1_hash_skeyid_a(isakmp, msgid, false, &rest, 1, hash);
 	uint8_t iv[CRYPTO_MAX_BLOCK];
 	if (ikev1_phase2_iv(isakmp->ike.hash, isakmp->ike.cipher, isakmp->iv, msgid, iv) == 0)
 		v1_send_msg(isakmp, &pb, true, iv, false);

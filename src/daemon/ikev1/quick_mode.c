@@ -217,16 +217,17 @@ static bool seal_and_send(struct v1_state *s, struct v1_state *isakmp, struct pb
 			  const uint8_t *nonce, size_t nonce_len)
 {
 	size_t len = pbuf_finish(pb);
-	size_t hlen = isakmp->keys.hash_len;
-	size_t after = hoff + 4 + hlen;
-	if (len < after)
+	size_t hash_len;
+	uint8_t *hash = len ? pbuf_payload_body(pb, hoff, &hash_len) : NULL;
+	if (!hash || hash_len != isakmp->keys.hash_len)
 		return false;
+	const uint8_t *after = hash + hash_len;
 	struct chunk parts[2];
 	size_t n = 0;
 	if (nonce)
 		parts[n++] = CHUNK(nonce, nonce_len);
-	parts[n++] = CHUNK(pb->data + after, len - after);
-	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, n, pb->data + hoff + 4))
+	parts[n++] = CHUNK(after, len - (size_t)(after - pb->data));
+	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, n, hash))
 		return false;
 	return v1_send_msg(s, pb, true, s->iv, true);
 }
