@@ -1,7 +1,8 @@
 /* The IKEv1 engine (RFC 2409 Main Mode and Quick Mode, RFC 2408
- * Informational exchanges): what ikev1.c (the state table and the
- * dispatcher), main_mode.c, quick_mode.c, informational.c and
- * ikev1_conn.c share. Nothing outside the engine includes this; the
+ * Informational exchanges): what ikev1_states.c (the state table),
+ * ikev1.c (the dispatcher), ikev1_send.c (sending, notifications),
+ * ikev1_sa.c (SA lifecycle, kernel glue, engine ops), main_mode.c,
+ * quick_mode.c, informational.c and ikev1_conn.c share. Nothing outside the engine includes this; the
  * control core reaches the engine through engine.h. */
 #pragma once
 #include <stdbool.h>
@@ -54,6 +55,10 @@ static inline uint32_t get_be32(const uint8_t *p)
 #define HALF_OPEN_MAX 1024
 /* How many there are now (tests). */
 unsigned ikev1_half_open(void);
+/* A responder ISAKMP state was created (the dispatcher). */
+void ikev1_half_open_add(void);
+/* The SA lifecycle's hooks: state free hook, engine ops, shutdown. */
+void v1_sa_init(struct sd_event *event);
 uint64_t ikev1_retransmit_delay(unsigned retransmits_done);
 
 /* Timer and state-deletion callbacks (ike_state.c calls them). */
@@ -121,9 +126,12 @@ bool v1_hash_skeyid_a(const struct v1_state *isakmp, uint32_t msgid, bool zero_p
 /* The bytes after the first payload (HASH) up to the end of the last
  * payload of a decrypted message (padding excluded). */
 struct chunk v1_after_hash(const struct v1_msg *m);
-/* Checks HASH(n) in m against expected; logs and answers on mismatch. */
-bool v1_check_hash(struct v1_state *s, struct v1_msg *m, const uint8_t *expected, size_t len,
-		   const char *which);
+/* The ISAKMP SA whose keys protect s's messages: s itself in Main Mode,
+ * its parent in phase 2 (NULL when that is gone). */
+struct v1_state *v1_keyed_isakmp(struct v1_state *s);
+/* Answer a refused message with m->notify (nothing when 0): protected
+ * once the ISAKMP SA is established, unprotected before. */
+void v1_answer_notify(struct v1_state *s, struct v1_msg *m);
 
 /* --- progress and failure --- */
 /* "STATE_MAIN_I2: what" to every listener (RC_NEW_STATE + state) */
@@ -193,9 +201,9 @@ enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m);
 enum stf quick_inI2(struct v1_state *s, struct v1_msg *m);
 
 /* --- Informational (informational.c) --- */
-/* An Informational exchange, protected (isakmp != NULL, m decrypted) or
- * not. */
-void informational_in(struct v1_state *isakmp, struct v1_msg *m);
+/* An Informational exchange, protected (isakmp != NULL, m decrypted and
+ * its HASH(1) verified by the dispatcher) or not (isakmp may be NULL). */
+enum stf informational_in(struct v1_state *isakmp, struct v1_msg *m);
 
 /* --- connections (ikev1_conn.c) --- */
 /* Our identity for c: leftid/rightid, else the host address. */

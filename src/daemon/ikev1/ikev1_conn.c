@@ -431,10 +431,7 @@ size_t v1_id_body(const struct pluto_id *id, uint8_t out[4 + 256])
 	size_t len = id_data(id, &type, &data);
 	if (len > 256)
 		len = 256;
-	out[0] = type;
-	out[1] = out[2] = out[3] = 0;
-	memcpy(out + 4, data, len);
-	return 4 + len;
+	return id_body_encode(type, 0, 0, data, len, out, 4 + 256);
 }
 
 size_t v1_emit_id(struct pbuf *pb, const struct pluto_id *id)

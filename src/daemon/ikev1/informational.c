@@ -1,6 +1,6 @@
 /* Informational exchanges (RFC 2408 4.8, RFC 2409 5.7): Notifications and
- * Deletes. Protected ones carry HASH(1) = prf(SKEYID_a, M-ID | N/D) and
- * are acted upon; unprotected ones are logged and ignored — except that
+ * Deletes. Protected ones carry HASH(1) = prf(SKEYID_a, M-ID | N/D)
+ * (checked by the dispatcher, as its row says) and are acted upon; unprotected ones are logged and ignored — except that
  * an initiator still negotiating Main Mode takes an unprotected error
  * notification carrying its own cookies as the end of the negotiation
  * (that is how a responder refuses MI1, e.g. NO_PROPOSAL_CHOSEN, and how
@@ -136,31 +136,16 @@ static void delete_payload(struct v1_state *isakmp, struct v1_msg *m, const stru
 		deleted_ipsec(isakmp, proto, get_be32(p->u.d.spis + 4 * i));
 }
 
-void informational_in(struct v1_state *isakmp, struct v1_msg *m)
+enum stf informational_in(struct v1_state *isakmp, struct v1_msg *m)
 {
-	if (m->encrypted) {
-		if (m->md.n_payloads == 0 || m->md.payloads[0].type != PT_HASH) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
-				  "protected Informational message without HASH(1); dropped");
-			return;
-		}
-		uint8_t h[CRYPTO_MAX_HASH];
-		struct chunk rest = v1_after_hash(m);
-		const struct payload *hp = &m->md.payloads[0];
-		if (!v1_hash_skeyid_a(isakmp, m->md.hdr.msgid, false, &rest, 1, h) ||
-		    hp->data_len != isakmp->keys.hash_len || CRYPTO_memcmp(hp->data, h, hp->data_len) != 0) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
-				  "Informational message with a wrong HASH(1); dropped");
-			return;
-		}
-		dpd_heard(isakmp);
-	}
+	if (m->encrypted)
+		dpd_heard(isakmp);   /* its HASH(1) verified: the peer is alive */
 	bool delete_isakmp = false;
 	unsigned serial = isakmp ? isakmp->st->serial : 0;
 	for (size_t i = 0; i < m->md.n_payloads; i++) {
 		const struct payload *p = &m->md.payloads[i];
 		if (isakmp && state_by_serial(serial) != isakmp->st)
-			return;   /* a notification ended it */
+			return STF_OK;   /* a notification ended it */
 		if (p->type == PT_N)
 			notification(isakmp, m, p);
 		else if (p->type == PT_D)
@@ -171,4 +156,5 @@ void informational_in(struct v1_state *isakmp, struct v1_msg *m)
 			  "received Delete SA payload: deleting ISAKMP State #%u", serial);
 		v1_delete_state(isakmp->st, false);
 	}
+	return STF_OK;
 }

@@ -193,14 +193,12 @@ int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *e
 	isakmp_header(&pb, s, PT_SA);
 	size_t off = emit_sa(&pb, s->proposed);
 	vid_emit_ours(&pb, 0, 1);
-	size_t len = pbuf_finish(&pb);
-	if (len > off + 4) {
-		size_t plen = (size_t)pb.data[off + 2] << 8 | pb.data[off + 3];
-		if (off + plen <= len && plen >= 4) {
-			s->sa_i_b_len = plen - 4;
-			s->sa_i_b = xmalloc(s->sa_i_b_len);
-			memcpy(s->sa_i_b, pb.data + off + 4, s->sa_i_b_len);
-		}
+	size_t sa_len;
+	const uint8_t *sa_body = pbuf_finish(&pb) ? pbuf_payload_body(&pb, off, &sa_len) : NULL;
+	if (sa_body && sa_len) {
+		s->sa_i_b_len = sa_len;
+		s->sa_i_b = xmalloc(s->sa_i_b_len);
+		memcpy(s->sa_i_b, sa_body, s->sa_i_b_len);
 	}
 	if (!s->sa_i_b) {
 		pbuf_free(&pb);
@@ -241,9 +239,9 @@ enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		free(reply);
 		return STF_FATAL;
 	}
-	s->sa_i_b_len = sa->raw_len - 4;
+	s->sa_i_b_len = sa->body_len;
 	s->sa_i_b = xmalloc(s->sa_i_b_len ? s->sa_i_b_len : 1);
-	memcpy(s->sa_i_b, sa->raw + 4, s->sa_i_b_len);
+	memcpy(s->sa_i_b, sa->body, s->sa_i_b_len);
 	do
 		crypto_random(s->rcookie, 8);
 	while (cookie_is_zero(s->rcookie));
@@ -374,7 +372,7 @@ static bool verify_peer(struct v1_state *s, struct v1_msg *m, struct connection 
 {
 	const struct payload *id = md_first(&m->md, PT_ID);
 	uint8_t h[CRYPTO_MAX_HASH];
-	if (!phase1_hash(s, !s->st->initiator, id->raw + 4, id->raw_len - 4, h))
+	if (!phase1_hash(s, !s->st->initiator, id->body, id->body_len, h))
 		return false;
 	if (s->ike.auth == OAKLEY_PRESHARED_KEY) {
 		const struct payload *hp = md_first(&m->md, PT_HASH);

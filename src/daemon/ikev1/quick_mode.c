@@ -7,7 +7,8 @@
  * HASH(1) = prf(SKEYID_a, M-ID | rest), HASH(2) = prf(SKEYID_a, M-ID | Ni_b
  * | rest), HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b). We always send
  * client IDs (the interop peers do); without IDs the peers' host
- * addresses are the clients (RFC 2409 5.5). */
+ * addresses are the clients (RFC 2409 5.5). The dispatcher has checked
+ * the payloads and the HASH of each message (ikev1_states.c). */
 #include <stdio.h>
 #include <string.h>
 
@@ -216,16 +217,17 @@ static bool seal_and_send(struct v1_state *s, struct v1_state *isakmp, struct pb
 			  const uint8_t *nonce, size_t nonce_len)
 {
 	size_t len = pbuf_finish(pb);
-	size_t hlen = isakmp->keys.hash_len;
-	size_t after = hoff + 4 + hlen;
-	if (len < after)
+	size_t hash_len;
+	uint8_t *hash = len ? pbuf_payload_body(pb, hoff, &hash_len) : NULL;
+	if (!hash || hash_len != isakmp->keys.hash_len)
 		return false;
+	const uint8_t *after = hash + hash_len;
 	struct chunk parts[2];
 	size_t n = 0;
 	if (nonce)
 		parts[n++] = CHUNK(nonce, nonce_len);
-	parts[n++] = CHUNK(pb->data + after, len - after);
-	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, n, pb->data + hoff + 4))
+	parts[n++] = CHUNK(after, len - (size_t)(after - pb->data));
+	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, n, hash))
 		return false;
 	return v1_send_msg(s, pb, true, s->iv, true);
 }
@@ -392,11 +394,6 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	struct v1_state *isakmp = v1_parent(s);
 	if (!isakmp)
 		return STF_FATAL;
-	uint8_t h[CRYPTO_MAX_HASH];
-	struct chunk rest = v1_after_hash(m);
-	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, &rest, 1, h) ||
-	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(1)"))
-		return STF_FATAL;
 	natt_follow(s, m);
 	if (!natt_read_natoa(s, m))
 		return STF_FATAL;
@@ -512,11 +509,6 @@ enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 		v1_fail(c, s->st, RC_LOG_SERIOUS, "the ISAKMP SA of this Quick Mode is gone");
 		return STF_FATAL;
 	}
-	uint8_t h[CRYPTO_MAX_HASH];
-	struct chunk parts[2] = { CHUNK(s->ni, s->ni_len), v1_after_hash(m) };
-	if (!v1_hash_skeyid_a(isakmp, s->msgid, false, parts, 2, h) ||
-	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(2)"))
-		return STF_IGNORE;
 	natt_follow(s, m);
 	if (!natt_read_natoa(s, m)) {
 		v1_fail(c, s->st, RC_LOG_SERIOUS, "%s: Quick Mode reply refused", state_name_str(s->st->name));
@@ -578,14 +570,6 @@ bad:
 /* R2 */
 enum stf quick_inI2(struct v1_state *s, struct v1_msg *m)
 {
-	struct v1_state *isakmp = v1_parent(s);
-	if (!isakmp)
-		return STF_FATAL;
-	uint8_t h[CRYPTO_MAX_HASH];
-	struct chunk n3[2] = { CHUNK(s->ni, s->ni_len), CHUNK(s->nr, s->nr_len) };
-	if (!v1_hash_skeyid_a(isakmp, s->msgid, true, n3, 2, h) ||
-	    !v1_check_hash(s, m, h, isakmp->keys.hash_len, "HASH(3)"))
-		return STF_IGNORE;
 	natt_follow(s, m);
 	/* outbound only now: the initiator has proven it has the keys */
 	if (!v1_install_sa(s, false, true))

@@ -17,16 +17,15 @@ static void payload_dump(const struct connection *c, const struct payload *p)
 	fields_dump(c, DBG_PARSING, 2, &generic_hdr_desc, &gen);
 	const struct payload_desc *pd = payload_desc_get(p->type);
 	if (!pd) {
-		hex_dump(c, DBG_PARSING, 2, "private payload body", p->raw + 4, p->raw_len - 4);
+		hex_dump(c, DBG_PARSING, 2, "private payload body", p->body, p->body_len);
 		return;
 	}
+	fields_read(pd->body, p->body, p->body_len, &body);
 	if (p->type == PT_SA) {
-		fields_read(pd->body, p->raw + 4, p->raw_len - 4, &body);
 		fields_dump(c, DBG_PARSING, 2, pd->body, &body);
-		sa_dump(c, DBG_PARSING, 2, p->raw + 4, p->raw_len - 4);
+		sa_dump(c, DBG_PARSING, 2, p->body, p->body_len);
 		return;
 	}
-	fields_read(pd->body, p->raw + 4, p->raw_len - 4, &body);
 	fields_dump(c, DBG_PARSING, 2, pd->body, &body);
 	if (body.data_len)
 		hex_dump(c, DBG_PARSING, 2, pd->body->data_name, body.data, body.data_len);
@@ -38,6 +37,7 @@ void packet_dump(const struct connection *c, const char *what, const uint8_t *bu
 	if (!debugging(DBG_PARSING, c))
 		return;
 	struct field_values fv;
+	struct isakmp_hdr hdr;
 	DBG(DBG_PARSING, c, "%s: %zu bytes", what, len);
 	if (!fields_read(&isakmp_hdr_desc, buf, len, &fv)) {
 		DBG(DBG_PARSING, c, "  shorter than an ISAKMP header (%d bytes)", ISAKMP_HDR_LEN);
@@ -49,7 +49,8 @@ void packet_dump(const struct connection *c, const char *what, const uint8_t *bu
 		return;
 	}
 	/* the payloads, one at a time, with payloads_parse's checks */
-	uint8_t np = (uint8_t)fv.v[HDR_NP];
+	fields_decode(&isakmp_hdr_desc, &fv, &hdr);
+	uint8_t np = hdr.np;
 	const uint8_t *body = fv.data;
 	size_t rest = fv.data_len;
 	for (unsigned i = 0; np != PT_NONE; i++) {

@@ -17,18 +17,32 @@ struct enum_table { const struct enum_name *names; size_t n; };
 /* NULL when the value has no name */
 const char *enum_lookup(const struct enum_table *t, unsigned value);
 
+/* What a field means: how it is shown, and which ones the machinery
+ * itself fills in (next payload, length) or interprets (SPI size and
+ * count split the variable part). */
 enum field_kind {
 	FK_INT,          /* unsigned integer, shown in decimal */
-	FK_HEX,          /* unsigned integer, shown in hex (flags, version, SPI sizes of bits) */
-	FK_COOKIE,       /* 8 opaque bytes, shown in hex */
+	FK_HEX,          /* unsigned integer, shown in hex (flags, version) */
+	FK_COOKIE,       /* 8 opaque bytes (a uint8_t[8] target), shown in hex */
 	FK_ENUM,         /* unsigned integer named by field.names */
+	FK_NP,           /* the next payload's type (named): chained by the emitter */
+	FK_LENGTH,       /* the structure's length, header included: set when it is closed */
+	FK_RESERVED,     /* sent as 0, ignored on receipt, shown in hex */
+	FK_SPI_SIZE,     /* bytes of each SPI at the start of the variable part */
+	FK_COUNT,        /* how many of them (SPIs of a Delete, transforms of a proposal) */
 };
+
+/* No place in the decoded structure: the field is only read, checked
+ * and shown (reserved bytes, lengths, counts). */
+#define NO_TARGET UINT16_MAX
 
 struct field {
 	const char *name;
 	uint8_t size;                    /* bytes: 1, 2, 3, 4 or 8 */
 	uint8_t kind;                    /* enum field_kind */
-	const struct enum_table *names;  /* FK_ENUM */
+	const struct enum_table *names;  /* FK_ENUM, FK_NP */
+	uint16_t target;                 /* offsetof the member it decodes into, or NO_TARGET;
+					    an integer member is as wide as the field */
 };
 
 #define FIELDS_MAX 8
@@ -37,6 +51,10 @@ struct struct_desc {
 	const struct field *fields;
 	unsigned n_fields;
 	const char *data_name;           /* the variable part after the fields, NULL if none */
+	/* offsetof the const uint8_t * that points at the SPI(s) starting the
+	 * variable part (FK_SPI_SIZE x FK_COUNT, or one without a count: the
+	 * rest is then the data), NO_TARGET when there are none */
+	uint16_t spi_target;
 };
 
 struct field_values {
@@ -52,6 +70,17 @@ bool fields_read(const struct struct_desc *d, const uint8_t *buf, size_t len,
 		 struct field_values *fv);
 /* Writes the fixed fields (desc_fixed_len bytes) to out. */
 void fields_write(const struct struct_desc *d, const struct field_values *fv, uint8_t *out);
+/* The fields with a target, from fv into the structure at dst / from
+ * the structure at src into fv (fields without one are left as they
+ * are: set them by kind). */
+void fields_decode(const struct struct_desc *d, const struct field_values *fv, void *dst);
+void fields_encode(const struct struct_desc *d, const void *src, struct field_values *fv);
+/* The index of d's first field of that kind, -1 when it has none. */
+int field_of_kind(const struct struct_desc *d, enum field_kind kind);
+/* Its offset from the start of the structure, SIZE_MAX when none. */
+size_t field_offset_of_kind(const struct struct_desc *d, enum field_kind kind);
+/* Writes v into that field of the structure written at out. */
+void field_put_kind(const struct struct_desc *d, enum field_kind kind, uint8_t *out, uint64_t v);
 /* "| " lines: the structure's name, then every field and its value, then
  * the variable part (length and hex). */
 void fields_dump(const struct connection *c, unsigned cls, unsigned depth,
@@ -60,19 +89,13 @@ void hex_dump(const struct connection *c, unsigned cls, unsigned depth, const ch
 	      const uint8_t *data, size_t len);
 
 /* --- the tables (packet-tables.c) --- */
-enum { HDR_ICOOKIE, HDR_RCOOKIE, HDR_NP, HDR_VERSION, HDR_XCHG, HDR_FLAGS, HDR_MSGID,
-       HDR_LENGTH };
-enum { GEN_NP, GEN_RESERVED, GEN_LENGTH };
-enum { SA_DOI, SA_SITUATION };
-enum { PROP_NUMBER, PROP_PROTOCOL, PROP_SPI_SIZE, PROP_N_TRANSFORMS };
-enum { TRANS_NUMBER, TRANS_ID, TRANS_RESERVED };
+/* The generic payload header, decoded (RFC 2408 3.2). */
+struct generic_hdr {
+	uint8_t np;
+	uint8_t reserved;
+	uint16_t length;
+};
 enum { ATTR_TYPE, ATTR_VALUE };             /* ATTR_VALUE: TV value or TLV length */
-enum { ID_TYPE, ID_PROTOCOL, ID_PORT };
-enum { CERT_ENCODING };
-enum { N_DOI, N_PROTOCOL, N_SPI_SIZE, N_TYPE };
-enum { D_DOI, D_PROTOCOL, D_SPI_SIZE, D_N_SPIS };
-enum { NATOA_ID_TYPE, NATOA_RESERVED };
-
 #define ATTR_AF 0x8000u      /* attribute format bit: TV */
 
 extern const struct struct_desc isakmp_hdr_desc, generic_hdr_desc, proposal_desc,
@@ -82,7 +105,12 @@ extern const struct struct_desc isakmp_hdr_desc, generic_hdr_desc, proposal_desc
 struct payload_desc {
 	uint8_t type;
 	const struct struct_desc *body;  /* fields after the generic header */
+	bool own_struct;                 /* they decode into a structure of the payload's own
+					    (the SA payload's, by check), not into struct payload */
 	size_t min_data, max_data;       /* bounds of the variable part */
+	/* what the fields cannot say, after they are decoded: -1 with
+	 * *notify and why[] when the payload is malformed; NULL: nothing */
+	int (*check)(struct payload *p, unsigned *notify, char *why, size_t why_len);
 };
 /* NULL for types that may not appear at the top level (P, T) or unknown */
 const struct payload_desc *payload_desc_get(unsigned type);

@@ -80,16 +80,19 @@ static int attrs_walk(const struct walk *w, uint8_t protocol, const uint8_t *buf
 
 /* A proposal, transform or the chain they form: generic header + fields. */
 static int sub_read(const struct walk *w, const struct struct_desc *d, const uint8_t *buf,
-		    size_t len, struct field_values *gen, struct field_values *fv, const char *what)
+		    size_t len, struct generic_hdr *g, struct field_values *fv, const char *what)
 {
-	size_t fixed = 4 + desc_fixed_len(d);
+	struct field_values gen_fv, *gen = &gen_fv;
+	size_t hlen = desc_fixed_len(&generic_hdr_desc);
+	size_t fixed = hlen + desc_fixed_len(d);
 	if (!fields_read(&generic_hdr_desc, buf, len, gen) || len < fixed)
 		WFAIL(w, N_BAD_PROPOSAL_SYNTAX, "%s: only %zu bytes left, need %zu", what, len, fixed);
-	size_t plen = gen->v[GEN_LENGTH];
+	fields_decode(&generic_hdr_desc, gen, g);
+	size_t plen = g->length;
 	if (plen < fixed || plen > len)
 		WFAIL(w, N_BAD_PROPOSAL_SYNTAX, "%s: length %zu outside %zu..%zu", what, plen, fixed,
 		      len);
-	fields_read(d, buf + 4, plen - 4, fv);
+	fields_read(d, buf + hlen, plen - hlen, fv);
 	if (w->dump) {
 		fields_dump(w->c, DBG_PARSING, 2, &generic_hdr_desc, gen);
 		fields_dump(w->c, DBG_PARSING, 3, d, fv);
@@ -124,20 +127,20 @@ static int transforms_walk(const struct walk *w, const uint8_t *buf, size_t len,
 	for (;;) {
 		char what[64];
 		snprintf(what, sizeof(what), "proposal %u transform #%zu", pn, p->n_transforms + 1);
-		struct field_values gen, fv;
+		struct generic_hdr gen;
+		struct field_values fv;
 		if (sub_read(w, &transform_desc, buf + off, len - off, &gen, &fv, what) < 0)
 			return -1;
 		struct sa_transform *t = &p->transforms[p->n_transforms++];
-		t->number = (uint8_t)fv.v[TRANS_NUMBER];
-		t->id = (uint8_t)fv.v[TRANS_ID];
+		fields_decode(&transform_desc, &fv, t);
 		if (attrs_walk(w, p->protocol, fv.data, fv.data_len, t, pn, t->number) < 0)
 			return -1;
-		off += gen.v[GEN_LENGTH];
+		off += gen.length;
 		bool last = p->n_transforms == expected;
-		if (gen.v[GEN_NP] != (last ? PT_NONE : PT_T))
+		if (gen.np != (last ? PT_NONE : PT_T))
 			WFAIL(w, N_BAD_PROPOSAL_SYNTAX,
 			      "%s of %u: next payload %u where %u belongs", what, expected,
-			      (unsigned)gen.v[GEN_NP], last ? PT_NONE : PT_T);
+			      (unsigned)gen.np, last ? PT_NONE : PT_T);
 		if (last)
 			break;
 	}
@@ -155,8 +158,7 @@ static int sa_walk(const struct walk *w, const uint8_t *body, size_t len, struct
 	if (!fields_read(d, body, len, &fv))
 		WFAIL(w, N_PAYLOAD_MALFORMED, "SA payload: %zu bytes, shorter than DOI and situation",
 		      len);
-	sa->doi = (uint32_t)fv.v[SA_DOI];
-	sa->situation = (uint32_t)fv.v[SA_SITUATION];
+	fields_decode(d, &fv, sa);
 	if (sa->doi != ISAKMP_DOI_IPSEC)
 		WFAIL(w, N_DOI_NOT_SUPPORTED, "SA payload: DOI %u is not IPsec (1)", sa->doi);
 	if (sa->situation != SIT_IDENTITY_ONLY)
@@ -171,14 +173,13 @@ static int sa_walk(const struct walk *w, const uint8_t *body, size_t len, struct
 		if (sa->n_proposals == SA_PROPOSALS_MAX)
 			WFAIL(w, N_BAD_PROPOSAL_SYNTAX, "SA payload: more than %d proposals",
 			      SA_PROPOSALS_MAX);
-		struct field_values gen, pf;
+		struct generic_hdr gen;
+		struct field_values pf;
 		if (sub_read(w, &proposal_desc, buf + off, rest - off, &gen, &pf, what) < 0)
 			return -1;
 		struct sa_proposal *p = &sa->proposals[sa->n_proposals];
-		p->number = (uint8_t)pf.v[PROP_NUMBER];
-		p->protocol = (uint8_t)pf.v[PROP_PROTOCOL];
-		p->spi_size = (uint8_t)pf.v[PROP_SPI_SIZE];
-		unsigned n_transforms = (unsigned)pf.v[PROP_N_TRANSFORMS];
+		fields_decode(&proposal_desc, &pf, p);
+		unsigned n_transforms = (unsigned)pf.v[field_of_kind(&proposal_desc, FK_COUNT)];
 		if (sa->n_proposals && p->number < sa->proposals[sa->n_proposals - 1].number)
 			WFAIL(w, N_BAD_PROPOSAL_SYNTAX,
 			      "SA payload: proposal number %u after %u (must not decrease)", p->number,
@@ -201,12 +202,12 @@ static int sa_walk(const struct walk *w, const uint8_t *body, size_t len, struct
 		if (transforms_walk(w, pf.data + p->spi_size, pf.data_len - p->spi_size, p,
 				    n_transforms) < 0)
 			return -1;
-		off += gen.v[GEN_LENGTH];
-		if (gen.v[GEN_NP] == PT_NONE)
+		off += gen.length;
+		if (gen.np == PT_NONE)
 			break;
-		if (gen.v[GEN_NP] != PT_P)
+		if (gen.np != PT_P)
 			WFAIL(w, N_BAD_PROPOSAL_SYNTAX, "%s: next payload %u inside an SA payload", what,
-			      (unsigned)gen.v[GEN_NP]);
+			      (unsigned)gen.np);
 	}
 	if (off != rest)
 		WFAIL(w, N_BAD_PROPOSAL_SYNTAX, "SA payload: %zu bytes after the last proposal",
@@ -268,27 +269,32 @@ static void attr_emit(struct pbuf *pb, uint8_t protocol, const struct sa_attr *a
 
 void sa_emit_body(struct pbuf *pb, const struct sa_payload *sa)
 {
-	struct field_values fv = { .v = { [SA_DOI] = sa->doi, [SA_SITUATION] = sa->situation } };
-	pbuf_put_fields(pb, 2, payload_desc_get(PT_SA)->body, &fv);
+	const struct struct_desc *d = payload_desc_get(PT_SA)->body;
+	struct field_values fv = { 0 };
+	fields_encode(d, sa, &fv);
+	pbuf_put_fields(pb, 2, d, &fv);
 	size_t np = sa->n_proposals < SA_PROPOSALS_MAX ? sa->n_proposals : SA_PROPOSALS_MAX;
 	for (size_t i = 0; i < np; i++) {
 		const struct sa_proposal *p = &sa->proposals[i];
 		size_t nt = p->n_transforms < SA_TRANSFORMS_MAX ? p->n_transforms : SA_TRANSFORMS_MAX;
 		uint8_t spi_size = p->spi_size < SA_SPI_MAX ? p->spi_size : SA_SPI_MAX;
 		size_t pstart = pb->len;
-		struct field_values gen = { .v = { [GEN_NP] = i + 1 < np ? PT_P : PT_NONE } };
-		struct field_values pf = { .v = { [PROP_NUMBER] = p->number,
-			[PROP_PROTOCOL] = p->protocol, [PROP_SPI_SIZE] = spi_size,
-			[PROP_N_TRANSFORMS] = nt } };
+		struct generic_hdr g = { .np = i + 1 < np ? PT_P : PT_NONE };   /* length: when closed */
+		struct field_values gen = { 0 }, pf = { 0 };
+		fields_encode(&generic_hdr_desc, &g, &gen);
+		fields_encode(&proposal_desc, p, &pf);
+		pf.v[field_of_kind(&proposal_desc, FK_SPI_SIZE)] = spi_size;
+		pf.v[field_of_kind(&proposal_desc, FK_COUNT)] = nt;
 		pbuf_put_fields(pb, 2, &generic_hdr_desc, &gen);
 		pbuf_put_fields(pb, 3, &proposal_desc, &pf);
 		pbuf_put(pb, p->spi, spi_size);
 		for (size_t j = 0; j < nt; j++) {
 			const struct sa_transform *t = &p->transforms[j];
 			size_t tstart = pb->len;
-			struct field_values tg = { .v = { [GEN_NP] = j + 1 < nt ? PT_T : PT_NONE } };
-			struct field_values tf = { .v = { [TRANS_NUMBER] = t->number,
-							  [TRANS_ID] = t->id } };
+			struct generic_hdr tgh = { .np = j + 1 < nt ? PT_T : PT_NONE };
+			struct field_values tg = { 0 }, tf = { 0 };
+			fields_encode(&generic_hdr_desc, &tgh, &tg);
+			fields_encode(&transform_desc, t, &tf);
 			pbuf_put_fields(pb, 3, &generic_hdr_desc, &tg);
 			pbuf_put_fields(pb, 4, &transform_desc, &tf);
 			size_t na = t->n_attrs < SA_ATTRS_MAX ? t->n_attrs : SA_ATTRS_MAX;

@@ -1,9 +1,12 @@
 /* The ISAKMP wire format as data: name tables (payload types, exchanges,
  * notifications, attribute classes) and one field table per structure of
- * RFC 2408 section 3, RFC 2407 section 4.6 and RFC 3947 section 5. The
- * parser, the emitter and the dump all walk these; nothing else in
- * packet*.c knows a field's offset or size. */
+ * RFC 2408 section 3, RFC 2407 section 4.6 and RFC 3947 section 5: each
+ * field's size, meaning (kind) and the member of the decoded structure
+ * it fills (offsetof). The parser, the emitter and the dump all walk
+ * these; nothing else in packet*.c knows a field's offset or size, and
+ * no payload's fields are copied by hand. */
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "daemon/wire/packet-int.h"
 
@@ -211,111 +214,163 @@ const struct enum_table *sa_attr_values(uint8_t protocol, uint16_t type)
 
 /* storage: "static" for the payload bodies only this file walks, empty
  * for the structures packet.c and packet-sa.c use directly */
-#define DESC(storage, var, title, data, ...) \
+#define DESC(storage, var, title, data, spi, ...) \
 	static const struct field var##_fields[] = { __VA_ARGS__ }; \
 	storage const struct struct_desc var = { title, var##_fields, \
-		sizeof(var##_fields) / sizeof(var##_fields[0]), data }
+		sizeof(var##_fields) / sizeof(var##_fields[0]), data, spi }
+
+/* offsetof(type, member), refused at compile time unless the member is
+ * exactly as wide as the field it decodes */
+#define AT(type, member, size) \
+	(uint16_t)(offsetof(type, member) + \
+		   0 * sizeof(char[sizeof(((type *)0)->member) == (size) ? 1 : -1]))
+/* a field of size bytes decoded into type.member */
+#define INTO(name, size, kind, names, type, member) { name, size, kind, names, AT(type, member, size) }
+/* a field that decodes into nothing */
+#define ONLY(name, size, kind, names) { name, size, kind, names, NO_TARGET }
+#define PL struct payload
 
 /* RFC 2408 3.1 */
-DESC(, isakmp_hdr_desc, "ISAKMP header", NULL,
-	[HDR_ICOOKIE] = { "initiator cookie", 8, FK_COOKIE, NULL },
-	[HDR_RCOOKIE] = { "responder cookie", 8, FK_COOKIE, NULL },
-	[HDR_NP] = { "next payload type", 1, FK_ENUM, &payload_names },
-	[HDR_VERSION] = { "ISAKMP version", 1, FK_HEX, NULL },
-	[HDR_XCHG] = { "exchange type", 1, FK_ENUM, &exchange_names },
-	[HDR_FLAGS] = { "flags", 1, FK_HEX, NULL },
-	[HDR_MSGID] = { "message ID", 4, FK_HEX, NULL },
-	[HDR_LENGTH] = { "length", 4, FK_INT, NULL });
+DESC(, isakmp_hdr_desc, "ISAKMP header", NULL, NO_TARGET,
+	INTO("initiator cookie", 8, FK_COOKIE, NULL, struct isakmp_hdr, icookie),
+	INTO("responder cookie", 8, FK_COOKIE, NULL, struct isakmp_hdr, rcookie),
+	INTO("next payload type", 1, FK_NP, &payload_names, struct isakmp_hdr, np),
+	INTO("ISAKMP version", 1, FK_HEX, NULL, struct isakmp_hdr, version),
+	INTO("exchange type", 1, FK_ENUM, &exchange_names, struct isakmp_hdr, xchg),
+	INTO("flags", 1, FK_HEX, NULL, struct isakmp_hdr, flags),
+	INTO("message ID", 4, FK_HEX, NULL, struct isakmp_hdr, msgid),
+	INTO("length", 4, FK_LENGTH, NULL, struct isakmp_hdr, length));
 
 /* RFC 2408 3.2: the start of every payload, proposals and transforms too */
-DESC(, generic_hdr_desc, "generic payload header", NULL,
-	[GEN_NP] = { "next payload type", 1, FK_ENUM, &payload_names },
-	[GEN_RESERVED] = { "reserved", 1, FK_HEX, NULL },
-	[GEN_LENGTH] = { "length", 2, FK_INT, NULL });
+DESC(, generic_hdr_desc, "generic payload header", NULL, NO_TARGET,
+	INTO("next payload type", 1, FK_NP, &payload_names, struct generic_hdr, np),
+	INTO("reserved", 1, FK_RESERVED, NULL, struct generic_hdr, reserved),
+	INTO("length", 2, FK_LENGTH, NULL, struct generic_hdr, length));
 
-/* RFC 2408 3.4 with the IPsec DOI's 4-byte situation (RFC 2407 4.6.1) */
-DESC(static, sa_desc, "Security Association Payload", "proposals",
-	[SA_DOI] = { "DOI", 4, FK_ENUM, &doi_names },
-	[SA_SITUATION] = { "situation", 4, FK_HEX, NULL });
+/* RFC 2408 3.4 with the IPsec DOI's 4-byte situation (RFC 2407 4.6.1);
+ * decoded into struct sa_payload by packet-sa.c */
+DESC(static, sa_desc, "Security Association Payload", "proposals", NO_TARGET,
+	INTO("DOI", 4, FK_ENUM, &doi_names, struct sa_payload, doi),
+	INTO("situation", 4, FK_HEX, NULL, struct sa_payload, situation));
 
-/* RFC 2408 3.5 */
-DESC(, proposal_desc, "Proposal Payload", "SPI",
-	[PROP_NUMBER] = { "proposal number", 1, FK_INT, NULL },
-	[PROP_PROTOCOL] = { "protocol ID", 1, FK_ENUM, &protocol_names },
-	[PROP_SPI_SIZE] = { "SPI size", 1, FK_INT, NULL },
-	[PROP_N_TRANSFORMS] = { "number of transforms", 1, FK_INT, NULL });
+/* RFC 2408 3.5; the SPI is copied into sa_proposal.spi[] by packet-sa.c */
+DESC(, proposal_desc, "Proposal Payload", "SPI", NO_TARGET,
+	INTO("proposal number", 1, FK_INT, NULL, struct sa_proposal, number),
+	INTO("protocol ID", 1, FK_ENUM, &protocol_names, struct sa_proposal, protocol),
+	INTO("SPI size", 1, FK_SPI_SIZE, NULL, struct sa_proposal, spi_size),
+	ONLY("number of transforms", 1, FK_COUNT, NULL));
 
 /* RFC 2408 3.6 */
-DESC(, transform_desc, "Transform Payload", "attributes",
-	[TRANS_NUMBER] = { "transform number", 1, FK_INT, NULL },
-	[TRANS_ID] = { "transform ID", 1, FK_INT, NULL },
-	[TRANS_RESERVED] = { "reserved", 2, FK_HEX, NULL });
+DESC(, transform_desc, "Transform Payload", "attributes", NO_TARGET,
+	INTO("transform number", 1, FK_INT, NULL, struct sa_transform, number),
+	INTO("transform ID", 1, FK_INT, NULL, struct sa_transform, id),
+	ONLY("reserved", 2, FK_RESERVED, NULL));
 
-/* RFC 2408 3.3 */
-DESC(, attribute_desc, "Data Attribute", "value",
-	[ATTR_TYPE] = { "AF + type", 2, FK_HEX, NULL },
-	[ATTR_VALUE] = { "value / length", 2, FK_INT, NULL });
+/* RFC 2408 3.3: the AF bit decides what the second field is (packet-sa.c) */
+DESC(, attribute_desc, "Data Attribute", "value", NO_TARGET,
+	[ATTR_TYPE] = ONLY("AF + type", 2, FK_HEX, NULL),
+	[ATTR_VALUE] = ONLY("value / length", 2, FK_INT, NULL));
 
 /* RFC 2408 3.7 */
-DESC(static, ke_desc, "Key Exchange Payload", "key exchange data");
+DESC(static, ke_desc, "Key Exchange Payload", "key exchange data", NO_TARGET);
 
 /* RFC 2407 4.6.2 */
-DESC(static, id_desc, "Identification Payload", "identification data",
-	[ID_TYPE] = { "ID type", 1, FK_ENUM, &id_type_names },
-	[ID_PROTOCOL] = { "protocol ID", 1, FK_INT, NULL },
-	[ID_PORT] = { "port", 2, FK_INT, NULL });
+DESC(static, id_desc, "Identification Payload", "identification data", NO_TARGET,
+	INTO("ID type", 1, FK_ENUM, &id_type_names, PL, u.id.id_type),
+	INTO("protocol ID", 1, FK_INT, NULL, PL, u.id.protocol),
+	INTO("port", 2, FK_INT, NULL, PL, u.id.port));
 
 /* RFC 2408 3.9, 3.10 */
-DESC(static, cert_desc, "Certificate Payload", "certificate data",
-	[CERT_ENCODING] = { "cert encoding", 1, FK_ENUM, &cert_encoding_names });
-DESC(static, cr_desc, "Certificate Request Payload", "certificate authority",
-	[CERT_ENCODING] = { "cert type", 1, FK_ENUM, &cert_encoding_names });
+DESC(static, cert_desc, "Certificate Payload", "certificate data", NO_TARGET,
+	INTO("cert encoding", 1, FK_ENUM, &cert_encoding_names, PL, u.cert.encoding));
+DESC(static, cr_desc, "Certificate Request Payload", "certificate authority", NO_TARGET,
+	INTO("cert type", 1, FK_ENUM, &cert_encoding_names, PL, u.cert.encoding));
 
 /* RFC 2408 3.11-3.13 */
-DESC(static, hash_desc, "Hash Payload", "hash data");
-DESC(static, sig_desc, "Signature Payload", "signature data");
-DESC(static, nonce_desc, "Nonce Payload", "nonce data");
+DESC(static, hash_desc, "Hash Payload", "hash data", NO_TARGET);
+DESC(static, sig_desc, "Signature Payload", "signature data", NO_TARGET);
+DESC(static, nonce_desc, "Nonce Payload", "nonce data", NO_TARGET);
 
-/* RFC 2408 3.14 */
-DESC(static, n_desc, "Notification Payload", "SPI + notification data",
-	[N_DOI] = { "DOI", 4, FK_ENUM, &doi_names },
-	[N_PROTOCOL] = { "protocol ID", 1, FK_ENUM, &protocol_names },
-	[N_SPI_SIZE] = { "SPI size", 1, FK_INT, NULL },
-	[N_TYPE] = { "notify message type", 2, FK_ENUM, &notify_names });
+/* RFC 2408 3.14: the SPI, then the notification data */
+DESC(static, n_desc, "Notification Payload", "SPI + notification data", offsetof(PL, u.n.spi),
+	INTO("DOI", 4, FK_ENUM, &doi_names, PL, u.n.doi),
+	INTO("protocol ID", 1, FK_ENUM, &protocol_names, PL, u.n.protocol),
+	INTO("SPI size", 1, FK_SPI_SIZE, NULL, PL, u.n.spi_size),
+	INTO("notify message type", 2, FK_ENUM, &notify_names, PL, u.n.type));
 
-/* RFC 2408 3.15 */
-DESC(static, d_desc, "Delete Payload", "SPIs",
-	[D_DOI] = { "DOI", 4, FK_ENUM, &doi_names },
-	[D_PROTOCOL] = { "protocol ID", 1, FK_ENUM, &protocol_names },
-	[D_SPI_SIZE] = { "SPI size", 1, FK_INT, NULL },
-	[D_N_SPIS] = { "number of SPIs", 2, FK_INT, NULL });
+/* RFC 2408 3.15: nothing but SPIs */
+DESC(static, d_desc, "Delete Payload", "SPIs", offsetof(PL, u.d.spis),
+	INTO("DOI", 4, FK_ENUM, &doi_names, PL, u.d.doi),
+	INTO("protocol ID", 1, FK_ENUM, &protocol_names, PL, u.d.protocol),
+	INTO("SPI size", 1, FK_SPI_SIZE, NULL, PL, u.d.spi_size),
+	INTO("number of SPIs", 2, FK_COUNT, NULL, PL, u.d.n_spis));
 
 /* RFC 2408 3.16 */
-DESC(static, vid_desc, "Vendor ID Payload", "vendor ID");
+DESC(static, vid_desc, "Vendor ID Payload", "vendor ID", NO_TARGET);
 
 /* RFC 3947 3.2, 5.2 */
-DESC(static, natd_desc, "NAT-D Payload", "hash of address and port");
-DESC(static, natoa_desc, "NAT-OA Payload", "original address",
-	[NATOA_ID_TYPE] = { "ID type", 1, FK_ENUM, &id_type_names },
-	[NATOA_RESERVED] = { "reserved", 3, FK_HEX, NULL });
+DESC(static, natd_desc, "NAT-D Payload", "hash of address and port", NO_TARGET);
+DESC(static, natoa_desc, "NAT-OA Payload", "original address", NO_TARGET,
+	INTO("ID type", 1, FK_ENUM, &id_type_names, PL, u.natoa.id_type),
+	ONLY("reserved", 3, FK_RESERVED, NULL));
+
+#define FAIL(code, ...) do { *notify = (code); why_set(why, why_len, __VA_ARGS__); return -1; } while (0)
+
+/* --- what the fields cannot say --- */
+
+static int sa_check(struct payload *p, unsigned *notify, char *why, size_t why_len)
+{
+	p->sa = malloc(sizeof(*p->sa));
+	if (!p->sa)
+		FAIL(N_PAYLOAD_MALFORMED, "out of memory for an SA payload");
+	return sa_parse(p->body, p->body_len, p->sa, notify, why, why_len);
+}
+
+static int n_check(struct payload *p, unsigned *notify, char *why, size_t why_len)
+{
+	if (p->u.n.spi_size > p->data_len)
+		FAIL(N_PAYLOAD_MALFORMED, "Notification payload: SPI size %u but only %zu bytes follow",
+		     p->u.n.spi_size, p->data_len);
+	return 0;
+}
+
+static int d_check(struct payload *p, unsigned *notify, char *why, size_t why_len)
+{
+	if (p->u.d.spi_size == 0 || p->u.d.n_spis == 0)
+		FAIL(N_PAYLOAD_MALFORMED, "Delete payload without SPIs (size %u, count %u)",
+		     p->u.d.spi_size, p->u.d.n_spis);
+	if ((size_t)p->u.d.spi_size * p->u.d.n_spis != p->data_len)
+		FAIL(N_PAYLOAD_MALFORMED, "Delete payload: %u SPIs of %u bytes do not fill its %zu bytes",
+		     p->u.d.n_spis, p->u.d.spi_size, p->data_len);
+	return 0;
+}
+
+static int natoa_check(struct payload *p, unsigned *notify, char *why, size_t why_len)
+{
+	if (!(p->u.natoa.id_type == ID_TYPE_IPV4_ADDR && p->data_len == 4) &&
+	    !(p->u.natoa.id_type == ID_TYPE_IPV6_ADDR && p->data_len == 16))
+		FAIL(N_PAYLOAD_MALFORMED, "NAT-OA payload: ID type %u with %zu address bytes",
+		     p->u.natoa.id_type, p->data_len);
+	return 0;
+}
 
 /* The payloads of a message. Data bounds: RFC 2409 5 (nonces of 8 to 256
  * bytes); the others must not be empty, except VID and CR (a CR without
  * an authority asks for any) and N (a notification without data). */
 static const struct payload_desc payload_descs[] = {
-	{ PT_SA, &sa_desc, 8, SIZE_MAX },
-	{ PT_KE, &ke_desc, 1, SIZE_MAX },
-	{ PT_ID, &id_desc, 1, SIZE_MAX },
-	{ PT_CERT, &cert_desc, 1, SIZE_MAX },
-	{ PT_CR, &cr_desc, 0, SIZE_MAX },
-	{ PT_HASH, &hash_desc, 1, SIZE_MAX },
-	{ PT_SIG, &sig_desc, 1, SIZE_MAX },
-	{ PT_NONCE, &nonce_desc, 8, 256 },
-	{ PT_N, &n_desc, 0, SIZE_MAX },
-	{ PT_D, &d_desc, 1, SIZE_MAX },
-	{ PT_VID, &vid_desc, 0, SIZE_MAX },
-	{ PT_NATD, &natd_desc, 1, SIZE_MAX },
-	{ PT_NATOA, &natoa_desc, 4, 16 },
+	{ PT_SA, &sa_desc, true, 8, SIZE_MAX, sa_check },
+	{ PT_KE, &ke_desc, false, 1, SIZE_MAX, NULL },
+	{ PT_ID, &id_desc, false, 1, SIZE_MAX, NULL },
+	{ PT_CERT, &cert_desc, false, 1, SIZE_MAX, NULL },
+	{ PT_CR, &cr_desc, false, 0, SIZE_MAX, NULL },
+	{ PT_HASH, &hash_desc, false, 1, SIZE_MAX, NULL },
+	{ PT_SIG, &sig_desc, false, 1, SIZE_MAX, NULL },
+	{ PT_NONCE, &nonce_desc, false, 8, 256, NULL },
+	{ PT_N, &n_desc, false, 0, SIZE_MAX, n_check },
+	{ PT_D, &d_desc, false, 1, SIZE_MAX, d_check },
+	{ PT_VID, &vid_desc, false, 0, SIZE_MAX, NULL },
+	{ PT_NATD, &natd_desc, false, 1, SIZE_MAX, NULL },
+	{ PT_NATOA, &natoa_desc, false, 4, 16, natoa_check },
 };
 
 const struct payload_desc *payload_desc_get(unsigned type)

@@ -68,6 +68,86 @@ void fields_write(const struct struct_desc *d, const struct field_values *fv, ui
 	}
 }
 
+/* Integer members are as wide as their fields (packet-tables.c checks
+ * that when it compiles); memcpy: the targets need not be aligned. */
+static void store(uint8_t *dst, uint64_t v, unsigned size)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+	switch (size) {
+	case 1: memcpy(dst, &u8, 1); break;
+	case 2: memcpy(dst, &u16, 2); break;
+	case 4: memcpy(dst, &u32, 4); break;
+	default: memcpy(dst, &v, sizeof(v)); break;
+	}
+}
+
+static uint64_t load(const uint8_t *src, unsigned size)
+{
+	uint8_t u8;
+	uint16_t u16;
+	uint32_t u32;
+	uint64_t v;
+	switch (size) {
+	case 1: memcpy(&u8, src, 1); return u8;
+	case 2: memcpy(&u16, src, 2); return u16;
+	case 4: memcpy(&u32, src, 4); return u32;
+	default: memcpy(&v, src, sizeof(v)); return v;
+	}
+}
+
+void fields_decode(const struct struct_desc *d, const struct field_values *fv, void *dst)
+{
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const struct field *f = &d->fields[i];
+		if (f->target == NO_TARGET)
+			continue;
+		uint8_t *at = (uint8_t *)dst + f->target;
+		if (f->kind == FK_COOKIE)
+			put_be(at, fv->v[i], f->size);   /* the bytes as they came */
+		else
+			store(at, fv->v[i], f->size);
+	}
+}
+
+void fields_encode(const struct struct_desc *d, const void *src, struct field_values *fv)
+{
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const struct field *f = &d->fields[i];
+		if (f->target == NO_TARGET)
+			continue;
+		const uint8_t *at = (const uint8_t *)src + f->target;
+		fv->v[i] = f->kind == FK_COOKIE ? get_be(at, f->size) : load(at, f->size);
+	}
+}
+
+int field_of_kind(const struct struct_desc *d, enum field_kind kind)
+{
+	for (unsigned i = 0; i < d->n_fields; i++)
+		if (d->fields[i].kind == kind)
+			return (int)i;
+	return -1;
+}
+
+size_t field_offset_of_kind(const struct struct_desc *d, enum field_kind kind)
+{
+	size_t off = 0;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		if (d->fields[i].kind == kind)
+			return off;
+		off += d->fields[i].size;
+	}
+	return SIZE_MAX;
+}
+
+void field_put_kind(const struct struct_desc *d, enum field_kind kind, uint8_t *out, uint64_t v)
+{
+	int i = field_of_kind(d, kind);
+	if (i >= 0)
+		put_be(out + field_offset_of_kind(d, kind), v, d->fields[i].size);
+}
+
 static const char *indent(unsigned depth)
 {
 	static const char spaces[] = "                    ";
@@ -105,10 +185,12 @@ void fields_dump(const struct connection *c, unsigned cls, unsigned depth,
 			DBG(cls, c, "%s   %s: %016llx", indent(depth), f->name, (unsigned long long)v);
 			break;
 		case FK_HEX:
+		case FK_RESERVED:
 			DBG(cls, c, "%s   %s: 0x%0*llx", indent(depth), f->name, f->size * 2,
 			    (unsigned long long)v);
 			break;
 		case FK_ENUM:
+		case FK_NP:
 			name = enum_lookup(f->names, (unsigned)v);
 			DBG(cls, c, "%s   %s: %s (%llu)", indent(depth), f->name,
 			    name ? name : "unknown", (unsigned long long)v);
@@ -142,14 +224,7 @@ int isakmp_hdr_check(const uint8_t *buf, size_t len, struct isakmp_hdr *hdr,
 	if (!fields_read(&isakmp_hdr_desc, buf, len, &fv))
 		FAIL(N_PAYLOAD_MALFORMED, "message of %zu bytes is shorter than an ISAKMP header (%u)",
 		     len, ISAKMP_HDR_LEN);
-	memcpy(hdr->icookie, buf, 8);
-	memcpy(hdr->rcookie, buf + 8, 8);
-	hdr->np = (uint8_t)fv.v[HDR_NP];
-	hdr->version = (uint8_t)fv.v[HDR_VERSION];
-	hdr->xchg = (uint8_t)fv.v[HDR_XCHG];
-	hdr->flags = (uint8_t)fv.v[HDR_FLAGS];
-	hdr->msgid = (uint32_t)fv.v[HDR_MSGID];
-	hdr->length = (uint32_t)fv.v[HDR_LENGTH];
+	fields_decode(&isakmp_hdr_desc, &fv, hdr);
 
 	if (hdr->version >> 4 != ISAKMP_VERSION >> 4)
 		FAIL(N_INVALID_MAJOR_VERSION, "ISAKMP major version %u is not 1", hdr->version >> 4);
@@ -168,6 +243,19 @@ int isakmp_hdr_check(const uint8_t *buf, size_t len, struct isakmp_hdr *hdr,
 		     "the header says the message is %u bytes long, but %zu arrived",
 		     hdr->length, len);
 	return 0;
+}
+
+void isakmp_hdr_mark_encrypted(uint8_t *msg, size_t total)
+{
+	struct field_values fv;
+	struct isakmp_hdr hdr;
+	if (!fields_read(&isakmp_hdr_desc, msg, total, &fv))
+		return;
+	fields_decode(&isakmp_hdr_desc, &fv, &hdr);
+	hdr.flags |= ISAKMP_FLAG_ENCRYPTION;
+	hdr.length = (uint32_t)total;
+	fields_encode(&isakmp_hdr_desc, &hdr, &fv);
+	fields_write(&isakmp_hdr_desc, &fv, msg);
 }
 
 int isakmp_hdr_parse(const uint8_t *buf, size_t len, struct isakmp_hdr *hdr,
@@ -201,85 +289,46 @@ size_t md_count(const struct msg_digest *md, uint8_t type)
 	return n;
 }
 
-/* The payload-specific checks and decoding of one payload's fixed fields;
- * the variable part is already known to be within bounds. */
-static int payload_decode(struct payload *p, const struct field_values *fv, unsigned *notify,
-			  char *why, size_t why_len)
+/* The SPI(s) at the start of the variable part (Notification, Delete):
+ * with a count they are the whole of it, without one the rest is the
+ * payload's data. */
+static void split_spis(struct payload *p, const struct struct_desc *d, const struct field_values *fv)
 {
-	switch (p->type) {
-	case PT_SA:
-		p->sa = malloc(sizeof(*p->sa));
-		if (!p->sa)
-			FAIL(N_PAYLOAD_MALFORMED, "out of memory for an SA payload");
-		return sa_parse(p->raw + 4, p->raw_len - 4, p->sa, notify, why, why_len);
-	case PT_ID:
-		p->u.id.id_type = (uint8_t)fv->v[ID_TYPE];
-		p->u.id.protocol = (uint8_t)fv->v[ID_PROTOCOL];
-		p->u.id.port = (uint16_t)fv->v[ID_PORT];
-		return 0;
-	case PT_CERT:
-	case PT_CR:
-		p->u.cert.encoding = (uint8_t)fv->v[CERT_ENCODING];
-		return 0;
-	case PT_N:
-		p->u.n.doi = (uint32_t)fv->v[N_DOI];
-		p->u.n.protocol = (uint8_t)fv->v[N_PROTOCOL];
-		p->u.n.spi_size = (uint8_t)fv->v[N_SPI_SIZE];
-		p->u.n.type = (uint16_t)fv->v[N_TYPE];
-		if (p->u.n.spi_size > p->data_len)
-			FAIL(N_PAYLOAD_MALFORMED,
-			     "Notification payload: SPI size %u but only %zu bytes follow",
-			     p->u.n.spi_size, p->data_len);
-		p->u.n.spi = p->data;
-		p->data += p->u.n.spi_size;
-		p->data_len -= p->u.n.spi_size;
-		return 0;
-	case PT_D:
-		p->u.d.doi = (uint32_t)fv->v[D_DOI];
-		p->u.d.protocol = (uint8_t)fv->v[D_PROTOCOL];
-		p->u.d.spi_size = (uint8_t)fv->v[D_SPI_SIZE];
-		p->u.d.n_spis = (uint16_t)fv->v[D_N_SPIS];
-		if (p->u.d.spi_size == 0 || p->u.d.n_spis == 0)
-			FAIL(N_PAYLOAD_MALFORMED, "Delete payload without SPIs (size %u, count %u)",
-			     p->u.d.spi_size, p->u.d.n_spis);
-		if ((size_t)p->u.d.spi_size * p->u.d.n_spis != p->data_len)
-			FAIL(N_PAYLOAD_MALFORMED,
-			     "Delete payload: %u SPIs of %u bytes do not fill its %zu bytes",
-			     p->u.d.n_spis, p->u.d.spi_size, p->data_len);
-		p->u.d.spis = p->data;
-		return 0;
-	case PT_NATOA:
-		p->u.natoa.id_type = (uint8_t)fv->v[NATOA_ID_TYPE];
-		if (!(p->u.natoa.id_type == ID_TYPE_IPV4_ADDR && p->data_len == 4) &&
-		    !(p->u.natoa.id_type == ID_TYPE_IPV6_ADDR && p->data_len == 16))
-			FAIL(N_PAYLOAD_MALFORMED, "NAT-OA payload: ID type %u with %zu address bytes",
-			     p->u.natoa.id_type, p->data_len);
-		return 0;
+	int size = field_of_kind(d, FK_SPI_SIZE), count = field_of_kind(d, FK_COUNT);
+	if (d->spi_target == NO_TARGET || size < 0)
+		return;
+	const uint8_t *spi = p->data;
+	memcpy((uint8_t *)p + d->spi_target, &spi, sizeof(spi));
+	if (count < 0) {
+		p->data += fv->v[size];
+		p->data_len -= fv->v[size];
 	}
-	return 0;
 }
 
 int payload_parse_one(struct payload *p, uint8_t type, const uint8_t *buf, size_t len,
 			     uint8_t *np, unsigned *notify, char *why, size_t why_len)
 {
 	struct field_values gen, body;
+	struct generic_hdr g;
 	memset(p, 0, sizeof(*p));
 	p->type = type;
+	size_t hlen = desc_fixed_len(&generic_hdr_desc);
 	if (!fields_read(&generic_hdr_desc, buf, len, &gen))
-		FAIL(N_PAYLOAD_MALFORMED, "%s payload: only %zu bytes left for its 4-byte header",
-		     payload_type_name(type), len);
-	size_t plen = gen.v[GEN_LENGTH];
-	if (plen < 4)
+		FAIL(N_PAYLOAD_MALFORMED, "%s payload: only %zu bytes left for its %zu-byte header",
+		     payload_type_name(type), len, hlen);
+	fields_decode(&generic_hdr_desc, &gen, &g);
+	size_t plen = g.length;
+	if (plen < hlen)
 		FAIL(N_PAYLOAD_MALFORMED, "%s payload: length %zu is shorter than its header",
 		     payload_type_name(type), plen);
 	if (plen > len)
 		FAIL(N_PAYLOAD_MALFORMED, "%s payload: length %zu but only %zu bytes left",
 		     payload_type_name(type), plen, len);
-	*np = (uint8_t)gen.v[GEN_NP];
+	*np = g.np;
 	p->raw = buf;
 	p->raw_len = plen;
-	p->data = buf + 4;
-	p->data_len = plen - 4;
+	p->body = p->data = buf + hlen;
+	p->body_len = p->data_len = plen - hlen;
 
 	const struct payload_desc *pd = payload_desc_get(type);
 	if (!pd) {
@@ -292,14 +341,19 @@ int payload_parse_one(struct payload *p, uint8_t type, const uint8_t *buf, size_
 	}
 	if (!fields_read(pd->body, p->data, p->data_len, &body))
 		FAIL(N_PAYLOAD_MALFORMED, "%s payload: length %zu is shorter than its %zu fixed bytes",
-		     payload_type_name(type), plen, 4 + desc_fixed_len(pd->body));
+		     payload_type_name(type), plen, hlen + desc_fixed_len(pd->body));
 	p->data = body.data;
 	p->data_len = body.data_len;
 	if (p->data_len < pd->min_data || p->data_len > pd->max_data)
 		FAIL(N_PAYLOAD_MALFORMED, "%s payload: %zu bytes of %s (expected %zu to %zu)",
 		     payload_type_name(type), p->data_len, pd->body->data_name, pd->min_data,
 		     pd->max_data);
-	return payload_decode(p, &body, notify, why, why_len);
+	if (!pd->own_struct)
+		fields_decode(pd->body, &body, p);
+	if (pd->check && pd->check(p, notify, why, why_len) < 0)
+		return -1;
+	split_spis(p, pd->body, &body);
+	return 0;
 }
 
 int payloads_parse(struct msg_digest *md, uint8_t np, const uint8_t *buf, size_t len,
@@ -396,25 +450,20 @@ void pbuf_put_fields(struct pbuf *pb, unsigned depth, const struct struct_desc *
 	fields_dump(pb->conn, DBG_EMITTING, depth, d, fv);
 }
 
-static size_t field_offset(const struct struct_desc *d, unsigned index)
-{
-	size_t off = 0;
-	for (unsigned i = 0; i < index; i++)
-		off += d->fields[i].size;
-	return off;
-}
-
 void emit_hdr(struct pbuf *pb, const struct isakmp_hdr *hdr)
 {
-	struct field_values fv = { .v = {
-		[HDR_ICOOKIE] = get_be(hdr->icookie, 8), [HDR_RCOOKIE] = get_be(hdr->rcookie, 8),
-		[HDR_NP] = PT_NONE, [HDR_VERSION] = hdr->version ? hdr->version : ISAKMP_VERSION,
-		[HDR_XCHG] = hdr->xchg, [HDR_FLAGS] = hdr->flags, [HDR_MSGID] = hdr->msgid,
-		[HDR_LENGTH] = 0 } };
+	/* next payload and length are filled in as payloads follow */
+	struct isakmp_hdr h = *hdr;
+	h.np = PT_NONE;
+	h.length = 0;
+	if (!h.version)
+		h.version = ISAKMP_VERSION;
+	struct field_values fv = { 0 };
+	fields_encode(&isakmp_hdr_desc, &h, &fv);
 	size_t start = pb->len;
 	pbuf_put_fields(pb, 0, &isakmp_hdr_desc, &fv);
 	if (!pb->failed) {
-		pb->np_offset = start + field_offset(&isakmp_hdr_desc, HDR_NP);
+		pb->np_offset = start + field_offset_of_kind(&isakmp_hdr_desc, FK_NP);
 		pb->has_header = start == 0;
 	}
 }
@@ -426,11 +475,11 @@ size_t payload_open(struct pbuf *pb, uint8_t type)
 	size_t start = pb->len;
 	if (pb->np_offset != SIZE_MAX && !pb->failed)
 		pb->data[pb->np_offset] = type;
-	struct field_values gen = { .v = { [GEN_NP] = PT_NONE } };
+	struct field_values gen = { 0 };   /* next payload NONE, length 0 for now */
 	DBG(DBG_EMITTING, pb->conn, "emitting %s payload", payload_type_name(type));
 	pbuf_put_fields(pb, 1, &generic_hdr_desc, &gen);
 	if (!pb->failed) {
-		pb->np_offset = start + field_offset(&generic_hdr_desc, GEN_NP);
+		pb->np_offset = start + field_offset_of_kind(&generic_hdr_desc, FK_NP);
 		pb->open_payload = start;
 	}
 	return start;
@@ -447,8 +496,7 @@ void pbuf_close_at(struct pbuf *pb, size_t start)
 		pb->failed = true;
 		return;
 	}
-	put_be(pb->data + start + field_offset(&generic_hdr_desc, GEN_LENGTH), n,
-	       generic_hdr_desc.fields[GEN_LENGTH].size);
+	field_put_kind(&generic_hdr_desc, FK_LENGTH, pb->data + start, n);
 }
 
 static void payload_close(struct pbuf *pb)
@@ -459,13 +507,16 @@ static void payload_close(struct pbuf *pb)
 	pb->open_payload = SIZE_MAX;
 }
 
-/* A payload whose body is its fixed fields (from its table) and data. */
-static size_t emit_simple(struct pbuf *pb, uint8_t type, const struct field_values *fv,
-			  const uint8_t *data, size_t len)
+/* A payload whose body is its fixed fields, taken from p's members by
+ * its table, and data. */
+static size_t emit_simple(struct pbuf *pb, uint8_t type, const struct payload *p, const uint8_t *data,
+			  size_t len)
 {
 	const struct payload_desc *pd = payload_desc_get(type);
+	struct field_values fv = { 0 };
+	fields_encode(pd->body, p, &fv);
 	size_t start = payload_open(pb, type);
-	pbuf_put_fields(pb, 2, pd->body, fv);
+	pbuf_put_fields(pb, 2, pd->body, &fv);
 	if (len) {
 		pbuf_put(pb, data, len);
 		hex_dump(pb->conn, DBG_EMITTING, 2, pd->body->data_name, data, len);
@@ -474,7 +525,7 @@ static size_t emit_simple(struct pbuf *pb, uint8_t type, const struct field_valu
 	return start;
 }
 
-static const struct field_values no_fields;
+static const struct payload no_fields;
 
 size_t emit_ke(struct pbuf *pb, const uint8_t *data, size_t len)
 {
@@ -489,9 +540,23 @@ size_t emit_nonce(struct pbuf *pb, const uint8_t *data, size_t len)
 size_t emit_id(struct pbuf *pb, uint8_t id_type, uint8_t protocol, uint16_t port,
 	       const uint8_t *data, size_t len)
 {
-	struct field_values fv = { .v = { [ID_TYPE] = id_type, [ID_PROTOCOL] = protocol,
-					  [ID_PORT] = port } };
-	return emit_simple(pb, PT_ID, &fv, data, len);
+	struct payload p = { .u.id = { .id_type = id_type, .protocol = protocol, .port = port } };
+	return emit_simple(pb, PT_ID, &p, data, len);
+}
+
+size_t id_body_encode(uint8_t id_type, uint8_t protocol, uint16_t port, const uint8_t *data, size_t len,
+		      uint8_t *out, size_t cap)
+{
+	const struct struct_desc *d = payload_desc_get(PT_ID)->body;
+	struct payload p = { .u.id = { .id_type = id_type, .protocol = protocol, .port = port } };
+	struct field_values fv = { 0 };
+	size_t fixed = desc_fixed_len(d);
+	if (len > cap || fixed > cap - len)
+		return 0;
+	fields_encode(d, &p, &fv);
+	fields_write(d, &fv, out);
+	memcpy(out + fixed, data, len);
+	return fixed + len;
 }
 
 size_t emit_hash(struct pbuf *pb, const uint8_t *data, size_t len)
@@ -506,8 +571,8 @@ size_t emit_sig(struct pbuf *pb, const uint8_t *data, size_t len)
 
 size_t emit_cert(struct pbuf *pb, uint8_t type, uint8_t encoding, const uint8_t *data, size_t len)
 {
-	struct field_values fv = { .v = { [CERT_ENCODING] = encoding } };
-	return emit_simple(pb, type == PT_CR ? PT_CR : PT_CERT, &fv, data, len);
+	struct payload p = { .u.cert = { .encoding = encoding } };
+	return emit_simple(pb, type == PT_CR ? PT_CR : PT_CERT, &p, data, len);
 }
 
 size_t emit_vid(struct pbuf *pb, const uint8_t *data, size_t len)
@@ -522,17 +587,19 @@ size_t emit_natd(struct pbuf *pb, const uint8_t *data, size_t len)
 
 size_t emit_natoa(struct pbuf *pb, uint8_t id_type, const uint8_t *addr, size_t len)
 {
-	struct field_values fv = { .v = { [NATOA_ID_TYPE] = id_type } };
-	return emit_simple(pb, PT_NATOA, &fv, addr, len);
+	struct payload p = { .u.natoa = { .id_type = id_type } };
+	return emit_simple(pb, PT_NATOA, &p, addr, len);
 }
 
 size_t emit_notify(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint16_t type,
 		   const uint8_t *spi, uint8_t spi_size, const uint8_t *data, size_t len)
 {
-	struct field_values fv = { .v = { [N_DOI] = doi, [N_PROTOCOL] = protocol,
-					  [N_SPI_SIZE] = spi_size, [N_TYPE] = type } };
+	struct payload p = { .u.n = { .doi = doi, .protocol = protocol, .spi_size = spi_size, .type = type } };
+	const struct struct_desc *d = payload_desc_get(PT_N)->body;
+	struct field_values fv = { 0 };
+	fields_encode(d, &p, &fv);
 	size_t start = payload_open(pb, PT_N);
-	pbuf_put_fields(pb, 2, payload_desc_get(PT_N)->body, &fv);
+	pbuf_put_fields(pb, 2, d, &fv);
 	if (spi_size) {
 		pbuf_put(pb, spi, spi_size);
 		hex_dump(pb->conn, DBG_EMITTING, 2, "SPI", spi, spi_size);
@@ -548,9 +615,23 @@ size_t emit_notify(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint16_t typ
 size_t emit_delete(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint8_t spi_size,
 		   const uint8_t *spis, uint16_t n_spis)
 {
-	struct field_values fv = { .v = { [D_DOI] = doi, [D_PROTOCOL] = protocol,
-					  [D_SPI_SIZE] = spi_size, [D_N_SPIS] = n_spis } };
-	return emit_simple(pb, PT_D, &fv, spis, (size_t)spi_size * n_spis);
+	struct payload p = { .u.d = { .doi = doi, .protocol = protocol, .spi_size = spi_size,
+				      .n_spis = n_spis } };
+	return emit_simple(pb, PT_D, &p, spis, (size_t)spi_size * n_spis);
+}
+
+uint8_t *pbuf_payload_body(struct pbuf *pb, size_t off, size_t *len)
+{
+	struct field_values gen;
+	struct generic_hdr g;
+	size_t hlen = desc_fixed_len(&generic_hdr_desc);
+	if (pb->failed || off > pb->len || !fields_read(&generic_hdr_desc, pb->data + off, pb->len - off, &gen))
+		return NULL;
+	fields_decode(&generic_hdr_desc, &gen, &g);
+	if (g.length < hlen || g.length > pb->len - off)
+		return NULL;
+	*len = g.length - hlen;
+	return pb->data + off + hlen;
 }
 
 size_t pbuf_finish(struct pbuf *pb)
@@ -560,8 +641,7 @@ size_t pbuf_finish(struct pbuf *pb)
 		return 0;
 	if (!pb->has_header)
 		return pb->len;   /* a body alone (tests, fragments): no length to set */
-	put_be(pb->data + field_offset(&isakmp_hdr_desc, HDR_LENGTH), pb->len,
-	       isakmp_hdr_desc.fields[HDR_LENGTH].size);
+	field_put_kind(&isakmp_hdr_desc, FK_LENGTH, pb->data, pb->len);
 	DBG(DBG_EMITTING, pb->conn, "emitting length of ISAKMP message: %zu", pb->len);
 	return pb->len;
 }

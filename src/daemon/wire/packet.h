@@ -81,6 +81,8 @@ struct payload {
 	uint8_t type;
 	const uint8_t *raw;          /* generic header included */
 	size_t raw_len;
+	const uint8_t *body;         /* after the generic header (what HASHes cover) */
+	size_t body_len;
 	const uint8_t *data;         /* the variable part after the fixed fields */
 	size_t data_len;
 	union {
@@ -104,6 +106,9 @@ struct msg_digest {
 	uint8_t first[PT__MAX];
 };
 
+/* An emitted message whose body was just encrypted in place: sets the
+ * header's encryption flag and its length to total. */
+void isakmp_hdr_mark_encrypted(uint8_t *msg, size_t total);
 /* Header only: checks version, exchange-independent sanity and that the
  * header length matches len (trailing bytes refused). */
 int isakmp_hdr_parse(const uint8_t *buf, size_t len, struct isakmp_hdr *hdr,
@@ -162,6 +167,10 @@ size_t emit_ke(struct pbuf *pb, const uint8_t *data, size_t len);
 size_t emit_nonce(struct pbuf *pb, const uint8_t *data, size_t len);
 size_t emit_id(struct pbuf *pb, uint8_t id_type, uint8_t protocol, uint16_t port,
 	     const uint8_t *data, size_t len);
+/* The body of that ID payload (fixed fields, then data), as HASH_I and
+ * HASH_R cover it, into out[cap]: its length, 0 when it does not fit. */
+size_t id_body_encode(uint8_t id_type, uint8_t protocol, uint16_t port, const uint8_t *data, size_t len,
+		      uint8_t *out, size_t cap);
 size_t emit_hash(struct pbuf *pb, const uint8_t *data, size_t len);
 size_t emit_sig(struct pbuf *pb, const uint8_t *data, size_t len);
 size_t emit_cert(struct pbuf *pb, uint8_t type, uint8_t encoding, const uint8_t *data, size_t len);
@@ -180,6 +189,10 @@ size_t emit_natoa(struct pbuf *pb, uint8_t id_type, const uint8_t *addr, size_t 
 int sa_attrs_parse(uint8_t protocol, const uint8_t *buf, size_t len, struct sa_transform *out, char *why,
 		   size_t why_len);
 size_t sa_attrs_encode(uint8_t protocol, const struct sa_transform *t, uint8_t *out, size_t cap);
+/* The body (after the generic header) of the payload emitted at off,
+ * *len its length; NULL when there is no whole payload there. HASH_I/R
+ * cover SAi_b, Quick Mode and Informational HASHes what follows theirs. */
+uint8_t *pbuf_payload_body(struct pbuf *pb, size_t off, size_t *len);
 /* Sets the header length field. Returns the total length, 0 when
  * pb->failed (nothing usable was built). */
 size_t pbuf_finish(struct pbuf *pb);
