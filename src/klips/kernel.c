@@ -13,42 +13,46 @@ static const struct kernel_ops *current = &kernel_none_ops;
 static bool explicit_choice;
 static bool started;
 
-/* --- algorithm names (the Linux crypto API's) --- */
+/* --- algorithms: the descriptor rows say everything --- */
 
-static const struct kernel_alg integ_algs[] = {
-	{ "md5", "hmac(md5)", 16, 96 },
-	{ "sha1", "hmac(sha1)", 20, 96 },
-	{ "sha", "hmac(sha1)", 20, 96 },
-	{ "sha2_256", "hmac(sha256)", 32, 128 },
-	{ "sha256", "hmac(sha256)", 32, 128 },
-	{ "sha2_384", "hmac(sha384)", 48, 192 },
-	{ "sha384", "hmac(sha384)", 48, 192 },
-	{ "sha2_512", "hmac(sha512)", 64, 256 },
-	{ "sha512", "hmac(sha512)", 64, 256 },
-};
-static const struct kernel_alg cipher_algs[] = {
-	{ "3des", "cbc(des3_ede)", 24, 0 },
-	{ "aes", "cbc(aes)", 0, 0 },
-	{ "aes128", "cbc(aes)", 16, 0 },
-	{ "aes192", "cbc(aes)", 24, 0 },
-	{ "aes256", "cbc(aes)", 32, 0 },
-};
+int kernel_sa_keys(const struct kernel_ipsec_sa *sa, struct kernel_keys *k, char *why, size_t why_len)
+{
+	char name[ALG_NAME_MAX];
+	memset(k, 0, sizeof(*k));
+	if (sa->cipher && !sa->cipher->xfrm_name) {
+		snprintf(why, why_len, "cipher %s has no kernel name", alg_name_at(sa->cipher, sa->key_bits, name));
+		return -1;
+	}
+	if (sa->integ && !sa->integ->xfrm_name) {
+		snprintf(why, why_len, "integrity %s has no kernel name", sa->integ->name);
+		return -1;
+	}
+	if (sa->cipher && sa->cipher->kind == ALG_AEAD && sa->integ) {
+		snprintf(why, why_len, "AEAD cipher %s with integrity %s", sa->cipher->name, sa->integ->name);
+		return -1;
+	}
+	size_t want = alg_keymat_len(sa->cipher, sa->key_bits, sa->integ);
+	if (sa->keymat_len != want) {
+		snprintf(why, why_len, "%zu bytes of key material where %s needs %zu", sa->keymat_len,
+			 sa->cipher ? alg_name_at(sa->cipher, sa->key_bits, name) : sa->integ ? sa->integ->name : "nothing",
+			 want);
+		return -1;
+	}
+	k->cipher_key_len = want - (sa->integ ? sa->integ->hash_bytes : 0);
+	k->cipher_key = sa->keymat;
+	k->integ_key_len = sa->integ ? sa->integ->hash_bytes : 0;
+	k->integ_key = sa->keymat + k->cipher_key_len;
+	return 0;
+}
 
-static const struct kernel_alg *alg_lookup(const struct kernel_alg *t, size_t n, const char *name)
+void kernel_sa_algs(const struct kernel_ipsec_sa *sa, char *buf, size_t len)
 {
-	for (size_t i = 0; name && i < n; i++)
-		if (streq(t[i].pluto_name, name))
-			return &t[i];
-	return NULL;
+	char name[ALG_NAME_MAX] = "";
+	if (sa->cipher)
+		alg_name_at(sa->cipher, sa->key_bits, name);
+	snprintf(buf, len, "%s%s%s", name, sa->cipher && sa->integ ? "-" : "", sa->integ ? sa->integ->name : "");
 }
-const struct kernel_alg *kernel_integ_alg(const char *name)
-{
-	return alg_lookup(integ_algs, ARRAY_SIZE(integ_algs), name);
-}
-const struct kernel_alg *kernel_cipher_alg(const char *name)
-{
-	return alg_lookup(cipher_algs, ARRAY_SIZE(cipher_algs), name);
-}
+
 const char *kernel_dir_name(enum kernel_dir d)
 {
 	return d == KDIR_OUT ? "out" : d == KDIR_IN ? "in" : "fwd";
@@ -257,12 +261,9 @@ int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa, struct ctl_error *
 {
 	char why[256] = "";
 	char s[IP_STR_MAX], d[IP_STR_MAX];
-	if (sa->protocol == 3 && sa->cipher && !kernel_cipher_alg(sa->cipher))
-		return ctl_fail(err, PE_INTERNAL, "cannot install IPsec SA: cipher %s unknown to the kernel layer",
-				sa->cipher);
-	if (sa->integ && !kernel_integ_alg(sa->integ))
-		return ctl_fail(err, PE_INTERNAL, "cannot install IPsec SA: integrity %s unknown to the kernel layer",
-				sa->integ);
+	struct kernel_keys keys;
+	if (kernel_sa_keys(sa, &keys, why, sizeof(why)) < 0)
+		return ctl_fail(err, PE_INTERNAL, "cannot install IPsec SA: %s", why);
 	if (current->add_sa(sa, why, sizeof(why)) < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot install %s IPsec SA %s 0x%08x %s->%s: %s",
 				sa->inbound ? "inbound" : "outbound", proto_name(sa->protocol), (unsigned)sa->spi,

@@ -13,9 +13,13 @@
 
 #include "common/errors.h"
 #include "common/ip.h"
+#include "policy/algs.h"
 
-/* One direction of an IPsec SA as the IKE engine negotiated it. keymat
- * (encryption key, then integrity key) is never logged. */
+/* One direction of an IPsec SA as the IKE engine negotiated it. The
+ * algorithms are their descriptor rows: the backends take the XFRM name,
+ * key, salt and ICV sizes from them. keymat is the cipher key (then, for
+ * an AEAD, its salt), then the integrity key (RFC 2409 5.5, RFC 4106
+ * 8.1); it is never logged. */
 struct kernel_ipsec_sa {
 	unsigned serial;             /* the IPsec state */
 	bool inbound;
@@ -26,7 +30,9 @@ struct kernel_ipsec_sa {
 	bool spi_from_kernel;        /* inbound SPI reserved by kernel_get_spi */
 	bool tunnel;
 	uint32_t reqid;              /* ties the SA to its connection's policies */
-	const char *cipher, *integ;  /* algorithm names, NULL when none */
+	const struct alg *cipher;    /* ESP: CBC or AEAD; NULL for AH */
+	unsigned key_bits;           /* the cipher's key length */
+	const struct alg *integ;     /* HMAC; NULL with an AEAD cipher */
 	const uint8_t *keymat;
 	size_t keymat_len;
 	bool ipcomp;
@@ -112,13 +118,16 @@ void kernel_set_acquire_handler(kernel_acquire_fn fn);
 /* For backends: deliver an ACQUIRE. */
 void kernel_acquire(const ip_address *src, const ip_address *dst);
 
-/* Algorithm names as the Linux crypto API spells them, with key and ICV
- * lengths; NULL for names the kernel layer does not know. */
-struct kernel_alg {
-	const char *pluto_name, *kernel_name;
-	unsigned key_bytes;      /* integrity: key length; cipher: 0 = from keymat */
-	unsigned trunc_bits;     /* integrity: ICV length */
+/* Where each algorithm's key sits in sa->keymat, checked against the rows
+ * (a cipher the kernel has no name for, a keymat of the wrong length):
+ * 0, or -1 with a sentence in why. */
+struct kernel_keys {
+	const uint8_t *cipher_key;   /* key, then salt for an AEAD */
+	size_t cipher_key_len;       /* bytes, salt included */
+	const uint8_t *integ_key;
+	size_t integ_key_len;
 };
-const struct kernel_alg *kernel_integ_alg(const char *name);
-const struct kernel_alg *kernel_cipher_alg(const char *name);
+int kernel_sa_keys(const struct kernel_ipsec_sa *sa, struct kernel_keys *k, char *why, size_t why_len);
+/* "aes_gcm128", "aes128-sha1", "sha2_256": what the SA runs, for logs */
+void kernel_sa_algs(const struct kernel_ipsec_sa *sa, char *buf, size_t len);
 const char *kernel_dir_name(enum kernel_dir d);

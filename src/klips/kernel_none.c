@@ -36,14 +36,14 @@ static int none_get_spi(const ip_address *src, const ip_address *dst, uint8_t pr
 
 static int none_add_sa(const struct kernel_ipsec_sa *sa, char *why, size_t why_len)
 {
-	char s[IP_STR_MAX], d[IP_STR_MAX], sc[IP_STR_MAX], dc[IP_STR_MAX];
+	char s[IP_STR_MAX], d[IP_STR_MAX], sc[IP_STR_MAX], dc[IP_STR_MAX], algs[2 * ALG_NAME_MAX];
+	kernel_sa_algs(sa, algs, sizeof(algs));
 	DBG(DBG_KLIPS, NULL,
-	    "none backend: would install %s %s SA 0x%08x %s->%s (%s mode %s===%s, %s%s%s, reqid %u, %zu bytes of key material%s) for #%u",
+	    "none backend: would install %s %s SA 0x%08x %s->%s (%s mode %s===%s, %s, reqid %u, %zu bytes of key material%s) for #%u",
 	    sa->inbound ? "inbound" : "outbound", sa->protocol == 2 ? "AH" : "ESP", (unsigned)sa->spi,
 	    ip_str(&sa->src, s), ip_str(&sa->dst, d), sa->tunnel ? "tunnel" : "transport",
-	    subnet_str(&sa->src_client, sc), subnet_str(&sa->dst_client, dc), sa->cipher ? sa->cipher : "",
-	    sa->cipher && sa->integ ? "-" : "", sa->integ ? sa->integ : "", (unsigned)sa->reqid, sa->keymat_len,
-	    sa->ipcomp ? ", IPComp" : "", sa->serial);
+	    subnet_str(&sa->src_client, sc), subnet_str(&sa->dst_client, dc), algs, (unsigned)sa->reqid,
+	    sa->keymat_len, sa->ipcomp ? ", IPComp" : "", sa->serial);
 	if (sa->udp_encap)
 		DBG(DBG_KLIPS, NULL, "none backend: ... with UDP encapsulation (ESP in UDP) %u->%u", sa->encap_sport,
 		    sa->encap_dport);

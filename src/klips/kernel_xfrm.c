@@ -197,43 +197,47 @@ static int add_one_sa(const struct kernel_ipsec_sa *sa, bool comp, char *why, si
 		nl_attr(&r, XFRMA_ALG_COMP, &c, sizeof(c));
 		return nl_talk(&r, 0, NULL, 0, why, why_len);
 	}
-	const struct kernel_alg *integ = kernel_integ_alg(sa->integ);
-	size_t integ_len = integ ? integ->key_bytes : 0;
-	if (integ_len > sa->keymat_len) {
-		snprintf(why, why_len, "key material too short for %s", sa->integ);
+	struct kernel_keys keys;
+	if (kernel_sa_keys(sa, &keys, why, why_len) < 0)
+		return -EINVAL;
+	/* the xfrm_algo* structs end in the key (a flexible array): room
+	 * for it in an aligned byte buffer */
+	enum { KEY_ROOM = 64 };
+	if (keys.cipher_key_len > KEY_ROOM || keys.integ_key_len > KEY_ROOM) {
+		snprintf(why, why_len, "key material too long for the kernel request");
 		return -EINVAL;
 	}
-	size_t cipher_len = sa->keymat_len - integ_len;
-	if (sa->protocol == 3 && sa->cipher) {
-		const struct kernel_alg *ci = kernel_cipher_alg(sa->cipher);
-		/* struct xfrm_algo ends in the key (a flexible array): room for
-		 * it in an aligned byte buffer */
-		_Alignas(struct xfrm_algo) uint8_t buf[sizeof(struct xfrm_algo) + 64];
+	if (sa->cipher && sa->cipher->kind == ALG_AEAD) {
+		/* RFC 4106: the kernel's rfc4106(gcm(aes)) takes key || salt
+		 * as its key and the ICV length in bits */
+		_Alignas(struct xfrm_algo_aead) uint8_t buf[sizeof(struct xfrm_algo_aead) + KEY_ROOM];
+		struct xfrm_algo_aead *a = (struct xfrm_algo_aead *)buf;
+		memset(buf, 0, sizeof(buf));
+		snprintf(a->alg_name, sizeof(a->alg_name), "%s", sa->cipher->xfrm_name);
+		a->alg_key_len = (unsigned)(keys.cipher_key_len * 8);
+		a->alg_icv_len = sa->cipher->icv_bytes * 8;
+		memcpy(a->alg_key, keys.cipher_key, keys.cipher_key_len);
+		nl_attr(&r, XFRMA_ALG_AEAD, buf, sizeof(struct xfrm_algo_aead) + keys.cipher_key_len);
+		explicit_bzero(buf, sizeof(buf));
+	} else if (sa->cipher) {
+		_Alignas(struct xfrm_algo) uint8_t buf[sizeof(struct xfrm_algo) + KEY_ROOM];
 		struct xfrm_algo *c = (struct xfrm_algo *)buf;
 		memset(buf, 0, sizeof(buf));
-		if (!ci || cipher_len > 64) {
-			snprintf(why, why_len, "cipher %s cannot be installed", sa->cipher);
-			return -EINVAL;
-		}
-		snprintf(c->alg_name, sizeof(c->alg_name), "%s", ci->kernel_name);
-		c->alg_key_len = (unsigned)(cipher_len * 8);
-		memcpy(c->alg_key, sa->keymat, cipher_len);
-		nl_attr(&r, XFRMA_ALG_CRYPT, buf, sizeof(struct xfrm_algo) + cipher_len);
+		snprintf(c->alg_name, sizeof(c->alg_name), "%s", sa->cipher->xfrm_name);
+		c->alg_key_len = (unsigned)(keys.cipher_key_len * 8);
+		memcpy(c->alg_key, keys.cipher_key, keys.cipher_key_len);
+		nl_attr(&r, XFRMA_ALG_CRYPT, buf, sizeof(struct xfrm_algo) + keys.cipher_key_len);
 		explicit_bzero(buf, sizeof(buf));
 	}
-	if (integ) {
-		_Alignas(struct xfrm_algo_auth) uint8_t buf[sizeof(struct xfrm_algo_auth) + 64];
+	if (sa->integ) {
+		_Alignas(struct xfrm_algo_auth) uint8_t buf[sizeof(struct xfrm_algo_auth) + KEY_ROOM];
 		struct xfrm_algo_auth *a = (struct xfrm_algo_auth *)buf;
 		memset(buf, 0, sizeof(buf));
-		if (integ_len > 64) {
-			snprintf(why, why_len, "integrity key for %s too long", sa->integ);
-			return -EINVAL;
-		}
-		snprintf(a->alg_name, sizeof(a->alg_name), "%s", integ->kernel_name);
-		a->alg_key_len = (unsigned)(integ_len * 8);
-		a->alg_trunc_len = integ->trunc_bits;
-		memcpy(a->alg_key, sa->keymat + cipher_len, integ_len);
-		nl_attr(&r, XFRMA_ALG_AUTH_TRUNC, buf, sizeof(struct xfrm_algo_auth) + integ_len);
+		snprintf(a->alg_name, sizeof(a->alg_name), "%s", sa->integ->xfrm_name);
+		a->alg_key_len = (unsigned)(keys.integ_key_len * 8);
+		a->alg_trunc_len = sa->integ->icv_bytes * 8;
+		memcpy(a->alg_key, keys.integ_key, keys.integ_key_len);
+		nl_attr(&r, XFRMA_ALG_AUTH_TRUNC, buf, sizeof(struct xfrm_algo_auth) + keys.integ_key_len);
 		explicit_bzero(buf, sizeof(buf));
 	}
 	if (sa->udp_encap) {
@@ -468,7 +472,8 @@ static bool xfrm_probe(char *why, size_t why_len)
 	ip_address lo = { .family = AF_INET };
 	lo.u.v4.s_addr = htonl(0x7f000001);
 	struct kernel_ipsec_sa sa = {
-		.src = lo, .dst = lo, .protocol = 3, .cipher = "aes128", .integ = "sha1",
+		.src = lo, .dst = lo, .protocol = 3, .cipher = alg_by_name(ALG_CIPHER, "aes"), .key_bits = 128,
+		.integ = alg_by_name(ALG_HASH, "sha1"),
 		.keymat = key, .keymat_len = sizeof(key),
 	};
 	subnet_from_address(&lo, &sa.src_client);

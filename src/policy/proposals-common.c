@@ -92,14 +92,29 @@ const char *life_reply_check(const struct life *proposed, const struct life *rep
 	return NULL;
 }
 
-void alg_label(const struct alg *a, char *out, size_t size)
+void alg_label(const struct alg *a, unsigned key_bits, char *out, size_t size)
 {
+	char name[ALG_NAME_MAX];
 	size_t i = 0;
 	if (size == 0)
 		return;
-	for (; a->name[i] && i + 1 < size; i++)
-		out[i] = (char)toupper((unsigned char)a->name[i]);
+	alg_name_at(a, key_bits, name);
+	for (; name[i] && i + 1 < size; i++)
+		out[i] = (char)toupper((unsigned char)name[i]);
 	out[i] = '\0';
+}
+
+void alg_label_bare(const struct alg *a, unsigned key_len, char *out, size_t size)
+{
+	if (key_len) {
+		alg_label(a, key_len, out, size);
+		return;
+	}
+	size_t i = 0;
+	for (; size && a->name[i] && i + 1 < size; i++)
+		out[i] = (char)toupper((unsigned char)a->name[i]);
+	if (size)
+		out[i] = '\0';
 }
 
 const char *sa_envelope_check(const struct sa_payload *sa)

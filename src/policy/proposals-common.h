@@ -45,8 +45,12 @@ uint32_t life_capped(const struct life *peer, uint32_t ours);
  * shorter, else a reason. */
 const char *life_reply_check(const struct life *proposed, const struct life *reply);
 
-/* "AES128", "SHA2_256", "MODP2048": the registry name in capitals. */
-void alg_label(const struct alg *a, char *out, size_t size);
+/* "AES128", "SHA2_256", "MODP2048": the name at that key length (0 =
+ * the default) in capitals. */
+void alg_label(const struct alg *a, unsigned key_bits, char *out, size_t size);
+/* The same for a key length the row may not allow (what a peer sent):
+ * "AES512"; with key_len 0 the name alone ("AES"). */
+void alg_label_bare(const struct alg *a, unsigned key_len, char *out, size_t size);
 
 struct sa_payload;
 /* DOI and situation, the same for ISAKMP and IPsec SAs: NULL or why not. */

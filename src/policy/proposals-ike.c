@@ -15,6 +15,7 @@ struct ike_xform {
 	uint32_t enc, key_len, hash, group, auth;
 	struct life life;
 	const struct alg *cipher, *hash_alg, *group_alg;   /* NULL: not in the registry */
+	unsigned key_bits;     /* the cipher's key length (KEY_LENGTH or its fixed one) */
 	char bad[96];          /* why it is unusable whatever our policy; "" if usable */
 };
 
@@ -34,6 +35,7 @@ static const char *auth_label(uint32_t auth)
 static void ike_decode_cipher(struct ike_xform *x)
 {
 	x->cipher = alg_by_ike_id(ALG_CIPHER, x->enc, x->key_len);
+	x->key_bits = x->cipher && x->cipher->key_length_attr ? x->key_len : x->cipher ? x->cipher->key_bits : 0;
 	if (x->bad[0])
 		return;
 	if (x->cipher) {
@@ -41,7 +43,7 @@ static void ike_decode_cipher(struct ike_xform *x)
 			snprintf(x->bad, sizeof(x->bad), "KEY_LENGTH given for a fixed-key cipher");
 		return;
 	}
-	if (x->key_len == 0 && alg_by_ike_id(ALG_CIPHER, x->enc, 128))
+	if (x->key_len == 0 && alg_by_ike_id(ALG_CIPHER, x->enc, ALG_ANY_KEY))
 		snprintf(x->bad, sizeof(x->bad), "no KEY_LENGTH, which RFC 3602 requires");
 }
 
@@ -104,21 +106,23 @@ static void ike_label(struct text *t, const struct ike_xform *x)
 {
 	char buf[32];
 	if (x->cipher) {
-		alg_label(x->cipher, buf, sizeof(buf));
+		alg_label(x->cipher, x->key_bits, buf, sizeof(buf));
 		text_printf(t, "%s", buf);
-	} else if (alg_by_ike_id(ALG_CIPHER, x->enc, 128)) {
-		text_printf(t, x->key_len ? "AES%u" : "AES", x->key_len);
+	} else if (alg_by_ike_id(ALG_CIPHER, x->enc, ALG_ANY_KEY)) {
+		/* a key length the row does not allow, or none */
+		alg_label_bare(alg_by_ike_id(ALG_CIPHER, x->enc, ALG_ANY_KEY), x->key_len, buf, sizeof(buf));
+		text_printf(t, "%s", buf);
 	} else {
 		text_printf(t, "ENC%u", x->enc);
 	}
 	if (x->hash_alg) {
-		alg_label(x->hash_alg, buf, sizeof(buf));
+		alg_label(x->hash_alg, 0, buf, sizeof(buf));
 		text_printf(t, "-%s", buf);
 	} else {
 		text_printf(t, "-HASH%u", x->hash);
 	}
 	if (x->group_alg) {
-		alg_label(x->group_alg, buf, sizeof(buf));
+		alg_label(x->group_alg, 0, buf, sizeof(buf));
 		text_printf(t, "-%s", buf);
 	} else {
 		text_printf(t, "-GROUP%u", x->group);
@@ -142,9 +146,9 @@ static void policy_label(struct text *t, const struct ike_policy *pol)
 	bool first = true;
 	for (size_t i = 0; pol->proposals && i < pol->proposals->n; i++) {
 		const struct ike_proposal *p = &pol->proposals->p[i];
-		alg_label(p->cipher, c, sizeof(c));
-		alg_label(p->hash, h, sizeof(h));
-		alg_label(p->dh, g, sizeof(g));
+		alg_label(p->cipher, p->key_bits, c, sizeof(c));
+		alg_label(p->hash, 0, h, sizeof(h));
+		alg_label(p->dh, 0, g, sizeof(g));
 		text_sep(t, &first, ", ");
 		text_printf(t, "%s-%s-%s", c, h, g);
 	}
@@ -169,7 +173,7 @@ static const struct ike_proposal *ike_match(const struct ike_policy *pol, const 
 	for (size_t i = 0; i < pol->proposals->n; i++) {
 		const struct ike_proposal *p = &pol->proposals->p[i];
 		if (p->cipher->ike_id != x->enc ||
-		    (p->cipher->key_length_attr && p->cipher->key_bits != x->key_len))
+		    (p->cipher->key_length_attr && p->key_bits != x->key_len))
 			continue;
 		if (p->hash->ike_id == x->hash && p->dh->ike_id == x->group)
 			return p;
@@ -200,7 +204,7 @@ void ike_sa_build(const struct ike_policy *pol, struct sa_payload *out)
 			t->id = KEY_IKE;
 			sa_attr_add(t, OAKLEY_ENCRYPTION_ALGORITHM, p->cipher->ike_id);
 			if (p->cipher->key_length_attr)
-				sa_attr_add(t, OAKLEY_KEY_LENGTH, p->cipher->key_bits);
+				sa_attr_add(t, OAKLEY_KEY_LENGTH, p->key_bits);
 			sa_attr_add(t, OAKLEY_HASH_ALGORITHM, p->hash->ike_id);
 			sa_attr_add(t, OAKLEY_GROUP_DESCRIPTION, p->dh->ike_id);
 			sa_attr_add(t, OAKLEY_AUTHENTICATION_METHOD, auth_methods[a]);
@@ -211,12 +215,12 @@ void ike_sa_build(const struct ike_policy *pol, struct sa_payload *out)
 	prop->n_transforms = n;
 }
 
-static void fill_choice(struct ike_choice *choice, const struct alg *cipher, const struct alg *hash,
-			const struct alg *group, uint32_t auth, uint32_t lifetime)
+static void fill_choice(struct ike_choice *choice, const struct alg *cipher, unsigned key_bits,
+			const struct alg *hash, const struct alg *group, uint32_t auth, uint32_t lifetime)
 {
 	memset(choice, 0, sizeof(*choice));
 	choice->cipher = cipher;
-	choice->key_bits = cipher->key_bits;
+	choice->key_bits = key_bits;
 	choice->hash = hash;
 	choice->group = group;
 	choice->auth = auth;
@@ -260,7 +264,7 @@ bool ike_sa_select(const struct sa_payload *peer, const struct ike_policy *pol,
 		const struct ike_proposal *p = ike_match(pol, &x);
 		if (!p)
 			continue;
-		fill_choice(choice, p->cipher, p->hash, p->dh, x.auth, life_capped(&x.life, pol->lifetime));
+		fill_choice(choice, p->cipher, p->key_bits, p->hash, p->dh, x.auth, life_capped(&x.life, pol->lifetime));
 		memset(reply, 0, sizeof(*reply));
 		reply->doi = peer->doi;
 		reply->situation = peer->situation;
@@ -326,7 +330,7 @@ bool ike_sa_check_reply(const struct sa_payload *proposed, const struct sa_paylo
 			}
 			if (!ox.cipher || !ox.hash_alg || !ox.group_alg)
 				continue;   /* we never propose what we do not know */
-			fill_choice(choice, ox.cipher, ox.hash_alg, ox.group_alg, rx.auth,
+			fill_choice(choice, ox.cipher, ox.key_bits, ox.hash_alg, ox.group_alg, rx.auth,
 				    rx.life.seconds_given ? rx.life.seconds : life_capped(&ox.life, 0));
 			return true;
 		}

@@ -14,6 +14,7 @@ struct ipsec_xform {
 	uint32_t encap, auth, key_len, group;
 	struct life life;
 	const struct alg *cipher, *integ, *group_alg;   /* NULL: not in the registry */
+	unsigned key_bits;     /* the cipher's key length (KEY_LENGTH or its fixed one) */
 	char bad[96];          /* why it is unusable whatever our policy; "" if usable */
 };
 
@@ -108,13 +109,23 @@ static void ipsec_decode_algs(struct ipsec_xform *x)
 {
 	switch (x->protocol) {
 	case PROTO_IPSEC_ESP:
+	{
 		x->cipher = alg_by_esp_id(ALG_CIPHER, x->id, x->key_len);
+		const struct alg *row = alg_by_esp_id(ALG_CIPHER, x->id, ALG_ANY_KEY);
+		bool aead = row && row->kind == ALG_AEAD;
+		if (x->cipher)
+			x->key_bits = x->cipher->key_length_attr ? x->key_len : x->cipher->key_bits;
 		if (x->cipher && !x->cipher->key_length_attr && x->key_len)
 			set_bad(x, "KEY_LENGTH given for a fixed-key cipher");
-		if (!x->cipher && !x->key_len && alg_by_esp_id(ALG_CIPHER, x->id, 128))
-			set_bad(x, "no KEY_LENGTH, which RFC 3602 requires");
+		if (!x->cipher && !x->key_len && row && row->key_length_attr)
+			set_bad(x, aead ? "no KEY_LENGTH, which RFC 4106 requires" : "no KEY_LENGTH, which RFC 3602 requires");
+		/* RFC 4106 section 7: AES-GCM protects integrity itself; an
+		 * AUTH_ALGORITHM beside it is refused */
+		if (aead && x->auth)
+			set_bad(x, "AUTH_ALGORITHM given for an AEAD cipher");
 		x->integ = alg_by_esp_id(ALG_HASH, x->auth, 0);
 		break;
+	}
 	case PROTO_IPSEC_AH:
 		x->integ = alg_by_ah_id(x->id);
 		if (x->key_len)
@@ -187,26 +198,30 @@ static void ipsec_label(struct text *t, const struct ipsec_xform *x)
 	char buf[32];
 	switch (x->protocol) {
 	case PROTO_IPSEC_ESP:
+	{
+		const struct alg *row = alg_by_esp_id(ALG_CIPHER, x->id, ALG_ANY_KEY);
 		if (x->cipher) {
-			alg_label(x->cipher, buf, sizeof(buf));
+			alg_label(x->cipher, x->key_bits, buf, sizeof(buf));
 			text_printf(t, "%s", buf);
-		} else if (alg_by_esp_id(ALG_CIPHER, x->id, 128)) {
-			text_printf(t, x->key_len ? "AES%u" : "AES", x->key_len);
+		} else if (row) {
+			alg_label_bare(row, x->key_len, buf, sizeof(buf));
+			text_printf(t, "%s", buf);
 		} else {
 			text_printf(t, "ESP_TRANSFORM%u", x->id);
 		}
 		if (x->integ) {
-			alg_label(x->integ, buf, sizeof(buf));
+			alg_label(x->integ, 0, buf, sizeof(buf));
 			text_printf(t, "-%s", buf);
 		} else if (x->auth) {
 			text_printf(t, "-AUTH%u", x->auth);
-		} else {
+		} else if (!row || row->kind != ALG_AEAD) {
 			text_printf(t, "-NOAUTH");
 		}
+	}
 		break;
 	case PROTO_IPSEC_AH:
 		if (x->integ) {
-			alg_label(x->integ, buf, sizeof(buf));
+			alg_label(x->integ, 0, buf, sizeof(buf));
 			text_printf(t, "%s", buf);
 		} else {
 			text_printf(t, "AH_TRANSFORM%u", x->id);
@@ -220,7 +235,7 @@ static void ipsec_label(struct text *t, const struct ipsec_xform *x)
 		break;
 	}
 	if (x->group_alg) {
-		alg_label(x->group_alg, buf, sizeof(buf));
+		alg_label(x->group_alg, 0, buf, sizeof(buf));
 		text_printf(t, "-%s", buf);
 	} else if (x->group) {
 		text_printf(t, "-GROUP%u", x->group);
@@ -324,21 +339,25 @@ static void policy_label(struct text *t, const struct ipsec_policy *pol, const s
 	text_printf(t, "%s ", protocol_word(pol->protocol) ? protocol_word(pol->protocol) : "?");
 	if (pol->protocol == PROTO_IPSEC_ESP && pol->esp) {
 		for (size_t i = 0; i < pol->esp->n; i++) {
-			alg_label(pol->esp->p[i].cipher, c, sizeof(c));
-			alg_label(pol->esp->p[i].integ, h, sizeof(h));
+			const struct esp_proposal *p = &pol->esp->p[i];
+			alg_label(p->cipher, p->key_bits, c, sizeof(c));
 			text_sep(t, &first, ", ");
-			text_printf(t, "%s-%s", c, h);
+			text_printf(t, "%s", c);
+			if (p->integ) {
+				alg_label(p->integ, 0, h, sizeof(h));
+				text_printf(t, "-%s", h);
+			}
 		}
 	} else if (pol->protocol == PROTO_IPSEC_AH && pol->ah) {
 		for (size_t i = 0; i < pol->ah->n; i++) {
-			alg_label(pol->ah->p[i].integ, h, sizeof(h));
+			alg_label(pol->ah->p[i].integ, 0, h, sizeof(h));
 			text_sep(t, &first, ", ");
 			text_printf(t, "%s", h);
 		}
 	}
 	text_printf(t, " in %s mode", encap_word(our_encap(pol)));
 	if (pfs) {
-		alg_label(pfs, c, sizeof(c));
+		alg_label(pfs, 0, c, sizeof(c));
 		text_printf(t, " with PFS %s", c);
 	}
 	if (pol->ipcomp)
@@ -348,22 +367,24 @@ static void policy_label(struct text *t, const struct ipsec_policy *pol, const s
 /* Does the ESP/AH transform fit our policy? On success the policy's
  * algorithms (so that names are the user's). */
 static bool ipsec_match(const struct ipsec_policy *pol, const struct alg *pfs,
-			const struct ipsec_xform *x, const struct alg **cipher, const struct alg **integ)
+			const struct ipsec_xform *x, const struct alg **cipher, unsigned *key_bits,
+			const struct alg **integ)
 {
 	if (x->bad[0] || !x->encap || ipsec_encap_normalize(x->encap) != our_encap(pol))
 		return false;
 	if (pfs ? x->group != pfs->esp_id : (x->group && !x->group_alg))
 		return false;
 	if (pol->protocol == PROTO_IPSEC_ESP && pol->esp) {
-		if (!x->cipher || !x->integ)
+		if (!x->cipher || (!x->integ && x->cipher->kind != ALG_AEAD))
 			return false;
 		for (size_t i = 0; i < pol->esp->n; i++) {
 			const struct esp_proposal *p = &pol->esp->p[i];
 			if (p->cipher->esp_id != x->id ||
-			    (p->cipher->key_length_attr && p->cipher->key_bits != x->key_len) ||
-			    p->integ->esp_id != x->auth)
+			    (p->cipher->key_length_attr && p->key_bits != x->key_len) ||
+			    (p->integ ? p->integ->esp_id : 0) != x->auth)
 				continue;
 			*cipher = p->cipher;
+			*key_bits = p->key_bits;
 			*integ = p->integ;
 			return true;
 		}
@@ -373,6 +394,7 @@ static bool ipsec_match(const struct ipsec_policy *pol, const struct alg *pfs,
 			if (p->integ->ah_id != x->id || p->integ->esp_id != x->auth)
 				continue;
 			*cipher = NULL;
+			*key_bits = 0;
 			*integ = p->integ;
 			return true;
 		}
@@ -427,9 +449,10 @@ static bool try_bundle(const struct sa_payload *peer, const struct bundle *b,
 	const struct sa_transform *mt = NULL, *ct = NULL;
 	struct ipsec_xform mx, cx;
 	const struct alg *cipher = NULL, *integ = NULL;
+	unsigned key_bits = 0;
 	for (size_t i = 0; i < min_size(b->main->n_transforms, SA_TRANSFORMS_MAX) && !mt; i++) {
 		ipsec_decode(b->main->protocol, &b->main->transforms[i], &mx);
-		if (ipsec_match(pol, pfs, &mx, &cipher, &integ))
+		if (ipsec_match(pol, pfs, &mx, &cipher, &key_bits, &integ))
 			mt = &b->main->transforms[i];
 	}
 	if (!mt)
@@ -445,7 +468,7 @@ static bool try_bundle(const struct sa_payload *peer, const struct bundle *b,
 	memset(choice, 0, sizeof(*choice));
 	choice->protocol = pol->protocol;
 	choice->cipher = cipher;
-	choice->key_bits = cipher ? cipher->key_bits : 0;
+	choice->key_bits = key_bits;
 	choice->integ = integ;
 	choice->encap = ipsec_encap_normalize(mx.encap);
 	choice->lifetime = life_capped(&mx.life, pol->lifetime);
@@ -538,8 +561,9 @@ void ipsec_sa_build(const struct ipsec_policy *pol, struct sa_payload *out)
 			const struct esp_proposal *p = &pol->esp->p[i];
 			t->id = (uint8_t)p->cipher->esp_id;
 			if (p->cipher->key_length_attr)
-				sa_attr_add(t, IPSEC_KEY_LENGTH, p->cipher->key_bits);
-			sa_attr_add(t, IPSEC_AUTH_ALGORITHM, p->integ->esp_id);
+				sa_attr_add(t, IPSEC_KEY_LENGTH, p->key_bits);
+			if (p->integ)   /* none with AEAD (RFC 4106 section 7) */
+				sa_attr_add(t, IPSEC_AUTH_ALGORITHM, p->integ->esp_id);
 		} else {
 			const struct ah_proposal *p = &pol->ah->p[i];
 			t->id = (uint8_t)p->integ->ah_id;
@@ -654,7 +678,7 @@ bool ipsec_sa_check_reply(const struct sa_payload *proposed, const struct sa_pay
 	memset(choice, 0, sizeof(*choice));
 	choice->protocol = main_protocol;
 	choice->cipher = mx.cipher;
-	choice->key_bits = mx.cipher ? mx.cipher->key_bits : 0;
+	choice->key_bits = mx.key_bits;
 	choice->integ = mx.integ;
 	choice->encap = ipsec_encap_normalize(mx.encap);
 	/* already checked to be no longer than ours */

@@ -22,7 +22,9 @@
  * - Unknown attribute types, repeated attributes, a LIFE_TYPE without its
  *   LIFE_DURATION (or the reverse) make that one transform unacceptable,
  *   not the whole SA.
- * - AES without KEY_LENGTH is refused (RFC 3602 says it MUST be sent);
+ * - AES and AES-GCM without KEY_LENGTH are refused (RFC 3602 and RFC
+ *   4106 say it MUST be sent); AES-GCM with an AUTH_ALGORITHM is refused
+ *   (RFC 4106 section 7: the ICV is GCM's own);
  *   3DES with KEY_LENGTH is refused (RFC 2409: only for variable keys).
  * - ISAKMP SA: a kilobyte lifetime is accepted only together with a
  *   seconds lifetime, and then ignored: pluto does not count phase-1
@@ -74,9 +76,9 @@ struct ike_choice {
 /* What an IPsec SA negotiation settled on (one Quick Mode). */
 struct ipsec_choice {
 	uint8_t protocol;                /* PROTO_IPSEC_ESP or PROTO_IPSEC_AH */
-	const struct alg *cipher;        /* ESP only */
+	const struct alg *cipher;        /* ESP only: CBC or AEAD */
 	unsigned key_bits;
-	const struct alg *integ;
+	const struct alg *integ;         /* NULL with an AEAD cipher */
 	unsigned encap;                  /* ENCAP_* */
 	uint32_t lifetime;               /* seconds, after capping */
 	const struct alg *pfs_group;     /* NULL without PFS */

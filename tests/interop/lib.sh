@@ -49,11 +49,17 @@ io_info() { echo "# $*"; }
 
 # --- the cases: one table row per case (API.md section 1 vocabulary) ---
 # io_case NAME sets AUTH (psk|rsa), IKE_ENC IKE_HASH IKE_GROUP, PHASE2
-# (esp|ah), P2_ENC P2_INTEG, PFSGROUP ("" = no PFS), COMPRESS (yes|no) and
-# PEERS (the implementations that can run it).
+# (esp|ah), P2_ENC P2_INTEG ("" for an AEAD cipher), PFSGROUP ("" = no
+# PFS), COMPRESS (yes|no) and PEERS (the implementations that can run it).
+# P2_ENC_OF[impl]: that implementation's spelling of P2_ENC when it has its
+# own; P2_SHOWN[impl]: the text its status shows for the negotiated ESP SA
+# (checked by io_check_shown when set); P2_XFRM: for an AEAD, the kernel's
+# "NAME KEY_BYTES ICV_BITS" of the SA (tests/vm, key bytes with the salt).
+declare -A P2_ENC_OF=() P2_SHOWN=()
 io_case() {
 	CASE=$1 AUTH=psk PHASE2=esp PFSGROUP= COMPRESS=no PEERS="strongswan libreswan pluto"
 	IKE_ENC=aes128 IKE_HASH=sha1 IKE_GROUP=modp2048 P2_ENC=aes128 P2_INTEG=sha1
+	P2_ENC_OF=() P2_SHOWN=() P2_XFRM=
 	case $1 in
 	psk-aes) ;;
 	psk-3des)            # libreswan 4.10 (Debian) has no MODP1024 at all
@@ -67,6 +73,21 @@ io_case() {
 	# kernel-netlink and the xfrm stub (libipsec has neither)
 	ah) PHASE2=ah P2_ENC= ;;
 	ipcomp) COMPRESS=yes ;;
+	# ESP AES-GCM (RFC 4106), each peer in its own words; pluto is given
+	# ours, libreswan's and strongSwan's spelling in turn
+	gcm) P2_ENC=aes_gcm128 P2_INTEG= P2_XFRM="rfc4106(gcm(aes)) 20 128"
+		P2_ENC_OF=([strongswan]=aes128gcm16 [libreswan]=aes_gcm128)
+		P2_SHOWN=([pluto]="ESP aes_gcm128 tunnel" [strongswan]="ESP:AES_GCM_16-128"
+			  [libreswan]="ESP algorithm newest: AES_GCM_16_128-NONE") ;;
+	gcm256) P2_ENC=aes_gcm_c-256 P2_INTEG= P2_XFRM="rfc4106(gcm(aes)) 36 128"
+		P2_ENC_OF=([strongswan]=aes256gcm16 [libreswan]=aes_gcm_c-256)
+		P2_SHOWN=([pluto]="ESP aes_gcm256 tunnel" [strongswan]="ESP:AES_GCM_16-256"
+			  [libreswan]="ESP algorithm newest: AES_GCM_16_256-NONE") ;;
+	gcm12-pfs) P2_ENC=aes128gcm12 P2_INTEG= PFSGROUP=modp2048 P2_XFRM="rfc4106(gcm(aes)) 20 96"
+		P2_ENC_OF=([strongswan]=aes128gcm12 [libreswan]=aes_gcm_b-128)
+		P2_SHOWN=([pluto]="ESP aes_gcm12_128 tunnel PFS modp2048"
+			  [strongswan]="ESP:AES_GCM_12-128/MODP_2048"
+			  [libreswan]="ESP algorithm newest: AES_GCM_12_128-NONE") ;;
 	*) echo "# unknown interop case '$1'" >&2; return 1 ;;
 	esac
 }
@@ -229,6 +250,23 @@ io_check_established() {
 	else
 		fail "$what: ${IMPL[$s]} on $s has ISAKMP SA and IPsec SA established"
 		peer status "$s" 2>&1 | sed 's/^/#   /' | head -40
+	fi
+}
+
+# io_p2_enc IMPL: the ESP cipher as IMPL spells it, joined to the
+# integrity algorithm when there is one ("aes128-sha1", "aes128gcm16")
+io_p2_enc() { echo "${P2_ENC_OF[$1]:-$P2_ENC}${P2_INTEG:+-$P2_INTEG}"; }
+
+# io_check_shown SIDE WHAT: SIDE's own status shows the ESP algorithm the
+# case expects (P2_SHOWN); nothing to check when the case names none
+io_check_shown() {
+	local s=$1 what=$2 want=${P2_SHOWN[${IMPL[$1]}]:-}
+	[ -n "$want" ] || return 0
+	if peer algs "$s" 2>&1 | grep -qF -- "$want"; then
+		ok "$what: ${IMPL[$s]} on $s shows '$want'"
+	else
+		fail "$what: ${IMPL[$s]} on $s shows '$want'"
+		peer algs "$s" 2>&1 | sed 's/^/#   /' | head -40
 	fi
 }
 

@@ -27,7 +27,7 @@ libreswan_conf() {
 	[ -n "${IO_REMOTE_ANY:-}" ] && right=%any rightid=%any
 	mkdir -p "$d/run" "$d/ipsec.d" "$d/nss"
 	[ -f "$d/nss/cert9.db" ] || certutil -N -d "sql:$d/nss" --empty-password || return 1
-	if [ "$PHASE2" = ah ]; then alg=$P2_INTEG; else alg=$P2_ENC-$P2_INTEG; fi
+	if [ "$PHASE2" = ah ]; then alg=$P2_INTEG; else alg=$(io_p2_enc libreswan); fi
 	if [ "$AUTH" = rsa ]; then
 		# NSS imports private keys from PKCS#12, which wants a certificate:
 		# a throw-away self-signed one; pluto finds the key by the CKAID of
@@ -117,6 +117,8 @@ libreswan_established() {
 }
 
 libreswan_status() { libreswan_whack "$1" --showstates; }
+# the negotiated algorithms ("ESP algorithm newest: AES_GCM_16_128-NONE")
+libreswan_algs() { libreswan_whack "$1" --status; }
 
 libreswan_stop() {
 	local d=$T/$1 pid

@@ -19,7 +19,7 @@ pluto_options() {
 	# IO_PLUTO_KEYINGTRIES: keyingtries (default 1: fail fast)
 	# shellcheck disable=SC2206 # a list of words
 	o+=(${IO_PLUTO_CONN:-})
-	if [ "$PHASE2" = ah ]; then o+=(ah="$P2_INTEG"); else o+=(esp="$P2_ENC-$P2_INTEG"); fi
+	if [ "$PHASE2" = ah ]; then o+=(ah="$P2_INTEG"); else o+=(esp="$(io_p2_enc pluto)"); fi
 	if [ -n "$PFSGROUP" ]; then o+=(pfs=yes pfsgroup="$PFSGROUP"); else o+=(pfs=no); fi
 	if [ "$AUTH" = rsa ]; then
 		o+=(authby=rsasig leftrsasigkey="%file:$T/keys/L.pub" rightrsasigkey="%file:$T/keys/R.pub")
@@ -84,6 +84,8 @@ pluto_established() {
 }
 
 pluto_status() { pluto_ctl "$1" status; }
+# the established states' algorithms ("ESP aes_gcm128 tunnel"), one a line
+pluto_algs() { pluto_ctl "$1" status --json | jq -r '.states[] | select(.established) | .algorithms'; }
 
 # pluto_stop SIDE: SIGTERM, and the exit status must be 0 (a sanitizer
 # report makes it 98/99): recorded as an assertion when the test ends

@@ -75,7 +75,7 @@ EOF
 	if [ "$PHASE2" = ah ]; then
 		proposals="ah_proposals = ${P2_INTEG}${PFSGROUP:+-$PFSGROUP}"
 	else
-		proposals="esp_proposals = ${P2_ENC}-${P2_INTEG}${PFSGROUP:+-$PFSGROUP}"
+		proposals="esp_proposals = $(io_p2_enc strongswan)${PFSGROUP:+-$PFSGROUP}"
 	fi
 	if [ "$AUTH" = rsa ]; then
 		cp "$T/keys/$s.key" "$d/swanctl/private/"
@@ -172,6 +172,7 @@ strongswan_established() {
 }
 
 strongswan_status() { swanctl_on "$1" --list-sas; }
+strongswan_algs() { swanctl_on "$1" --list-sas; }
 
 strongswan_stop() {
 	local d=$T/$1

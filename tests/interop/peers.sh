@@ -18,6 +18,8 @@ for init in L R; do
 	io_check_initiate "$init" "$what"
 	io_check_established L "$what"
 	io_check_established R "$what"
+	io_check_shown L "$what"
+	io_check_shown R "$what"
 	io_stop L R
 done
 io_finish

@@ -23,4 +23,6 @@ what="$CASE, ${IMPL[$init]} initiates"
 io_check_initiate "$init" "$what"
 io_check_established L "$what"
 io_check_established R "$what"
+io_check_shown L "$what"
+io_check_shown R "$what"
 io_finish

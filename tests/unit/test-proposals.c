@@ -18,6 +18,16 @@
 
 /* ---- helpers ---- */
 
+/* A cipher's name at its key length ("aes128"): the descriptor row is
+ * one per algorithm, the key length travels beside it. */
+static const char *keyed(const struct alg *a, unsigned key_bits)
+{
+	static char bufs[4][ALG_NAME_MAX];
+	static unsigned next;
+	g_assert_nonnull(a);
+	return alg_name_at(a, key_bits, bufs[next++ % 4]);
+}
+
 static struct sa_payload *sa_new(void)
 {
 	struct sa_payload *sa = g_new0(struct sa_payload, 1);
@@ -159,8 +169,8 @@ static void test_registry(void)
 	g_assert_cmpuint(alg_by_name(ALG_HASH, "sha2_256")->ah_id, ==, AH_SHA2_256);
 	g_assert_cmpuint(alg_by_name(ALG_HASH, "sha2_512")->esp_id, ==, 7);
 	g_assert_cmpstr(alg_by_ike_id(ALG_HASH, 2, 0)->name, ==, "sha1");
-	g_assert_cmpstr(alg_by_ike_id(ALG_CIPHER, 7, 256)->name, ==, "aes256");
-	g_assert_cmpstr(alg_by_ike_id(ALG_CIPHER, 7, 128)->name, ==, "aes128");
+	g_assert_cmpstr(keyed(alg_by_ike_id(ALG_CIPHER, 7, 256), 256), ==, "aes256");
+	g_assert_cmpstr(keyed(alg_by_ike_id(ALG_CIPHER, 7, 128), 128), ==, "aes128");
 	g_assert_null(alg_by_ike_id(ALG_CIPHER, 7, 0));
 	g_assert_null(alg_by_ike_id(ALG_CIPHER, 7, 512));
 	g_assert_cmpstr(alg_by_ike_id(ALG_CIPHER, 5, 0)->name, ==, "3des");
@@ -231,11 +241,11 @@ static void ike_roundtrip(const char *list, unsigned mask, const char *cipher, c
 	ike_setup(&s, list, mask, 3600);
 	ike_sa_build(&s.pol, sa);
 	g_assert_true(ike_sa_select(sa, &s.pol, &resp, reply, why, sizeof(why)));
-	g_assert_cmpstr(resp.cipher->name, ==, cipher);
+	g_assert_cmpstr(keyed(resp.cipher, resp.key_bits), ==, cipher);
 	g_assert_cmpstr(resp.hash->name, ==, hash);
 	g_assert_cmpstr(resp.group->name, ==, group);
 	g_assert_cmpuint(resp.auth, ==, auth);
-	g_assert_cmpuint(resp.key_bits, ==, resp.cipher->key_bits);
+	g_assert_true(resp.key_bits != 0 && alg_key_ok(resp.cipher, resp.key_bits));
 	g_assert_cmpuint(resp.lifetime, ==, 3600);
 	g_assert_cmpuint(reply->n_proposals, ==, 1);
 	g_assert_cmpuint(reply->proposals[0].n_transforms, ==, 1);
@@ -294,7 +304,7 @@ static void test_ike_libreswan_list(void)
 	/* only the 12th (AES128-SHA1-MODP1536, number 11) is ours */
 	ike_setup(&s, "aes128-sha1-modp1536,aes128-md5-modp2048", PSK, 3600);
 	g_assert_true(ike_sa_select(peer, &s.pol, &c, reply, why, sizeof(why)));
-	g_assert_cmpstr(c.cipher->name, ==, "aes128");
+	g_assert_cmpstr(keyed(c.cipher, c.key_bits), ==, "aes128");
 	g_assert_cmpstr(c.hash->name, ==, "sha1");
 	g_assert_cmpstr(c.group->name, ==, "modp1536");
 	g_assert_cmpuint(c.lifetime, ==, 3600);              /* 86400 capped */
@@ -305,7 +315,7 @@ static void test_ike_libreswan_list(void)
 	/* the seed's policy meets libreswan's 3DES-SHA1-MODP1536 (the 18th, number 17) */
 	ike_setup(&s, SEED_IKE, PSK, 3600);
 	g_assert_true(ike_sa_select(peer, &s.pol, &c, reply, why, sizeof(why)));
-	g_assert_cmpstr(c.cipher->name, ==, "3des");
+	g_assert_cmpstr(keyed(c.cipher, c.key_bits), ==, "3des");
 	g_assert_cmpuint(reply->proposals[0].transforms[0].number, ==, 17);
 
 	/* nothing matches: why names every offer and what we accept */
@@ -477,7 +487,7 @@ static void test_ike_check_reply_refusals(void)
 	struct sa_proposal *p = prop_add(reply, 7, PROTO_ISAKMP, 0, 0);
 	struct sa_transform *t = xform_add(p, 9, KEY_IKE, 11, 1, 12, 3600, 3, 1, 4, 14, 2, 4, 14, 256, 1, 7, 0);
 	g_assert_true(ike_sa_check_reply(ours, reply, &c, why, sizeof(why)));
-	g_assert_cmpstr(c.cipher->name, ==, "aes256");
+	g_assert_cmpstr(keyed(c.cipher, c.key_bits), ==, "aes256");
 	g_assert_cmpstr(c.hash->name, ==, "sha2_256");
 
 	/* a different hash */
@@ -599,7 +609,7 @@ static void ipsec_roundtrip(struct ipsec_setup *s, const char *cipher, const cha
 	g_assert_true(ipsec_sa_select(sa, &responder, &resp, reply, why, sizeof(why)));
 	g_assert_cmpuint(resp.protocol, ==, s->pol.protocol);
 	if (cipher)
-		g_assert_cmpstr(resp.cipher->name, ==, cipher);
+		g_assert_cmpstr(keyed(resp.cipher, resp.key_bits), ==, cipher);
 	else
 		g_assert_null(resp.cipher);
 	g_assert_cmpstr(resp.integ->name, ==, integ);
@@ -888,7 +898,7 @@ static void test_ipsec_check_reply_refusals(void)
 	struct sa_proposal *p = prop_add(reply, 3, PROTO_IPSEC_ESP, 4, 0xe3ce4e21);
 	struct sa_transform *t = xform_add(p, 5, 12, 1, 1, 2, 1800, 4, 1, 3, 14, 5, 5, 6, 256, 0);
 	g_assert_true(ipsec_sa_check_reply(ours, reply, &c, why, sizeof(why)));
-	g_assert_cmpstr(c.cipher->name, ==, "aes256");
+	g_assert_cmpstr(keyed(c.cipher, c.key_bits), ==, "aes256");
 	g_assert_cmpstr(c.integ->name, ==, "sha2_256");
 	g_assert_cmpstr(c.pfs_group->name, ==, "modp2048");
 	g_assert_cmpuint(c.lifetime, ==, 1800);
@@ -985,7 +995,7 @@ static void test_capture_libreswan_to_strongswan(void)
 	/* we as the responder, default policy */
 	ike_setup(&s, default_ike_proposals, PSK | RSA, 3600);
 	g_assert_true(ike_sa_select(mm1, &s.pol, &c, reply, why, sizeof(why)));
-	g_assert_cmpstr(c.cipher->name, ==, "aes128");
+	g_assert_cmpstr(keyed(c.cipher, c.key_bits), ==, "aes128");
 	g_assert_cmpuint(c.key_bits, ==, 128);
 	g_assert_cmpstr(c.hash->name, ==, "sha1");
 	g_assert_cmpstr(c.group->name, ==, "modp2048");
@@ -1014,7 +1024,7 @@ static void test_capture_libreswan_to_strongswan(void)
 	g_assert_nonnull(strstr(why, "ESP[AES128-SHA1 udp-tunnel]"));
 	e.pol.udp_encap = true;
 	g_assert_true(ipsec_sa_select(qi1, &e.pol, &q, reply, why, sizeof(why)));
-	g_assert_cmpstr(q.cipher->name, ==, "aes128");
+	g_assert_cmpstr(keyed(q.cipher, q.key_bits), ==, "aes128");
 	g_assert_cmpstr(q.integ->name, ==, "sha1");
 	g_assert_cmpuint(q.encap, ==, ENCAP_UDP_TUNNEL);
 	g_assert_cmpuint(q.peer_spi, ==, 0xd233a73e);
@@ -1107,7 +1117,259 @@ static void test_capture_rsa(void)
 	g_assert_true(ipsec_sa_check_reply(qi1, qr1, &q, why, sizeof(why)));
 	g_assert_cmpuint(q.peer_spi, ==, 0xc5a1cf24);
 	g_assert_cmpuint(q.lifetime, ==, 28800);
-	g_assert_cmpstr(q.cipher->name, ==, "aes128");
+	g_assert_cmpstr(keyed(q.cipher, q.key_bits), ==, "aes128");
+}
+
+/* ---- the descriptor table and AES-GCM (RFC 4106) ---- */
+
+/* Every row is complete for its kind, every canonical name parses back to
+ * its own row and key length, and no two rows share a number. */
+static void test_descriptor_rows(void)
+{
+	size_t n;
+	const struct alg *t = alg_table_get(&n);
+	g_assert_cmpuint(n, ==, 20);   /* 2 CBC, 3 AEAD, 5 hashes, 10 groups */
+	for (size_t i = 0; i < n; i++) {
+		const struct alg *a = &t[i];
+		char name[ALG_NAME_MAX], why[256];
+		unsigned bits = 0;
+		g_test_message("row %s", a->name);
+		g_assert_nonnull(a->spellings[0]);
+		g_assert_true(alg_parse(1u << a->kind, a->name, &bits, why, sizeof(why)) == a);
+		for (size_t k = 0; k < ALG_KEY_SIZES_MAX && a->key_sizes[k]; k++) {
+			g_assert_true(alg_parse(1u << a->kind, alg_name_at(a, a->key_sizes[k], name), &bits, why,
+						sizeof(why)) == a);
+			g_assert_cmpuint(bits, ==, a->key_sizes[k]);
+		}
+		/* a default key length that is one of the allowed ones */
+		g_assert_true(a->key_length_attr == (a->key_sizes[0] != 0));
+		if (a->key_sizes[0])
+			g_assert_true(alg_key_ok(a, a->key_bits));
+		switch (a->kind) {
+		case ALG_CIPHER:
+			g_assert_true(a->ike_id && a->esp_id && a->block_bytes && a->key_bits);
+			g_assert_nonnull(a->ossl_name);
+			g_assert_nonnull(a->xfrm_name);
+			g_assert_cmpuint(a->icv_bytes, ==, 0);
+			break;
+		case ALG_AEAD:
+			/* ESP only (IKEv1 has no AEAD), ICV 8/12/16, 4-byte salt */
+			g_assert_cmpuint(a->ike_id, ==, 0);
+			g_assert_cmpuint(a->esp_id, >=, 18);
+			g_assert_cmpuint(a->esp_id, <=, 20);
+			g_assert_cmpuint(a->icv_bytes, ==, 8 + 4 * (a->esp_id - 18));
+			g_assert_cmpuint(a->salt_bytes, ==, 4);
+			g_assert_cmpstr(a->xfrm_name, ==, "rfc4106(gcm(aes))");
+			g_assert_nonnull(a->ossl_name);
+			break;
+		case ALG_HASH:
+			g_assert_true(a->ike_id && a->esp_id && a->ah_id && a->hash_bytes);
+			g_assert_cmpuint(a->icv_bytes, <, a->hash_bytes);
+			g_assert_nonnull(a->ossl_name);
+			g_assert_nonnull(a->xfrm_name);
+			break;
+		case ALG_DH:
+			g_assert_true(a->ike_id && a->esp_id == a->ike_id && a->dh_bytes && a->dh_family);
+			g_assert_null(a->xfrm_name);
+			break;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const struct alg *b = &t[j];
+			bool esp_space = (a->kind == ALG_CIPHER || a->kind == ALG_AEAD) &&
+					 (b->kind == ALG_CIPHER || b->kind == ALG_AEAD);
+			g_assert_cmpstr(a->name, !=, b->name);
+			if (a->kind == b->kind && a->ike_id)
+				g_assert_cmpuint(a->ike_id, !=, b->ike_id);
+			if ((a->kind == b->kind || esp_space) && a->esp_id)
+				g_assert_cmpuint(a->esp_id, !=, b->esp_id);
+		}
+	}
+	/* reverse lookups of the AEAD rows: the ESP id says the ICV */
+	g_assert_cmpstr(alg_by_esp_id(ALG_CIPHER, 20, 128)->name, ==, "aes_gcm");
+	g_assert_cmpstr(alg_by_esp_id(ALG_CIPHER, 19, 256)->name, ==, "aes_gcm12");
+	g_assert_cmpstr(alg_by_esp_id(ALG_CIPHER, 18, 192)->name, ==, "aes_gcm8");
+	g_assert_null(alg_by_esp_id(ALG_CIPHER, 20, 0));
+	g_assert_null(alg_by_esp_id(ALG_CIPHER, 20, 64));
+	g_assert_null(alg_by_ike_id(ALG_CIPHER, 20, 128));
+	/* KEYMAT per direction: key + salt for AEAD, key + HMAC key else */
+	g_assert_cmpuint(alg_keymat_len(alg_by_name(ALG_CIPHER, "aes_gcm"), 128, NULL), ==, 20);
+	g_assert_cmpuint(alg_keymat_len(alg_by_name(ALG_CIPHER, "aes_gcm"), 256, NULL), ==, 36);
+	g_assert_cmpuint(alg_keymat_len(alg_by_name(ALG_CIPHER, "aes"), 256, alg_by_name(ALG_HASH, "sha1")), ==, 52);
+	g_assert_cmpuint(alg_keymat_len(alg_by_name(ALG_CIPHER, "3des"), 0, alg_by_name(ALG_HASH, "md5")), ==, 40);
+	g_assert_cmpuint(alg_keymat_len(NULL, 0, alg_by_name(ALG_HASH, "sha2_512")), ==, 64);
+}
+
+/* esp= spellings: ours, libreswan's and strongSwan's, each to a row, a
+ * key length, and the absence of an integrity algorithm */
+static void test_gcm_spellings(void)
+{
+	static const struct { const char *esp, *row; unsigned bits; const char *dh; } cases[] = {
+		{ "aes_gcm128", "aes_gcm", 128, NULL },
+		{ "aes_gcm256", "aes_gcm", 256, NULL },
+		{ "aes_gcm192", "aes_gcm", 192, NULL },
+		{ "aes_gcm", "aes_gcm", 128, NULL },
+		{ "AES_GCM256", "aes_gcm", 256, NULL },
+		{ "aes_gcm-null", "aes_gcm", 128, NULL },
+		{ "aes_gcm128-modp2048", "aes_gcm", 128, "modp2048" },
+		{ "aes_gcm256-null-ecp256", "aes_gcm", 256, "ecp256" },
+		/* libreswan */
+		{ "aes_gcm_c", "aes_gcm", 128, NULL },
+		{ "aes_gcm_c-256", "aes_gcm", 256, NULL },
+		{ "aes_gcm_c-128-null", "aes_gcm", 128, NULL },
+		{ "aes_gcm_c_256", "aes_gcm", 256, NULL },
+		{ "aes_gcm_b-128", "aes_gcm12", 128, NULL },
+		{ "aes_gcm_b-256", "aes_gcm12", 256, NULL },
+		{ "aes_gcm_a-128", "aes_gcm8", 128, NULL },
+		{ "aes_gcm_a-256-dh14", "aes_gcm8", 256, "modp2048" },
+		{ "aes_gcm_16", "aes_gcm", 128, NULL },
+		{ "aes_gcm_16-256", "aes_gcm", 256, NULL },
+		{ "aes_gcm_12", "aes_gcm12", 128, NULL },
+		{ "aes_gcm_8_256", "aes_gcm8", 256, NULL },
+		/* strongSwan: ICV in bytes or bits */
+		{ "aes128gcm16", "aes_gcm", 128, NULL },
+		{ "aes256gcm16", "aes_gcm", 256, NULL },
+		{ "aes192gcm16", "aes_gcm", 192, NULL },
+		{ "aes128gcm12", "aes_gcm12", 128, NULL },
+		{ "aes256gcm12", "aes_gcm12", 256, NULL },
+		{ "aes128gcm8", "aes_gcm8", 128, NULL },
+		{ "aes128gcm128", "aes_gcm", 128, NULL },
+		{ "aes256gcm96", "aes_gcm12", 256, NULL },
+		{ "aes128gcm64", "aes_gcm8", 128, NULL },
+		{ "aes256gcm16-modp3072", "aes_gcm", 256, "modp3072" },
+		/* our own keyed names read back */
+		{ "aes_gcm12_256", "aes_gcm12", 256, NULL },
+		{ "aes_gcm8_128", "aes_gcm8", 128, NULL },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct esp_proposals e;
+		char why[256] = "";
+		g_test_message("esp=%s", cases[i].esp);
+		if (!esp_proposals_parse(cases[i].esp, &e, why, sizeof(why)))
+			g_error("esp=%s: %s", cases[i].esp, why);
+		g_assert_cmpuint(e.n, ==, 1);
+		g_assert_cmpstr(e.p[0].cipher->name, ==, cases[i].row);
+		g_assert_true(e.p[0].cipher->kind == ALG_AEAD);
+		g_assert_cmpuint(e.p[0].key_bits, ==, cases[i].bits);
+		g_assert_null(e.p[0].integ);
+		if (cases[i].dh)
+			g_assert_cmpstr(e.p[0].dh->name, ==, cases[i].dh);
+		else
+			g_assert_null(e.p[0].dh);
+	}
+	/* GCM and CBC mixed in one list */
+	struct esp_proposals e;
+	char why[256];
+	g_assert_true(esp_proposals_parse("aes_gcm256,aes128-sha1,aes128gcm8", &e, why, sizeof(why)));
+	g_assert_cmpuint(e.n, ==, 3);
+	g_assert_null(e.p[0].integ);
+	g_assert_cmpstr(e.p[1].integ->name, ==, "sha1");
+	g_assert_cmpstr(keyed(e.p[2].cipher, e.p[2].key_bits), ==, "aes_gcm8_128");
+	/* libreswan's key length after a dash works for CBC too */
+	g_assert_true(esp_proposals_parse("aes-256-sha1", &e, why, sizeof(why)));
+	g_assert_cmpstr(keyed(e.p[0].cipher, e.p[0].key_bits), ==, "aes256");
+}
+
+/* Syntax errors say what was wrong */
+static void test_gcm_syntax_errors(void)
+{
+	static const struct { const char *what, *list, *why; } cases[] = {
+		{ "esp", "aes_gcm100", "cipher 'aes_gcm100': key length 100 is not one of aes_gcm's (128, 192, 256)" },
+		{ "esp", "aes64gcm16", "key length 64 is not one of aes_gcm's (128, 192, 256)" },
+		{ "esp", "aes_gcm_c-512", "key length 512 is not one of aes_gcm's" },
+		{ "esp", "aes_gcm128-sha1",
+		  "esp proposal 1: aes_gcm128 is an AEAD cipher and takes no integrity algorithm ('sha1'); "
+		  "write aes_gcm128 or aes_gcm128-null" },
+		{ "esp", "aes128-sha1,aes256gcm16-sha2_256", "esp proposal 2: aes_gcm256 is an AEAD cipher" },
+		{ "esp", "aes128", "esp proposal 1: cipher aes128 needs an integrity algorithm" },
+		{ "esp", "aes128-null", "esp proposal 1: cipher aes128 needs an integrity algorithm" },
+		{ "esp", "aes_gcm_d128", "unknown cipher 'aes_gcm_d128'" },
+		{ "esp", "aes_gcm128-modp2048-sha1", "esp proposal 1: 'sha1' after the DH group" },
+		{ "esp", "aes_gcm128-crc32", "unknown DH group 'crc32'" },
+		{ "ike", "aes_gcm128-sha1-modp2048",
+		  "ike proposal 1: aes_gcm128 is an AEAD cipher, for ESP only (IKEv1 encrypts with CBC)" },
+		{ "ike", "aes128gcm16-sha1-modp2048", "is an AEAD cipher, for ESP only" },
+		{ "ike", "aes100-sha1-modp2048", "key length 100 is not one of aes's (128, 192, 256)" },
+		{ "ah", "aes_gcm128", "unknown integrity algorithm 'aes_gcm128'" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char why[512] = "";
+		bool ok;
+		if (strcmp(cases[i].what, "esp") == 0) {
+			struct esp_proposals e;
+			ok = esp_proposals_parse(cases[i].list, &e, why, sizeof(why));
+		} else if (strcmp(cases[i].what, "ike") == 0) {
+			struct ike_proposals k;
+			ok = ike_proposals_parse(cases[i].list, &k, why, sizeof(why));
+		} else {
+			struct ah_proposals a;
+			ok = ah_proposals_parse(cases[i].list, &a, why, sizeof(why));
+		}
+		g_test_message("%s=%s: %s", cases[i].what, cases[i].list, why);
+		g_assert_false(ok);
+		if (!strstr(why, cases[i].why))
+			g_error("%s=%s: got '%s', want '%s'", cases[i].what, cases[i].list, why, cases[i].why);
+	}
+}
+
+/* Our GCM SA payload (RFC 4106 section 7: transform id by ICV, KEY_LENGTH,
+ * no AUTH_ALGORITHM), chosen by a responder and checked by us */
+static void test_gcm_sa(void)
+{
+	struct ipsec_setup s;
+	g_autofree struct sa_payload *sa = g_new0(struct sa_payload, 1);
+	g_autofree struct sa_payload *reply = g_new0(struct sa_payload, 1);
+	struct ipsec_choice resp = { 0 }, init = { 0 };
+	char why[1024];
+	uint32_t v;
+
+	esp_setup(&s, "aes_gcm256,aes128gcm12,aes_gcm_a-128,aes128-sha1", 0x12345678);
+	ipsec_sa_build(&s.pol, sa);
+	const struct sa_proposal *p = &sa->proposals[0];
+	g_assert_cmpuint(p->n_transforms, ==, 4);
+	static const unsigned ids[] = { 20, 19, 18, 12 }, bits[] = { 256, 128, 128, 128 };
+	for (unsigned i = 0; i < 4; i++) {
+		g_assert_cmpuint(p->transforms[i].id, ==, ids[i]);
+		g_assert_true(sa_attr_get(&p->transforms[i], IPSEC_KEY_LENGTH, &v));
+		g_assert_cmpuint(v, ==, bits[i]);
+		g_assert_cmpuint(sa_attr_get(&p->transforms[i], IPSEC_AUTH_ALGORITHM, NULL), ==, i == 3);
+	}
+
+	/* the same policy answers itself with the first, and checks the reply */
+	g_assert_true(ipsec_sa_select(sa, &s.pol, &resp, reply, why, sizeof(why)));
+	g_assert_cmpstr(keyed(resp.cipher, resp.key_bits), ==, "aes_gcm256");
+	g_assert_null(resp.integ);
+	g_assert_true(ipsec_sa_check_reply(sa, reply, &init, why, sizeof(why)));
+	g_assert_true(init.cipher == resp.cipher);
+	g_assert_cmpuint(init.key_bits, ==, 256);
+	g_assert_null(init.integ);
+	g_assert_cmpuint(alg_keymat_len(init.cipher, init.key_bits, init.integ), ==, 36);
+
+	/* a peer offering what strongSwan sends for esp=aes128gcm16: id 20,
+	 * KEY_LENGTH 128; we want 256 or ICV 12/8 at 128: ICV 16 at 128 is
+	 * none of ours, and the refusal names both sides */
+	g_autofree struct sa_payload *peer = sa_new();
+	struct sa_proposal *pp = prop_add(peer, 1, PROTO_IPSEC_ESP, 4, 0xc0ffee01);
+	xform_add(pp, 1, 20, IPSEC_KEY_LENGTH, 128, IPSEC_ENCAPSULATION_MODE, ENCAP_TUNNEL,
+		  IPSEC_SA_LIFE_TYPE, 1, IPSEC_SA_LIFE_DURATION, 3600, 0);
+	esp_setup(&s, "aes_gcm256,aes128gcm12", 0x12345678);
+	g_assert_false(ipsec_sa_select(peer, &s.pol, &resp, reply, why, sizeof(why)));
+	g_assert_cmpstr(why, ==, "no acceptable proposal: peer offered ESP[AES_GCM128 tunnel]; "
+			"we accept ESP AES_GCM256, AES_GCM12_128 in tunnel mode");
+	esp_setup(&s, "aes128gcm16", 0x12345678);
+	g_assert_true(ipsec_sa_select(peer, &s.pol, &resp, reply, why, sizeof(why)));
+	g_assert_cmpstr(keyed(resp.cipher, resp.key_bits), ==, "aes_gcm128");
+	g_assert_cmpuint(resp.peer_spi, ==, 0xc0ffee01);
+
+	/* GCM with an AUTH_ALGORITHM, or without KEY_LENGTH, is refused */
+	peer = (g_free(peer), sa_new());
+	pp = prop_add(peer, 1, PROTO_IPSEC_ESP, 4, 0xc0ffee01);
+	xform_add(pp, 1, 20, IPSEC_KEY_LENGTH, 128, IPSEC_AUTH_ALGORITHM, 2, IPSEC_ENCAPSULATION_MODE,
+		  ENCAP_TUNNEL, 0);
+	xform_add(pp, 2, 19, IPSEC_ENCAPSULATION_MODE, ENCAP_TUNNEL, 0);
+	esp_setup(&s, "aes_gcm128,aes_gcm12_128", 0x12345678);
+	g_assert_false(ipsec_sa_select(peer, &s.pol, &resp, reply, why, sizeof(why)));
+	g_assert_nonnull(strstr(why, "AES_GCM128-SHA1 tunnel (AUTH_ALGORITHM given for an AEAD cipher)"));
+	g_assert_nonnull(strstr(why, "AES_GCM12 tunnel (no KEY_LENGTH, which RFC 4106 requires)"));
 }
 
 int main(int argc, char **argv)
@@ -1115,6 +1377,10 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/proposals/attr", test_attr);
 	g_test_add_func("/proposals/registry", test_registry);
+	g_test_add_func("/proposals/descriptor-rows", test_descriptor_rows);
+	g_test_add_func("/proposals/gcm/spellings", test_gcm_spellings);
+	g_test_add_func("/proposals/gcm/syntax-errors", test_gcm_syntax_errors);
+	g_test_add_func("/proposals/gcm/sa", test_gcm_sa);
 	g_test_add_func("/proposals/ike/build", test_ike_build);
 	g_test_add_func("/proposals/ike/roundtrip", test_ike_roundtrip);
 	g_test_add_func("/proposals/ike/libreswan-list", test_ike_libreswan_list);

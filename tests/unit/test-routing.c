@@ -118,6 +118,8 @@ static void test_priority(void)
 	g_assert_cmpuint(eroute_priority(&h6, &h6), >, 0);
 }
 
+/* The kernel's names and sizes now come from the descriptor rows; the
+ * same facts as when kernel.c had its own table. */
 static void test_kernel_algs(void)
 {
 	struct { const char *name, *kernel; unsigned key, trunc; } integ[] = {
@@ -126,16 +128,55 @@ static void test_kernel_algs(void)
 		{ "sha2_512", "hmac(sha512)", 64, 256 },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(integ); i++) {
-		const struct kernel_alg *a = kernel_integ_alg(integ[i].name);
+		const struct alg *a = alg_by_name(ALG_HASH, integ[i].name);
 		g_assert_nonnull(a);
-		g_assert_cmpstr(a->kernel_name, ==, integ[i].kernel);
-		g_assert_cmpuint(a->key_bytes, ==, integ[i].key);
-		g_assert_cmpuint(a->trunc_bits, ==, integ[i].trunc);
+		g_assert_cmpstr(a->xfrm_name, ==, integ[i].kernel);
+		g_assert_cmpuint(a->hash_bytes, ==, integ[i].key);
+		g_assert_cmpuint(a->icv_bytes * 8, ==, integ[i].trunc);
 	}
-	g_assert_cmpstr(kernel_cipher_alg("3des")->kernel_name, ==, "cbc(des3_ede)");
-	g_assert_cmpstr(kernel_cipher_alg("aes256")->kernel_name, ==, "cbc(aes)");
-	g_assert_null(kernel_cipher_alg("blowfish"));
-	g_assert_null(kernel_integ_alg(NULL));
+	g_assert_cmpstr(alg_by_name(ALG_CIPHER, "3des")->xfrm_name, ==, "cbc(des3_ede)");
+	g_assert_cmpstr(alg_by_name(ALG_CIPHER, "aes256")->xfrm_name, ==, "cbc(aes)");
+	g_assert_null(alg_by_name(ALG_CIPHER, "blowfish"));
+	g_assert_cmpstr(alg_by_name(ALG_CIPHER, "aes_gcm128")->xfrm_name, ==, "rfc4106(gcm(aes))");
+}
+
+/* Where the keys sit in KEYMAT: cipher key (+ salt for AEAD), then the
+ * HMAC key; a keymat of any other length is refused. */
+static void test_kernel_sa_keys(void)
+{
+	static const uint8_t keymat[64];
+	struct kernel_keys k;
+	char why[200];
+	struct kernel_ipsec_sa sa = { .protocol = 3, .cipher = alg_by_name(ALG_CIPHER, "aes"), .key_bits = 256,
+				      .integ = alg_by_name(ALG_HASH, "sha1"), .keymat = keymat, .keymat_len = 52 };
+	g_assert_cmpint(kernel_sa_keys(&sa, &k, why, sizeof(why)), ==, 0);
+	g_assert_cmpuint(k.cipher_key_len, ==, 32);
+	g_assert_true(k.cipher_key == keymat);
+	g_assert_cmpuint(k.integ_key_len, ==, 20);
+	g_assert_true(k.integ_key == keymat + 32);
+	sa.keymat_len = 51;
+	g_assert_cmpint(kernel_sa_keys(&sa, &k, why, sizeof(why)), <, 0);
+	g_assert_nonnull(strstr(why, "51 bytes of key material where aes256 needs 52"));
+
+	/* RFC 4106 8.1: AES-GCM takes its key and a 4-byte salt, no integrity */
+	sa = (struct kernel_ipsec_sa){ .protocol = 3, .cipher = alg_by_name(ALG_CIPHER, "aes_gcm"), .key_bits = 128,
+				       .keymat = keymat, .keymat_len = 20 };
+	g_assert_cmpint(kernel_sa_keys(&sa, &k, why, sizeof(why)), ==, 0);
+	g_assert_cmpuint(k.cipher_key_len, ==, 20);
+	g_assert_cmpuint(k.integ_key_len, ==, 0);
+	sa.key_bits = 256;
+	g_assert_cmpint(kernel_sa_keys(&sa, &k, why, sizeof(why)), <, 0);
+	sa.keymat_len = 36;
+	g_assert_cmpint(kernel_sa_keys(&sa, &k, why, sizeof(why)), ==, 0);
+	g_assert_cmpuint(k.cipher_key_len, ==, 36);
+	sa.integ = alg_by_name(ALG_HASH, "sha1");
+	sa.keymat_len = 56;
+	g_assert_cmpint(kernel_sa_keys(&sa, &k, why, sizeof(why)), <, 0);
+	g_assert_nonnull(strstr(why, "AEAD"));
+	char line[64];
+	sa.integ = NULL;
+	kernel_sa_algs(&sa, line, sizeof(line));
+	g_assert_cmpstr(line, ==, "aes_gcm256");
 }
 
 int main(int argc, char **argv)
@@ -147,5 +188,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/routing/subnet-contains", test_subnet_contains);
 	g_test_add_func("/routing/priority", test_priority);
 	g_test_add_func("/routing/kernel-algs", test_kernel_algs);
+	g_test_add_func("/routing/kernel-sa-keys", test_kernel_sa_keys);
 	return g_test_run();
 }

@@ -178,6 +178,9 @@ e2e_case() {
 	fi
 	io_check_established L "$name"
 	io_check_established R "$name"
+	io_check_shown L "$name"
+	io_check_shown R "$name"
+	[ -n "$P2_XFRM" ] && e2e_aead "$name"
 	# transport mode has no client subnets: e2e_comp_traffic checks it
 	[ "$E2E_MODE" = tunnel ] && e2e_traffic "$name"
 	[ "$COMPRESS" = yes ] && e2e_comp_traffic "$name"
@@ -186,6 +189,27 @@ e2e_case() {
 
 # sa_packets FILE PROTO SPI: the packet counter of that SA in an xfrm_sas dump
 sa_packets() { awk -v p="$2" -v x="$3" '$1 == p && $2 == x { print $5 }' "$1"; }
+
+# e2e_aead NAME: an AEAD case (P2_XFRM): each ESP SA pluto installed is
+# one "aead" algorithm in the kernel, the case's name with key || salt and
+# the ICV length, and has no separate cipher or integrity algorithm
+e2e_aead() {
+	local name=$1 s ns spi got xname xkey xicv
+	read -r xname xkey xicv <<<"$P2_XFRM"
+	for s in L R; do
+		[ "${IMPL[$s]}" = pluto ] || continue
+		ns=$(ns_of "$s")
+		for spi in $(pluto_spis "$s" in) $(pluto_spis "$s" out); do
+			got=$(ip -n "$ns" xfrm state 2>/dev/null | awk -v x="$spi" '
+				/^src / { on = 0 }
+				$1 == "proto" && $3 == "spi" { s = $4; sub(/\(.*/, "", s); on = (s == x) }
+				on && $1 == "aead" { printf "aead %s %d %s;", $2, (length($3) - 2) / 2, $4 }
+				on && ($1 == "enc" || $1 == "auth-trunc" || $1 == "auth") { printf "%s;", $1 }')
+			check_eq "$name: pluto on $s: ESP SA $spi in the kernel is aead $xname, $xkey key bytes, ICV $xicv bits" \
+				"aead $xname $xkey $xicv;" "$got"
+		done
+	done
+}
 
 # e2e_comp_traffic NAME: IPComp (compress=yes) on top of ESP. pluto's CPIs
 # (ipsecctl status --json lists them after the SPI) are comp SAs in the
@@ -570,6 +594,12 @@ for peer in strongswan libreswan pluto; do
 	peer_case "pluto-$peer-esp-3des" pluto "$peer" psk-3des R
 	peer_case "pluto-$peer-ah" pluto "$peer" ah L
 done
+# ESP AES-GCM (RFC 4106): pluto initiating with ours, responding to each
+# peer, libreswan's and strongSwan's spellings in pluto's esp=
+peer_case pluto-strongswan-esp-gcm pluto strongswan gcm L
+peer_case pluto-libreswan-esp-gcm256 pluto libreswan gcm256 R
+peer_case pluto-strongswan-esp-gcm12-pfs pluto strongswan gcm12-pfs R
+peer_case pluto-pluto-esp-gcm pluto pluto gcm L
 # IPComp over ESP, tunnel and transport mode (strongSwan left out: time)
 for peer in libreswan pluto; do
 	peer_case "pluto-$peer-ipcomp-tunnel" pluto "$peer" ipcomp L

@@ -1,9 +1,10 @@
 /* IKEv1 cryptography through OpenSSL EVP: Diffie-Hellman groups, the
  * PRF (HMAC), CBC ciphers, and the RFC 2409 derivations (SKEYID, SKEYID_d/
  * a/e, key expansion, phase-1 and phase-2 IVs, Quick Mode KEYMAT), plus
- * PKCS#1 RSA signatures over HASH_I/HASH_R. Algorithms are named by the
- * registry entries of src/policy/algs.h, matched by their IKEv1 numbers
- * (ike_id; AES key length from key_bits).
+ * PKCS#1 RSA signatures over HASH_I/HASH_R. Algorithms are descriptor
+ * rows of src/policy/algs.h; each is fetched from OpenSSL by the row's
+ * ossl_name (a cipher's at the key length asked for). AEAD rows are for
+ * ESP in the kernel only: the CBC functions here refuse them.
  *
  * Every int function returns 0 on success and a negative errno on failure:
  * -EINVAL for an unknown algorithm, a bad length or a bad peer value,

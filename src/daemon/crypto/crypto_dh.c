@@ -4,6 +4,7 @@
  * group, so everything here speaks fixed-length byte strings. */
 #include "daemon/crypto/crypto.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,38 +17,26 @@
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
 
-enum dh_kind { DH_MODP, DH_ECP, DH_X25519 };
-
+/* The groups are descriptor rows (policy/algs.h): dh_family says how
+ * OpenSSL builds the keys, ossl_name is the group or curve name,
+ * dh_bytes the value length. dh_priv_bits, the MODP private exponent
+ * length in bits: RFC 3526 section 8: an exponent of twice the group's
+ * strength resists the square-root discrete-log attacks as well as the
+ * number field sieve resists the group itself, and these safe-prime
+ * groups (p = 2q+1) have no small subgroups beyond {1, p-1} for a short
+ * exponent to leak into. The rows give 2 x the NIST SP 800-57 strength,
+ * and 256 bits where that is below 128-bit strength for groups meant to
+ * protect AES-128 keys (2048, 3072). OpenSSL refuses an exponent shorter
+ * than 2 x its own strength estimate, which these lengths meet.
+ * Full-length exponents would make MODP8192 keygen ~20x slower for no
+ * gain. */
 struct dh_group {
-	unsigned ike_id;        /* OAKLEY_GROUP_DESCRIPTION */
-	enum dh_kind kind;
-	const char *label;      /* for error messages */
+	const struct alg *row;
+	enum alg_dh_family kind;
+	char label[16];         /* "MODP2048", for error messages */
 	const char *ossl_name;  /* OpenSSL group / curve name; NULL = explicit prime */
 	size_t len;             /* MODP: prime bytes; ECP: one coordinate; X25519: 32 */
-	/* MODP private exponent length in bits. RFC 3526 section 8: an
-	 * exponent of twice the group's strength resists the square-root
-	 * discrete-log attacks as well as the number field sieve resists the
-	 * group itself, and these safe-prime groups (p = 2q+1) have no small
-	 * subgroups beyond {1, p-1} for a short exponent to leak into. We use
-	 * 2 x the NIST SP 800-57 strength, and 256 bits where that is below
-	 * 128-bit strength for groups meant to protect AES-128 keys (2048,
-	 * 3072). OpenSSL refuses an exponent shorter than 2 x its own
-	 * strength estimate, which these lengths meet. Full-length exponents
-	 * would make MODP8192 keygen ~20x slower for no gain. */
 	int priv_bits;
-};
-
-static const struct dh_group groups[] = {
-	{ 2,  DH_MODP,   "MODP1024",   NULL,        128, 160 },
-	{ 5,  DH_MODP,   "MODP1536",   "modp_1536", 192, 192 },
-	{ 14, DH_MODP,   "MODP2048",   "modp_2048", 256, 256 },
-	{ 15, DH_MODP,   "MODP3072",   "modp_3072", 384, 256 },
-	{ 16, DH_MODP,   "MODP4096",   "modp_4096", 512, 304 },
-	{ 17, DH_MODP,   "MODP6144",   "modp_6144", 768, 352 },
-	{ 18, DH_MODP,   "MODP8192",   "modp_8192", 1024, 400 },
-	{ 19, DH_ECP,    "ECP256",     "P-256",     32, 0 },
-	{ 20, DH_ECP,    "ECP384",     "P-384",     48, 0 },
-	{ 31, DH_X25519, "Curve25519", "X25519",    32, 0 },
 };
 
 /* Oakley group 2 (RFC 2409 section 6.2, generator 2). OpenSSL 3 has no
@@ -65,23 +54,30 @@ static const uint8_t modp1024_p[128] = {
 
 struct dh_secret {
 	const struct alg *alg;
-	const struct dh_group *group;
+	struct dh_group group_copy;
+	const struct dh_group *group;   /* &group_copy */
 	EVP_PKEY *pkey;     /* EVP_PKEY_free() clears the private value */
 };
 
-static const struct dh_group *group_of(const struct alg *alg)
+/* The row's facts as this file uses them; the row itself when it is a
+ * group OpenSSL can build. A secret keeps a copy. */
+static const struct dh_group *group_of(const struct alg *alg, struct dh_group *g)
 {
-	if (!alg || alg->kind != ALG_DH)
+	if (!alg || alg->kind != ALG_DH || !alg->dh_family || !alg->dh_bytes)
 		return NULL;
-	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (groups[i].ike_id == alg->ike_id)
-			return &groups[i];
-	return NULL;
+	*g = (struct dh_group){ .row = alg, .kind = alg->dh_family, .ossl_name = alg->ossl_name,
+				.len = alg->dh_bytes, .priv_bits = (int)alg->dh_priv_bits };
+	size_t i = 0;
+	for (; alg->name[i] && i + 1 < sizeof(g->label); i++)
+		g->label[i] = (char)toupper((unsigned char)alg->name[i]);
+	g->label[i] = '\0';
+	return g;
 }
 
 size_t dh_public_len(const struct alg *alg)
 {
-	const struct dh_group *g = group_of(alg);
+	struct dh_group gb;
+	const struct dh_group *g = group_of(alg, &gb);
 	if (!g)
 		return 0;
 	return g->kind == DH_ECP ? 2 * g->len : g->len;
@@ -89,7 +85,8 @@ size_t dh_public_len(const struct alg *alg)
 
 size_t dh_shared_len(const struct alg *alg)
 {
-	const struct dh_group *g = group_of(alg);
+	struct dh_group gb;
+	const struct dh_group *g = group_of(alg, &gb);
 	return g ? g->len : 0;
 }
 
@@ -183,7 +180,8 @@ static int ecp_public(const struct dh_group *g, EVP_PKEY *key, uint8_t *pub)
 
 int dh_generate(const struct alg *alg, struct dh_secret **secret, uint8_t *pub)
 {
-	const struct dh_group *g = group_of(alg);
+	struct dh_group gb;
+	const struct dh_group *g = group_of(alg, &gb);
 	if (!g || !secret || !pub)
 		return -EINVAL;
 	*secret = NULL;
@@ -221,7 +219,8 @@ int dh_generate(const struct alg *alg, struct dh_secret **secret, uint8_t *pub)
 		return r < 0 ? r : -ENOMEM;
 	}
 	s->alg = alg;
-	s->group = g;
+	s->group_copy = *g;
+	s->group = &s->group_copy;
 	s->pkey = key;
 	*secret = s;
 	return 0;
@@ -390,7 +389,8 @@ static int ecp_public_of(const struct dh_group *g, const BIGNUM *d, uint8_t *enc
 int dh_import_private(const struct alg *alg, const uint8_t *priv, size_t priv_len,
 		      struct dh_secret **secret, uint8_t *pub)
 {
-	const struct dh_group *g = group_of(alg);
+	struct dh_group gb;
+	const struct dh_group *g = group_of(alg, &gb);
 	if (!g || !secret || !pub || !priv || priv_len != g->len)
 		return -EINVAL;
 	*secret = NULL;
@@ -422,7 +422,8 @@ int dh_import_private(const struct alg *alg, const uint8_t *priv, size_t priv_le
 		EVP_PKEY_free(key);
 		return r < 0 ? r : -ENOMEM;
 	}
-	*s = (struct dh_secret){ .alg = alg, .group = g, .pkey = key };
+	*s = (struct dh_secret){ .alg = alg, .group_copy = *g, .pkey = key };
+	s->group = &s->group_copy;
 	*secret = s;
 	return 0;
 }
@@ -440,7 +441,8 @@ int dh_private_bits(const struct dh_secret *secret)
 
 size_t dh_modp_prime(const struct alg *alg, uint8_t *out)
 {
-	const struct dh_group *g = group_of(alg);
+	struct dh_group gb;
+	const struct dh_group *g = group_of(alg, &gb);
 	if (!g || g->kind != DH_MODP)
 		return 0;
 	if (!g->ossl_name) {

@@ -44,7 +44,8 @@ static void isakmp_header(struct pbuf *pb, const struct v1_state *s, uint8_t np)
 static void set_algorithms(struct v1_state *s)
 {
 	const struct ike_choice *k = &s->ike;
-	const char *cipher = k->cipher ? k->cipher->name : "?";
+	char name[ALG_NAME_MAX];
+	const char *cipher = k->cipher ? alg_name_at(k->cipher, k->key_bits, name) : "?";
 	snprintf(s->st->algorithms, sizeof(s->st->algorithms), "%s-%s-%s %s", cipher,
 		 k->hash ? k->hash->name : "?", k->group ? k->group->name : "?", auth_name(k->auth));
 	event_state(EV_STATE_CHANGED, s->st, "Algorithms");
@@ -156,7 +157,8 @@ static bool policy_of_old_sa(const struct keying *k, struct connection *c, struc
 		return false;
 	const struct ike_choice *ch = &old->v1->ike;
 	one->n = 1;
-	one->p[0] = (struct ike_proposal){ ch->cipher, ch->hash, ch->group };
+	one->p[0] = (struct ike_proposal){ .cipher = ch->cipher, .key_bits = ch->key_bits,
+					   .hash = ch->hash, .dh = ch->group };
 	*auth &= 1u << ch->auth;
 	return true;
 }

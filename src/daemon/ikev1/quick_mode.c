@@ -76,7 +76,8 @@ static bool policy_of_old_sa(const struct keying *k, const struct connection *c,
 	if (ch->protocol != pol->protocol)
 		return false;
 	esp->n = 1;
-	esp->p[0] = (struct esp_proposal){ ch->cipher, ch->integ, ch->pfs_group };
+	esp->p[0] = (struct esp_proposal){ .cipher = ch->cipher, .key_bits = ch->key_bits,
+					   .integ = ch->integ, .dh = ch->pfs_group };
 	ah->n = 1;
 	ah->p[0] = (struct ah_proposal){ ch->integ };
 	pol->esp = esp;
@@ -132,19 +133,9 @@ static void accept_responder_lifetime(struct v1_state *s, const struct v1_msg *m
 	}
 }
 
-static size_t keymat_len_for(const struct ipsec_choice *ch)
-{
-	size_t n = 0;
-	if (ch->cipher)
-		n += crypto_cipher_key_len(ch->cipher, ch->key_bits);
-	if (ch->integ)
-		n += crypto_hash_len(ch->integ);
-	return n;
-}
-
 static bool compute_keymat(struct v1_state *s, struct v1_state *isakmp)
 {
-	size_t len = keymat_len_for(&s->ipsec);
+	size_t len = alg_keymat_len(s->ipsec.cipher, s->ipsec.key_bits, s->ipsec.integ);
 	if (len == 0)
 		return true;
 	s->keymat_len = len;
@@ -174,9 +165,12 @@ static void set_spis_and_algs(struct v1_state *s)
 		st->inbound_spis[st->n_inbound_spis++] = s->our_cpi;
 		st->outbound_spis[st->n_outbound_spis++] = ch->peer_cpi;
 	}
+	char cipher[ALG_NAME_MAX] = "";
+	if (ch->cipher)
+		alg_name_at(ch->cipher, ch->key_bits, cipher);
 	snprintf(st->algorithms, sizeof(st->algorithms), "%s %s%s%s%s %s%s%s%s",
 		 ch->protocol == PROTO_IPSEC_AH ? "AH" : "ESP",
-		 ch->cipher ? ch->cipher->name : "", ch->cipher && ch->integ ? "-" : "",
+		 cipher, ch->cipher && ch->integ ? "-" : "",
 		 ch->integ ? ch->integ->name : "", "",
 		 ch->encap == ENCAP_TRANSPORT || ch->encap == ENCAP_UDP_TRANSPORT ? "transport" : "tunnel",
 		 ch->ipcomp ? " IPComp" : "", ch->pfs_group ? " PFS " : "",
