@@ -25,9 +25,24 @@ struct state;
 #define DBUS_CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 #define DBUS_OPEN SD_BUS_VTABLE_UNPRIVILEGED
 
-extern const sd_bus_vtable dbus_manager_vtable[];
-extern const sd_bus_vtable dbus_connection_vtable[];
-extern const sd_bus_vtable dbus_state_vtable[];
+/* The methods (and signals) of each interface, as a vtable of their own;
+ * dbus_view_vtable() puts the view's properties in front of them. */
+extern const sd_bus_vtable dbus_manager_methods[];
+extern const sd_bus_vtable dbus_connection_methods[];
+extern const sd_bus_vtable dbus_state_methods[];
+
+/* --- the view as D-Bus (dbus-view.c) --- */
+#include "daemon/views.h"
+
+/* A malloc'd vtable: one property per view row with a D-Bus name (all
+ * served by one getter over view_get), then the methods. NULL when out
+ * of memory. It must outlive its registration. */
+sd_bus_vtable *dbus_view_vtable(enum view_kind kind, const sd_bus_vtable *methods);
+const char *dbus_view_signature(enum view_type type);
+int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v);
+/* PropertiesChanged for the changed fields that D-Bus shows (none: nothing sent) */
+int dbus_emit_view_changes(sd_bus *bus, const char *path, const char *interface, enum view_kind kind,
+			   view_mask changed);
 
 /* The bus while the front end runs, NULL otherwise. */
 sd_bus *dbus_bus(void);

@@ -130,50 +130,9 @@ static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *erro
 	return r;
 }
 
-static int property_version(sd_bus *bus, const char *path, const char *interface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
-{
-	return sd_bus_message_append(reply, "s", PLUTO_VERSION);
-}
-
-static int property_listening(sd_bus *bus, const char *path, const char *interface,
-			      const char *property, sd_bus_message *reply, void *userdata,
-			      sd_bus_error *error)
-{
-	return sd_bus_message_append(reply, "b", (int)ctl_listening());
-}
-
-static int property_interfaces(sd_bus *bus, const char *path, const char *interface,
-			       const char *property, sd_bus_message *reply, void *userdata,
-			       sd_bus_error *error)
-{
-	return sd_bus_message_append_strv(reply, (char **)ctl_interfaces());
-}
-
-static int property_kernel_backend(sd_bus *bus, const char *path, const char *interface,
-				   const char *property, sd_bus_message *reply, void *userdata,
-				   sd_bus_error *error)
-{
-	return sd_bus_message_append(reply, "s", ctl_kernel_backend());
-}
-
-static int property_debug_classes(sd_bus *bus, const char *path, const char *interface,
-				  const char *property, sd_bus_message *reply, void *userdata,
-				  sd_bus_error *error)
-{
-	const char *names[32];
-	ctl_debug_classes(NULL, names, ARRAY_SIZE(names));
-	return sd_bus_message_append_strv(reply, (char **)names);
-}
-
-const sd_bus_vtable dbus_manager_vtable[] = {
+/* The properties come from the view (dbus-view.c): only methods here. */
+const sd_bus_vtable dbus_manager_methods[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Listening", "b", property_listening, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("Interfaces", "as", property_interfaces, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("KernelBackend", "s", property_kernel_backend, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("DebugClasses", "as", property_debug_classes, 0, DBUS_CHANGES),
 	SD_BUS_METHOD_WITH_NAMES("AddConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(connection), method_add_connection, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("DeleteConnection", "s", SD_BUS_PARAM(name), "", ,

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
 #include "bus/varlink-internal.h"
 #include "common/util.h"
 #include "daemon/connections.h"
@@ -117,24 +116,10 @@ static void set_debug(struct vl_call *call, json_object *p)
 	reply_result(call, r, &err);
 }
 
-static json_object *string_list(const char *const *list)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; list && list[i]; i++)
-		json_object_array_add(a, json_object_new_string(list[i]));
-	return a;
-}
-
 static void status(struct vl_call *call, json_object *p)
 {
-	json_object *r = json_object_new_object();
-	json_object_object_add(r, "version", json_object_new_string(PLUTO_VERSION));
-	json_object_object_add(r, "listening", json_object_new_boolean(ctl_listening()));
-	json_object_object_add(r, "interfaces", string_list(ctl_interfaces()));
-	json_object_object_add(r, "kernelBackend", json_object_new_string(ctl_kernel_backend()));
-	const char *dbg[32];
-	ctl_debug_classes(NULL, dbg, ARRAY_SIZE(dbg));
-	json_object_object_add(r, "debugClasses", string_list(dbg));
+	/* the Manager's fields, then every connection and state */
+	json_object *r = vl_view_json(VIEW_MANAGER, NULL);
 	json_object *conns = json_object_new_array();
 	for (struct connection *c = connections_first(); c; c = c->next)
 		json_object_array_add(conns, vl_connection_json(c));

@@ -173,7 +173,7 @@ static struct state *make_state(struct connection *c, enum state_kind kind, enum
 	if (kind == STATE_KIND_ISAKMP) {
 		g_strlcpy(st->algorithms, "aes128-sha2_256-modp2048", sizeof(st->algorithms));
 		c->newest_isakmp = st->serial;
-		event_connection(EV_CONNECTION_CHANGED, c, "NewestIsakmpState");
+		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_NEWEST_ISAKMP);
 	} else {
 		g_strlcpy(st->algorithms, "esp:aes128-sha2_256", sizeof(st->algorithms));
 		st->n_inbound_spis = 2;
@@ -182,11 +182,11 @@ static struct state *make_state(struct connection *c, enum state_kind kind, enum
 		st->n_outbound_spis = 1;
 		st->outbound_spis[0] = 0xdeadbeef;
 		c->newest_ipsec = st->serial;
-		event_connection(EV_CONNECTION_CHANGED, c, "NewestIpsecState");
+		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_NEWEST_IPSEC);
 	}
 	st->expires_at_usec = 1700000000000000ull;
 	st->rekey_at_usec = kind == STATE_KIND_ISAKMP ? 1699999000000000ull : 0;
-	event_state(EV_STATE_CHANGED, st, NULL);   /* several properties changed */
+	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);   /* several properties changed */
 	return st;
 }
 

@@ -396,8 +396,8 @@ void v1_established(struct v1_state *s)
 	if (s->in_transition)
 		s->change_pending = true;   /* announced after the new name */
 	else
-		event_state(EV_STATE_CHANGED, st, NULL);
-	event_connection(EV_CONNECTION_CHANGED, c, NULL);
+		event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
 }
 
 /* One direction of st's IPsec SA for the kernel layer: inbound we
@@ -708,7 +708,7 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 		memcpy(s->iv, old_iv, sizeof(old_iv));
 		if (s->change_pending) {
 			s->change_pending = false;
-			event_state(EV_STATE_CHANGED, st, NULL);
+			event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 		}
 		if (m->notify)
 			answer_notify(s, m);
@@ -725,7 +725,7 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	state_set_name(st, row->to);
 	if (s->change_pending) {
 		s->change_pending = false;
-		event_state(EV_STATE_CHANGED, st, NULL);
+		event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 	}
 	finish_transition(s, row);
 	return;
