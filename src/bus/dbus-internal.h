@@ -62,8 +62,12 @@ int dbus_state_find(sd_bus *bus, const char *path, const char *interface, void *
 int dbus_state_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
 			 sd_bus_error *error);
 
-/* Turn a control-core error into org.freeswan.pluto1.Error.<Name>. */
+/* Turn a control-core error into org.freeswan.pluto1.Error.<Name>;
+ * returns the negative errno of its row in common/errors.h. */
 int dbus_reply_ctl_error(sd_bus_error *error, const struct ctl_error *err);
+/* Teach sd-bus the errno of each of our error names (sd_bus_error_add_map;
+ * once per process, later calls do nothing). */
+int dbus_register_error_map(void);
 
 /* Only root, or a member of the admin group (gid >= 0, set at start), may
  * change anything. dbus_check_admin returns 1 when allowed, else 0 with

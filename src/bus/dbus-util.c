@@ -17,12 +17,35 @@ void dbus_set_admin_gid(long gid)
 	admin_gid = gid;
 }
 
+/* The D-Bus error names with their errnos, from the one error table
+ * (common/errors.h). */
+#define DBUS_ERROR_NAME_(id, name, rc, errno_) [id] = PLUTO_DBUS_ERROR_PREFIX name,
+static const char *const dbus_error_names[PE__MAX] = { PLUTO_ERRORS(DBUS_ERROR_NAME_) };
+
+int dbus_register_error_map(void)
+{
+	/* sd-bus keeps the pointer: static storage, filled once; Ok has no errno */
+	static sd_bus_error_map map[PE__MAX + 1];
+	static bool registered;
+	if (registered)
+		return 0;
+	size_t n = 0;
+	for (unsigned e = 0; e < PE__MAX; e++)
+		if (pluto_error_info(e)->errno_code > 0)
+			map[n++] = (sd_bus_error_map)SD_BUS_ERROR_MAP(dbus_error_names[e],
+								     pluto_error_info(e)->errno_code);
+	map[n] = (sd_bus_error_map)SD_BUS_ERROR_MAP_END;
+	int r = sd_bus_error_add_map(map);
+	if (r >= 0)
+		registered = true;
+	return r;
+}
+
 int dbus_reply_ctl_error(sd_bus_error *error, const struct ctl_error *err)
 {
-	char name[128];
-	snprintf(name, sizeof(name), PLUTO_DBUS_ERROR_PREFIX "%s", pluto_error_info(err->code)->name);
-	/* sd-bus copies both strings and maps the unknown name to EIO */
-	return sd_bus_error_set(error, name, err->message);
+	enum pluto_error code = (unsigned)err->code < PE__MAX ? err->code : PE_INTERNAL;
+	/* sd-bus copies both strings; the map gives the errno returned */
+	return sd_bus_error_set(error, dbus_error_names[code], err->message);
 }
 
 static bool in_admin_group(sd_bus_creds *creds)

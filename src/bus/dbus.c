@@ -134,6 +134,10 @@ int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 		return ctl_fail(err, PE_INTERNAL, "the D-Bus front end is already running");
 	dbus_set_admin_gid(admin_gid);
 
+	r = dbus_register_error_map();
+	if (r < 0)
+		return fail_start(err, "cannot register the D-Bus error names", r);
+
 	/* sd-bus honours DBUS_SYSTEM_BUS_ADDRESS */
 	r = sd_bus_open_system(&bus);
 	if (r < 0)
