@@ -16,12 +16,10 @@
 
 static struct connection *connection_from_path(const char *path)
 {
-	char *name = NULL;
+	_cleanup_free_ char *name = NULL;
 	if (sd_bus_path_decode(path, PLUTO_DBUS_CONN_PREFIX, &name) <= 0)
 		return NULL;
-	struct connection *c = *name ? connection_by_name(name) : NULL;
-	free(name);
-	return c;
+	return *name ? connection_by_name(name) : NULL;
 }
 
 int dbus_connection_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
@@ -37,18 +35,14 @@ int dbus_connection_find(sd_bus *bus, const char *path, const char *interface, v
 int dbus_connection_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
 			      sd_bus_error *error)
 {
-	char **list = calloc(connections_count() + 1, sizeof(char *));
+	_cleanup_strv_free_ char **list = calloc(connections_count() + 1, sizeof(char *));
 	if (!list)
 		return -ENOMEM;
 	size_t i = 0;
-	for (struct connection *c = connections_first(); c; c = c->next) {
-		if (!(list[i] = dbus_connection_path(c))) {
-			dbus_strv_free(list);
+	for (struct connection *c = connections_first(); c; c = c->next)
+		if (!(list[i++] = dbus_connection_path(c)))
 			return -ENOMEM;
-		}
-		i++;
-	}
-	*nodes = list;
+	*nodes = TAKE_PTR(list);
 	return 1;
 }
 
@@ -84,13 +78,12 @@ static void pending_free(struct pending_initiate *p)
  * handler has returned, so the reply is sent explicitly. */
 static int reply_state_paths(sd_bus_message *call, const unsigned *serials, size_t n)
 {
-	sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	int r = sd_bus_message_new_method_return(call, &reply);
 	if (r >= 0)
 		r = dbus_append_state_paths(reply, serials, n);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
 	return r;
 }
 
@@ -122,10 +115,9 @@ static void initiate_done(void *ctx, const struct ctl_error *err)
 		/* the API promises NegotiationFailed, saying why */
 		struct ctl_error failed = { .code = PE_NEGOTIATION_FAILED };
 		snprintf(failed.message, sizeof(failed.message), "%s", err->message);
-		sd_bus_error e = SD_BUS_ERROR_NULL;
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 		dbus_reply_ctl_error(&e, &failed);
 		sd_bus_reply_method_error(p->call, &e);
-		sd_bus_error_free(&e);
 	} else {
 		reply_newest_states(p->call, p->c);
 	}
@@ -201,24 +193,19 @@ static int method_initiate(sd_bus_message *m, void *userdata, sd_bus_error *erro
 	for (struct state *st = states_first(); st; st = st->next_in_list)
 		if (st->serial > floor)
 			floor = st->serial;
-	char *name = strdup(c->name);
+	_cleanup_free_ char *name = strdup(c->name);
 	if (!name)
 		return -ENOMEM;
 	struct ctl_error err;
-	if (ctl_initiate(name, NULL, &err) < 0) {
-		free(name);
+	if (ctl_initiate(name, NULL, &err) < 0)
 		return dbus_reply_ctl_error(error, &err);
-	}
 	/* the connection may be gone if the engine gave up at once */
 	c = connection_by_name(name);
-	free(name);
 	size_t n;
-	unsigned *serials = connection_serials(c, floor, &n);
+	_cleanup_free_ unsigned *serials = connection_serials(c, floor, &n);
 	if (!serials)
 		return -ENOMEM;
-	r = reply_state_paths(m, serials, n);
-	free(serials);
-	return r;
+	return reply_state_paths(m, serials, n);
 }
 
 /* Route, Unroute, Terminate, Delete: a name in, nothing out. The name is
@@ -228,12 +215,10 @@ static int reply_by_name(sd_bus_message *m, struct connection *c,
 {
 	struct ctl_error err;
 	REQUIRE_ADMIN(m, error);
-	char *name = strdup(c->name);
+	_cleanup_free_ char *name = strdup(c->name);
 	if (!name)
 		return -ENOMEM;
-	int r = fn(name, &err);
-	free(name);
-	if (r < 0)
+	if (fn(name, &err) < 0)
 		return dbus_reply_ctl_error(error, &err);
 	return sd_bus_reply_method_return(m, NULL);
 }

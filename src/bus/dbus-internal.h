@@ -6,6 +6,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "common/cleanup.h"
 #include "common/errors.h"
 
 struct connection;
@@ -84,9 +85,9 @@ int dbus_check_admin(sd_bus_message *m, sd_bus_error *error);
 	} while (0)
 
 /* Read an "as" argument into a NULL-terminated malloc'd vector of malloc'd
- * strings (free with dbus_strv_free); *n gets the count. */
+ * strings (free with strv_free, or declare it _cleanup_strv_free_); *n
+ * gets the count. */
 int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n);
-void dbus_strv_free(char **strv);
 
 /* SetDebug(as classes) for the whole daemon (connection NULL, the Manager)
  * or for one connection: the method handler both interfaces share. */

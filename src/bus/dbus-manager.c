@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "common/cleanup.h"
 #include "common/util.h"
 #include "daemon/control.h"
 
@@ -31,7 +32,7 @@ static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error
 		return r;
 	/* collect the map first: nothing is added unless all of it reads */
 	size_t n = 0, cap = 0;
-	const char **keys = NULL, **values = NULL;
+	_cleanup_free_ const char **keys = NULL, **values = NULL;
 	r = sd_bus_message_enter_container(m, 'a', "{ss}");
 	while (r >= 0) {
 		const char *k, *v;
@@ -50,20 +51,13 @@ static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error
 	if (r >= 0)
 		r = sd_bus_message_exit_container(m);
 	if (r < 0)
-		goto out;
+		return r;
 
 	struct connection *c;
-	if (ctl_add_connection(name, keys, values, n, &c, &err) < 0) {
-		r = dbus_reply_ctl_error(error, &err);
-		goto out;
-	}
-	char *path = dbus_connection_path(c);
-	r = path ? sd_bus_reply_method_return(m, "o", path) : -ENOMEM;
-	free(path);
-out:
-	free(keys);
-	free(values);
-	return r;
+	if (ctl_add_connection(name, keys, values, n, &c, &err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	_cleanup_free_ char *path = dbus_connection_path(c);
+	return path ? sd_bus_reply_method_return(m, "o", path) : -ENOMEM;
 }
 
 static int method_delete_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -115,10 +109,8 @@ static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *err
 /* Read-only, so open to everyone, like reading the properties. */
 static int method_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	char *text = ctl_status_text();
-	int r = sd_bus_reply_method_return(m, "s", text);
-	free(text);
-	return r;
+	_cleanup_free_ char *text = ctl_status_text();
+	return sd_bus_reply_method_return(m, "s", text);
 }
 
 static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *error)

@@ -15,13 +15,12 @@
 
 static struct state *state_from_path(const char *path)
 {
-	char *id = NULL;
+	_cleanup_free_ char *id = NULL;
 	unsigned long long serial;
 	if (sd_bus_path_decode(path, PLUTO_DBUS_STATE_PREFIX, &id) <= 0)
 		return NULL;
 	/* only the canonical spelling: "7", not "07" */
 	bool ok = id[0] != '0' && parse_uint(id, 0xffffffffu, &serial);
-	free(id);
 	return ok ? state_by_serial((unsigned)serial) : NULL;
 }
 
@@ -38,18 +37,14 @@ int dbus_state_find(sd_bus *bus, const char *path, const char *interface, void *
 int dbus_state_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
 			 sd_bus_error *error)
 {
-	char **list = calloc(states_count() + 1, sizeof(char *));
+	_cleanup_strv_free_ char **list = calloc(states_count() + 1, sizeof(char *));
 	if (!list)
 		return -ENOMEM;
 	size_t i = 0;
-	for (struct state *st = states_first(); st; st = st->next_in_list) {
-		if (!(list[i] = dbus_state_path(st->serial))) {
-			dbus_strv_free(list);
+	for (struct state *st = states_first(); st; st = st->next_in_list)
+		if (!(list[i++] = dbus_state_path(st->serial)))
 			return -ENOMEM;
-		}
-		i++;
-	}
-	*nodes = list;
+	*nodes = TAKE_PTR(list);
 	return 1;
 }
 

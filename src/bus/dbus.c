@@ -68,7 +68,7 @@ static void on_object_event(const struct pluto_event *ev, const char *path, cons
 
 static void on_event(const struct pluto_event *ev, void *userdata)
 {
-	char *path = NULL;
+	_cleanup_free_ char *path = NULL;
 	const char *interface = NULL;
 	switch (ev->kind) {
 	case EV_MANAGER_CHANGED:
@@ -94,7 +94,6 @@ static void on_event(const struct pluto_event *ev, void *userdata)
 	}
 	if (path)
 		on_object_event(ev, path, interface);
-	free(path);
 }
 
 static void free_vtables(void)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bus/varlink-internal.h"
+#include "common/cleanup.h"
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
@@ -29,8 +30,8 @@ static void add_connection(struct vl_call *call, json_object *p)
 {
 	json_object *options = json_object_object_get(p, "options");
 	size_t n = (size_t)json_object_object_length(options);
-	const char **keys = xcalloc(n + 1, sizeof(char *));
-	const char **values = xcalloc(n + 1, sizeof(char *));
+	_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
+	_cleanup_free_ const char **values = xcalloc(n + 1, sizeof(char *));
 	size_t i = 0;
 	json_object_object_foreach(options, key, val) {
 		keys[i] = key;
@@ -39,8 +40,6 @@ static void add_connection(struct vl_call *call, json_object *p)
 	}
 	struct ctl_error err;
 	int r = ctl_add_connection(vl_param_string(p, "name"), keys, values, i, NULL, &err);
-	free(keys);
-	free(values);
 	reply_result(call, r, &err);
 }
 
@@ -107,12 +106,11 @@ static void set_debug(struct vl_call *call, json_object *p)
 {
 	json_object *classes = json_object_object_get(p, "classes");
 	size_t n = json_object_array_length(classes);
-	const char **names = xcalloc(n + 1, sizeof(char *));
+	_cleanup_free_ const char **names = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
 		names[i] = json_object_get_string(json_object_array_get_idx(classes, i));
 	struct ctl_error err;
 	int r = ctl_set_debug(names, n, vl_param_string(p, "connection"), &err);
-	free(names);
 	reply_result(call, r, &err);
 }
 
