@@ -74,8 +74,10 @@ void event_connection(enum pluto_event_kind kind, struct connection *c, enum vie
 		return;
 	if (kind == EV_CONNECTION_ADDED)
 		view_remember(VIEW_CONNECTION, c, &c->view_cache);
-	else if (kind == EV_CONNECTION_CHANGED && !(ev.changed = view_changes(VIEW_CONNECTION, c, &c->view_cache, field)))
-		return;
+	if (kind == EV_CONNECTION_CHANGED)
+		ev.changed = view_changes(VIEW_CONNECTION, c, &c->view_cache, field);
+	if (kind == EV_CONNECTION_CHANGED && !ev.changed)
+		return;   /* nothing differs from what was announced */
 	events_emit(&ev);
 }
 
@@ -84,8 +86,10 @@ void event_state(enum pluto_event_kind kind, struct state *st, enum view_state_f
 	struct pluto_event ev = { .kind = kind, .st = st, .c = st->connection };
 	if (kind == EV_STATE_ADDED)
 		view_remember(VIEW_STATE, st, &st->view_cache);
-	else if (kind == EV_STATE_CHANGED && !(ev.changed = view_changes(VIEW_STATE, st, &st->view_cache, field)))
-		return;
+	if (kind == EV_STATE_CHANGED)
+		ev.changed = view_changes(VIEW_STATE, st, &st->view_cache, field);
+	if (kind == EV_STATE_CHANGED && !ev.changed)
+		return;   /* nothing differs from what was announced */
 	events_emit(&ev);
 }
 
