@@ -1,10 +1,13 @@
 /* Aligned text tables: cells are collected first, then every column is as
- * wide as its widest cell. */
+ * wide as its widest cell (so no column declares a width). The columns
+ * are tables naming fields of the daemon's view by id
+ * (common/view-fields.h), whose JSON names the daemon renders from. */
 #include "ipsecctl-table.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/view-fields.h"
 #include "varlink-client.h"
 
 #define MAX_COLUMNS 8
@@ -90,54 +93,123 @@ static void end_text(json_object *options, const char *side, char *out, size_t l
 		snprintf(out, len, "%s", host);
 }
 
+/* How a field becomes the text of a cell. */
+enum cell_format {
+	CELL_TEXT,        /* a string as it is */
+	CELL_YES_NO,      /* a bool */
+	CELL_SERIAL,      /* a serial: "#3" */
+	CELL_SERIALS,     /* serials: "#1,#2" */
+	CELL_LIST,        /* strings: "a, b" */
+	CELL_LEFT_END,    /* the options map: the left end as status shows it */
+	CELL_RIGHT_END,   /* ... the right end */
+};
+
+/* A column of a table, or a line of the summary: a field of the view
+ * (common/view-fields.h), so the JSON names are the daemon's own. */
+struct column {
+	const char *header;
+	unsigned field;           /* id of the table's view kind */
+	enum cell_format format;
+	const char *missing;      /* text when the field is absent or empty */
+};
+
+static const struct column manager_lines[] = {
+	{ "Version",    VIEW_MGR_VERSION,        CELL_TEXT,   "?" },
+	{ "Listening",  VIEW_MGR_LISTENING,      CELL_YES_NO, NULL },
+	{ "Interfaces", VIEW_MGR_INTERFACES,     CELL_LIST,   "-" },
+	{ "Kernel",     VIEW_MGR_KERNEL_BACKEND, CELL_TEXT,   "?" },
+	{ "Debug",      VIEW_MGR_DEBUG_CLASSES,  CELL_LIST,   "none" },
+};
+
+static const struct column connection_columns[] = {
+	{ "NAME",    VIEW_CONN_NAME,    CELL_TEXT,      "?" },
+	{ "LEFT",    VIEW_CONN_OPTIONS, CELL_LEFT_END,  NULL },
+	{ "RIGHT",   VIEW_CONN_OPTIONS, CELL_RIGHT_END, NULL },
+	{ "ROUTING", VIEW_CONN_ROUTING, CELL_TEXT,      "?" },
+	{ "STATES",  VIEW_CONN_STATES,  CELL_SERIALS,   NULL },
+};
+
+static const struct column state_columns[] = {
+	{ "SERIAL",      VIEW_STATE_SERIAL,       CELL_SERIAL,  NULL },
+	{ "CONNECTION",  VIEW_STATE_CONNECTION,   CELL_TEXT,    "?" },
+	{ "KIND",        VIEW_STATE_KIND,         CELL_TEXT,    "?" },
+	{ "NAME",        VIEW_STATE_NAME,         CELL_TEXT,    "?" },
+	{ "ESTABLISHED", VIEW_STATE_ESTABLISHED,  CELL_YES_NO,  NULL },
+	{ "PEER",        VIEW_STATE_PEER_ADDRESS, CELL_TEXT,    "" },
+};
+
+/* The text of col for obj, a JSON object of the view kind. */
+static void cell_text(json_object *obj, enum view_kind kind, const struct column *col, char *out, size_t len)
+{
+	size_t n;
+	const char *name = view_field_names(kind, &n)[col->field].json;
+	out[0] = '\0';
+	switch (col->format) {
+	case CELL_TEXT:
+		snprintf(out, len, "%s", vl_get_string(obj, name, col->missing));
+		break;
+	case CELL_YES_NO:
+		snprintf(out, len, "%s", vl_get_bool(obj, name, false) ? "yes" : "no");
+		break;
+	case CELL_SERIAL:
+		snprintf(out, len, "#%lld", vl_get_int(obj, name, 0));
+		break;
+	case CELL_SERIALS:
+		join_array(field(obj, name), ",", "#", out, len);
+		break;
+	case CELL_LIST:
+		join_array(field(obj, name), ", ", "", out, len);
+		break;
+	case CELL_LEFT_END:
+	case CELL_RIGHT_END:
+		end_text(field(obj, name), col->format == CELL_LEFT_END ? "left" : "right", out, len);
+		break;
+	}
+	if (!*out && col->missing)
+		snprintf(out, len, "%s", col->missing);
+}
+
+/* One table: a header row, then a row per element of the JSON array. */
+static void print_table(FILE *f, const char *title, json_object *array, enum view_kind kind,
+			const struct column *cols, size_t n_cols)
+{
+	struct table t = { .columns = n_cols };
+	const char *row[MAX_COLUMNS];
+	char cells[MAX_COLUMNS][300];
+	for (size_t c = 0; c < n_cols; c++)
+		row[c] = cols[c].header;
+	table_row(&t, row);
+	size_t n = array && json_object_is_type(array, json_type_array) ? json_object_array_length(array) : 0;
+	for (size_t i = 0; i < n; i++) {
+		json_object *obj = json_object_array_get_idx(array, i);
+		for (size_t c = 0; c < n_cols; c++) {
+			cell_text(obj, kind, &cols[c], cells[c], sizeof(cells[c]));
+			row[c] = cells[c];
+		}
+		table_row(&t, row);
+	}
+	fprintf(f, "\n%s:\n", title);
+	table_print(f, &t);
+}
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
 void print_status_tables(FILE *f, json_object *status)
 {
 	char buf[1024];
-	fprintf(f, "Version:     %s\n", vl_get_string(status, "version", "?"));
-	fprintf(f, "Listening:   %s\n", vl_get_bool(status, "listening", false) ? "yes" : "no");
-	join_array(field(status, "interfaces"), ", ", "", buf, sizeof(buf));
-	fprintf(f, "Interfaces:  %s\n", *buf ? buf : "-");
-	fprintf(f, "Kernel:      %s\n", vl_get_string(status, "kernelBackend", "?"));
-	join_array(field(status, "debugClasses"), ", ", "", buf, sizeof(buf));
-	fprintf(f, "Debug:       %s\n", *buf ? buf : "none");
-
-	struct table t = { .columns = 5 };
-	const char *head[] = { "NAME", "LEFT", "RIGHT", "ROUTING", "STATES" };
-	table_row(&t, head);
-	json_object *conns = field(status, "connections");
-	size_t n = conns && json_object_is_type(conns, json_type_array) ? json_object_array_length(conns) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *c = json_object_array_get_idx(conns, i);
-		json_object *opts = field(c, "options");
-		char left[300], right[300], states[300];
-		end_text(opts, "left", left, sizeof(left));
-		end_text(opts, "right", right, sizeof(right));
-		join_array(field(c, "states"), ",", "#", states, sizeof(states));
-		const char *row[] = { vl_get_string(c, "name", "?"), left, right,
-				      vl_get_string(c, "routing", "?"), states };
-		table_row(&t, row);
+	for (size_t i = 0; i < N_OF(manager_lines); i++) {
+		char label[32];
+		cell_text(status, VIEW_MANAGER, &manager_lines[i], buf, sizeof(buf));
+		snprintf(label, sizeof(label), "%s:", manager_lines[i].header);
+		fprintf(f, "%-13s%s\n", label, buf);
 	}
-	fprintf(f, "\nConnections:\n");
-	table_print(f, &t);
-
-	t.columns = 6;
-	const char *shead[] = { "SERIAL", "CONNECTION", "KIND", "NAME", "ESTABLISHED", "PEER" };
-	table_row(&t, shead);
-	json_object *states = field(status, "states");
-	n = states && json_object_is_type(states, json_type_array) ? json_object_array_length(states) : 0;
-	for (size_t i = 0; i < n; i++) {
-		json_object *s = json_object_array_get_idx(states, i);
-		char serial[32];
-		snprintf(serial, sizeof(serial), "#%lld", vl_get_int(s, "serial", 0));
-		const char *row[] = { serial, vl_get_string(s, "connection", "?"),
-				      vl_get_string(s, "kind", "?"), vl_get_string(s, "name", "?"),
-				      vl_get_bool(s, "established", false) ? "yes" : "no",
-				      vl_get_string(s, "peerAddress", "") };
-		table_row(&t, row);
-	}
-	fprintf(f, "\nStates:\n");
-	table_print(f, &t);
+	print_table(f, "Connections", field(status, "connections"), VIEW_CONNECTION, connection_columns,
+		    N_OF(connection_columns));
+	print_table(f, "States", field(status, "states"), VIEW_STATE, state_columns, N_OF(state_columns));
 }
+
+#define CONN_JSON(id) VIEW_JSON(view_connection_field_names, id)
+#define STATE_JSON(id) VIEW_JSON(view_state_field_names, id)
 
 void print_change_line(FILE *f, json_object *change)
 {
@@ -146,17 +218,17 @@ void print_change_line(FILE *f, json_object *change)
 	json_object *state = field(change, "state");
 	const char *name = vl_get_string(change, "connectionName", NULL);
 	if (!name && conn)
-		name = vl_get_string(conn, "name", NULL);
+		name = vl_get_string(conn, CONN_JSON(CONN_NAME), NULL);
 	if (!name && state)
-		name = vl_get_string(state, "connection", NULL);
+		name = vl_get_string(state, STATE_JSON(STATE_CONNECTION), NULL);
 	if (name)
 		fprintf(f, " connection=%s", name);
 	if (conn && json_object_is_type(conn, json_type_object))
-		fprintf(f, " routing=%s", vl_get_string(conn, "routing", "?"));
+		fprintf(f, " routing=%s", vl_get_string(conn, CONN_JSON(CONN_ROUTING), "?"));
 	if (state && json_object_is_type(state, json_type_object))
-		fprintf(f, " serial=%lld state=%s established=%s", vl_get_int(state, "serial", 0),
-			vl_get_string(state, "name", "?"),
-			vl_get_bool(state, "established", false) ? "yes" : "no");
+		fprintf(f, " serial=%lld state=%s established=%s", vl_get_int(state, STATE_JSON(STATE_SERIAL), 0),
+			vl_get_string(state, STATE_JSON(STATE_NAME), "?"),
+			vl_get_bool(state, STATE_JSON(STATE_ESTABLISHED), false) ? "yes" : "no");
 	const char *prop = vl_get_string(change, "property", NULL);
 	if (prop)
 		fprintf(f, " property=%s", prop);

@@ -16,12 +16,10 @@
 
 static struct connection *connection_from_path(const char *path)
 {
-	char *name = NULL;
+	_cleanup_free_ char *name = NULL;
 	if (sd_bus_path_decode(path, PLUTO_DBUS_CONN_PREFIX, &name) <= 0)
 		return NULL;
-	struct connection *c = *name ? connection_by_name(name) : NULL;
-	free(name);
-	return c;
+	return *name ? connection_by_name(name) : NULL;
 }
 
 int dbus_connection_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
@@ -37,18 +35,14 @@ int dbus_connection_find(sd_bus *bus, const char *path, const char *interface, v
 int dbus_connection_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
 			      sd_bus_error *error)
 {
-	char **list = calloc(connections_count() + 1, sizeof(char *));
+	_cleanup_strv_free_ char **list = calloc(connections_count() + 1, sizeof(char *));
 	if (!list)
 		return -ENOMEM;
 	size_t i = 0;
-	for (struct connection *c = connections_first(); c; c = c->next) {
-		if (!(list[i] = dbus_connection_path(c))) {
-			dbus_strv_free(list);
+	for (struct connection *c = connections_first(); c; c = c->next)
+		if (!(list[i++] = dbus_connection_path(c)))
 			return -ENOMEM;
-		}
-		i++;
-	}
-	*nodes = list;
+	*nodes = TAKE_PTR(list);
 	return 1;
 }
 
@@ -84,13 +78,12 @@ static void pending_free(struct pending_initiate *p)
  * handler has returned, so the reply is sent explicitly. */
 static int reply_state_paths(sd_bus_message *call, const unsigned *serials, size_t n)
 {
-	sd_bus_message *reply = NULL;
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	int r = sd_bus_message_new_method_return(call, &reply);
 	if (r >= 0)
 		r = dbus_append_state_paths(reply, serials, n);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
 	return r;
 }
 
@@ -122,10 +115,9 @@ static void initiate_done(void *ctx, const struct ctl_error *err)
 		/* the API promises NegotiationFailed, saying why */
 		struct ctl_error failed = { .code = PE_NEGOTIATION_FAILED };
 		snprintf(failed.message, sizeof(failed.message), "%s", err->message);
-		sd_bus_error e = SD_BUS_ERROR_NULL;
+		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 		dbus_reply_ctl_error(&e, &failed);
 		sd_bus_reply_method_error(p->call, &e);
-		sd_bus_error_free(&e);
 	} else {
 		reply_newest_states(p->call, p->c);
 	}
@@ -201,24 +193,19 @@ static int method_initiate(sd_bus_message *m, void *userdata, sd_bus_error *erro
 	for (struct state *st = states_first(); st; st = st->next_in_list)
 		if (st->serial > floor)
 			floor = st->serial;
-	char *name = strdup(c->name);
+	_cleanup_free_ char *name = strdup(c->name);
 	if (!name)
 		return -ENOMEM;
 	struct ctl_error err;
-	if (ctl_initiate(name, NULL, &err) < 0) {
-		free(name);
+	if (ctl_initiate(name, NULL, &err) < 0)
 		return dbus_reply_ctl_error(error, &err);
-	}
 	/* the connection may be gone if the engine gave up at once */
 	c = connection_by_name(name);
-	free(name);
 	size_t n;
-	unsigned *serials = connection_serials(c, floor, &n);
+	_cleanup_free_ unsigned *serials = connection_serials(c, floor, &n);
 	if (!serials)
 		return -ENOMEM;
-	r = reply_state_paths(m, serials, n);
-	free(serials);
-	return r;
+	return reply_state_paths(m, serials, n);
 }
 
 /* Route, Unroute, Terminate, Delete: a name in, nothing out. The name is
@@ -228,12 +215,10 @@ static int reply_by_name(sd_bus_message *m, struct connection *c,
 {
 	struct ctl_error err;
 	REQUIRE_ADMIN(m, error);
-	char *name = strdup(c->name);
+	_cleanup_free_ char *name = strdup(c->name);
 	if (!name)
 		return -ENOMEM;
-	int r = fn(name, &err);
-	free(name);
-	if (r < 0)
+	if (fn(name, &err) < 0)
 		return dbus_reply_ctl_error(error, &err);
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -264,100 +249,9 @@ static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *err
 	return dbus_set_debug(m, c->name, error);
 }
 
-static int property_name(sd_bus *bus, const char *path, const char *interface,
-			 const char *property, sd_bus_message *reply, void *userdata,
-			 sd_bus_error *error)
-{
-	const struct connection *c = userdata;
-	return sd_bus_message_append(reply, "s", c->name);
-}
-
-/* The normalised map: every keyword with its effective value. Connection
- * options hold no secrets (PSKs and private keys live in ipsec.secrets). */
-static int property_options(sd_bus *bus, const char *path, const char *interface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
-{
-	const struct connection *c = userdata;
-	int r = sd_bus_message_open_container(reply, 'a', "{ss}");
-	for (size_t i = 0; r >= 0 && i < c->n_options; i++)
-		r = sd_bus_message_append(reply, "{ss}", c->option_keys[i], c->option_values[i]);
-	if (r < 0)
-		return r;
-	return sd_bus_message_close_container(reply);
-}
-
-static int property_routing(sd_bus *bus, const char *path, const char *interface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
-{
-	const struct connection *c = userdata;
-	return sd_bus_message_append(reply, "s", routing_state_name(c->routing));
-}
-
-static int property_template(sd_bus *bus, const char *path, const char *interface,
-			     const char *property, sd_bus_message *reply, void *userdata,
-			     sd_bus_error *error)
-{
-	const struct connection *c = userdata;
-	return sd_bus_message_append(reply, "b", (int)c->is_template);
-}
-
-/* A road-warrior instance's template ("/" for any other connection, and
- * for an instance whose template was deleted): an extension beyond
- * API.md, so clients can group instances under their template. */
-static int property_instance_of(sd_bus *bus, const char *path, const char *interface,
-				const char *property, sd_bus_message *reply, void *userdata,
-				sd_bus_error *error)
-{
-	const struct connection *c = userdata;
-	if (!c->template)
-		return sd_bus_message_append_basic(reply, 'o', "/");
-	char *p = dbus_connection_path(c->template);
-	if (!p)
-		return -ENOMEM;
-	int r = sd_bus_message_append_basic(reply, 'o', p);
-	free(p);
-	return r;
-}
-
-static int property_states(sd_bus *bus, const char *path, const char *interface,
-			   const char *property, sd_bus_message *reply, void *userdata,
-			   sd_bus_error *error)
-{
-	size_t n;
-	unsigned *serials = connection_serials(userdata, 0, &n);
-	if (!serials)
-		return -ENOMEM;
-	int r = dbus_append_state_paths(reply, serials, n);
-	free(serials);
-	return r;
-}
-
-static int property_newest(sd_bus *bus, const char *path, const char *interface,
-			   const char *property, sd_bus_message *reply, void *userdata,
-			   sd_bus_error *error)
-{
-	const struct connection *c = userdata;
-	unsigned serial = streq(property, "NewestIsakmpState") ? c->newest_isakmp : c->newest_ipsec;
-	char *p = dbus_state_path(serial);
-	if (!p)
-		return -ENOMEM;
-	int r = sd_bus_message_append_basic(reply, 'o', p);
-	free(p);
-	return r;
-}
-
-const sd_bus_vtable dbus_connection_vtable[] = {
+/* The properties come from the view (dbus-view.c): methods and the signal here. */
+const sd_bus_vtable dbus_connection_methods[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Name", "s", property_name, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Options", "a{ss}", property_options, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("Routing", "s", property_routing, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("Template", "b", property_template, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("InstanceOf", "o", property_instance_of, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("States", "ao", property_states, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("NewestIsakmpState", "o", property_newest, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("NewestIpsecState", "o", property_newest, 0, DBUS_CHANGES),
 	SD_BUS_METHOD("Route", "", "", method_route, DBUS_OPEN),
 	SD_BUS_METHOD("Unroute", "", "", method_unroute, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("Initiate", "b", SD_BUS_PARAM(wait), "ao", SD_BUS_PARAM(states),

@@ -6,6 +6,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "common/cleanup.h"
 #include "common/errors.h"
 
 struct connection;
@@ -25,9 +26,24 @@ struct state;
 #define DBUS_CHANGES SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 #define DBUS_OPEN SD_BUS_VTABLE_UNPRIVILEGED
 
-extern const sd_bus_vtable dbus_manager_vtable[];
-extern const sd_bus_vtable dbus_connection_vtable[];
-extern const sd_bus_vtable dbus_state_vtable[];
+/* The methods (and signals) of each interface, as a vtable of their own;
+ * dbus_view_vtable() puts the view's properties in front of them. */
+extern const sd_bus_vtable dbus_manager_methods[];
+extern const sd_bus_vtable dbus_connection_methods[];
+extern const sd_bus_vtable dbus_state_methods[];
+
+/* --- the view as D-Bus (dbus-view.c) --- */
+#include "daemon/views.h"
+
+/* A malloc'd vtable: one property per view row with a D-Bus name (all
+ * served by one getter over view_get), then the methods. NULL when out
+ * of memory. It must outlive its registration. */
+sd_bus_vtable *dbus_view_vtable(enum view_kind kind, const sd_bus_vtable *methods);
+const char *dbus_view_signature(enum view_type type);
+int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v);
+/* PropertiesChanged for the changed fields that D-Bus shows (none: nothing sent) */
+int dbus_emit_view_changes(sd_bus *bus, const char *path, const char *interface, enum view_kind kind,
+			   view_mask changed);
 
 /* The bus while the front end runs, NULL otherwise. */
 sd_bus *dbus_bus(void);
@@ -47,8 +63,12 @@ int dbus_state_find(sd_bus *bus, const char *path, const char *interface, void *
 int dbus_state_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
 			 sd_bus_error *error);
 
-/* Turn a control-core error into org.freeswan.pluto1.Error.<Name>. */
+/* Turn a control-core error into org.freeswan.pluto1.Error.<Name>;
+ * returns the negative errno of its row in common/errors.h. */
 int dbus_reply_ctl_error(sd_bus_error *error, const struct ctl_error *err);
+/* Teach sd-bus the errno of each of our error names (sd_bus_error_add_map;
+ * once per process, later calls do nothing). */
+int dbus_register_error_map(void);
 
 /* Only root, or a member of the admin group (gid >= 0, set at start), may
  * change anything. dbus_check_admin returns 1 when allowed, else 0 with
@@ -65,9 +85,9 @@ int dbus_check_admin(sd_bus_message *m, sd_bus_error *error);
 	} while (0)
 
 /* Read an "as" argument into a NULL-terminated malloc'd vector of malloc'd
- * strings (free with dbus_strv_free); *n gets the count. */
+ * strings (free with strv_free, or declare it _cleanup_strv_free_); *n
+ * gets the count. */
 int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n);
-void dbus_strv_free(char **strv);
 
 /* SetDebug(as classes) for the whole daemon (connection NULL, the Manager)
  * or for one connection: the method handler both interfaces share. */

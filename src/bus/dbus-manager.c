@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "config.h"
+#include "common/cleanup.h"
 #include "common/util.h"
 #include "daemon/control.h"
 
@@ -31,7 +32,7 @@ static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error
 		return r;
 	/* collect the map first: nothing is added unless all of it reads */
 	size_t n = 0, cap = 0;
-	const char **keys = NULL, **values = NULL;
+	_cleanup_free_ const char **keys = NULL, **values = NULL;
 	r = sd_bus_message_enter_container(m, 'a', "{ss}");
 	while (r >= 0) {
 		const char *k, *v;
@@ -50,20 +51,13 @@ static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error
 	if (r >= 0)
 		r = sd_bus_message_exit_container(m);
 	if (r < 0)
-		goto out;
+		return r;
 
 	struct connection *c;
-	if (ctl_add_connection(name, keys, values, n, &c, &err) < 0) {
-		r = dbus_reply_ctl_error(error, &err);
-		goto out;
-	}
-	char *path = dbus_connection_path(c);
-	r = path ? sd_bus_reply_method_return(m, "o", path) : -ENOMEM;
-	free(path);
-out:
-	free(keys);
-	free(values);
-	return r;
+	if (ctl_add_connection(name, keys, values, n, &c, &err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	_cleanup_free_ char *path = dbus_connection_path(c);
+	return path ? sd_bus_reply_method_return(m, "o", path) : -ENOMEM;
 }
 
 static int method_delete_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -115,10 +109,8 @@ static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *err
 /* Read-only, so open to everyone, like reading the properties. */
 static int method_status(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
-	char *text = ctl_status_text();
-	int r = sd_bus_reply_method_return(m, "s", text);
-	free(text);
-	return r;
+	_cleanup_free_ char *text = ctl_status_text();
+	return sd_bus_reply_method_return(m, "s", text);
 }
 
 static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -130,50 +122,9 @@ static int method_shutdown(sd_bus_message *m, void *userdata, sd_bus_error *erro
 	return r;
 }
 
-static int property_version(sd_bus *bus, const char *path, const char *interface,
-			    const char *property, sd_bus_message *reply, void *userdata,
-			    sd_bus_error *error)
-{
-	return sd_bus_message_append(reply, "s", PLUTO_VERSION);
-}
-
-static int property_listening(sd_bus *bus, const char *path, const char *interface,
-			      const char *property, sd_bus_message *reply, void *userdata,
-			      sd_bus_error *error)
-{
-	return sd_bus_message_append(reply, "b", (int)ctl_listening());
-}
-
-static int property_interfaces(sd_bus *bus, const char *path, const char *interface,
-			       const char *property, sd_bus_message *reply, void *userdata,
-			       sd_bus_error *error)
-{
-	return sd_bus_message_append_strv(reply, (char **)ctl_interfaces());
-}
-
-static int property_kernel_backend(sd_bus *bus, const char *path, const char *interface,
-				   const char *property, sd_bus_message *reply, void *userdata,
-				   sd_bus_error *error)
-{
-	return sd_bus_message_append(reply, "s", ctl_kernel_backend());
-}
-
-static int property_debug_classes(sd_bus *bus, const char *path, const char *interface,
-				  const char *property, sd_bus_message *reply, void *userdata,
-				  sd_bus_error *error)
-{
-	const char *names[32];
-	ctl_debug_classes(NULL, names, ARRAY_SIZE(names));
-	return sd_bus_message_append_strv(reply, (char **)names);
-}
-
-const sd_bus_vtable dbus_manager_vtable[] = {
+/* The properties come from the view (dbus-view.c): only methods here. */
+const sd_bus_vtable dbus_manager_methods[] = {
 	SD_BUS_VTABLE_START(0),
-	SD_BUS_PROPERTY("Version", "s", property_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-	SD_BUS_PROPERTY("Listening", "b", property_listening, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("Interfaces", "as", property_interfaces, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("KernelBackend", "s", property_kernel_backend, 0, DBUS_CHANGES),
-	SD_BUS_PROPERTY("DebugClasses", "as", property_debug_classes, 0, DBUS_CHANGES),
 	SD_BUS_METHOD_WITH_NAMES("AddConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(connection), method_add_connection, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("DeleteConnection", "s", SD_BUS_PARAM(name), "", ,

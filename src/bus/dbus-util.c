@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/cleanup.h"
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
@@ -17,12 +18,35 @@ void dbus_set_admin_gid(long gid)
 	admin_gid = gid;
 }
 
+/* The D-Bus error names with their errnos, from the one error table
+ * (common/errors.h). */
+#define DBUS_ERROR_NAME_(id, name, rc, errno_) [id] = PLUTO_DBUS_ERROR_PREFIX name,
+static const char *const dbus_error_names[PE__MAX] = { PLUTO_ERRORS(DBUS_ERROR_NAME_) };
+
+int dbus_register_error_map(void)
+{
+	/* sd-bus keeps the pointer: static storage, filled once; Ok has no errno */
+	static sd_bus_error_map map[PE__MAX + 1];
+	static bool registered;
+	if (registered)
+		return 0;
+	size_t n = 0;
+	for (unsigned e = 0; e < PE__MAX; e++)
+		if (pluto_error_info(e)->errno_code > 0)
+			map[n++] = (sd_bus_error_map)SD_BUS_ERROR_MAP(dbus_error_names[e],
+								     pluto_error_info(e)->errno_code);
+	map[n] = (sd_bus_error_map)SD_BUS_ERROR_MAP_END;
+	int r = sd_bus_error_add_map(map);
+	if (r >= 0)
+		registered = true;
+	return r;
+}
+
 int dbus_reply_ctl_error(sd_bus_error *error, const struct ctl_error *err)
 {
-	char name[128];
-	snprintf(name, sizeof(name), PLUTO_DBUS_ERROR_PREFIX "%s", pluto_error_info(err->code)->name);
-	/* sd-bus copies both strings and maps the unknown name to EIO */
-	return sd_bus_error_set(error, name, err->message);
+	enum pluto_error code = (unsigned)err->code < PE__MAX ? err->code : PE_INTERNAL;
+	/* sd-bus copies both strings; the map gives the errno returned */
+	return sd_bus_error_set(error, dbus_error_names[code], err->message);
 }
 
 static bool in_admin_group(sd_bus_creds *creds)
@@ -45,14 +69,13 @@ static bool in_admin_group(sd_bus_creds *creds)
  * admin group. Credentials we cannot read mean no. */
 int dbus_check_admin(sd_bus_message *m, sd_bus_error *error)
 {
-	sd_bus_creds *creds = NULL;
+	_cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
 	int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_EGID |
 					  SD_BUS_CREDS_SUPPLEMENTARY_GIDS | SD_BUS_CREDS_AUGMENT, &creds);
 	uid_t euid = (uid_t)-1;
 	bool allowed = false;
 	if (r >= 0 && sd_bus_creds_get_euid(creds, &euid) >= 0)
 		allowed = euid == 0 || in_admin_group(creds);
-	sd_bus_creds_unref(creds);
 	if (allowed)
 		return 1;
 	if (euid == (uid_t)-1)
@@ -87,13 +110,6 @@ char *dbus_state_path(unsigned serial)
 	return path;
 }
 
-void dbus_strv_free(char **strv)
-{
-	for (size_t i = 0; strv && strv[i]; i++)
-		free(strv[i]);
-	free(strv);
-}
-
 int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n)
 {
 	int r = sd_bus_message_read_strv(m, strv);
@@ -114,7 +130,7 @@ int dbus_read_strv(sd_bus_message *m, char ***strv, size_t *n)
 
 int dbus_set_debug(sd_bus_message *m, const char *connection, sd_bus_error *error)
 {
-	char **classes = NULL;
+	_cleanup_strv_free_ char **classes = NULL;
 	size_t n;
 	struct ctl_error err;
 	REQUIRE_ADMIN(m, error);
@@ -122,11 +138,8 @@ int dbus_set_debug(sd_bus_message *m, const char *connection, sd_bus_error *erro
 	if (r < 0)
 		return r;
 	if (ctl_set_debug((const char *const *)classes, n, connection, &err) < 0)
-		r = dbus_reply_ctl_error(error, &err);
-	else
-		r = sd_bus_reply_method_return(m, NULL);
-	dbus_strv_free(classes);
-	return r;
+		return dbus_reply_ctl_error(error, &err);
+	return sd_bus_reply_method_return(m, NULL);
 }
 
 int dbus_append_state_paths(sd_bus_message *reply, const unsigned *serials, size_t n)
@@ -135,9 +148,8 @@ int dbus_append_state_paths(sd_bus_message *reply, const unsigned *serials, size
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		if (serials[i] == 0)
 			continue;
-		char *path = dbus_state_path(serials[i]);
+		_cleanup_free_ char *path = dbus_state_path(serials[i]);
 		r = path ? sd_bus_message_append_basic(reply, 'o', path) : -ENOMEM;
-		free(path);
 	}
 	if (r < 0)
 		return r;

@@ -7,6 +7,7 @@
  * dbus-state.c; nothing here knows IKE. */
 #include "bus/bus.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,8 @@
 #include "daemon/state.h"
 
 static sd_bus *bus;
+/* the vtables made from the view, alive while the bus is */
+static sd_bus_vtable *vtables[VIEW__KINDS];
 
 sd_bus *dbus_bus(void)
 {
@@ -32,15 +35,10 @@ static void emitted(int r, const char *what, const char *path)
 		DBG(DBG_CONTROL, NULL, "D-Bus: cannot emit %s for %s: %s", what, path, strerror(-r));
 }
 
-/* property NULL: several changed, so announce every changeable one */
-static void emit_changed(const char *path, const char *interface, const char *property)
+/* Only the fields whose value changed: the core compared them already. */
+static void emit_changed(const char *path, const char *interface, enum view_kind kind, view_mask changed)
 {
-	int r;
-	if (property)
-		r = sd_bus_emit_properties_changed(bus, path, interface, property, NULL);
-	else
-		r = sd_bus_emit_properties_changed_strv(bus, path, interface, NULL);
-	emitted(r, "PropertiesChanged", path);
+	emitted(dbus_emit_view_changes(bus, path, interface, kind, changed), "PropertiesChanged", path);
 }
 
 static void on_object_event(const struct pluto_event *ev, const char *path, const char *interface)
@@ -57,7 +55,7 @@ static void on_object_event(const struct pluto_event *ev, const char *path, cons
 		break;
 	case EV_CONNECTION_CHANGED:
 	case EV_STATE_CHANGED:
-		emit_changed(path, interface, ev->property);
+		emit_changed(path, interface, event_view_kind(ev), ev->changed);
 		break;
 	case EV_PROGRESS:
 		emitted(sd_bus_emit_signal(bus, path, PLUTO_DBUS_CONN_IFACE, "Progress", "us",
@@ -70,11 +68,11 @@ static void on_object_event(const struct pluto_event *ev, const char *path, cons
 
 static void on_event(const struct pluto_event *ev, void *userdata)
 {
-	char *path = NULL;
+	_cleanup_free_ char *path = NULL;
 	const char *interface = NULL;
 	switch (ev->kind) {
 	case EV_MANAGER_CHANGED:
-		emit_changed(PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE, ev->property);
+		emit_changed(PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE, VIEW_MANAGER, ev->changed);
 		return;
 	case EV_CONNECTION_ADDED:
 	case EV_CONNECTION_REMOVED:
@@ -96,7 +94,14 @@ static void on_event(const struct pluto_event *ev, void *userdata)
 	}
 	if (path)
 		on_object_event(ev, path, interface);
-	free(path);
+}
+
+static void free_vtables(void)
+{
+	for (size_t i = 0; i < VIEW__KINDS; i++) {
+		free(vtables[i]);
+		vtables[i] = NULL;
+	}
 }
 
 static int fail_start(struct ctl_error *err, const char *what, int r)
@@ -105,6 +110,7 @@ static int fail_start(struct ctl_error *err, const char *what, int r)
 	ctl_fail(err, PE_INTERNAL, "%s: %s (system bus at %s)", what, strerror(-r),
 		 address ? address : "unix:path=/run/dbus/system_bus_socket");
 	bus = sd_bus_flush_close_unref(bus);
+	free_vtables();
 	return -1;
 }
 
@@ -127,6 +133,10 @@ int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 		return ctl_fail(err, PE_INTERNAL, "the D-Bus front end is already running");
 	dbus_set_admin_gid(admin_gid);
 
+	r = dbus_register_error_map();
+	if (r < 0)
+		return fail_start(err, "cannot register the D-Bus error names", r);
+
 	/* sd-bus honours DBUS_SYSTEM_BUS_ADDRESS */
 	r = sd_bus_open_system(&bus);
 	if (r < 0)
@@ -134,16 +144,21 @@ int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 	/* losing the bus must not stop the daemon: Varlink still serves */
 	sd_bus_set_exit_on_disconnect(bus, 0);
 
+	vtables[VIEW_MANAGER] = dbus_view_vtable(VIEW_MANAGER, dbus_manager_methods);
+	vtables[VIEW_CONNECTION] = dbus_view_vtable(VIEW_CONNECTION, dbus_connection_methods);
+	vtables[VIEW_STATE] = dbus_view_vtable(VIEW_STATE, dbus_state_methods);
+	if (!vtables[VIEW_MANAGER] || !vtables[VIEW_CONNECTION] || !vtables[VIEW_STATE])
+		return fail_start(err, "cannot make the D-Bus vtables", -ENOMEM);
 	/* objects first, so that the first caller after the name finds them */
 	r = sd_bus_add_object_vtable(bus, NULL, PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE,
-				     dbus_manager_vtable, NULL);
+				     vtables[VIEW_MANAGER], NULL);
 	if (r >= 0)
 		r = sd_bus_add_object_manager(bus, NULL, PLUTO_DBUS_PATH);
 	if (r >= 0)
-		r = add_object_family(PLUTO_DBUS_CONN_PREFIX, PLUTO_DBUS_CONN_IFACE, dbus_connection_vtable,
+		r = add_object_family(PLUTO_DBUS_CONN_PREFIX, PLUTO_DBUS_CONN_IFACE, vtables[VIEW_CONNECTION],
 				      dbus_connection_find, dbus_connection_enumerate);
 	if (r >= 0)
-		r = add_object_family(PLUTO_DBUS_STATE_PREFIX, PLUTO_DBUS_STATE_IFACE, dbus_state_vtable,
+		r = add_object_family(PLUTO_DBUS_STATE_PREFIX, PLUTO_DBUS_STATE_IFACE, vtables[VIEW_STATE],
 				      dbus_state_find, dbus_state_enumerate);
 	if (r < 0)
 		return fail_start(err, "cannot register the D-Bus objects", r);
@@ -172,4 +187,5 @@ void dbus_stop(void)
 	dbus_connection_pending_free_all();
 	/* flush: the reply to Shutdown() and the last signals still go out */
 	bus = sd_bus_flush_close_unref(bus);
+	free_vtables();
 }

@@ -115,7 +115,10 @@ void vl_dispatch(struct vl_client *c, const char *msg, size_t len);
 /* Typed getters for parameters the dispatcher already validated. */
 const char *vl_param_string(json_object *parameters, const char *name);
 
-/* The IDL types as JSON objects (new references). */
+/* The IDL types as JSON objects (new references). vl_view_json: the
+ * fields of one view kind (obj NULL for the Manager). */
+#include "common/view-fields.h"
+json_object *vl_view_json(enum view_kind kind, const void *obj);
 json_object *vl_connection_json(const struct connection *c);
 json_object *vl_state_json(const struct state *st);
 json_object *vl_change_json(const struct pluto_event *ev);

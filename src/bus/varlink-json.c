@@ -1,5 +1,6 @@
-/* The IDL's Connection, State and Change types as JSON: the same fields as
- * the D-Bus Connection and State properties (API.md sections 2 and 3). */
+/* The IDL's Connection, State and Change types as JSON, rendered from the
+ * view (daemon/views.h), so they have the same fields as the D-Bus
+ * Connection and State properties (API.md sections 2 and 3). */
 #include <string.h>
 
 #include "bus/varlink-internal.h"
@@ -8,71 +9,81 @@
 #include "daemon/control.h"
 #include "daemon/events.h"
 #include "daemon/state.h"
+#include "daemon/views.h"
 
 static void add_string(json_object *o, const char *key, const char *value)
 {
 	json_object_object_add(o, key, json_object_new_string(value ? value : ""));
 }
 
-static json_object *debug_classes_json(const struct connection *c)
+static json_object *u32_array(const uint32_t *v, size_t n)
 {
-	const char *names[32];
-	ctl_debug_classes(c, names, ARRAY_SIZE(names));
 	json_object *a = json_object_new_array();
-	for (unsigned i = 0; names[i]; i++)
-		json_object_array_add(a, json_object_new_string(names[i]));
+	for (size_t i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_int64(v[i]));
 	return a;
+}
+
+/* One value as JSON (a new reference), or NULL when an optional field is
+ * empty and so left out. */
+static json_object *value_json(const struct view_value *v, unsigned flags)
+{
+	json_object *o;
+	switch (v->type) {
+	case VIEW_STRING:
+		return json_object_new_string(v->s ? v->s : "");
+	case VIEW_BOOL:
+		return json_object_new_boolean(v->b);
+	case VIEW_U32:
+	case VIEW_STATE_REF:
+		return json_object_new_int64((int64_t)v->u);
+	case VIEW_U64:
+		return json_object_new_uint64(v->u);
+	case VIEW_STRING_MAP:
+		o = json_object_new_object();
+		for (size_t i = 0; i < v->n; i++)
+			json_object_object_add(o, v->keys[i], json_object_new_string(v->strs[i]));
+		return o;
+	case VIEW_STRING_LIST:
+		o = json_object_new_array();
+		for (size_t i = 0; i < v->n; i++)
+			json_object_array_add(o, json_object_new_string(v->strs[i]));
+		return o;
+	case VIEW_U32_LIST:
+	case VIEW_STATE_REFS:
+		return u32_array(v->u32s, v->n);
+	case VIEW_CONN_REF:
+		if (!v->conn && (flags & VF_OPTIONAL))
+			return NULL;
+		return json_object_new_string(v->conn ? v->conn->name : "");
+	}
+	return NULL;
+}
+
+json_object *vl_view_json(enum view_kind kind, const void *obj)
+{
+	size_t n;
+	const struct view_field_name *f = view_fields(kind, &n);
+	json_object *o = json_object_new_object();
+	for (unsigned i = 0; i < n; i++) {
+		struct view_value v;
+		view_get(kind, obj, i, &v);
+		json_object *j = value_json(&v, f[i].flags);
+		view_value_clear(&v);
+		if (j)
+			json_object_object_add(o, f[i].json, j);
+	}
+	return o;
 }
 
 json_object *vl_connection_json(const struct connection *c)
 {
-	json_object *o = json_object_new_object();
-	add_string(o, "name", c->name);
-	json_object *opts = json_object_new_object();
-	for (size_t i = 0; i < c->n_options; i++)
-		json_object_object_add(opts, c->option_keys[i], json_object_new_string(c->option_values[i]));
-	json_object_object_add(o, "options", opts);
-	add_string(o, "routing", routing_state_name(c->routing));
-	json_object_object_add(o, "template", json_object_new_boolean(c->is_template));
-	if (c->template)   /* a road-warrior instance: its template's name */
-		add_string(o, "instanceOf", c->template->name);
-	json_object *states = json_object_new_array();
-	for (struct state *st = states_first(); st; st = st->next_in_list)
-		if (st->connection == c)
-			json_object_array_add(states, json_object_new_int64(st->serial));
-	json_object_object_add(o, "states", states);
-	json_object_object_add(o, "newestIsakmpState", json_object_new_int64(c->newest_isakmp));
-	json_object_object_add(o, "newestIpsecState", json_object_new_int64(c->newest_ipsec));
-	json_object_object_add(o, "debugClasses", debug_classes_json(c));
-	return o;
-}
-
-static json_object *spis_json(const uint32_t *spis, unsigned n)
-{
-	json_object *a = json_object_new_array();
-	for (unsigned i = 0; i < n && i < SPIS_MAX; i++)
-		json_object_array_add(a, json_object_new_int64(spis[i]));
-	return a;
+	return vl_view_json(VIEW_CONNECTION, c);
 }
 
 json_object *vl_state_json(const struct state *st)
 {
-	char ab[IP_STR_MAX];
-	json_object *o = json_object_new_object();
-	json_object_object_add(o, "serial", json_object_new_int64(st->serial));
-	add_string(o, "connection", st->connection ? st->connection->name : "");
-	add_string(o, "kind", st->kind == STATE_KIND_ISAKMP ? "isakmp" : "ipsec");
-	add_string(o, "name", state_name_str(st->name));
-	json_object_object_add(o, "established", json_object_new_boolean(st->established));
-	json_object_object_add(o, "initiator", json_object_new_boolean(st->initiator));
-	add_string(o, "peerAddress", ip_is_set(&st->peer) ? ip_str(&st->peer, ab) : "");
-	add_string(o, "peerId", st->peer_id);
-	add_string(o, "algorithms", st->algorithms);
-	json_object_object_add(o, "inboundSpis", spis_json(st->inbound_spis, st->n_inbound_spis));
-	json_object_object_add(o, "outboundSpis", spis_json(st->outbound_spis, st->n_outbound_spis));
-	json_object_object_add(o, "expiresAt", json_object_new_uint64(st->expires_at_usec));
-	json_object_object_add(o, "rekeyAt", json_object_new_uint64(st->rekey_at_usec));
-	return o;
+	return vl_view_json(VIEW_STATE, st);
 }
 
 /* indexed by enum pluto_event_kind; the IDL's Change.event enum */
@@ -86,6 +97,29 @@ static const char *const event_names[] = {
 	[EV_MANAGER_CHANGED]    = "managerChanged",
 	[EV_PROGRESS]           = "progress",
 };
+
+/* What changed: "fields" the JSON names of every changed field, and
+ * "property" the D-Bus property name when exactly one field changed and
+ * D-Bus shows it (the name a PropertiesChanged listener sees). */
+static void add_changed_fields(json_object *o, enum view_kind kind, view_mask changed)
+{
+	if (!changed)
+		return;
+	size_t n, count = 0;
+	const struct view_field_name *f = view_fields(kind, &n);
+	json_object *fields = json_object_new_array();
+	const char *single = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (!(changed & VIEW_BIT(i)))
+			continue;
+		json_object_array_add(fields, json_object_new_string(f[i].json));
+		single = f[i].dbus;
+		count++;
+	}
+	json_object_object_add(o, "fields", fields);
+	if (count == 1 && single)
+		add_string(o, "property", single);
+}
 
 /* Objects are still alive while their *_REMOVED event is delivered, so
  * removals carry the last view of what went away. */
@@ -117,7 +151,6 @@ json_object *vl_change_json(const struct pluto_event *ev)
 	const struct connection *c = ev->c ? ev->c : ev->st ? ev->st->connection : NULL;
 	if (c)
 		add_string(o, "connectionName", c->name);
-	if (ev->property)
-		add_string(o, "property", ev->property);
+	add_changed_fields(o, event_view_kind(ev), ev->changed);
 	return o;
 }

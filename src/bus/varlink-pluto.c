@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
 #include "bus/varlink-internal.h"
+#include "common/cleanup.h"
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
@@ -30,8 +30,8 @@ static void add_connection(struct vl_call *call, json_object *p)
 {
 	json_object *options = json_object_object_get(p, "options");
 	size_t n = (size_t)json_object_object_length(options);
-	const char **keys = xcalloc(n + 1, sizeof(char *));
-	const char **values = xcalloc(n + 1, sizeof(char *));
+	_cleanup_free_ const char **keys = xcalloc(n + 1, sizeof(char *));
+	_cleanup_free_ const char **values = xcalloc(n + 1, sizeof(char *));
 	size_t i = 0;
 	json_object_object_foreach(options, key, val) {
 		keys[i] = key;
@@ -40,8 +40,6 @@ static void add_connection(struct vl_call *call, json_object *p)
 	}
 	struct ctl_error err;
 	int r = ctl_add_connection(vl_param_string(p, "name"), keys, values, i, NULL, &err);
-	free(keys);
-	free(values);
 	reply_result(call, r, &err);
 }
 
@@ -108,33 +106,18 @@ static void set_debug(struct vl_call *call, json_object *p)
 {
 	json_object *classes = json_object_object_get(p, "classes");
 	size_t n = json_object_array_length(classes);
-	const char **names = xcalloc(n + 1, sizeof(char *));
+	_cleanup_free_ const char **names = xcalloc(n + 1, sizeof(char *));
 	for (size_t i = 0; i < n; i++)
 		names[i] = json_object_get_string(json_object_array_get_idx(classes, i));
 	struct ctl_error err;
 	int r = ctl_set_debug(names, n, vl_param_string(p, "connection"), &err);
-	free(names);
 	reply_result(call, r, &err);
-}
-
-static json_object *string_list(const char *const *list)
-{
-	json_object *a = json_object_new_array();
-	for (size_t i = 0; list && list[i]; i++)
-		json_object_array_add(a, json_object_new_string(list[i]));
-	return a;
 }
 
 static void status(struct vl_call *call, json_object *p)
 {
-	json_object *r = json_object_new_object();
-	json_object_object_add(r, "version", json_object_new_string(PLUTO_VERSION));
-	json_object_object_add(r, "listening", json_object_new_boolean(ctl_listening()));
-	json_object_object_add(r, "interfaces", string_list(ctl_interfaces()));
-	json_object_object_add(r, "kernelBackend", json_object_new_string(ctl_kernel_backend()));
-	const char *dbg[32];
-	ctl_debug_classes(NULL, dbg, ARRAY_SIZE(dbg));
-	json_object_object_add(r, "debugClasses", string_list(dbg));
+	/* the Manager's fields, then every connection and state */
+	json_object *r = vl_view_json(VIEW_MANAGER, NULL);
 	json_object *conns = json_object_new_array();
 	for (struct connection *c = connections_first(); c; c = c->next)
 		json_object_array_add(conns, vl_connection_json(c));

@@ -1,25 +1,11 @@
 #include "common/errors.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const struct pluto_error_info error_table[PE__MAX] = {
-	[PE_OK]                 = { "Ok",                RC_SUCCESS },
-	[PE_DUPLICATE_NAME]     = { "DuplicateName",     RC_DUPNAME },
-	[PE_UNKNOWN_NAME]       = { "UnknownName",       RC_UNKNOWN_NAME },
-	[PE_INVALID_OPTION]     = { "InvalidOption",     RC_BADWHACKMESSAGE },
-	[PE_CANNOT_ORIENT]      = { "CannotOrient",      RC_ORIENT },
-	[PE_NOT_LISTENING]      = { "NotListening",      RC_DEAF },
-	[PE_CANNOT_ROUTE]       = { "CannotRoute",       RC_ROUTE },
-	[PE_ROUTE_BUSY]         = { "RouteBusy",         RC_RTBUSY },
-	[PE_BAD_ID]             = { "BadId",             RC_BADID },
-	[PE_NO_KEY]             = { "NoKey",             RC_NOKEY },
-	[PE_NO_PEER_ADDRESS]    = { "NoPeerAddress",     RC_NOPEERIP },
-	[PE_NEGOTIATION_FAILED] = { "NegotiationFailed", RC_NORETRANSMISSION },
-	[PE_INVALID_SECRETS]    = { "InvalidSecrets",    RC_BADWHACKMESSAGE },
-	[PE_UNKNOWN_STATE]      = { "UnknownState",      RC_UNKNOWN_NAME },
-	[PE_INTERNAL]           = { "InternalError",     RC_INTERNALERR },
-};
+#define PLUTO_ERROR_INFO_(id, name_, rc_, errno_) [id] = { .name = name_, .rc = rc_, .errno_code = errno_ },
+static const struct pluto_error_info error_table[PE__MAX] = { PLUTO_ERRORS(PLUTO_ERROR_INFO_) };
 
 const struct pluto_error_info *pluto_error_info(enum pluto_error e)
 {

@@ -3,22 +3,31 @@
 #pragma once
 #include <stdarg.h>
 
+/* The one table of control errors: X(ID, name, whack code, errno).
+ * name is the suffix of the D-Bus (PLUTO_DBUS_ERROR_PREFIX) and Varlink
+ * (PLUTO_VARLINK_ERROR_PREFIX) error names; the errno is what sd-bus
+ * callers get for the D-Bus name (src/bus registers the table as an
+ * sd_bus_error_map), so errno <-> name is this table too. */
+#define PLUTO_ERRORS(X)                                                    \
+	X(PE_OK,                 "Ok",                RC_SUCCESS,          0)            \
+	X(PE_DUPLICATE_NAME,     "DuplicateName",     RC_DUPNAME,          EEXIST)       \
+	X(PE_UNKNOWN_NAME,       "UnknownName",       RC_UNKNOWN_NAME,     ENOENT)       \
+	X(PE_INVALID_OPTION,     "InvalidOption",     RC_BADWHACKMESSAGE,  EINVAL)       \
+	X(PE_CANNOT_ORIENT,      "CannotOrient",      RC_ORIENT,           EADDRNOTAVAIL) \
+	X(PE_NOT_LISTENING,      "NotListening",      RC_DEAF,             ENOTCONN)     \
+	X(PE_CANNOT_ROUTE,       "CannotRoute",       RC_ROUTE,            EHOSTUNREACH) \
+	X(PE_ROUTE_BUSY,         "RouteBusy",         RC_RTBUSY,           EBUSY)        \
+	X(PE_BAD_ID,             "BadId",             RC_BADID,            EBADR)        \
+	X(PE_NO_KEY,             "NoKey",             RC_NOKEY,            ENOKEY)       \
+	X(PE_NO_PEER_ADDRESS,    "NoPeerAddress",     RC_NOPEERIP,         EDESTADDRREQ) \
+	X(PE_NEGOTIATION_FAILED, "NegotiationFailed", RC_NORETRANSMISSION, ECONNREFUSED) \
+	X(PE_INVALID_SECRETS,    "InvalidSecrets",    RC_BADWHACKMESSAGE,  EBADMSG)      \
+	X(PE_UNKNOWN_STATE,      "UnknownState",      RC_UNKNOWN_NAME,     ESRCH)        \
+	X(PE_INTERNAL,           "InternalError",     RC_INTERNALERR,      EIO)
+
+#define PLUTO_ERROR_ENUM_(id, name, rc, errno_) id,
 enum pluto_error {
-	PE_OK = 0,
-	PE_DUPLICATE_NAME,
-	PE_UNKNOWN_NAME,
-	PE_INVALID_OPTION,
-	PE_CANNOT_ORIENT,
-	PE_NOT_LISTENING,
-	PE_CANNOT_ROUTE,
-	PE_ROUTE_BUSY,
-	PE_BAD_ID,
-	PE_NO_KEY,
-	PE_NO_PEER_ADDRESS,
-	PE_NEGOTIATION_FAILED,
-	PE_INVALID_SECRETS,
-	PE_UNKNOWN_STATE,
-	PE_INTERNAL,
+	PLUTO_ERRORS(PLUTO_ERROR_ENUM_)
 	PE__MAX
 };
 
@@ -50,6 +59,7 @@ enum whack_rc {
 struct pluto_error_info {
 	const char *name;     /* "UnknownName": D-Bus suffix and Varlink suffix */
 	enum whack_rc rc;     /* what whack prints and exits with */
+	int errno_code;       /* positive errno an sd-bus caller sees */
 };
 
 const struct pluto_error_info *pluto_error_info(enum pluto_error e);

@@ -16,8 +16,8 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-static inline void freep(void *p) { free(*(void **)p); }
-#define _cleanup_free_ __attribute__((cleanup(freep)))
+/* freep, _cleanup_free_ and friends */
+#include "common/cleanup.h"
 
 /* A NUL-terminated string that grows; data is never NULL after init. */
 struct strbuf {

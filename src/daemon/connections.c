@@ -148,7 +148,7 @@ int connection_add_instance(const char *name, struct connection_config *cfg, str
 		pp = &(*pp)->next;
 	*pp = c;
 	n_connections++;
-	event_connection(EV_CONNECTION_ADDED, c, NULL);
+	event_connection(EV_CONNECTION_ADDED, c, VIEW_CONN__ALL);
 	if (ret)
 		*ret = c;
 	return 0;
@@ -160,7 +160,7 @@ void connection_delete(struct connection *c)
 	snprintf(gone.message, sizeof(gone.message), "\"%s\": connection deleted", c->name);
 	progress_sinks_done(c, &gone);
 	states_delete_for_connection(c);
-	event_connection(EV_CONNECTION_REMOVED, c, NULL);
+	event_connection(EV_CONNECTION_REMOVED, c, VIEW_CONN__ALL);
 	for (struct connection **pp = &connections; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
@@ -172,7 +172,7 @@ void connection_delete(struct connection *c)
 	for (struct connection *o = connections; o; o = o->next)
 		if (o->template == c) {
 			o->template = NULL;
-			event_connection(EV_CONNECTION_CHANGED, o, "InstanceOf");
+			event_connection(EV_CONNECTION_CHANGED, o, VIEW_CONN_INSTANCE_OF);
 		}
 	for (size_t i = 0; i < c->n_options; i++) {
 		free(c->option_keys[i]);
@@ -181,6 +181,7 @@ void connection_delete(struct connection *c)
 	free(c->option_keys);
 	free(c->option_values);
 	connection_config_free(&c->cfg);
+	view_cache_free(&c->view_cache);
 	free(c->name);
 	free(c);
 }

@@ -90,6 +90,7 @@ struct connection {
 	unsigned eroute_owner;       /* serial of the IPsec SA whose eroute is in place, 0 = none */
 
 	struct progress_sink *sinks; /* who waits for progress lines of this connection */
+	struct view_cache *view_cache; /* values last announced (daemon/views.h) */
 	struct connection *next;
 };
 

@@ -213,8 +213,8 @@ int ctl_listen(struct ctl_error *err)
 	}
 	kernel_recheck();
 	if (!was)
-		event_manager("Listening");
-	event_manager("Interfaces");
+		event_manager(VIEW_MGR_LISTENING);
+	event_manager(VIEW_MGR_INTERFACES);
 	/* Listen is also the trigger to reread ipsec.secrets (the man page).
 	 * Listening stays in effect when the file is bad, and the secrets in
 	 * force stay; the caller still hears about it as an error, since a
@@ -239,8 +239,8 @@ int ctl_unlisten(struct ctl_error *err)
 		return 0;
 	demux_unlisten();
 	plog_full(6, MSGID_LISTEN, RC_LOG, NULL, NULL, "no longer listening for IKE messages");
-	event_manager("Listening");
-	event_manager("Interfaces");
+	event_manager(VIEW_MGR_LISTENING);
+	event_manager(VIEW_MGR_INTERFACES);
 	return 0;
 }
 
@@ -276,10 +276,10 @@ int ctl_set_debug(const char *const *classes, size_t n, const char *name, struct
 	}
 	if (c) {
 		c->debug = mask;
-		event_connection(EV_CONNECTION_CHANGED, c, NULL);
+		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_DEBUG_CLASSES);
 	} else {
 		debug_global = mask;
-		event_manager("DebugClasses");
+		event_manager(VIEW_MGR_DEBUG_CLASSES);
 	}
 	const char *names[16];
 	debug_class_list(mask, names, ARRAY_SIZE(names));

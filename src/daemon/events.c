@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "common/util.h"
+#include "daemon/connections.h"
 #include "daemon/state.h"
 
 /* A handful of subscribers at most (D-Bus, each Varlink Monitor client),
@@ -20,6 +21,10 @@ static unsigned emitting;
 
 void events_subscribe(pluto_observer_fn fn, void *userdata)
 {
+	/* the first subscriber sees the Manager as it is now: later changes
+	 * are measured from that */
+	if (!*view_manager_cache())
+		view_remember(VIEW_MANAGER, NULL, view_manager_cache());
 	if (n_observers == cap_observers) {
 		cap_observers = cap_observers ? cap_observers * 2 : 8;
 		observers = xrealloc(observers, cap_observers * sizeof(*observers));
@@ -62,17 +67,52 @@ void events_emit(const struct pluto_event *ev)
 		compact();
 }
 
-void event_connection(enum pluto_event_kind kind, struct connection *c, const char *property)
+void event_connection(enum pluto_event_kind kind, struct connection *c, enum view_connection_field field)
 {
-	events_emit(&(struct pluto_event){ .kind = kind, .c = c, .property = property });
+	struct pluto_event ev = { .kind = kind, .c = c };
+	if (!c)
+		return;
+	if (kind == EV_CONNECTION_ADDED)
+		view_remember(VIEW_CONNECTION, c, &c->view_cache);
+	if (kind == EV_CONNECTION_CHANGED)
+		ev.changed = view_changes(VIEW_CONNECTION, c, &c->view_cache, field);
+	if (kind == EV_CONNECTION_CHANGED && !ev.changed)
+		return;   /* nothing differs from what was announced */
+	events_emit(&ev);
 }
 
-void event_state(enum pluto_event_kind kind, struct state *st, const char *property)
+void event_state(enum pluto_event_kind kind, struct state *st, enum view_state_field field)
 {
-	events_emit(&(struct pluto_event){ .kind = kind, .st = st, .c = st->connection, .property = property });
+	struct pluto_event ev = { .kind = kind, .st = st, .c = st->connection };
+	if (kind == EV_STATE_ADDED)
+		view_remember(VIEW_STATE, st, &st->view_cache);
+	if (kind == EV_STATE_CHANGED)
+		ev.changed = view_changes(VIEW_STATE, st, &st->view_cache, field);
+	if (kind == EV_STATE_CHANGED && !ev.changed)
+		return;   /* nothing differs from what was announced */
+	events_emit(&ev);
 }
 
-void event_manager(const char *property)
+void event_manager(enum view_manager_field field)
 {
-	events_emit(&(struct pluto_event){ .kind = EV_MANAGER_CHANGED, .property = property });
+	struct pluto_event ev = { .kind = EV_MANAGER_CHANGED };
+	if (!(ev.changed = view_changes(VIEW_MANAGER, NULL, view_manager_cache(), field)))
+		return;
+	events_emit(&ev);
+}
+
+enum view_kind event_view_kind(const struct pluto_event *ev)
+{
+	switch (ev->kind) {
+	case EV_CONNECTION_ADDED:
+	case EV_CONNECTION_REMOVED:
+	case EV_CONNECTION_CHANGED:
+		return VIEW_CONNECTION;
+	case EV_STATE_ADDED:
+	case EV_STATE_REMOVED:
+	case EV_STATE_CHANGED:
+		return VIEW_STATE;
+	default:
+		return VIEW_MANAGER;
+	}
 }

@@ -1,7 +1,10 @@
 /* Change events: the engine and the control core announce what changed;
- * front ends (D-Bus, Varlink Monitor) subscribe. Nothing here knows D-Bus. */
+ * front ends (D-Bus, Varlink Monitor) subscribe. Nothing here knows D-Bus:
+ * a change names fields by their id in the view (daemon/views.h), and is
+ * only delivered when a value differs from the one last announced. */
 #pragma once
 #include "common/errors.h"
+#include "daemon/views.h"
 
 struct connection;
 struct state;
@@ -9,7 +12,7 @@ struct state;
 enum pluto_event_kind {
 	EV_CONNECTION_ADDED,
 	EV_CONNECTION_REMOVED,    /* sent before the connection is freed */
-	EV_CONNECTION_CHANGED,    /* property names one property, or NULL = several */
+	EV_CONNECTION_CHANGED,    /* changed: the fields whose value differs */
 	EV_STATE_ADDED,
 	EV_STATE_REMOVED,         /* sent before the state is freed */
 	EV_STATE_CHANGED,
@@ -21,7 +24,7 @@ struct pluto_event {
 	enum pluto_event_kind kind;
 	struct connection *c;
 	struct state *st;
-	const char *property;     /* D-Bus property name that changed, or NULL */
+	view_mask changed;        /* *_CHANGED: ids (of the object's kind) whose value differs */
 	unsigned rc;              /* EV_PROGRESS: whack code */
 	const char *text;         /* EV_PROGRESS: line without the code */
 };
@@ -32,7 +35,13 @@ void events_subscribe(pluto_observer_fn fn, void *userdata);
 void events_unsubscribe(pluto_observer_fn fn, void *userdata);
 void events_emit(const struct pluto_event *ev);
 
-/* shorthands */
-void event_connection(enum pluto_event_kind kind, struct connection *c, const char *property);
-void event_state(enum pluto_event_kind kind, struct state *st, const char *property);
-void event_manager(const char *property);
+/* The way changes are announced. field: the one that changed, or the
+ * kind's __ALL id when several may have (each is compared); ignored for
+ * *_ADDED and *_REMOVED. A *_CHANGED whose values are all as last
+ * announced is not delivered at all. */
+void event_connection(enum pluto_event_kind kind, struct connection *c, enum view_connection_field field);
+void event_state(enum pluto_event_kind kind, struct state *st, enum view_state_field field);
+void event_manager(enum view_manager_field field);
+
+/* The kind of object an event is about (VIEW_MANAGER for progress). */
+enum view_kind event_view_kind(const struct pluto_event *ev);

@@ -140,9 +140,12 @@ static void on_event(const struct pluto_event *ev, void *ud)
 	 * with the connection, so that per-connection debugging sees its own. */
 	if (ev->kind != EV_PROGRESS && (unsigned)ev->kind < ARRAY_SIZE(event_kind_names)) {
 		const struct connection *c = ev->c ? ev->c : ev->st ? ev->st->connection : NULL;
-		if (debugging(DBG_CONTROL, c))
+		if (debugging(DBG_CONTROL, c)) {
+			char fields[256];
+			view_mask_names(event_view_kind(ev), ev->changed, fields, sizeof(fields));
 			dbg_full(c, ev->st, "event: %s%s%s", event_kind_names[ev->kind],
-				 ev->property ? ": " : "", ev->property ? ev->property : "");
+				 *fields ? ": " : "", fields);
+		}
 	}
 	switch (ev->kind) {
 	case EV_CONNECTION_ADDED:

@@ -51,8 +51,8 @@ struct state *state_new(struct connection *c, enum state_kind kind, bool initiat
 	st->hash_next = *bucket;
 	*bucket = st;
 	n_states++;
-	event_state(EV_STATE_ADDED, st, NULL);
-	event_connection(EV_CONNECTION_CHANGED, c, "States");
+	event_state(EV_STATE_ADDED, st, VIEW_STATE__ALL);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_STATES);
 	return st;
 }
 
@@ -77,13 +77,13 @@ size_t states_count(void)
 void state_set_name(struct state *st, enum state_name name)
 {
 	st->name = name;
-	event_state(EV_STATE_CHANGED, st, "Name");
+	event_state(EV_STATE_CHANGED, st, VIEW_STATE_NAME);
 }
 
 void state_delete(struct state *st)
 {
 	struct connection *c = st->connection;
-	event_state(EV_STATE_REMOVED, st, NULL);
+	event_state(EV_STATE_REMOVED, st, VIEW_STATE__ALL);
 	for (struct state **pp = &all_states; *pp; pp = &(*pp)->next_in_list) {
 		if (*pp == st) {
 			*pp = st->next_in_list;
@@ -100,17 +100,14 @@ void state_delete(struct state *st)
 	if (free_hook)
 		free_hook(st);
 	if (c) {
-		bool newest_changed = false;
-		if (c->newest_isakmp == st->serial) {
+		if (c->newest_isakmp == st->serial)
 			c->newest_isakmp = 0;
-			newest_changed = true;
-		}
-		if (c->newest_ipsec == st->serial) {
+		if (c->newest_ipsec == st->serial)
 			c->newest_ipsec = 0;
-			newest_changed = true;
-		}
-		event_connection(EV_CONNECTION_CHANGED, c, newest_changed ? NULL : "States");
+		/* States, and the Newest* that named this state: only what differs is announced */
+		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
 	}
+	view_cache_free(&st->view_cache);
 	free(st);
 }
 

@@ -44,6 +44,7 @@ struct state {
 
 	struct v1_state *v1;         /* the IKEv1 engine's protocol data (ike_sa.h), or NULL */
 
+	struct view_cache *view_cache; /* values last announced (daemon/views.h) */
 	struct state *next_in_list;  /* all states, newest first */
 	struct state *hash_next;     /* serial hash chain */
 };

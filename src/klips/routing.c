@@ -77,7 +77,7 @@ static void set_routing(struct connection *c, enum routing_state r)
 	if (c->routing == r)
 		return;
 	c->routing = r;
-	event_connection(EV_CONNECTION_CHANGED, c, "Routing");
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_ROUTING);
 }
 
 static void eroute_policy(struct connection *c, enum kernel_dir dir, struct kernel_policy *p)

@@ -226,8 +226,11 @@ check "Monitor streams connectionChanged Routing" wait_for 5 seen mon1 '"event":
 call $P.DeleteConnection '{"name":"mon"}' >/dev/null
 check "Monitor streams connectionRemoved" wait_for 5 seen mon1 '"event":"connectionRemoved".*"connectionName":"mon"'
 check "Monitor streams progress lines" seen mon1 '"event":"progress".*deleting connection'
-call $P.SetDebug '{"classes":["control"]}' >/dev/null
+# "control" is in force already, and a value that does not change is not
+# streamed: change it, and put it back for the checks further down
+call $P.SetDebug '{"classes":["control","klips"]}' >/dev/null
 check "Monitor streams managerChanged DebugClasses" wait_for 5 seen mon1 '"property":"DebugClasses"'
+call $P.SetDebug '{"classes":["control"]}' >/dev/null
 replies mon1 >"$T/mon1.json"
 check "every Monitor reply is valid JSON" jq -e . "$T/mon1.json"
 # a monitor killed mid-stream: the daemon must clean up and carry on

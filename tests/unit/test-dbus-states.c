@@ -173,7 +173,7 @@ static struct state *make_state(struct connection *c, enum state_kind kind, enum
 	if (kind == STATE_KIND_ISAKMP) {
 		g_strlcpy(st->algorithms, "aes128-sha2_256-modp2048", sizeof(st->algorithms));
 		c->newest_isakmp = st->serial;
-		event_connection(EV_CONNECTION_CHANGED, c, "NewestIsakmpState");
+		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_NEWEST_ISAKMP);
 	} else {
 		g_strlcpy(st->algorithms, "esp:aes128-sha2_256", sizeof(st->algorithms));
 		st->n_inbound_spis = 2;
@@ -182,11 +182,11 @@ static struct state *make_state(struct connection *c, enum state_kind kind, enum
 		st->n_outbound_spis = 1;
 		st->outbound_spis[0] = 0xdeadbeef;
 		c->newest_ipsec = st->serial;
-		event_connection(EV_CONNECTION_CHANGED, c, "NewestIpsecState");
+		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_NEWEST_IPSEC);
 	}
 	st->expires_at_usec = 1700000000000000ull;
 	st->rekey_at_usec = kind == STATE_KIND_ISAKMP ? 1699999000000000ull : 0;
-	event_state(EV_STATE_CHANGED, st, NULL);   /* several properties changed */
+	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);   /* several properties changed */
 	return st;
 }
 
@@ -356,6 +356,44 @@ static void test_state_objects(void)
 	assert_signal("InterfacesRemoved", "'" WEST "'", NULL);
 	g_free(ip1);
 	g_free(ip2);
+}
+
+/* A change announced for values that did not change sends no
+ * PropertiesChanged: after the no-ops, a real change is the first
+ * PropertiesChanged the client sees (signals from one sender arrive in
+ * order, so one sent for a no-op would have come before it). */
+static void test_no_op_signals(void)
+{
+	struct connection *c = add_west();
+	assert_signal("InterfacesAdded", "'" WEST "'", NULL);
+	struct state *st = make_state(c, STATE_KIND_ISAKMP, STATE_MAIN_I4);
+	char *path = state_path(st);
+	assert_signal(path, "PropertiesChanged", "'Established': <true>");
+	g_ptr_array_set_size(signals_seen, 0);
+
+	/* each of these says something changed; none did */
+	state_set_name(st, STATE_MAIN_I4);
+	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
+	event_state(EV_STATE_CHANGED, st, VIEW_STATE_PEER_ADDRESS);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_ROUTING);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_NEWEST_ISAKMP);
+	event_manager(VIEW_MGR__ALL);
+	event_manager(VIEW_MGR_LISTENING);
+
+	/* the marker: a real change */
+	state_set_name(st, STATE_MAIN_R3);
+	assert_signal(path, "PropertiesChanged", "{'Name': <'STATE_MAIN_R3'>}");
+	for (guint i = 0; i < signals_seen->len; i++) {
+		const char *sig = signals_seen->pdata[i];
+		if (strstr(sig, "PropertiesChanged") && !strstr(sig, "STATE_MAIN_R3"))
+			g_error("PropertiesChanged for a value that did not change: %s", sig);
+	}
+	state_delete(st);
+	assert_signal("InterfacesRemoved", path, NULL);
+	g_assert_cmpint(ctl_delete_connection("west", NULL), ==, 0);
+	assert_signal("InterfacesRemoved", "'" WEST "'", NULL);
+	g_free(path);
 }
 
 /* --- Initiate: a stand-in engine that finishes when the test says --- */
@@ -565,6 +603,7 @@ int main(int argc, char **argv)
 	g_variant_unref(id);
 
 	g_test_add_func("/dbus-states/objects", test_state_objects);
+	g_test_add_func("/dbus-states/no-op-signals", test_no_op_signals);
 	g_test_add_func("/dbus-states/initiate-wait", test_initiate_wait);
 	g_test_add_func("/dbus-states/initiate-caller-vanishes", test_initiate_caller_vanishes);
 	g_test_add_func("/dbus-states/initiate-nowait", test_initiate_nowait);

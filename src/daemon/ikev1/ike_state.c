@@ -263,5 +263,5 @@ void v1_arm_expiry(struct v1_state *s, uint64_t seconds)
 	s->st->expires_at_usec = v1_realtime_now() + seconds * 1000000ULL;
 	s->expire_at_mono = v1_mono_now() + seconds * 1000000ULL;
 	v1_arm_timer(s, &s->expire_timer, seconds * 1000000ULL, on_expire);
-	event_state(EV_STATE_CHANGED, s->st, NULL);
+	event_state(EV_STATE_CHANGED, s->st, VIEW_STATE__ALL);
 }

@@ -260,7 +260,7 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 		memcpy(s->iv, old_iv, sizeof(old_iv));
 		if (s->change_pending) {
 			s->change_pending = false;
-			event_state(EV_STATE_CHANGED, st, NULL);
+			event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 		}
 		if (m->notify)
 			answer(s, row, m);
@@ -277,7 +277,7 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	state_set_name(st, row->to);
 	if (s->change_pending) {
 		s->change_pending = false;
-		event_state(EV_STATE_CHANGED, st, NULL);
+		event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 	}
 	finish_transition(s, row);
 	return;

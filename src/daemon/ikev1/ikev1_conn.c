@@ -140,7 +140,7 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	}
 	plog_full(6, MSGID_CONNECTION_ADDED, RC_LOG, c, NULL, "instantiated from template \"%s\" for peer %s",
 		  t->name, ab);
-	event_connection(EV_CONNECTION_CHANGED, c, NULL);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
 	return c;
 }
 
@@ -195,13 +195,13 @@ void v1_switch_connection(struct state *st, struct connection *c)
 	if (old == c)
 		return;
 	st->connection = c;
-	event_state(EV_STATE_CHANGED, st, "Connection");
+	event_state(EV_STATE_CHANGED, st, VIEW_STATE_CONNECTION);
 	if (old) {
-		event_connection(EV_CONNECTION_CHANGED, old, "States");
+		event_connection(EV_CONNECTION_CHANGED, old, VIEW_CONN_STATES);
 		if (old->template)
 			v1_schedule_instance_gc();
 	}
-	event_connection(EV_CONNECTION_CHANGED, c, "States");
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_STATES);
 }
 
 /* --- keys --- */

@@ -89,8 +89,8 @@ void v1_established(struct v1_state *s)
 	if (s->in_transition)
 		s->change_pending = true;   /* announced after the new name */
 	else
-		event_state(EV_STATE_CHANGED, st, NULL);
-	event_connection(EV_CONNECTION_CHANGED, c, NULL);
+		event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
 }
 
 /* One direction of st's IPsec SA for the kernel layer: inbound we

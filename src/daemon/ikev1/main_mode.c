@@ -48,7 +48,7 @@ static void set_algorithms(struct v1_state *s)
 	const char *cipher = k->cipher ? alg_name_at(k->cipher, k->key_bits, name) : "?";
 	snprintf(s->st->algorithms, sizeof(s->st->algorithms), "%s-%s-%s %s", cipher,
 		 k->hash ? k->hash->name : "?", k->group ? k->group->name : "?", auth_name(k->auth));
-	event_state(EV_STATE_CHANGED, s->st, "Algorithms");
+	event_state(EV_STATE_CHANGED, s->st, VIEW_STATE_ALGORITHMS);
 }
 
 static void hex(const uint8_t *p, size_t n, char *out, size_t outlen)

@@ -175,7 +175,7 @@ static void set_spis_and_algs(struct v1_state *s)
 		 ch->encap == ENCAP_TRANSPORT || ch->encap == ENCAP_UDP_TRANSPORT ? "transport" : "tunnel",
 		 ch->ipcomp ? " IPComp" : "", ch->pfs_group ? " PFS " : "",
 		 ch->pfs_group ? ch->pfs_group->name : "");
-	event_state(EV_STATE_CHANGED, st, NULL);
+	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 }
 
 static void ipsec_established(struct v1_state *s)

@@ -1,0 +1,144 @@
+/* D-Bus properties rendered from the view (daemon/views.h): the vtables
+ * of the Manager, Connection and State interfaces get one property per
+ * view row that has a D-Bus name, all served by one getter, and change
+ * events become PropertiesChanged for exactly the fields that changed. */
+#include "bus/dbus-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "common/cleanup.h"
+#include "common/util.h"
+#include "daemon/views.h"
+
+/* indexed by enum view_type: the D-Bus signature each type has */
+static const char *const dbus_signature[] = {
+	[VIEW_STRING] = "s",
+	[VIEW_BOOL] = "b",
+	[VIEW_U32] = "u",
+	[VIEW_U64] = "t",
+	[VIEW_STRING_MAP] = "a{ss}",
+	[VIEW_STRING_LIST] = "as",
+	[VIEW_U32_LIST] = "au",
+	[VIEW_STATE_REF] = "o",
+	[VIEW_STATE_REFS] = "ao",
+	[VIEW_CONN_REF] = "o",
+};
+
+const char *dbus_view_signature(enum view_type type)
+{
+	return (unsigned)type < ARRAY_SIZE(dbus_signature) ? dbus_signature[type] : NULL;
+}
+
+static int append_path(sd_bus_message *reply, char *path)
+{
+	_cleanup_free_ char *p = path;
+	return p ? sd_bus_message_append_basic(reply, 'o', p) : -ENOMEM;
+}
+
+int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v)
+{
+	int r;
+	switch (v->type) {
+	case VIEW_STRING:
+		return sd_bus_message_append_basic(reply, 's', v->s ? v->s : "");
+	case VIEW_BOOL: {
+		int b = v->b;
+		return sd_bus_message_append_basic(reply, 'b', &b);
+	}
+	case VIEW_U32: {
+		uint32_t u = (uint32_t)v->u;
+		return sd_bus_message_append_basic(reply, 'u', &u);
+	}
+	case VIEW_U64:
+		return sd_bus_message_append_basic(reply, 't', &v->u);
+	case VIEW_STRING_MAP:
+		r = sd_bus_message_open_container(reply, 'a', "{ss}");
+		for (size_t i = 0; r >= 0 && i < v->n; i++)
+			r = sd_bus_message_append(reply, "{ss}", v->keys[i], v->strs[i]);
+		return r < 0 ? r : sd_bus_message_close_container(reply);
+	case VIEW_STRING_LIST:
+		r = sd_bus_message_open_container(reply, 'a', "s");
+		for (size_t i = 0; r >= 0 && i < v->n; i++)
+			r = sd_bus_message_append_basic(reply, 's', v->strs[i]);
+		return r < 0 ? r : sd_bus_message_close_container(reply);
+	case VIEW_U32_LIST:
+		return sd_bus_message_append_array(reply, 'u', v->u32s, v->n * sizeof(uint32_t));
+	case VIEW_STATE_REF:
+		return append_path(reply, dbus_state_path((unsigned)v->u));
+	case VIEW_STATE_REFS: {
+		_cleanup_free_ unsigned *serials = calloc(v->n + 1, sizeof(unsigned));
+		if (!serials)
+			return -ENOMEM;
+		for (size_t i = 0; i < v->n; i++)
+			serials[i] = v->u32s[i];
+		return dbus_append_state_paths(reply, serials, v->n);
+	}
+	case VIEW_CONN_REF:
+		return append_path(reply, dbus_connection_path(v->conn));
+	}
+	return -EINVAL;
+}
+
+static enum view_kind kind_of_interface(const char *interface)
+{
+	if (streq(interface, PLUTO_DBUS_MANAGER_IFACE))
+		return VIEW_MANAGER;
+	return streq(interface, PLUTO_DBUS_CONN_IFACE) ? VIEW_CONNECTION : VIEW_STATE;
+}
+
+/* The one getter of every property: userdata is the object the fallback
+ * found (NULL for the Manager), the property name picks the row. */
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+			sd_bus_message *reply, void *userdata, sd_bus_error *error)
+{
+	enum view_kind kind = kind_of_interface(interface);
+	int field = view_field_by_dbus(kind, property);
+	if (field < 0)
+		return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "no property %s", property);
+	struct view_value v;
+	view_get(kind, userdata, (unsigned)field, &v);
+	int r = dbus_append_view_value(reply, &v);
+	view_value_clear(&v);
+	return r;
+}
+
+sd_bus_vtable *dbus_view_vtable(enum view_kind kind, const sd_bus_vtable *methods)
+{
+	size_t n_fields, n_methods = 0;
+	const struct view_field_name *f = view_fields(kind, &n_fields);
+	/* methods[0] is its own START; copy up to its END */
+	while (methods[1 + n_methods].type != _SD_BUS_VTABLE_END)
+		n_methods++;
+	sd_bus_vtable *vt = calloc(1 + n_fields + n_methods + 1, sizeof(*vt));
+	if (!vt)
+		return NULL;
+	size_t i = 0;
+	vt[i++] = methods[0];
+	for (size_t k = 0; k < n_fields; k++) {
+		if (!f[k].dbus)
+			continue;
+		uint64_t flags = f[k].flags & VF_CONST ? SD_BUS_VTABLE_PROPERTY_CONST : DBUS_CHANGES;
+		vt[i++] = (sd_bus_vtable)SD_BUS_PROPERTY(f[k].dbus, dbus_view_signature(f[k].type), property_get,
+							 0, flags);
+	}
+	for (size_t k = 0; k < n_methods; k++)
+		vt[i++] = methods[1 + k];
+	vt[i] = methods[1 + n_methods];
+	return vt;
+}
+
+int dbus_emit_view_changes(sd_bus *bus, const char *path, const char *interface, enum view_kind kind,
+			   view_mask changed)
+{
+	size_t n_fields, n = 0;
+	const struct view_field_name *f = view_fields(kind, &n_fields);
+	const char *names[33];
+	for (size_t k = 0; k < n_fields && n + 1 < ARRAY_SIZE(names); k++)
+		if ((changed & VIEW_BIT(k)) && f[k].dbus && !(f[k].flags & VF_CONST))
+			names[n++] = f[k].dbus;
+	names[n] = NULL;
+	if (n == 0)
+		return 0;   /* only fields D-Bus does not show changed */
+	return sd_bus_emit_properties_changed_strv(bus, path, interface, (char **)names);
+}

@@ -1,0 +1,399 @@
+/* The getters of the view rows (common/view-fields.h) and the change
+ * detection that keeps front ends from announcing values that did not
+ * change. */
+#include "daemon/views.h"
+
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/param.h>
+
+#include "common/util.h"
+#include "daemon/connections.h"
+#include "daemon/control.h"
+#include "daemon/state.h"
+
+typedef void (*view_getter)(const void *obj, struct view_value *v);
+
+/* --- Manager --- */
+
+static void mgr_version(const void *obj, struct view_value *v)
+{
+	v->s = PLUTO_VERSION;
+}
+
+static void mgr_listening(const void *obj, struct view_value *v)
+{
+	v->b = ctl_listening();
+}
+
+static void strs_from_vector(struct view_value *v, const char *const *vec)
+{
+	v->strs = vec;
+	for (v->n = 0; vec && vec[v->n]; v->n++)
+		;
+}
+
+static void mgr_interfaces(const void *obj, struct view_value *v)
+{
+	strs_from_vector(v, ctl_interfaces());
+}
+
+static void mgr_kernel_backend(const void *obj, struct view_value *v)
+{
+	v->s = ctl_kernel_backend();
+}
+
+static void debug_classes(const struct connection *c, struct view_value *v)
+{
+	v->n = ctl_debug_classes(c, v->list, ARRAY_SIZE(v->list));
+	v->strs = v->list;
+}
+
+static void mgr_debug_classes(const void *obj, struct view_value *v)
+{
+	debug_classes(NULL, v);
+}
+
+/* --- Connection --- */
+
+static void conn_name(const void *obj, struct view_value *v)
+{
+	v->s = ((const struct connection *)obj)->name;
+}
+
+/* The normalised map: every keyword with its effective value. Connection
+ * options hold no secrets (PSKs and private keys live in ipsec.secrets). */
+static void conn_options(const void *obj, struct view_value *v)
+{
+	const struct connection *c = obj;
+	v->keys = (const char *const *)c->option_keys;
+	v->strs = (const char *const *)c->option_values;
+	v->n = c->n_options;
+}
+
+static void conn_routing(const void *obj, struct view_value *v)
+{
+	v->s = routing_state_name(((const struct connection *)obj)->routing);
+}
+
+static void conn_template(const void *obj, struct view_value *v)
+{
+	v->b = ((const struct connection *)obj)->is_template;
+}
+
+/* A road-warrior instance's template (none for any other connection, and
+ * for an instance whose template was deleted). */
+static void conn_instance_of(const void *obj, struct view_value *v)
+{
+	v->conn = ((const struct connection *)obj)->template;
+}
+
+/* The serials of c's states, in list order. */
+static void conn_states(const void *obj, struct view_value *v)
+{
+	const struct connection *c = obj;
+	uint32_t *serials = xcalloc(states_count() + 1, sizeof(uint32_t));
+	for (struct state *st = states_first(); st; st = st->next_in_list)
+		if (st->connection == c)
+			serials[v->n++] = st->serial;
+	v->u32s = serials;
+	v->owned = serials;
+}
+
+static void conn_newest_isakmp(const void *obj, struct view_value *v)
+{
+	v->u = ((const struct connection *)obj)->newest_isakmp;
+}
+
+static void conn_newest_ipsec(const void *obj, struct view_value *v)
+{
+	v->u = ((const struct connection *)obj)->newest_ipsec;
+}
+
+static void conn_debug_classes(const void *obj, struct view_value *v)
+{
+	debug_classes(obj, v);
+}
+
+/* --- State --- */
+
+#define STATE(obj) ((const struct state *)(obj))
+
+static void state_serial(const void *obj, struct view_value *v)
+{
+	v->u = STATE(obj)->serial;
+}
+
+static void state_connection(const void *obj, struct view_value *v)
+{
+	v->conn = STATE(obj)->connection;
+}
+
+static void state_kind(const void *obj, struct view_value *v)
+{
+	v->s = STATE(obj)->kind == STATE_KIND_ISAKMP ? "isakmp" : "ipsec";
+}
+
+static void state_name(const void *obj, struct view_value *v)
+{
+	v->s = state_name_str(STATE(obj)->name);
+}
+
+static void state_established(const void *obj, struct view_value *v)
+{
+	v->b = STATE(obj)->established;
+}
+
+static void state_initiator(const void *obj, struct view_value *v)
+{
+	v->b = STATE(obj)->initiator;
+}
+
+static void state_peer_address(const void *obj, struct view_value *v)
+{
+	_Static_assert(sizeof(v->buf) >= IP_STR_MAX, "view_value.buf holds an address");
+	v->s = ip_is_set(&STATE(obj)->peer) ? ip_str(&STATE(obj)->peer, v->buf) : "";
+}
+
+static void state_peer_id(const void *obj, struct view_value *v)
+{
+	v->s = STATE(obj)->peer_id;
+}
+
+static void state_algorithms(const void *obj, struct view_value *v)
+{
+	v->s = STATE(obj)->algorithms;
+}
+
+static void state_inbound_spis(const void *obj, struct view_value *v)
+{
+	v->u32s = STATE(obj)->inbound_spis;
+	v->n = MIN(STATE(obj)->n_inbound_spis, SPIS_MAX);
+}
+
+static void state_outbound_spis(const void *obj, struct view_value *v)
+{
+	v->u32s = STATE(obj)->outbound_spis;
+	v->n = MIN(STATE(obj)->n_outbound_spis, SPIS_MAX);
+}
+
+static void state_expires_at(const void *obj, struct view_value *v)
+{
+	v->u = STATE(obj)->expires_at_usec;
+}
+
+static void state_rekey_at(const void *obj, struct view_value *v)
+{
+	v->u = STATE(obj)->rekey_at_usec;
+}
+
+/* --- the getter tables, indexed by field id --- */
+
+static const view_getter manager_getters[VIEW_MGR__COUNT] = {
+	[VIEW_MGR_VERSION] = mgr_version,
+	[VIEW_MGR_LISTENING] = mgr_listening,
+	[VIEW_MGR_INTERFACES] = mgr_interfaces,
+	[VIEW_MGR_KERNEL_BACKEND] = mgr_kernel_backend,
+	[VIEW_MGR_DEBUG_CLASSES] = mgr_debug_classes,
+};
+
+static const view_getter connection_getters[VIEW_CONN__COUNT] = {
+	[VIEW_CONN_NAME] = conn_name,
+	[VIEW_CONN_OPTIONS] = conn_options,
+	[VIEW_CONN_ROUTING] = conn_routing,
+	[VIEW_CONN_TEMPLATE] = conn_template,
+	[VIEW_CONN_INSTANCE_OF] = conn_instance_of,
+	[VIEW_CONN_STATES] = conn_states,
+	[VIEW_CONN_NEWEST_ISAKMP] = conn_newest_isakmp,
+	[VIEW_CONN_NEWEST_IPSEC] = conn_newest_ipsec,
+	[VIEW_CONN_DEBUG_CLASSES] = conn_debug_classes,
+};
+
+static const view_getter state_getters[VIEW_STATE__COUNT] = {
+	[VIEW_STATE_SERIAL] = state_serial,
+	[VIEW_STATE_CONNECTION] = state_connection,
+	[VIEW_STATE_KIND] = state_kind,
+	[VIEW_STATE_NAME] = state_name,
+	[VIEW_STATE_ESTABLISHED] = state_established,
+	[VIEW_STATE_INITIATOR] = state_initiator,
+	[VIEW_STATE_PEER_ADDRESS] = state_peer_address,
+	[VIEW_STATE_PEER_ID] = state_peer_id,
+	[VIEW_STATE_ALGORITHMS] = state_algorithms,
+	[VIEW_STATE_INBOUND_SPIS] = state_inbound_spis,
+	[VIEW_STATE_OUTBOUND_SPIS] = state_outbound_spis,
+	[VIEW_STATE_EXPIRES_AT] = state_expires_at,
+	[VIEW_STATE_REKEY_AT] = state_rekey_at,
+};
+
+_Static_assert(VIEW_MGR__COUNT <= 32 && VIEW_CONN__COUNT <= 32 && VIEW_STATE__COUNT <= 32,
+	       "view_mask has one bit per field");
+
+static const view_getter *getters(enum view_kind kind)
+{
+	return kind == VIEW_MANAGER ? manager_getters : kind == VIEW_CONNECTION ? connection_getters
+										  : state_getters;
+}
+
+const struct view_field_name *view_fields(enum view_kind kind, size_t *n)
+{
+	return view_field_names(kind, n);
+}
+
+int view_field_by_dbus(enum view_kind kind, const char *property)
+{
+	size_t n;
+	const struct view_field_name *f = view_fields(kind, &n);
+	for (size_t i = 0; i < n; i++)
+		if (f[i].dbus && streq(f[i].dbus, property))
+			return (int)i;
+	return -1;
+}
+
+void view_get(enum view_kind kind, const void *obj, unsigned field, struct view_value *v)
+{
+	size_t n;
+	const struct view_field_name *f = view_fields(kind, &n);
+	memset(v, 0, sizeof(*v));
+	if (field >= n)
+		return;
+	v->type = f[field].type;
+	getters(kind)[field](obj, v);
+}
+
+void view_value_clear(struct view_value *v)
+{
+	free(v->owned);
+	v->owned = NULL;
+}
+
+/* --- change detection --- */
+
+/* The value as one string that differs whenever the value differs:
+ * list entries carry their length, so no separator can be confused with
+ * content. */
+static char *value_key(const struct view_value *v)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	switch (v->type) {
+	case VIEW_STRING:
+		strbuf_add(&sb, v->s ? v->s : "");
+		break;
+	case VIEW_BOOL:
+		strbuf_add(&sb, v->b ? "1" : "0");
+		break;
+	case VIEW_U32:
+	case VIEW_U64:
+	case VIEW_STATE_REF:
+		strbuf_addf(&sb, "%" PRIu64, v->u);
+		break;
+	case VIEW_CONN_REF:
+		/* "-" for none: a connection name is never empty */
+		strbuf_addf(&sb, "%s%s", v->conn ? "=" : "-", v->conn ? v->conn->name : "");
+		break;
+	case VIEW_STRING_MAP:
+		for (size_t i = 0; i < v->n; i++)
+			strbuf_addf(&sb, "%zu:%s%zu:%s", strlen(v->keys[i]), v->keys[i], strlen(v->strs[i]),
+				    v->strs[i]);
+		break;
+	case VIEW_STRING_LIST:
+		for (size_t i = 0; i < v->n; i++)
+			strbuf_addf(&sb, "%zu:%s", strlen(v->strs[i]), v->strs[i]);
+		break;
+	case VIEW_U32_LIST:
+	case VIEW_STATE_REFS:
+		for (size_t i = 0; i < v->n; i++)
+			strbuf_addf(&sb, "%" PRIu32 ",", v->u32s[i]);
+		break;
+	}
+	return strbuf_steal(&sb);
+}
+
+struct view_cache {
+	size_t n;
+	char *announced[];    /* value_key of each field as last announced; NULL = never */
+};
+
+static struct view_cache *cache_get(enum view_kind kind, struct view_cache **cache)
+{
+	if (!*cache) {
+		size_t n;
+		view_fields(kind, &n);
+		*cache = xcalloc(1, sizeof(**cache) + n * sizeof(char *));
+		(*cache)->n = n;
+	}
+	return *cache;
+}
+
+/* Remember field's value; true when it differs from the one before. */
+static bool update(enum view_kind kind, const void *obj, struct view_cache *cache, unsigned field)
+{
+	struct view_value v;
+	view_get(kind, obj, field, &v);
+	char *key = value_key(&v);
+	view_value_clear(&v);
+	char *old = cache->announced[field];
+	bool changed = !old || !streq(old, key);
+	free(old);
+	cache->announced[field] = key;
+	return changed;
+}
+
+void view_remember(enum view_kind kind, const void *obj, struct view_cache **cache)
+{
+	struct view_cache *vc = cache_get(kind, cache);
+	for (unsigned i = 0; i < vc->n; i++)
+		update(kind, obj, vc, i);
+}
+
+view_mask view_changes(enum view_kind kind, const void *obj, struct view_cache **cache, unsigned field)
+{
+	struct view_cache *vc = *cache;
+	view_mask changed = 0;
+	if (!vc) {
+		/* never announced (a test's stand-in object, or a change before
+		 * the object was added): nothing to compare with, so pass the
+		 * change on as told, and keep nothing that would need freeing */
+		size_t n;
+		view_fields(kind, &n);
+		return field < n ? VIEW_BIT(field) : (view_mask)(((uint64_t)1 << n) - 1);
+	}
+	for (unsigned i = 0; i < vc->n; i++)
+		if ((field >= vc->n || i == field) && update(kind, obj, vc, i))
+			changed |= VIEW_BIT(i);
+	return changed;
+}
+
+void view_cache_free(struct view_cache **cache)
+{
+	if (!*cache)
+		return;
+	for (size_t i = 0; i < (*cache)->n; i++)
+		free((*cache)->announced[i]);
+	free(*cache);
+	*cache = NULL;
+}
+
+struct view_cache **view_manager_cache(void)
+{
+	static struct view_cache *manager;
+	return &manager;
+}
+
+void view_mask_names(enum view_kind kind, view_mask mask, char *buf, size_t len)
+{
+	size_t n, used = 0;
+	const struct view_field_name *f = view_fields(kind, &n);
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		if (!(mask & VIEW_BIT(i)))
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s", used ? "," : "", f[i].dbus ? f[i].dbus : f[i].json);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
