@@ -37,7 +37,7 @@ WHAT=${1:-cases}
 # shellcheck disable=SC2086 # PLUTO_DEBUG: a list of options
 start() { pluto_launch "$1" --nodbus --kernel none ${PLUTO_DEBUG:-}; }
 
-PSK='198.51.100.1 198.51.100.2 : PSK "pluto-pluto test secret"
+PP_SECRETS='198.51.100.1 198.51.100.2 : PSK "pluto-pluto test secret"
 2001:db8:1::1 2001:db8:1::2 : PSK "pluto-pluto v6 secret"'
 
 # run_case NAME "OPTIONS A" "OPTIONS B" [EXPECTED STATES]: fresh daemons,
@@ -71,7 +71,7 @@ pluto_pluto_cases() {
 	io_link a 198.51.100.1/24 b 198.51.100.2/24 || skip_all "cannot create network namespaces"
 	ip -n "$(ns_of a)" addr add 2001:db8:1::1/64 dev "$(if_of a b)" nodad
 	ip -n "$(ns_of b)" addr add 2001:db8:1::2/64 dev "$(if_of b a)" nodad
-	for s in a b; do echo "$PSK" >"$T/$s/ipsec.secrets"; done
+	for s in a b; do echo "$PP_SECRETS" >"$T/$s/ipsec.secrets"; done
 
 	run_case "PSK aes128-sha1-modp2048" "authby=secret ike=aes128-sha1-modp2048 esp=aes128-sha1" \
 		"authby=secret ike=aes128-sha1-modp2048 esp=aes128-sha1"
@@ -108,7 +108,7 @@ pluto_pluto_cases() {
 	else
 		fail "openssl genpkey works"
 	fi
-	for s in a b; do echo "$PSK" >"$T/$s/ipsec.secrets"; done
+	for s in a b; do echo "$PP_SECRETS" >"$T/$s/ipsec.secrets"; done
 
 	# --- Terminate sends Deletes: the peer's states vanish ---
 	run_case "before terminate" "authby=secret" "authby=secret"
@@ -132,7 +132,7 @@ pluto_pluto_cases() {
 	check_contains "wrong PSK: whack shows AUTHENTICATION_FAILED (224)" "224 " "$(cat "$T/last.out")"
 	check "wrong PSK: fails within the retransmission limit (14 s)" test "$SECONDS" -le 15
 	check_eq "wrong PSK: no states left on the initiator" "" "$(pluto_states a)"
-	echo "$PSK" >"$T/b/ipsec.secrets"
+	echo "$PP_SECRETS" >"$T/b/ipsec.secrets"
 
 	# --- no proposal chosen in Main Mode and in Quick Mode ---
 	io_stop a b
@@ -169,7 +169,7 @@ pluto_pluto_cases() {
 	wait_for 5 pluto_states_are b ""
 	wait_for 5 sh -c "! \"$IPSECCTL\" --socket \"$(pluto_sock b)\" status | grep -q 'rw+'"
 	check_not_contains "road warrior: the instance goes with its last state" "rw+" "$(pluto_ctl b status)"
-	for s in a b; do echo "$PSK" >"$T/$s/ipsec.secrets"; done
+	for s in a b; do echo "$PP_SECRETS" >"$T/$s/ipsec.secrets"; done
 
 	# --- a silent peer: three sends, then "031 max number of retransmissions" ---
 	io_stop a b
