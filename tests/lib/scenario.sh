@@ -46,6 +46,8 @@ INTEROP_ROOT=${INTEROP_ROOT:-/opt/pluto-interop}
 LSBIN=$INTEROP_ROOT/libreswan/usr/libexec/ipsec
 CHARON=${CHARON:-/usr/sbin/charon-systemd}
 
+# the interop plan and the case's secret: a script must not reuse these
+# names (nor the case table's: CASE AUTH PHASE2 ...) for its own values
 L_IP=192.0.2.1   R_IP=192.0.2.2
 L_NET=198.51.100.0/24 R_NET=203.0.113.0/24
 L_CLIENT=198.51.100.1 R_CLIENT=203.0.113.1
