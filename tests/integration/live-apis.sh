@@ -1,6 +1,6 @@
 #!/bin/bash
 # Every control front end, watched during real IKEv1 negotiations between
-# two plutos (namespaces ${NS}a / ${NS}b joined by a veth, kernel "none").
+# two plutos (namespaces a / b joined by a veth, kernel "none").
 # The initiator (a) is on a private D-Bus; the responder (b) is not.
 #
 #   fq: leftid=@west.example rightid=user@east.example (ID_FQDN and
@@ -19,8 +19,8 @@
 # --initiate prints 010 per resend and ends with 031 (exit 31), Varlink
 # Initiate(more) streams the same lines and ends with NegotiationFailed
 # (code 31), D-Bus Initiate(true) fails with NegotiationFailed.
-. "$SRCDIR/tests/lib/common.sh"
-: "${WHACK:?run through meson test}" "${IPSECCTL:?run through meson test}"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 
 for tool in ip dbus-daemon busctl gdbus socat; do
 	command -v "$tool" >/dev/null || skip_all "$tool not installed"
@@ -28,18 +28,20 @@ done
 PY=/usr/bin/python3
 [ -x "$PY" ] || skip_all "no /usr/bin/python3"
 
-NS=la$$
-. "$SRCDIR/tests/lib/netns-pair.sh"
-ip -n "$A" addr add 198.51.100.11/24 dev "${NS}x"
-ip -n "$B" addr add 198.51.100.12/24 dev "${NS}y"
+io_require_netns
+io_side a pluto
+io_side b pluto
+io_link a 198.51.100.1/24 b 198.51.100.2/24 || skip_all "cannot create network namespaces"
+ip -n "$(ns_of a)" addr add 198.51.100.11/24 dev "$(if_of a b)"
+ip -n "$(ns_of b)" addr add 198.51.100.12/24 dev "$(if_of b a)"
 
 # start_side SIDE [PLUTO OPTIONS...]: pluto in namespace SIDE, listening
-start_side() { local side=$1; shift; pair_start "$side" --kernel none "$@"; }
-stop_side() { pair_stop "$1"; }
-ctl() { local side=$1; shift; "$IPSECCTL" --socket "$T/$side/sock" "$@"; }
+start_side() { local side=$1; shift; pluto_launch "$side" --kernel none "$@"; }
+stop_side() { io_stop "$1"; }
+ctl() { local side=$1; shift; "$IPSECCTL" --socket "$(pluto_sock "$side")" "$@"; }
 # vl SIDE JSON: one Varlink call; replies one per line
 vl() {
-	printf '%s\0' "$2" | socat -t 30 - "UNIX-CONNECT:$T/$1/sock" | tr '\0' '\n'
+	printf '%s\0' "$2" | socat -t 30 - "UNIX-CONNECT:$(pluto_sock "$1")" | tr '\0' '\n'
 }
 
 mkdir -p "$T/a" "$T/b"
@@ -73,7 +75,7 @@ _pids+=($!)
 wait_for 10 grep -q "is owned by" "$T/signals.txt" || fail "gdbus monitor started"
 
 mkfifo "$T/monitor.in"
-socat -t 1 - "UNIX-CONNECT:$T/a/sock" <"$T/monitor.in" >"$T/monitor.out" 2>&1 &
+socat -t 1 - "UNIX-CONNECT:$(pluto_sock a)" <"$T/monitor.in" >"$T/monitor.out" 2>&1 &
 _pids+=($!)
 exec 7>"$T/monitor.in"
 printf '%s\0' '{"method":"org.freeswan.pluto.Monitor","more":true}' >&7
@@ -284,7 +286,7 @@ check_eq "Connection ip: States lists the ISAKMP SA only" 'ao 1 "/org/freeswan/p
 	"$("${BUSCTL[@]}" get-property "$DEST" "$IPPATH" org.freeswan.pluto1.Connection States 2>&1)"
 wait_for 5 test "$(states b ip)" == "STATE_MAIN_R3:true"
 check_eq "the responder deleted its IPsec SA on the Delete payload" "STATE_MAIN_R3:true" "$(states b ip)"
-check_contains "the responder logged the IPsec Delete" "deleting IPsec State" "$(cat "$T/b.log")"
+check_contains "the responder logged the IPsec Delete" "deleting IPsec State" "$(cat "$(pluto_log b)")"
 check_eq "fq on the responder is untouched" "STATE_MAIN_R3:true STATE_QUICK_R2:true" "$(states b fq)"
 
 # --- the Monitor stream, started before everything above ---
@@ -319,17 +321,17 @@ PY
 # Main Mode of fq, D-Bus Initiate(true) on ip.
 # =====================================================================
 stop_side b
-check_eq "responder stopped cleanly" 0 "$STOPPED_STATUS"
-check_not_contains "no sanitizer report (responder)" "Sanitizer" "$(cat "$T/b.log")"
+check_eq "responder stopped cleanly" 0 "$IO_STOPPED_STATUS"
+check_not_contains "no sanitizer report (responder)" "Sanitizer" "$(cat "$(pluto_log b)")"
 wait_for 5 test -z "$(states a '*')"
 check_eq "the responder's shutdown Deletes cleared the initiator's states" "" "$(states a '*')"
 mark=$(wc -l <"$T/signals.txt")
 SECONDS=0
 { printf '%s\0' '{"method":"org.freeswan.pluto.Initiate","parameters":{"name":"fq"},"more":true}' |
-	socat -t 60 - "UNIX-CONNECT:$T/a/sock" >"$T/vl-dead.out"; } &
+	socat -t 60 - "UNIX-CONNECT:$(pluto_sock a)" >"$T/vl-dead.out"; } &
 vl_job=$!
 wait_for 5 grep -aq '"code":102' "$T/vl-dead.out"
-{ timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name fq --initiate >"$T/whack-dead.out" 2>&1
+{ timeout 60 "$WHACK" --ctlbase "$(pluto_sock a)" --name fq --initiate >"$T/whack-dead.out" 2>&1
   echo $? >"$T/whack-dead.rc"; } &
 whack_job=$!
 { gdbus call --system --timeout 60 --dest "$DEST" --object-path "$IPPATH" \
@@ -373,6 +375,6 @@ PY
 check_eq "silent peer: no states left on the initiator" "" "$(states a '*')"
 exec 7>&-
 stop_side a
-check_eq "initiator stopped cleanly" 0 "$STOPPED_STATUS"
-check_not_contains "no sanitizer report (initiator)" "Sanitizer" "$(cat "$T/a.log")"
+check_eq "initiator stopped cleanly" 0 "$IO_STOPPED_STATUS"
+check_not_contains "no sanitizer report (initiator)" "Sanitizer" "$(cat "$(pluto_log a)")"
 done_testing

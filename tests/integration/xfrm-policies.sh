@@ -11,43 +11,45 @@
 #  - TRAP -> ACQUIRE -> Main Mode with the peer, one initiation only
 #  - with backend none: automatic route on SA install (erouted), RouteBusy,
 #    route conflicts (taken down without SA, CannotRoute with one)
-. "$SRCDIR/tests/lib/common.sh"
-: "${WHACK:?run through meson test}" "${IPSECCTL:?run through meson test}"
-
-NS=xp$$
-. "$SRCDIR/tests/lib/netns-pair.sh"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
+io_require_netns
+io_side a pluto
+io_side b pluto
+io_link a 198.51.100.1/24 b 198.51.100.2/24 || skip_all "cannot create network namespaces"
+A=$(ns_of a) B=$(ns_of b)
 ip -n "$A" addr add 10.1.0.1/32 dev lo
 ip -n "$B" addr add 10.2.0.1/32 dev lo
-ip -n "$A" route add 10.2.0.0/24 dev "${NS}x" src 10.1.0.1
-ip -n "$B" route add 10.1.0.0/24 dev "${NS}y" src 10.2.0.1
+ip -n "$A" route add 10.2.0.0/24 dev "$(if_of a b)" src 10.1.0.1
+ip -n "$B" route add 10.1.0.0/24 dev "$(if_of b a)" src 10.2.0.1
 
 # start SIDE KERNEL-OPTIONS...: a fresh pluto in namespace SIDE, log $T/SIDE.log
 start() {
 	local side=$1; shift
 	mkdir -p "$T/$side"
-	[ -f "$T/$side.log" ] && cat "$T/$side.log" >>"$T/all.txt"
-	: >"$T/$side.log"
+	[ -f "$(pluto_log "$side")" ] && cat "$(pluto_log "$side")" >>"$T/all.txt"
+	: >"$(pluto_log "$side")"
 	echo '198.51.100.1 198.51.100.2 : PSK "xfrm policies test"' >"$T/$side/ipsec.secrets"
-	pair_start "$side" --nodbus --updown "$SRCDIR/data/updown/pluto-updown" "$@"
+	pluto_launch "$side" --nodbus --updown "$SRCDIR/data/updown/pluto-updown" "$@"
 }
-stop() { pair_stop "$1"; }
-w() { local side=$1; shift; "$WHACK" --ctlbase "$T/$side/sock" "$@"; }
-ctl() { local side=$1; shift; "$IPSECCTL" --socket "$T/$side/sock" "$@"; }
+stop() { io_stop "$1"; }
+w() { local side=$1; shift; "$WHACK" --ctlbase "$(pluto_sock "$side")" "$@"; }
+ctl() { local side=$1; shift; "$IPSECCTL" --socket "$(pluto_sock "$side")" "$@"; }
 # policies SIDE: the XFRM policies, without the IKE sockets' bypass policies
 policies() {
-	ip -n "${NS}$1" xfrm policy | awk '/^src/ { if (p !~ /socket/) printf "%s", p; p = "" } { p = p $0 "\n" }
+	ip -n "$(ns_of "$1")" xfrm policy | awk '/^src/ { if (p !~ /socket/) printf "%s", p; p = "" } { p = p $0 "\n" }
 		END { if (p !~ /socket/) printf "%s", p }'
 }
 routing() { w "$1" --status | grep -F "\"$2\": " | head -1; }
 CONN="left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.0.0/24 rightsubnet=10.2.0.0/24 authby=secret leftupdown=true rightupdown=true"
-logcount() { grep -c -- "$2" "$T/$1.log"; }
+logcount() { grep -c -- "$2" "$(pluto_log "$1")"; }
 
 # --- the probe ---
 start a
 check_eq "probe: one line saying the kernel cannot hold an ESP SA" 1 "$(logcount a 'kernel cannot hold an ESP SA')"
 check_contains "probe: the line names the kernel's reason and the fallback" \
-	"Requested type not found" "$(grep 'kernel cannot hold an ESP SA' "$T/a.log")"
-check_contains "probe: the line says backend none" "using kernel backend none" "$(cat "$T/a.log")"
+	"Requested type not found" "$(grep 'kernel cannot hold an ESP SA' "$(pluto_log a)")"
+check_contains "probe: the line says backend none" "using kernel backend none" "$(cat "$(pluto_log a)")"
 check_contains "probe: status says backend none" "kernel backend none" "$(w a --status)"
 check_eq "probe: nothing left in the kernel" "" "$(ip -n "$A" xfrm state)"
 w a --listen >/dev/null
@@ -58,7 +60,7 @@ stop a
 # --- --kernel xfrm: Route / Unroute ---
 start a --kernel xfrm
 check_contains "xfrm as requested, warned once about ESP" "xfrm (as requested), but the kernel cannot hold an ESP SA" \
-	"$(cat "$T/a.log")"
+	"$(cat "$(pluto_log a)")"
 ctl a add c $CONN >/dev/null
 check_contains "IKE sockets bypass IPsec" "socket out" "$(ip -n "$A" xfrm policy)"
 check "Route succeeds" w a --name c --route
@@ -80,7 +82,7 @@ ctl a add ud left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.0.0/24 rightsu
 check "Route with the default updown" w a --name ud --route
 check_contains "updown route-client added the route to the peer's client" "10.9.0.0/24 via 198.51.100.2" \
 	"$(ip -n "$A" route)"
-check_contains "updown output is logged with the connection prefix" '"ud": route-client output:' "$(cat "$T/a.log")"
+check_contains "updown output is logged with the connection prefix" '"ud": route-client output:' "$(cat "$(pluto_log a)")"
 stop a
 check_not_contains "shutdown ran updown unroute: the route is gone" "10.9.0.0/24" "$(ip -n "$A" route)"
 check_eq "shutdown removed every policy" "" "$(policies a)"
@@ -91,11 +93,11 @@ ctl a add c $CONN >/dev/null
 start b --kernel none
 ctl b add c $CONN >/dev/null
 check "Route again" w a --name c --route
-rc=$(status_of timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate)
+rc=$(status_of timeout 60 "$WHACK" --ctlbase "$(pluto_sock a)" --name c --initiate)
 out=$(cat "$T/last.out")
 check_fails "initiate fails: the SA cannot be installed" test "$rc" = 0
 check_contains "whack hears the kernel's reason" "Requested type not found" "$out"
-line=$(grep "cannot install inbound IPsec SA" "$T/a.log" | head -1)
+line=$(grep "cannot install inbound IPsec SA" "$(pluto_log a)" | head -1)
 check_contains "log line has the connection and state prefix" '"c" #2: cannot install inbound IPsec SA esp' "$line"
 check_contains "log line names the kernel's reason" "Requested type not found" "$line"
 check_not_contains "no IPsec SA pretends to be established" "STATE_QUICK_I2" "$(w a --status)"
@@ -111,8 +113,8 @@ start b --kernel xfrm
 ctl a add c $CONN >/dev/null
 ctl b add c $CONN >/dev/null
 w a --name c --initiate --asynchronous >/dev/null
-wait_for 20 grep -q "cannot install inbound IPsec SA" "$T/b.log"
-line=$(grep "cannot install inbound IPsec SA" "$T/b.log" | head -1)
+wait_for 20 grep -q "cannot install inbound IPsec SA" "$(pluto_log b)"
+line=$(grep "cannot install inbound IPsec SA" "$(pluto_log b)" | head -1)
 check_contains "responder: logged with connection and state" '"c" #2: cannot install inbound IPsec SA esp' "$line"
 check_contains "responder: the kernel's reason" "Requested type not found" "$line"
 check_not_contains "responder: no IPsec SA established" "STATE_QUICK_R2" "$(w b --status)"
@@ -129,10 +131,10 @@ ctl b add c $CONN >/dev/null
 w a --name c --route >/dev/null
 ip netns exec "$A" ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null 2>&1
 check "ACQUIRE: pluto names the packet's addresses and initiates" \
-	wait_for 10 grep -q '"c": acquire for 10.1.0.1 -> 10.2.0.1: initiating' "$T/a.log"
+	wait_for 10 grep -q '"c": acquire for 10.1.0.1 -> 10.2.0.1: initiating' "$(pluto_log a)"
 check "ACQUIRE: the peer sees Main Mode (a state appears)" wait_for 10 grep -q "STATE_MAIN_R" <(w b --status)
 check "ACQUIRE: the negotiation reaches the SA install, which fails here" \
-	wait_for 20 grep -q '"c" #2: cannot install inbound IPsec SA' "$T/a.log"
+	wait_for 20 grep -q '"c" #2: cannot install inbound IPsec SA' "$(pluto_log a)"
 check_eq "ACQUIRE: one initiation" 1 "$(logcount a 'acquire for 10.1.0.1 -> 10.2.0.1: initiating')"
 check_contains "ACQUIRE: the peer's Phase 1 is established" "STATE_MAIN_R3" "$(w b --status)"
 stop a
@@ -146,10 +148,10 @@ ctl a add h $H >/dev/null
 ctl b add h $H >/dev/null
 w a --name h --route >/dev/null
 check_contains "host-to-host TRAP policy" "src 198.51.100.1/32 dst 198.51.100.2/32" "$(policies a)"
-timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name h --initiate >/dev/null 2>&1
+timeout 60 "$WHACK" --ctlbase "$(pluto_sock a)" --name h --initiate >/dev/null 2>&1
 check_contains "IKE passes the host-to-host eroute: Main Mode established" "STATE_MAIN_I4" \
-	"$(grep 'ISAKMP SA established' "$T/a.log")"
-check_contains "then the SA install fails, reported" '"h" #2: cannot install inbound IPsec SA' "$(cat "$T/a.log")"
+	"$(grep 'ISAKMP SA established' "$(pluto_log a)")"
+check_contains "then the SA install fails, reported" '"h" #2: cannot install inbound IPsec SA' "$(cat "$(pluto_log a)")"
 stop a
 stop b
 
@@ -158,7 +160,7 @@ start a --kernel none
 start b --kernel none
 ctl a add c $CONN >/dev/null
 ctl b add c $CONN >/dev/null
-check "none: initiate without a route succeeds" timeout 60 "$WHACK" --ctlbase "$T/a/sock" --name c --initiate
+check "none: initiate without a route succeeds" timeout 60 "$WHACK" --ctlbase "$(pluto_sock a)" --name c --initiate
 check_contains "none: automatic route, now erouted" "erouted" "$(routing a c)"
 st=$(w a --status)
 check_contains "none: status records the out eroute" "kernel policy out 10.1.0.0/24->10.2.0.0/24" "$st"
@@ -181,12 +183,12 @@ check_not_contains "terminate removed the SA records" "kernel sa" "$(w a --statu
 check "Route c again" w a --name c --route
 check "route conflict without an SA: c2 routes" w a --name c2 --route
 check_contains "c's conflicting route was taken down" "unrouted" "$(routing a c)"
-check_contains "the log says so" 'taking down the conflicting route of "c"' "$(cat "$T/a.log")"
+check_contains "the log says so" 'taking down the conflicting route of "c"' "$(cat "$(pluto_log a)")"
 check_contains "c2 is prospective" "prospective" "$(routing a c2)"
 
 stop a
 stop b
-cat "$T/a.log" "$T/b.log" >>"$T/all.txt"
+cat "$(pluto_log a)" "$(pluto_log b)" >>"$T/all.txt"
 check_eq "no sanitizer report from any pluto" "" "$(grep -E 'Sanitizer|runtime error' "$T/all.txt")"
 
 done_testing

@@ -18,7 +18,8 @@
 # the IPsec SA established within 200 s, packets were really dropped, and
 # pluto exits cleanly (no sanitizer report: nothing leaked on the many
 # abandoned attempts).
-. "$SRCDIR/tests/interop/lib.sh"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 PEER=${1:?usage: loss.sh PEER SIDES} SIDES=${2:?usage: loss.sh PEER SIDES}
 io_case psk-aes
 io_require

@@ -25,7 +25,8 @@
 #  netns pio<PID>L              netns pio<PID>N (router)            netns pio<PID>R
 #  100.64.0.2/24  <-- veth -->  100.64.0.1 | 192.0.2.1  <-- veth -->  192.0.2.2
 #  lo 198.51.100.1              masquerade out of the R side          lo 203.0.113.1
-. "$SRCDIR/tests/interop/lib.sh"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 MODE=${1:?usage: natt.sh strongswan init|resp | forced pluto | nat pluto|libreswan} ARG=${2:?usage: natt.sh MODE ARG}
 io_case psk-aes || exit 2
 io_require
@@ -126,8 +127,8 @@ strongswan)
 	done
 	echo "$ss" | sed 's/^/#   /'
 	check_contains "$what: strongSwan has the IKE SA established" "ESTABLISHED, IKEv1" "$ss"
-	check_contains "$what: strongSwan's IKE SA moved to 4500" "$R_IP[4500]" "$ss"
-	check_contains "$what: strongSwan sees pluto on 4500" "$L_IP[4500]" "$ss"
+	check_contains "$what: strongSwan's IKE SA moved to 4500" "${R_IP}[4500]" "$ss"
+	check_contains "$what: strongSwan sees pluto on 4500" "${L_IP}[4500]" "$ss"
 	check_contains "$what: strongSwan's CHILD_SA is UDP-encapsulated (mode 3)" "INSTALLED, TUNNEL-in-UDP, ESP:" "$ss"
 	# strongSwan's NAT-D for itself is random: pluto sees it behind NAT
 	check_pluto_natt L "peer behind NAT"

@@ -4,8 +4,9 @@
 # namespaces, configurations, xfrm stub and status checks that the pluto
 # cases rely on; when it fails, the pluto cases' failures mean nothing.
 #
-#   peers.sh CASE      (a case of io_case in lib.sh, e.g. psk-aes)
-. "$SRCDIR/tests/interop/lib.sh"
+#   peers.sh CASE      (a case of io_case in tests/lib/scenario.sh, e.g. psk-aes)
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 io_require
 io_case "${1:?usage: peers.sh CASE}" || exit 2
 io_side L strongswan

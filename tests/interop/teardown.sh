@@ -10,7 +10,8 @@
 #                        whack --terminate): pluto removes its states
 # Passes when the side that did nothing has no ISAKMP SA and no IPsec SA
 # left, and its log shows the Deletes it received.
-. "$SRCDIR/tests/interop/lib.sh"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 PEER=${1:?usage: teardown.sh PEER ACTION} ACTION=${2:?usage: teardown.sh PEER ACTION}
 io_case psk-aes
 io_require

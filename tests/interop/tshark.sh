@@ -12,7 +12,8 @@
 # L_IMPL (default pluto) = libreswan makes it a self-check of the capture
 # and decryption steps with two reference peers.
 # Skipped (exit 77) while pluto has no IKE engine.
-. "$SRCDIR/tests/interop/lib.sh"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 io_case "${1:?usage: tshark.sh CASE [init|resp [L_IMPL]]}" || exit 2
 ROLE=${2:-init} L_IMPL=${3:-pluto}
 io_require

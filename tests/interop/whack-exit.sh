@@ -14,7 +14,8 @@
 #           0, not 1, equal to its last non-log line) within
 #           $IO_WHACK_LIMIT seconds (keyingtries=1: one keying attempt
 #           and its retransmissions), and the peer must have no SA.
-. "$SRCDIR/tests/interop/lib.sh"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 PEER=${1:?usage: whack-exit.sh PEER MODE} MODE=${2:?usage: whack-exit.sh PEER MODE}
 IO_WHACK_LIMIT=${IO_WHACK_LIMIT:-150}
 # what each peer logs when it refuses (seen on these peers, see README.md)

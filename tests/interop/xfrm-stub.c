@@ -30,7 +30,7 @@
  * another library's constructor may call socket() before ours has run.
  * Every faked operation is logged to stderr as "xfrm-stub[PID]: ...".
  *
- * Built by tests/interop/lib.sh without sanitizers (it is preloaded into
+ * Built by tests/lib/scenario.sh without sanitizers (it is preloaded into
  * programs that are not built with them):
  *   gcc -shared -fPIC -O2 -Wall -Wextra -o xfrm-stub.so xfrm-stub.c -ldl
  */

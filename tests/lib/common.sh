@@ -13,6 +13,7 @@ set -u
 : "${PLUTO:?run through meson test}"
 
 T=$(mktemp -d /tmp/pluto-test.XXXXXX)
+# shellcheck disable=SC2034 # for the scripts
 TEST_NAME=$(basename "$0" .sh)
 _n=0
 _failed=0

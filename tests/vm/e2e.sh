@@ -4,7 +4,7 @@
 # and IPComp, so SAs really protect packets.
 #
 # Every case gets fresh network namespaces from the interop harness
-# (tests/interop/lib.sh: 192.0.2.1 | 192.0.2.2 on a veth, protected
+# (tests/lib/scenario.sh: 192.0.2.1 | 192.0.2.2 on a veth, protected
 # 198.51.100.0/24 <-> 203.0.113.0/24, client addresses on lo) and its own
 # directory. Differences from the interop suite, which runs on a kernel
 # without ESP:
@@ -39,8 +39,8 @@ set -u
 [ -z "${E2E_TRACE:-}" ] || { PS4='+ $EPOCHREALTIME '; set -x; }
 [ "${PLUTO_VM_GUEST:-0}" = 1 ] || { echo "e2e.sh runs inside the VM: use tests/vm/vm.sh" >&2; exit 2; }
 : "${E2E_OUT:?}"
-# shellcheck source=tests/interop/lib.sh
-. "$SRCDIR/tests/interop/lib.sh"
+# shellcheck source=tests/lib/scenario.sh
+. "$SRCDIR/tests/lib/scenario.sh"
 
 E2E_T0=$(cut -d' ' -f1 /proc/uptime)
 elapsed() { awk -v a="$E2E_T0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -416,7 +416,7 @@ e2e_traffic() {
 # e2e_end NAME: stop both sides, keep the logs, drop the namespaces
 e2e_end() {
 	local f s
-	IO_QUIET=        # pluto's exit status is an assertion (lib.sh)
+	IO_QUIET=        # pluto's exit status is an assertion (peer-pluto.sh)
 	io_stop L R
 	# a pluto that exits takes its SAs and policies out of the kernel
 	for s in L R; do

@@ -1,10 +1,13 @@
 # shellcheck shell=bash
-# pluto (this project, $PLUTO from the build) as one side. Sourced by lib.sh.
-# Per side, in $T/SIDE: run/ (rundir, Varlink socket run/org.freeswan.pluto),
-# ipsec.secrets; log $T/SIDE-pluto.log (--stderrlog --debug-all). The
-# connection "lab" is added with ipsecctl; left is always the L side and
-# right the R side, so pluto has to orient itself.
-# --kernel none: this kernel has no ESP, and pluto installs nothing yet.
+# pluto (this project, $PLUTO from the build) as one side. Sourced by
+# tests/lib/scenario.sh. Per side, in $T/SIDE: run/ (rundir, Varlink socket
+# run/org.freeswan.pluto), ipsec.secrets; log $T/SIDE-pluto.log
+# (--stderrlog). As an interop side (pluto_conf/pluto_start) it runs with
+# --debug-all and --kernel none (this kernel has no ESP), and the
+# connection "lab" of the current case is added with ipsecctl; left is
+# always the L side and right the R side, so pluto has to orient itself.
+# The pluto <-> pluto scenarios start it with their own options
+# (pluto_launch SIDE OPTIONS...) and add their own connections.
 
 pluto_sock() { echo "$T/$1/run/org.freeswan.pluto"; }
 pluto_ctl() { local s=$1; shift; "$IPSECCTL" --socket "$(pluto_sock "$s")" "$@"; }
@@ -50,16 +53,29 @@ pluto_start() {
 		{ sed 's/^/#   /' "$d/add.out"; return 1; }
 }
 
+# pluto_launch SIDE [OPTION...]: pluto in SIDE's namespace (its own run
+# directory, socket pluto_sock SIDE, secrets $T/SIDE/ipsec.secrets, log
+# pluto_log SIDE, appended to), told to Listen. The OPTIONs replace the
+# interop defaults: --kernel none --nodbus --debug-all --ikeport 500 and
+# IO_PLUTO_EXTRA. A D-Bus-enabled pluto finds the bus through the
+# DBUS_SYSTEM_BUS_ADDRESS of the caller (start_bus in common.sh).
 pluto_launch() {
-	local s=$1 d=$T/$1
+	local s=$1 d=$T/$1 opts
+	shift
+	opts=("$@")
+	if [ $# -eq 0 ]; then
+		# IO_PLUTO_KERNEL / IO_PLUTO_EXTRA / IO_PLUTO_START_WAIT: the VM test
+		# (tests/vm/e2e.sh) runs the same pluto with the xfrm backend
+		# shellcheck disable=SC2206 # IO_PLUTO_EXTRA is a list of words
+		opts=(--kernel "${IO_PLUTO_KERNEL:-none}" --nodbus --debug-all ${IO_PLUTO_EXTRA:-} --ikeport 500)
+	fi
+	# a fresh run directory: the lock file of a killed pluto stops the next
+	rm -rf "$d/run"
 	mkdir -p "$d/run"
 	[ -f "$d/ipsec.secrets" ] || { : >"$d/ipsec.secrets"; chmod 600 "$d/ipsec.secrets"; }
-	# IO_PLUTO_KERNEL / IO_PLUTO_EXTRA / IO_PLUTO_START_WAIT: the VM test
-	# (tests/vm/e2e.sh) runs the same pluto with the xfrm backend
-	# shellcheck disable=SC2086 # IO_PLUTO_EXTRA is a list of words
-	ip netns exec "$(ns_of "$s")" "$PLUTO" --kernel "${IO_PLUTO_KERNEL:-none}" --nofork --stderrlog --nodbus \
-		--debug-all --rundir "$d/run" --ctlbase "$(pluto_sock "$s")" ${IO_PLUTO_EXTRA:-} \
-		--secretsfile "$d/ipsec.secrets" --ikeport 500 >>"$T/$s-pluto.log" 2>&1 </dev/null &
+	ip netns exec "$(ns_of "$s")" "$PLUTO" --nofork --stderrlog --rundir "$d/run" \
+		--ctlbase "$(pluto_sock "$s")" --secretsfile "$d/ipsec.secrets" "${opts[@]}" \
+		>>"$T/$s-pluto.log" 2>&1 </dev/null &
 	echo $! >"$d/pluto.pid"
 	wait_for "${IO_PLUTO_START_WAIT:-10}" test -S "$(pluto_sock "$s")" ||
 		{ echo "# pluto did not come up on $s" >&2; return 1; }
@@ -87,6 +103,26 @@ pluto_status() { pluto_ctl "$1" status; }
 # the established states' algorithms ("ESP aes_gcm128 tunnel"), one a line
 pluto_algs() { pluto_ctl "$1" status --json | jq -r '.states[] | select(.established) | .algorithms'; }
 
+# pluto_states SIDE: "NAME:established" of every state, sorted (empty when
+# pluto does not answer)
+pluto_states() {
+	pluto_ctl "$1" status --json 2>/dev/null |
+		jq -r '[.states[] | "\(.name):\(.established)"] | sort | join(" ")'
+}
+# pluto_states_are SIDE WANT: for wait_for (the states are read at every try)
+pluto_states_are() { [ "$(pluto_states "$1")" == "$2" ]; }
+
+# pluto_sa_table SIDE: one line per state, by serial: "serial kind name
+# established initiator expiresAt rekeyAt inbound-SPI(hex, - if none)
+# algorithms" (the algorithms last: they contain blanks)
+pluto_sa_table() {
+	pluto_ctl "$1" status --json | jq -r '(.states // []) | sort_by(.serial)[] |
+		[.serial, .kind, .name, .established, .initiator, .expiresAt, .rekeyAt,
+		 (if (.inboundSpis // []) | length > 0 then .inboundSpis[0] else "-" end),
+		 (.algorithms // "")] | map(tostring) | join(" ")' |
+		awk '$8 != "-" { $8 = sprintf("%x", $8) } { print }'
+}
+
 # pluto_stop SIDE: SIGTERM, and the exit status must be 0 (a sanitizer
 # report makes it 98/99): recorded as an assertion when the test ends
 pluto_stop() {
@@ -104,6 +140,8 @@ pluto_stop() {
 	fi
 	wait "$pid" 2>/dev/null
 	rc=$?
+	# shellcheck disable=SC2034 # for the scripts: the last exit status
+	IO_STOPPED_STATUS=$rc
 	# after done_testing/skip_all (the EXIT trap) no assertion may follow
 	if [ -n "${IO_QUIET:-}" ]; then
 		[ "$rc" -eq 0 ] || echo "# pluto on $s exited with status $rc" >&2

@@ -1,36 +1,59 @@
 # shellcheck shell=bash
-# The interop harness: real strongSwan 5.9.8 and libreswan 4.10 peers (and
-# pluto itself) in a pair of network namespaces. Source it from a case script
-# run by meson (tests/interop/meson.build); it sources tests/lib/common.sh
-# for $T, ok/fail/check*, skip_all and done_testing.
+# The scenario harness: two (or more) daemons in network namespaces joined
+# by veths, each side running one implementation -- pluto (this build),
+# strongSwan 5.9.8 or libreswan 4.10. The integration tests (pluto <-> pluto)
+# and the interop tests (pluto <-> a real peer) both use it; the scripts in
+# tests/scenarios/ take the peer kind as their first argument. Source it
+# from a script run by meson; it sources tests/lib/common.sh for $T,
+# ok/fail/check*, wait_for, skip_all and done_testing.
 #
+# The interop address plan (io_netns_up):
 #  netns pio<PID>L                              netns pio<PID>R
 #  lo: 198.51.100.1/32 (client)                 lo: 203.0.113.1/32 (client)
 #  pio<PID>L0: 192.0.2.1/24  <---- veth ---->   pio<PID>R0: 192.0.2.2/24
 #  protected: 198.51.100.0/24  <==== tunnel ====>  203.0.113.0/24
+# Any other plan: io_link SIDE ADDR SIDE ADDR (sides are single letters:
+# the pluto <-> pluto scenarios use a, b, c on 198.51.100.0/24).
 #
-# Each side runs one implementation: io_side L strongswan|libreswan|pluto.
-# The peers' helpers are in peer-<impl>.sh, one file per implementation,
-# each defining <impl>_conf/_start/_initiate/_established/_stop/_status.
+# Each side runs one implementation: io_side SIDE strongswan|libreswan|pluto.
+# The implementations are tests/lib/peer-<impl>.sh, one file each, each
+# defining <impl>_conf/_start/_initiate/_established/_stop/_status/_log;
+# peer VERB SIDE dispatches. pluto_launch SIDE [OPTIONS] starts a bare pluto
+# with the options a test wants (peer-pluto.sh).
 #
-# Safety: namespaces are named pio<PID of the test>[LR] (nothing else is
+# What it offers (details at each function): namespaces and veths
+# (io_netns_up, io_link, io_netns_down), the case table (io_case, io_set),
+# RSA keys (io_keys), daemons (io_start, io_stop, io_kill_hard, io_pid,
+# io_alive), negotiation and checks (io_initiate, io_check_initiate,
+# io_check_established, pluto_states, pluto_sa_table), prerequisites
+# (io_require for the peers, io_require_netns for pluto only, the engine
+# probe io_skip_unless_engine), cleanup by trap (every daemon stopped,
+# every namespace deleted, the logs printed on failure by common.sh).
+#
+# Safety: namespaces are named pio<PID of the test><SIDE> (nothing else is
 # ever created or deleted), every file lives under the test's own $T
 # (/tmp/pluto-test.*), and daemons are signalled only by the PID we recorded
 # when we started them, after checking /proc/PID/cmdline or environ still
 # names our $T (so a recycled PID is never hit).
 
 IO_DIR=$SRCDIR/tests/interop
-. "$SRCDIR/tests/lib/common.sh"
+IO_LIB=$SRCDIR/tests/lib
+# shellcheck source=tests/lib/common.sh
+. "$IO_LIB/common.sh"
 : "${IPSECCTL:?run through meson test}" "${WHACK:?run through meson test}"
 
 INTEROP_ROOT=${INTEROP_ROOT:-/opt/pluto-interop}
 LSBIN=$INTEROP_ROOT/libreswan/usr/libexec/ipsec
 CHARON=${CHARON:-/usr/sbin/charon-systemd}
 
+# the interop plan and the case's secret: a script must not reuse these
+# names (nor the case table's: CASE AUTH PHASE2 ...) for its own values
 L_IP=192.0.2.1   R_IP=192.0.2.2
 L_NET=198.51.100.0/24 R_NET=203.0.113.0/24
 L_CLIENT=198.51.100.1 R_CLIENT=203.0.113.1
-NS_L=pio$$L NS_R=pio$$R
+IO_NS_PREFIX=pio$$
+NS_L=${IO_NS_PREFIX}L NS_R=${IO_NS_PREFIX}R
+IO_NETNS=()
 PSK="interop shared secret $$"
 declare -A IMPL=()
 
@@ -38,9 +61,14 @@ declare -A IMPL=()
 # under a second; the margin covers a loaded 2-core CI machine)
 IO_NEGOTIATE_TIMEOUT=${IO_NEGOTIATE_TIMEOUT:-20}
 
-for f in strongswan libreswan pluto; do . "$IO_DIR/peer-$f.sh"; done
+# shellcheck source=tests/lib/peer-strongswan.sh
+. "$IO_LIB/peer-strongswan.sh"
+# shellcheck source=tests/lib/peer-libreswan.sh
+. "$IO_LIB/peer-libreswan.sh"
+# shellcheck source=tests/lib/peer-pluto.sh
+. "$IO_LIB/peer-pluto.sh"
 
-ns_of()   { [ "$1" = L ] && echo "$NS_L" || echo "$NS_R"; }
+ns_of()   { echo "$IO_NS_PREFIX$1"; }
 ip_of()   { [ "$1" = L ] && echo "$L_IP" || echo "$R_IP"; }
 net_of()  { [ "$1" = L ] && echo "$L_NET" || echo "$R_NET"; }
 other()   { [ "$1" = L ] && echo R || echo L; }
@@ -56,6 +84,7 @@ io_info() { echo "# $*"; }
 # (checked by io_check_shown when set); P2_XFRM: for an AEAD, the kernel's
 # "NAME KEY_BYTES ICV_BITS" of the SA (tests/vm, key bytes with the salt).
 declare -A P2_ENC_OF=() P2_SHOWN=()
+# shellcheck disable=SC1007,SC2034 # empty values; read by the peers and scripts
 io_case() {
 	CASE=$1 AUTH=psk PHASE2=esp PFSGROUP= COMPRESS=no PEERS="strongswan libreswan pluto"
 	IKE_ENC=aes128 IKE_HASH=sha1 IKE_GROUP=modp2048 P2_ENC=aes128 P2_INTEG=sha1
@@ -95,6 +124,15 @@ io_case() {
 io_set() { local kv; for kv in "$@"; do printf -v "${kv%%=*}" '%s' "${kv#*=}"; done; }
 
 # --- prerequisites ---
+# io_require_netns [TOOL...]: root, ip(8) and the TOOLs, for scenarios
+# with plutos only
+io_require_netns() {
+	local tool
+	for tool in ip "$@"; do command -v "$tool" >/dev/null || skip_all "no $tool"; done
+	[ "$(id -u)" -eq 0 ] || skip_all "scenario tests need root (network namespaces)"
+	io_reap_stale
+}
+# io_require: that, and the interop peers installed (setup.sh)
 io_require() {
 	[ "$(id -u)" -eq 0 ] || skip_all "interop tests need root (network namespaces)"
 	if ! "$IO_DIR/setup.sh" >"$T/setup.out" 2>&1; then
@@ -105,11 +143,11 @@ io_require() {
 }
 
 # namespaces of earlier runs that were killed before their cleanup: only
-# ours (pio<PID>[LR]) whose test process is gone
+# ours (pio<PID><SIDE>) whose test process is gone
 io_reap_stale() {
 	local ns pid
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
-		[[ $ns =~ ^pio([0-9]+)[LR]$ ]] || continue
+		[[ $ns =~ ^pio([0-9]+)[A-Za-z]$ ]] || continue
 		pid=${BASH_REMATCH[1]}
 		kill -0 "$pid" 2>/dev/null && continue
 		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] && ip netns del "$ns" 2>/dev/null
@@ -134,33 +172,53 @@ io_stub() {
 }
 
 # --- namespaces ---
+# io_ns_add SIDE: SIDE's namespace with lo up (once; deleted at the end)
+io_ns_add() {
+	local ns
+	ns=$(ns_of "$1")
+	[[ " ${IO_NETNS[*]} " == *" $ns "* ]] && return 0
+	ip netns add "$ns" || return 1
+	IO_NETNS+=("$ns")
+	ip -n "$ns" link set lo up
+}
+# if_of SIDE PEER: the name of SIDE's end of the veth to PEER (io_link)
+if_of() { echo "$(ns_of "$1")$2"; }
+# io_link SIDE1 ADDR1/LEN SIDE2 ADDR2/LEN [IF1 IF2]: a veth between the
+# namespaces of SIDE1 and SIDE2 (made if needed), addressed and up; the
+# interfaces are named IF1 and IF2, by default if_of SIDE1 SIDE2 and
+# if_of SIDE2 SIDE1
+io_link() {
+	local s1=$1 a1=$2 s2=$3 a2=$4
+	local if1=${5:-$(if_of "$1" "$3")} if2=${6:-$(if_of "$3" "$1")}
+	io_ns_add "$s1" && io_ns_add "$s2" || return 1
+	ip -n "$(ns_of "$s1")" link add "$if1" type veth peer name "$if2" netns "$(ns_of "$s2")" || return 1
+	ip -n "$(ns_of "$s1")" addr add "$a1" dev "$if1" &&
+	ip -n "$(ns_of "$s2")" addr add "$a2" dev "$if2" &&
+	ip -n "$(ns_of "$s1")" link set "$if1" up &&
+	ip -n "$(ns_of "$s2")" link set "$if2" up
+}
+
+# io_netns_up: the interop plan (the picture at the top)
 io_netns_up() {
-	local s ns
-	for s in L R; do
-		ns=$(ns_of $s)
-		ip netns add "$ns" || return 1
-		ip -n "$ns" link set lo up
-	done
-	ip -n "$NS_L" link add "${NS_L}0" type veth peer name "${NS_R}0" netns "$NS_R" || return 1
-	ip -n "$NS_L" addr add "$L_IP/24" dev "${NS_L}0"
-	ip -n "$NS_R" addr add "$R_IP/24" dev "${NS_R}0"
+	io_link L "$L_IP/24" R "$R_IP/24" "${NS_L}0" "${NS_R}0" || return 1
 	ip -n "$NS_L" addr add "$L_CLIENT/32" dev lo
 	ip -n "$NS_R" addr add "$R_CLIENT/32" dev lo
-	ip -n "$NS_L" link set "${NS_L}0" up
-	ip -n "$NS_R" link set "${NS_R}0" up
 	# wait for the veth to carry traffic, so the first IKE packet is not lost
 	wait_for 5 ip netns exec "$NS_L" ping -c1 -W1 "$R_IP" ||
 		{ echo "# no connectivity $L_IP -> $R_IP" >&2; return 1; }
 }
 
+# io_netns_down: delete every namespace of this test (also L and R when a
+# script made them by hand, as natt.sh does)
 io_netns_down() {
 	local ns
-	for ns in "$NS_L" "$NS_R"; do
+	for ns in $(printf '%s\n' "${IO_NETNS[@]}" "$NS_L" "$NS_R" | sort -u); do
 		ip netns list 2>/dev/null | awk '{print $1}' | grep -qx -- "$ns" || continue
 		[ -z "$(ip netns pids "$ns" 2>/dev/null)" ] ||
 			echo "# warning: processes still in $ns: $(ip netns pids "$ns" | tr '\n' ' ')" >&2
 		ip netns del "$ns"
 	done
+	IO_NETNS=()
 }
 
 # --- our own processes ---
@@ -182,6 +240,26 @@ io_kill() {
 	echo "# pid $pid did not exit on SIGTERM, sending SIGKILL" >&2
 	kill -KILL "$pid" 2>/dev/null
 	sleep 0.2
+}
+
+# io_pid SIDE: the recorded PID of SIDE's daemon (empty if none)
+io_pid() { cat "$T/$1/pluto.pid" "$T/$1/charon.pid" 2>/dev/null | head -1; }
+# io_alive SIDE: SIDE's daemon is running (a zombie is not)
+io_alive() { io_pid_ours "$(io_pid "$1")"; }
+# io_kill_hard SIDE: SIGKILL SIDE's daemon -- a crash or a power cut: no
+# Delete is sent, nothing cleaned up; its socket and lock file are removed
+# so that it can be started again
+io_kill_hard() {
+	local s=$1 f pid
+	for f in charon.pid pluto.pid; do
+		[ -f "$T/$s/$f" ] || continue
+		pid=$(cat "$T/$s/$f")
+		io_pid_ours "$pid" && kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		rm -f "$T/$s/$f"
+	done
+	[ "${IMPL[$s]:-}" = pluto ] && rm -f "$(pluto_sock "$s")" "$T/$s/run/pluto.pid"
+	return 0
 }
 
 # --- the generic peer interface ---
@@ -270,17 +348,23 @@ io_check_shown() {
 	fi
 }
 
-# io_stop SIDE...
+# io_stop SIDE... (pluto's exit status is an assertion, see pluto_stop)
 io_stop() { local s; for s in "$@"; do [ -n "${IMPL[$s]:-}" ] && peer stop "$s"; done; return 0; }
 
-# io_finish: stop both sides (pluto's exit status is an assertion), print
-# the plan and exit
-io_finish() { io_stop L R; done_testing; }
+# io_stop_all: stop every side, L and R first (pluto's exit status is an
+# assertion)
+io_stop_all() {
+	local s
+	io_stop L R
+	for s in $(printf '%s\n' "${!IMPL[@]}" | sort); do [[ $s == [LR] ]] || io_stop "$s"; done
+}
+# io_finish: stop every side, print the plan and exit
+io_finish() { io_stop_all; done_testing; }
 
 io_cleanup() {
 	local s
 	IO_QUIET=1
-	for s in L R; do
+	for s in "${!IMPL[@]}"; do
 		[ -n "${IMPL[$s]:-}" ] || continue
 		peer stop "$s" >/dev/null 2>&1
 	done
