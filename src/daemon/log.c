@@ -3,9 +3,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
 
+/* log.c sends CODE_FILE/CODE_LINE/CODE_FUNC of its caller itself */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "common/util.h"
@@ -114,62 +117,86 @@ static void format_prefix(char *buf, size_t len, const struct connection *c, con
 		snprintf(buf, len, "#%u: ", st->serial);
 }
 
+/* ONE table: a stream's syslog priority and the whack code it carries. */
+static const struct {
+	int priority;
+	enum whack_rc rc;
+} stream_table[LS__MAX] = {
+	[LS_INFO]    = { LOG_INFO,    RC_LOG },
+	[LS_NOTICE]  = { LOG_NOTICE,  RC_LOG },
+	[LS_WARNING] = { LOG_WARNING, RC_LOG },
+	[LS_SERIOUS] = { LOG_WARNING, RC_LOG_SERIOUS },
+	[LS_ERROR]   = { LOG_ERR,     RC_LOG_SERIOUS },
+};
+
+const struct logger global_logger = { .c = NULL, .st = NULL };
+
+/* Where a call is: the journal's CODE_* fields name the caller. */
+struct log_where {
+	const char *file;
+	int line;
+	const char *func;
+};
+
+static void send_journal(int priority, enum log_msgid id, const struct connection *c,
+			 const struct state *st, const struct log_where *at, const char *line)
+{
+	char message[1300], prio[32], msgid[64], conn[200], serial[40];
+	char code_file[300], code_line[40], code_func[160];
+	struct iovec iov[10];
+	size_t n = 0;
+#define FIELD(buf, ...) do { \
+		int len_ = snprintf(buf, sizeof(buf), __VA_ARGS__); \
+		iov[n++] = (struct iovec){ .iov_base = buf, \
+			.iov_len = len_ < (int)sizeof(buf) ? (size_t)len_ : sizeof(buf) - 1 }; \
+	} while (0)
+	FIELD(message, "MESSAGE=%s", line);
+	FIELD(prio, "PRIORITY=%d", priority);
+	FIELD(msgid, "MESSAGE_ID=%s", msgid_table[id]);
+	iov[n++] = (struct iovec){ .iov_base = (char *)"SYSLOG_IDENTIFIER=pluto",
+				   .iov_len = strlen("SYSLOG_IDENTIFIER=pluto") };
+	if (c)
+		FIELD(conn, "CONNECTION=%s", c->name);
+	if (st)
+		FIELD(serial, "STATE_SERIAL=%u", st->serial);
+	FIELD(code_file, "CODE_FILE=%s", at->file);
+	FIELD(code_line, "CODE_LINE=%d", at->line);
+	FIELD(code_func, "CODE_FUNC=%s", at->func);
+#undef FIELD
+	sd_journal_sendv(iov, (int)n);
+}
+
 static void emit(int priority, enum log_msgid id, const struct connection *c,
-		 const struct state *st, const char *line)
+		 const struct state *st, const struct log_where *at, const char *line)
 {
 	if (hook)
 		hook(priority, line, hook_ud);
 	switch (target) {
-	case LOG_TO_STDERR: {
+	case LOG_TO_STDERR:
 		fprintf(stderr, "%s\n", line);
 		fflush(stderr);
 		break;
-	}
 	case LOG_TO_SYSLOG:
 		syslog(priority, "%s", line);
 		break;
-	case LOG_TO_JOURNAL: {
-		char serial[32] = "";
-		if (st)
-			snprintf(serial, sizeof(serial), "STATE_SERIAL=%u", st->serial);
-		const char *conn_field = c ? "CONNECTION=%s" : NULL;
-		/* sd_journal_send takes a NULL-terminated list: stop early
-		 * where a field is absent */
-		if (c && st)
-			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
-					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto",
-					conn_field, c->name, "%s", serial, NULL);
-		else if (c)
-			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
-					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto",
-					conn_field, c->name, NULL);
-		else if (st)
-			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
-					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto",
-					"%s", serial, NULL);
-		else
-			sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", priority,
-					"MESSAGE_ID=%s", msgid_table[id], "SYSLOG_IDENTIFIER=pluto", NULL);
+	case LOG_TO_JOURNAL:
+		send_journal(priority, id, c, st, at, line);
 		break;
-	}
 	}
 }
 
-void plog_full(int priority, enum log_msgid id, enum whack_rc rc, const struct connection *c,
-	       const struct state *st, const char *fmt, ...)
+static void vlog_line(int priority, enum whack_rc rc, enum log_msgid id, const struct connection *c,
+		      const struct state *st, const struct log_where *at, const char *fmt, va_list ap)
 {
 	char prefix[160], body[1024], line[1200];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
-	va_end(ap);
 	if ((unsigned)id >= MSGID__MAX)
 		id = MSGID_GENERIC;
 	if (!c && st)
 		c = st->connection;
 	format_prefix(prefix, sizeof(prefix), c, st);
 	snprintf(line, sizeof(line), "%s%s", prefix, body);
-	emit(priority, id, c, st, line);
+	emit(priority, id, c, st, at, line);
 
 	/* progress: to whoever waits on this connection, and as an event */
 	if (c) {
@@ -179,7 +206,34 @@ void plog_full(int priority, enum log_msgid id, enum whack_rc rc, const struct c
 	}
 }
 
-void dbg_full(const struct connection *c, const struct state *st, const char *fmt, ...)
+void log_message(const struct logger *lg, enum log_stream stream, int rc, enum log_msgid id,
+		 const char *file, int line, const char *func, const char *fmt, ...)
+{
+	if ((unsigned)stream >= LS__MAX)
+		stream = LS_INFO;
+	if (!lg)
+		lg = GLOBAL_LOGGER;
+	enum whack_rc code = rc == LOG_RC_OF_STREAM ? stream_table[stream].rc : (enum whack_rc)rc;
+	const struct log_where at = { file, line, func };
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_line(stream_table[stream].priority, code, id, lg->c, lg->st, &at, fmt, ap);
+	va_end(ap);
+}
+
+void plog_full_at(int priority, enum log_msgid id, enum whack_rc rc, const struct connection *c,
+		  const struct state *st, const char *file, int line, const char *func,
+		  const char *fmt, ...)
+{
+	const struct log_where at = { file, line, func };
+	va_list ap;
+	va_start(ap, fmt);
+	vlog_line(priority, rc, id, c, st, &at, fmt, ap);
+	va_end(ap);
+}
+
+void dbg_at(const struct connection *c, const struct state *st,
+	    const char *file, int line_no, const char *func, const char *fmt, ...)
 {
 	char prefix[160], body[1024], line[1200];
 	va_list ap;
@@ -188,5 +242,6 @@ void dbg_full(const struct connection *c, const struct state *st, const char *fm
 	va_end(ap);
 	format_prefix(prefix, sizeof(prefix), c, st);
 	snprintf(line, sizeof(line), "| %s%s", prefix, body);
-	emit(LOG_DEBUG, MSGID_GENERIC, c, st, line);
+	const struct log_where at = { file, line_no, func };
+	emit(LOG_DEBUG, MSGID_GENERIC, c, st, &at, line);
 }

@@ -60,22 +60,67 @@ enum log_target log_target_get(void);
 
 extern unsigned debug_global;     /* global debug classes */
 
-/* The main logging call. rc is the whack code (RC_LOG for plain logs);
- * c and st (either may be NULL) give the "conn" #serial prefix and the
- * CONNECTION= / STATE_SERIAL= journal fields; priority is syslog's. */
-void plog_full(int priority, enum log_msgid id, enum whack_rc rc,
-	       const struct connection *c, const struct state *st,
-	       const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* The logger: who a message is about. It gives the "conn" #serial prefix,
+ * the CONNECTION= / STATE_SERIAL= journal fields and the progress sinks
+ * (whoever waits on the connection). Build one where you log, for free:
+ *     llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "...");
+ * With only a state, the connection is the state's. */
+struct logger {
+	const struct connection *c;
+	const struct state *st;
+};
+extern const struct logger global_logger;
+#define GLOBAL_LOGGER       (&global_logger)
+#define CONN_LOGGER(c_)     (&(const struct logger){ .c = (c_), .st = NULL })
+#define STATE_LOGGER(st_)   (&(const struct logger){ .c = NULL, .st = (st_) })
+#define LOGGER(c_, st_)     (&(const struct logger){ .c = (c_), .st = (st_) })
 
-#define plog(fmt, ...) plog_full(6 /*LOG_INFO*/, MSGID_GENERIC, RC_LOG, NULL, NULL, fmt, ##__VA_ARGS__)
-#define plog_err(fmt, ...) plog_full(3 /*LOG_ERR*/, MSGID_GENERIC, RC_LOG_SERIOUS, NULL, NULL, fmt, ##__VA_ARGS__)
-#define clog(c, fmt, ...) plog_full(6, MSGID_GENERIC, RC_LOG, (c), NULL, fmt, ##__VA_ARGS__)
+/* The stream of a message: the ONE place that says which syslog priority
+ * goes with which whack code (log.c's stream_table).
+ *   LS_INFO     info     RC_LOG          routine progress
+ *   LS_NOTICE   notice   RC_LOG          worth noticing, nothing wrong
+ *   LS_WARNING  warning  RC_LOG          odd, but nothing failed
+ *   LS_SERIOUS  warning  RC_LOG_SERIOUS  something failed (whack shows it as such)
+ *   LS_ERROR    err      RC_LOG_SERIOUS  pluto cannot do its job
+ * llog_rc() keeps the stream's priority but sends whack another code: the
+ * codes whack acts on (RC_SUCCESS, RC_NEW_STATE + n, RC_NOTIFICATION + n,
+ * the failure codes it exits with). */
+enum log_stream { LS_INFO, LS_NOTICE, LS_WARNING, LS_SERIOUS, LS_ERROR, LS__MAX };
+
+/* The logging calls. They are macros so that the journal's CODE_FILE,
+ * CODE_LINE and CODE_FUNC name the caller, not log.c. */
+#define llog(lg, stream, msgid, fmt, ...) \
+	log_message((lg), (stream), LOG_RC_OF_STREAM, (msgid), __FILE__, __LINE__, __func__, \
+		    fmt, ##__VA_ARGS__)
+#define llog_rc(lg, stream, rc, msgid, fmt, ...) \
+	log_message((lg), (stream), (int)(rc), (msgid), __FILE__, __LINE__, __func__, \
+		    fmt, ##__VA_ARGS__)
+
+/* rc: a whack code, or LOG_RC_OF_STREAM for the stream's own */
+#define LOG_RC_OF_STREAM (-1)
+void log_message(const struct logger *lg, enum log_stream stream, int rc, enum log_msgid id,
+		 const char *file, int line, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 8, 9)));
+
+/* The old call, until tools/convert-logging.py has rewritten every caller:
+ * a priority and a whack code that must agree. Do not add new callers. */
+void plog_full_at(int priority, enum log_msgid id, enum whack_rc rc,
+		  const struct connection *c, const struct state *st,
+		  const char *file, int line, const char *func,
+		  const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+#define plog_full(priority, id, rc, c, st, fmt, ...) \
+	plog_full_at((priority), (id), (rc), (c), (st), __FILE__, __LINE__, __func__, fmt, ##__VA_ARGS__)
+#define plog(fmt, ...) llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, fmt, ##__VA_ARGS__)
+#define plog_err(fmt, ...) llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, fmt, ##__VA_ARGS__)
+#define clog(c, fmt, ...) llog(CONN_LOGGER(c), LS_INFO, MSGID_GENERIC, fmt, ##__VA_ARGS__)
 
 /* Is debug class `cls` on, globally or for this connection? */
 bool debugging(unsigned cls, const struct connection *c);
 /* Debug lines start with "| ". */
-void dbg_full(const struct connection *c, const struct state *st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+void dbg_at(const struct connection *c, const struct state *st,
+	    const char *file, int line, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+#define dbg_full(c, st, fmt, ...) dbg_at((c), (st), __FILE__, __LINE__, __func__, fmt, ##__VA_ARGS__)
 #define DBG(cls, c, fmt, ...) \
 	do { if (debugging((cls), (c))) dbg_full((c), NULL, fmt, ##__VA_ARGS__); } while (0)
 

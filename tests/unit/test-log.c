@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <glib.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -203,6 +204,44 @@ static void test_progress(void)
 	teardown_all();
 }
 
+/* the stream table: each stream's syslog priority and whack code, and
+ * llog_rc() changing the code but not the priority */
+static void test_streams(void)
+{
+	struct connection *a = add("str");
+	struct sink_log l = { g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(unsigned)) };
+	struct progress_sink sink = { .line = sink_line, .done = sink_done, .ctx = &l };
+	progress_sink_attach(a, &sink);
+	reset_capture();
+	static const struct { enum log_stream stream; int priority; unsigned rc; } want[] = {
+		{ LS_INFO, 6, RC_LOG },
+		{ LS_NOTICE, 5, RC_LOG },
+		{ LS_WARNING, 4, RC_LOG },
+		{ LS_SERIOUS, 4, RC_LOG_SERIOUS },
+		{ LS_ERROR, 3, RC_LOG_SERIOUS },
+	};
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++)
+		llog(CONN_LOGGER(a), want[i].stream, MSGID_GENERIC, "stream %u", i);
+	llog_rc(CONN_LOGGER(a), LS_INFO, RC_SUCCESS, MSGID_STATE, "success");
+	llog_rc(CONN_LOGGER(a), LS_SERIOUS, RC_NOTIFICATION + 14, MSGID_NEGOTIATION_FAILED, "failed");
+	progress_sink_detach(a, &sink);
+	g_assert_cmpuint(lines->len, ==, G_N_ELEMENTS(want) + 2);
+	g_assert_cmpuint(l.codes->len, ==, G_N_ELEMENTS(want) + 2);
+	for (unsigned i = 0; i < G_N_ELEMENTS(want); i++) {
+		g_assert_cmpint(g_array_index(priorities, int, i), ==, want[i].priority);
+		g_assert_cmpuint(g_array_index(l.codes, unsigned, i), ==, want[i].rc);
+	}
+	unsigned n = G_N_ELEMENTS(want);
+	g_assert_cmpint(g_array_index(priorities, int, n), ==, 6);
+	g_assert_cmpuint(g_array_index(l.codes, unsigned, n), ==, RC_SUCCESS);
+	g_assert_cmpint(g_array_index(priorities, int, n + 1), ==, 4);
+	g_assert_cmpuint(g_array_index(l.codes, unsigned, n + 1), ==, RC_NOTIFICATION + 14);
+	g_assert_cmpstr(g_ptr_array_index(lines, n + 1), ==, "\"str\": failed");
+	g_ptr_array_unref(l.texts);
+	g_array_unref(l.codes);
+	teardown_all();
+}
+
 /* --- journal fields: a private mount namespace with our own journal socket --- */
 
 static char *recv_datagram(int fd)
@@ -265,6 +304,14 @@ static void test_journal_fields(void)
 	g_assert_nonnull(id);
 	g_assert_cmpuint(strlen(id), ==, 32);
 	g_assert_cmpuint(strspn(id, "0123456789abcdef"), ==, 32);
+	/* the journal names the caller, not log.c */
+	g_autofree char *code_file = field(d, "CODE_FILE"), *code_func = field(d, "CODE_FUNC"),
+			*code_line = field(d, "CODE_LINE");
+	g_assert_nonnull(code_file);
+	g_assert_true(g_str_has_suffix(code_file, "test-log.c"));
+	g_assert_cmpstr(code_func, ==, "test_journal_fields");
+	g_assert_nonnull(code_line);
+	g_assert_cmpint(atoi(code_line), >, 0);
 	g_free(d);
 
 	/* a state without its connection argument: fields from the state */
@@ -294,6 +341,9 @@ static void test_journal_fields(void)
 	g_autofree char *m4 = field(d, "MESSAGE"), *p4 = field(d, "PRIORITY"), *s4 = field(d, "STATE_SERIAL");
 	g_assert_true(g_str_has_prefix(m4, "| \"jrnl\" #"));
 	g_assert_cmpstr(p4, ==, "7");
+	g_autofree char *f4 = field(d, "CODE_FILE"), *fn4 = field(d, "CODE_FUNC");
+	g_assert_true(f4 && g_str_has_suffix(f4, "test-log.c"));
+	g_assert_cmpstr(fn4, ==, "test_journal_fields");
 	g_assert_cmpstr(s4, ==, serial);
 	g_free(d);
 
@@ -316,6 +366,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/debug-lines", test_debug_lines);
 	g_test_add_func("/log/set-debug", test_set_debug);
 	g_test_add_func("/log/progress", test_progress);
+	g_test_add_func("/log/streams", test_streams);
 	g_test_add_func("/log/journal-fields", test_journal_fields);
 	int r = g_test_run();
 	log_set_hook(NULL, NULL);
