@@ -173,8 +173,8 @@ int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 				  " (another pluto running? does the bus policy let root own it?)", r);
 
 	events_subscribe(on_event, NULL);
-	plog_full(6, MSGID_STARTUP, RC_LOG, NULL, NULL, "D-Bus: serving %s on the system bus",
-		  PLUTO_DBUS_NAME);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP, "D-Bus: serving %s on the system bus",
+	     PLUTO_DBUS_NAME);
 	return 0;
 }
 

@@ -329,7 +329,7 @@ void vl_dispatch(struct vl_client *c, const char *msg, size_t len)
 		goto out;
 	}
 	if ((m->flags & VL_PRIVILEGED) && !vl_client_privileged(c)) {
-		plog("varlink: %s denied to %s (not root or in the admin group)", call.method,
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "varlink: %s denied to %s (not root or in the admin group)", call.method,
 		     vl_client_describe(c));
 		struct ctl_error err = { .code = PE__MAX };
 		snprintf(err.message, sizeof(err.message), "%s changes the daemon's state: only root "

@@ -163,7 +163,7 @@ void vl_client_fail(struct vl_client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	plog("varlink: client %u (%s): %s; disconnecting", c->id, c->describe, why);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "varlink: client %u (%s): %s; disconnecting", c->id, c->describe, why);
 	client_close(c);
 }
 
@@ -372,14 +372,14 @@ static bool gid_is_admin(int fd, gid_t primary)
 static void client_accept(int fd)
 {
 	if (server.n_clients >= VL_CLIENTS_MAX) {
-		plog_err("varlink: %u clients connected already: refusing one more", server.n_clients);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "varlink: %u clients connected already: refusing one more", server.n_clients);
 		close(fd);
 		return;
 	}
 	struct ucred cred = { .pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1 };
 	socklen_t len = sizeof(cred);
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		plog_err("varlink: cannot read the credentials of a client: %s", strerror(errno));
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "varlink: cannot read the credentials of a client: %s", strerror(errno));
 	struct vl_client *c = client_new(fd);
 	c->uid = cred.uid;
 	c->pid = cred.pid;
@@ -387,7 +387,7 @@ static void client_accept(int fd)
 	snprintf(c->describe, sizeof(c->describe), "uid %d pid %d", (int)cred.uid, (int)cred.pid);
 	int r = sd_event_add_io(server.event, &c->io, fd, EPOLLIN, on_client_io, c);
 	if (r < 0) {
-		plog_err("varlink: cannot watch a client: %s", strerror(-r));
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "varlink: cannot watch a client: %s", strerror(-r));
 		client_free(c);
 		return;
 	}
@@ -402,7 +402,7 @@ static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *ud)
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno != EAGAIN)
-				plog_err("varlink: accept failed: %s", strerror(errno));
+				llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "varlink: accept failed: %s", strerror(errno));
 			return 0;
 		}
 		client_accept(cfd);
@@ -485,7 +485,7 @@ int varlink_start(struct sd_event *event, const char *path, int listen_fd, long 
 		return -1;
 	}
 	server.event = sd_event_ref(event);
-	plog("varlink: serving org.freeswan.pluto on %s", listen_fd >= 0 ? "the socket passed by systemd" : path);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "varlink: serving org.freeswan.pluto on %s", listen_fd >= 0 ? "the socket passed by systemd" : path);
 	return 0;
 }
 

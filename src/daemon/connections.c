@@ -111,10 +111,10 @@ void connections_reorient(void)
 		struct ctl_error err;
 		if (connection_orient(c, &err) < 0) {
 			if (was >= 0)
-				plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL,
-					  "no longer oriented: %s", err.message);
+				llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL,
+				     "no longer oriented: %s", err.message);
 		} else if (was != c->this) {
-			clog(c, "oriented as %s end", c->this == 0 ? "left" : "right");
+			llog(CONN_LOGGER(c), LS_INFO, MSGID_GENERIC, "oriented as %s end", c->this == 0 ? "left" : "right");
 		}
 	}
 }

@@ -49,10 +49,10 @@ static void apply_auto(struct connection *c)
 	if (a == AUTO_ADD || c->is_template)
 		return;
 	if (routing_route(c, false, &err) < 0)
-		plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "auto=%s: %s",
-			  a == AUTO_ROUTE ? "route" : "start", err.message);
+		llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "auto=%s: %s",
+		     a == AUTO_ROUTE ? "route" : "start", err.message);
 	if (a == AUTO_START && demux_listening() && engine_initiate(c, &err) < 0)
-		plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "auto=start: %s", err.message);
+		llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "auto=start: %s", err.message);
 }
 
 int ctl_add_connection(const char *name, const char *const *keys, const char *const *values,
@@ -86,8 +86,8 @@ int ctl_add_connection(const char *name, const char *const *keys, const char *co
 		connection_config_free(&cfg);
 		return -1;
 	}
-	plog_full(6, MSGID_CONNECTION_ADDED, RC_LOG, c, NULL, "added connection description (%s end is this host)",
-		  c->this == 0 ? "left" : "right");
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "added connection description (%s end is this host)",
+	     c->this == 0 ? "left" : "right");
 	if (ret)
 		*ret = c;
 	apply_auto(c);
@@ -101,7 +101,7 @@ static void delete_connection(struct connection *c)
 	struct ctl_error ignored;
 	engine_terminate(c);
 	routing_unroute(c, true, &ignored);
-	plog_full(6, MSGID_CONNECTION_DELETED, RC_LOG, c, NULL, "deleting connection");
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_DELETED, "deleting connection");
 	connection_delete(c);
 }
 
@@ -160,7 +160,7 @@ int ctl_initiate(const char *name, struct progress_sink *sink, struct ctl_error 
 		const char *msg = err->message;
 		if (strncmp(msg, prefix, strlen(prefix)) == 0)
 			msg += strlen(prefix);
-		plog_full(4, MSGID_NEGOTIATION_FAILED, RC_LOG_SERIOUS, c, NULL, "%s", msg);
+		llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_NEGOTIATION_FAILED, "%s", msg);
 		return -1;
 	}
 	return 0;
@@ -171,7 +171,7 @@ int ctl_terminate(const char *name, struct ctl_error *err)
 	struct connection *c = find(name, err);
 	if (!c)
 		return -1;
-	clog(c, "terminating SAs using this connection");
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_GENERIC, "terminating SAs using this connection");
 	engine_terminate(c);
 	struct ctl_error stopped = { .code = PE_NEGOTIATION_FAILED };
 	snprintf(stopped.message, sizeof(stopped.message), "\"%s\": terminated", name);
@@ -184,7 +184,7 @@ int ctl_delete_state(unsigned serial, struct ctl_error *err)
 	struct state *st = state_by_serial(serial);
 	if (!st)
 		return ctl_fail(err, PE_UNKNOWN_STATE, "no state #%u", serial);
-	plog_full(6, MSGID_STATE, RC_LOG, st->connection, st, "deleting state");
+	llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "deleting state");
 	engine_delete_state(st);
 	return 0;
 }
@@ -196,7 +196,7 @@ int ctl_listen(struct ctl_error *err)
 	if (r < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot get the event loop: %s", strerror(-r));
 	bool was = demux_listening();
-	plog_full(6, MSGID_LISTEN, RC_LOG, NULL, NULL, "listening for IKE messages");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_LISTEN, "listening for IKE messages");
 	r = demux_listen(event);
 	sd_event_unref(event);
 	if (r < 0)
@@ -208,7 +208,7 @@ int ctl_listen(struct ctl_error *err)
 			struct ctl_error aerr;
 			if (c->cfg.auto_action == AUTO_START && !c->is_template && !c->newest_isakmp &&
 			    c->this >= 0 && engine_initiate(c, &aerr) < 0)
-				plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "auto=start: %s", aerr.message);
+				llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "auto=start: %s", aerr.message);
 		}
 	}
 	kernel_recheck();
@@ -222,12 +222,12 @@ int ctl_listen(struct ctl_error *err)
 	struct ctl_error serr;
 	if (access(secrets_path(), F_OK) < 0 && errno == ENOENT) {
 		/* a host may have no secrets yet: say so, but listening worked */
-		plog_full(4, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL,
-			  "no secrets file %s: no PSK or RSA private key is available", secrets_path());
+		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_SECRETS,
+		     "no secrets file %s: no PSK or RSA private key is available", secrets_path());
 		return 0;
 	}
 	if (secrets_reload(&serr) < 0) {
-		plog_full(3, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL, "%s", serr.message);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_SECRETS, "%s", serr.message);
 		return ctl_fail(err, serr.code, "listening, but secrets not reloaded: %s", serr.message);
 	}
 	return 0;
@@ -238,7 +238,7 @@ int ctl_unlisten(struct ctl_error *err)
 	if (!demux_listening())
 		return 0;
 	demux_unlisten();
-	plog_full(6, MSGID_LISTEN, RC_LOG, NULL, NULL, "no longer listening for IKE messages");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_LISTEN, "no longer listening for IKE messages");
 	event_manager(VIEW_MGR_LISTENING);
 	event_manager(VIEW_MGR_INTERFACES);
 	return 0;
@@ -253,7 +253,7 @@ int ctl_add_public_key(const char *id, const char *key, struct ctl_error *err)
 int ctl_reload_secrets(struct ctl_error *err)
 {
 	if (secrets_reload(err) < 0) {
-		plog_full(3, MSGID_SECRETS, RC_LOG_SERIOUS, NULL, NULL, "%s", err->message);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_SECRETS, "%s", err->message);
 		return -1;
 	}
 	return 0;
@@ -287,7 +287,7 @@ int ctl_set_debug(const char *const *classes, size_t n, const char *name, struct
 	strbuf_init(&sb);
 	for (unsigned i = 0; names[i]; i++)
 		strbuf_addf(&sb, "%s%s", i ? "+" : "", names[i]);
-	plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "debug classes set to %s", sb.len ? sb.data : "none");
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONTROL, "debug classes set to %s", sb.len ? sb.data : "none");
 	strbuf_free(&sb);
 	return 0;
 }
@@ -328,7 +328,7 @@ const char *ctl_kernel_backend(void)
 
 void ctl_shutdown(void)
 {
-	plog_full(6, MSGID_SHUTDOWN, RC_LOG, NULL, NULL, "shutting down");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SHUTDOWN, "shutting down");
 	if (shutdown_hook)
 		shutdown_hook();
 }

@@ -69,7 +69,7 @@ static int on_packet(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			plog_err("recvfrom on %s failed: %s", ifp->name, strerror(errno));
+			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "recvfrom on %s failed: %s", ifp->name, strerror(errno));
 		return 0;
 	}
 	ip_address sender;
@@ -142,8 +142,8 @@ static int open_socket(struct iface *ifp, sd_event *event)
 static void close_iface(struct iface *ifp)
 {
 	char ab[IP_STR_MAX];
-	plog_full(6, MSGID_INTERFACE, RC_LOG, NULL, NULL, "shutting down interface %s %s:%u",
-		  ifp->name, ip_str(&ifp->addr, ab), ifp->port);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_INTERFACE, "shutting down interface %s %s:%u",
+	     ifp->name, ip_str(&ifp->addr, ab), ifp->port);
 	sd_event_source_disable_unref(ifp->source);
 	if (ifp->fd >= 0)
 		close(ifp->fd);
@@ -177,13 +177,13 @@ static bool listen_on(const char *name, const ip_address *addr, uint16_t port, b
 		match->fd = -1;
 		int r = open_socket(match, event);
 		if (r < 0) {
-			plog_err("cannot listen on %s %s:%u: %s", match->name, ip_str(addr, ab), port,
-				 strerror(-r));
+			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot listen on %s %s:%u: %s", match->name, ip_str(addr, ab), port,
+			     strerror(-r));
 			free(match);
 			return false;
 		}
-		plog_full(6, MSGID_INTERFACE, RC_LOG, NULL, NULL, "adding interface %s %s:%u%s", match->name,
-			  ip_str(addr, ab), port, natt ? " (NAT-T)" : "");
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_INTERFACE, "adding interface %s %s:%u%s", match->name,
+		     ip_str(addr, ab), port, natt ? " (NAT-T)" : "");
 	}
 	match->next = *kept;
 	*kept = match;

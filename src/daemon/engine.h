@@ -13,7 +13,7 @@ struct progress_sink;
 
 struct engine_ops {
 	const char *name;
-	/* Start negotiating c. Progress lines go to c's sinks via plog_full();
+	/* Start negotiating c. Progress lines go to c's sinks via llog();
 	 * the engine calls progress_sinks_done() when it succeeds or gives up. */
 	int (*initiate)(struct connection *c, struct ctl_error *err);
 	/* Remove every SA of c and stop its negotiations. */

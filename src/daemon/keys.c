@@ -266,8 +266,8 @@ int pubkey_add(const char *id, const char *keytext, struct ctl_error *err)
 	pk->key = key;
 	pubkey_keyid(key, pk->keyid);
 	char ids[ID_STR_MAX];
-	plog_full(6, MSGID_CONTROL, RC_LOG, NULL, NULL, "added public key for %s (keyid %s)",
-		  id_str(&pid, ids), pk->keyid);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_CONTROL, "added public key for %s (keyid %s)",
+	     id_str(&pid, ids), pk->keyid);
 	return 0;
 }
 

@@ -66,7 +66,7 @@ static void write_pid(int fd)
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
 	if (ftruncate(fd, 0) < 0 || write(fd, buf, (size_t)n) != n)
-		plog_err("cannot write pid to %s: %s", lock_path, strerror(errno));
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot write pid to %s: %s", lock_path, strerror(errno));
 	close(fd);
 }
 
@@ -81,15 +81,15 @@ static void remove_lock(void)
 
 static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
-	plog_full(6, MSGID_SHUTDOWN, RC_LOG, NULL, NULL, "%s received: shutting down",
-		  si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SHUTDOWN, "%s received: shutting down",
+	     si->ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT");
 	sd_event_exit(event, 0);
 	return 0;
 }
 
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
-	plog("SIGHUP received: did you mean \"whack --listen\" (to rescan interfaces and reread secrets)?");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "SIGHUP received: did you mean \"whack --listen\" (to rescan interfaces and reread secrets)?");
 	return 0;
 }
 
@@ -187,14 +187,14 @@ static int passed_varlink_fd(void)
 	int n = sd_listen_fds_with_names(1, &names);
 	int fd = -1;
 	if (n < 0)
-		plog_err("cannot take the sockets systemd passed: %s", strerror(-n));
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot take the sockets systemd passed: %s", strerror(-n));
 	for (int i = 0; i < n; i++) {
 		if (fd < 0 && (streq(names[i], "varlink") || (n == 1 && streq(names[i], "unknown")))) {
 			fd = SD_LISTEN_FDS_START + i;
-			plog("using the Varlink socket passed by systemd (fd %d, name \"%s\")", fd, names[i]);
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "using the Varlink socket passed by systemd (fd %d, name \"%s\")", fd, names[i]);
 		} else {
 			/* not ours: a socket unit with a name we do not serve */
-			plog("ignoring passed socket fd %d named \"%s\" (expected \"varlink\")",
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "ignoring passed socket fd %d named \"%s\" (expected \"varlink\")",
 			     SD_LISTEN_FDS_START + i, names[i]);
 			close(SD_LISTEN_FDS_START + i);
 		}
@@ -264,10 +264,10 @@ int main(int argc, char **argv)
 	}
 	write_pid(lock_fd);
 
-	plog_full(6, MSGID_STARTUP, RC_LOG, NULL, NULL, "Starting pluto %s (pid %d)", PLUTO_VERSION,
-		  (int)getpid());
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP, "Starting pluto %s (pid %d)", PLUTO_VERSION,
+	     (int)getpid());
 	if (o.adns)
-		plog("--adns %s ignored: this pluto does no DNS lookups", o.adns);
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "--adns %s ignored: this pluto does no DNS lookups", o.adns);
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
 
 	r = sd_event_default(&event);
 	if (r < 0) {
-		plog_err("cannot create the event loop: %s", strerror(-r));
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot create the event loop: %s", strerror(-r));
 		goto out;
 	}
 	sd_event_add_signal(event, NULL, SIGTERM, on_sigterm, NULL);
@@ -296,7 +296,7 @@ int main(int argc, char **argv)
 	if (o.updown)
 		updown_set_default(o.updown);
 	if (kernel_select(o.kernel, &err) < 0) {
-		plog_err("%s", err.message);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "%s", err.message);
 		goto out;
 	}
 	routing_init(&routing_hooks);
@@ -311,19 +311,19 @@ int main(int argc, char **argv)
 	r = varlink_start(event, socket_path, varlink_fd, o.admin_gid, &err);
 	free(default_socket);
 	if (r < 0) {
-		plog_err("%s", err.message);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "%s", err.message);
 		goto out;
 	}
 	if (!o.nodbus && dbus_start(event, o.admin_gid, &err) < 0) {
 		/* a missing bus is not fatal: Varlink and whack still work */
-		plog_full(4, MSGID_STARTUP, RC_LOG_SERIOUS, NULL, NULL, "D-Bus disabled: %s", err.message);
+		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_STARTUP, "D-Bus disabled: %s", err.message);
 	}
 
 	sd_notify(0, "READY=1");
 	notify_status();   /* a second datagram: STATUS= is rebuilt in one place */
 	if (ready_fd >= 0) {
 		if (write(ready_fd, "", 1) != 1)
-			plog_err("cannot tell the parent we are ready: %s", strerror(errno));
+			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot tell the parent we are ready: %s", strerror(errno));
 		close(ready_fd);
 		ready_fd = -1;
 		int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -353,7 +353,7 @@ out:
 	events_unsubscribe(on_event, NULL);
 	secrets_clear();
 	pubkeys_clear();
-	plog_full(6, MSGID_SHUTDOWN, RC_LOG, NULL, NULL, "pluto exiting");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SHUTDOWN, "pluto exiting");
 	remove_lock();
 	sd_event_unref(event);
 	return exit_code;

@@ -658,8 +658,8 @@ int secrets_reload(struct ctl_error *err)
 		return -1;
 	secrets_free(&current);
 	current = fresh;
-	plog_full(6, MSGID_SECRETS, RC_LOG, NULL, NULL, "loaded %zu secrets from %s", current.count,
-		  current_path);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SECRETS, "loaded %zu secrets from %s", current.count,
+	     current_path);
 	return 0;
 }
 

@@ -173,14 +173,14 @@ static void choose_automatically(bool quiet_when_same)
 	if (quiet_when_same && started && want == current)
 		return;
 	if (want == &kernel_none_ops)
-		plog("kernel cannot hold an ESP SA (%s): using kernel backend none, SAs are negotiated but not installed",
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "kernel cannot hold an ESP SA (%s): using kernel backend none, SAs are negotiated but not installed",
 		     why);
 	struct ctl_error err;
 	if (start(want, &err) < 0) {
-		plog("%s: using kernel backend none", err.message);
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "%s: using kernel backend none", err.message);
 		start(&kernel_none_ops, &err);
 	} else if (want == &kernel_xfrm_ops) {
-		plog("kernel backend: xfrm");
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "kernel backend: xfrm");
 	}
 }
 
@@ -200,10 +200,10 @@ int kernel_select(const char *requested, struct ctl_error *err)
 		char why[256] = "";
 		/* --kernel xfrm on a kernel without ESP: say once what will fail */
 		if (current == &kernel_xfrm_ops && !current->probe(why, sizeof(why)))
-			plog("kernel backend: xfrm (as requested), but the kernel cannot hold an ESP SA (%s): every SA install will fail and be reported",
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "kernel backend: xfrm (as requested), but the kernel cannot hold an ESP SA (%s): every SA install will fail and be reported",
 			     why);
 		else
-			plog("kernel backend: %s (as requested)", current->name);
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "kernel backend: %s (as requested)", current->name);
 		return 0;
 	}
 	return ctl_fail(err, PE_INVALID_OPTION, "unknown kernel backend '%s' (xfrm or none)", requested);
@@ -290,7 +290,7 @@ void kernel_delete_state_sas(unsigned serial)
 		}
 		char why[256] = "";
 		if (current->del_sa(&r->dst, r->protocol, r->spi, why, sizeof(why)) < 0)
-			plog("#%u: cannot delete %s: %s", serial, r->line, why);
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "#%u: cannot delete %s: %s", serial, r->line, why);
 		else
 			DBG(DBG_KLIPS, NULL, "%s backend: deleted %s", current->name, r->line);
 		*rp = r->next;

@@ -421,10 +421,10 @@ static int xfrm_init(char *why, size_t why_len)
 	sd_event *event = NULL;
 	if (mc_fd >= 0 && sd_event_default(&event) >= 0) {
 		if (sd_event_add_io(event, &mc_source, mc_fd, EPOLLIN, on_multicast, NULL) < 0)
-			plog("xfrm: cannot watch ACQUIRE messages: TRAP eroutes will not initiate");
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "xfrm: cannot watch ACQUIRE messages: TRAP eroutes will not initiate");
 		sd_event_unref(event);
 	} else {
-		plog("xfrm: cannot join the ACQUIRE group: TRAP eroutes will not initiate");
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "xfrm: cannot join the ACQUIRE group: TRAP eroutes will not initiate");
 	}
 	return 0;
 }

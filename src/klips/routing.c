@@ -124,7 +124,7 @@ static void take_down(struct connection *c)
 		struct kernel_policy p;
 		eroute_policy(c, dirs[i], &p);
 		if (kernel_del_policy(&p, &err) < 0)
-			plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "%s", err.message);
+			llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "%s", err.message);
 	}
 	run_updown(UPDOWN_UNROUTE, c, NULL, NULL);
 	c->eroute_owner = 0;
@@ -157,12 +157,12 @@ static int route(struct connection *c, bool responder, bool automatic, struct ct
 	for (size_t i = 0; i < n_victims; i++) {
 		struct connection *o = conns[victims[i]];
 		if (views[victims[i]].has_sa) {
-			plog_full(4, MSGID_CONTROL, RC_LOG, c, NULL,
-				  "deleting the SAs of \"%s\": its route conflicts and we, as responder, need it", o->name);
+			llog(CONN_LOGGER(c), LS_WARNING, MSGID_CONTROL,
+			     "deleting the SAs of \"%s\": its route conflicts and we, as responder, need it", o->name);
 			if (hooks && hooks->terminate)
 				hooks->terminate(o);
 		}
-		plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "taking down the conflicting route of \"%s\"", o->name);
+		llog(CONN_LOGGER(c), LS_INFO, MSGID_CONTROL, "taking down the conflicting route of \"%s\"", o->name);
 		take_down(o);
 	}
 	/* a route that updown cannot set up is no route: the man page's
@@ -179,11 +179,11 @@ static int route(struct connection *c, bool responder, bool automatic, struct ct
 		goto out;
 	}
 	if (automatic)   /* logged, but not a progress line of the negotiation */
-		plog("\"%s\": routed automatically for its IPsec SA (kernel backend %s)", c->name,
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "\"%s\": routed automatically for its IPsec SA (kernel backend %s)", c->name,
 		     kernel_backend_name());
 	else
-		plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "routed (prospective: TRAP eroute, kernel backend %s)",
-			  kernel_backend_name());
+		llog(CONN_LOGGER(c), LS_INFO, MSGID_CONTROL, "routed (prospective: TRAP eroute, kernel backend %s)",
+		     kernel_backend_name());
 	set_routing(c, RT_PROSPECTIVE);
 out:
 	free(conns);
@@ -205,7 +205,7 @@ int routing_unroute(struct connection *c, bool force, struct ctl_error *err)
 	if (c->routing == RT_UNROUTED)
 		return 0;
 	take_down(c);
-	plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "unrouted");
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONTROL, "unrouted");
 	return 0;
 }
 
@@ -309,20 +309,20 @@ static void on_acquire(const ip_address *src, const ip_address *dst)
 		if (!subnet_contains(&ours, src) || !subnet_contains(&theirs, dst))
 			continue;
 		if (negotiating(c)) {
-			plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL,
-				  "acquire for %s -> %s ignored: a negotiation or IPsec SA is already under way", s, d);
+			llog(CONN_LOGGER(c), LS_INFO, MSGID_CONTROL,
+			     "acquire for %s -> %s ignored: a negotiation or IPsec SA is already under way", s, d);
 			return;
 		}
-		plog_full(6, MSGID_CONTROL, RC_LOG, c, NULL, "acquire for %s -> %s: initiating", s, d);
+		llog(CONN_LOGGER(c), LS_INFO, MSGID_CONTROL, "acquire for %s -> %s: initiating", s, d);
 		struct ctl_error err;
 		int r = hooks && hooks->initiate ? hooks->initiate(c, &err)
 						 : ctl_fail(&err, PE_INTERNAL, "no control core registered");
 		if (r < 0)
-			plog_full(4, MSGID_CONTROL, RC_LOG_SERIOUS, c, NULL, "acquire could not initiate: %s",
-				  err.message);
+			llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "acquire could not initiate: %s",
+			     err.message);
 		return;
 	}
-	plog("acquire for %s -> %s: no routed connection covers it", s, d);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "acquire for %s -> %s: no routed connection covers it", s, d);
 }
 
 void routing_init(const struct routing_hooks *core_hooks)

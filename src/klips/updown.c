@@ -296,11 +296,11 @@ static void output_flush(struct output *o)
 	o->line[o->len] = '\0';
 	o->len = 0;
 	if (++o->lines <= LINES_MAX_LOGGED)
-		plog_full(6, MSGID_GENERIC, RC_LOG, o->c, o->st, "%s output: %s", o->verb, o->line);
+		llog(LOGGER(o->c, o->st), LS_INFO, MSGID_GENERIC, "%s output: %s", o->verb, o->line);
 	else if (o->lines == LINES_MAX_LOGGED + 1)
-		plog_full(4, MSGID_GENERIC, RC_LOG, o->c, o->st,
-			  "%s output: more than %d lines, the rest is not logged", o->verb,
-			  LINES_MAX_LOGGED);
+		llog(LOGGER(o->c, o->st), LS_WARNING, MSGID_GENERIC,
+		     "%s output: more than %d lines, the rest is not logged", o->verb,
+		     LINES_MAX_LOGGED);
 }
 
 static void output_add(struct output *o, const char *data, size_t n)
@@ -349,8 +349,8 @@ static int fail(struct ctl_error *err, enum updown_verb verb, const struct conne
 {
 	char what[256];
 	snprintf(what, sizeof(what), fmt, n);
-	plog_full(3, MSGID_GENERIC, RC_LOG_SERIOUS, c, st, "%s: updown command \"%s\" failed: %s",
-		  vname, cmd, what);
+	llog(LOGGER(c, st), LS_ERROR, MSGID_GENERIC, "%s: updown command \"%s\" failed: %s",
+	     vname, cmd, what);
 	return ctl_fail(err, verb == UPDOWN_UP || verb == UPDOWN_DOWN ? PE_INTERNAL
 								      : PE_CANNOT_ROUTE,
 			"%s: updown command \"%s\" failed: %s", vname, cmd, what);

@@ -64,12 +64,12 @@ static void test_prefixes(void)
 	struct state *st = state_new(c, STATE_KIND_ISAKMP, true);
 	reset_capture();
 
-	plog("plain");
-	clog(c, "about the connection");
-	plog_full(6, MSGID_STATE, RC_LOG, c, st, "about the state");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "plain");
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_GENERIC, "about the connection");
+	llog(LOGGER(c, st), LS_INFO, MSGID_STATE, "about the state");
 	/* the state alone: the connection comes from the state */
-	plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, NULL, st, "state only");
-	plog_err("an error");
+	llog(STATE_LOGGER(st), LS_SERIOUS, MSGID_STATE, "state only");
+	llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "an error");
 
 	g_assert_cmpuint(lines->len, ==, 5);
 	g_assert_cmpstr(g_ptr_array_index(lines, 0), ==, "plain");
@@ -188,12 +188,12 @@ static void test_progress(void)
 	struct sink_log l = { g_ptr_array_new_with_free_func(g_free), g_array_new(FALSE, FALSE, sizeof(unsigned)) };
 	struct progress_sink sink = { .line = sink_line, .done = sink_done, .ctx = &l };
 	progress_sink_attach(a, &sink);
-	clog(a, "to a");
-	clog(b, "to b");
-	plog("to nobody");
-	plog_full(3, MSGID_NEGOTIATION_FAILED, RC_LOG_SERIOUS, a, NULL, "serious");
+	llog(CONN_LOGGER(a), LS_INFO, MSGID_GENERIC, "to a");
+	llog(CONN_LOGGER(b), LS_INFO, MSGID_GENERIC, "to b");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "to nobody");
+	llog(CONN_LOGGER(a), LS_ERROR, MSGID_NEGOTIATION_FAILED, "serious");
 	progress_sink_detach(a, &sink);
-	clog(a, "after detach");
+	llog(CONN_LOGGER(a), LS_INFO, MSGID_GENERIC, "after detach");
 	g_assert_cmpuint(l.texts->len, ==, 2);
 	g_assert_cmpstr(g_ptr_array_index(l.texts, 0), ==, "\"pga\": to a");
 	g_assert_cmpuint(g_array_index(l.codes, unsigned, 0), ==, RC_LOG);
@@ -289,7 +289,7 @@ static void test_journal_fields(void)
 	struct connection *c = add("jrnl");
 	g_free(recv_datagram(fd));          /* "added connection description" */
 	struct state *st = state_new(c, STATE_KIND_IPSEC, false);
-	plog_full(5, MSGID_STATE, RC_LOG, c, st, "state message");
+	llog(LOGGER(c, st), LS_NOTICE, MSGID_STATE, "state message");
 	char *d = recv_datagram(fd);
 	char *want = g_strdup_printf("\"jrnl\" #%u: state message", st->serial);
 	char *serial = g_strdup_printf("%u", st->serial);
@@ -315,7 +315,7 @@ static void test_journal_fields(void)
 	g_free(d);
 
 	/* a state without its connection argument: fields from the state */
-	plog_full(6, MSGID_STATE, RC_LOG, NULL, st, "again");
+	llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "again");
 	d = recv_datagram(fd);
 	g_autofree char *id2 = field(d, "MESSAGE_ID"), *conn2 = field(d, "CONNECTION"),
 			*ser2 = field(d, "STATE_SERIAL");
@@ -325,7 +325,7 @@ static void test_journal_fields(void)
 	g_free(d);
 
 	/* another kind: another MESSAGE_ID; no connection: no CONNECTION= */
-	plog("generic");
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "generic");
 	d = recv_datagram(fd);
 	g_autofree char *id3 = field(d, "MESSAGE_ID"), *conn3 = field(d, "CONNECTION"),
 			*ser3 = field(d, "STATE_SERIAL");

@@ -96,9 +96,9 @@ static void peer_dead(struct connection *c, struct state *st, unsigned long long
 	enum dpd_action action = (enum dpd_action)c->cfg.dpdaction;
 	bool instance = c->template != NULL;
 	bool phase2 = c->cfg.policy & (POLICY_ENCRYPT | POLICY_AUTHENTICATE);
-	plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, st,
-		  "DPD: no response from peer for %llu s: peer declared dead; dpdaction=%s%s", silent,
-		  dpd_action_name(action), instance && action != DPD_ACTION_CLEAR ? " (an instance: clear)" : "");
+	llog(LOGGER(c, st), LS_SERIOUS, MSGID_STATE,
+	     "DPD: no response from peer for %llu s: peer declared dead; dpdaction=%s%s", silent,
+	     dpd_action_name(action), instance && action != DPD_ACTION_CLEAR ? " (an instance: clear)" : "");
 	if (instance)
 		action = DPD_ACTION_CLEAR;
 	/* a dead peer gets no Delete; IPsec SAs first, as everywhere */
@@ -111,23 +111,23 @@ static void peer_dead(struct connection *c, struct state *st, unsigned long long
 	case DPD_ACTION_CLEAR:
 		if (c->cfg.auto_action == AUTO_ROUTE && phase2) {
 			if (routing_route(c, false, &err) < 0)
-				plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, NULL, "DPD: %s", err.message);
+				llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_STATE, "DPD: %s", err.message);
 		} else if (c->routing != RT_UNROUTED && routing_unroute(c, false, &err) < 0) {
-			plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, NULL, "DPD: %s", err.message);
+			llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_STATE, "DPD: %s", err.message);
 		}
-		plog_full(6, MSGID_STATE, RC_LOG, c, NULL, "DPD: connection cleared (%s)",
-			  routing_state_name(c->routing));
+		llog(CONN_LOGGER(c), LS_INFO, MSGID_STATE, "DPD: connection cleared (%s)",
+		     routing_state_name(c->routing));
 		break;
 	case DPD_ACTION_HOLD:
 		if (phase2 && c->routing == RT_UNROUTED && routing_route(c, false, &err) < 0)
-			plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, NULL, "DPD: cannot hold: %s", err.message);
-		plog_full(6, MSGID_STATE, RC_LOG, c, NULL,
-			  "DPD: holding (%s): outbound traffic negotiates again", routing_state_name(c->routing));
+			llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_STATE, "DPD: cannot hold: %s", err.message);
+		llog(CONN_LOGGER(c), LS_INFO, MSGID_STATE,
+		     "DPD: holding (%s): outbound traffic negotiates again", routing_state_name(c->routing));
 		break;
 	case DPD_ACTION_RESTART:
-		plog_full(6, MSGID_STATE, RC_LOG, c, NULL, "DPD: restarting the connection");
+		llog(CONN_LOGGER(c), LS_INFO, MSGID_STATE, "DPD: restarting the connection");
 		if (engine_core_initiate(c, &err) < 0)
-			plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, NULL, "DPD: cannot restart: %s", err.message);
+			llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_STATE, "DPD: cannot restart: %s", err.message);
 		break;
 	}
 }
@@ -145,7 +145,7 @@ static void arm(struct v1_state *s, uint64_t when)
 		sd_event_source_set_time(d->timer, when);
 		sd_event_source_set_enabled(d->timer, SD_EVENT_ONESHOT);
 	} else if (sd_event_add_time(ikev1_loop, &d->timer, CLOCK_MONOTONIC, when, DPD_ACCURACY_USEC, on_timer, s) < 0) {
-		plog_err("cannot arm the DPD timer of #%u", s->st->serial);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot arm the DPD timer of #%u", s->st->serial);
 	}
 }
 
@@ -225,9 +225,9 @@ void dpd_heard(struct v1_state *s)
 	dpd_seq_init(&d->seq, r);
 	d->last_heard = v1_mono_now();
 	isakmp->dpd = d;
-	plog_full(6, MSGID_STATE, RC_LOG, c, isakmp->st,
-		  "DPD: active, delay %llu s, timeout %llu s, action %s", c->cfg.dpddelay, c->cfg.dpdtimeout,
-		  dpd_action_name((enum dpd_action)c->cfg.dpdaction));
+	llog(LOGGER(c, isakmp->st), LS_INFO, MSGID_STATE,
+	     "DPD: active, delay %llu s, timeout %llu s, action %s", c->cfg.dpddelay, c->cfg.dpdtimeout,
+	     dpd_action_name((enum dpd_action)c->cfg.dpdaction));
 	arm(isakmp, d->last_heard + USEC(c->cfg.dpddelay));
 }
 
@@ -239,25 +239,25 @@ void dpd_notification(struct v1_state *isakmp, const struct payload *p)
 	/* with RSA signatures anyone who did the DH has SKEYID_a: before
 	 * Main Mode verified the peer, nothing it says counts */
 	if (!st->established) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-			  "DPD: %s over an ISAKMP SA not yet established; ignored", what);
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+		     "DPD: %s over an ISAKMP SA not yet established; ignored", what);
 		return;
 	}
 	if (p->u.n.protocol != PROTO_ISAKMP || p->u.n.spi_size != 16) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-			  "DPD: %s with protocol %u and SPI size %u (must be ISAKMP and 16); ignored", what,
-			  p->u.n.protocol, p->u.n.spi_size);
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+		     "DPD: %s with protocol %u and SPI size %u (must be ISAKMP and 16); ignored", what,
+		     p->u.n.protocol, p->u.n.spi_size);
 		return;
 	}
 	if (memcmp(p->u.n.spi, isakmp->icookie, 8) != 0 || memcmp(p->u.n.spi + 8, isakmp->rcookie, 8) != 0) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-			  "DPD: %s whose SPI is not this ISAKMP SA's cookies; ignored", what);
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+		     "DPD: %s whose SPI is not this ISAKMP SA's cookies; ignored", what);
 		return;
 	}
 	if (p->data_len != 4) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-			  "DPD: %s with %zu bytes of data (must be a 4-byte sequence number); ignored", what,
-			  p->data_len);
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+		     "DPD: %s with %zu bytes of data (must be a 4-byte sequence number); ignored", what,
+		     p->data_len);
 		return;
 	}
 	uint32_t seq = get_be32(p->data);
@@ -269,8 +269,8 @@ void dpd_notification(struct v1_state *isakmp, const struct payload *p)
 	if (isakmp->dpd && dpd_seq_ack(&isakmp->dpd->seq, seq))
 		DBG(DBG_CONTROL, c, "DPD: #%u: received R-U-THERE-ACK seq %u", st->serial, seq);
 	else
-		plog_full(6, MSGID_GENERIC, RC_LOG, c, st,
-			  "DPD: R-U-THERE-ACK with sequence %u we are not waiting for; ignored", seq);
+		llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC,
+		     "DPD: R-U-THERE-ACK with sequence %u we are not waiting for; ignored", seq);
 }
 
 void dpd_free(struct v1_state *s)

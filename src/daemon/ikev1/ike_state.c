@@ -214,7 +214,7 @@ bool v1_arm_timer(struct v1_state *s, sd_event_source **src, uint64_t usec, sd_e
 		return true;
 	}
 	if (sd_event_add_time(loop, src, CLOCK_MONOTONIC, when, 0, fn, s) < 0) {
-		plog_err("cannot arm a timer of #%u", s->st->serial);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot arm a timer of #%u", s->st->serial);
 		return false;
 	}
 	return true;

@@ -47,20 +47,20 @@ static bool check_payloads(const struct v1_row *row, struct v1_msg *m, const str
 		if (!rule) {
 			if (row->flags & F_ANY_OTHER)
 				continue;
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-				  "%s: unexpected %s payload; message dropped", name, payload_type_name(t));
+			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+			     "%s: unexpected %s payload; message dropped", name, payload_type_name(t));
 			m->notify = N_INVALID_PAYLOAD_TYPE;
 			return false;
 		}
 		if (seen[t] == rule->max) {
 			if (rule->max == 1)
-				plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-					  "%s: more than one %s payload; message dropped", name,
-					  payload_type_name(t));
+				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+				     "%s: more than one %s payload; message dropped", name,
+				     payload_type_name(t));
 			else
-				plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-					  "%s: more than %u %s payloads; message dropped", name, rule->max,
-					  payload_type_name(t));
+				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+				     "%s: more than %u %s payloads; message dropped", name, rule->max,
+				     payload_type_name(t));
 			m->notify = N_PAYLOAD_MALFORMED;
 			return false;
 		}
@@ -69,8 +69,8 @@ static bool check_payloads(const struct v1_row *row, struct v1_msg *m, const str
 	for (size_t i = 0; i < V1_RULES_MAX && row->payloads[i].type; i++) {
 		const struct v1_payload_rule *rule = &row->payloads[i];
 		if (seen[rule->type] < rule->min) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-				  "%s: missing %s payload; message dropped", name, payload_type_name(rule->type));
+			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+			     "%s: missing %s payload; message dropped", name, payload_type_name(rule->type));
 			m->notify = N_PAYLOAD_MALFORMED;
 			return false;
 		}
@@ -113,15 +113,15 @@ static bool verify_hash(const struct v1_row *row, const struct v1_state *isakmp,
 	size_t len = isakmp->keys.hash_len;
 	const struct payload *h = m->md.n_payloads ? &m->md.payloads[0] : NULL;
 	if (!h || h->type != PT_HASH) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st, "%s must be the first payload; message dropped",
-			  names[row->hash]);
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s must be the first payload; message dropped",
+		     names[row->hash]);
 		if (answer)
 			m->notify = N_PAYLOAD_MALFORMED;
 		return false;
 	}
 	if (h->data_len != len || CRYPTO_memcmp(h->data, expected, len) != 0) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-			  "received %s does not match the message; message dropped", names[row->hash]);
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+		     "received %s does not match the message; message dropped", names[row->hash]);
 		if (answer)
 			m->notify = N_INVALID_HASH_INFORMATION;
 		return false;
@@ -139,14 +139,14 @@ static bool open_msg(struct v1_state *isakmp, const uint8_t *iv, struct v1_msg *
 	size_t len = m->packet_len - ISAKMP_HDR_LEN;
 	if (m->encrypted) {
 		if (!isakmp || !isakmp->have_keys) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-				  "encrypted message before the keys are known; dropped");
+			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+			     "encrypted message before the keys are known; dropped");
 			return false;
 		}
 		size_t block = crypto_cipher_block(isakmp->ike.cipher);
 		if (len == 0 || (block && len % block)) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st,
-				  "encrypted body of %zu bytes is not a multiple of the cipher block; dropped", len);
+			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+			     "encrypted body of %zu bytes is not a multiple of the cipher block; dropped", len);
 			m->notify = N_PAYLOAD_MALFORMED;
 			return false;
 		}
@@ -155,7 +155,7 @@ static bool open_msg(struct v1_state *isakmp, const uint8_t *iv, struct v1_msg *
 		memcpy(m->new_iv, iv, isakmp->iv_len);
 		if (crypto_cbc_decrypt(isakmp->ike.cipher, isakmp->keys.enc_key, isakmp->keys.enc_key_len,
 				       m->new_iv, m->body, len) < 0) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st, "decryption failed; message dropped");
+			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "decryption failed; message dropped");
 			return false;
 		}
 		body = m->body;
@@ -163,10 +163,10 @@ static bool open_msg(struct v1_state *isakmp, const uint8_t *iv, struct v1_msg *
 	}
 	unsigned notify = 0;
 	if (payloads_parse(&m->md, m->md.hdr.np, body, len, m->encrypted, &notify, why, sizeof(why)) < 0) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st, "malformed %smessage: %s%s; dropped",
-			  m->encrypted ? "decrypted " : "", why,
-			  m->encrypted && st && st->kind == STATE_KIND_ISAKMP && !st->established
-			  ? " (probably the preshared keys differ)" : "");
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "malformed %smessage: %s%s; dropped",
+		     m->encrypted ? "decrypted " : "", why,
+		     m->encrypted && st && st->kind == STATE_KIND_ISAKMP && !st->established
+		     ? " (probably the preshared keys differ)" : "");
 		m->notify = notify ? notify : N_PAYLOAD_MALFORMED;
 		return false;
 	}
@@ -187,9 +187,9 @@ static bool handled_as_duplicate(struct v1_state *s, const struct v1_msg *m)
 		return false;
 	const struct v1_row *reached_by = v1_row_reaching(s->st->name);
 	if (reached_by && reached_by->duplicate == DUP_RESEND && s->last_sent) {
-		plog_full(6, MSGID_GENERIC, RC_LOG, s->st->connection, s->st,
-			  "%s: retransmitted message received; re-sending our reply",
-			  state_name_str(s->st->name));
+		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_GENERIC,
+		     "%s: retransmitted message received; re-sending our reply",
+		     state_name_str(s->st->name));
 		v1_resend(s);
 	} else {
 		DBG(DBG_CONTROL, s->st->connection, "#%u: duplicate message dropped", s->st->serial);
@@ -213,13 +213,13 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	struct connection *c = st->connection;
 	const struct v1_row *row = v1_row_for(st->name, m->md.hdr.xchg);
 	if (!row) {
-		plog_full(6, MSGID_GENERIC, RC_LOG, c, st, "%s: unexpected %s message; dropped",
-			  state_name_str(st->name), exchange_name(m->md.hdr.xchg));
+		llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "%s: unexpected %s message; dropped",
+		     state_name_str(st->name), exchange_name(m->md.hdr.xchg));
 		goto refused;
 	}
 	if (!!(row->flags & F_ENCRYPTED) != m->encrypted) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, st, "%s: message must %sbe encrypted; dropped",
-			  state_name_str(st->name), row->flags & F_ENCRYPTED ? "" : "not ");
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s: message must %sbe encrypted; dropped",
+		     state_name_str(st->name), row->flags & F_ENCRYPTED ? "" : "not ");
 		goto refused;
 	}
 	/* which IV decrypts it: the ISAKMP SA's chain in Main Mode, the
@@ -334,13 +334,13 @@ static void finish_transition(struct v1_state *s, const struct v1_row *row)
 	case REACH_NOTHING:
 		return;
 	case REACH_PROGRESS:
-		plog_full(6, MSGID_STATE, rc, c, st, "%s: %s", state_name_str(st->name), row->what);
+		llog_rc(LOGGER(c, st), LS_INFO, rc, MSGID_STATE, "%s: %s", state_name_str(st->name), row->what);
 		return;
 	case REACH_ESTABLISHED:
 	case REACH_START_QUICK:
 	case REACH_FINISH:
-		plog_full(6, MSGID_STATE, rc, c, st, "%s: %s {%s}", state_name_str(st->name), row->what,
-			  st->algorithms);
+		llog_rc(LOGGER(c, st), LS_INFO, rc, MSGID_STATE, "%s: %s {%s}", state_name_str(st->name), row->what,
+			st->algorithms);
 		break;
 	}
 	if (row->reach == REACH_START_QUICK)
@@ -389,7 +389,7 @@ static void process_main_mode(struct v1_msg *m)
 		return;
 	}
 	if (!cookie_is_zero(h->rcookie) || h->msgid != 0 || m->encrypted) {
-		plog("Main Mode message from %s:%u for an unknown ISAKMP SA; dropped", ip_str(&m->from, ab),
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Main Mode message from %s:%u for an unknown ISAKMP SA; dropped", ip_str(&m->from, ab),
 		     m->from_port);
 		return;
 	}
@@ -397,7 +397,7 @@ static void process_main_mode(struct v1_msg *m)
 	static bool said_full;
 	if (ikev1_half_open() >= HALF_OPEN_MAX) {
 		if (!said_full)
-			plog("%u half-open Main Mode negotiations: dropping new ones (from %s:%u and others) "
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "%u half-open Main Mode negotiations: dropping new ones (from %s:%u and others) "
 			     "until some complete or time out", ikev1_half_open(), ip_str(&m->from, ab), m->from_port);
 		said_full = true;
 		return;
@@ -405,7 +405,7 @@ static void process_main_mode(struct v1_msg *m)
 	said_full = false;
 	struct connection *c = v1_conn_for_mm(&m->ifp->addr, &m->from);
 	if (!c) {
-		plog("initial Main Mode message received on %s:%u but no connection has been authorized "
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "initial Main Mode message received on %s:%u but no connection has been authorized "
 		     "for %s; dropped", ip_str(&m->ifp->addr, ab), m->ifp->port, ip_str(&m->from, ab));
 		return;
 	}
@@ -414,7 +414,7 @@ static void process_main_mode(struct v1_msg *m)
 	memcpy(s->icookie, h->icookie, 8);
 	v1_hash_isakmp(s);
 	s->st->name = STATE_MAIN_R0;
-	plog_full(6, MSGID_STATE, RC_LOG, c, s->st, "responding to Main Mode from %s", ip_str(&m->from, ab));
+	llog(LOGGER(c, s->st), LS_INFO, MSGID_STATE, "responding to Main Mode from %s", ip_str(&m->from, ab));
 	run_row(s, m, true);
 }
 
@@ -432,12 +432,12 @@ static void process_quick_mode(struct v1_msg *m)
 	char ab[IP_STR_MAX];
 	struct v1_state *isakmp = established_isakmp(h, &m->from);
 	if (!isakmp || !isakmp->st->established || !isakmp->have_keys) {
-		plog("Quick Mode message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Quick Mode message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
 		return;
 	}
 	if (h->msgid == 0 || !m->encrypted) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
-			  "Quick Mode message with message id 0 or unencrypted; dropped");
+		llog(STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
+		     "Quick Mode message with message id 0 or unencrypted; dropped");
 		return;
 	}
 	struct v1_state *s = v1_find_phase2(h->icookie, h->rcookie, h->msgid);
@@ -471,7 +471,7 @@ static void process_informational(struct v1_msg *m)
 	struct state *st = isakmp ? isakmp->st : NULL;
 	if (m->encrypted) {
 		if (!isakmp || !isakmp->have_keys || memcmp(isakmp->rcookie, h->rcookie, 8) != 0 || h->msgid == 0) {
-			plog("encrypted Informational message from %s for no known ISAKMP SA; dropped",
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "encrypted Informational message from %s for no known ISAKMP SA; dropped",
 			     ip_str(&m->from, ab));
 			return;
 		}
@@ -500,7 +500,7 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		.ifp = ifp, .from = *from, .from_port = from_port, .packet = buf, .packet_len = len,
 	};
 	if (isakmp_hdr_check(buf, len, &m.md.hdr, &notify, why, sizeof(why)) < 0) {
-		plog("dropping %zu-byte packet from %s:%u: %s", len, ip_str(from, ab), from_port, why);
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "dropping %zu-byte packet from %s:%u: %s", len, ip_str(from, ab), from_port, why);
 		return;
 	}
 	m.encrypted = m.md.hdr.flags & ISAKMP_FLAG_ENCRYPTION;
@@ -517,7 +517,7 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		process_informational(&m);
 		break;
 	case XCHG_AGGRESSIVE:
-		plog("Aggressive Mode message from %s:%u refused: this pluto only implements Main Mode",
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Aggressive Mode message from %s:%u refused: this pluto only implements Main Mode",
 		     ip_str(from, ab), from_port);
 		if (cookie_is_zero(m.md.hdr.rcookie) && !m.encrypted) {
 			static const uint8_t zero[8];
@@ -526,7 +526,7 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		}
 		break;
 	default:
-		plog("%s message from %s:%u not supported; dropped", exchange_name(m.md.hdr.xchg),
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "%s message from %s:%u not supported; dropped", exchange_name(m.md.hdr.xchg),
 		     ip_str(from, ab), from_port);
 		break;
 	}

@@ -119,10 +119,10 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	char name[80];
 	snprintf(name, sizeof(name), "%.50s+%u", t->name, ++instance_counter);
 	if (connection_config_parse(&cfg, keys, values, n, &err) < 0) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, t, NULL, "cannot instantiate for %s: %s", ab, err.message);
+		llog(CONN_LOGGER(t), LS_SERIOUS, MSGID_GENERIC, "cannot instantiate for %s: %s", ab, err.message);
 	} else if (connection_add_instance(name, &cfg, t, &c, &err) < 0) {
 		connection_config_free(&cfg);
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, t, NULL, "cannot instantiate for %s: %s", ab, err.message);
+		llog(CONN_LOGGER(t), LS_SERIOUS, MSGID_GENERIC, "cannot instantiate for %s: %s", ab, err.message);
 		c = NULL;
 	}
 	free(keys);
@@ -138,8 +138,8 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 		events_subscribe(on_event, NULL);
 		observing = true;
 	}
-	plog_full(6, MSGID_CONNECTION_ADDED, RC_LOG, c, NULL, "instantiated from template \"%s\" for peer %s",
-		  t->name, ab);
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "instantiated from template \"%s\" for peer %s",
+	     t->name, ab);
 	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
 	return c;
 }
@@ -154,8 +154,8 @@ static int on_gc(sd_event_source *s, void *ud)
 		if (states_count_for_connection(i->c) == 0 && !i->c->sinks)
 			doomed[n++] = i->c;
 	for (size_t k = 0; k < n; k++) {
-		plog_full(6, MSGID_CONNECTION_DELETED, RC_LOG, doomed[k], NULL,
-			  "deleting instance: its last state is gone");
+		llog(CONN_LOGGER(doomed[k]), LS_INFO, MSGID_CONNECTION_DELETED,
+		     "deleting instance: its last state is gone");
 		connection_delete(doomed[k]);
 	}
 	if (n == ARRAY_SIZE(doomed))
@@ -232,7 +232,7 @@ EVP_PKEY *v1_peer_pubkey(const struct connection *c, const struct pluto_id *peer
 		struct ctl_error err;
 		EVP_PKEY *k = pubkey_parse(e->rsasigkey, &err);
 		if (!k)
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, c, NULL, "peer's public key unusable: %s", err.message);
+			llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_GENERIC, "peer's public key unusable: %s", err.message);
 		return k;
 	}
 	struct pluto_id want;

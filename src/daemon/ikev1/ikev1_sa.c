@@ -52,8 +52,8 @@ uint64_t ikev1_retransmit_delay(unsigned retransmits_done)
 
 void v1_progress(struct v1_state *s, const char *what)
 {
-	plog_full(6, MSGID_STATE, (enum whack_rc)(RC_NEW_STATE + s->st->name), s->st->connection, s->st,
-		  "%s: %s", state_name_str(s->st->name), what);
+	llog_rc(STATE_LOGGER(s->st), LS_INFO, RC_NEW_STATE + s->st->name, MSGID_STATE,
+		"%s: %s", state_name_str(s->st->name), what);
 }
 
 void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fmt, ...)
@@ -67,7 +67,7 @@ void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fm
 		rc = RC_LOG_SERIOUS;
 	if (rc != RC_LOG && rc != RC_LOG_SERIOUS && rc != RC_COMMENT)
 		err.rc = rc;   /* whack exits with the code of this last line */
-	plog_full(4, MSGID_NEGOTIATION_FAILED, (enum whack_rc)rc, c, st, "%s", err.message);
+	llog_rc(LOGGER(c, st), LS_SERIOUS, rc, MSGID_NEGOTIATION_FAILED, "%s", err.message);
 	if (c)
 		progress_sinks_done(c, &err);
 }
@@ -145,7 +145,7 @@ void v1_ipsec_sa_up(struct v1_state *s)
 {
 	struct ctl_error err;
 	if (routing_sa_installed(s->st, &err) < 0)
-		plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, s->st->connection, s->st, "%s", err.message);
+		llog(STATE_LOGGER(s->st), LS_SERIOUS, MSGID_STATE, "%s", err.message);
 }
 
 struct newest_isakmp_ctx { struct state *found; const ip_address *peer; };
@@ -217,9 +217,9 @@ void ikev1_retransmit(struct v1_state *s)
 		v1_resend(s);
 		v1_arm_retransmit(s);
 		/* whoever waits (whack, D-Bus, Varlink) sees the peer is silent */
-		plog_full(6, MSGID_STATE, RC_RETRANSMISSION, st->connection, st,
-			  "%s: retransmission; will wait %us for response", state_name_str(st->name),
-			  (unsigned)(ikev1_retransmit_delay(s->retransmits) / 1000000));
+		llog_rc(STATE_LOGGER(st), LS_INFO, RC_RETRANSMISSION, MSGID_STATE,
+			"%s: retransmission; will wait %us for response", state_name_str(st->name),
+			(unsigned)(ikev1_retransmit_delay(s->retransmits) / 1000000));
 		return;
 	}
 	if (v1_keying_retry(s))
@@ -231,15 +231,15 @@ void ikev1_retransmit(struct v1_state *s)
 
 void ikev1_responder_timeout(struct v1_state *s)
 {
-	plog_full(6, MSGID_STATE, RC_LOG, s->st->connection, s->st,
-		  "%s: peer stopped talking; deleting the unfinished negotiation", state_name_str(s->st->name));
+	llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE,
+	     "%s: peer stopped talking; deleting the unfinished negotiation", state_name_str(s->st->name));
 	v1_delete_state(s->st, false);
 }
 
 void ikev1_expire(struct v1_state *s)
 {
-	plog_full(6, MSGID_STATE, RC_LOG, s->st->connection, s->st, "%s SA expired (hard lifetime)",
-		  s->st->kind == STATE_KIND_ISAKMP ? "ISAKMP" : "IPsec");
+	llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "%s SA expired (hard lifetime)",
+	     s->st->kind == STATE_KIND_ISAKMP ? "ISAKMP" : "IPsec");
 	v1_delete_state(s->st, true);
 }
 
@@ -267,15 +267,15 @@ static int v1_initiate(struct connection *c, struct ctl_error *err)
 	bool phase2 = c->cfg.policy & (POLICY_ENCRYPT | POLICY_AUTHENTICATE);
 	if (f.isakmp) {
 		if (!phase2) {
-			plog_full(6, MSGID_STATE, RC_SUCCESS, c, f.isakmp, "ISAKMP SA #%u already established",
-				  f.isakmp->serial);
+			llog_rc(LOGGER(c, f.isakmp), LS_INFO, RC_SUCCESS, MSGID_STATE, "ISAKMP SA #%u already established",
+				f.isakmp->serial);
 			progress_sinks_done(c, NULL);
 			return 0;
 		}
 		return quick_outI1(f.isakmp->v1, c, NULL, err);
 	}
 	if (f.negotiating) {
-		plog_full(6, MSGID_STATE, RC_LOG, c, f.negotiating, "Main Mode already under way");
+		llog(LOGGER(c, f.negotiating), LS_INFO, MSGID_STATE, "Main Mode already under way");
 		return 0;
 	}
 	return main_outI1(c, NULL, err);
@@ -338,5 +338,5 @@ void v1_sa_init(struct sd_event *event)
 	state_set_free_hook(v1_state_free_hook);
 	engine_register(&ikev1_ops);
 	if (sd_event_add_exit(event, NULL, on_exit_loop, NULL) < 0)
-		plog_err("cannot register the shutdown hook: Deletes will not be sent at shutdown");
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot register the shutdown hook: Deletes will not be sent at shutdown");
 }

@@ -33,8 +33,8 @@ bool v1_send_raw(const ip_address *local, uint16_t local_port, const ip_address 
 	 * give the peer a source it does not know (and a NAT another mapping) */
 	struct iface *use = demux_iface_for(local, local_port);
 	if (!use) {
-		plog_err("cannot send %zu bytes to %s:%u: not listening on %s:%u any more", len,
-			 ip_str(peer, pb), peer_port, ip_str(local, lb), local_port);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot send %zu bytes to %s:%u: not listening on %s:%u any more", len,
+		     ip_str(peer, pb), peer_port, ip_str(local, lb), local_port);
 		goto out;
 	}
 	struct sockaddr_storage ss;
@@ -42,7 +42,7 @@ bool v1_send_raw(const ip_address *local, uint16_t local_port, const ip_address 
 	DBG(DBG_RAW, NULL, "sending %zu bytes from %s:%u to %s:%u", len, use->name, local_port, ip_str(peer, pb),
 	    peer_port);
 	if (sendto(use->fd, buf, len, 0, (struct sockaddr *)&ss, sl) < 0) {
-		plog_err("sendto %s:%u failed: %s", ip_str(peer, pb), peer_port, strerror(errno));
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "sendto %s:%u failed: %s", ip_str(peer, pb), peer_port, strerror(errno));
 		goto out;
 	}
 	ok = true;
@@ -60,7 +60,7 @@ bool v1_send_msg(struct v1_state *s, struct pbuf *pb, bool encrypt, uint8_t *iv,
 {
 	size_t len = pbuf_finish(pb);
 	if (len < ISAKMP_HDR_LEN) {
-		plog_err("cannot build a message for #%u", s->st->serial);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "cannot build a message for #%u", s->st->serial);
 		return false;
 	}
 	size_t total = len;
@@ -79,7 +79,7 @@ bool v1_send_msg(struct v1_state *s, struct pbuf *pb, bool encrypt, uint8_t *iv,
 		if (crypto_cbc_encrypt(isakmp->ike.cipher, isakmp->keys.enc_key, isakmp->keys.enc_key_len,
 				       iv, buf + ISAKMP_HDR_LEN, total - ISAKMP_HDR_LEN) < 0) {
 			free(buf);
-			plog_err("encryption failed for #%u", s->st->serial);
+			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "encryption failed for #%u", s->st->serial);
 			return false;
 		}
 	} else {
@@ -121,7 +121,7 @@ void v1_send_plain_notify(const ip_address *local, uint16_t local_port, const ip
 	emit_notify(&pb, ISAKMP_DOI_IPSEC, PROTO_ISAKMP, (uint16_t)type, spi, 16, NULL, 0);
 	size_t len = pbuf_finish(&pb);
 	char ab[IP_STR_MAX];
-	plog("sending unprotected notification %s to %s:%u", notify_type_name(type), ip_str(peer, ab), peer_port);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "sending unprotected notification %s to %s:%u", notify_type_name(type), ip_str(peer, ab), peer_port);
 	if (len)
 		v1_send_raw(local, local_port, peer, peer_port, pb.data, len);
 	pbuf_free(&pb);
@@ -201,8 +201,8 @@ static void emit_protected_info(struct v1_state *isakmp, int kind, uint8_t proto
 void v1_send_protected_notify(struct v1_state *isakmp, uint8_t protocol, const uint8_t *spi,
 			      uint8_t spi_size, unsigned type, const uint8_t *data, size_t data_len)
 {
-	plog_full(6, MSGID_GENERIC, RC_LOG, isakmp->st->connection, isakmp->st,
-		  "sending notification %s", notify_type_name(type));
+	llog(STATE_LOGGER(isakmp->st), LS_INFO, MSGID_GENERIC,
+	     "sending notification %s", notify_type_name(type));
 	emit_protected_info(isakmp, 'N', protocol, spi, spi_size, type, data, data_len);
 }
 

@@ -38,8 +38,8 @@ static void notification(struct v1_state *isakmp, struct v1_msg *m, const struct
 			v1_delete_state(st, false);
 			return;
 		}
-		plog_full(6, MSGID_GENERIC, RC_LOG, c, st, "ignoring unprotected notification %s from %s",
-			  notify_type_name(type), ip_str(&m->from, ab));
+		llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "ignoring unprotected notification %s from %s",
+		     notify_type_name(type), ip_str(&m->from, ab));
 		return;
 	}
 	switch (type) {
@@ -57,8 +57,8 @@ static void notification(struct v1_state *isakmp, struct v1_msg *m, const struct
 	default:
 		break;
 	}
-	plog_full(6, MSGID_GENERIC, (enum whack_rc)(RC_NOTIFICATION + (type < 800 ? type : 0)), c, st,
-		  "received notification %s", notify_type_name(type));
+	llog_rc(LOGGER(c, st), LS_INFO, (enum whack_rc)(RC_NOTIFICATION + (type < 800 ? type : 0)), MSGID_GENERIC,
+		"received notification %s", notify_type_name(type));
 	if (type >= 8192 || !c)
 		return;
 	/* an error about a Quick Mode we started (e.g. NO_PROPOSAL_CHOSEN):
@@ -84,20 +84,20 @@ static void deleted_ipsec(const struct v1_state *isakmp, uint8_t protocol, uint3
 			continue;
 		if (st->v1->ipsec.protocol != protocol || st->v1->ipsec.peer_spi != spi)
 			continue;
-		plog_full(6, MSGID_STATE, RC_LOG, st->connection, st,
-			  "received Delete SA(0x%08x) payload: deleting IPsec State #%u", spi, st->serial);
+		llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE,
+		     "received Delete SA(0x%08x) payload: deleting IPsec State #%u", spi, st->serial);
 		v1_delete_state(st, false);
 		return;
 	}
-	plog_full(6, MSGID_GENERIC, RC_LOG, isakmp->st->connection, isakmp->st,
-		  "received Delete for unknown SPI 0x%08x; ignored", spi);
+	llog(STATE_LOGGER(isakmp->st), LS_INFO, MSGID_GENERIC,
+	     "received Delete for unknown SPI 0x%08x; ignored", spi);
 }
 
 static void delete_payload(struct v1_state *isakmp, struct v1_msg *m, const struct payload *p,
 			   bool *delete_isakmp)
 {
 	if (!m->encrypted || !isakmp) {
-		plog("ignoring unprotected Delete payload");
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "ignoring unprotected Delete payload");
 		return;
 	}
 	/* Keys exist from MR2/MI3 on, but the peer is not authenticated
@@ -105,16 +105,16 @@ static void delete_payload(struct v1_state *isakmp, struct v1_msg *m, const stru
 	 * DH can compute SKEYID_a, and could otherwise delete the IPsec SAs
 	 * of the host whose address it uses. */
 	if (!isakmp->st->established) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
-			  "ignoring Delete payload over an ISAKMP SA not yet established");
+		llog(STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
+		     "ignoring Delete payload over an ISAKMP SA not yet established");
 		return;
 	}
 	uint8_t proto = p->u.d.protocol;
 	size_t size = p->u.d.spi_size;
 	if (proto == PROTO_ISAKMP) {
 		if (size != 16) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
-				  "ISAKMP Delete with SPI size %zu (must be 16); ignored", size);
+			llog(STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
+			     "ISAKMP Delete with SPI size %zu (must be 16); ignored", size);
 			return;
 		}
 		for (unsigned i = 0; i < p->u.d.n_spis; i++) {
@@ -122,14 +122,14 @@ static void delete_payload(struct v1_state *isakmp, struct v1_msg *m, const stru
 			if (memcmp(spi, isakmp->icookie, 8) == 0 && memcmp(spi + 8, isakmp->rcookie, 8) == 0)
 				*delete_isakmp = true;
 			else
-				plog_full(6, MSGID_GENERIC, RC_LOG, isakmp->st->connection, isakmp->st,
-					  "Delete names another ISAKMP SA; ignored");
+				llog(STATE_LOGGER(isakmp->st), LS_INFO, MSGID_GENERIC,
+				     "Delete names another ISAKMP SA; ignored");
 		}
 		return;
 	}
 	if ((proto != PROTO_IPSEC_ESP && proto != PROTO_IPSEC_AH) || size != 4) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, isakmp->st->connection, isakmp->st,
-			  "Delete for protocol %u with SPI size %zu; ignored", proto, size);
+		llog(STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
+		     "Delete for protocol %u with SPI size %zu; ignored", proto, size);
 		return;
 	}
 	for (unsigned i = 0; i < p->u.d.n_spis; i++)
@@ -152,8 +152,8 @@ enum stf informational_in(struct v1_state *isakmp, struct v1_msg *m)
 			delete_payload(isakmp, m, p, &delete_isakmp);
 	}
 	if (delete_isakmp && state_by_serial(serial) == isakmp->st) {
-		plog_full(6, MSGID_STATE, RC_LOG, isakmp->st->connection, isakmp->st,
-			  "received Delete SA payload: deleting ISAKMP State #%u", serial);
+		llog(STATE_LOGGER(isakmp->st), LS_INFO, MSGID_STATE,
+		     "received Delete SA payload: deleting ISAKMP State #%u", serial);
 		v1_delete_state(isakmp->st, false);
 	}
 	return STF_OK;

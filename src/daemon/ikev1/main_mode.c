@@ -24,7 +24,7 @@
 #include "daemon/secrets.h"
 #include "daemon/ikev1/vendor.h"
 
-#define LOGS(s, fmt, ...) plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, (s)->st->connection, (s)->st, fmt, ##__VA_ARGS__)
+#define LOGS(s, fmt, ...) llog(STATE_LOGGER((s)->st), LS_SERIOUS, MSGID_GENERIC, fmt, ##__VA_ARGS__)
 
 static const char *auth_name(unsigned auth)
 {
@@ -461,8 +461,8 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 		return STF_FAIL;
 	}
 	if (better != c) {
-		plog_full(6, MSGID_STATE, RC_LOG, better, s->st, "switched from \"%s\" to \"%s\" for peer id %s",
-			  c->name, better->name, id_str(&s->peer_id, ib));
+		llog(LOGGER(better, s->st), LS_INFO, MSGID_STATE, "switched from \"%s\" to \"%s\" for peer id %s",
+		     c->name, better->name, id_str(&s->peer_id, ib));
 		v1_switch_connection(s->st, better);
 	}
 	natt_follow(s, m);   /* MR3 goes back the way MI3 came (NAT-T port) */

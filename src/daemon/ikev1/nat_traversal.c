@@ -84,8 +84,8 @@ void natt_check_natd(struct v1_state *s, const struct v1_msg *m)
 		return;
 	size_t count = md_count(&m->md, PT_NATD);
 	if (count == 0) {
-		plog_full(6, MSGID_GENERIC, RC_LOG, c, s->st,
-			  "NAT-T: the peer announced RFC 3947 but sent no NAT-D payloads: no NAT traversal");
+		llog(LOGGER(c, s->st), LS_INFO, MSGID_GENERIC,
+		     "NAT-T: the peer announced RFC 3947 but sent no NAT-D payloads: no NAT traversal");
 		return;
 	}
 	uint8_t ours[CRYPTO_MAX_HASH], theirs[CRYPTO_MAX_HASH];
@@ -118,12 +118,12 @@ void natt_check_natd(struct v1_state *s, const struct v1_msg *m)
 		DBG(DBG_CONTROL, c, "#%u: NAT-T: NAT-D from %s:%u: no NAT", s->st->serial, ip_str(&m->from, ab),
 		    m->from_port);
 	else
-		plog_full(6, MSGID_GENERIC, RC_LOG, c, s->st, "NAT-T: NAT-D from %s:%u: %s%s%s",
-			  ip_str(&m->from, ab), m->from_port, !us_seen ? "we are behind NAT" : "",
-			  !us_seen && !peer_seen ? ", " : "", !peer_seen ? "peer behind NAT" : "");
+		llog(LOGGER(c, s->st), LS_INFO, MSGID_GENERIC, "NAT-T: NAT-D from %s:%u: %s%s%s",
+		     ip_str(&m->from, ab), m->from_port, !us_seen ? "we are behind NAT" : "",
+		     !us_seen && !peer_seen ? ", " : "", !peer_seen ? "peer behind NAT" : "");
 	if (s->nat & NATT_FORCED)
-		plog_full(6, MSGID_GENERIC, RC_LOG, c, s->st,
-			  "NAT-T: encapsulation=yes: acting as if we were behind a NAT");
+		llog(LOGGER(c, s->st), LS_INFO, MSGID_GENERIC,
+		     "NAT-T: encapsulation=yes: acting as if we were behind a NAT");
 }
 
 /* --- ports --- */
@@ -136,9 +136,9 @@ void natt_float(struct v1_state *s)
 	s->local_port = natt_udp_port;
 	s->st->peer_port = natt_udp_port;
 	char ab[IP_STR_MAX];
-	plog_full(6, MSGID_GENERIC, RC_LOG, s->st->connection, s->st,
-		  "NAT-T: floating to port %u (peer %s:%u)", natt_udp_port, ip_str(&s->st->peer, ab),
-		  s->st->peer_port);
+	llog(STATE_LOGGER(s->st), LS_INFO, MSGID_GENERIC,
+	     "NAT-T: floating to port %u (peer %s:%u)", natt_udp_port, ip_str(&s->st->peer, ab),
+	     s->st->peer_port);
 }
 
 static void follow_one(struct v1_state *s, const struct v1_msg *m)
@@ -147,9 +147,9 @@ static void follow_one(struct v1_state *s, const struct v1_msg *m)
 		return;
 	char ab[IP_STR_MAX];
 	if (s->st->kind == STATE_KIND_ISAKMP)
-		plog_full(6, MSGID_GENERIC, RC_LOG, s->st->connection, s->st,
-			  "NAT-T: peer now at %s:%u, answering from port %u", ip_str(&m->from, ab),
-			  m->from_port, m->ifp->port);
+		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_GENERIC,
+		     "NAT-T: peer now at %s:%u, answering from port %u", ip_str(&m->from, ab),
+		     m->from_port, m->ifp->port);
 	s->local_port = m->ifp->port;
 	s->st->peer_port = m->from_port;
 }
@@ -215,8 +215,8 @@ bool natt_read_natoa(struct v1_state *s, struct v1_msg *m)
 	if (n == 0)
 		return true;
 	if (n != 2) {
-		plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, s->st->connection, s->st,
-			  "Quick Mode with %zu NAT-OA payloads (0 or 2 expected); message dropped", n);
+		llog(STATE_LOGGER(s->st), LS_SERIOUS, MSGID_GENERIC,
+		     "Quick Mode with %zu NAT-OA payloads (0 or 2 expected); message dropped", n);
 		m->notify = N_PAYLOAD_MALFORMED;
 		return false;
 	}
@@ -228,9 +228,9 @@ bool natt_read_natoa(struct v1_state *s, struct v1_msg *m)
 			continue;
 		bool v6 = p->u.natoa.id_type == ID_TYPE_IPV6_ADDR;
 		if ((!v6 && p->u.natoa.id_type != ID_TYPE_IPV4_ADDR) || p->data_len != (v6 ? 16u : 4u)) {
-			plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, s->st->connection, s->st,
-				  "NAT-OA payload of ID type %u with %zu bytes (an IPv4 or IPv6 address expected); "
-				  "message dropped", p->u.natoa.id_type, p->data_len);
+			llog(STATE_LOGGER(s->st), LS_SERIOUS, MSGID_GENERIC,
+			     "NAT-OA payload of ID type %u with %zu bytes (an IPv4 or IPv6 address expected); "
+			     "message dropped", p->u.natoa.id_type, p->data_len);
 			m->notify = N_PAYLOAD_MALFORMED;
 			return false;
 		}
@@ -288,7 +288,7 @@ static void start_keepalives(struct v1_state *s)
 		return;
 	if (sd_event_add_time(ikev1_loop, &s->keepalive_timer, CLOCK_MONOTONIC,
 			      now + (uint64_t)keepalive_seconds * 1000000ULL, 0, on_keepalive, s) < 0) {
-		plog_err("#%u: cannot start NAT-T keepalives", s->st->serial);
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "#%u: cannot start NAT-T keepalives", s->st->serial);
 		s->keepalive_timer = NULL;
 		return;
 	}

@@ -89,13 +89,13 @@ static void replace(struct state *fresh, enum replace_why why)
 		char ab[IP_STR_MAX];
 		const char *kind = st->kind == STATE_KIND_ISAKMP ? "ISAKMP" : "IPsec";
 		if (why == WHY_UNIQUEIDS)
-			plog_full(6, MSGID_STATE, RC_LOG, st->connection, st,
-				  "uniqueids: replacing older %s SA #%u of peer id %s at %s (new ISAKMP SA #%u)",
-				  kind, st->serial, st->peer_id, ip_str(&st->peer, ab), fresh_serial);
+			llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE,
+			     "uniqueids: replacing older %s SA #%u of peer id %s at %s (new ISAKMP SA #%u)",
+			     kind, st->serial, st->peer_id, ip_str(&st->peer, ab), fresh_serial);
 		else
-			plog_full(6, MSGID_STATE, RC_LOG, st->connection, st,
-				  "INITIAL_CONTACT: deleting older %s SA #%u of peer id %s at %s without a Delete "
-				  "(the peer has forgotten it)", kind, st->serial, st->peer_id, ip_str(&st->peer, ab));
+			llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE,
+			     "INITIAL_CONTACT: deleting older %s SA #%u of peer id %s at %s without a Delete "
+			     "(the peer has forgotten it)", kind, st->serial, st->peer_id, ip_str(&st->peer, ab));
 		v1_delete_state(st, why == WHY_UNIQUEIDS);
 	}
 	free(v.serials);
@@ -105,9 +105,9 @@ static void honour_initial_contact(struct v1_state *isakmp, const char *where)
 {
 	struct state *st = isakmp->st;
 	char ab[IP_STR_MAX];
-	plog_full(6, MSGID_STATE, RC_LOG, st->connection, st,
-		  "received INITIAL_CONTACT in %s from peer id %s at %s: its older SAs are stale", where,
-		  st->peer_id, ip_str(&st->peer, ab));
+	llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE,
+	     "received INITIAL_CONTACT in %s from peer id %s at %s: its older SAs are stale", where,
+	     st->peer_id, ip_str(&st->peer, ab));
 	replace(st, WHY_INITIAL_CONTACT);
 }
 
@@ -161,7 +161,7 @@ void peer_replace_established(struct v1_state *s, const struct v1_msg *m)
 void peer_replace_initial_contact(struct v1_state *isakmp)
 {
 	if (!isakmp || isakmp->st->kind != STATE_KIND_ISAKMP || !isakmp->st->established) {
-		plog("ignoring INITIAL_CONTACT outside an established ISAKMP SA");
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "ignoring INITIAL_CONTACT outside an established ISAKMP SA");
 		return;
 	}
 	honour_initial_contact(isakmp, "an Informational exchange");

@@ -21,7 +21,7 @@
 #include "klips/kernel.h"
 #include "klips/routing.h"
 
-#define LOGS(s, fmt, ...) plog_full(4, MSGID_GENERIC, RC_LOG_SERIOUS, (s)->st->connection, (s)->st, fmt, ##__VA_ARGS__)
+#define LOGS(s, fmt, ...) llog(STATE_LOGGER((s)->st), LS_SERIOUS, MSGID_GENERIC, fmt, ##__VA_ARGS__)
 
 /* Our inbound SPI: the kernel layer reserves it (xfrm: ALLOCSPI in
  * 0x1000..0xffffffff; none: random above 0xFFF, as the man page leaves
@@ -126,8 +126,8 @@ static void accept_responder_lifetime(struct v1_state *s, const struct v1_msg *m
 			continue;
 		uint32_t seconds = responder_lifetime_seconds(s, p);
 		if (seconds && seconds < s->ipsec.lifetime) {
-			plog_full(6, MSGID_STATE, RC_LOG, s->st->connection, s->st,
-				  "responder lifetime %us accepted (we proposed %us)", seconds, s->ipsec.lifetime);
+			llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE,
+			     "responder lifetime %us accepted (we proposed %us)", seconds, s->ipsec.lifetime);
 			s->ipsec.lifetime = seconds;
 		}
 	}
@@ -416,8 +416,8 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		return STF_FATAL;
 	}
 	if (d != c) {
-		plog_full(6, MSGID_STATE, RC_LOG, d, s->st, "Quick Mode uses connection \"%s\" for %s===%s", d->name,
-			  subnet_str(&cr, a), subnet_str(&ci, b));
+		llog(LOGGER(d, s->st), LS_INFO, MSGID_STATE, "Quick Mode uses connection \"%s\" for %s===%s", d->name,
+		     subnet_str(&cr, a), subnet_str(&ci, b));
 		v1_switch_connection(s->st, d);
 		c = d;
 	}
@@ -486,8 +486,8 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		put_be32(spi, s->our_spi);
 		size_t life_len = responder_lifetime_data(s->ipsec.protocol, s->ipsec.lifetime, life);
 		emit_notify(&pb, ISAKMP_DOI_IPSEC, s->ipsec.protocol, N_RESPONDER_LIFETIME, spi, 4, life, life_len);
-		plog_full(6, MSGID_STATE, RC_LOG, c, s->st, "peer proposed a longer lifetime: capped at %us (RESPONDER-LIFETIME sent)",
-			  s->ipsec.lifetime);
+		llog(LOGGER(c, s->st), LS_INFO, MSGID_STATE, "peer proposed a longer lifetime: capped at %us (RESPONDER-LIFETIME sent)",
+		     s->ipsec.lifetime);
 	}
 	bool ok = seal_and_send(s, isakmp, &pb, hoff, s->ni, s->ni_len);
 	pbuf_free(&pb);

@@ -68,15 +68,15 @@ static void replace_sa(struct v1_state *s)
 		    kind_name(st), c->name, newest);
 		return;
 	}
-	plog_full(6, MSGID_STATE, RC_LOG, c, st, "initiating rekey to replace %s SA #%u (%s)", kind_name(st),
-		  st->serial, st->initiator ? "we initiated it" : "the peer initiated it: roles reversed");
+	llog(LOGGER(c, st), LS_INFO, MSGID_STATE, "initiating rekey to replace %s SA #%u (%s)", kind_name(st),
+	     st->serial, st->initiator ? "we initiated it" : "the peer initiated it: roles reversed");
 	/* as FreeS/WAN: an ISAKMP SA's replacement is phase 1 only (the IPsec
 	 * SAs have their own lifetimes and are replaced on their own) */
 	struct keying k = { .attempt = 1, .replacing = st->serial, .phase1_only = st->kind == STATE_KIND_ISAKMP };
 	struct ctl_error err;
 	if (start_keying(c, st->kind == STATE_KIND_ISAKMP, &k, &err) < 0)
-		plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, st, "cannot start the replacement of #%u: %s",
-			  st->serial, err.message);
+		llog(LOGGER(c, st), LS_SERIOUS, MSGID_STATE, "cannot start the replacement of #%u: %s",
+		     st->serial, err.message);
 }
 
 static int on_replace(sd_event_source *src, uint64_t usec, void *ud)
@@ -130,8 +130,8 @@ bool v1_keying_retry(struct v1_state *s)
 	struct ctl_error why = { .code = PE_NEGOTIATION_FAILED, .rc = RC_NORETRANSMISSION };
 	snprintf(why.message, sizeof(why.message), "max number of retransmissions (%u) reached %s",
 		 RETRANSMIT_MAX, state_name_str(st->name));
-	plog_full(6, MSGID_STATE, RC_NORETRANSMISSION, c, st, "%s", why.message);
-	plog_full(6, MSGID_STATE, RC_COMMENT, c, st, "%s", line);
+	llog_rc(LOGGER(c, st), LS_INFO, RC_NORETRANSMISSION, MSGID_STATE, "%s", why.message);
+	llog_rc(LOGGER(c, st), LS_INFO, RC_COMMENT, MSGID_STATE, "%s", line);
 	/* as FreeS/WAN: whoever waits is told now why this attempt ended
 	 * (whack prints no line twice), and the attempts go on */
 	if (waiting)
@@ -141,7 +141,7 @@ bool v1_keying_retry(struct v1_state *s)
 	/* an unanswered Quick Mode: its ISAKMP SA is likely dead, start over */
 	struct ctl_error err;
 	if (main_outI1(c, &k, &err) < 0)
-		plog_full(4, MSGID_STATE, RC_LOG_SERIOUS, c, NULL, "keying attempt %u cannot start: %s",
-			  attempt + 1, err.message);
+		llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_STATE, "keying attempt %u cannot start: %s",
+		     attempt + 1, err.message);
 	return true;
 }
