@@ -5,6 +5,7 @@
  * multicast groups, watched on the sd-event loop. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "common/util.h"
 #include "daemon/log.h"
 #include "klips/kernel.h"
+#include "klips/netlink_msg.h"
 
 #define IPPROTO_COMP_ 108
 
@@ -25,9 +27,14 @@ static int req_fd = -1, mc_fd = -1;
 static uint32_t seq;
 static sd_event_source *mc_source;
 
+/* One request: the message in an aligned buffer and its builder, which
+ * knows the buffer's capacity (netlink_msg.h). */
 struct nlreq {
-	struct nlmsghdr h;
-	char body[3072];
+	struct nl_request req;
+	union {
+		struct nlmsghdr h;
+		unsigned char buf[NLMSG_HDRLEN + 3072];
+	} msg;
 };
 
 static int open_socket(unsigned groups)
@@ -48,21 +55,18 @@ static int open_socket(unsigned groups)
 
 static void *nl_start(struct nlreq *r, uint16_t type, size_t len)
 {
-	memset(r, 0, sizeof(*r));
-	r->h.nlmsg_len = NLMSG_LENGTH(len);
-	r->h.nlmsg_type = type;
-	r->h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	r->h.nlmsg_seq = ++seq;
-	return NLMSG_DATA(&r->h);
+	void *fixed = nlreq_start(&r->req, r->msg.buf, sizeof(r->msg.buf), type,
+				  NLM_F_REQUEST | NLM_F_ACK, ++seq, len);
+	if (!fixed)
+		abort();    /* a fixed part is a struct of this file: never too big */
+	return fixed;
 }
 
-static void nl_attr(struct nlreq *r, uint16_t type, const void *data, size_t len)
+/* An attribute that does not fit is not written; nl_talk() then refuses
+ * to send the request, so a caller need not check every attribute. */
+static int nl_attr(struct nlreq *r, uint16_t type, const void *data, size_t len)
 {
-	struct nlattr *a = (struct nlattr *)((char *)&r->h + NLMSG_ALIGN(r->h.nlmsg_len));
-	a->nla_type = type;
-	a->nla_len = (uint16_t)(NLA_HDRLEN + len);
-	memcpy((char *)a + NLA_HDRLEN, data, len);
-	r->h.nlmsg_len = NLMSG_ALIGN(r->h.nlmsg_len) + NLA_ALIGN(a->nla_len);
+	return nlreq_attr(&r->req, type, data, len);
 }
 
 /* The kernel's words for an error: the extended ack message when there
@@ -98,8 +102,12 @@ static int nl_talk(struct nlreq *r, uint16_t reply_type, void *reply, size_t rep
 		snprintf(why, why_len, "the xfrm netlink socket is not open");
 		return -EBADF;
 	}
+	if (r->req.overflowed) {
+		snprintf(why, why_len, "netlink request does not fit in %zu bytes: not sent", r->req.capacity);
+		return -EMSGSIZE;
+	}
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	if (sendto(req_fd, &r->h, r->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
+	if (sendto(req_fd, &r->msg.h, r->msg.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
 		int e = errno;
 		snprintf(why, why_len, "netlink send: %s", strerror(e));
 		return -e;
@@ -119,7 +127,7 @@ static int nl_talk(struct nlreq *r, uint16_t reply_type, void *reply, size_t rep
 		}
 		size_t left = (size_t)n;
 		for (struct nlmsghdr *h = &in.h; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			if (h->nlmsg_seq != r->h.nlmsg_seq)
+			if (h->nlmsg_seq != r->msg.h.nlmsg_seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(h);
