@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "common/debug_class.h"
 
 enum opt_kind {
 	O_FLAG,        /* bool field of the request */
@@ -107,20 +108,8 @@ static const struct whack_option options[] = {
 	  "is not supported: pluto does not do opportunistic encryption" },
 	{ "oppothere",     O_REJECT, 0, F_VALUE,
 	  "is not supported: pluto does not do opportunistic encryption" },
-
-	/* debugging: the FreeS/WAN classes */
-	{ "debug-none",      O_DEBUG, 0, 0, "none" },
-	{ "debug-all",       O_DEBUG, 0, 0, "all" },
-	{ "debug-raw",       O_DEBUG, 0, 0, "raw" },
-	{ "debug-crypt",     O_DEBUG, 0, 0, "crypt" },
-	{ "debug-parsing",   O_DEBUG, 0, 0, "parsing" },
-	{ "debug-emitting",  O_DEBUG, 0, 0, "emitting" },
-	{ "debug-control",   O_DEBUG, 0, 0, "control" },
-	{ "debug-lifecycle", O_DEBUG, 0, 0, "lifecycle" },
-	{ "debug-klips",     O_DEBUG, 0, 0, "klips" },
-	{ "debug-dns",       O_DEBUG, 0, 0, "dns" },
-	{ "debug-oppo",      O_DEBUG, 0, 0, "oppo" },
-	{ "debug-private",   O_DEBUG, 0, 0, "private" },
+	/* --debug-CLASS: not rows here, but every name of
+	 * src/common/debug_class.c (see find_debug_option) */
 };
 
 const char whack_usage[] =
@@ -171,6 +160,21 @@ static const struct whack_option *find_option(const char *name, size_t len)
 		if (strlen(options[i].name) == len && strncmp(options[i].name, name, len) == 0)
 			return &options[i];
 	return NULL;
+}
+
+/* --debug-none, --debug-all, --debug-CLASS: the class names come from the
+ * one table pluto uses too, so whack cannot offer a class pluto lacks. */
+static const struct whack_option *find_debug_option(const char *name, size_t len,
+						    struct whack_option *scratch)
+{
+	static const char prefix[] = "debug-";
+	if (len <= strlen(prefix) || strncmp(name, prefix, strlen(prefix)) != 0)
+		return NULL;
+	const char *cls = debug_class_canonical(name + strlen(prefix), len - strlen(prefix));
+	if (!cls)
+		return NULL;
+	*scratch = (struct whack_option){ .kind = O_DEBUG, .arg = cls };
+	return scratch;
 }
 
 static bool is_number(const char *v, bool percent_ok)
@@ -338,6 +342,12 @@ static int parse_words(char **argv, size_t argc, struct whack_request *req, int 
 		const char *eq = strchr(a + 2, '=');
 		size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 		const struct whack_option *o = find_option(a + 2, len);
+		struct whack_option debug_row;
+		char debug_name[64];
+		if (!o && (o = find_debug_option(a + 2, len, &debug_row))) {
+			snprintf(debug_name, sizeof(debug_name), "%.*s", (int)len, a + 2);
+			debug_row.name = debug_name;
+		}
 		if (!o)
 			return fail(err, errlen, "unknown flag \"%.*s\" (see --help)", (int)(len + 2), a);
 		const char *value = NULL;

@@ -17,20 +17,6 @@
 #include "daemon/progress.h"
 #include "daemon/state.h"
 
-const struct debug_class_name debug_class_names[] = {
-	{ "raw", DBG_RAW },
-	{ "crypt", DBG_CRYPT },
-	{ "parsing", DBG_PARSING },
-	{ "emitting", DBG_EMITTING },
-	{ "control", DBG_CONTROL },
-	{ "lifecycle", DBG_LIFECYCLE },
-	{ "klips", DBG_KLIPS },
-	{ "dns", DBG_DNS },
-	{ "oppo", DBG_OPPO },
-	{ "private", DBG_PRIVATE },
-};
-const unsigned debug_class_count = ARRAY_SIZE(debug_class_names);
-
 /* Generated once with `systemd-id128 new`; never change a published one. */
 static const char *const msgid_table[MSGID__MAX] = {
 	[MSGID_GENERIC]            = "3089be789cc94e1488b905dffad183b7",
@@ -67,37 +53,6 @@ void log_set_hook(log_hook_fn fn, void *ud)
 {
 	hook = fn;
 	hook_ud = ud;
-}
-
-bool debug_class_parse(const char *name, unsigned *mask, bool *is_none)
-{
-	*is_none = false;
-	if (strcmp(name, "none") == 0) {
-		*mask = 0;
-		*is_none = true;
-		return true;
-	}
-	if (strcmp(name, "all") == 0) {
-		*mask = DBG_ALL_NONPRIVATE;
-		return true;
-	}
-	for (unsigned i = 0; i < debug_class_count; i++) {
-		if (strcmp(debug_class_names[i].name, name) == 0) {
-			*mask = debug_class_names[i].bit;
-			return true;
-		}
-	}
-	return false;
-}
-
-unsigned debug_class_list(unsigned mask, const char *out[], unsigned max)
-{
-	unsigned n = 0;
-	for (unsigned i = 0; i < debug_class_count && n + 1 < max; i++)
-		if (mask & debug_class_names[i].bit)
-			out[n++] = debug_class_names[i].name;
-	out[n] = NULL;
-	return n;
 }
 
 bool debugging(unsigned cls, const struct connection *c)

@@ -7,37 +7,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/debug_class.h"   /* the classes DBG() takes */
 #include "common/errors.h"
 
 struct connection;
 struct state;
 
 enum log_target { LOG_TO_SYSLOG, LOG_TO_JOURNAL, LOG_TO_STDERR };
-
-/* Debug classes: the FreeS/WAN set, one bit each; names in debug_class_names. */
-enum debug_class {
-	DBG_RAW       = 1u << 0,
-	DBG_CRYPT     = 1u << 1,
-	DBG_PARSING   = 1u << 2,
-	DBG_EMITTING  = 1u << 3,
-	DBG_CONTROL   = 1u << 4,
-	DBG_LIFECYCLE = 1u << 5,
-	DBG_KLIPS     = 1u << 6,
-	DBG_DNS       = 1u << 7,
-	DBG_OPPO      = 1u << 8,
-	DBG_PRIVATE   = 1u << 9,
-};
-#define DBG_ALL_NONPRIVATE (DBG_RAW | DBG_CRYPT | DBG_PARSING | DBG_EMITTING | DBG_CONTROL | \
-                            DBG_LIFECYCLE | DBG_KLIPS | DBG_DNS | DBG_OPPO)
-
-struct debug_class_name { const char *name; unsigned bit; };
-extern const struct debug_class_name debug_class_names[];
-extern const unsigned debug_class_count;
-
-/* "all", "none", or a class name -> mask; false when unknown. */
-bool debug_class_parse(const char *name, unsigned *mask, bool *is_none);
-/* names of the bits set in mask, NULL-terminated array of static strings */
-unsigned debug_class_list(unsigned mask, const char *out[], unsigned max);
 
 /* Stable message ids (sd-id128 strings), one per kind of message. */
 enum log_msgid {

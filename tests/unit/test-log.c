@@ -118,6 +118,43 @@ static void test_debug_classes(void)
 	}
 }
 
+/* the man pages name every class of the one table (src/common/debug_class.c) */
+static gboolean has_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = strstr(text, word); p; p = strstr(p + 1, word))
+		if ((p == text || !g_ascii_isalnum(p[-1])) && !g_ascii_isalnum(p[n]))
+			return TRUE;
+	return FALSE;
+}
+
+static void test_debug_classes_documented(void)
+{
+	const char *srcdir = g_getenv("SRCDIR");
+	if (!srcdir) {
+		g_test_skip("SRCDIR not set");
+		return;
+	}
+	g_autofree char *pluto8 = NULL, *whack8 = NULL;
+	g_autofree char *pluto_path = g_build_filename(srcdir, "man", "pluto.8", NULL);
+	g_autofree char *whack_path = g_build_filename(srcdir, "man", "whack.8", NULL);
+	g_assert_true(g_file_get_contents(pluto_path, &pluto8, NULL, NULL));
+	g_assert_true(g_file_get_contents(whack_path, &whack8, NULL, NULL));
+	/* whack(8): the list after "Classes:" up to the next paragraph */
+	const char *classes = strstr(whack8, "Classes:");
+	g_assert_nonnull(classes);
+	const char *end = strstr(classes, "\n.TP");
+	g_autofree char *whack_list = g_strndup(classes, end ? (size_t)(end - classes) : strlen(classes));
+	for (unsigned i = 0; i < debug_class_count; i++) {
+		const char *name = debug_class_names[i].name;
+		g_autofree char *entry = g_strdup_printf("\n.B %s\n", name);
+		if (!strstr(pluto8, entry))
+			g_error("pluto(8) has no entry \".B %s\" for debug class %s", name, name);
+		if (!has_word(whack_list, name))
+			g_error("whack(8) does not list debug class %s", name);
+	}
+}
+
 static void test_debug_lines(void)
 {
 	struct connection *a = add("dbga"), *b = add("dbgb");
@@ -363,6 +400,7 @@ int main(int argc, char **argv)
 	log_set_hook(capture, NULL);
 	g_test_add_func("/log/prefixes", test_prefixes);
 	g_test_add_func("/log/debug-classes", test_debug_classes);
+	g_test_add_func("/log/debug-classes-documented", test_debug_classes_documented);
 	g_test_add_func("/log/debug-lines", test_debug_lines);
 	g_test_add_func("/log/set-debug", test_set_debug);
 	g_test_add_func("/log/progress", test_progress);
