@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "common/debug_class.h"
+#include "common/words.h"
 
 enum opt_kind {
 	O_FLAG,        /* bool field of the request */
@@ -185,82 +186,26 @@ static bool is_number(const char *v, bool percent_ok)
 	return v[n] == '\0' || (percent_ok && v[n] == '%' && v[n + 1] == '\0');
 }
 
-/* Keep a word read from a file for as long as the request lives. */
-static char *own(struct whack_request *req, const char *word)
-{
-	char *s = strdup(word);
-	char **p = realloc(req->owned, (req->n_owned + 1) * sizeof(*p));
-	if (!s || !p)
-		abort();
-	req->owned = p;
-	req->owned[req->n_owned++] = s;
-	return s;
-}
-
-/* Split a file into words: blanks separate, '#' starts a comment up to the
- * end of the line, "..." or '...' keep blanks inside one word. */
+/* The words of a --optionsfrom file, split by the rules pluto uses too
+ * (common/words.h); the request owns them for as long as it lives. */
 static int read_words(const char *path, struct whack_request *req, char ***words, size_t *n_words,
 		      char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return fail(err, errlen, "--optionsfrom %s: %s", path, strerror(errno));
-	char **v = NULL;
-	size_t n = 0;
-	char *word = NULL;
-	size_t wlen = 0, wcap = 0;
-	bool in_word = false;
-	int quote = 0, ch, r = 0;
-	while ((ch = getc(f)) != EOF) {
-		if (!quote && ch == '#' && !in_word) {
-			while ((ch = getc(f)) != EOF && ch != '\n')
-				;
-			continue;
-		}
-		if (!quote && (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')) {
-			if (!in_word)
-				continue;
-			ch = '\0';
-			in_word = false;
-		} else if (!quote && (ch == '"' || ch == '\'')) {
-			quote = ch;
-			in_word = true;
-			continue;
-		} else if (quote && ch == quote) {
-			quote = 0;
-			continue;
-		} else {
-			in_word = true;
-		}
-		if (wlen + 2 > wcap) {
-			wcap = wcap ? wcap * 2 : 64;
-			word = realloc(word, wcap);
-			if (!word)
-				abort();
-		}
-		word[wlen++] = (char)ch;
-		if (ch == '\0') {
-			v = realloc(v, (n + 1) * sizeof(*v));
-			if (!v)
-				abort();
-			v[n++] = own(req, word);
-			wlen = 0;
-		}
-	}
-	if (quote) {
-		r = fail(err, errlen, "--optionsfrom %s: unterminated quote", path);
-	} else if (in_word) {
-		word[wlen] = '\0';
-		v = realloc(v, (n + 1) * sizeof(*v));
-		if (!v)
-			abort();
-		v[n++] = own(req, word);
-	}
-	free(word);
-	fclose(f);
-	*words = v;
-	*n_words = n;
-	return r;
+	struct words file;
+	char why[512];
+	*words = NULL;
+	*n_words = 0;
+	if (words_from_file(path, &file, why, sizeof(why)) < 0)
+		return fail(err, errlen, "--optionsfrom %s", why);
+	char **p = realloc(req->owned, (req->n_owned + file.n + 1) * sizeof(*p));
+	if (!p)
+		abort();
+	req->owned = p;
+	for (size_t i = 0; i < file.n; i++)
+		req->owned[req->n_owned++] = file.v[i];
+	*words = file.v;       /* the array is the caller's to free, the words are the request's */
+	*n_words = file.n;
+	return 0;
 }
 
 static int parse_words(char **argv, size_t argc, struct whack_request *req, int depth,

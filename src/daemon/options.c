@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "common/util.h"
+#include "common/words.h"
 #include "daemon/log.h"
 #include "klips/kernel.h"
 
@@ -58,69 +59,24 @@ void pluto_usage(FILE *f)
 	fputs("\nSee pluto(8).\n", f);
 }
 
-/* --optionsfrom: words separated by blanks, "quoted" words, # comments. */
+/* --optionsfrom: the words of a file, split by the rules whack uses too
+ * (common/words.h), appended to v. */
 static int read_words(const char *path, char ***words, size_t *n, size_t *cap)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "pluto: --optionsfrom %s: %s\n", path, strerror(errno));
+	struct words file;
+	char err[512];
+	if (words_from_file(path, &file, err, sizeof(err)) < 0) {
+		fprintf(stderr, "pluto: --optionsfrom %s\n", err);
 		return -1;
 	}
-	int ch;
-	struct strbuf w;
-	strbuf_init(&w);
-	bool in_word = false, quoted = false, comment = false;
-	while ((ch = fgetc(f)) != EOF) {
-		if (comment) {
-			if (ch == '\n')
-				comment = false;
-			continue;
-		}
-		if (quoted) {
-			if (ch == '"')
-				quoted = false;
-			else
-				strbuf_addf(&w, "%c", ch);
-			continue;
-		}
-		if (ch == '#' && !in_word) {
-			comment = true;
-			continue;
-		}
-		if (ch == '"') {
-			quoted = in_word = true;
-			continue;
-		}
-		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
-			if (in_word) {
-				if (*n == *cap) {
-					*cap *= 2;
-					*words = xrealloc(*words, *cap * sizeof(char *));
-				}
-				(*words)[(*n)++] = strbuf_steal(&w);
-				strbuf_init(&w);
-				in_word = false;
-			}
-			continue;
-		}
-		strbuf_addf(&w, "%c", ch);
-		in_word = true;
-	}
-	fclose(f);
-	if (quoted) {
-		fprintf(stderr, "pluto: --optionsfrom %s: unterminated quote\n", path);
-		strbuf_free(&w);
-		return -1;
-	}
-	if (in_word) {
-		if (*n == *cap) {
+	for (size_t i = 0; i < file.n; i++) {
+		if (*n + 1 >= *cap) {
 			*cap *= 2;
 			*words = xrealloc(*words, *cap * sizeof(char *));
 		}
-		(*words)[(*n)++] = strbuf_steal(&w);
-	} else {
-		strbuf_free(&w);
+		(*words)[(*n)++] = file.v[i];    /* kept for the life of the process */
 	}
+	free(file.v);
 	return 0;
 }
 
