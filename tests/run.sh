@@ -5,21 +5,27 @@
 #
 # installs what the build and the tests need (only what is missing), builds
 # pluto with clang, AddressSanitizer + UBSan and the libFuzzer targets in
-# build-test/, runs every meson test suite (unit, integration, fuzz) and
+# build-test/, compiles it once more as Debian would (gcc, release,
+# dpkg-buildflags) in build-release/, both with -Werror, runs every meson
+# test suite (unit, integration, fuzz) and
 # ends with exactly one line "N passed, N failed[, N skipped]" counted from
 # build-test/meson-logs/testlog.json. Exit status 0 only when nothing failed.
 #
-# Environment: BUILDDIR (default build-test), MESON_TEST_ARGS (extra
+# Environment: BUILDDIR (default build-test), RELEASEDIR (default
+# build-release), MESON_TEST_ARGS (extra
 # arguments for meson test, e.g. "--suite unit" while developing).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 BUILDDIR=${BUILDDIR:-build-test}
+RELEASEDIR=${RELEASEDIR:-build-release}
 
 say() { echo "tests/run.sh: $*" >&2; }
 
 # --- 1. packages: the build, then what the tests call ---
 packages=(
 	meson ninja-build pkg-config clang libclang-rt-14-dev
+	# the release build: Debian's compiler flags (dpkg-buildflags)
+	dpkg-dev
 	libsystemd-dev libjson-c-dev libssl-dev libglib2.0-dev
 	dbus-daemon socat iproute2 util-linux systemd nftables
 	# the tests: JSON on the command line, datagram receivers and D-Bus
@@ -51,7 +57,7 @@ fi
 [ "$(id -u)" -ne 0 ] || tests/vm/setup.sh || say "warning: no VM kernel; the vm suite will skip"
 
 # --- 2. configure and build: clang, ASan + UBSan, fuzz targets ---
-options=("-Db_sanitize=address,undefined" -Db_lundef=false -Dfuzz=true -Dtests=true --buildtype=debug)
+options=("-Db_sanitize=address,undefined" -Db_lundef=false -Dfuzz=true -Dtests=true --buildtype=debug -Dwerror=true)
 if [ -f "$BUILDDIR/meson-private/coredata.dat" ] &&
 	grep -q "clang" "$BUILDDIR/meson-info/intro-compilers.json" 2>/dev/null; then
 	meson setup --reconfigure "${options[@]}" "$BUILDDIR" >&2 ||
@@ -64,6 +70,25 @@ else
 		{ say "meson setup failed"; exit 2; }
 fi
 ninja -C "$BUILDDIR" >&2 || { say "build failed"; exit 2; }
+
+# --- 2b. compile only, as Debian builds the package: gcc, optimised,
+# _FORTIFY_SOURCE, stack protector, format checks; -O2 finds warnings the
+# debug build cannot (e.g. -Wstringop-overflow), and werror makes them fail ---
+release_options=(--buildtype=release -Dwerror=true -Dtests=false -Dfuzz=false
+	"-Dc_args=$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CFLAGS)"
+	"-Dc_link_args=$(dpkg-buildflags --get LDFLAGS)")
+if [ -f "$RELEASEDIR/meson-private/coredata.dat" ] &&
+	grep -q "^ command = gcc " "$RELEASEDIR/build.ninja" 2>/dev/null; then
+	meson setup --reconfigure "${release_options[@]}" "$RELEASEDIR" >&2 ||
+		{ say "meson setup --reconfigure of the release build failed"; exit 2; }
+else
+	wipe=()
+	[ -d "$RELEASEDIR/meson-private" ] && wipe=(--wipe)
+	CC=gcc meson setup "${wipe[@]}" "${release_options[@]}" "$RELEASEDIR" >&2 ||
+		{ say "meson setup of the release build failed"; exit 2; }
+fi
+ninja -C "$RELEASEDIR" >&2 ||
+	{ say "release build failed (gcc, --buildtype=release, dpkg-buildflags, -Werror): see above"; exit 2; }
 
 # --- 3. every suite ---
 rm -f "$BUILDDIR/meson-logs/testlog.json"
