@@ -176,17 +176,6 @@ void log_message(const struct logger *lg, enum log_stream stream, int rc, enum l
 	va_end(ap);
 }
 
-void plog_full_at(int priority, enum log_msgid id, enum whack_rc rc, const struct connection *c,
-		  const struct state *st, const char *file, int line, const char *func,
-		  const char *fmt, ...)
-{
-	const struct log_where at = { file, line, func };
-	va_list ap;
-	va_start(ap, fmt);
-	vlog_line(priority, rc, id, c, st, &at, fmt, ap);
-	va_end(ap);
-}
-
 void dbg_at(const struct connection *c, const struct state *st,
 	    const char *file, int line_no, const char *func, const char *fmt, ...)
 {

@@ -78,18 +78,6 @@ void log_message(const struct logger *lg, enum log_stream stream, int rc, enum l
 		 const char *file, int line, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 8, 9)));
 
-/* The old call, until tools/convert-logging.py has rewritten every caller:
- * a priority and a whack code that must agree. Do not add new callers. */
-void plog_full_at(int priority, enum log_msgid id, enum whack_rc rc,
-		  const struct connection *c, const struct state *st,
-		  const char *file, int line, const char *func,
-		  const char *fmt, ...) __attribute__((format(printf, 9, 10)));
-#define plog_full(priority, id, rc, c, st, fmt, ...) \
-	plog_full_at((priority), (id), (rc), (c), (st), __FILE__, __LINE__, __func__, fmt, ##__VA_ARGS__)
-#define plog(fmt, ...) llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, fmt, ##__VA_ARGS__)
-#define plog_err(fmt, ...) llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, fmt, ##__VA_ARGS__)
-#define clog(c, fmt, ...) llog(CONN_LOGGER(c), LS_INFO, MSGID_GENERIC, fmt, ##__VA_ARGS__)
-
 /* Is debug class `cls` on, globally or for this connection? */
 bool debugging(unsigned cls, const struct connection *c);
 /* Debug lines start with "| ". */
