@@ -18,7 +18,7 @@
 #                     VT-x/AMD-V KVM; PVM "KVM" cannot run a stock kernel)
 #   PLUTO_VM_MEM      guest RAM (default 1024M)
 #   PLUTO_VM_SMP      guest CPUs (default: host CPUs, at most 4)
-#   PLUTO_VM_TIMEOUT  seconds before the VM is killed (default 540)
+#   PLUTO_VM_TIMEOUT  seconds before the VM is killed (default 840)
 #   PLUTO_VM_WORKDIR  host directory shared read-write ("" = none)
 #   PLUTO_VM_MODULES  modules loaded before CMD (default: the IPsec set below)
 #   PLUTO_VM_PASSENV  names of environment variables passed to CMD
@@ -44,7 +44,7 @@ MEM=${PLUTO_VM_MEM:-1024M}
 ncpu=$(nproc)
 [ "$ncpu" -gt 4 ] && ncpu=4
 SMP=${PLUTO_VM_SMP:-$ncpu}
-TIMEOUT=${PLUTO_VM_TIMEOUT:-540}
+TIMEOUT=${PLUTO_VM_TIMEOUT:-840}
 WORKDIR=${PLUTO_VM_WORKDIR-$PWD}
 if [ -n "$WORKDIR" ]; then
 	[ -d "$WORKDIR" ] || die "PLUTO_VM_WORKDIR $WORKDIR is not a directory"

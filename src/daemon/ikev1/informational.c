@@ -1,8 +1,9 @@
 /* Informational exchanges (RFC 2408 4.8, RFC 2409 5.7): Notifications and
- * Deletes. Protected ones carry HASH(1) = prf(SKEYID_a, M-ID | N/D)
- * (checked by the dispatcher, as its row says) and are acted upon; unprotected ones are logged and ignored — except that
- * an initiator still negotiating Main Mode takes an unprotected error
- * notification carrying its own cookies as the end of the negotiation
+ * Deletes. Protected ones carry HASH(1) = prf(SKEYID_a, M-ID | N/D),
+ * checked by the dispatcher as their row says, and are acted upon;
+ * unprotected ones are logged and ignored — except that an initiator
+ * still negotiating Main Mode takes an unprotected error notification
+ * carrying its own cookies as the end of the negotiation
  * (that is how a responder refuses MI1, e.g. NO_PROPOSAL_CHOSEN, and how
  * a responder that cannot decrypt MI3 says so; only someone who saw our
  * cookie can forge it). */
