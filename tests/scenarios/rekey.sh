@@ -237,7 +237,12 @@ rekey_pluto_peer() {
 
 	first=$(ipsec_sas | awk '$2 == "true" {print $1; exit}')
 	down=0 seen_new=0
-	for _ in $(seq 1 $((window * 2))); do
+	# sample for `window` seconds of wall clock, not a count of samples:
+	# on a loaded machine each sample costs more than its 0.5 s sleep, and
+	# a counted loop ran past the moment the peer deletes an SA (rr: 20 s
+	# after pluto's replacement), reading a state the test does not judge
+	end=$((SECONDS + window))
+	while [ "$SECONDS" -lt "$end" ]; do
 		n=$(ipsec_sas | awk '$2 == "true"' | wc -l)
 		[ "$n" -ge 1 ] || down=$((down + 1))
 		ipsec_sas | awk -v f="$first" '$2 == "true" && $1 > f' | grep -q . && seen_new=1
