@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dependency cycles of the pluto tree, and its size per folder.
 
-    tools/depgraph.py [--src DIR] [--build DIR] [--scope src,clients]
+    tools/depgraph.py [--src DIR] [--build DIR] [--scope src,clients] [--explain] [--check]
 
 Builds two file-level graphs and merges them at the level of "modules"
 (x.c and x.h are one node, named by the path without its extension):
@@ -14,9 +14,14 @@ Builds two file-level graphs and merges them at the level of "modules"
 
 and prints the strongly connected components with more than one member,
 largest first: a component is a set of modules that all reach each other,
-i.e. a dependency cycle. Each member is tagged with its layer (core,
-engine, wire, crypto, klips, ...) so a cycle that mixes layers shows.
-Then lines per folder: src/*, src/daemon/*, clients/*, tests/*.
+i.e. a dependency cycle. Each member is tagged with its layer (see
+LAYER_ORDER below) so a cycle that mixes layers shows. Then lines per
+folder: src/*, src/daemon/*, clients/*, tests/*.
+
+With --check it prints only what breaks the layering (an edge pointing up
+LAYER_ORDER, a module in no layer, a cycle whose modules lie in more than
+one folder) and exits 1 if anything does; the unit suite runs it on the
+build dir (tests/unit/meson.build, unit-layers).
 
 Python 3 standard library only; needs `nm` (binutils) for the call graph.
 Without a build dir only the include graph is used.
@@ -35,19 +40,50 @@ SOURCE_EXT = ('.c', '.h')
 # nm symbol kinds that define a global symbol (text, data, bss, rodata, common, weak)
 DEFINED_KINDS = set('TDBRCVWGS')
 
-# layer of a module, first matching prefix wins
+# THE LAYERING, lowest first. Every dependency (include or call) points
+# down this list or stays inside its layer; a layer reaches one above it
+# only through a hook the upper one registers (engine_register,
+# routing_init, kernel_set_acquire_handler, log_set_subject_ops,
+# views_set_manager_facts, ...). `--check` enforces it.
+#
+#   common   src/common          util, ip, id, errors, words, debug classes
+#   policy   src/policy          algorithms and proposals
+#   log      src/daemon/log      the logger (knows connections only through ops)
+#   model    src/daemon/{connections,conn_options,state,events,progress,views,
+#                        secrets,keys,rsa_text,engine}   the daemon's data
+#                        (engine: the narrow ops table the engine registers)
+#   klips    src/klips/          kernel backends, routing, updown
+#   wire     src/daemon/wire/    IKEv1 wire format, NAT-T framing
+#   crypto   src/daemon/crypto/  IKE key derivation and ciphers
+#   config   src/daemon/options  the command line / --optionsfrom parser
+#   io       src/daemon/demux    sockets and interfaces
+#   engine   src/daemon/ikev1/   the IKEv1 engine
+#   control  src/daemon/control  the commands every front end calls
+#   bus      src/bus/            D-Bus and Varlink front ends
+#   main     src/daemon/main     the composition root: registers every hook
+#   clients  clients/            separate programs (whack, ipsecctl)
+LAYER_ORDER = ('common', 'policy', 'log', 'model', 'klips', 'wire', 'crypto', 'config', 'io',
+               'engine', 'control', 'bus', 'main', 'clients')
+
+# layer of a module, first matching rule wins (modules are paths without
+# the extension)
 LAYERS = (
-    ('src/daemon/main', 'main'),   # the composition root: wires every layer together
-    ('src/daemon/ikev1/', 'engine'),
-    ('src/daemon/wire/', 'wire'),
-    ('src/daemon/crypto/', 'crypto'),
-    ('src/daemon/', 'core'),
-    ('src/klips/', 'klips'),
-    ('src/bus/', 'bus'),
-    ('src/policy/', 'policy'),
-    ('src/common/', 'common'),
-    ('clients/', 'clients'),
-    ('tests/', 'tests'),
+    (re.compile(r'^src/daemon/main$'), 'main'),
+    (re.compile(r'^src/daemon/ikev1/'), 'engine'),
+    (re.compile(r'^src/daemon/wire/'), 'wire'),
+    (re.compile(r'^src/daemon/crypto/'), 'crypto'),
+    (re.compile(r'^src/daemon/log$'), 'log'),
+    (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys'
+                r'|rsa_text|engine)$'), 'model'),
+    (re.compile(r'^src/daemon/options$'), 'config'),
+    (re.compile(r'^src/daemon/demux$'), 'io'),
+    (re.compile(r'^src/daemon/control$'), 'control'),
+    (re.compile(r'^src/klips/'), 'klips'),
+    (re.compile(r'^src/bus/'), 'bus'),
+    (re.compile(r'^src/policy/'), 'policy'),
+    (re.compile(r'^src/common/'), 'common'),
+    (re.compile(r'^clients/'), 'clients'),
+    (re.compile(r'^tests/'), 'tests'),   # outside the order: tests may reach anything
 )
 
 
@@ -63,11 +99,8 @@ FLAT_LAYERS = (
 
 
 def layer_of(module):
-    for pattern, name in FLAT_LAYERS:
+    for pattern, name in FLAT_LAYERS + LAYERS:
         if pattern.match(module):
-            return name
-    for prefix, name in LAYERS:
-        if module.startswith(prefix):
             return name
     return 'other'
 
@@ -261,6 +294,40 @@ def print_cycles(title, graph, out, explain=False):
     return largest
 
 
+def check_layers(graph, out):
+    """The layering as a rule: name every edge that points up
+    LAYER_ORDER, every module in no layer, and every cycle whose modules
+    lie in more than one folder. Returns the number of problems."""
+    rank = {name: i for i, name in enumerate(LAYER_ORDER)}
+    problems = 0
+    for a in sorted(graph):
+        la = layer_of(a)
+        if la == 'other':
+            out.write('no layer: %s (add it to LAYERS in tools/depgraph.py)\n' % a)
+            problems += 1
+            continue
+        for b in sorted(graph[a]):
+            lb = layer_of(b)
+            if la == 'tests' or lb not in rank:
+                continue  # tests may reach anything; b's own line reports 'other'
+            if rank[la] < rank[lb]:
+                out.write('points up: %s (%s) -> %s (%s)\n' % (a, la, b, lb))
+                problems += 1
+    cycles = [c for c in strongly_connected(graph) if len(c) > 1]
+    cycles.sort(key=lambda c: (-len(c), c))
+    for c in cycles:
+        folders = sorted(set(os.path.dirname(m) for m in c))
+        if len(folders) > 1:
+            out.write('cycle across folders (%s): %s\n' % (', '.join(folders), ' '.join(c)))
+            problems += 1
+    largest = len(cycles[0]) if cycles else 0
+    out.write('layering: %s (%d modules, %d edges, %d cycles, largest %d modules%s)\n'
+              % ('ok' if not problems else 'FAILED, %d problems' % problems,
+                 len(graph), sum(len(v) for v in graph.values()), len(cycles), largest,
+                 ': ' + ' '.join(cycles[0]) if cycles else ''))
+    return problems
+
+
 def print_layers(graph, out):
     """Edges between layers, and the pairs of layers that depend on each
     other both ways (each such pair is a loop waiting to happen)."""
@@ -342,11 +409,23 @@ def main():
                     help='comma-separated top folders whose files are nodes (default src,clients)')
     ap.add_argument('--explain', action='store_true',
                     help='list the edges inside each cycle that cross layers')
+    ap.add_argument('--check', action='store_true',
+                    help='only check the layering (LAYER_ORDER): exit 1 naming each edge that points '
+                         'up, each module in no layer and each cycle across folders')
     args = ap.parse_args()
     root = os.path.abspath(args.src)
     scope = [s for s in args.scope.split(',') if s]
     files = source_files(root, scope)
     out = sys.stdout
+
+    if args.check:
+        if not files:
+            out.write('layering: no sources under %s in %s\n' % (','.join(scope), root))
+            return 2
+        edges = include_edges(root, files)
+        if args.build:
+            edges |= call_edges(root, os.path.abspath(args.build), files)
+        return 1 if check_layers(module_graph(edges), out) else 0
 
     inc = include_edges(root, files)
     print_cycles('include graph', module_graph(inc), out, args.explain)
@@ -360,7 +439,8 @@ def main():
     print_layers(merged, out)
     print_lines(root, out)
     out.write('largest cycle: %d modules\n' % largest)
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

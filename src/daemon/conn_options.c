@@ -2,11 +2,12 @@
  * A table maps each keyword to a handler; left/right keywords share one
  * handler that receives the end. Every value is checked here, so the rest
  * of pluto can trust a connection_config. */
+#include "daemon/conn_options.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
-#include "daemon/connections.h"
 
 /* Defaults: the seed's, documented in pluto(8) */
 #define DEFAULT_IKELIFETIME  3600ULL      /* 1h */

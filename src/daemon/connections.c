@@ -191,3 +191,94 @@ void connections_delete_all(void)
 	while (connections)
 		connection_delete(connections);
 }
+
+/* --- a connection's progress sinks (progress.h): they live in struct
+ * connection, so the list is handled here; progress.h stays a header
+ * below the database. --- */
+
+void progress_sink_attach(struct connection *c, struct progress_sink *sink)
+{
+	sink->next = c->sinks;
+	c->sinks = sink;
+}
+
+void progress_sink_detach(struct connection *c, struct progress_sink *sink)
+{
+	for (struct progress_sink **pp = &c->sinks; *pp; pp = &(*pp)->next) {
+		if (*pp == sink) {
+			*pp = sink->next;
+			sink->next = NULL;
+			return;
+		}
+	}
+}
+
+void progress_sinks_line(struct connection *c, unsigned rc, const char *text)
+{
+	/* a sink may detach itself (client gone) from inside line() */
+	struct progress_sink *next;
+	for (struct progress_sink *s = c->sinks; s; s = next) {
+		next = s->next;
+		if (s->line)
+			s->line(s->ctx, rc, text);
+	}
+}
+
+void progress_sinks_done(struct connection *c, const struct ctl_error *err)
+{
+	struct progress_sink *list = c->sinks;
+	c->sinks = NULL;
+	while (list) {
+		struct progress_sink *s = list;
+		list = s->next;
+		s->next = NULL;
+		if (s->done)
+			s->done(s->ctx, err);
+	}
+}
+
+/* --- what log.c knows of connections and states --- */
+
+static const char *log_connection_name(const struct connection *c)
+{
+	return c->name;
+}
+
+static unsigned log_connection_debug(const struct connection *c)
+{
+	return c->debug;
+}
+
+static unsigned log_state_serial(const struct state *st)
+{
+	return st->serial;
+}
+
+static const struct connection *log_state_connection(const struct state *st)
+{
+	return st->connection;
+}
+
+static void log_progress_line(const struct connection *c, const struct state *st,
+			      enum whack_rc rc, const char *line)
+{
+	progress_sinks_line((struct connection *)c, rc, line);
+	events_emit(&(struct pluto_event){ .kind = EV_PROGRESS, .c = (struct connection *)c,
+					   .st = (struct state *)st, .rc = rc, .text = line });
+}
+
+static const struct log_subject_ops log_subject = {
+	.connection_name = log_connection_name,
+	.connection_debug = log_connection_debug,
+	.state_serial = log_state_serial,
+	.state_connection = log_state_connection,
+	.progress_line = log_progress_line,
+};
+
+/* Registered when the program is loaded, before main() or any test runs:
+ * no connection can exist (nor be logged about) without this object
+ * linked in, and log, below it, must not call up. */
+__attribute__((constructor)) static void log_subject_register(void)
+{
+	log_set_subject_ops(&log_subject);
+}

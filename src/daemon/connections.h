@@ -8,66 +8,11 @@
 #include "common/errors.h"
 #include "common/id.h"
 #include "common/ip.h"
+#include "daemon/conn_options.h"   /* struct connection_config, struct end */
 #include "policy/algs.h"
-
-enum host_kind { HOST_ADDRESS, HOST_ANY, HOST_DEFAULTROUTE };
-
-struct end {
-	enum host_kind host_kind;
-	ip_address host;             /* HOST_ADDRESS, or resolved %defaultroute */
-	struct pluto_id id;          /* kind ID_NONE when not given */
-	bool has_client;             /* a subnet behind this end */
-	ip_subnet client;
-	ip_address nexthop;          /* unset = not given */
-	bool nexthop_direct;         /* %direct */
-	uint16_t ikeport;
-	char *updown;                /* command line, or NULL */
-	char *rsasigkey;             /* public key text as given, or NULL */
-};
-
-enum conn_policy {
-	POLICY_PSK         = 1u << 0,
-	POLICY_RSASIG      = 1u << 1,
-	POLICY_ENCRYPT     = 1u << 2,   /* phase2=esp */
-	POLICY_AUTHENTICATE= 1u << 3,   /* phase2=ah */
-	POLICY_TUNNEL      = 1u << 4,
-	POLICY_COMPRESS    = 1u << 5,
-	POLICY_PFS         = 1u << 6,
-	POLICY_DONT_REKEY  = 1u << 7,
-};
-
-enum auto_action { AUTO_ADD, AUTO_ROUTE, AUTO_START };
-
-/* encapsulation= (NAT traversal, nat_traversal.h): auto = UDP-encapsulate
- * when NAT-D finds a NAT; yes = always (pretend a NAT); no = never (RFC
- * 3947 is not announced). */
-enum encapsulation { ENCAPS_AUTO, ENCAPS_YES, ENCAPS_NO };
-const char *encapsulation_name(enum encapsulation e);
-
-/* dpdaction= (Dead Peer Detection, what each does: ikev1/dpd.h) */
-enum dpd_action { DPD_ACTION_CLEAR, DPD_ACTION_HOLD, DPD_ACTION_RESTART };
-const char *dpd_action_name(enum dpd_action a);
 
 enum routing_state { RT_UNROUTED, RT_PROSPECTIVE, RT_EROUTED };
 const char *routing_state_name(enum routing_state r);
-
-/* Everything the option vocabulary describes, parsed and validated. */
-struct connection_config {
-	struct end end[2];           /* [0] = left, [1] = right, as written */
-	unsigned policy;             /* enum conn_policy bits */
-	char *ike, *esp, *ah, *pfsgroup;   /* normalised proposal strings */
-	struct ike_proposals ike_proposals;
-	struct esp_proposals esp_proposals;
-	struct ah_proposals ah_proposals;
-	const struct alg *pfs_group; /* NULL: use the phase-1 group */
-	unsigned long long ikelifetime, salifetime, rekeymargin;  /* seconds */
-	unsigned rekeyfuzz;          /* percent */
-	unsigned keyingtries;        /* 0 = forever */
-	unsigned long long dpddelay, dpdtimeout;   /* seconds; dpddelay 0 = no DPD of our own (dpd.h) */
-	unsigned dpdaction;          /* enum dpd_action */
-	enum auto_action auto_action;
-	enum encapsulation encapsulation;
-};
 
 struct state;
 struct progress_sink;
@@ -96,21 +41,6 @@ struct connection {
 
 #define END_THIS(c) (&(c)->cfg.end[(c)->this])
 #define END_THAT(c) (&(c)->cfg.end[(c)->that])
-
-/* Parse and validate an option map (API.md section 1) into *cfg. On error
- * fills err (InvalidOption naming the keyword and value) and leaves *cfg
- * empty. keys/values are parallel arrays of n strings. */
-int connection_config_parse(struct connection_config *cfg, const char *const *keys,
-			    const char *const *values, size_t n, struct ctl_error *err);
-void connection_config_free(struct connection_config *cfg);
-/* The encapsulation= keyword alone (its unit test calls it directly):
- * false with *why set for anything but auto, yes or no. */
-bool conn_opt_encapsulation(struct connection_config *cfg, const char *v, const char **why);
-
-/* The normalised option map of a parsed config (every keyword with its
- * effective value, defaults included); arrays of n malloc'd strings. */
-void connection_config_normalise(const struct connection_config *cfg, size_t *n,
-				 char ***keys, char ***values);
 
 /* Database */
 struct connection *connection_by_name(const char *name);

@@ -20,6 +20,7 @@
 #include "daemon/progress.h"
 #include "daemon/secrets.h"
 #include "daemon/state.h"
+#include "daemon/views.h"
 #include "klips/kernel.h"
 #include "klips/routing.h"
 
@@ -324,6 +325,19 @@ const char *const *ctl_interfaces(void)
 const char *ctl_kernel_backend(void)
 {
 	return kernel_backend_name();
+}
+
+static const struct view_manager_facts manager_facts = {
+	.listening = ctl_listening,
+	.interfaces = ctl_interfaces,
+	.kernel_backend = ctl_kernel_backend,
+};
+
+/* Registered when the program is loaded, before main() or any test runs:
+ * the view table sits below the control core and must not call up. */
+__attribute__((constructor)) static void manager_facts_register(void)
+{
+	views_set_manager_facts(&manager_facts);
 }
 
 void ctl_shutdown(void)

@@ -12,10 +12,6 @@
 #include <systemd/sd-journal.h>
 
 #include "common/util.h"
-#include "daemon/connections.h"
-#include "daemon/events.h"
-#include "daemon/progress.h"
-#include "daemon/state.h"
 
 /* Generated once with `systemd-id128 new`; never change a published one. */
 static const char *const msgid_table[MSGID__MAX] = {
@@ -36,6 +32,9 @@ unsigned debug_global;
 static enum log_target target = LOG_TO_STDERR;
 static log_hook_fn hook;
 static void *hook_ud;
+/* log sits below the connections and states it names: it knows them only
+ * through what their layer registers (connections.c, at load time). */
+static const struct log_subject_ops *subject;
 
 void log_init(enum log_target t, const char *ident)
 {
@@ -55,9 +54,24 @@ void log_set_hook(log_hook_fn fn, void *ud)
 	hook_ud = ud;
 }
 
+void log_set_subject_ops(const struct log_subject_ops *ops)
+{
+	subject = ops;
+}
+
+static const char *conn_name(const struct connection *c)
+{
+	return subject ? subject->connection_name(c) : "";
+}
+
+static unsigned state_serial(const struct state *st)
+{
+	return subject ? subject->state_serial(st) : 0;
+}
+
 bool debugging(unsigned cls, const struct connection *c)
 {
-	return (debug_global & cls) || (c && (c->debug & cls));
+	return (debug_global & cls) || (c && subject && (subject->connection_debug(c) & cls));
 }
 
 /* The classic prefix: "conn" #serial: */
@@ -65,11 +79,11 @@ static void format_prefix(char *buf, size_t len, const struct connection *c, con
 {
 	buf[0] = '\0';
 	if (c && st)
-		snprintf(buf, len, "\"%s\" #%u: ", c->name, st->serial);
+		snprintf(buf, len, "\"%s\" #%u: ", conn_name(c), state_serial(st));
 	else if (c)
-		snprintf(buf, len, "\"%s\": ", c->name);
+		snprintf(buf, len, "\"%s\": ", conn_name(c));
 	else if (st)
-		snprintf(buf, len, "#%u: ", st->serial);
+		snprintf(buf, len, "#%u: ", state_serial(st));
 }
 
 /* ONE table: a stream's syslog priority and the whack code it carries. */
@@ -111,9 +125,9 @@ static void send_journal(int priority, enum log_msgid id, const struct connectio
 	iov[n++] = (struct iovec){ .iov_base = (char *)"SYSLOG_IDENTIFIER=pluto",
 				   .iov_len = strlen("SYSLOG_IDENTIFIER=pluto") };
 	if (c)
-		FIELD(conn, "CONNECTION=%s", c->name);
+		FIELD(conn, "CONNECTION=%s", conn_name(c));
 	if (st)
-		FIELD(serial, "STATE_SERIAL=%u", st->serial);
+		FIELD(serial, "STATE_SERIAL=%u", state_serial(st));
 	FIELD(code_file, "CODE_FILE=%s", at->file);
 	FIELD(code_line, "CODE_LINE=%d", at->line);
 	FIELD(code_func, "CODE_FUNC=%s", at->func);
@@ -147,18 +161,15 @@ static void vlog_line(int priority, enum whack_rc rc, enum log_msgid id, const s
 	vsnprintf(body, sizeof(body), fmt, ap);
 	if ((unsigned)id >= MSGID__MAX)
 		id = MSGID_GENERIC;
-	if (!c && st)
-		c = st->connection;
+	if (!c && st && subject)
+		c = subject->state_connection(st);
 	format_prefix(prefix, sizeof(prefix), c, st);
 	snprintf(line, sizeof(line), "%s%s", prefix, body);
 	emit(priority, id, c, st, at, line);
 
 	/* progress: to whoever waits on this connection, and as an event */
-	if (c) {
-		progress_sinks_line((struct connection *)c, rc, line);
-		events_emit(&(struct pluto_event){ .kind = EV_PROGRESS, .c = (struct connection *)c,
-						   .st = (struct state *)st, .rc = rc, .text = line });
-	}
+	if (c && subject)
+		subject->progress_line(c, st, rc, line);
 }
 
 void log_message(const struct logger *lg, enum log_stream stream, int rc, enum log_msgid id,

@@ -88,6 +88,22 @@ void dbg_at(const struct connection *c, const struct state *st,
 #define DBG(cls, c, fmt, ...) \
 	do { if (debugging((cls), (c))) dbg_full((c), NULL, fmt, ##__VA_ARGS__); } while (0)
 
+/* What log needs to know about the subject of a message. log sits below
+ * the connections and states it names (they log), so the layer that
+ * defines them registers these (connections.c, when it is loaded) instead
+ * of log calling up. Unregistered, messages carry no prefix and go to no
+ * progress sink. */
+struct log_subject_ops {
+	const char *(*connection_name)(const struct connection *c);
+	unsigned (*connection_debug)(const struct connection *c);   /* its debug classes */
+	unsigned (*state_serial)(const struct state *st);
+	const struct connection *(*state_connection)(const struct state *st);
+	/* a formatted line about c (and st): to whoever waits on c, and as an event */
+	void (*progress_line)(const struct connection *c, const struct state *st,
+			      enum whack_rc rc, const char *line);
+};
+void log_set_subject_ops(const struct log_subject_ops *ops);
+
 /* Only for tests: capture every formatted log line (without the prefix of
  * the target) through this hook. */
 typedef void (*log_hook_fn)(int priority, const char *line, void *ud);

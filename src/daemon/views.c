@@ -10,14 +10,25 @@
 #include <string.h>
 #include <sys/param.h>
 
+#include "common/debug_class.h"
 #include "common/util.h"
 #include "daemon/connections.h"
-#include "daemon/control.h"
+#include "daemon/log.h"
 #include "daemon/state.h"
 
 typedef void (*view_getter)(const void *obj, struct view_value *v);
 
 /* --- Manager --- */
+
+/* The manager's facts live above this table (the sockets, the kernel
+ * backend); control.c registers where to read them, so views does not
+ * call up into it. */
+static const struct view_manager_facts *facts;
+
+void views_set_manager_facts(const struct view_manager_facts *f)
+{
+	facts = f;
+}
 
 static void mgr_version(const void *obj, struct view_value *v)
 {
@@ -26,7 +37,7 @@ static void mgr_version(const void *obj, struct view_value *v)
 
 static void mgr_listening(const void *obj, struct view_value *v)
 {
-	v->b = ctl_listening();
+	v->b = facts ? facts->listening() : false;
 }
 
 static void strs_from_vector(struct view_value *v, const char *const *vec)
@@ -38,17 +49,17 @@ static void strs_from_vector(struct view_value *v, const char *const *vec)
 
 static void mgr_interfaces(const void *obj, struct view_value *v)
 {
-	strs_from_vector(v, ctl_interfaces());
+	strs_from_vector(v, facts ? facts->interfaces() : NULL);
 }
 
 static void mgr_kernel_backend(const void *obj, struct view_value *v)
 {
-	v->s = ctl_kernel_backend();
+	v->s = facts ? facts->kernel_backend() : "";
 }
 
 static void debug_classes(const struct connection *c, struct view_value *v)
 {
-	v->n = ctl_debug_classes(c, v->list, ARRAY_SIZE(v->list));
+	v->n = debug_class_list(c ? c->debug : debug_global, v->list, ARRAY_SIZE(v->list));
 	v->strs = v->list;
 }
 

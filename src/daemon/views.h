@@ -38,6 +38,15 @@ struct view_value {
 };
 
 /* Fill *v with field (an id of kind) of obj (NULL for the Manager). */
+/* Where the Manager's Listening, Interfaces and KernelBackend come from:
+ * registered by the control core, which owns them (control.c). */
+struct view_manager_facts {
+	bool (*listening)(void);
+	const char *const *(*interfaces)(void);
+	const char *(*kernel_backend)(void);
+};
+void views_set_manager_facts(const struct view_manager_facts *facts);
+
 void view_get(enum view_kind kind, const void *obj, unsigned field, struct view_value *v);
 void view_value_clear(struct view_value *v);
 

@@ -8,7 +8,7 @@
 #include "common/random.h"
 #include "common/util.h"
 #include "daemon/log.h"
-#include "klips/kernel.h"
+#include "klips/kernel_ops.h"
 
 static bool none_probe(char *why, size_t why_len)
 {

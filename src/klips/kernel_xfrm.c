@@ -18,7 +18,7 @@
 #include "common/random.h"
 #include "common/util.h"
 #include "daemon/log.h"
-#include "klips/kernel.h"
+#include "klips/kernel_ops.h"
 #include "klips/netlink_msg.h"
 
 #define IPPROTO_COMP_ 108

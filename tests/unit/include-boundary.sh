@@ -1,13 +1,15 @@
 #!/bin/sh
 # The layer boundary of issue 9, as include lines: every dependency points
-# one way (src/common, src/policy < klips, wire, crypto < the control core
-# < the engine; the engine and klips reach the core only through hooks it
-# registers). Fails naming each offending file and line.
+# one way, down LAYER_ORDER at the top of tools/depgraph.py (common < policy
+# < log < model < klips < wire < crypto < config < io < engine < control <
+# bus < main); the engine and klips reach the core above them only through
+# hooks it registers. Fails naming each offending file and line.
 #
 #   include-boundary.sh [TREE]     (default: $SRCDIR, else the tree around this script)
 #
-# tools/depgraph.py measures the whole include + call graph; this is the
-# cheap part of it that must never regress.
+# tools/depgraph.py --check (unit-layers) checks the whole include + call
+# graph against that order; this is the cheap part of it that needs no
+# build and names the line.
 set -u
 root=${1:-${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}}
 cd "$root" || exit 2
