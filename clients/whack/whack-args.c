@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "common/debug_class.h"
+#include "common/util.h"
 #include "common/words.h"
 
 enum opt_kind {
@@ -145,15 +146,6 @@ const char whack_usage[] =
 /* --optionsfrom files may name further files; this bounds the nesting. */
 #define MAX_OPTIONSFROM_DEPTH 8
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const struct whack_option *find_option(const char *name, size_t len)
 {
@@ -196,7 +188,7 @@ static int read_words(const char *path, struct whack_request *req, char ***words
 	*words = NULL;
 	*n_words = 0;
 	if (words_from_file(path, &file, why, sizeof(why)) < 0)
-		return fail(err, errlen, "--optionsfrom %s", why);
+		return fail_msg(err, errlen, "--optionsfrom %s", why);
 	char **p = realloc(req->owned, (req->n_owned + file.n + 1) * sizeof(*p));
 	if (!p)
 		abort();
@@ -215,7 +207,7 @@ static int apply(const struct whack_option *o, const char *value, struct whack_r
 		 int depth, int *end, char *err, size_t errlen)
 {
 	if (o->flags & F_NUMERIC && !is_number(value, o->flags & F_PERCENT))
-		return fail(err, errlen, "--%s needs a number%s, not \"%s\"", o->name,
+		return fail_msg(err, errlen, "--%s needs a number%s, not \"%s\"", o->name,
 			    o->flags & F_PERCENT ? " (optionally with %)" : "", value);
 	if (o->flags & F_CONN)
 		req->has_conn = true;
@@ -224,45 +216,45 @@ static int apply(const struct whack_option *o, const char *value, struct whack_r
 	case O_FLAG: {
 		bool *b = (bool *)((char *)req + o->offset);
 		if (*b)
-			return fail(err, errlen, "--%s given twice", o->name);
+			return fail_msg(err, errlen, "--%s given twice", o->name);
 		*b = true;
 		return 0;
 	}
 	case O_STRING: {
 		const char **s = (const char **)((char *)req + o->offset);
 		if (*s)
-			return fail(err, errlen, "--%s given twice", o->name);
+			return fail_msg(err, errlen, "--%s given twice", o->name);
 		*s = value;
 		return 0;
 	}
 	case O_END: {
 		const char **s = (const char **)((char *)&req->ends[*end] + o->offset);
 		if (*s)
-			return fail(err, errlen, "--%s given twice for the %s end", o->name,
+			return fail_msg(err, errlen, "--%s given twice for the %s end", o->name,
 				    *end ? "second (after --to)" : "first (before --to)");
 		*s = value;
 		return 0;
 	}
 	case O_TO:
 		if (req->seen_to)
-			return fail(err, errlen, "--to given twice");
+			return fail_msg(err, errlen, "--to given twice");
 		req->seen_to = true;
 		*end = 1;
 		return 0;
 	case O_DEBUG:
 		if (req->n_debug >= WHACK_MAX_DEBUG)
-			return fail(err, errlen, "too many --debug flags");
+			return fail_msg(err, errlen, "too many --debug flags");
 		req->debug[req->n_debug++] = o->arg;
 		return 0;
 	case O_DELETESTATE:
 		if (req->has_deletestate)
-			return fail(err, errlen, "--deletestate given twice");
+			return fail_msg(err, errlen, "--deletestate given twice");
 		req->has_deletestate = true;
 		req->deletestate = (unsigned)strtoul(value, NULL, 10);
 		return 0;
 	case O_OPTIONSFROM: {
 		if (depth >= MAX_OPTIONSFROM_DEPTH)
-			return fail(err, errlen, "--optionsfrom %s: nested too deeply", value);
+			return fail_msg(err, errlen, "--optionsfrom %s: nested too deeply", value);
 		char **words = NULL;
 		size_t n = 0;
 		int r = read_words(value, req, &words, &n, err, errlen);
@@ -272,9 +264,9 @@ static int apply(const struct whack_option *o, const char *value, struct whack_r
 		return r;
 	}
 	case O_REJECT:
-		return fail(err, errlen, "--%s %s", o->name, o->arg);
+		return fail_msg(err, errlen, "--%s %s", o->name, o->arg);
 	}
-	return fail(err, errlen, "internal error in option table");
+	return fail_msg(err, errlen, "internal error in option table");
 }
 
 static int parse_words(char **argv, size_t argc, struct whack_request *req, int depth,
@@ -283,7 +275,7 @@ static int parse_words(char **argv, size_t argc, struct whack_request *req, int 
 	for (size_t i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-			return fail(err, errlen, "unexpected argument \"%s\" (flags start with --)", a);
+			return fail_msg(err, errlen, "unexpected argument \"%s\" (flags start with --)", a);
 		const char *eq = strchr(a + 2, '=');
 		size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
 		const struct whack_option *o = find_option(a + 2, len);
@@ -294,7 +286,7 @@ static int parse_words(char **argv, size_t argc, struct whack_request *req, int 
 			debug_row.name = debug_name;
 		}
 		if (!o)
-			return fail(err, errlen, "unknown flag \"%.*s\" (see --help)", (int)(len + 2), a);
+			return fail_msg(err, errlen, "unknown flag \"%.*s\" (see --help)", (int)(len + 2), a);
 		const char *value = NULL;
 		if (o->flags & F_VALUE) {
 			if (eq) {
@@ -302,10 +294,10 @@ static int parse_words(char **argv, size_t argc, struct whack_request *req, int 
 			} else if (i + 1 < argc) {
 				value = argv[++i];
 			} else {
-				return fail(err, errlen, "--%s needs a value", o->name);
+				return fail_msg(err, errlen, "--%s needs a value", o->name);
 			}
 		} else if (eq) {
-			return fail(err, errlen, "--%s takes no value", o->name);
+			return fail_msg(err, errlen, "--%s takes no value", o->name);
 		}
 		if (apply(o, value, req, depth, end, err, errlen) < 0)
 			return -1;
@@ -350,7 +342,7 @@ static int check_conflicts(const struct whack_request *req, const struct conflic
 {
 	for (size_t i = 0; i < n; i++)
 		if (flag_at(req, table[i].a) && flag_at(req, table[i].b))
-			return fail(err, errlen, "%s", table[i].message);
+			return fail_msg(err, errlen, "%s", table[i].message);
 	return 0;
 }
 
@@ -369,45 +361,45 @@ static int check(struct whack_request *req, char *err, size_t errlen)
 		return 0;
 	if (req->has_conn) {
 		if (!req->name)
-			return fail(err, errlen, "a connection description needs --name");
+			return fail_msg(err, errlen, "a connection description needs --name");
 		if (!req->seen_to)
-			return fail(err, errlen, "connection description lacks --to");
+			return fail_msg(err, errlen, "connection description lacks --to");
 		if (!req->ends[0].host)
-			return fail(err, errlen, "missing --host before --to");
+			return fail_msg(err, errlen, "missing --host before --to");
 		if (!req->ends[1].host)
-			return fail(err, errlen, "missing --host after --to");
+			return fail_msg(err, errlen, "missing --host after --to");
 		if (check_conflicts(req, conn_conflicts, ARRAY_LEN(conn_conflicts), err, errlen) < 0)
 			return -1;
 		for (int e = 0; e < 2; e++) {
 			const struct whack_end *end = &req->ends[e];
 			if ((req->ipv4 || req->ipv6) &&
 			    (family_mismatch(end->host, req->ipv6) || family_mismatch(end->nexthop, req->ipv6)))
-				return fail(err, errlen, "address family of host or nexthop is not %s",
+				return fail_msg(err, errlen, "address family of host or nexthop is not %s",
 					    req->ipv6 ? "IPv6 (--ipv6)" : "IPv4 (--ipv4)");
 			if ((req->tunnelipv4 || req->tunnelipv6) && family_mismatch(end->client, req->tunnelipv6))
-				return fail(err, errlen, "address family of client subnet is not %s",
+				return fail_msg(err, errlen, "address family of client subnet is not %s",
 					    req->tunnelipv6 ? "IPv6 (--tunnelipv6)" : "IPv4 (--tunnelipv4)");
 		}
 	}
 	if (req->addkey)
-		return fail(err, errlen, "--addkey is not supported: pluto keeps one public key per id, "
+		return fail_msg(err, errlen, "--addkey is not supported: pluto keeps one public key per id, "
 			    "so --keyid with --pubkeyrsa replaces it");
 	if (req->pubkeyrsa && !req->keyid)
-		return fail(err, errlen, "--pubkeyrsa needs --keyid");
+		return fail_msg(err, errlen, "--pubkeyrsa needs --keyid");
 	if (req->keyid && !req->pubkeyrsa)
-		return fail(err, errlen, "--keyid needs --pubkeyrsa (pluto cannot delete public keys)");
+		return fail_msg(err, errlen, "--keyid needs --pubkeyrsa (pluto cannot delete public keys)");
 	for (size_t i = 0; i < ARRAY_LEN(needs_name) && !req->name; i++)
 		if (flag_at(req, needs_name[i].flag))
-			return fail(err, errlen, "%s needs --name", needs_name[i].name);
+			return fail_msg(err, errlen, "%s needs --name", needs_name[i].name);
 	if (req->asynchronous && !req->initiate)
-		return fail(err, errlen, "--asynchronous only goes with --initiate");
+		return fail_msg(err, errlen, "--asynchronous only goes with --initiate");
 	if (check_conflicts(req, action_conflicts, ARRAY_LEN(action_conflicts), err, errlen) < 0)
 		return -1;
 	bool any = req->has_conn || req->keyid || req->delete_conn || req->has_deletestate ||
 		   req->route || req->unroute || req->initiate || req->terminate || req->listen ||
 		   req->unlisten || req->status || req->shutdown || req->n_debug > 0;
 	if (!any)
-		return fail(err, errlen, "no action specified (see --help)");
+		return fail_msg(err, errlen, "no action specified (see --help)");
 	return 0;
 }
 
@@ -416,7 +408,7 @@ int whack_parse(int argc, char **argv, struct whack_request *req, char *err, siz
 	memset(req, 0, sizeof(*req));
 	int end = 0;
 	if (argc < 2)
-		return fail(err, errlen, "no action specified (see --help)");
+		return fail_msg(err, errlen, "no action specified (see --help)");
 	if (parse_words(argv + 1, (size_t)argc - 1, req, 0, &end, err, errlen) < 0)
 		return -1;
 	return check(req, err, errlen);

@@ -166,3 +166,12 @@ bool valid_connection_name(const char *name)
 	}
 	return true;
 }
+
+int fail_msg(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}

@@ -37,3 +37,6 @@ bool parse_uint(const char *s, unsigned long long max, unsigned long long *out);
 bool parse_duration(const char *s, unsigned long long *seconds);
 /* true for a name usable as a connection name (also in updown command lines) */
 bool valid_connection_name(const char *name);
+/* Format an error message into err (errlen bytes) and return -1: the
+ * parsers' one-line "fail and say why". */
+int fail_msg(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

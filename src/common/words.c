@@ -8,15 +8,6 @@
 
 #include "common/util.h"
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 struct word_buf {
 	char *s;
@@ -65,7 +56,7 @@ int words_split(const char *text, size_t len, const char *origin, struct words *
 	for (size_t i = 0; i < len; i++) {
 		char ch = text[i];
 		if (ch == '\0') {
-			fail(err, errlen, "%s:%u: NUL byte", origin, line);
+			fail_msg(err, errlen, "%s:%u: NUL byte", origin, line);
 			goto bad;
 		}
 		if (quote == '\'') {
@@ -75,12 +66,12 @@ int words_split(const char *text, size_t len, const char *origin, struct words *
 				add_char(&w, ch);
 		} else if (ch == '\\' && (quote == 0 || (i + 1 < len && memchr("\"\\\n", text[i + 1], 3)))) {
 			if (i + 1 >= len) {
-				fail(err, errlen, "%s:%u: backslash at the end of the file", origin, line);
+				fail_msg(err, errlen, "%s:%u: backslash at the end of the file", origin, line);
 				goto bad;
 			}
 			ch = text[++i];
 			if (ch == '\0') {
-				fail(err, errlen, "%s:%u: NUL byte", origin, line);
+				fail_msg(err, errlen, "%s:%u: NUL byte", origin, line);
 				goto bad;
 			}
 			if (ch == '\n') {
@@ -114,7 +105,7 @@ int words_split(const char *text, size_t len, const char *origin, struct words *
 			line++;
 	}
 	if (quote) {
-		fail(err, errlen, "%s:%u: unterminated quote (the %c opened on line %u is never closed)",
+		fail_msg(err, errlen, "%s:%u: unterminated quote (the %c opened on line %u is never closed)",
 		     origin, quote_line, quote, quote_line);
 		goto bad;
 	}
@@ -132,7 +123,7 @@ int words_from_file(const char *path, struct words *out, char *err, size_t errle
 	*out = (struct words){ 0 };
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return fail_msg(err, errlen, "%s: %s", path, strerror(errno));
 	struct word_buf text = { 0 };
 	char chunk[4096];
 	size_t got;
@@ -148,7 +139,7 @@ int words_from_file(const char *path, struct words *out, char *err, size_t errle
 	fclose(f);
 	if (read_error) {
 		free(text.s);
-		return fail(err, errlen, "%s: %s", path, strerror(read_error));
+		return fail_msg(err, errlen, "%s: %s", path, strerror(read_error));
 	}
 	int r = words_split(text.s ? text.s : "", text.len, path, out, err, errlen);
 	free(text.s);
