@@ -56,39 +56,38 @@ fi
 [ "$(id -u)" -ne 0 ] || tests/interop/setup.sh || say "warning: libreswan not unpacked; the interop tests will skip"
 [ "$(id -u)" -ne 0 ] || tests/vm/setup.sh || say "warning: no VM kernel; the vm suite will skip"
 
+# configure_and_build DIR CC WHAT OPTION...: configure DIR with CC and the
+# options (reconfigure when DIR was set up with the same compiler, a clean
+# setup otherwise), then build it; WHAT names the build in error messages.
+# The compiler is read from build.ninja's C compile rule.
+configure_and_build() {
+	local dir=$1 cc=$2 what=$3
+	shift 3
+	if [ -f "$dir/meson-private/coredata.dat" ] &&
+		grep -q "^ command = $cc " "$dir/build.ninja" 2>/dev/null; then
+		meson setup --reconfigure "$@" "$dir" >&2 ||
+			{ say "meson setup --reconfigure of the $what failed"; exit 2; }
+	else
+		# a fresh directory, or one configured with another compiler
+		local wipe=()
+		[ -d "$dir/meson-private" ] && wipe=(--wipe)
+		CC=$cc meson setup "${wipe[@]}" "$@" "$dir" >&2 ||
+			{ say "meson setup of the $what failed"; exit 2; }
+	fi
+	ninja -C "$dir" >&2 || { say "$what failed: see above"; exit 2; }
+}
+
 # --- 2. configure and build: clang, ASan + UBSan, fuzz targets ---
-options=("-Db_sanitize=address,undefined" -Db_lundef=false -Dfuzz=true -Dtests=true --buildtype=debug -Dwerror=true)
-if [ -f "$BUILDDIR/meson-private/coredata.dat" ] &&
-	grep -q "clang" "$BUILDDIR/meson-info/intro-compilers.json" 2>/dev/null; then
-	meson setup --reconfigure "${options[@]}" "$BUILDDIR" >&2 ||
-		{ say "meson setup --reconfigure failed"; exit 2; }
-else
-	# a fresh directory, or one configured with another compiler
-	wipe=()
-	[ -d "$BUILDDIR/meson-private" ] && wipe=(--wipe)
-	CC=clang meson setup "${wipe[@]}" "${options[@]}" "$BUILDDIR" >&2 ||
-		{ say "meson setup failed"; exit 2; }
-fi
-ninja -C "$BUILDDIR" >&2 || { say "build failed"; exit 2; }
+configure_and_build "$BUILDDIR" clang "test build (clang, ASan/UBSan, -Werror)" \
+	"-Db_sanitize=address,undefined" -Db_lundef=false -Dfuzz=true -Dtests=true --buildtype=debug -Dwerror=true
 
 # --- 2b. compile only, as Debian builds the package: gcc, optimised,
 # _FORTIFY_SOURCE, stack protector, format checks; -O2 finds warnings the
 # debug build cannot (e.g. -Wstringop-overflow), and werror makes them fail ---
-release_options=(--buildtype=release -Dwerror=true -Dtests=false -Dfuzz=false
-	"-Dc_args=$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CFLAGS)"
-	"-Dc_link_args=$(dpkg-buildflags --get LDFLAGS)")
-if [ -f "$RELEASEDIR/meson-private/coredata.dat" ] &&
-	grep -q "^ command = gcc " "$RELEASEDIR/build.ninja" 2>/dev/null; then
-	meson setup --reconfigure "${release_options[@]}" "$RELEASEDIR" >&2 ||
-		{ say "meson setup --reconfigure of the release build failed"; exit 2; }
-else
-	wipe=()
-	[ -d "$RELEASEDIR/meson-private" ] && wipe=(--wipe)
-	CC=gcc meson setup "${wipe[@]}" "${release_options[@]}" "$RELEASEDIR" >&2 ||
-		{ say "meson setup of the release build failed"; exit 2; }
-fi
-ninja -C "$RELEASEDIR" >&2 ||
-	{ say "release build failed (gcc, --buildtype=release, dpkg-buildflags, -Werror): see above"; exit 2; }
+configure_and_build "$RELEASEDIR" gcc "release build (gcc, --buildtype=release, dpkg-buildflags, -Werror)" \
+	--buildtype=release -Dwerror=true -Dtests=false -Dfuzz=false \
+	"-Dc_args=$(dpkg-buildflags --get CPPFLAGS) $(dpkg-buildflags --get CFLAGS)" \
+	"-Dc_link_args=$(dpkg-buildflags --get LDFLAGS)"
 
 # --- 3. every suite ---
 rm -f "$BUILDDIR/meson-logs/testlog.json"
