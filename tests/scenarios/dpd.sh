@@ -223,6 +223,15 @@ peer_log() { cat "$(peer log R)"; }
 
 # both_up WHAT: pluto and the peer established (polls)
 both_up() { io_check_established L "$1"; io_check_established R "$1"; }
+# up_with_peer PLUTO_CONN_OPTIONS WHEN: pluto in L (skipped without an
+# engine) and the peer in R, pluto initiates, both are up WHEN
+up_with_peer() {
+	IO_PLUTO_CONN=$1 io_start L || done_testing
+	io_skip_unless_engine L
+	io_start R || done_testing
+	check "pluto initiates" io_initiate L
+	both_up "$2"
+}
 
 dpd_pluto_peer() {
 	io_side L pluto
@@ -232,11 +241,7 @@ dpd_pluto_peer() {
 	case $SCENARIO in
 	answer)
 		peer_dpd_on
-		IO_PLUTO_CONN='' io_start L || done_testing
-		io_skip_unless_engine L
-		io_start R || done_testing
-		check "pluto initiates" io_initiate L
-		both_up "before DPD"
+		up_with_peer '' "before DPD"
 		sleep 5
 		pl=$(log_text L) lg=$(peer_log)
 		n=$(count_in "sending notification R_U_THERE_ACK" "$pl")
@@ -257,11 +262,7 @@ dpd_pluto_peer() {
 		both_up "after 5 s of DPD by the peer"
 		;;
 	ask)
-		IO_PLUTO_CONN=$PLUTO_DPD io_start L || done_testing
-		io_skip_unless_engine L
-		io_start R || done_testing
-		check "pluto initiates" io_initiate L
-		both_up "before DPD"
+		up_with_peer "$PLUTO_DPD" "before DPD"
 		sleep 5
 		pl=$(log_text L) lg=$(peer_log)
 		check_contains "pluto: DPD active (the peer announced DPD)" "DPD: active, delay 1 s, timeout 4 s, action restart" "$pl"
@@ -281,11 +282,7 @@ dpd_pluto_peer() {
 		both_up "after 5 s of DPD by pluto"
 		;;
 	restart)
-		IO_PLUTO_CONN=$PLUTO_DPD io_start L || done_testing
-		io_skip_unless_engine L
-		io_start R || done_testing
-		check "pluto initiates" io_initiate L
-		both_up "before the peer dies"
+		up_with_peer "$PLUTO_DPD" "before the peer dies"
 		io_kill_hard R
 		SECONDS=0
 		wait_for 10 grep -q "peer declared dead" "$(pluto_log L)"
@@ -300,11 +297,7 @@ dpd_pluto_peer() {
 		;;
 	peer-restart)
 		peer_dpd_on
-		IO_PLUTO_CONN='' io_start L || done_testing
-		io_skip_unless_engine L
-		io_start R || done_testing
-		check "pluto initiates" io_initiate L
-		both_up "before pluto dies"
+		up_with_peer '' "before pluto dies"
 		io_kill_hard L
 		if [ "$PEER" = strongswan ]; then dead="DPD check timed out, enforcing DPD action"
 		else dead="DPD action - restarting all connections that share this peer"; fi
