@@ -55,7 +55,7 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #   klips    src/klips/          kernel backends, routing, updown
 #   wire     src/daemon/wire/    IKEv1 wire format, NAT-T framing
 #   crypto   src/daemon/crypto/  IKE key derivation and ciphers
-#   config   src/daemon/options  the command line / --optionsfrom parser
+#   config   src/daemon/{options,ipsec_conf}  the command line, ipsec.conf(5)
 #   io       src/daemon/demux    sockets and interfaces
 #   engine   src/daemon/ikev1/   the IKEv1 engine
 #   control  src/daemon/control  the commands every front end calls
@@ -75,7 +75,7 @@ LAYERS = (
     (re.compile(r'^src/daemon/log$'), 'log'),
     (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys'
                 r'|rsa_text|engine)$'), 'model'),
-    (re.compile(r'^src/daemon/options$'), 'config'),
+    (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),
     (re.compile(r'^src/daemon/demux$'), 'io'),
     (re.compile(r'^src/daemon/control$'), 'control'),
     (re.compile(r'^src/klips/'), 'klips'),
