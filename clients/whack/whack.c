@@ -298,8 +298,10 @@ int main(int argc, char **argv)
 
 	w.socket = vl_socket_path(w.req.ctlbase);
 	int r = vl_connect(w.socket, &w.conn);
-	if (r < 0)
-		diag(&w, "cannot connect to pluto at %s: %s", w.socket, strerror(-r));
+	if (r < 0) {
+		char why[512];
+		diag(&w, "%s", vl_connect_failure(w.socket, r, why, sizeof(why)));
+	}
 	run(&w);
 	vl_close(w.conn);
 	whack_request_free(&w.req);
