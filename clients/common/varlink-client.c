@@ -55,8 +55,8 @@ static const struct {
 	int err;
 	const char *what;
 } connect_failures[] = {
-	{ ENOENT, "no such socket: is pluto running? (systemctl start pluto; or give the right path "
-		  "with --socket / $PLUTO_SOCKET)" },
+	{ ENOENT, "no such socket: is pluto running? (systemctl start pluto; or give the socket's "
+		  "path, or set $PLUTO_SOCKET)" },
 	{ ECONNREFUSED, "nobody is listening: is pluto running? (a pluto that died leaves its socket "
 			"behind; systemctl start pluto)" },
 	{ EACCES, "permission denied: run as root (the socket or its directory is not open to this user)" },

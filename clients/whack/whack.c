@@ -88,6 +88,9 @@ static void print_error(struct whack *w, const struct vl_reply *reply)
 	if (!*msg) {
 		snprintf(buf, sizeof(buf), "%s", reply->error);
 		msg = buf;
+	} else if (strcmp(vl_error_short_name(reply), "PermissionDenied") == 0) {
+		snprintf(buf, sizeof(buf), "%s (run as root)", msg);
+		msg = buf;
 	}
 	/* The engine already streamed the line that ended the negotiation
 	 * ("214 "conn" #1: ... NO_PROPOSAL_CHOSEN"), possibly followed by a

@@ -60,7 +60,7 @@ refused "ipsecctl secrets reload" "$IPSECCTL" secrets reload
 refused "ipsecctl debug" "$IPSECCTL" debug all
 refused "ipsecctl shutdown" "$IPSECCTL" shutdown
 check_eq "nobody: whack --delete refused" 0 "$(nb "$WHACK" --name west --delete >"$T/w.out" 2>&1; [ $? -ne 0 ]; echo $?)"
-check_contains "nobody: whack --delete says why" "only root or the admin group" "$(cat "$T/w.out")"
+check_contains "nobody: whack --delete says why" "only root or the admin group may call it (run as root)" "$(cat "$T/w.out")"
 check_eq "nobody: whack --listen refused" 0 "$(nb "$WHACK" --listen >"$T/w.out" 2>&1; [ $? -ne 0 ]; echo $?)"
 check_contains "nobody: whack --listen says why" "only root or the admin group" "$(cat "$T/w.out")"
 check_eq "nothing changed (connections, routing, options, listening)" "$state_before" \
