@@ -63,6 +63,42 @@ check_eq "nobody: whack --delete refused" 0 "$(nb "$WHACK" --name west --delete 
 check_contains "nobody: whack --delete says why" "only root or the admin group may call it (run as root)" "$(cat "$T/w.out")"
 check_eq "nobody: whack --listen refused" 0 "$(nb "$WHACK" --listen >"$T/w.out" 2>&1; [ $? -ne 0 ]; echo $?)"
 check_contains "nobody: whack --listen says why" "only root or the admin group" "$(cat "$T/w.out")"
+# Every method of the interface, as the daemon describes it (so methods
+# added later are covered too), called as nobody: only the read-only ones
+# may answer anything but PermissionDenied.
+$PY - "$SOCK" >"$T/methods.out" <<'PYEOF'
+import json, os, re, socket, sys
+def call(req):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(5)
+    s.connect(sys.argv[1])
+    s.sendall(json.dumps(req).encode() + b"\0")
+    buf = b""
+    while not buf.endswith(b"\0"):
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    s.close()
+    return json.loads(buf.split(b"\0")[0])
+os.setgroups([]); os.setgid(65534); os.setuid(65534)
+idl = call({"method": "org.varlink.service.GetInterfaceDescription",
+            "parameters": {"interface": "org.freeswan.pluto"}})["parameters"]["description"]
+read_only = {"Status", "Monitor"}
+methods = re.findall(r"^method (\w+)", idl, re.M)
+print("methods", len(methods))
+for m in methods:
+    if m in read_only:
+        continue
+    r = call({"method": "org.freeswan.pluto." + m, "parameters": {}})
+    print(m, r.get("error"))
+PYEOF
+check "nobody: the interface lists at least 15 methods" grep -Eq '^methods (1[5-9]|[2-9][0-9])$' "$T/methods.out"
+check_eq "nobody: every method but Status and Monitor is PermissionDenied" "" \
+	"$(grep -v '^methods ' "$T/methods.out" | grep -v ' org.freeswan.pluto.PermissionDenied$')"
+check "nobody: AddConnection was among them" grep -q '^AddConnection ' "$T/methods.out"
+check "nobody: Shutdown was among them" grep -q '^Shutdown ' "$T/methods.out"
+
 check_eq "nothing changed (connections, routing, options, listening)" "$state_before" \
 	"$(c status --json | json_get '[(x["name"], x["routing"], sorted(x["options"].items())) for x in d["connections"]], d["listening"]')"
 check "the denials are logged" grep -q "AddConnection denied to uid 65534" "$T/pluto.log"
