@@ -473,8 +473,21 @@ static int cmd_help(struct ctl_args *a)
 	}
 	size_t used;
 	const struct ctl_command *c = ctl_find_command(commands, n_commands, a->words, a->n_words, &used);
+	if (!c && a->n_words == 1) {
+		/* the first word of two-word commands ("keys"): each of them */
+		size_t len = strlen(a->words[0]), found = 0;
+		for (size_t i = 0; i < n_commands; i++)
+			if (strncmp(commands[i].name, a->words[0], len) == 0 && commands[i].name[len] == ' ') {
+				if (found++)
+					putchar('\n');
+				ctl_command_help(stdout, &commands[i]);
+			}
+		if (found)
+			return 0;
+	}
 	if (!c || used != a->n_words) {
-		fprintf(stderr, "ipsecctl: help: unknown command \"%s\"\n\n", a->words[0]);
+		fprintf(stderr, "ipsecctl: help: unknown command \"%s%s%s\"\n\n", a->words[0], a->n_words > 1 ? " " : "",
+			a->n_words > 1 ? a->words[1] : "");
 		ctl_usage(stderr, commands, n_commands);
 		return EXIT_USAGE;
 	}
