@@ -34,8 +34,10 @@ void ctl_usage(FILE *f, const struct ctl_command *table, size_t n)
 	/* a usage wider than this puts its summary on a line of its own */
 	const int width = 22;
 	for (size_t i = 0; i < n; i++) {
-		const char *summary = table[i].summary ? table[i].summary : "";
-		if (strlen(table[i].usage) > (size_t)width)
+		const char *summary = table[i].summary;
+		if (!summary)   /* a row without one: its usage alone */
+			fprintf(f, "  %s\n", table[i].usage);
+		else if (strlen(table[i].usage) > (size_t)width)
 			fprintf(f, "  %s\n  %-*s  %s\n", table[i].usage, width, "", summary);
 		else
 			fprintf(f, "  %-*s  %s\n", width, table[i].usage, summary);
