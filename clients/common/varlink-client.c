@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -47,6 +48,31 @@ int vl_connect(const char *path, struct vl_conn **ret)
 	c->timeout_ms = -1;
 	*ret = c;
 	return 0;
+}
+
+/* errno of a failed connect -> what it means here and what to do */
+static const struct {
+	int err;
+	const char *what;
+} connect_failures[] = {
+	{ ENOENT, "no such socket: is pluto running? (systemctl start pluto; or give the socket's "
+		  "path, or set $PLUTO_SOCKET)" },
+	{ ECONNREFUSED, "nobody is listening: is pluto running? (a pluto that died leaves its socket "
+			"behind; systemctl start pluto)" },
+	{ EACCES, "permission denied: run as root (the socket or its directory is not open to this user)" },
+	{ EPERM, "permission denied: run as root" },
+	{ ENOTDIR, "a part of the path is not a directory: check --socket / $PLUTO_SOCKET" },
+	{ ENAMETOOLONG, "the path is too long for a unix socket" },
+};
+
+const char *vl_connect_failure(const char *path, int r, char *buf, size_t len)
+{
+	const char *what = NULL;
+	for (size_t i = 0; i < sizeof(connect_failures) / sizeof(connect_failures[0]); i++)
+		if (connect_failures[i].err == -r)
+			what = connect_failures[i].what;
+	snprintf(buf, len, "cannot connect to pluto at %s: %s", path, what ? what : strerror(-r));
+	return buf;
 }
 
 void vl_close(struct vl_conn *c)

@@ -26,6 +26,10 @@ struct vl_reply {
 
 /* Connect to the socket at `path`; -errno on failure. */
 int vl_connect(const char *path, struct vl_conn **ret);
+/* What a failed vl_connect means and how to fix it, for a person:
+ * "cannot connect to pluto at PATH: no such socket: is pluto running? ..."
+ * (ENOENT, ECONNREFUSED, EACCES, ...), written into buf. */
+const char *vl_connect_failure(const char *path, int r, char *buf, size_t len);
 void vl_close(struct vl_conn *c);
 
 /* Milliseconds to wait for each reply; -1 (the default) waits for ever.

@@ -5,28 +5,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+
 struct flag_def {
 	const char *name;
 	unsigned flag;     /* 0 for global flags allowed everywhere */
 	bool value;
+	const char *help;  /* for COMMAND --help; NULL: not listed there */
 };
 
 static const struct flag_def flags[] = {
-	{ "--socket", 0, true },
-	{ "--help", 0, false },
-	{ "-h", 0, false },
-	{ "--version", 0, false },
-	{ "--json", CF_JSON, false },
-	{ "--file", CF_FILE, true },
-	{ "--connection", CF_CONNECTION, true },
+	{ "--socket", 0, true, "--socket PATH   the daemon's Varlink socket (default: $PLUTO_SOCKET, "
+			       "else " PLUTO_DEFAULT_SOCKET ")" },
+	{ "--help", 0, false, "--help          this help" },
+	{ "-h", 0, false, NULL },
+	{ "--version", 0, false, NULL },
+	{ "--json", CF_JSON, false, "--json          JSON output (for programs) instead of text" },
+	{ "--file", CF_FILE, true, "--file FILE     read key=value lines from FILE (- = standard input)" },
+	{ "--connection", CF_CONNECTION, true, "--connection NAME  only for this connection" },
 };
+
+#define N_FLAGS (sizeof(flags) / sizeof(flags[0]))
 
 void ctl_usage(FILE *f, const struct ctl_command *table, size_t n)
 {
 	fputs("Usage: ipsecctl [--socket PATH] COMMAND [ARGS...]\n"
-	      "       ipsecctl --help | --version\n\nCommands:\n", f);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "  %s\n", table[i].usage);
+	      "       ipsecctl help [COMMAND] | COMMAND --help | --version\n\nCommands:\n", f);
+	/* a usage wider than this puts its summary on a line of its own */
+	const int width = 22;
+	for (size_t i = 0; i < n; i++) {
+		const char *summary = table[i].summary;
+		if (!summary)   /* a row without one: its usage alone */
+			fprintf(f, "  %s\n", table[i].usage);
+		else if (strlen(table[i].usage) > (size_t)width)
+			fprintf(f, "  %s\n  %-*s  %s\n", table[i].usage, width, "", summary);
+		else
+			fprintf(f, "  %-*s  %s\n", width, table[i].usage, summary);
+	}
+	fputs("\nSee ipsecctl COMMAND --help, and ipsecctl(8).\n", f);
+}
+
+void ctl_command_help(FILE *f, const struct ctl_command *c)
+{
+	fprintf(f, "Usage: ipsecctl [--socket PATH] %s\n", c->usage);
+	if (c->summary)
+		fprintf(f, "\n%s\n", c->summary);
+	if (c->help)
+		fprintf(f, "\n%s\n", c->help);
+	fputs("\nOptions:\n", f);
+	for (size_t k = 0; k < N_FLAGS; k++)
+		if (flags[k].help && (flags[k].flag == 0 || (c->allowed & flags[k].flag)))
+			fprintf(f, "  %s\n", flags[k].help);
 }
 
 static int usage_error(const char *fmt, const char *what)
@@ -37,8 +66,8 @@ static int usage_error(const char *fmt, const char *what)
 	return -1;
 }
 
-static const struct ctl_command *find_command(const struct ctl_command *table, size_t n,
-					      char **words, size_t n_words, size_t *used)
+const struct ctl_command *ctl_find_command(const struct ctl_command *table, size_t n,
+					   char **words, size_t n_words, size_t *used)
 {
 	/* two-word commands ("keys add") first */
 	for (size_t i = 0; i < n; i++) {
@@ -82,7 +111,7 @@ int ctl_parse(int argc, char **argv, const struct ctl_command *table, size_t n,
 		const char *eq = strchr(w, '=');
 		size_t len = eq ? (size_t)(eq - w) : strlen(w);
 		const struct flag_def *f = NULL;
-		for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
+		for (size_t k = 0; k < N_FLAGS; k++)
 			if (strlen(flags[k].name) == len && strncmp(flags[k].name, w, len) == 0)
 				f = &flags[k];
 		if (!f) {
@@ -117,7 +146,7 @@ int ctl_parse(int argc, char **argv, const struct ctl_command *table, size_t n,
 			a->connection = value;
 		a->given |= f->flag;
 	}
-	if (a->help || a->version) {
+	if (a->version || (a->help && n_words == 0)) {
 		free(words);
 		return 0;
 	}
@@ -126,11 +155,16 @@ int ctl_parse(int argc, char **argv, const struct ctl_command *table, size_t n,
 		return usage_error("%s", "no command given");
 	}
 	size_t used = 0;
-	a->command = find_command(table, n, words, n_words, &used);
+	a->command = ctl_find_command(table, n, words, n_words, &used);
 	if (!a->command) {
-		usage_error("unknown command \"%s\"", words[0]);
+		fprintf(stderr, "ipsecctl: unknown command \"%s\"\n\n", words[0]);
+		ctl_usage(stderr, table, n);
 		free(words);
 		return -1;
+	}
+	if (a->help) {   /* COMMAND --help: whatever else the line holds */
+		free(words);
+		return 0;
 	}
 	a->words = words;
 	memmove(words, words + used, (n_words - used + 1) * sizeof(*words));

@@ -5,9 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
+#include "common/errors.h"
+#include "daemon/conn_options.h"
 #include "ipsecctl-args.h"
+#include "ipsecctl-show.h"
 #include "ipsecctl-table.h"
 #include "varlink-client.h"
 
@@ -21,7 +25,8 @@ static int connect_daemon(void)
 	socket_path = vl_socket_path(socket_path);
 	int r = vl_connect(socket_path, &conn);
 	if (r < 0) {
-		fprintf(stderr, "ipsecctl: cannot connect to pluto at %s: %s\n", socket_path, strerror(-r));
+		char why[512];
+		fprintf(stderr, "ipsecctl: %s\n", vl_connect_failure(socket_path, r, why, sizeof(why)));
 		return -1;
 	}
 	return 0;
@@ -40,8 +45,9 @@ static int lost(int r)
 
 static int report_error(const struct vl_reply *reply)
 {
-	const char *msg = vl_error_message(reply);
-	fprintf(stderr, "ipsecctl: %s: %s\n", vl_error_short_name(reply), *msg ? msg : "(no message)");
+	const char *msg = vl_error_message(reply), *name = vl_error_short_name(reply);
+	fprintf(stderr, "ipsecctl: %s: %s%s\n", name, *msg ? msg : "(no message)",
+		strcmp(name, "PermissionDenied") == 0 ? " (run as root)" : "");
 	return EXIT_DAEMON_ERROR;
 }
 
@@ -96,6 +102,89 @@ static int cmd_status(struct ctl_args *a)
 	} else {
 		print_status_tables(stdout, reply.parameters);
 	}
+	vl_reply_clear(&reply);
+	return 0;
+}
+
+/* --- show --- */
+
+static long long realtime_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void print_json(json_object *obj, int how)
+{
+	puts(json_object_to_json_string_ext(obj, how | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int cmd_show(struct ctl_args *a)
+{
+	struct vl_reply reply;
+	int r = call(VL("Status"), NULL, &reply);
+	if (r)
+		return r;
+	json_object *shown = show_collect(reply.parameters, a->words[0]);
+	if (!shown) {
+		/* the daemon's own UnknownName, as a method naming it would say */
+		fprintf(stderr, "ipsecctl: %s: no connection named \"%s\"\n", pluto_error_info(PE_UNKNOWN_NAME)->name,
+			a->words[0]);
+		r = EXIT_DAEMON_ERROR;
+	} else if (a->json) {
+		print_json(shown, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+	} else {
+		show_print(stdout, shown, realtime_usec());
+	}
+	json_object_put(shown);
+	vl_reply_clear(&reply);
+	return r;
+}
+
+/* --- lists: for people and for shell completion --- */
+
+static int cmd_list_algs(struct ctl_args *a)
+{
+	if (a->json) {
+		json_object *algs = algs_json();
+		print_json(algs, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED);
+		json_object_put(algs);
+	} else {
+		algs_print(stdout);
+	}
+	return 0;
+}
+
+static void print_keyword(const char *keyword, void *ctx)
+{
+	fprintf(ctx, "%s\n", keyword);
+}
+
+static int cmd_list_keywords(struct ctl_args *a)
+{
+	conn_option_keywords(print_keyword, stdout);
+	return 0;
+}
+
+/* Connection names, one a line; quiet and exit 3 without a daemon, as
+ * completion calls it whatever the state of the daemon. */
+static int cmd_list_names(struct ctl_args *a)
+{
+	socket_path = vl_socket_path(socket_path);
+	if (vl_connect(socket_path, &conn) < 0)
+		return EXIT_NO_DAEMON;
+	struct vl_reply reply;
+	int r = vl_call(conn, VL("Status"), NULL, &reply);
+	if (r < 0 || reply.error) {
+		if (r == 0)
+			vl_reply_clear(&reply);
+		return r < 0 ? EXIT_NO_DAEMON : EXIT_DAEMON_ERROR;
+	}
+	json_object *conns = NULL;
+	json_object_object_get_ex(reply.parameters, "connections", &conns);
+	for (size_t i = 0; conns && i < json_object_array_length(conns); i++)
+		printf("%s\n", vl_get_string(json_object_array_get_idx(conns, i), "name", ""));
 	vl_reply_clear(&reply);
 	return 0;
 }
@@ -270,14 +359,38 @@ static int cmd_up(struct ctl_args *a)
 	return stream(VL("Initiate"), name_param(a->words[0]), a, print_progress);
 }
 
+/* When a change came, in local time: "2026-12-03T14:05:01.123" */
+static void timestamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char secs[32];
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(secs, sizeof(secs), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ld", secs, ts.tv_nsec / 1000000);
+}
+
 static bool print_change(struct ctl_args *a, const struct vl_reply *reply)
 {
 	json_object *change = NULL;
+	char when[48];
+	timestamp(when, sizeof(when));
 	json_object_object_get_ex(reply->parameters, "change", &change);
-	if (a->json)
-		puts(json_object_to_json_string_ext(change, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	else
+	if (a->json) {
+		/* a copy of the change with the time added; the reply stays as sent */
+		json_object *out = json_object_new_object();
+		json_object_object_add(out, "timestamp", json_object_new_string(when));
+		if (change && json_object_is_type(change, json_type_object)) {
+			json_object_object_foreach(change, key, val)
+				json_object_object_add(out, key, json_object_get(val));
+		}
+		print_json(out, JSON_C_TO_STRING_PLAIN);
+		json_object_put(out);
+	} else {
+		printf("%s ", when);
 		print_change_line(stdout, change);
+	}
 	return false;   /* a monitor runs until the daemon ends it */
 }
 
@@ -286,33 +399,114 @@ static int cmd_monitor(struct ctl_args *a)
 	return stream(VL("Monitor"), NULL, a, print_change);
 }
 
+static int cmd_help(struct ctl_args *a);
+
+/* Rows may leave summary and help out: the usage line then stands alone
+ * (struct ctl_command). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct ctl_command commands[] = {
-	{ "status",   0, 0, CF_JSON, cmd_status, "status [--json]" },
-	{ "add",      1, (size_t)-1, CF_FILE, cmd_add, "add NAME key=value... | add NAME --file FILE" },
-	{ "delete",   1, 1, 0, cmd_delete, "delete NAME" },
-	{ "up",       1, 1, 0, cmd_up, "up NAME" },
-	{ "down",     1, 1, 0, cmd_down, "down NAME" },
-	{ "route",    1, 1, 0, cmd_route, "route NAME" },
-	{ "unroute",  1, 1, 0, cmd_unroute, "unroute NAME" },
-	{ "listen",   0, 0, 0, cmd_listen, "listen" },
-	{ "unlisten", 0, 0, 0, cmd_unlisten, "unlisten" },
-	{ "monitor",  0, 0, CF_JSON, cmd_monitor, "monitor [--json]" },
-	{ "keys add", 2, 2, 0, cmd_keys_add, "keys add ID KEY" },
-	{ "secrets reload", 0, 0, 0, cmd_secrets_reload, "secrets reload" },
-	{ "debug",    1, (size_t)-1, CF_CONNECTION, cmd_debug, "debug CLASS... [--connection NAME]" },
-	{ "shutdown", 0, 0, 0, cmd_shutdown, "shutdown" },
+	{ "status",   0, 0, CF_JSON, cmd_status, "status [--json]",
+	  "Show the daemon, its connections and its states.",
+	  "Any user may run it: it only reads." },
+	{ "show",     1, 1, CF_JSON, cmd_show, "show NAME [--json]",
+	  "Show everything about one connection.",
+	  "Its options (normalised, without secrets), where it came from, its routing,\n"
+	  "and each of its states: kind, name, whether established, algorithms,\n"
+	  "SPIs, and the time left until rekeying and expiry. Any user may run it." },
+	{ "add",      1, (size_t)-1, CF_FILE | CF_NO_DAEMON, cmd_add, "add NAME key=value... | add NAME --file FILE",
+	  "Add a connection from option keywords.",
+	  "The keywords are those of ipsec.conf(5) conn sections (ipsecctl list-keywords\n"
+	  "lists them); a key given twice is an error. With --file, one key=value a line;\n"
+	  "empty lines and lines starting with # are skipped." },
+	{ "delete",   1, 1, 0, cmd_delete, "delete NAME",
+	  "Delete a connection, its states and its routes." },
+	{ "up",       1, 1, 0, cmd_up, "up NAME",
+	  "Negotiate a connection and wait until it is established or fails.",
+	  "Prints the progress as it comes." },
+	{ "down",     1, 1, 0, cmd_down, "down NAME",
+	  "Delete a connection's states (the peer is told); the connection stays." },
+	{ "route",    1, 1, 0, cmd_route, "route NAME",
+	  "Install a connection's trap policy: traffic to it starts negotiation." },
+	{ "unroute",  1, 1, 0, cmd_unroute, "unroute NAME",
+	  "Remove a connection's trap policy." },
+	{ "listen",   0, 0, 0, cmd_listen, "listen",
+	  "Look for interfaces and listen for IKE on them." },
+	{ "unlisten", 0, 0, 0, cmd_unlisten, "unlisten",
+	  "Stop listening for IKE." },
+	{ "monitor",  0, 0, CF_JSON, cmd_monitor, "monitor [--json]",
+	  "Print every change of connections and states as it happens.",
+	  "Each line starts with the local time (2026-12-03T14:05:01.123); with --json\n"
+	  "each change is one JSON object a line, with a \"timestamp\" member. Runs\n"
+	  "until interrupted or the daemon stops. Any user may run it." },
+	{ "keys add", 2, 2, 0, cmd_keys_add, "keys add ID KEY",
+	  "Add the RSA public key of an id." },
+	{ "secrets reload", 0, 0, 0, cmd_secrets_reload, "secrets reload",
+	  "Re-read the secrets file." },
+	{ "debug",    1, (size_t)-1, CF_CONNECTION, cmd_debug, "debug CLASS... [--connection NAME]",
+	  "Set the debug classes, of the daemon or of one connection.",
+	  "CLASS is a class name, \"all\" or \"none\"; the list replaces the current one." },
+	{ "shutdown", 0, 0, 0, cmd_shutdown, "shutdown",
+	  "Stop the daemon." },
+	{ "list-algs", 0, 0, CF_JSON | CF_NO_DAEMON, cmd_list_algs, "list-algs [--json]",
+	  "List every IKE, ESP and AH algorithm pluto accepts, with its spellings.",
+	  "Straight from pluto's algorithm table; needs no daemon." },
+	{ "list-keywords", 0, 0, CF_NO_DAEMON, cmd_list_keywords, "list-keywords",
+	  "List the connection option keywords, one a line.",
+	  "Straight from pluto's option table; needs no daemon." },
+	{ "list-names", 0, 0, CF_NO_DAEMON, cmd_list_names, "list-names",
+	  "List the daemon's connection names, one a line.",
+	  "For shell completion: prints nothing when the daemon cannot be reached." },
+	{ "help",     0, 2, CF_NO_DAEMON, cmd_help, "help [COMMAND]",
+	  "List the commands, or show one command's help." },
 };
+#pragma GCC diagnostic pop
+static const size_t n_commands = sizeof(commands) / sizeof(commands[0]);
+
+/* --- help --- */
+
+static int cmd_help(struct ctl_args *a)
+{
+	if (a->n_words == 0) {
+		ctl_usage(stdout, commands, n_commands);
+		return 0;
+	}
+	size_t used;
+	const struct ctl_command *c = ctl_find_command(commands, n_commands, a->words, a->n_words, &used);
+	if (!c && a->n_words == 1) {
+		/* the first word of two-word commands ("keys"): each of them */
+		size_t len = strlen(a->words[0]), found = 0;
+		for (size_t i = 0; i < n_commands; i++)
+			if (strncmp(commands[i].name, a->words[0], len) == 0 && commands[i].name[len] == ' ') {
+				if (found++)
+					putchar('\n');
+				ctl_command_help(stdout, &commands[i]);
+			}
+		if (found)
+			return 0;
+	}
+	if (!c || used != a->n_words) {
+		fprintf(stderr, "ipsecctl: help: unknown command \"%s%s%s\"\n\n", a->words[0], a->n_words > 1 ? " " : "",
+			a->n_words > 1 ? a->words[1] : "");
+		ctl_usage(stderr, commands, n_commands);
+		return EXIT_USAGE;
+	}
+	ctl_command_help(stdout, c);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
 	struct ctl_args a;
-	const size_t n = sizeof(commands) / sizeof(commands[0]);
-	if (ctl_parse(argc, argv, commands, n, &a) < 0) {
+	if (ctl_parse(argc, argv, commands, n_commands, &a) < 0) {
 		free(a.words);
 		return EXIT_USAGE;
 	}
 	if (a.help) {
-		ctl_usage(stdout, commands, n);
+		if (a.command)
+			ctl_command_help(stdout, a.command);
+		else
+			ctl_usage(stdout, commands, n_commands);
 		return 0;
 	}
 	if (a.version) {
@@ -322,9 +516,9 @@ int main(int argc, char **argv)
 	socket_path = a.socket;
 	int r;
 	/* add reads its file before connecting, so a bad file is a usage error
-	 * even when the daemon is down */
-	if (a.command->run == cmd_add)
-		r = cmd_add(&a);
+	 * even when the daemon is down; the lists need no daemon */
+	if (a.command->allowed & CF_NO_DAEMON)
+		r = a.command->run(&a);
 	else
 		r = connect_daemon() < 0 ? EXIT_NO_DAEMON : a.command->run(&a);
 	vl_close(conn);

@@ -88,6 +88,9 @@ static void print_error(struct whack *w, const struct vl_reply *reply)
 	if (!*msg) {
 		snprintf(buf, sizeof(buf), "%s", reply->error);
 		msg = buf;
+	} else if (strcmp(vl_error_short_name(reply), "PermissionDenied") == 0) {
+		snprintf(buf, sizeof(buf), "%s (run as root)", msg);
+		msg = buf;
 	}
 	/* The engine already streamed the line that ended the negotiation
 	 * ("214 "conn" #1: ... NO_PROPOSAL_CHOSEN"), possibly followed by a
@@ -298,8 +301,10 @@ int main(int argc, char **argv)
 
 	w.socket = vl_socket_path(w.req.ctlbase);
 	int r = vl_connect(w.socket, &w.conn);
-	if (r < 0)
-		diag(&w, "cannot connect to pluto at %s: %s", w.socket, strerror(-r));
+	if (r < 0) {
+		char why[512];
+		diag(&w, "%s", vl_connect_failure(w.socket, r, why, sizeof(why)));
+	}
 	run(&w);
 	vl_close(w.conn);
 	whack_request_free(&w.req);

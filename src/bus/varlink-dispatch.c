@@ -214,8 +214,9 @@ static const struct vl_param get_interface_description_params[] = {
 static const struct vl_param no_params[] = { { 0 } };
 
 static const struct vl_method service_methods[] = {
-	{ "GetInfo", service_get_info, 0, no_params },
-	{ "GetInterfaceDescription", service_get_interface_description, 0, get_interface_description_params },
+	{ "GetInfo", service_get_info, VL_READ_ONLY, no_params },
+	{ "GetInterfaceDescription", service_get_interface_description, VL_READ_ONLY,
+	  get_interface_description_params },
 	{ 0 },
 };
 
@@ -328,7 +329,7 @@ void vl_dispatch(struct vl_client *c, const char *msg, size_t len)
 		vl_reply_error(&call, VL_SERVICE_ERROR "ExpectedMore", NULL);
 		goto out;
 	}
-	if ((m->flags & VL_PRIVILEGED) && !vl_client_privileged(c)) {
+	if (!(m->flags & VL_READ_ONLY) && !vl_client_privileged(c)) {
 		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "varlink: %s denied to %s (not root or in the admin group)", call.method,
 		     vl_client_describe(c));
 		struct ctl_error err = { .code = PE__MAX };

@@ -86,9 +86,14 @@ struct vl_param {
 	bool optional;             /* absent or null allowed (IDL "?type") */
 };
 
+/* Every method changes state unless its row says VL_READ_ONLY: the socket
+ * is open to every local user (0666), so a new method forgetting a flag
+ * must fail closed (PermissionDenied for callers that are not root or in
+ * the admin group), not open. VL_PRIVILEGED is that default, spelt out. */
 enum vl_method_flags {
-	VL_PRIVILEGED = 1u << 0,   /* changes state: root / admin group only */
+	VL_PRIVILEGED = 0,         /* changes state: root / admin group only (the default) */
 	VL_NEEDS_MORE = 1u << 1,   /* ExpectedMore without "more": true */
+	VL_READ_ONLY = 1u << 2,    /* only reads: any local user may call it */
 };
 
 struct vl_method {

@@ -303,9 +303,9 @@ static const struct vl_method pluto_methods[] = {
 	{ "AddPublicKey",     add_public_key,    VL_PRIVILEGED, add_public_key_params },
 	{ "ReloadSecrets",    reload_secrets,    VL_PRIVILEGED, none },
 	{ "SetDebug",         set_debug,         VL_PRIVILEGED, set_debug_params },
-	{ "Status",           status,            0,             none },
+	{ "Status",           status,            VL_READ_ONLY,  none },
 	{ "Shutdown",         shutdown_,         VL_PRIVILEGED, none },
-	{ "Monitor",          monitor,           VL_NEEDS_MORE, none },
+	{ "Monitor",          monitor,           VL_NEEDS_MORE | VL_READ_ONLY, none },
 	{ 0 },
 };
 

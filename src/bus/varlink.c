@@ -434,7 +434,8 @@ static int create_socket(const char *path, long admin_gid, struct ctl_error *err
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot create the Varlink socket: %s", strerror(errno));
-	/* created 0600 from the start: no window in which others may connect */
+	/* created 0600 from the start: no window in which others may connect
+	 * before the mode below is set */
 	mode_t old = umask(0177);
 	int r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
@@ -443,9 +444,21 @@ static int create_socket(const char *path, long admin_gid, struct ctl_error *err
 		close(fd);
 		return -1;
 	}
-	if (admin_gid >= 0 && (chown(path, (uid_t)-1, (gid_t)admin_gid) < 0 || chmod(path, 0660) < 0)) {
+	/* Everyone may connect, so status, show and monitor work for any
+	 * local user: the dispatcher refuses every method that changes state
+	 * (all but the VL_READ_ONLY ones) to callers that are not root or in
+	 * the admin group, as D-Bus policy does. The group is kept so the
+	 * admin group's members are recognised by their credentials. */
+	if (admin_gid >= 0 && chown(path, (uid_t)-1, (gid_t)admin_gid) < 0) {
 		ctl_fail(err, PE_INTERNAL, "cannot give the Varlink socket \"%s\" to group %ld: %s", path,
 			 admin_gid, strerror(errno));
+		unlink(path);
+		close(fd);
+		return -1;
+	}
+	if (chmod(path, 0666) < 0) {
+		ctl_fail(err, PE_INTERNAL, "cannot open the Varlink socket \"%s\" to all users: %s", path,
+			 strerror(errno));
 		unlink(path);
 		close(fd);
 		return -1;

@@ -665,3 +665,18 @@ void connection_config_normalise(const struct connection_config *cfg, size_t *n,
 	free(b.keys);
 	free(b.values);
 }
+
+void conn_option_keywords(void (*fn)(const char *keyword, void *ctx), void *ctx)
+{
+	static const char *const sides[2] = { "left", "right" };
+	for (int s = 0; s < 2; s++)
+		for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+			if (rules[i].per_end) {
+				char keyword[64];
+				snprintf(keyword, sizeof(keyword), "%s%s", sides[s], rules[i].keyword);
+				fn(keyword, ctx);
+			}
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if (!rules[i].per_end)
+			fn(rules[i].keyword, ctx);
+}

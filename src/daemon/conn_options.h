@@ -82,3 +82,9 @@ bool conn_opt_encapsulation(struct connection_config *cfg, const char *v, const 
  * effective value, defaults included); arrays of n malloc'd strings. */
 void connection_config_normalise(const struct connection_config *cfg, size_t *n,
 				 char ***keys, char ***values);
+
+/* Every keyword the vocabulary accepts, the per-end ones spelt with
+ * "left" and "right", in the table's order, each handed to fn. For
+ * ipsecctl list-keywords and shell completion: they list this one table
+ * instead of keeping a copy. */
+void conn_option_keywords(void (*fn)(const char *keyword, void *ctx), void *ctx);

@@ -186,6 +186,33 @@ if len(fq_b) == 2 and len(fq_a) == 2:
           fq_a[0]["inboundSpis"] == fq_b[0]["outboundSpis"] and fq_a[0]["outboundSpis"] == fq_b[0]["inboundSpis"])
 PY
 
+# ipsecctl show: the established states with algorithms, SPIs, lifetimes left
+ctl a show fq >"$T/show-fq.txt" 2>&1
+ctl a show fq --json >"$T/show-fq.json" 2>&1
+check "show fq: the IPsec SA, established" grep -Eq '^  #[0-9]+ ipsec STATE_QUICK_I2 established$' "$T/show-fq.txt"
+check "show fq: the ISAKMP SA, established" grep -Eq '^  #[0-9]+ isakmp STATE_MAIN_I4 established$' "$T/show-fq.txt"
+check "show fq: SPIs in hex, in and out" grep -Eq '^      SPIs: +in 0x[0-9a-f]{8}, out 0x[0-9a-f]{8}$' "$T/show-fq.txt"
+check "show fq: algorithms" grep -Eq '^      algorithms: +[^-]' "$T/show-fq.txt"
+check "show fq: the peer and its id" grep -Eq '^      peer: +198\.51\.100\.2 \(id user@east\.example\)$' "$T/show-fq.txt"
+check_eq "show fq: lifetimes left for both states" 2 \
+	"$(grep -Ec '^      lifetime: +rekey in ([0-9]+[dhm] )*[0-9]+s, expires in ([0-9]+[dhm] )*[0-9]+s$' "$T/show-fq.txt")"
+pychecks show "$T/show-fq.txt" "$T/show-fq.json" <<'PY'
+import time
+text, shown = open(argv[1]).read(), json.load(open(argv[2]))
+check_eq("show --json: the connection", "fq", shown["connection"]["name"])
+check_eq("show --json: its two states", ["ipsec", "isakmp"], sorted(s["kind"] for s in shown["states"]))
+for s in shown["states"]:
+    for spi in s["inboundSpis"] + s["outboundSpis"]:
+        check("show: SPI 0x%08x of #%d in the text" % (spi, s["serial"]), "0x%08x" % spi in text)
+    check("show: algorithms of #%d in the text" % s["serial"], s["algorithms"] in text)
+    left = (s["expiresAt"] / 1e6 - time.time())
+    m = re.search(r"^  #%d .*\n(?:      .*\n)*?      lifetime: .*expires in (?:(\d+)h )?(?:(\d+)m )?(\d+)s$" % s["serial"], text, re.M)
+    shown_left = m and int(m.group(1) or 0) * 3600 + int(m.group(2) or 0) * 60 + int(m.group(3))
+    check("show: #%d expires in what expiresAt says (%s s shown, %d s left)" % (s["serial"], shown_left, left),
+          m is not None and abs(shown_left - left) < 10)
+check("show: no secret", "live fqdn secret" not in text and "live fqdn secret" not in json.dumps(shown))
+PY
+
 # =====================================================================
 # D-Bus Connection.Initiate(true): ip, IP ids
 # =====================================================================

@@ -51,10 +51,10 @@ check_contains "bad name: GetInfo on its own socket" '"interfaces"' "$(getinfo)"
 check "bad name: the passed socket is ignored, and says so" grep -q 'ignoring passed socket.*"bogus"' "$T/pluto.log"
 check_eq "bad name: exit 0" 0 "$(stop_pluto)"
 
-# --- not activated: pluto creates its own socket, mode 0600 ---
+# --- not activated: pluto creates its own socket, mode 0666 ---
 start_pluto || fail "pluto starts without LISTEN_FDS"
 check_contains "no LISTEN_FDS: GetInfo on its own socket" '"interfaces"' "$(getinfo)"
-check_eq "no LISTEN_FDS: the socket is mode 0600" 600 "$(stat -c %a "$SOCK")"
+check_eq "no LISTEN_FDS: the socket is mode 0666" 666 "$(stat -c %a "$SOCK")"
 check_eq "no LISTEN_FDS: exit 0" 0 "$(stop_pluto)"
 check "no LISTEN_FDS: pluto removes its own socket" test ! -e "$SOCK"
 check_not_contains "no sanitizer report" "Sanitizer" "$(cat "$T/pluto.log")"
@@ -68,7 +68,7 @@ check "pluto.service: no placeholder left" test -z "$(grep -o '@[a-z]*@' "$svc" 
 check "pluto.service: Restart=on-failure" grep -qx 'Restart=on-failure' "$svc"
 check "pluto.service: RuntimeDirectory=pluto" grep -qx 'RuntimeDirectory=pluto' "$svc"
 check "pluto.socket: ListenStream" grep -qx 'ListenStream=/run/pluto/org.freeswan.pluto' "$sock"
-check "pluto.socket: SocketMode=0600" grep -qx 'SocketMode=0600' "$sock"
+check "pluto.socket: SocketMode=0666" grep -qx 'SocketMode=0666' "$sock"
 check "pluto.socket: FileDescriptorName=varlink" grep -qx 'FileDescriptorName=varlink' "$sock"
 check "pluto.socket: Service=pluto.service" grep -qx 'Service=pluto.service' "$sock"
 if command -v systemd-analyze >/dev/null; then
