@@ -20,6 +20,7 @@
 #include "daemon/engine.h"
 #include "daemon/events.h"
 #include "daemon/ikev1/ikev1.h"
+#include "daemon/ipsec_conf.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/ikev1/nat_traversal.h"
@@ -245,6 +246,9 @@ int main(int argc, char **argv)
 		printf("pluto %s\n", PLUTO_VERSION);
 		return 0;
 	}
+	/* validate only: no lock file, rundir, bus or root needed */
+	if (o.check_config)
+		return ipsec_conf_check(o.config, stdout, stderr);
 
 	/* journal when systemd runs us, syslog otherwise, stderr on request */
 	enum log_target target = o.stderrlog ? LOG_TO_STDERR
