@@ -780,26 +780,36 @@ static void load_file(struct loader *L, const char *path, size_t from_file, unsi
 /* --- resolving %default and also= --- */
 
 /* The effective settings of one conn: one per keyword, in the order the
- * keywords first appeared; a later setting replaces the value in place. */
+ * keywords first appeared. Which value wins goes by how far its section is
+ * from the conn, as libreswan and FreeS/WAN have it: the conn's own line
+ * beats anything pulled in with also=, a section beats what it pulls in
+ * itself, and between sections at the same distance the first one named
+ * wins. Where the also= line stands does not matter. */
 struct effective {
 	const struct raw_setting **v;
+	size_t *depth;           /* of each v[i]: 1 = the conn's own line */
 	size_t n, cap;
 	size_t pulled;           /* settings applied through also= */
 	bool broken;             /* a section it draws on lost a refused line */
 };
 
-static void effective_set(struct effective *e, const struct raw_setting *r)
+static void effective_set(struct effective *e, const struct raw_setting *r, size_t depth)
 {
 	for (size_t i = 0; i < e->n; i++) {
 		if (streq(e->v[i]->key, r->key)) {
-			e->v[i] = r;
+			if (depth < e->depth[i]) {
+				e->v[i] = r;
+				e->depth[i] = depth;
+			}
 			return;
 		}
 	}
 	if (e->n == e->cap) {
 		e->cap = e->cap ? 2 * e->cap : 32;
 		e->v = xrealloc(e->v, e->cap * sizeof(*e->v));
+		e->depth = xrealloc(e->depth, e->cap * sizeof(*e->depth));
 	}
+	e->depth[e->n] = depth;
 	e->v[e->n++] = r;
 }
 
@@ -814,7 +824,8 @@ static char *also_chain(const struct loader *L, const size_t *stack, size_t dept
 	return strbuf_steal(&sb);
 }
 
-/* Apply the lines of conns[stack[depth-1]] in order, also= in place.
+/* Apply the lines of conns[stack[depth-1]] in order, also= where it stands
+ * (effective_set decides which value wins).
  * false when an error was reported (the conn is then not validated). */
 static bool apply_section(struct loader *L, struct effective *e, size_t *stack, size_t depth)
 {
@@ -829,8 +840,12 @@ static bool apply_section(struct loader *L, struct effective *e, size_t *stack, 
 				"conn %s: also= pulls in more than %d settings", top->name, ALSO_SETTINGS_MAX);
 			return false;
 		}
+		/* auto= says what to do with the section it is written in: a
+		 * fragment's auto=ignore must not make the conns using it ignored */
+		if (depth > 1 && streq(r->key, "auto"))
+			continue;
 		if (!streq(r->key, "also")) {
-			effective_set(e, r);
+			effective_set(e, r, depth);
 			continue;
 		}
 		_cleanup_free_ char *names = xstrdup(r->value);
@@ -1009,8 +1024,9 @@ static int finish(struct loader *L, struct ipsec_conf *out, struct conf_diag *di
 		e.n = 0;
 		e.pulled = 0;
 		e.broken = L->deflt.broken;
+		/* %default is farther than any also= level: anything else wins */
 		for (size_t i = 0; i < L->deflt.n; i++)
-			effective_set(&e, &L->deflt.v[i]);
+			effective_set(&e, &L->deflt.v[i], ALSO_DEPTH_MAX + 1);
 		stack[0] = c;
 		if (!apply_section(L, &e, stack, 1))
 			continue;
@@ -1031,6 +1047,7 @@ static int finish(struct loader *L, struct ipsec_conf *out, struct conf_diag *di
 		}
 	}
 	free(e.v);
+	free(e.depth);
 
 	memset(out, 0, sizeof(*out));
 	out->setup.uniqueids = out->setup.listen = -1;

@@ -219,7 +219,9 @@ static void test_default(void)
 
 static void test_also(void)
 {
-	/* nested, applied in place: later lines override earlier ones */
+	/* nested; the nearest section wins (a conn's own line over what also=
+	 * pulls in, a section over what it pulls in itself, the first named
+	 * among equals), wherever the also= line stands, as libreswan does */
 	struct ipsec_conf conf = load_ok("conn c\n"
 					 "\talso=base\n"           /* 2 */
 					 "\tpfs=no\n"              /* 3: overrides base's */
@@ -231,10 +233,10 @@ static void test_also(void)
 					 "\tikelifetime=2h\n"
 					 "conn ends\n"             /* 10 */
 					 TWO_ENDS
-					 "\tikelifetime=3h\n"      /* 13: base's later line wins */
+					 "\tikelifetime=3h\n"      /* 13: base's own line (9) wins */
 					 "\tauto=ignore\n"
 					 "conn d\n"                /* 15 */
-					 "\tsalifetime=1h\n"       /* overridden by the also= below it */
+					 "\tsalifetime=1h\n"       /* its own: not overridden by the also= below it */
 					 "\talso=ends extra\n"
 					 "\talso=late\n"
 					 "\tauto=add\n"
@@ -253,13 +255,28 @@ static void test_also(void)
 	g_assert_true(ipsec_conf_conn(&conf, "base")->ignore);
 	g_assert_true(ipsec_conf_conn(&conf, "ends")->ignore);
 	const struct conf_conn *d = ipsec_conf_conn(&conf, "d");
-	g_assert_cmpstr(setting(d, "salifetime"), ==, "4h");
+	g_assert_cmpstr(setting(d, "salifetime"), ==, "1h");
 	g_assert_cmpstr(setting(d, "pfs"), ==, "yes");
 	g_assert_cmpstr(setting(d, "ikelifetime"), ==, "3h");
 	g_assert_cmpstr(setting(d, "auto"), ==, "add");
 	/* the settings' order is the order the keywords first appeared */
 	g_assert_cmpstr(d->settings[0].key, ==, "salifetime");
 	g_assert_cmpstr(d->settings[1].key, ==, "left");
+	ipsec_conf_free(&conf);
+
+	/* two conns pulled in at the same distance: the first named wins,
+	 * even when the second comes from a later also= line; %default loses
+	 * to both */
+	conf = load_ok("conn %default\n\tsalifetime=8h\n"
+		       "conn e\n" TWO_ENDS "\talso=first\n\talso=second\n"
+		       "conn first\n\tsalifetime=2h\n\tauto=ignore\n"
+		       "conn second\n\tsalifetime=4h\n\tpfs=no\n\tauto=ignore\n");
+	const struct conf_conn *e = ipsec_conf_conn(&conf, "e");
+	g_assert_cmpstr(setting(e, "salifetime"), ==, "2h");
+	g_assert_cmpstr(setting(e, "pfs"), ==, "no");
+	/* auto= is not pulled in: the fragments' auto=ignore stays theirs */
+	g_assert_null(setting(e, "auto"));
+	g_assert_false(e->ignore);
 	ipsec_conf_free(&conf);
 
 	assert_errors("conn a\n" TWO_ENDS "\talso=nope\n",
