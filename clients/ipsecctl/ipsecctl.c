@@ -161,7 +161,8 @@ static int read_options_file(json_object *opts, const char *path)
 	return r;
 }
 
-static int cmd_add(struct ctl_args *a)
+/* add and replace: NAME key=value... or NAME --file FILE */
+static int define(struct ctl_args *a, const char *verb, const char *method)
 {
 	json_object *opts = json_object_new_object();
 	int r = 0;
@@ -170,7 +171,7 @@ static int cmd_add(struct ctl_args *a)
 	for (size_t i = 1; r == 0 && i < a->n_words; i++)
 		r = add_pair(opts, "", a->words[i]);
 	if (r == 0 && json_object_object_length(opts) == 0) {
-		fprintf(stderr, "ipsecctl: add %s: no options given (key=value... or --file FILE)\n", a->words[0]);
+		fprintf(stderr, "ipsecctl: %s %s: no options given (key=value... or --file FILE)\n", verb, a->words[0]);
 		r = EXIT_USAGE;
 	}
 	if (r == 0)
@@ -181,7 +182,31 @@ static int cmd_add(struct ctl_args *a)
 	}
 	json_object *p = name_param(a->words[0]);
 	json_object_object_add(p, "options", opts);
-	return call(VL("AddConnection"), p, NULL);
+	return call(method, p, NULL);
+}
+
+static int cmd_add(struct ctl_args *a) { return define(a, "add", VL("AddConnection")); }
+static int cmd_replace(struct ctl_args *a) { return define(a, "replace", VL("ReplaceConnection")); }
+
+/* reload: what the daemon did, one line per kind */
+static int cmd_reload(struct ctl_args *a)
+{
+	struct vl_reply reply;
+	int r = call(VL("Reload"), NULL, &reply);
+	if (r)
+		return r;
+	static const char *const kinds[] = { "added", "changed", "removed" };
+	for (size_t k = 0; k < 3; k++) {
+		json_object *names = NULL;
+		json_object_object_get_ex(reply.parameters, kinds[k], &names);
+		size_t n = names ? json_object_array_length(names) : 0;
+		printf("%s:", kinds[k]);
+		for (size_t i = 0; i < n; i++)
+			printf(" %s", json_object_get_string(json_object_array_get_idx(names, i)));
+		printf("%s\n", n ? "" : " none");
+	}
+	vl_reply_clear(&reply);
+	return 0;
 }
 
 /* --- simple commands: one call, no output --- */
@@ -289,6 +314,8 @@ static int cmd_monitor(struct ctl_args *a)
 static const struct ctl_command commands[] = {
 	{ "status",   0, 0, CF_JSON, cmd_status, "status [--json]" },
 	{ "add",      1, (size_t)-1, CF_FILE, cmd_add, "add NAME key=value... | add NAME --file FILE" },
+	{ "replace",  1, (size_t)-1, CF_FILE, cmd_replace, "replace NAME key=value... | replace NAME --file FILE" },
+	{ "reload",   0, 0, 0, cmd_reload, "reload" },
 	{ "delete",   1, 1, 0, cmd_delete, "delete NAME" },
 	{ "up",       1, 1, 0, cmd_up, "up NAME" },
 	{ "down",     1, 1, 0, cmd_down, "down NAME" },
@@ -321,9 +348,9 @@ int main(int argc, char **argv)
 	}
 	socket_path = a.socket;
 	int r;
-	/* add reads its file before connecting, so a bad file is a usage error
-	 * even when the daemon is down */
-	if (a.command->run == cmd_add)
+	/* add and replace read their file before connecting, so a bad file is
+	 * a usage error even when the daemon is down */
+	if (a.command->run == cmd_add || a.command->run == cmd_replace)
 		r = cmd_add(&a);
 	else
 		r = connect_daemon() < 0 ? EXIT_NO_DAEMON : a.command->run(&a);

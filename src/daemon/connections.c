@@ -119,22 +119,26 @@ void connections_reorient(void)
 	}
 }
 
-int connection_add(const char *name, struct connection_config *cfg, struct connection **ret,
-		   struct ctl_error *err)
+int connection_config_check_orient(const char *name, const struct connection_config *cfg,
+				   struct ctl_error *err)
 {
-	return connection_add_instance(name, cfg, NULL, ret, err);
+	/* a shallow copy: orienting only writes the ends' addresses */
+	struct connection probe = { .name = (char *)name, .cfg = *cfg };
+	return connection_orient(&probe, err);
 }
 
-int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
-			    struct connection **ret, struct ctl_error *err)
+static int add_connection(const char *name, const char *source, struct connection_config *cfg,
+			  struct connection *template, struct connection **ret, struct ctl_error *err)
 {
 	struct connection *c = xcalloc(1, sizeof(*c));
 	c->name = xstrdup(name);
+	c->source = xstrdup(source);
 	c->template = template;   /* set before the Added event, which shows it */
 	c->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	if (connection_orient(c, err) < 0) {
 		connection_config_free(&c->cfg);
+		free(c->source);
 		free(c->name);
 		free(c);
 		return -1;
@@ -152,6 +156,33 @@ int connection_add_instance(const char *name, struct connection_config *cfg, str
 	if (ret)
 		*ret = c;
 	return 0;
+}
+
+int connection_add(const char *name, const char *source, struct connection_config *cfg,
+		   struct connection **ret, struct ctl_error *err)
+{
+	return add_connection(name, source, cfg, NULL, ret, err);
+}
+
+int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
+			    struct connection **ret, struct ctl_error *err)
+{
+	return add_connection(name, template ? template->source : CONNECTION_SOURCE_API, cfg, template,
+			      ret, err);
+}
+
+void connection_set_source(struct connection *c, const char *source)
+{
+	if (streq(c->source, source))
+		return;
+	free(c->source);
+	c->source = xstrdup(source);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_SOURCE);
+}
+
+bool connection_source_is_api(const struct connection *c)
+{
+	return streq(c->source, CONNECTION_SOURCE_API);
 }
 
 void connection_delete(struct connection *c)
@@ -182,6 +213,7 @@ void connection_delete(struct connection *c)
 	free(c->option_values);
 	connection_config_free(&c->cfg);
 	view_cache_free(&c->view_cache);
+	free(c->source);
 	free(c->name);
 	free(c);
 }

@@ -15,7 +15,7 @@ enum {
 	OPT_NOFORK = 256, OPT_STDERRLOG, OPT_RUNDIR, OPT_CTLBASE, OPT_SECRETSFILE, OPT_IKEPORT,
 	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
 	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_UPDOWN, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
-	OPT_NATT_PORT, OPT_KEEP_ALIVE,
+	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG,
 	OPT_DEBUG_CLASS /* + index into debug_class_names */
 };
 
@@ -41,6 +41,7 @@ static const struct option fixed_options[] = {
 	{ "debug-all", no_argument, NULL, OPT_DEBUG_ALL },
 	{ "natt-port", required_argument, NULL, OPT_NATT_PORT },
 	{ "keep-alive", required_argument, NULL, OPT_KEEP_ALIVE },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 };
 
 void pluto_usage(FILE *f)
@@ -172,6 +173,7 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 		case OPT_VERSION: o->version = true; break;
 		case OPT_NODBUS: o->nodbus = true; break;
 		case OPT_ADNS: o->adns = optarg; break;
+		case OPT_CONFIG: o->config = optarg; break;
 		case OPT_UPDOWN:
 			if (!*optarg || strpbrk(optarg, "\n\r")) {
 				fprintf(stderr, "pluto: --updown needs a one-line command\n");

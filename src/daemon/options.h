@@ -20,6 +20,7 @@ struct pluto_options {
 	unsigned debug;
 	bool nodbus;               /* --nodbus: run without the system bus */
 	long admin_gid;            /* --admin-group NAME, -1 = root only */
+	const char *config;        /* --config FILE, NULL = the default file */
 };
 
 /* Parses argv (and --optionsfrom files) into *o. On error prints a message
