@@ -14,7 +14,6 @@
 #include "daemon/control.h"
 #include "daemon/demux.h"
 #include "daemon/events.h"
-#include "daemon/ikev1/peer_replace.h"
 #include "daemon/ipsec_conf.h"
 #include "daemon/log.h"
 #include "daemon/secrets.h"
@@ -100,8 +99,8 @@ static void apply_setup_at_start(const struct conf_setup *s, const struct ctl_cm
 		applied.n_interface_names = n;
 		demux_set_interfaces((const char *const *)applied.interface_names, (unsigned)n);
 	}
-	if (s->uniqueids >= 0 && !cmdline->uniqueids)
-		peer_replace_set_uniqueids(s->uniqueids == 1);
+	if (s->uniqueids >= 0 && !cmdline->uniqueids && cmdline->set_uniqueids)
+		cmdline->set_uniqueids(s->uniqueids == 1);
 	if (s->plutodebug && !cmdline->debug)
 		apply_plutodebug(s->plutodebug);
 	remember_setup(s);

@@ -12,9 +12,12 @@
 void ctl_set_config_path(const char *path);
 const char *ctl_config_path(void);
 
-/* What the command line set, so "config setup" does not override it. */
+/* What the command line set, so "config setup" does not override it, and
+ * where uniqueids goes (the engine's, registered by main.c: the control
+ * core sees the engine only through engine.h). */
 struct ctl_cmdline_setup {
 	bool interfaces, uniqueids, debug;
+	void (*set_uniqueids)(bool on);
 };
 
 /* Start-up with a configuration file, the way "ipsec setup" did: load the

@@ -314,8 +314,10 @@ static bool opt_auto(struct connection_config *cfg, const char *v, const char **
 		cfg->auto_action = AUTO_ROUTE;
 	else if (streq(v, "start"))
 		cfg->auto_action = AUTO_START;
+	else if (streq(v, "ignore"))
+		cfg->auto_action = AUTO_IGNORE;
 	else {
-		*why = "must be add, route or start";
+		*why = "must be ignore, add, route or start";
 		return false;
 	}
 	return true;
@@ -505,16 +507,35 @@ static const char *check_consistency(const struct connection_config *cfg)
 	return NULL;
 }
 
+bool connection_option_known(const char *key)
+{
+	int side;
+	return find_rule(key, &side) != NULL;
+}
+
 int connection_config_parse(struct connection_config *cfg, const char *const *keys,
 			    const char *const *values, size_t n, struct ctl_error *err)
 {
+	size_t bad_index;
+	return connection_config_parse_at(cfg, keys, values, n, &bad_index, err);
+}
+
+int connection_config_parse_at(struct connection_config *cfg, const char *const *keys,
+			       const char *const *values, size_t n, size_t *bad_index,
+			       struct ctl_error *err)
+{
 	bool seen_host[2] = { false, false };
 	config_defaults(cfg);
+	*bad_index = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
 		const char *key = keys[i], *value = values[i];
 		int side;
 		const struct option_rule *r = find_rule(key, &side);
 		const char *why = NULL;
+		*bad_index = i;
+		/* the loader resolves also= before the options get here */
+		if (!r && streq(key, "also"))
+			return invalid(cfg, err, "option 'also' is only for ipsec.conf(5) files%s%s%s", "", "", "");
 		if (!r)
 			return invalid(cfg, err, "unknown option keyword '%s'%s%s", key, "", "");
 		for (size_t j = 0; j < i; j++)
@@ -528,6 +549,7 @@ int connection_config_parse(struct connection_config *cfg, const char *const *ke
 		if (r->per_end && r->keyword[0] == '\0')
 			seen_host[side] = true;
 	}
+	*bad_index = SIZE_MAX;
 	if (!seen_host[0] || !seen_host[1])
 		return invalid(cfg, err, "option '%s' is required (%s)%s",
 			       seen_host[0] ? "right" : "left", "IP address, %any or %defaultroute", "");
@@ -622,7 +644,7 @@ void connection_config_normalise(const struct connection_config *cfg, size_t *n,
 				 char ***values)
 {
 	struct kv_builder b = { 0 };
-	static const char *const auto_names[] = { "add", "route", "start" };
+	static const char *const auto_names[] = { "add", "route", "start", "ignore" };
 	unsigned p = cfg->policy;
 	end_normalise(&b, &cfg->end[0], "left");
 	end_normalise(&b, &cfg->end[1], "right");

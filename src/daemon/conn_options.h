@@ -38,7 +38,9 @@ enum conn_policy {
 	POLICY_DONT_REKEY  = 1u << 7,
 };
 
-enum auto_action { AUTO_ADD, AUTO_ROUTE, AUTO_START };
+/* AUTO_IGNORE (auto=ignore) only has a meaning in ipsec.conf(5): the loader
+ * validates such a conn and never loads it; the control core refuses it. */
+enum auto_action { AUTO_ADD, AUTO_ROUTE, AUTO_START, AUTO_IGNORE };
 
 /* encapsulation= (NAT traversal, nat_traversal.h): auto = UDP-encapsulate
  * when NAT-D finds a NAT; yes = always (pretend a NAT); no = never (RFC
@@ -73,6 +75,16 @@ struct connection_config {
  * empty. keys/values are parallel arrays of n strings. */
 int connection_config_parse(struct connection_config *cfg, const char *const *keys,
 			    const char *const *values, size_t n, struct ctl_error *err);
+/* The same, and on error *bad_index is the index of the keyword that failed
+ * (unknown, given twice, bad value), or SIZE_MAX when the error spans
+ * keywords (a required one missing, inconsistent options): ipsec.conf(5)
+ * points its message at that keyword's line. */
+int connection_config_parse_at(struct connection_config *cfg, const char *const *keys,
+			       const char *const *values, size_t n, size_t *bad_index,
+			       struct ctl_error *err);
+/* true when key is a keyword of the vocabulary ("also" is not: only the
+ * ipsec.conf(5) loader knows it) */
+bool connection_option_known(const char *key);
 void connection_config_free(struct connection_config *cfg);
 /* The encapsulation= keyword alone (its unit test calls it directly):
  * false with *why set for anything but auto, yes or no. */

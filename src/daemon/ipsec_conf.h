@@ -10,6 +10,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* One keyword=value of a conn as it will be applied, with where it was
  * written (a %default or also= setting keeps the line it came from). */
@@ -44,6 +45,7 @@ struct ipsec_conf {
 	struct conf_setup setup;
 	struct conf_conn *conns;     /* file order, %default not included */
 	size_t n_conns;
+	void *index;                 /* private: ipsec_conf_conn()'s lookup by name */
 };
 
 /* Every problem found, in file order: "FILE:LINE: what". */
@@ -68,3 +70,7 @@ void ipsec_conf_free(struct ipsec_conf *conf);
 void conf_diag_free(struct conf_diag *diag);
 /* The conn of that name, or NULL. */
 const struct conf_conn *ipsec_conf_conn(const struct ipsec_conf *conf, const char *name);
+
+/* pluto --check-config: load path, write every message to errs and, when
+ * it loads, "PATH: N conns OK" to out. Returns the exit status, 0 or 1. */
+int ipsec_conf_check(const char *path, FILE *out, FILE *errs);

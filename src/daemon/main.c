@@ -21,6 +21,7 @@
 #include "daemon/engine.h"
 #include "daemon/events.h"
 #include "daemon/ikev1/ikev1.h"
+#include "daemon/ipsec_conf.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
 #include "daemon/ikev1/nat_traversal.h"
@@ -110,9 +111,9 @@ static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void
  * false when the daemon must not start. */
 static bool start_from_config(const struct pluto_options *o)
 {
-	const char *path = o->config ? o->config : PLUTO_DEFAULT_CONFIG;
+	const char *path = o->config;
 	struct ctl_error err;
-	if (!o->config && access(path, F_OK) < 0 && errno == ENOENT) {
+	if (!o->config_given && access(path, F_OK) < 0 && errno == ENOENT) {
 		llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP,
 		     "no configuration file %s: waiting for Listen (whack --listen) and connections", path);
 		ctl_set_config_path(path);   /* a Reload reads it once it exists */
@@ -122,6 +123,7 @@ static bool start_from_config(const struct pluto_options *o)
 		.interfaces = o->n_interfaces > 0,
 		.uniqueids = o->uniqueids,
 		.debug = o->debug != 0,
+		.set_uniqueids = peer_replace_set_uniqueids,
 	};
 	if (ctl_start_from_config(path, &cmdline, &err) < 0) {
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_STARTUP, "cannot start: %s", err.message);
@@ -281,6 +283,16 @@ int main(int argc, char **argv)
 	if (o.version) {
 		printf("pluto %s\n", PLUTO_VERSION);
 		return 0;
+	}
+	/* validate only: no lock file, rundir, bus or root needed. A missing
+	 * default file is fine (pluto then waits for Listen), so the unit's
+	 * ExecStartPre passes on a host without one. */
+	if (o.check_config) {
+		if (!o.config_given && access(o.config, F_OK) < 0 && errno == ENOENT) {
+			printf("%s: no configuration file: nothing to check (pluto will wait for Listen)\n", o.config);
+			return 0;
+		}
+		return ipsec_conf_check(o.config, stdout, stderr);
 	}
 
 	/* journal when systemd runs us, syslog otherwise, stderr on request */

@@ -15,7 +15,7 @@ enum {
 	OPT_NOFORK = 256, OPT_STDERRLOG, OPT_RUNDIR, OPT_CTLBASE, OPT_SECRETSFILE, OPT_IKEPORT,
 	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
 	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_UPDOWN, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
-	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG,
+	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG, OPT_CHECK_CONFIG,
 	OPT_DEBUG_CLASS /* + index into debug_class_names */
 };
 
@@ -42,6 +42,7 @@ static const struct option fixed_options[] = {
 	{ "natt-port", required_argument, NULL, OPT_NATT_PORT },
 	{ "keep-alive", required_argument, NULL, OPT_KEEP_ALIVE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 };
 
 void pluto_usage(FILE *f)
@@ -51,7 +52,7 @@ void pluto_usage(FILE *f)
 	      "             [--natt-port N] [--keep-alive SECONDS]\n"
 	      "             [--kernel xfrm|none] [--noklips] [--interface NAME]...\n"
 	      "             [--optionsfrom FILE] [--nodbus] [--admin-group GROUP]\n"
-	      "             [--updown COMMAND]\n"
+	      "             [--updown COMMAND] [--config FILE] [--check-config]\n"
 	      "             [--debug-none | --debug-all | --debug-CLASS...]\n"
 	      "             [--help] [--version]\n"
 	      "debug classes:", f);
@@ -139,6 +140,7 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 	o->natt_port = NATT_PORT_DEFAULT;
 	o->keep_alive = NATT_KEEPALIVE_DEFAULT;
 	o->admin_gid = -1;
+	o->config = PLUTO_DEFAULT_CONFIG;
 
 	int xargc;
 	static char **xargv;     /* optarg strings point into it for the process's life */
@@ -172,8 +174,16 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 		case OPT_HELP: o->help = true; break;
 		case OPT_VERSION: o->version = true; break;
 		case OPT_NODBUS: o->nodbus = true; break;
+		case OPT_CHECK_CONFIG: o->check_config = true; break;
+		case OPT_CONFIG:
+			if (!*optarg) {
+				fprintf(stderr, "pluto: --config needs a file name\n");
+				r = -1;
+			}
+			o->config = optarg;
+			o->config_given = true;
+			break;
 		case OPT_ADNS: o->adns = optarg; break;
-		case OPT_CONFIG: o->config = optarg; break;
 		case OPT_UPDOWN:
 			if (!*optarg || strpbrk(optarg, "\n\r")) {
 				fprintf(stderr, "pluto: --updown needs a one-line command\n");

@@ -20,7 +20,9 @@ struct pluto_options {
 	unsigned debug;
 	bool nodbus;               /* --nodbus: run without the system bus */
 	long admin_gid;            /* --admin-group NAME, -1 = root only */
-	const char *config;        /* --config FILE, NULL = the default file */
+	const char *config;        /* --config FILE: ipsec.conf(5), default PLUTO_DEFAULT_CONFIG */
+	bool config_given;         /* --config was on the command line */
+	bool check_config;         /* --check-config: validate the file and exit */
 };
 
 /* Parses argv (and --optionsfrom files) into *o. On error prints a message

@@ -102,9 +102,9 @@ check_eq "global debug off again: nothing for e" 0 "$(debug_lines_for e)"
 
 # --- signals ---
 kill -HUP "$PLUTO_PID"
-check "SIGHUP reloads the configuration file (logged)" wait_for 5 grep -q 'SIGHUP received: reloading /etc/ipsec.conf' "$T/pluto.log"
+check "SIGHUP reloads the configuration file (logged)" wait_for 5 grep -q 'SIGHUP received: reloading /.*ipsec.conf' "$T/pluto.log"
 check "SIGHUP without a configuration file: the reload fails, logged with the file" \
-	wait_for 5 grep -q 'SIGHUP: reload failed: /etc/ipsec.conf' "$T/pluto.log"
+	wait_for 5 grep -q 'SIGHUP: reload failed: /.*ipsec.conf' "$T/pluto.log"
 check "SIGHUP does not stop pluto" kill -0 "$PLUTO_PID"
 check_eq "SIGTERM: exit status 0" 0 "$(stop_pluto)"
 check "SIGTERM: the lock file is removed" lock_file_gone
