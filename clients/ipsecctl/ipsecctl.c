@@ -351,7 +351,7 @@ int main(int argc, char **argv)
 	/* add and replace read their file before connecting, so a bad file is
 	 * a usage error even when the daemon is down */
 	if (a.command->run == cmd_add || a.command->run == cmd_replace)
-		r = cmd_add(&a);
+		r = a.command->run(&a);
 	else
 		r = connect_daemon() < 0 ? EXIT_NO_DAEMON : a.command->run(&a);
 	vl_close(conn);

@@ -65,11 +65,15 @@ all_up() { local s=$1 c; shift; for c in "$@"; do pluto_established "$s" "$c" ||
 
 # ============================ pluto <-> pluto ============================
 # conn_text NAME N AUTO [KEY=VALUE...]: a conn section between a and b
-# protecting 10.1.N.0/24 <-> 10.2.N.0/24
+# protecting 10.1.N.0/24 <-> 10.2.N.0/24. keep has its own pair of
+# addresses: a responder picks the conn of a Main Mode by the addresses,
+# so on b an ISAKMP SA of another conn between .1 and .2 may be shown as
+# keep's; with its own pair every SA b shows for keep is keep's.
 conn_text() {
-	local name=$1 n=$2 auto=$3 kv
+	local name=$1 n=$2 auto=$3 kv l=198.51.100.1 r=198.51.100.2
 	shift 3
-	printf 'conn %s\n\tleft=198.51.100.1\n\tright=198.51.100.2\n' "$name"
+	[ "$name" = keep ] && l=198.51.100.11 r=198.51.100.12
+	printf 'conn %s\n\tleft=%s\n\tright=%s\n' "$name" "$l" "$r"
 	printf '\tleftsubnet=10.1.%s.0/24\n\trightsubnet=10.2.%s.0/24\n\tauthby=secret\n\tauto=%s\n' "$n" "$n" "$auto"
 	for kv; do printf '\t%s\n' "$kv"; done
 	echo
@@ -84,8 +88,11 @@ reload_pluto_pluto() {
 	io_side a pluto
 	io_side b pluto
 	io_link a 198.51.100.1/24 b 198.51.100.2/24 || skip_all "cannot create network namespaces"
+	ip -n "$(ns_of a)" addr add 198.51.100.11/24 dev "$(if_of a b)" || skip_all "cannot add an address"
+	ip -n "$(ns_of b)" addr add 198.51.100.12/24 dev "$(if_of b a)" || skip_all "cannot add an address"
 	for s in a b; do
-		echo '198.51.100.1 198.51.100.2 : PSK "reload test secret"' >"$T/$s/ipsec.secrets"
+		printf '%s\n' '198.51.100.1 198.51.100.2 : PSK "reload test secret"' \
+			'198.51.100.11 198.51.100.12 : PSK "reload test secret for keep"' >"$T/$s/ipsec.secrets"
 		chmod 600 "$T/$s/ipsec.secrets"
 	done
 	start_bus || skip_all "cannot start a private dbus-daemon"
@@ -99,10 +106,10 @@ reload_pluto_pluto() {
 	# --- 1. start-up ---
 	check "auto=start: keep, change and gone are up without any command" wait_for 20 all_up a keep change gone
 	check_contains "one summary line" \
-		"loaded $conf: 3 connections (3 routed, 3 started); 1 secret; listening on" "$(log_of a)"
+		"loaded $conf: 3 connections (3 routed, 3 started); 2 secrets; listening on" "$(log_of a)"
 	check_contains "b loaded all five and listens" "loaded $T/b/ipsec.conf: 5 connections (0 routed, 0 started)" "$(log_of b)"
 	check "the secrets were read before the first auto=start" \
-		awk '/loaded 1 secrets from/ { s = NR } /initiating Main Mode/ && !i { i = NR } END { exit !(s && i && s < i) }' "$(pluto_log a)"
+		awk '/loaded 2 secrets from/ { s = NR } /STATE_MAIN_I1: initiate/ && !i { i = NR } END { exit !(s && i && s < i) }' "$(pluto_log a)"
 	check_not_contains "no auto=start failure" "auto=start:" "$(log_of a)"
 	check_eq "Source is FILE:LINE of the conn section" "$conf:9" "$(source_of a change)"
 
