@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "ipsecctl-args.h"
@@ -311,6 +312,21 @@ static int cmd_monitor(struct ctl_args *a)
 	return stream(VL("Monitor"), NULL, a, print_change);
 }
 
+/* check [FILE]: pluto itself validates (one parser for file and daemon);
+ * its messages and exit status pass through. PLUTO_BIN: the tests' pluto. */
+static int cmd_check(struct ctl_args *a)
+{
+	const char *pluto = getenv("PLUTO_BIN");
+	if (!pluto || !*pluto)
+		pluto = PLUTO_SBINDIR "/pluto";
+	char *argv[] = { (char *)pluto, "--check-config", "--config",
+			 a->n_words ? a->words[0] : PLUTO_DEFAULT_CONFIG, NULL };
+	fflush(stdout);
+	execv(pluto, argv);
+	fprintf(stderr, "ipsecctl: cannot run %s: %s\n", pluto, strerror(errno));
+	return EXIT_NO_DAEMON;
+}
+
 static const struct ctl_command commands[] = {
 	{ "status",   0, 0, CF_JSON, cmd_status, "status [--json]" },
 	{ "add",      1, (size_t)-1, CF_FILE, cmd_add, "add NAME key=value... | add NAME --file FILE" },
@@ -328,6 +344,7 @@ static const struct ctl_command commands[] = {
 	{ "secrets reload", 0, 0, 0, cmd_secrets_reload, "secrets reload" },
 	{ "debug",    1, (size_t)-1, CF_CONNECTION, cmd_debug, "debug CLASS... [--connection NAME]" },
 	{ "shutdown", 0, 0, 0, cmd_shutdown, "shutdown" },
+	{ "check",    0, 1, 0, cmd_check, "check [FILE]" },
 };
 
 int main(int argc, char **argv)
@@ -349,8 +366,8 @@ int main(int argc, char **argv)
 	socket_path = a.socket;
 	int r;
 	/* add and replace read their file before connecting, so a bad file is
-	 * a usage error even when the daemon is down */
-	if (a.command->run == cmd_add || a.command->run == cmd_replace)
+	 * a usage error even when the daemon is down; check needs no daemon */
+	if (a.command->run == cmd_add || a.command->run == cmd_replace || a.command->run == cmd_check)
 		r = a.command->run(&a);
 	else
 		r = connect_daemon() < 0 ? EXIT_NO_DAEMON : a.command->run(&a);

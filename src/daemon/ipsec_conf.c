@@ -473,14 +473,14 @@ static void setting_line(struct loader *L, size_t file, unsigned line, char *s, 
 		while (is_blank(*p))
 			p++;
 		if (*p && *p != '#') {
-			diag_at(L, file, line, L->ord, "text after the closing quote of '%s'", key);
+			diag_at(L, file, line, L->ord, "text after the closing quote of '%s'", echo(key, strlen(key)));
 			return;
 		}
 	} else {
 		while (*p && *p != '#') {
 			if (*p == '"') {
 				diag_at(L, file, line, L->ord,
-					"a quote inside the value of '%s': quote the whole value", key);
+					"a quote inside the value of '%s': quote the whole value", echo(key, strlen(key)));
 				return;
 			}
 			p++;
@@ -490,7 +490,7 @@ static void setting_line(struct loader *L, size_t file, unsigned line, char *s, 
 		*p = '\0';
 	}
 	if (*value == '\0') {
-		diag_at(L, file, line, L->ord, "'%s' needs a value", key);
+		diag_at(L, file, line, L->ord, "'%s' needs a value", echo(key, strlen(key)));
 		return;
 	}
 	if (L->ctx == CTX_SETUP)
@@ -844,8 +844,8 @@ static bool apply_section(struct loader *L, struct effective *e, size_t *stack, 
 			const char *name = words[w];
 			size_t *idx = index_find(&L->by_name, name);
 			if (!idx) {
-				diag_at(L, r->file, r->line, r->ord, "also=%s: no conn '%s'%s", echo(name, strlen(name)),
-					echo(name, strlen(name)),
+				const char *shown = echo(name, strlen(name));
+				diag_at(L, r->file, r->line, r->ord, "also=%s: no conn '%s'%s", shown, shown,
 					streq(name, "%default") ? " (%default applies to every conn already)" : "");
 				ok = false;
 				continue;
