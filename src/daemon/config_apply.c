@@ -41,7 +41,7 @@ struct applied_setup {
 	char **interface_names;      /* what demux_set_interfaces holds */
 	size_t n_interface_names;
 };
-static struct applied_setup applied;
+static struct applied_setup applied = { .uniqueids = -1, .listen = -1 };
 
 static char *join_words(char *const *words)
 {

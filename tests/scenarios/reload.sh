@@ -118,7 +118,14 @@ reload_pluto_pluto() {
 	keep_a=$(serials a keep) keep_b=$(serials b keep) change_a=$(serials a change)
 	{ echo "# two lines"; echo "# above keep now"; conn_text keep 0 start
 	  conn_text change 1 start keyingtries=5; conn_text new 3 start; } >"$conf"
+	# a monitor sees keep's Source change (and only that of keep)
+	pluto_ctl a monitor --json >"$T/monitor.out" 2>&1 &
+	local monitor=$!
+	wait_for 5 grep -q '"property":"Monitor"' "$T/monitor.out"
 	out=$(pluto_ctl a reload)
+	check "Monitor: keep's Source changed" wait_for 5 grep -q '"connectionName":"keep".*"fields":\["source"\]' "$T/monitor.out"
+	kill "$monitor" 2>/dev/null
+	wait "$monitor" 2>/dev/null
 	check_eq "ipsecctl reload prints added, changed, removed" $'added: new\nchanged: change\nremoved: gone' "$out"
 	check_contains "one summary line" "reload: 1 added, 1 changed, 1 removed, 1 unchanged" "$(log_of a)"
 	check_eq "keep kept its ISAKMP and IPsec serials on a" "$keep_a" "$(serials a keep)"

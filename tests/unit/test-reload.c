@@ -13,6 +13,8 @@
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/ipsec_conf.h"
+#include "daemon/log.h"
+#include "common/debug_class.h"
 #include "daemon/secrets.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -189,6 +191,13 @@ static void test_reload(void)
 	check_result(&res, "", "", "a");
 	ctl_reload_result_free(&res);
 	g_assert_nonnull(connection_by_name("api1"));   /* never a reload's */
+
+	/* config setup plutodebug applies on reload (only when it changed) */
+	struct ipsec_conf with_debug = { .setup = { .uniqueids = -1, .listen = -1, .plutodebug = "control crypt" } };
+	g_assert_cmpint(ctl_reload_apply(&with_debug, &res, &err), ==, 0);
+	ctl_reload_result_free(&res);
+	g_assert_cmpuint(debug_global, ==, DBG_CONTROL | DBG_CRYPT);
+	debug_global = 0;
 
 	struct test_conn *all[] = { &a, &a_moved, &b, &b2, &c, &d, &e, &bad, &not_ours, &api_named };
 	for (size_t i = 0; i < N(all); i++)
