@@ -60,6 +60,14 @@ fi
 ok "pluto starts with --debug-all and a missing secrets file"
 check_contains "Varlink answers (GetInfo)" '"interfaces"' "$(varlink_call '{"method":"org.varlink.service.GetInfo"}')"
 check_eq "the lock file holds the daemon's pid" "$PLUTO_PID" "$(tr -d ' \n' <"$T/run/pluto.pid")"
+# (no configuration file on a test host: the classic behaviour, said once)
+if ! "$PLUTO" --check-config | grep -q "no configuration file"; then
+	ok "# SKIP a default configuration file exists on this host"
+else
+	check_eq "no default configuration file: logged once, waiting for Listen" 1 \
+		"$(grep -c 'no configuration file .*ipsec.conf: waiting for Listen' "$T/pluto.log")"
+	check_contains "... and not listening" '"listening":false' "$(varlink_call '{"method":"org.freeswan.pluto.Status"}')"
+fi
 
 out=$("$PLUTO" --nofork --stderrlog --nodbus --rundir "$T/run" --ctlbase "$T/second.sock" 2>&1); rc=$?
 check_fails "second instance: exits non-zero" test "$rc" -eq 0

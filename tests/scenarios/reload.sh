@@ -100,6 +100,15 @@ reload_pluto_pluto() {
 	{ conn_text keep 0 add; conn_text change 1 add; conn_text gone 2 add; conn_text new 3 add
 	  conn_text api 4 add; } >"$T/b/ipsec.conf"
 	{ conn_text keep 0 start; conn_text change 1 start; conn_text gone 2 start; } >"$conf"
+	# a broken file: every error logged as FILE:LINE, exit 1, never up
+	mkdir -p "$T/broken/run"
+	printf 'conn x\n\tleft=198.51.100.2\n\tright=198.51.100.9\n\tpfs=perhaps\nconn y\n\tleft=198.51.100.2\n\tbogus=1\n' >"$T/broken/ipsec.conf"
+	out=$(ip netns exec "$(ns_of b)" timeout 20 "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
+		--rundir "$T/broken/run" --ctlbase "$T/broken/run/sock" --config "$T/broken/ipsec.conf" 2>&1)
+	check_eq "start-up with a broken file: exit 1" 1 "$?"
+	check_contains "... the first error as FILE:LINE" "$T/broken/ipsec.conf:4: " "$out"
+	check_contains "... and the second" "$T/broken/ipsec.conf:7: " "$out"
+	check_fails "... the control socket never appeared" test -e "$T/broken/run/sock"
 	launch b --nodbus
 	check "a starts with --config alone" launch a --debug-control
 
