@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/debug_class.h"
+#include "common/ifaddr.h"
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
@@ -193,6 +194,7 @@ int ctl_start_from_config(const char *path, const struct ctl_cmdline_setup *cmdl
 	if (load(path, &conf, err) < 0)
 		return -1;
 	apply_setup_at_start(&conf.setup, cmdline);
+	local_addresses_hold();   /* one look at the addresses for every conn */
 
 	/* load: every conn, no auto= yet (that needs the secrets and the
 	 * sockets) */
@@ -223,6 +225,8 @@ int ctl_start_from_config(const char *path, const struct ctl_cmdline_setup *cmdl
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_LISTEN, "%s", lerr.message);
 		listen = false;
 	}
+
+	local_addresses_release();
 
 	unsigned routed = 0, started = 0;
 	for (size_t i = 0; i < n_loaded; i++)
@@ -295,7 +299,9 @@ int ctl_reload(struct ctl_reload_result *res, struct ctl_error *err)
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_CONTROL, "reload of %s failed, nothing changed", config_path);
 		return -1;
 	}
+	local_addresses_hold();   /* one look at the addresses for every conn */
 	int r = ctl_reload_apply(&conf, res, err);
+	local_addresses_release();
 	ipsec_conf_free(&conf);
 	return r;
 }

@@ -41,6 +41,8 @@ struct connection {
 	struct progress_sink *sinks; /* who waits for progress lines of this connection */
 	struct view_cache *view_cache; /* values last announced (daemon/views.h) */
 	struct connection *next;
+	struct connection *prev;       /* the list is doubly linked: O(1) delete */
+	struct connection *name_next;  /* chain of the by-name index */
 };
 
 #define END_THIS(c) (&(c)->cfg.end[(c)->this])
