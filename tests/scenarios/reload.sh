@@ -61,6 +61,15 @@ source_of() { pluto_ctl "$1" status --json | jq -r --arg c "$2" '.connections[] 
 states_of() { pluto_ctl "$1" status --json | jq --arg c "$2" '[.states[] | select(.connection == $c)] | length'; }
 # deletes_for SIDE CONN: Delete payloads SIDE received for CONN's SAs
 deletes_for() { grep -c "\"$2\" #[0-9]*: received Delete" "$(pluto_log "$1")"; }
+# in_flight SIDE CONN: at SIDE's last reload summary line, CONN's last
+# negotiation had started (STATE_MAIN_I1) and not yet ended (STATE_QUICK_I2)
+in_flight() {
+	awk -v c="\"$2\" #" '
+		index($0, c) == 1 && /STATE_MAIN_I1: initiate/ { started = 1; done = 0 }
+		index($0, c) == 1 && /STATE_QUICK_I2:/ { done = 1 }
+		/^reload: / { ok = started && !done }
+		END { exit !ok }' "$(pluto_log "$1")"
+}
 all_up() { local s=$1 c; shift; for c in "$@"; do pluto_established "$s" "$c" || return 1; done; }
 
 # ============================ pluto <-> pluto ============================
@@ -207,12 +216,19 @@ reload_pluto_pluto() {
 	echo "$good" >"$conf"
 
 	# --- 8. races ---
+	# b is stopped (SIGSTOP) while a initiates, so the negotiation is
+	# surely in flight when the reload comes; SIGCONT lets it go on
+	local b_pid
+	b_pid=$(cat "$T/b/pluto.pid")
 	# a reload while keep (unchanged) negotiates: the negotiation completes
 	pluto_ctl a down keep >/dev/null
 	wait_for 5 test "$(states_of a keep)" -eq 0
+	kill -STOP "$b_pid"
 	pluto_whack a --name keep --initiate --asynchronous >/dev/null
 	out=$(pluto_ctl a reload)
+	kill -CONT "$b_pid"
 	check_eq "reload during keep's negotiation: nothing to do" $'added: none\nchanged: none\nremoved: none' "$out"
+	check "... and keep was negotiating at the time (log order)" in_flight a keep
 	check "keep's negotiation completes" wait_for 20 pluto_established a keep
 	check_eq "... with exactly its two SAs" 2 "$(states_of a keep)"
 	# a reload that changes change in mid-negotiation replaces it cleanly
@@ -220,9 +236,12 @@ reload_pluto_pluto() {
 	wait_for 5 test "$(states_of a change)" -eq 0
 	{ echo "# two lines"; echo "# above keep now"; conn_text keep 0 start
 	  conn_text change 1 start keyingtries=9; conn_text new 3 start; } >"$conf"
+	kill -STOP "$b_pid"
 	pluto_whack a --name change --initiate --asynchronous >/dev/null
 	out=$(pluto_ctl a reload)
+	kill -CONT "$b_pid"
 	check_eq "reload during change's negotiation replaces it" $'added: none\nchanged: change\nremoved: none' "$out"
+	check "... and change was negotiating at the time (log order)" in_flight a change
 	check "the replacement comes up by its auto=start" wait_for 20 pluto_established a change
 	sleep 1
 	check_eq "... with exactly its two SAs (nothing left of the old one)" 2 "$(states_of a change)"
