@@ -118,6 +118,23 @@ reload_pluto_pluto() {
 	check_contains "... the first error as FILE:LINE" "$T/broken/ipsec.conf:4: " "$out"
 	check_contains "... and the second" "$T/broken/ipsec.conf:7: " "$out"
 	check_fails "... the control socket never appeared" test -e "$T/broken/run/sock"
+	# config setup listen=no: loaded and routed, deaf until Listen
+	mkdir -p "$T/deaf/run"
+	printf 'config setup\n\tlisten=no\n\tplutodebug=control\nconn x\n\tleft=198.51.100.2\n\tright=198.51.100.9\n\tauto=start\n' \
+		>"$T/deaf/ipsec.conf"
+	ip netns exec "$(ns_of b)" "$PLUTO" --nofork --stderrlog --nodbus --kernel none --rundir "$T/deaf/run" \
+		--ctlbase "$T/deaf/run/sock" --secretsfile "$T/b/ipsec.secrets" --config "$T/deaf/ipsec.conf" \
+		>"$T/deaf.log" 2>&1 </dev/null &
+	local deaf=$!
+	wait_for 10 test -S "$T/deaf/run/sock"
+	check_contains "listen=no: loaded, routed, not started, deaf" \
+		"loaded $T/deaf/ipsec.conf: 1 connection (1 routed, 0 started); 2 secrets; not listening (config setup listen=no)" \
+		"$(cat "$T/deaf.log")"
+	check_eq "... Status says not listening, debug control from config setup" "false control" \
+		"$("$IPSECCTL" --socket "$T/deaf/run/sock" status --json | jq -r '"\(.listening) \(.debugClasses | join(","))"')"
+	kill "$deaf"
+	wait "$deaf"
+	check_eq "... and exits 0 on SIGTERM" 0 "$?"
 	launch b --nodbus
 	check "a starts with --config alone" launch a --debug-control
 
