@@ -596,9 +596,10 @@ static void top_line(struct loader *L, size_t file, unsigned line, char *s)
 	char *words[4];
 	const char *why = NULL;
 	L->ctx = CTX_NONE;
-	char *eq = strchr(s, '=');
-	char *hash = strchr(s, '#');
-	if (eq && (!hash || eq < hash)) {
+	/* a first word with '=' in it is a setting that lost its indentation */
+	size_t word = strcspn(s, " \t\r#");
+	char *eq = memchr(s, '=', word);
+	if (eq) {
 		size_t len = (size_t)(eq - s);
 		diag_at(L, file, line, L->ord, "'%s=...' is not indented: settings go under a conn or config setup line",
 			echo(s, len));
@@ -619,9 +620,10 @@ static void top_line(struct loader *L, size_t file, unsigned line, char *s)
 		if (n != 2 || !streq(words[1], "setup")) {
 			diag_at(L, file, line, L->ord, "only 'config setup' exists");
 		} else if (L->setup_ord) {
+			/* its lines are still checked, against the first one's */
 			diag_at(L, file, line, L->ord, "config setup given twice (first at %s:%u)",
 				file_name(L, L->setup_file), L->setup_line);
-			L->ctx = CTX_DISCARD;
+			L->ctx = CTX_SETUP;
 		} else {
 			L->setup_ord = L->ord;
 			L->setup_file = file;

@@ -145,6 +145,7 @@ static void test_setup(void)
 		      "\tlisten=yes\n"
 		      "\tlisten=no\n"
 		      "config setup\n"
+		      "\tuniqueids=yes\n"
 		      "config other\n",
 		      "t.conf:2: unknown keyword 'nat_traversal'\n"
 		      "t.conf:3: invalid value 'maybe' for 'uniqueids': must be yes or no\n"
@@ -152,7 +153,8 @@ static void test_setup(void)
 		      "t.conf:5: invalid value 'eth0 et/h1' for 'interfaces': 'et/h1' is not an interface name (or %defaultroute alone)\n"
 		      "t.conf:7: 'listen' given twice in config setup (first at t.conf:6)\n"
 		      "t.conf:8: config setup given twice (first at t.conf:1)\n"
-		      "t.conf:9: only 'config setup' exists");
+		      "t.conf:9: 'uniqueids' given twice in config setup (first at t.conf:3)\n"
+		      "t.conf:10: only 'config setup' exists");
 	/* conn keywords are not setup keywords */
 	assert_errors("config setup\n\tleft=192.0.2.1\n", "t.conf:2: unknown keyword 'left'");
 }
@@ -488,6 +490,7 @@ static void test_include(void)
 
 	/* fuzzing: include refused without opening anything */
 	assert_errors("include /etc/passwd\n", "t.conf:1: include is not allowed here");
+	assert_errors("include a=b.conf\n", "t.conf:1: include is not allowed here");
 	(void)notconf;
 }
 
