@@ -30,7 +30,8 @@
 #
 # Against strongSwan: pluto comes up from its file alone and establishes
 # with auto=start; a reload with that conn unchanged leaves strongSwan's SA
-# up (same SPIs, no delete in charon's log).
+# up (same SPIs, no delete in charon's log); the counter-check: changed, it
+# is replaced, charon logs the Deletes and the replacement comes up.
 # shellcheck source=tests/lib/scenario.sh
 . "$SRCDIR/tests/lib/scenario.sh"
 usage() { echo "usage: reload.sh pluto | reload.sh strongswan" >&2; exit 2; }
@@ -294,6 +295,12 @@ reload_strongswan() {
 	check_eq "strongSwan's SAs are the same (ids and SPIs)" "$before" "$(sa_ids)"
 	check_not_contains "charon received no delete" "received DELETE" "$(cat "$(strongswan_log R)")"
 	io_check_established R "after the reload"
+	# the counter-check: changed, the conn is replaced and strongSwan hears it
+	printf '\trekeyfuzz=50%%\n' >>"$T/L/ipsec.conf"
+	out=$(pluto_ctl L reload)
+	check_eq "reload, the conn changed: replaced" $'added: none\nchanged: lab\nremoved: none' "$out"
+	check "charon received the Deletes of the old SAs" wait_for 5 grep -q "received DELETE" "$(strongswan_log R)"
+	io_check_established L "the replacement, by its auto=start"
 	io_stop_all
 }
 
