@@ -197,8 +197,8 @@ int ctl_start_from_config(const char *path, const struct ctl_cmdline_setup *cmdl
 	local_addresses_hold();   /* one look at the addresses for every conn */
 
 	/* load: every conn, no auto= yet (that needs the secrets and the
-	 * sockets) */
-	struct connection **loaded = xcalloc(conf.n_conns + 1, sizeof(*loaded));
+	 * sockets); remembered by index, looked up again by name below */
+	size_t *loaded = xcalloc(conf.n_conns + 1, sizeof(*loaded));
 	size_t n_loaded = 0;
 	for (size_t i = 0; i < conf.n_conns; i++) {
 		const struct conf_conn *cc = &conf.conns[i];
@@ -209,28 +209,31 @@ int ctl_start_from_config(const char *path, const struct ctl_cmdline_setup *cmdl
 			continue;
 		char *where = conn_where(cc);
 		if (conn_config(cc, &cfg, &cerr) < 0 ||
-		    ctl_define_connection(cc->name, where, &cfg, false, &outcome, &loaded[n_loaded], &cerr) < 0)
+		    ctl_define_connection(cc->name, where, &cfg, false, &outcome, NULL, &cerr) < 0)
 			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_CONTROL, "%s", cerr.message);
 		else
-			n_loaded++;
+			loaded[n_loaded++] = i;
 		free(where);
 	}
 
+	/* a bad secrets file is logged there; the daemon comes up anyway
+	 * (Listen and Reload read it again once it is fixed) */
 	struct ctl_error serr;
-	if (ctl_read_secrets(&serr) < 0)
-		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_SECRETS, "secrets not loaded: %s", serr.message);
+	(void)ctl_read_secrets(&serr);
 	bool listen = conf.setup.listen != 0;
 	struct ctl_error lerr;
 	if (listen && ctl_listen_sockets(&lerr) < 0) {
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_LISTEN, "%s", lerr.message);
 		listen = false;
 	}
-
 	local_addresses_release();
 
 	unsigned routed = 0, started = 0;
-	for (size_t i = 0; i < n_loaded; i++)
-		ctl_apply_auto(loaded[i], &routed, &started);
+	for (size_t i = 0; i < n_loaded; i++) {
+		struct connection *c = connection_by_name(conf.conns[loaded[i]].name);
+		if (c)
+			ctl_apply_auto(c, &routed, &started);
+	}
 	free(loaded);
 
 	struct strbuf where;
