@@ -222,7 +222,7 @@ int connection_add_instance(const char *name, struct connection_config *cfg, str
 
 void connection_set_source(struct connection *c, const char *source)
 {
-	if (streq(c->source, source))
+	if (c->source && streq(c->source, source))
 		return;
 	free(c->source);
 	c->source = xstrdup(source);
@@ -231,7 +231,7 @@ void connection_set_source(struct connection *c, const char *source)
 
 bool connection_source_is_api(const struct connection *c)
 {
-	return streq(c->source, CONNECTION_SOURCE_API);
+	return !c->source || streq(c->source, CONNECTION_SOURCE_API);
 }
 
 void connection_delete(struct connection *c)

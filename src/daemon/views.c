@@ -89,7 +89,8 @@ static void conn_options(const void *obj, struct view_value *v)
  * reload may touch (control.c). */
 static void conn_source(const void *obj, struct view_value *v)
 {
-	v->s = ((const struct connection *)obj)->source;
+	const char *source = ((const struct connection *)obj)->source;
+	v->s = source ? source : CONNECTION_SOURCE_API;
 }
 
 static void conn_routing(const void *obj, struct view_value *v)
