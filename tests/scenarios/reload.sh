@@ -11,7 +11,10 @@
 #
 # pluto <-> pluto:
 #  1. start-up: a's auto=start conns come up with no command; one summary
-#     line; each connection's Source is FILE:LINE of its conn section.
+#     line; each connection's Source is FILE:LINE of its conn section;
+#     config setup interfaces= limits the sockets (and, gone from the file,
+#     is logged as needing a restart), listen=no stays deaf, plutodebug
+#     applies; a broken file: exit 1 with every error as FILE:LINE.
 #  2. ipsecctl reload with one conn unchanged (moved two lines), one
 #     changed, one removed, one added: the unchanged one keeps its ISAKMP
 #     and IPsec serials on both sides and b's log has no Delete for it; the
@@ -109,7 +112,8 @@ reload_pluto_pluto() {
 	local conf=$T/a/ipsec.conf
 	{ conn_text keep 0 add; conn_text change 1 add; conn_text gone 2 add; conn_text new 3 add
 	  conn_text api 4 add; } >"$T/b/ipsec.conf"
-	{ conn_text keep 0 start; conn_text change 1 start; conn_text gone 2 start; } >"$conf"
+	{ printf 'config setup\n\tinterfaces=%s\n\n' "$(if_of a b)"
+	  conn_text keep 0 start; conn_text change 1 start; conn_text gone 2 start; } >"$conf"
 	# a broken file: every error logged as FILE:LINE, exit 1, never up
 	mkdir -p "$T/broken/run"
 	printf 'conn x\n\tleft=198.51.100.2\n\tright=198.51.100.9\n\tpfs=perhaps\nconn y\n\tleft=198.51.100.2\n\tbogus=1\n' >"$T/broken/ipsec.conf"
@@ -142,12 +146,14 @@ reload_pluto_pluto() {
 	# --- 1. start-up ---
 	check "auto=start: keep, change and gone are up without any command" wait_for 20 all_up a keep change gone
 	check_contains "one summary line" \
-		"loaded $conf: 3 connections (3 routed, 3 started); 2 secrets; listening on" "$(log_of a)"
+		"loaded $conf: 3 connections (3 routed, 3 started); 2 secrets; listening on $(if_of a b)/" "$(log_of a)"
+	check_not_contains "config setup interfaces: only that interface" "lo/127.0.0.1:500" \
+		"$(grep "^loaded $conf" "$(pluto_log a)")"
 	check_contains "b loaded all five and listens" "loaded $T/b/ipsec.conf: 5 connections (0 routed, 0 started)" "$(log_of b)"
 	check "the secrets were read before the first auto=start" \
 		awk '/loaded 2 secrets from/ { s = NR } /STATE_MAIN_I1: initiate/ && !i { i = NR } END { exit !(s && i && s < i) }' "$(pluto_log a)"
 	check_not_contains "no auto=start failure" "auto=start:" "$(log_of a)"
-	check_eq "Source is FILE:LINE of the conn section" "$conf:9" "$(source_of a change)"
+	check_eq "Source is FILE:LINE of the conn section" "$conf:12" "$(source_of a change)"
 
 	# --- 2. reload: keep unchanged (moved), change changed, gone removed, new added ---
 	local keep_a keep_b change_a out
@@ -164,6 +170,8 @@ reload_pluto_pluto() {
 	wait "$monitor" 2>/dev/null
 	check_eq "ipsecctl reload prints added, changed, removed" $'added: new\nchanged: change\nremoved: gone' "$out"
 	check_contains "one summary line" "reload: 1 added, 1 changed, 1 removed, 1 unchanged" "$(log_of a)"
+	check_contains "config setup interfaces gone: applies at the next restart" \
+		"config setup interfaces changed: it takes effect when pluto is restarted" "$(log_of a)"
 	check_eq "keep kept its ISAKMP and IPsec serials on a" "$keep_a" "$(serials a keep)"
 	check "gone: b received its Deletes" wait_for 5 test "$(deletes_for b gone)" -ge 1
 	check "change: b received the old SAs' Deletes" wait_for 5 test "$(deletes_for b change)" -ge 1
