@@ -136,9 +136,11 @@ int ctl_define_connection(const char *name, const char *source, struct connectio
 			*ret = old;
 		return 0;
 	}
-	if (old) {
+	bool replacing = old != NULL;
+	if (replacing) {
 		llog(CONN_LOGGER(old), LS_INFO, MSGID_CONTROL, "replacing connection: its options changed");
-		ctl_remove_connection(old);
+		ctl_remove_connection(old);   /* Deletes sent, unrouted, freed */
+		old = NULL;
 	}
 	struct connection *c;
 	if (connection_add(name, source, cfg, &c, err) < 0) {
@@ -147,7 +149,7 @@ int ctl_define_connection(const char *name, const char *source, struct connectio
 	}
 	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "added connection description (%s end is this host)",
 	     c->this == 0 ? "left" : "right");
-	*outcome = old ? CTL_DEFINE_CHANGED : CTL_DEFINE_ADDED;
+	*outcome = replacing ? CTL_DEFINE_CHANGED : CTL_DEFINE_ADDED;
 	if (ret)
 		*ret = c;
 	if (with_auto)
