@@ -11,10 +11,6 @@
 
 #define CONN_JSON(id) VIEW_JSON(view_connection_field_names, id)
 #define STATE_JSON(id) VIEW_JSON(view_state_field_names, id)
-/* Where the connection came from ("api" or FILE:LINE); the daemon adds it
- * to the view with the configuration file, so it is read by name and shown
- * only when present. */
-#define CONN_SOURCE_JSON "source"
 
 static json_object *member(json_object *obj, const char *key)
 {
@@ -127,7 +123,7 @@ void show_print(FILE *f, json_object *shown, long long now_usec)
 {
 	json_object *conn = member(shown, "connection"), *states = member(shown, "states");
 	fprintf(f, "Connection:  %s\n", vl_get_string(conn, CONN_JSON(CONN_NAME), "?"));
-	const char *source = vl_get_string(conn, CONN_SOURCE_JSON, NULL);
+	const char *source = vl_get_string(conn, CONN_JSON(CONN_SOURCE), NULL);
 	if (source)
 		fprintf(f, "Source:      %s\n", source);
 	fprintf(f, "Routing:     %s\n", vl_get_string(conn, CONN_JSON(CONN_ROUTING), "?"));

@@ -251,7 +251,8 @@ static int read_options_file(json_object *opts, const char *path)
 	return r;
 }
 
-static int cmd_add(struct ctl_args *a)
+/* add and replace: NAME key=value... or NAME --file FILE */
+static int define(struct ctl_args *a, const char *verb, const char *method)
 {
 	json_object *opts = json_object_new_object();
 	int r = 0;
@@ -260,7 +261,7 @@ static int cmd_add(struct ctl_args *a)
 	for (size_t i = 1; r == 0 && i < a->n_words; i++)
 		r = add_pair(opts, "", a->words[i]);
 	if (r == 0 && json_object_object_length(opts) == 0) {
-		fprintf(stderr, "ipsecctl: add %s: no options given (key=value... or --file FILE)\n", a->words[0]);
+		fprintf(stderr, "ipsecctl: %s %s: no options given (key=value... or --file FILE)\n", verb, a->words[0]);
 		r = EXIT_USAGE;
 	}
 	if (r == 0)
@@ -271,7 +272,31 @@ static int cmd_add(struct ctl_args *a)
 	}
 	json_object *p = name_param(a->words[0]);
 	json_object_object_add(p, "options", opts);
-	return call(VL("AddConnection"), p, NULL);
+	return call(method, p, NULL);
+}
+
+static int cmd_add(struct ctl_args *a) { return define(a, "add", VL("AddConnection")); }
+static int cmd_replace(struct ctl_args *a) { return define(a, "replace", VL("ReplaceConnection")); }
+
+/* reload: what the daemon did, one line per kind */
+static int cmd_reload(struct ctl_args *a)
+{
+	struct vl_reply reply;
+	int r = call(VL("Reload"), NULL, &reply);
+	if (r)
+		return r;
+	static const char *const kinds[] = { "added", "changed", "removed" };
+	for (size_t k = 0; k < 3; k++) {
+		json_object *names = NULL;
+		json_object_object_get_ex(reply.parameters, kinds[k], &names);
+		size_t n = names ? json_object_array_length(names) : 0;
+		printf("%s:", kinds[k]);
+		for (size_t i = 0; i < n; i++)
+			printf(" %s", json_object_get_string(json_object_array_get_idx(names, i)));
+		printf("%s\n", n ? "" : " none");
+	}
+	vl_reply_clear(&reply);
+	return 0;
 }
 
 /* --- simple commands: one call, no output --- */
@@ -435,6 +460,18 @@ static const struct ctl_command commands[] = {
 	  "The keywords are those of ipsec.conf(5) conn sections (ipsecctl list-keywords\n"
 	  "lists them); a key given twice is an error. With --file, one key=value a line;\n"
 	  "empty lines and lines starting with # are skipped." },
+	{ "replace",  1, (size_t)-1, CF_FILE | CF_NO_DAEMON, cmd_replace,
+	  "replace NAME key=value... | replace NAME --file FILE",
+	  "Add a connection, or replace one in place (ReplaceConnection).",
+	  "Same keywords as add. When the options are those the connection already\n"
+	  "has, nothing is touched: its SAs stay. Otherwise its SAs are deleted (the\n"
+	  "peer is told) and the new definition is added with its auto=. A connection\n"
+	  "from the configuration file becomes an API one (reloads skip it)." },
+	{ "reload",   0, 0, 0, cmd_reload, "reload",
+	  "Re-read the configuration file and the secrets; apply the difference.",
+	  "Prints the connections added, changed and removed. Unchanged connections keep\n"
+	  "their SAs; a file with an error changes nothing (FILE:LINE: what). Connections\n"
+	  "added through the API are never touched. The same as SIGHUP or systemctl reload." },
 	{ "delete",   1, 1, 0, cmd_delete, "delete NAME",
 	  "Delete a connection, its states and its routes." },
 	{ "up",       1, 1, 0, cmd_up, "up NAME",

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "daemon/config_apply.h"
 #include "daemon/control.h"
 
 /* Methods without arguments and without a result share one shape. */
@@ -20,7 +21,11 @@ static int reply_simple(sd_bus_message *m, int (*fn)(struct ctl_error *), sd_bus
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
+typedef int (*define_fn)(const char *name, const char *const *keys, const char *const *values,
+			 size_t n, struct connection **ret, struct ctl_error *err);
+
+/* AddConnection and ReplaceConnection: (s name, a{ss} options) -> o */
+static int define_connection(sd_bus_message *m, define_fn define, sd_bus_error *error)
 {
 	const char *name;
 	struct ctl_error err;
@@ -54,10 +59,48 @@ static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error
 		return r;
 
 	struct connection *c;
-	if (ctl_add_connection(name, keys, values, n, &c, &err) < 0)
+	if (define(name, keys, values, n, &c, &err) < 0)
 		return dbus_reply_ctl_error(error, &err);
 	_cleanup_free_ char *path = dbus_connection_path(c);
 	return path ? sd_bus_reply_method_return(m, "o", path) : -ENOMEM;
+}
+
+static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return define_connection(m, ctl_add_connection, error);
+}
+
+static int method_replace_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	return define_connection(m, ctl_replace_connection, error);
+}
+
+static int append_names(sd_bus_message *reply, const struct ctl_name_list *l)
+{
+	int r = sd_bus_message_open_container(reply, 'a', "s");
+	for (size_t i = 0; r >= 0 && i < l->n; i++)
+		r = sd_bus_message_append(reply, "s", l->names[i]);
+	return r < 0 ? r : sd_bus_message_close_container(reply);
+}
+
+/* Reload() -> (as added, as changed, as removed) */
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	struct ctl_error err;
+	struct ctl_reload_result res;
+	REQUIRE_ADMIN(m, error);
+	if (ctl_reload(&res, &err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	int r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = append_names(reply, &res.added);
+	if (r >= 0)
+		r = append_names(reply, &res.changed);
+	if (r >= 0)
+		r = append_names(reply, &res.removed);
+	ctl_reload_result_free(&res);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_delete_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -127,6 +170,11 @@ const sd_bus_vtable dbus_manager_methods[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD_WITH_NAMES("AddConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(connection), method_add_connection, DBUS_OPEN),
+	SD_BUS_METHOD_WITH_NAMES("ReplaceConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
+				 "o", SD_BUS_PARAM(connection), method_replace_connection, DBUS_OPEN),
+	SD_BUS_METHOD_WITH_NAMES("Reload", "", , "asasas",
+				 SD_BUS_PARAM(added) SD_BUS_PARAM(changed) SD_BUS_PARAM(removed),
+				 method_reload, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("DeleteConnection", "s", SD_BUS_PARAM(name), "", ,
 				 method_delete_connection, DBUS_OPEN),
 	SD_BUS_METHOD("Listen", "", "", method_listen, DBUS_OPEN),

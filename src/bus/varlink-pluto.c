@@ -8,6 +8,7 @@
 #include "bus/varlink-internal.h"
 #include "common/cleanup.h"
 #include "common/util.h"
+#include "daemon/config_apply.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/events.h"
@@ -26,7 +27,11 @@ static void reply_result(struct vl_call *call, int r, const struct ctl_error *er
 		vl_reply(call, NULL);
 }
 
-static void add_connection(struct vl_call *call, json_object *p)
+typedef int (*define_fn)(const char *name, const char *const *keys, const char *const *values,
+			 size_t n, struct connection **ret, struct ctl_error *err);
+
+/* AddConnection and ReplaceConnection: (name, options) -> () */
+static void define_connection(struct vl_call *call, json_object *p, define_fn define)
 {
 	json_object *options = json_object_object_get(p, "options");
 	size_t n = (size_t)json_object_object_length(options);
@@ -39,8 +44,42 @@ static void add_connection(struct vl_call *call, json_object *p)
 		i++;
 	}
 	struct ctl_error err;
-	int r = ctl_add_connection(vl_param_string(p, "name"), keys, values, i, NULL, &err);
+	int r = define(vl_param_string(p, "name"), keys, values, i, NULL, &err);
 	reply_result(call, r, &err);
+}
+
+static void add_connection(struct vl_call *call, json_object *p)
+{
+	define_connection(call, p, ctl_add_connection);
+}
+
+static void replace_connection(struct vl_call *call, json_object *p)
+{
+	define_connection(call, p, ctl_replace_connection);
+}
+
+static json_object *names_json(const struct ctl_name_list *l)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < l->n; i++)
+		json_object_array_add(a, json_object_new_string(l->names[i]));
+	return a;
+}
+
+static void reload(struct vl_call *call, json_object *p)
+{
+	struct ctl_error err;
+	struct ctl_reload_result res;
+	if (ctl_reload(&res, &err) < 0) {
+		vl_reply_ctl_error(call, &err);
+		return;
+	}
+	json_object *r = json_object_new_object();
+	json_object_object_add(r, "added", names_json(&res.added));
+	json_object_object_add(r, "changed", names_json(&res.changed));
+	json_object_object_add(r, "removed", names_json(&res.removed));
+	ctl_reload_result_free(&res);
+	vl_reply(call, r);
 }
 
 static void delete_connection(struct vl_call *call, json_object *p)
@@ -292,6 +331,8 @@ static const struct vl_param set_debug_params[] = {
 
 static const struct vl_method pluto_methods[] = {
 	{ "AddConnection",    add_connection,    VL_PRIVILEGED, add_connection_params },
+	{ "ReplaceConnection", replace_connection, VL_PRIVILEGED, add_connection_params },
+	{ "Reload",           reload,            VL_PRIVILEGED, none },
 	{ "DeleteConnection", delete_connection, VL_PRIVILEGED, name_only },
 	{ "Route",            route,             VL_PRIVILEGED, name_only },
 	{ "Unroute",          unroute,           VL_PRIVILEGED, name_only },

@@ -23,6 +23,7 @@
 	X(PE_NEGOTIATION_FAILED, "NegotiationFailed", RC_NORETRANSMISSION, ECONNREFUSED) \
 	X(PE_INVALID_SECRETS,    "InvalidSecrets",    RC_BADWHACKMESSAGE,  EBADMSG)      \
 	X(PE_UNKNOWN_STATE,      "UnknownState",      RC_UNKNOWN_NAME,     ESRCH)        \
+	X(PE_INVALID_CONFIG,     "InvalidConfig",     RC_BADWHACKMESSAGE,  ENOEXEC)      \
 	X(PE_INTERNAL,           "InternalError",     RC_INTERNALERR,      EIO)
 
 #define PLUTO_ERROR_ENUM_(id, name, rc, errno_) id,

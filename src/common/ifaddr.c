@@ -17,17 +17,35 @@ bool ifaddr_usable(const struct ifaddrs *ifa, ip_address *out)
 	return true;
 }
 
+static struct ifaddrs *held;    /* the snapshot, NULL = none (or it failed) */
+static unsigned n_holds;
+
+void local_addresses_hold(void)
+{
+	if (n_holds++ == 0 && getifaddrs(&held) < 0)
+		held = NULL;   /* ask the kernel each time, as without a hold */
+}
+
+void local_addresses_release(void)
+{
+	if (n_holds && --n_holds == 0 && held) {
+		freeifaddrs(held);
+		held = NULL;
+	}
+}
+
 bool local_address(const ip_address *a)
 {
-	struct ifaddrs *list;
+	struct ifaddrs *list = held;
 	bool found = false;
-	if (getifaddrs(&list) < 0)
+	if (!list && getifaddrs(&list) < 0)
 		return false;
 	for (struct ifaddrs *ifa = list; ifa && !found; ifa = ifa->ifa_next) {
 		ip_address addr;
 		if (ifaddr_usable(ifa, &addr) && ip_equal(&addr, a))
 			found = true;
 	}
-	freeifaddrs(list);
+	if (list != held)
+		freeifaddrs(list);
 	return found;
 }

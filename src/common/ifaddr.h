@@ -14,3 +14,8 @@ struct ifaddrs;
 bool ifaddr_usable(const struct ifaddrs *ifa, ip_address *out);
 /* Is this address one of ours (on any interface, up)? */
 bool local_address(const ip_address *a);
+/* One snapshot of the addresses for a batch of questions (a file of
+ * thousands of conns is oriented at once): while held, local_address
+ * answers from it instead of asking the kernel every time. Holds nest. */
+void local_addresses_hold(void);
+void local_addresses_release(void);

@@ -54,6 +54,7 @@ enum view_field_flags {
 #define VIEW_CONNECTION_FIELDS(X)                                                                             \
 	X(CONN_NAME,           "Name",              "name",              VIEW_STRING,     "string",         VF_CONST)    \
 	X(CONN_OPTIONS,        "Options",           "options",           VIEW_STRING_MAP, "[string]string", 0)           \
+	X(CONN_SOURCE,         "Source",            "source",            VIEW_STRING,     "string",         0)           \
 	X(CONN_ROUTING,        "Routing",           "routing",           VIEW_STRING,     "string",         0)           \
 	X(CONN_TEMPLATE,       "Template",          "template",          VIEW_BOOL,       "bool",           VF_CONST)    \
 	X(CONN_INSTANCE_OF,    "InstanceOf",        "instanceOf",        VIEW_CONN_REF,   "?string",        VF_OPTIONAL) \

@@ -12,10 +12,53 @@
 #include "daemon/progress.h"
 #include "daemon/state.h"
 
-/* A short list in insertion order; the control plane walks it, the packet
- * path will index connections by address when the engine arrives. */
-static struct connection *connections;
+/* A list in insertion order (status shows them so), and an index by name:
+ * a file of 10,000 conns is loaded and reloaded by name, so neither a
+ * lookup nor an append nor a delete may walk the list. */
+static struct connection *connections, *connections_last;
 static size_t n_connections;
+static struct connection **by_name;   /* buckets of name_next chains */
+static size_t n_buckets;              /* a power of two, or 0 */
+
+static size_t name_bucket(const char *name, size_t buckets)
+{
+	uint32_t h = 2166136261u;     /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h & (buckets - 1);
+}
+
+static void index_insert(struct connection **table, size_t buckets, struct connection *c)
+{
+	size_t b = name_bucket(c->name, buckets);
+	c->name_next = table[b];
+	table[b] = c;
+}
+
+/* Room for one more, at most two connections per bucket on average;
+ * before the new one is in the list (a rehash indexes the list). */
+static void index_grow(void)
+{
+	if (n_connections + 1 <= 2 * n_buckets)
+		return;
+	size_t buckets = n_buckets ? 2 * n_buckets : 64;
+	struct connection **table = xcalloc(buckets, sizeof(*table));
+	for (struct connection *c = connections; c; c = c->next)
+		index_insert(table, buckets, c);
+	free(by_name);
+	by_name = table;
+	n_buckets = buckets;
+}
+
+static void index_remove(struct connection *c)
+{
+	for (struct connection **pp = &by_name[name_bucket(c->name, n_buckets)]; *pp; pp = &(*pp)->name_next) {
+		if (*pp == c) {
+			*pp = c->name_next;
+			return;
+		}
+	}
+}
 
 const char *routing_state_name(enum routing_state r)
 {
@@ -27,7 +70,9 @@ const char *routing_state_name(enum routing_state r)
 
 struct connection *connection_by_name(const char *name)
 {
-	for (struct connection *c = connections; c; c = c->next)
+	if (!n_buckets)
+		return NULL;
+	for (struct connection *c = by_name[name_bucket(name, n_buckets)]; c; c = c->name_next)
 		if (streq(c->name, name))
 			return c;
 	return NULL;
@@ -119,22 +164,26 @@ void connections_reorient(void)
 	}
 }
 
-int connection_add(const char *name, struct connection_config *cfg, struct connection **ret,
-		   struct ctl_error *err)
+int connection_config_check_orient(const char *name, const struct connection_config *cfg,
+				   struct ctl_error *err)
 {
-	return connection_add_instance(name, cfg, NULL, ret, err);
+	/* a shallow copy: orienting only writes the ends' addresses */
+	struct connection probe = { .name = (char *)name, .cfg = *cfg };
+	return connection_orient(&probe, err);
 }
 
-int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
-			    struct connection **ret, struct ctl_error *err)
+static int add_connection(const char *name, const char *source, struct connection_config *cfg,
+			  struct connection *template, struct connection **ret, struct ctl_error *err)
 {
 	struct connection *c = xcalloc(1, sizeof(*c));
 	c->name = xstrdup(name);
+	c->source = xstrdup(source);
 	c->template = template;   /* set before the Added event, which shows it */
 	c->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	if (connection_orient(c, err) < 0) {
 		connection_config_free(&c->cfg);
+		free(c->source);
 		free(c->name);
 		free(c);
 		return -1;
@@ -142,16 +191,47 @@ int connection_add_instance(const char *name, struct connection_config *cfg, str
 	c->is_template = END_THAT(c)->host_kind == HOST_ANY;
 	connection_config_normalise(&c->cfg, &c->n_options, &c->option_keys, &c->option_values);
 
+	index_grow();
+	index_insert(by_name, n_buckets, c);
 	/* append: status lists connections in the order they were added */
-	struct connection **pp = &connections;
-	while (*pp)
-		pp = &(*pp)->next;
-	*pp = c;
+	c->prev = connections_last;
+	if (connections_last)
+		connections_last->next = c;
+	else
+		connections = c;
+	connections_last = c;
 	n_connections++;
 	event_connection(EV_CONNECTION_ADDED, c, VIEW_CONN__ALL);
 	if (ret)
 		*ret = c;
 	return 0;
+}
+
+int connection_add(const char *name, const char *source, struct connection_config *cfg,
+		   struct connection **ret, struct ctl_error *err)
+{
+	return add_connection(name, source, cfg, NULL, ret, err);
+}
+
+int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
+			    struct connection **ret, struct ctl_error *err)
+{
+	return add_connection(name, template ? template->source : CONNECTION_SOURCE_API, cfg, template,
+			      ret, err);
+}
+
+void connection_set_source(struct connection *c, const char *source)
+{
+	if (c->source && streq(c->source, source))
+		return;
+	free(c->source);
+	c->source = xstrdup(source);
+	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_SOURCE);
+}
+
+bool connection_source_is_api(const struct connection *c)
+{
+	return !c->source || streq(c->source, CONNECTION_SOURCE_API);
 }
 
 void connection_delete(struct connection *c)
@@ -161,15 +241,18 @@ void connection_delete(struct connection *c)
 	progress_sinks_done(c, &gone);
 	states_delete_for_connection(c);
 	event_connection(EV_CONNECTION_REMOVED, c, VIEW_CONN__ALL);
-	for (struct connection **pp = &connections; *pp; pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			n_connections--;
-			break;
-		}
-	}
+	index_remove(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		connections = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		connections_last = c->prev;
+	n_connections--;
 	/* instances derived from this template lose their link */
-	for (struct connection *o = connections; o; o = o->next)
+	for (struct connection *o = c->is_template ? connections : NULL; o; o = o->next)
 		if (o->template == c) {
 			o->template = NULL;
 			event_connection(EV_CONNECTION_CHANGED, o, VIEW_CONN_INSTANCE_OF);
@@ -182,6 +265,7 @@ void connection_delete(struct connection *c)
 	free(c->option_values);
 	connection_config_free(&c->cfg);
 	view_cache_free(&c->view_cache);
+	free(c->source);
 	free(c->name);
 	free(c);
 }

@@ -23,6 +23,10 @@ struct connection {
 	/* normalised option map for the Options property: sorted keys */
 	size_t n_options;
 	char **option_keys, **option_values;
+	/* where it was defined: CONNECTION_SOURCE_API, or "FILE:LINE" of its
+	 * conn section in the configuration file (only those does a reload
+	 * touch); an instance has its template's */
+	char *source;
 
 	int this;                    /* index of our end in cfg.end, or -1 */
 	int that;
@@ -37,6 +41,8 @@ struct connection {
 	struct progress_sink *sinks; /* who waits for progress lines of this connection */
 	struct view_cache *view_cache; /* values last announced (daemon/views.h) */
 	struct connection *next;
+	struct connection *prev;       /* the list is doubly linked: O(1) delete */
+	struct connection *name_next;  /* chain of the by-name index */
 };
 
 #define END_THIS(c) (&(c)->cfg.end[(c)->this])
@@ -46,9 +52,18 @@ struct connection {
 struct connection *connection_by_name(const char *name);
 struct connection *connections_first(void);
 size_t connections_count(void);
-/* Adds a new connection after orienting it; takes ownership of *cfg. */
-int connection_add(const char *name, struct connection_config *cfg, struct connection **ret,
-		   struct ctl_error *err);
+#define CONNECTION_SOURCE_API "api"
+/* Adds a new connection after orienting it; takes ownership of *cfg.
+ * source: CONNECTION_SOURCE_API or "FILE:LINE" (copied). */
+int connection_add(const char *name, const char *source, struct connection_config *cfg,
+		   struct connection **ret, struct ctl_error *err);
+/* Would a connection of that config orient itself here? 0, or -1 with
+ * CannotOrient as connection_add would say (nothing is added). */
+int connection_config_check_orient(const char *name, const struct connection_config *cfg,
+				   struct ctl_error *err);
+/* The connection was (re)defined at source: announced when it differs. */
+void connection_set_source(struct connection *c, const char *source);
+bool connection_source_is_api(const struct connection *c);
 /* The same for a road-warrior instance of template (its link is set
  * before the ConnectionAdded event goes out). */
 int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,

@@ -42,8 +42,9 @@ static struct connection *find(const char *name, struct ctl_error *err)
 /* auto=route|start: what to do right after adding (API.md 1). The add
  * itself has succeeded either way; a failure here is logged on the
  * connection, as libreswan does for its auto= actions. auto=start before
- * Listen waits for the Listen (see ctl_listen). */
-static void apply_auto(struct connection *c)
+ * Listen waits for the Listen (see ctl_listen), which reads the secrets
+ * first. */
+void ctl_apply_auto(struct connection *c, unsigned *routed, unsigned *started)
 {
 	struct ctl_error err;
 	enum auto_action a = c->cfg.auto_action;
@@ -52,52 +53,141 @@ static void apply_auto(struct connection *c)
 	if (routing_route(c, false, &err) < 0)
 		llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "auto=%s: %s",
 		     a == AUTO_ROUTE ? "route" : "start", err.message);
-	if (a == AUTO_START && demux_listening() && engine_initiate(c, &err) < 0)
+	else if (routed)
+		(*routed)++;
+	if (a != AUTO_START || !demux_listening())
+		return;
+	if (engine_initiate(c, &err) < 0)
 		llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "auto=start: %s", err.message);
+	else if (started)
+		(*started)++;
+}
+
+int ctl_config_from_options(const char *name, const char *const *keys, const char *const *values,
+			    size_t n, struct connection_config *cfg, struct ctl_error *err)
+{
+	if (!valid_connection_name(name))
+		return ctl_fail(err, PE_INVALID_OPTION,
+				"invalid connection name \"%s\": use 1-64 letters, digits, '-', '_', '.', '+'",
+				name ? name : "");
+	/* auto=ignore means "skip this conn" in a file; a request to add a
+	 * connection that is to be ignored is a mistake worth saying */
+	for (size_t i = 0; i < n; i++)
+		if (streq(keys[i], "auto") && streq(values[i], "ignore"))
+			return ctl_fail(err, PE_INVALID_OPTION,
+					"invalid value 'ignore' for option 'auto': only for conns of an ipsec.conf(5) file");
+	if (connection_config_parse(cfg, keys, values, n, err) < 0)
+		return -1;
+	/* public keys are decoded now so a bad one fails the whole add */
+	for (int i = 0; i < 2; i++) {
+		const char *text = cfg->end[i].rsasigkey;
+		if (!text)
+			continue;
+		struct ctl_error kerr;
+		EVP_PKEY *k = pubkey_parse(text, &kerr);
+		if (!k) {
+			connection_config_free(cfg);
+			return ctl_fail(err, PE_INVALID_OPTION, "invalid value for option '%srsasigkey': %s",
+					i == 0 ? "left" : "right", kerr.message);
+		}
+		EVP_PKEY_free(k);
+	}
+	if (connection_config_check_orient(name, cfg, err) < 0) {
+		connection_config_free(cfg);
+		return -1;
+	}
+	return 0;
+}
+
+static void free_option_map(size_t n, char **keys, char **values)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(keys[i]);
+		free(values[i]);
+	}
+	free(keys);
+	free(values);
+}
+
+/* The keep-if-unchanged rule: equal normalised option maps (both sorted
+ * by key, every keyword with its effective value). */
+static bool same_options(const struct connection *c, const struct connection_config *cfg)
+{
+	size_t n;
+	char **keys, **values;
+	connection_config_normalise(cfg, &n, &keys, &values);
+	bool same = n == c->n_options;
+	for (size_t i = 0; same && i < n; i++)
+		same = streq(keys[i], c->option_keys[i]) && streq(values[i], c->option_values[i]);
+	free_option_map(n, keys, values);
+	return same;
+}
+
+int ctl_define_connection(const char *name, const char *source, struct connection_config *cfg,
+			  bool with_auto, enum ctl_define_outcome *outcome, struct connection **ret,
+			  struct ctl_error *err)
+{
+	struct connection *old = connection_by_name(name);
+	if (old && same_options(old, cfg)) {
+		connection_config_free(cfg);
+		connection_set_source(old, source);
+		*outcome = CTL_DEFINE_UNCHANGED;
+		if (ret)
+			*ret = old;
+		return 0;
+	}
+	bool replacing = old != NULL;
+	if (replacing) {
+		llog(CONN_LOGGER(old), LS_INFO, MSGID_CONTROL, "replacing connection: its options changed");
+		ctl_remove_connection(old);   /* Deletes sent, unrouted, freed */
+		old = NULL;
+	}
+	struct connection *c;
+	if (connection_add(name, source, cfg, &c, err) < 0) {
+		connection_config_free(cfg);
+		return -1;
+	}
+	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "added connection description (%s end is this host)",
+	     c->this == 0 ? "left" : "right");
+	*outcome = replacing ? CTL_DEFINE_CHANGED : CTL_DEFINE_ADDED;
+	if (ret)
+		*ret = c;
+	if (with_auto)
+		ctl_apply_auto(c, NULL, NULL);
+	return 0;
 }
 
 int ctl_add_connection(const char *name, const char *const *keys, const char *const *values,
 		       size_t n, struct connection **ret, struct ctl_error *err)
 {
 	struct connection_config cfg;
-	if (!valid_connection_name(name))
-		return ctl_fail(err, PE_INVALID_OPTION,
-				"invalid connection name \"%s\": use 1-64 letters, digits, '-', '_', '.', '+'",
-				name ? name : "");
-	if (connection_by_name(name))
+	if (name && connection_by_name(name))
 		return ctl_fail(err, PE_DUPLICATE_NAME, "attempt to redefine connection \"%s\"", name);
-	if (connection_config_parse(&cfg, keys, values, n, err) < 0)
+	if (ctl_config_from_options(name, keys, values, n, &cfg, err) < 0)
 		return -1;
-	/* public keys are decoded now so a bad one fails the whole add */
-	for (int i = 0; i < 2; i++) {
-		const char *text = cfg.end[i].rsasigkey;
-		if (!text)
-			continue;
-		struct ctl_error kerr;
-		EVP_PKEY *k = pubkey_parse(text, &kerr);
-		if (!k) {
-			connection_config_free(&cfg);
-			return ctl_fail(err, PE_INVALID_OPTION, "invalid value for option '%srsasigkey': %s",
-					i == 0 ? "left" : "right", kerr.message);
-		}
-		EVP_PKEY_free(k);
-	}
-	struct connection *c;
-	if (connection_add(name, &cfg, &c, err) < 0) {
-		connection_config_free(&cfg);
+	enum ctl_define_outcome outcome;
+	return ctl_define_connection(name, CONNECTION_SOURCE_API, &cfg, true, &outcome, ret, err);
+}
+
+int ctl_replace_connection(const char *name, const char *const *keys, const char *const *values,
+			   size_t n, struct connection **ret, struct ctl_error *err)
+{
+	struct connection_config cfg;
+	if (ctl_config_from_options(name, keys, values, n, &cfg, err) < 0)
 		return -1;
-	}
-	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "added connection description (%s end is this host)",
-	     c->this == 0 ? "left" : "right");
-	if (ret)
-		*ret = c;
-	apply_auto(c);
+	enum ctl_define_outcome outcome;
+	if (ctl_define_connection(name, CONNECTION_SOURCE_API, &cfg, true, &outcome, ret, err) < 0)
+		return -1;
+	if (outcome == CTL_DEFINE_UNCHANGED)
+		llog(CONN_LOGGER(connection_by_name(name)), LS_INFO, MSGID_CONTROL,
+		     "replace: options unchanged, connection and its SAs kept");
 	return 0;
 }
 
 /* Terminate (Deletes to the peer), unroute (eroutes, updown unroute),
- * forget: the one way a connection goes, by request or at shutdown. */
-static void delete_connection(struct connection *c)
+ * forget: the one way a connection goes, by request, reload or at
+ * shutdown. */
+void ctl_remove_connection(struct connection *c)
 {
 	struct ctl_error ignored;
 	engine_terminate(c);
@@ -111,14 +201,14 @@ int ctl_delete_connection(const char *name, struct ctl_error *err)
 	struct connection *c = find(name, err);
 	if (!c)
 		return -1;
-	delete_connection(c);
+	ctl_remove_connection(c);
 	return 0;
 }
 
 void ctl_delete_all(void)
 {
 	while (connections_first())
-		delete_connection(connections_first());
+		ctl_remove_connection(connections_first());
 }
 
 int ctl_route(const char *name, struct ctl_error *err)
@@ -190,7 +280,7 @@ int ctl_delete_state(unsigned serial, struct ctl_error *err)
 	return 0;
 }
 
-int ctl_listen(struct ctl_error *err)
+int ctl_listen_sockets(struct ctl_error *err)
 {
 	sd_event *event = NULL;
 	int r = sd_event_default(&event);
@@ -203,6 +293,36 @@ int ctl_listen(struct ctl_error *err)
 	if (r < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot list interfaces: %s", strerror(-r));
 	connections_reorient();
+	kernel_recheck();
+	if (!was)
+		event_manager(VIEW_MGR_LISTENING);
+	event_manager(VIEW_MGR_INTERFACES);
+	return 0;
+}
+
+int ctl_read_secrets(struct ctl_error *err)
+{
+	if (access(secrets_path(), F_OK) < 0 && errno == ENOENT) {
+		/* a host may have no secrets yet: say so, it is no error */
+		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_SECRETS,
+		     "no secrets file %s: no PSK or RSA private key is available", secrets_path());
+		return 0;
+	}
+	return ctl_reload_secrets(err);
+}
+
+int ctl_listen(struct ctl_error *err)
+{
+	/* Listen is also the trigger to reread ipsec.secrets (the man page),
+	 * and that comes first: the auto=start connections started below
+	 * need them. Listening goes ahead when the file is bad, and the
+	 * secrets in force stay; the caller still hears about it as an
+	 * error, since a silently ignored secrets file is the worse surprise. */
+	struct ctl_error serr;
+	bool secrets_ok = ctl_read_secrets(&serr) == 0;
+	bool was = demux_listening();
+	if (ctl_listen_sockets(err) < 0)
+		return -1;
 	/* auto=start connections added before we listened start now */
 	if (!was) {
 		for (struct connection *c = connections_first(); c; c = c->next) {
@@ -212,25 +332,8 @@ int ctl_listen(struct ctl_error *err)
 				llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_CONTROL, "auto=start: %s", aerr.message);
 		}
 	}
-	kernel_recheck();
-	if (!was)
-		event_manager(VIEW_MGR_LISTENING);
-	event_manager(VIEW_MGR_INTERFACES);
-	/* Listen is also the trigger to reread ipsec.secrets (the man page).
-	 * Listening stays in effect when the file is bad, and the secrets in
-	 * force stay; the caller still hears about it as an error, since a
-	 * silently ignored secrets file is the worse surprise. */
-	struct ctl_error serr;
-	if (access(secrets_path(), F_OK) < 0 && errno == ENOENT) {
-		/* a host may have no secrets yet: say so, but listening worked */
-		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_SECRETS,
-		     "no secrets file %s: no PSK or RSA private key is available", secrets_path());
-		return 0;
-	}
-	if (secrets_reload(&serr) < 0) {
-		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_SECRETS, "%s", serr.message);
+	if (!secrets_ok)
 		return ctl_fail(err, serr.code, "listening, but secrets not reloaded: %s", serr.message);
-	}
 	return 0;
 }
 

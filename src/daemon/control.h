@@ -21,6 +21,13 @@ struct ctl_caller {
 
 int ctl_add_connection(const char *name, const char *const *keys, const char *const *values,
 		       size_t n, struct connection **ret, struct ctl_error *err);
+/* ReplaceConnection (API.md 2): adds, or replaces in place. The
+ * keep-if-unchanged rule: the same normalised option map = nothing touched
+ * (same SAs, no Delete sent); different = the old one terminated (Deletes
+ * sent), unrouted and deleted, then the new one added with its auto. A bad
+ * option map changes nothing. The connection becomes an API one. */
+int ctl_replace_connection(const char *name, const char *const *keys, const char *const *values,
+			   size_t n, struct connection **ret, struct ctl_error *err);
 int ctl_delete_connection(const char *name, struct ctl_error *err);
 int ctl_route(const char *name, struct ctl_error *err);
 int ctl_unroute(const char *name, struct ctl_error *err);
@@ -53,6 +60,38 @@ const char *const *ctl_interfaces(void);
 const char *ctl_kernel_backend(void);
 /* Debug class names in effect globally (NULL-terminated, static storage) */
 unsigned ctl_debug_classes(const struct connection *c, const char *out[], unsigned max);
+
+/* --- the pieces AddConnection, ReplaceConnection, start-up and Reload
+ * (config_apply.h) share --- */
+
+struct connection_config;
+
+/* Parse and check an option map as AddConnection does (the options, the
+ * public keys, the orientation): 0 with *cfg filled, or -1 with
+ * InvalidOption / CannotOrient and *cfg empty. Nothing changes. */
+int ctl_config_from_options(const char *name, const char *const *keys, const char *const *values,
+			    size_t n, struct connection_config *cfg, struct ctl_error *err);
+
+enum ctl_define_outcome { CTL_DEFINE_ADDED, CTL_DEFINE_CHANGED, CTL_DEFINE_UNCHANGED };
+
+/* Define name from a checked cfg (taken over) at source: add it, keep it
+ * (the same normalised options: only its source is updated) or replace it
+ * (the old one deleted as DeleteConnection does). with_auto: apply auto=
+ * to an added or replacement connection now. */
+int ctl_define_connection(const char *name, const char *source, struct connection_config *cfg,
+			  bool with_auto, enum ctl_define_outcome *outcome, struct connection **ret,
+			  struct ctl_error *err);
+/* Terminate (Deletes sent), unroute and forget, as DeleteConnection. */
+void ctl_remove_connection(struct connection *c);
+/* auto=route|start of c, as right after adding it; what it did is
+ * counted in *routed / *started when not NULL. */
+void ctl_apply_auto(struct connection *c, unsigned *routed, unsigned *started);
+/* Read the secrets file (a missing one is only noted): 0, or -1 with
+ * err (InvalidSecrets) and the secrets in force kept. */
+int ctl_read_secrets(struct ctl_error *err);
+/* Listen as ctl_listen does but without reading the secrets or starting
+ * the auto=start connections (start-up does both in its own order). */
+int ctl_listen_sockets(struct ctl_error *err);
 
 /* Hook the daemon installs so ctl_shutdown() can stop the event loop. */
 void ctl_set_shutdown_hook(void (*hook)(void));

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "bus/bus.h"
 #include "common/util.h"
+#include "daemon/config_apply.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/demux.h"
@@ -88,10 +89,47 @@ static int on_sigterm(sd_event_source *s, const struct signalfd_siginfo *si, voi
 	return 0;
 }
 
+/* SIGHUP = Reload (systemctl reload): the control core logs what changed,
+ * or why nothing did. */
 static int on_sighup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
-	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "SIGHUP received: did you mean \"whack --listen\" (to rescan interfaces and reread secrets)?");
+	struct ctl_reload_result res;
+	struct ctl_error err;
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_CONTROL, "SIGHUP received: reloading %s",
+	     ctl_config_path() ? ctl_config_path() : "the configuration");
+	sd_notify(0, "RELOADING=1");
+	if (ctl_reload(&res, &err) < 0)
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_CONTROL, "SIGHUP: reload failed: %s", err.message);
+	else
+		ctl_reload_result_free(&res);
+	sd_notify(0, "READY=1");
 	return 0;
+}
+
+/* The configuration file (API.md 5): --config FILE must load; the default
+ * file may be missing, and then pluto waits for Listen as it always did.
+ * false when the daemon must not start. */
+static bool start_from_config(const struct pluto_options *o)
+{
+	const char *path = o->config;
+	struct ctl_error err;
+	if (!o->config_given && access(path, F_OK) < 0 && errno == ENOENT) {
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP,
+		     "no configuration file %s: waiting for Listen (whack --listen) and connections", path);
+		ctl_set_config_path(path);   /* a Reload reads it once it exists */
+		return true;
+	}
+	const struct ctl_cmdline_setup cmdline = {
+		.interfaces = o->n_interfaces > 0,
+		.uniqueids = o->uniqueids,
+		.debug = o->debug != 0,
+		.set_uniqueids = peer_replace_set_uniqueids,
+	};
+	if (ctl_start_from_config(path, &cmdline, &err) < 0) {
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_STARTUP, "cannot start: %s", err.message);
+		return false;
+	}
+	return true;
 }
 
 /* STATUS= for systemctl status: kept current as connections come and go. */
@@ -246,9 +284,16 @@ int main(int argc, char **argv)
 		printf("pluto %s\n", PLUTO_VERSION);
 		return 0;
 	}
-	/* validate only: no lock file, rundir, bus or root needed */
-	if (o.check_config)
+	/* validate only: no lock file, rundir, bus or root needed. A missing
+	 * default file is fine (pluto then waits for Listen), so the unit's
+	 * ExecStartPre passes on a host without one. */
+	if (o.check_config) {
+		if (!o.config_given && access(o.config, F_OK) < 0 && errno == ENOENT) {
+			printf("%s: no configuration file: nothing to check (pluto will wait for Listen)\n", o.config);
+			return 0;
+		}
 		return ipsec_conf_check(o.config, stdout, stderr);
+	}
 
 	/* journal when systemd runs us, syslog otherwise, stderr on request */
 	enum log_target target = o.stderrlog ? LOG_TO_STDERR
@@ -307,6 +352,9 @@ int main(int argc, char **argv)
 	engine_set_core_hooks(&engine_core_hooks);
 	ikev1_init(event);
 	peer_replace_set_uniqueids(o.uniqueids);
+	/* before the front ends: no command sees a half-loaded file */
+	if (!start_from_config(&o))
+		goto out;
 
 	const char *socket_path = o.ctlbase ? o.ctlbase : getenv("PLUTO_SOCKET");
 	char *default_socket = NULL;

@@ -85,6 +85,14 @@ static void conn_options(const void *obj, struct view_value *v)
 	v->n = c->n_options;
 }
 
+/* "api", or "FILE:LINE" of the conn section it was loaded from: what a
+ * reload may touch (control.c). */
+static void conn_source(const void *obj, struct view_value *v)
+{
+	const char *source = ((const struct connection *)obj)->source;
+	v->s = source ? source : CONNECTION_SOURCE_API;
+}
+
 static void conn_routing(const void *obj, struct view_value *v)
 {
 	v->s = routing_state_name(((const struct connection *)obj)->routing);
@@ -214,6 +222,7 @@ static const view_getter manager_getters[VIEW_MGR__COUNT] = {
 static const view_getter connection_getters[VIEW_CONN__COUNT] = {
 	[VIEW_CONN_NAME] = conn_name,
 	[VIEW_CONN_OPTIONS] = conn_options,
+	[VIEW_CONN_SOURCE] = conn_source,
 	[VIEW_CONN_ROUTING] = conn_routing,
 	[VIEW_CONN_TEMPLATE] = conn_template,
 	[VIEW_CONN_INSTANCE_OF] = conn_instance_of,

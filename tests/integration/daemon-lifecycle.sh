@@ -60,6 +60,14 @@ fi
 ok "pluto starts with --debug-all and a missing secrets file"
 check_contains "Varlink answers (GetInfo)" '"interfaces"' "$(varlink_call '{"method":"org.varlink.service.GetInfo"}')"
 check_eq "the lock file holds the daemon's pid" "$PLUTO_PID" "$(tr -d ' \n' <"$T/run/pluto.pid")"
+# (no configuration file on a test host: the classic behaviour, said once)
+if ! "$PLUTO" --check-config | grep -q "no configuration file"; then
+	ok "# SKIP a default configuration file exists on this host"
+else
+	check_eq "no default configuration file: logged once, waiting for Listen" 1 \
+		"$(grep -c 'no configuration file .*ipsec.conf: waiting for Listen' "$T/pluto.log")"
+	check_contains "... and not listening" '"listening":false' "$(varlink_call '{"method":"org.freeswan.pluto.Status"}')"
+fi
 
 out=$("$PLUTO" --nofork --stderrlog --nodbus --rundir "$T/run" --ctlbase "$T/second.sock" 2>&1); rc=$?
 check_fails "second instance: exits non-zero" test "$rc" -eq 0
@@ -102,7 +110,9 @@ check_eq "global debug off again: nothing for e" 0 "$(debug_lines_for e)"
 
 # --- signals ---
 kill -HUP "$PLUTO_PID"
-check "SIGHUP logs the whack --listen hint" wait_for 5 grep -q 'SIGHUP.*whack --listen' "$T/pluto.log"
+check "SIGHUP reloads the configuration file (logged)" wait_for 5 grep -q 'SIGHUP received: reloading /.*ipsec.conf' "$T/pluto.log"
+check "SIGHUP without a configuration file: the reload fails, logged with the file" \
+	wait_for 5 grep -q 'SIGHUP: reload failed: /.*ipsec.conf' "$T/pluto.log"
 check "SIGHUP does not stop pluto" kill -0 "$PLUTO_PID"
 check_eq "SIGTERM: exit status 0" 0 "$(stop_pluto)"
 check "SIGTERM: the lock file is removed" lock_file_gone

@@ -67,6 +67,15 @@ check "pluto.service: ExecStart runs pluto --nofork from sbindir" grep -Eqx 'Exe
 check "pluto.service: no placeholder left" test -z "$(grep -o '@[a-z]*@' "$svc" "$sock")"
 check "pluto.service: Restart=on-failure" grep -qx 'Restart=on-failure' "$svc"
 check "pluto.service: RuntimeDirectory=pluto" grep -qx 'RuntimeDirectory=pluto' "$svc"
+check "pluto.service: ExecReload sends SIGHUP (= Reload)" grep -qx 'ExecReload=/bin/kill -HUP \$MAINPID' "$svc"
+check "pluto.service: --check-config runs after the stale lock file is removed" \
+	awk '/^ExecStartPre=.*rm -f/ { rm = NR } /^ExecStartPre=\/.*\/pluto --check-config$/ { cc = NR } END { exit !(rm && cc > rm) }' "$svc"
+# the unit's ExecStartPre on a host without the default file (as here,
+# unless someone put one there): exit 0 with a note
+rc=$(status_of "$PLUTO" --check-config)
+if grep -q "no configuration file" "$T/last.out"; then
+	check_eq "pluto --check-config without the default file: exit 0" 0 "$rc"
+fi
 check "pluto.socket: ListenStream" grep -qx 'ListenStream=/run/pluto/org.freeswan.pluto' "$sock"
 check "pluto.socket: SocketMode=0666" grep -qx 'SocketMode=0666' "$sock"
 check "pluto.socket: FileDescriptorName=varlink" grep -qx 'FileDescriptorName=varlink' "$sock"

@@ -112,9 +112,10 @@ check_eq "Status connection left" "127.0.0.1" "$(jget '.parameters.connections[0
 check_eq "Status connection rightsubnet" "10.2.0.0/16" "$(jget '.parameters.connections[0].options.rightsubnet' "$s")"
 check_eq "Status connection routing" "unrouted" "$(jget '.parameters.connections[0].routing' "$s")"
 check_eq "Status connection template" "false" "$(jget '.parameters.connections[0].template' "$s")"
+check_eq "Status connection source: added through the API" "api" "$(jget '.parameters.connections[0].source' "$s")"
 check_eq "Status connection states" "0 0 0" \
 	"$(jget '.parameters.connections[0] | "\(.states | length) \(.newestIsakmpState) \(.newestIpsecState)"' "$s")"
-check_eq "Status connection fields" "debugClasses,name,newestIpsecState,newestIsakmpState,options,routing,states,template" \
+check_eq "Status connection fields" "debugClasses,name,newestIpsecState,newestIsakmpState,options,routing,source,states,template" \
 	"$(jget '.parameters.connections[0] | keys | join(",")' "$s")"
 check_eq "Status states empty" "0" "$(jget '.parameters.states | length' "$s")"
 check_contains "Status text is whack --status" '"c1": 127.0.0.1:500...192.0.2.2:500===10.2.0.0/16' \
