@@ -144,10 +144,18 @@ static int conn_config(const struct conf_conn *cc, struct connection_config *cfg
 	int r = ctl_config_from_options(cc->name, keys, values, cc->n_settings, cfg, &why);
 	free(keys);
 	free(values);
+	/* neither end is this host: not an error of the file (the same file
+	 * may serve both gateways, or an address may come later), so kept
+	 * apart from InvalidConfig: the callers skip such a conn */
 	if (r < 0)
-		return ctl_fail(err, PE_INVALID_CONFIG, "%s:%u: conn \"%s\": %s", cc->file, cc->line,
-				cc->name, why.message);
+		return ctl_fail(err, why.code == PE_CANNOT_ORIENT ? PE_CANNOT_ORIENT : PE_INVALID_CONFIG,
+				"%s:%u: conn \"%s\": %s", cc->file, cc->line, cc->name, why.message);
 	return 0;
+}
+
+static void log_not_ours(const struct ctl_error *err)
+{
+	llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_CONTROL, "%s; skipped", err->message);
 }
 
 /* A file conn whose name an API connection holds is left alone. */
@@ -208,8 +216,12 @@ int ctl_start_from_config(const char *path, const struct ctl_cmdline_setup *cmdl
 		if (cc->ignore || held_by_api(cc))
 			continue;
 		char *where = conn_where(cc);
-		if (conn_config(cc, &cfg, &cerr) < 0 ||
-		    ctl_define_connection(cc->name, where, &cfg, false, &outcome, NULL, &cerr) < 0)
+		if (conn_config(cc, &cfg, &cerr) < 0) {
+			if (cerr.code == PE_CANNOT_ORIENT)
+				log_not_ours(&cerr);
+			else
+				llog(GLOBAL_LOGGER, LS_ERROR, MSGID_CONTROL, "%s", cerr.message);
+		} else if (ctl_define_connection(cc->name, where, &cfg, false, &outcome, NULL, &cerr) < 0)
 			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_CONTROL, "%s", cerr.message);
 		else
 			loaded[n_loaded++] = i;
@@ -324,10 +336,18 @@ int ctl_reload_apply(const struct ipsec_conf *loaded, struct ctl_reload_result *
 		const struct conf_conn *cc = &conf.conns[i];
 		if (cc->ignore)
 			continue;
-		wanted[n_wanted++] = cc->name;
-		if (held_by_api(cc))
+		if (held_by_api(cc)) {
+			wanted[n_wanted++] = cc->name;
 			continue;
+		}
 		r = conn_config(cc, &cfgs[i], err);
+		if (r < 0 && err->code == PE_CANNOT_ORIENT) {
+			/* skipped as at start-up; loaded before, it goes as removed */
+			log_not_ours(err);
+			r = 0;
+			continue;
+		}
+		wanted[n_wanted++] = cc->name;
 		apply[i] = r == 0;
 	}
 	/* then the secrets: the connections started below need them */
