@@ -660,6 +660,7 @@ int secrets_load_file(const char *path, struct secrets *out, struct ctl_error *e
 
 static char current_path[PATH_MAX];
 static struct secrets current;
+static struct secrets api;     /* SetSecret's: in memory only, no reload touches it */
 
 void secrets_set_path(const char *path)
 {
@@ -680,8 +681,13 @@ int secrets_reload(struct ctl_error *err)
 		return -1;
 	secrets_free(&current);
 	current = fresh;
-	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SECRETS, "loaded %zu secrets from %s", current.count,
-	     current_path);
+	/* say that SetSecret's entries stay, so nobody wonders where a PSK
+	 * that is not in the file comes from */
+	char kept[64] = "";
+	if (api.count)
+		snprintf(kept, sizeof(kept), " (%zu more set by SetSecret, kept)", api.count);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SECRETS, "loaded %zu secrets from %s%s", current.count,
+	     current_path, kept);
 	return 0;
 }
 
@@ -689,8 +695,6 @@ const struct secrets *secrets_current(void)
 {
 	return &current;
 }
-
-static struct secrets api;     /* SetSecret's: in memory only, no reload touches it */
 
 void secrets_clear(void)
 {

@@ -656,6 +656,7 @@ static void test_api_survives_reload(void)
 	char *path = write_file("current.secrets", "@a @b : PSK \"file-ab-2\"\n@c : PSK \"c\"\n");
 	struct ctl_error err = { 0 };
 	g_assert_cmpint(secrets_reload(&err), ==, 0);
+	g_assert_true(logged("(2 more set by SetSecret, kept)"));
 	g_assert_cmpuint(secrets_current()->count, ==, 2);
 	g_assert_cmpstr(find_psk("@a", "@b"), ==, SECRET_WORD "-api");
 	g_assert_cmpstr(find_psk("@c", "@z"), ==, "c");
