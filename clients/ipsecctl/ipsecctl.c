@@ -283,8 +283,6 @@ static int cmd_secret_set(struct ctl_args *a)
 {
 	static char secret[SECRET_MAX + 2];
 	int r = read_secret(secret, sizeof(secret));
-	if (r == 0)
-		r = connect_daemon() < 0 ? EXIT_NO_DAEMON : 0;
 	if (r) {
 		explicit_bzero(secret, sizeof(secret));
 		return r;
@@ -414,10 +412,10 @@ int main(int argc, char **argv)
 	}
 	socket_path = a.socket;
 	int r;
-	/* add reads its file (secret set its secret) before connecting, so a
-	 * bad file is a usage error even when the daemon is down */
-	if (a.command->run == cmd_add || a.command->run == cmd_secret_set)
-		r = a.command->run(&a);
+	/* add reads its file before connecting, so a bad file is a usage error
+	 * even when the daemon is down */
+	if (a.command->run == cmd_add)
+		r = cmd_add(&a);
 	else
 		r = connect_daemon() < 0 ? EXIT_NO_DAEMON : a.command->run(&a);
 	vl_close(conn);
