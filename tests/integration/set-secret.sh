@@ -2,8 +2,9 @@
 # SetSecret / DeleteSecret (API.md 2 and 3) between two plutos whose
 # secrets files hold no PSK at all: a (namespace a, 198.51.100.1) gets its
 # PSK over D-Bus with busctl, b (198.51.100.2) over Varlink spoken raw with
-# socat. The tunnel comes up on those secrets alone; ReloadSecrets and a
-# new Listen do not drop them (a second negotiation after them works);
+# socat. The tunnel comes up on those secrets alone; ReloadSecrets, a new
+# Listen and (when pluto has --config) Reload do not drop them (a second
+# negotiation after them works);
 # bad requests are refused with InvalidOption, a plain user with
 # AccessDenied; DeleteSecret on the responder makes the next negotiation
 # fail with an authentication error (b falls back to a second, wrong,
@@ -44,9 +45,20 @@ mgr_call() { "${BUSCTL[@]}" call "$DEST" "$ROOT" "$MGR" "$@" 2>&1; }
 gdbus_call() { gdbus call --system --dest "$DEST" --object-path "$ROOT" --method "$MGR.$1" "${@:2}" 2>&1; }
 error_name() { sed -n 's/.*GDBus\.Error:\([^:]*\): .*/\1/p' <<<"$1"; }
 
+# With start-up from a configuration file (pluto --config), each side
+# gets one without connections, so Reload (file and secrets) is tried too.
+HAVE_CONFIG=
+if "$PLUTO" --help 2>&1 | grep -q -- '--config'; then
+	for s in a b; do echo "# no connections: they come over the API" >"$T/$s/ipsec.conf"; done
+	HAVE_CONFIG=1
+fi
+conf_of() { [ -z "$HAVE_CONFIG" ] || echo "--config $T/$1/ipsec.conf"; }
+
 # b: Varlink only; a: on the bus. Both with every debug class.
-pluto_launch b --nodbus --kernel none --debug-all || { fail "pluto b started"; io_finish; }
-pluto_launch a --kernel none --debug-all || { fail "pluto a started"; io_finish; }
+# shellcheck disable=SC2046 # conf_of: none or two words
+pluto_launch b --nodbus --kernel none --debug-all $(conf_of b) || { fail "pluto b started"; io_finish; }
+# shellcheck disable=SC2046
+pluto_launch a --kernel none --debug-all $(conf_of a) || { fail "pluto a started"; io_finish; }
 wait_for 10 "${BUSCTL[@]}" status "$DEST" >/dev/null || fail "pluto a owns $DEST"
 
 # everything both daemons announce from now on
@@ -135,6 +147,14 @@ check_eq "b: ReloadSecrets over Varlink" '{"parameters":{}}' "$(jq -c . <<<"$out
 check_contains "a's reload says the API secret is kept" "(1 more set by SetSecret, kept)" "$(cat "$(pluto_log a)")"
 pluto_ctl a listen >/dev/null || fail "a: Listen again"
 pluto_ctl b secrets reload >/dev/null || fail "b: ipsecctl secrets reload"
+if [ -n "$HAVE_CONFIG" ]; then
+	# Reload re-reads file and secrets: SetSecret's entries stay
+	check_eq "a: Reload over D-Bus" "as 0 as 0 as 0" "$(mgr_call Reload)"
+	out=$(vl_b '{"method":"org.freeswan.pluto.Reload"}')
+	check_eq "b: Reload over Varlink" '{"added":[],"changed":[],"removed":[]}' "$(jq -c .parameters <<<"$out")"
+else
+	ok "Reload keeps SetSecret's entries # SKIP pluto has no --config (Reload) yet"
+fi
 pluto_ctl a down c >/dev/null
 pluto_ctl b down c >/dev/null
 wait_for 5 pluto_states_are a "" && wait_for 5 pluto_states_are b ""
