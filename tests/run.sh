@@ -28,6 +28,8 @@ packages=(
 	dpkg-dev
 	libsystemd-dev libjson-c-dev libssl-dev libglib2.0-dev
 	dbus-daemon socat iproute2 util-linux systemd nftables
+	# integration-systemd-boot boots the host's OS under systemd-nspawn
+	systemd-container
 	# the tests: JSON on the command line, datagram receivers and D-Bus
 	# clients (/usr/bin/python3), test keys, gdbus, ping
 	jq python3 python3-dbus python3-gi openssl libglib2.0-bin iputils-ping procps tshark

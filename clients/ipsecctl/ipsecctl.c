@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -333,6 +334,93 @@ static int cmd_keys_add(struct ctl_args *a)
 	return call(VL("AddPublicKey"), p, NULL);
 }
 
+/* --- secrets: set and delete --- */
+
+#define SECRET_MAX 8192   /* the daemon's limit (SECRET_API_MAX_LEN) */
+
+/* The secret never comes from the command line, where ps and the shell's
+ * history would show it: from a prompt without echo on a terminal, else
+ * all of stdin (one trailing newline dropped). buf gets it NUL-terminated;
+ * 0, or an exit status with the reason printed. */
+static int read_secret(char *buf, size_t size)
+{
+	bool tty = isatty(STDIN_FILENO);
+	struct termios saved, quiet;
+	bool echo_off = false;
+	if (tty && tcgetattr(STDIN_FILENO, &saved) == 0) {
+		quiet = saved;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		quiet.c_lflag |= ECHONL;
+		echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+	}
+	if (tty)
+		fputs("Secret: ", stderr);
+	size_t n = 0;
+	int c;
+	while ((c = getchar()) != EOF && !(tty && c == '\n')) {
+		if (n + 1 >= size) {
+			n = size;
+			break;
+		}
+		buf[n++] = (char)c;
+	}
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+	if (n >= size) {
+		fprintf(stderr, "ipsecctl: secrets set: the secret is longer than %d bytes\n", SECRET_MAX);
+		return EXIT_USAGE;
+	}
+	if (!tty && n > 0 && buf[n - 1] == '\n')
+		n--;
+	buf[n] = '\0';
+	if (n == 0 || memchr(buf, '\0', n)) {
+		fprintf(stderr, "ipsecctl: secrets set: %s\n",
+			n == 0 ? "no secret given (type it at the prompt or pipe it to stdin)"
+			       : "the secret contains a NUL byte");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static json_object *kind_ids_param(struct ctl_args *a)
+{
+	json_object *ids = json_object_new_array();
+	for (size_t i = 1; i < a->n_words; i++)
+		json_object_array_add(ids, json_object_new_string(a->words[i]));
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "kind", json_object_new_string(a->words[0]));
+	json_object_object_add(p, "ids", ids);
+	return p;
+}
+
+static int cmd_secret_set(struct ctl_args *a)
+{
+	static char secret[SECRET_MAX + 2];
+	int r = read_secret(secret, sizeof(secret));
+	if (r) {
+		explicit_bzero(secret, sizeof(secret));
+		return r;
+	}
+	json_object *p = kind_ids_param(a);
+	json_object *value = json_object_new_string(secret);
+	explicit_bzero(secret, sizeof(secret));
+	json_object_object_add(p, "secret", json_object_get(value));
+	struct vl_reply reply;
+	r = vl_call(conn, VL("SetSecret"), p, &reply);
+	explicit_bzero((char *)json_object_get_string(value), (size_t)json_object_get_string_len(value));
+	json_object_put(value);
+	json_object_put(p);
+	r = check_reply(r, &reply);
+	if (r == 0)
+		vl_reply_clear(&reply);
+	return r;
+}
+
+static int cmd_secret_delete(struct ctl_args *a)
+{
+	return call(VL("DeleteSecret"), kind_ids_param(a), NULL);
+}
+
 static int cmd_debug(struct ctl_args *a)
 {
 	json_object *classes = json_object_new_array();
@@ -496,6 +584,15 @@ static const struct ctl_command commands[] = {
 	  "Add the RSA public key of an id." },
 	{ "secrets reload", 0, 0, 0, cmd_secrets_reload, "secrets reload",
 	  "Re-read the secrets file." },
+	{ "secrets set", 1, (size_t)-1, 0, cmd_secret_set, "secrets set psk|xauth [ID...] < SECRET",
+	  "Hand pluto a PSK or XAUTH password, kept in memory only (SetSecret).",
+	  "The secret is read from standard input, or asked for without echo on a\n"
+	  "terminal; never from the command line, where ps(1) and the shell history\n"
+	  "would show it. It wins over the secrets file and survives reloads; nothing\n"
+	  "ever shows it again. psk: the ids the PSK is for (none = any pair);\n"
+	  "xauth: the user name." },
+	{ "secrets delete", 1, (size_t)-1, 0, cmd_secret_delete, "secrets delete psk|xauth [ID...]",
+	  "Forget a secret given by secrets set (DeleteSecret): the same kind and ids." },
 	{ "debug",    1, (size_t)-1, CF_CONNECTION, cmd_debug, "debug CLASS... [--connection NAME]",
 	  "Set the debug classes, of the daemon or of one connection.",
 	  "CLASS is a class name, \"all\" or \"none\"; the list replaces the current one." },

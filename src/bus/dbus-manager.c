@@ -144,6 +144,44 @@ static int method_add_public_key(sd_bus_message *m, void *userdata, sd_bus_error
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* The message carries the secret: the vtable marks the method
+ * SD_BUS_VTABLE_SENSITIVE, so sd-bus wipes the message when it frees it. */
+static int method_set_secret(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *kind, *secret;
+	_cleanup_strv_free_ char **ids = NULL;
+	size_t n = 0;
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	int r = sd_bus_message_read(m, "s", &kind);
+	if (r >= 0)
+		r = dbus_read_strv(m, &ids, &n);
+	if (r >= 0)
+		r = sd_bus_message_read(m, "s", &secret);
+	if (r < 0)
+		return r;
+	if (ctl_set_secret(kind, (const char *const *)ids, n, secret, &err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_delete_secret(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	const char *kind;
+	_cleanup_strv_free_ char **ids = NULL;
+	size_t n = 0;
+	struct ctl_error err;
+	REQUIRE_ADMIN(m, error);
+	int r = sd_bus_message_read(m, "s", &kind);
+	if (r >= 0)
+		r = dbus_read_strv(m, &ids, &n);
+	if (r < 0)
+		return r;
+	if (ctl_delete_secret(kind, (const char *const *)ids, n, &err) < 0)
+		return dbus_reply_ctl_error(error, &err);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
 static int method_set_debug(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	return dbus_set_debug(m, NULL, error);
@@ -182,6 +220,10 @@ const sd_bus_vtable dbus_manager_methods[] = {
 	SD_BUS_METHOD_WITH_NAMES("AddPublicKey", "ss", SD_BUS_PARAM(id) SD_BUS_PARAM(key), "", ,
 				 method_add_public_key, DBUS_OPEN),
 	SD_BUS_METHOD("ReloadSecrets", "", "", method_reload_secrets, DBUS_OPEN),
+	SD_BUS_METHOD_WITH_NAMES("SetSecret", "sass", SD_BUS_PARAM(kind) SD_BUS_PARAM(ids) SD_BUS_PARAM(secret),
+				 "", , method_set_secret, DBUS_OPEN | SD_BUS_VTABLE_SENSITIVE),
+	SD_BUS_METHOD_WITH_NAMES("DeleteSecret", "sas", SD_BUS_PARAM(kind) SD_BUS_PARAM(ids), "", ,
+				 method_delete_secret, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("SetDebug", "as", SD_BUS_PARAM(classes), "", ,
 				 method_set_debug, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("Status", "", , "s", SD_BUS_PARAM(text), method_status, DBUS_OPEN),

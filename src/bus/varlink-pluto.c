@@ -141,6 +141,39 @@ static void reload_secrets(struct vl_call *call, json_object *p)
 	reply_result(call, ctl_reload_secrets(&err), &err);
 }
 
+/* ids: a list of strings, already checked by the table; an empty list is
+ * allowed (a psk for any pair) */
+static const char **ids_param(json_object *p, size_t *n)
+{
+	json_object *ids = json_object_object_get(p, "ids");
+	*n = json_object_array_length(ids);
+	const char **out = xcalloc(*n + 1, sizeof(char *));
+	for (size_t i = 0; i < *n; i++)
+		out[i] = json_object_get_string(json_object_array_get_idx(ids, i));
+	return out;
+}
+
+static void set_secret(struct vl_call *call, json_object *p)
+{
+	size_t n;
+	_cleanup_free_ const char **ids = ids_param(p, &n);
+	json_object *secret = json_object_object_get(p, "secret");
+	struct ctl_error err;
+	int r = ctl_set_secret(vl_param_string(p, "kind"), ids, n, json_object_get_string(secret), &err);
+	/* the request's copy goes with the parameters: wipe it first (the
+	 * store keeps its own) */
+	explicit_bzero((char *)json_object_get_string(secret), (size_t)json_object_get_string_len(secret));
+	reply_result(call, r, &err);
+}
+
+static void delete_secret(struct vl_call *call, json_object *p)
+{
+	size_t n;
+	_cleanup_free_ const char **ids = ids_param(p, &n);
+	struct ctl_error err;
+	reply_result(call, ctl_delete_secret(vl_param_string(p, "kind"), ids, n, &err), &err);
+}
+
 static void set_debug(struct vl_call *call, json_object *p)
 {
 	json_object *classes = json_object_object_get(p, "classes");
@@ -323,6 +356,17 @@ static const struct vl_param add_public_key_params[] = {
 	{ "key", VL_STRING, false },
 	{ 0 },
 };
+static const struct vl_param set_secret_params[] = {
+	{ "kind", VL_STRING, false },
+	{ "ids", VL_STRING_LIST, false },
+	{ "secret", VL_STRING, false },
+	{ 0 },
+};
+static const struct vl_param delete_secret_params[] = {
+	{ "kind", VL_STRING, false },
+	{ "ids", VL_STRING_LIST, false },
+	{ 0 },
+};
 static const struct vl_param set_debug_params[] = {
 	{ "classes", VL_STRING_LIST, false },
 	{ "connection", VL_STRING, true },
@@ -343,6 +387,8 @@ static const struct vl_method pluto_methods[] = {
 	{ "Unlisten",         unlisten,          VL_PRIVILEGED, none },
 	{ "AddPublicKey",     add_public_key,    VL_PRIVILEGED, add_public_key_params },
 	{ "ReloadSecrets",    reload_secrets,    VL_PRIVILEGED, none },
+	{ "SetSecret",        set_secret,        VL_PRIVILEGED, set_secret_params },
+	{ "DeleteSecret",     delete_secret,     VL_PRIVILEGED, delete_secret_params },
 	{ "SetDebug",         set_debug,         VL_PRIVILEGED, set_debug_params },
 	{ "Status",           status,            VL_READ_ONLY,  none },
 	{ "Shutdown",         shutdown_,         VL_PRIVILEGED, none },

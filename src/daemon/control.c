@@ -576,3 +576,20 @@ char *ctl_status_text(void)
 	}
 	return strbuf_steal(&sb);
 }
+
+/* --- SetSecret / DeleteSecret --- */
+
+/* The secrets module validates, stores and logs (kind and ids only); the
+ * core adds nothing, so every door gives the same error and log line. A
+ * negotiation under way looks the PSK up again when it needs it, so the
+ * new secret counts from the next message on. */
+int ctl_set_secret(const char *kind, const char *const *ids, size_t n_ids, const char *secret,
+		   struct ctl_error *err)
+{
+	return secrets_api_set(kind, ids, n_ids, secret, err);
+}
+
+int ctl_delete_secret(const char *kind, const char *const *ids, size_t n_ids, struct ctl_error *err)
+{
+	return secrets_api_delete(kind, ids, n_ids, err);
+}

@@ -41,6 +41,12 @@ int ctl_listen(struct ctl_error *err);
 int ctl_unlisten(struct ctl_error *err);
 int ctl_add_public_key(const char *id, const char *key, struct ctl_error *err);
 int ctl_reload_secrets(struct ctl_error *err);
+/* SetSecret / DeleteSecret (API.md 2): kind "psk" or "xauth"; the secret
+ * stays in memory beside the secrets file, which never overrides it, and
+ * is never readable back nor printed. */
+int ctl_set_secret(const char *kind, const char *const *ids, size_t n_ids, const char *secret,
+		   struct ctl_error *err);
+int ctl_delete_secret(const char *kind, const char *const *ids, size_t n_ids, struct ctl_error *err);
 /* classes: "all", "none", or class names (optionally "no-" prefixed);
  * connection NULL = global. */
 int ctl_set_debug(const char *const *classes, size_t n, const char *connection,

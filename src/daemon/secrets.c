@@ -138,15 +138,28 @@ static bool in_entry(const struct parser *p)
 
 /* ---- secrets ---- */
 
-static void secret_free(struct secret *s)
+/* wipe and free what s holds, not s itself */
+static void secret_free_fields(struct secret *s)
 {
 	if (s->psk) {
 		OPENSSL_cleanse(s->psk, s->psk_len);
 		free(s->psk);
 	}
+	if (s->password) {
+		OPENSSL_cleanse(s->password, s->password_len);
+		free(s->password);
+	}
 	EVP_PKEY_free(s->rsa);   /* OpenSSL clears the private numbers */
+	for (size_t i = 0; i < s->n_users; i++)
+		free(s->users[i]);
+	free(s->users);
 	free(s->ids);
 	free(s->file);
+}
+
+static void secret_free(struct secret *s)
+{
+	secret_free_fields(s);
 	free(s);
 }
 
@@ -184,21 +197,30 @@ static char *resolve_path(const char *including, const char *path)
 
 /* ---- ids ---- */
 
+/* the spellings of "any peer" an entry may use besides %any */
+static const char *const any_forms[] = { "%any", "%any6", "0.0.0.0", "::" };
+
+static bool parse_any_form(const char *word, struct pluto_id *id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(any_forms); i++) {
+		if (streq(word, any_forms[i])) {
+			*id = (struct pluto_id){ .kind = ID_ANY };
+			return true;
+		}
+	}
+	return false;
+}
+
 static int parse_id(struct parser *p, struct pluto_id *id)
 {
-	static const char *const any_forms[] = { "%any", "%any6", "0.0.0.0", "::" };
 	const struct token *t = &p->cur;
 	char word[300];
 	if (t->len >= sizeof(word))
 		return perr(p, t->line, "id longer than 255 characters");
 	memcpy(word, t->s, t->len);
 	word[t->len] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(any_forms); i++) {
-		if (streq(word, any_forms[i])) {
-			*id = (struct pluto_id){ .kind = ID_ANY };
-			return 0;
-		}
-	}
+	if (parse_any_form(word, id))
+		return 0;
 	const char *why = NULL;
 	if (!id_parse(word, id, &why)) {
 		if (t->len > 1 && word[t->len - 1] == ':')
@@ -638,6 +660,7 @@ int secrets_load_file(const char *path, struct secrets *out, struct ctl_error *e
 
 static char current_path[PATH_MAX];
 static struct secrets current;
+static struct secrets api;     /* SetSecret's: in memory only, no reload touches it */
 
 void secrets_set_path(const char *path)
 {
@@ -658,8 +681,13 @@ int secrets_reload(struct ctl_error *err)
 		return -1;
 	secrets_free(&current);
 	current = fresh;
-	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SECRETS, "loaded %zu secrets from %s", current.count,
-	     current_path);
+	/* say that SetSecret's entries stay, so nobody wonders where a PSK
+	 * that is not in the file comes from */
+	char kept[64] = "";
+	if (api.count)
+		snprintf(kept, sizeof(kept), " (%zu more set by SetSecret, kept)", api.count);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SECRETS, "loaded %zu secrets from %s%s", current.count,
+	     current_path, kept);
 	return 0;
 }
 
@@ -671,6 +699,210 @@ const struct secrets *secrets_current(void)
 void secrets_clear(void)
 {
 	secrets_free(&current);
+	secrets_free(&api);
+}
+
+/* ---- SetSecret / DeleteSecret ---- */
+
+static const struct {
+	const char *name;
+	enum secret_kind kind;
+} api_kinds[] = {
+	{ "psk", SECRET_PSK },
+	{ "xauth", SECRET_XAUTH },
+};
+
+static int api_kind(const char *name, enum secret_kind *kind, struct ctl_error *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(api_kinds); i++) {
+		if (name && streq(name, api_kinds[i].name)) {
+			*kind = api_kinds[i].kind;
+			return 0;
+		}
+	}
+	/* a kind is a short word; quote at most a little of whatever came */
+	return ctl_fail(err, PE_INVALID_OPTION, "unknown secret kind \"%.32s\" (expected psk or xauth)",
+			name ? name : "");
+}
+
+static const char *api_kind_name(enum secret_kind kind)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(api_kinds); i++)
+		if (api_kinds[i].kind == kind)
+			return api_kinds[i].name;
+	return "?";
+}
+
+/* XAUTH user names go into log lines: printable, no blanks at either end */
+static const char *bad_user_name(const char *user)
+{
+	size_t n = strlen(user);
+	if (n == 0)
+		return "empty user name";
+	if (n > 255)
+		return "user name longer than 255 bytes";
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f)
+			return "user name with a control character";
+	if (user[0] == ' ' || user[n - 1] == ' ')
+		return "user name starting or ending with a blank";
+	return NULL;
+}
+
+/* The ids of a request, checked and converted into e (ids or users): the
+ * same for SetSecret and DeleteSecret, so both name an entry alike. */
+static int api_ids(struct secret *e, const char *const *ids, size_t n_ids, struct ctl_error *err)
+{
+	if (e->kind == SECRET_XAUTH && n_ids == 0)
+		return ctl_fail(err, PE_INVALID_OPTION, "an xauth secret needs at least one user name as id");
+	if (n_ids > 64)
+		return ctl_fail(err, PE_INVALID_OPTION, "more than 64 ids for one secret");
+	if (e->kind == SECRET_XAUTH) {
+		e->users = xcalloc(n_ids, sizeof(*e->users));
+		for (size_t i = 0; i < n_ids; i++) {
+			const char *why = ids[i] ? bad_user_name(ids[i]) : "missing user name";
+			if (why)
+				return ctl_fail(err, PE_INVALID_OPTION, "bad id %zu of the xauth secret: %s",
+						i + 1, why);
+			for (size_t j = 0; j < i; j++)
+				if (streq(e->users[j], ids[i]))
+					return ctl_fail(err, PE_INVALID_OPTION,
+							"bad id \"%s\": user name given twice", ids[i]);
+			e->users[e->n_users++] = xstrdup(ids[i]);
+		}
+		return 0;
+	}
+	e->ids = xcalloc(n_ids ? n_ids : 1, sizeof(*e->ids));
+	for (size_t i = 0; i < n_ids; i++) {
+		const char *why = "empty identity";
+		struct pluto_id *id = &e->ids[i];
+		if (!ids[i] || (!parse_any_form(ids[i], id) && !id_parse(ids[i], id, &why)))
+			return ctl_fail(err, PE_INVALID_OPTION, "bad id \"%.64s\" of the psk secret: %s",
+					ids[i] ? ids[i] : "", why);
+		for (size_t j = 0; j < i; j++)
+			if (id_equal(&e->ids[j], id))
+				return ctl_fail(err, PE_INVALID_OPTION, "bad id \"%.64s\": given twice", ids[i]);
+		e->n_ids++;
+	}
+	return 0;
+}
+
+/* Same kind and the same ids, in any order (api_ids refused repeats, so
+ * equal counts and every id of a found in b make the sets equal). */
+static bool api_same_ids(const struct secret *a, const struct secret *b)
+{
+	if (a->kind != b->kind || a->n_ids != b->n_ids || a->n_users != b->n_users)
+		return false;
+	for (size_t i = 0; i < a->n_ids; i++) {
+		bool found = false;
+		for (size_t j = 0; j < b->n_ids && !found; j++)
+			found = id_equal(&a->ids[i], &b->ids[j]);
+		if (!found)
+			return false;
+	}
+	for (size_t i = 0; i < a->n_users; i++) {
+		bool found = false;
+		for (size_t j = 0; j < b->n_users && !found; j++)
+			found = streq(a->users[i], b->users[j]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* "psk for @a @b", "xauth for alice": what a log line may say of an entry */
+static void api_describe(const struct secret *e, char *buf, size_t len)
+{
+	size_t k = (size_t)snprintf(buf, len, "%s for", api_kind_name(e->kind));
+	char ib[ID_STR_MAX];
+	for (size_t i = 0; i < e->n_ids && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, " %s", id_str(&e->ids[i], ib));
+	for (size_t i = 0; i < e->n_users && k < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, " %s", e->users[i]);
+	if (e->n_ids == 0 && e->n_users == 0 && k < len)
+		snprintf(buf + k, len - k, " any ids");
+}
+
+/* The API entry with e's kind and ids: the link that points at it */
+static struct secret **api_slot(const struct secret *e)
+{
+	for (struct secret **at = &api.list; *at; at = &(*at)->next)
+		if (api_same_ids(*at, e))
+			return at;
+	return NULL;
+}
+
+int secrets_api_set(const char *kind, const char *const *ids, size_t n_ids, const char *secret,
+		    struct ctl_error *err)
+{
+	struct secret *e = xcalloc(1, sizeof(*e));
+	int r = api_kind(kind, &e->kind, err);
+	if (r == 0)
+		r = api_ids(e, ids, n_ids, err);
+	size_t len = secret ? strlen(secret) : 0;
+	if (r == 0 && len == 0)
+		r = ctl_fail(err, PE_INVALID_OPTION, "the secret is empty");
+	if (r == 0 && len > SECRET_API_MAX_LEN)
+		r = ctl_fail(err, PE_INVALID_OPTION, "the secret is longer than %d bytes", SECRET_API_MAX_LEN);
+	if (r < 0) {
+		secret_free(e);
+		return -1;
+	}
+	unsigned char *bytes = xmalloc(len);
+	memcpy(bytes, secret, len);
+	if (e->kind == SECRET_XAUTH) {
+		e->password = bytes;
+		e->password_len = len;
+	} else {
+		e->psk = bytes;
+		e->psk_len = len;
+	}
+	char what[600];
+	api_describe(e, what, sizeof(what));
+	struct secret **slot = api_slot(e);
+	if (slot) {
+		/* in place: the entry keeps its rank among equals */
+		e->next = (*slot)->next;
+		secret_free(*slot);
+		*slot = e;
+	} else {
+		struct secret **tail = &api.list;
+		while (*tail)
+			tail = &(*tail)->next;
+		*tail = e;
+		api.count++;
+	}
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SECRETS, "%s the %s secret (SetSecret, kept in memory only)",
+	     slot ? "replaced" : "stored", what);
+	return 0;
+}
+
+int secrets_api_delete(const char *kind, const char *const *ids, size_t n_ids, struct ctl_error *err)
+{
+	struct secret key = { 0 };
+	int r = api_kind(kind, &key.kind, err);
+	if (r == 0)
+		r = api_ids(&key, ids, n_ids, err);
+	char what[600] = "";
+	if (r == 0)
+		api_describe(&key, what, sizeof(what));
+	struct secret **slot = r == 0 ? api_slot(&key) : NULL;
+	secret_free_fields(&key);
+	if (r < 0)
+		return -1;
+	if (!slot)
+		return ctl_fail(err, PE_UNKNOWN_NAME, "no %s secret was set by SetSecret", what);
+	struct secret *gone = *slot;
+	*slot = gone->next;
+	secret_free(gone);
+	api.count--;
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SECRETS, "deleted the %s secret (DeleteSecret)", what);
+	return 0;
+}
+
+const struct secrets *secrets_api_current(void)
+{
+	return &api;
 }
 
 /* ---- lookup ---- */
@@ -723,12 +955,12 @@ static int secret_rank(const struct secret *s, const struct pluto_id *this_id, c
 	return best;
 }
 
-const struct secret *secret_find(enum secret_kind kind, const struct pluto_id *this_id,
-				 const struct pluto_id *that_id)
+static const struct secret *best_in(const struct secrets *set, enum secret_kind kind,
+				    const struct pluto_id *this_id, const struct pluto_id *that_id)
 {
 	const struct secret *best = NULL;
 	int best_rank = 0;
-	for (const struct secret *s = current.list; s; s = s->next) {
+	for (const struct secret *s = set->list; s; s = s->next) {
 		if (s->kind != kind)
 			continue;
 		int rank = secret_rank(s, this_id, that_id);
@@ -738,4 +970,28 @@ const struct secret *secret_find(enum secret_kind kind, const struct pluto_id *t
 		}
 	}
 	return best;
+}
+
+const struct secret *secret_find(enum secret_kind kind, const struct pluto_id *this_id,
+				 const struct pluto_id *that_id)
+{
+	const struct secret *s = best_in(&api, kind, this_id, that_id);
+	return s ? s : best_in(&current, kind, this_id, that_id);
+}
+
+static const struct secret *xauth_in(const struct secrets *set, const char *user)
+{
+	for (const struct secret *s = set->list; s; s = s->next)
+		for (size_t i = 0; s->kind == SECRET_XAUTH && i < s->n_users; i++)
+			if (streq(s->users[i], user))
+				return s;
+	return NULL;
+}
+
+const struct secret *secret_find_xauth(const char *user)
+{
+	if (!user)
+		return NULL;
+	const struct secret *s = xauth_in(&api, user);
+	return s ? s : xauth_in(&current, user);
 }

@@ -1,6 +1,8 @@
 /* ipsec.secrets: every entry form, ids and continuation lines, includes,
  * errors with their FILE:LINE (and never the secret), reload keeping the
- * old set on failure, and the secret_find priorities. */
+ * old set on failure, and the secret_find priorities; SetSecret's set:
+ * precedence over the file, surviving reloads, replace, delete, refusals,
+ * wiping. */
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -552,6 +554,268 @@ static void test_find(void)
 	g_free(block);
 }
 
+/* --- SetSecret / DeleteSecret: the in-memory set --- */
+
+/* Interposes libcrypto's OPENSSL_cleanse for this program (secrets.c is
+ * linked in statically, so its calls land here, and so do libcrypto's):
+ * counts the wipes of a buffer that holds the watched secret, and really
+ * wipes. */
+static const char *watched;
+static unsigned watched_wipes;
+
+void OPENSSL_cleanse(void *ptr, size_t len)
+{
+	if (!ptr || len == 0)   /* libcrypto's own calls come here too */
+		return;
+	if (watched && len == strlen(watched) && memcmp(ptr, watched, len) == 0)
+		watched_wipes++;
+	explicit_bzero(ptr, len);
+}
+
+static int api_set(const char *kind, const char *ids_text, const char *secret, struct ctl_error *err)
+{
+	gchar **ids = g_strsplit(ids_text, " ", -1);
+	size_t n = *ids_text ? g_strv_length(ids) : 0;
+	int r = secrets_api_set(kind, (const char *const *)ids, n, secret, err);
+	g_strfreev(ids);
+	return r;
+}
+
+static int api_delete(const char *kind, const char *ids_text, struct ctl_error *err)
+{
+	gchar **ids = g_strsplit(ids_text, " ", -1);
+	size_t n = *ids_text ? g_strv_length(ids) : 0;
+	int r = secrets_api_delete(kind, (const char *const *)ids, n, err);
+	g_strfreev(ids);
+	return r;
+}
+
+static void api_set_ok(const char *kind, const char *ids_text, const char *secret)
+{
+	struct ctl_error err = { 0 };
+	if (api_set(kind, ids_text, secret, &err) < 0)
+		g_error("SetSecret %s [%s] failed: %s", kind, ids_text, err.message);
+}
+
+static void no_log_shows(const char *secret)
+{
+	for (guint i = 0; i < log_lines->len; i++)
+		if (strstr(g_ptr_array_index(log_lines, i), secret))
+			g_error("log line \"%s\" shows a secret", (char *)g_ptr_array_index(log_lines, i));
+}
+
+/* API entries win over the file's, with the best-match rule among
+ * themselves; the file's are used when no API entry matches. */
+static void test_api_precedence(void)
+{
+	log_lines = g_ptr_array_new_with_free_func(g_free);
+	log_set_hook(capture, NULL);
+	load_current("@a @b : PSK \"file-ab\"\n: PSK \"file-default\"\n");
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, "file-ab");
+
+	api_set_ok("psk", "@a", SECRET_WORD "-a");
+	g_assert_true(logged("stored the psk for @a secret"));
+	/* the file names both ids, the API entry one: the API entry still wins */
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, SECRET_WORD "-a");
+	g_assert_cmpstr(find_psk("@b", "@a"), ==, SECRET_WORD "-a");
+	g_assert_cmpstr(find_psk("@a", NULL), ==, SECRET_WORD "-a");
+	/* no API entry fits: the file answers */
+	g_assert_cmpstr(find_psk("@c", "@d"), ==, "file-default");
+
+	/* among API entries: both named beats one named, whatever the order */
+	api_set_ok("psk", "@b @a", SECRET_WORD "-ab");
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, SECRET_WORD "-ab");
+	g_assert_cmpstr(find_psk("@a", "@x"), ==, SECRET_WORD "-a");
+	/* %any and an empty id list behave as in the file */
+	api_set_ok("psk", "%any 10.1.0.1", SECRET_WORD "-ip");
+	g_assert_cmpstr(find_psk("10.1.0.1", "10.9.9.9"), ==, SECRET_WORD "-ip");
+	g_assert_cmpstr(find_psk("@c", "@d"), ==, "file-default");
+	api_set_ok("psk", "", SECRET_WORD "-any");
+	g_assert_cmpstr(find_psk("@c", "@d"), ==, SECRET_WORD "-any");
+	g_assert_cmpuint(secrets_api_current()->count, ==, 4);
+	/* the file's set does not hold them, and RSA lookups never see them */
+	g_assert_cmpuint(secrets_current()->count, ==, 2);
+	g_assert_null(secret_find(SECRET_RSA, NULL, NULL));
+
+	no_log_shows(SECRET_WORD);
+	secrets_clear();
+	g_assert_cmpuint(secrets_api_current()->count, ==, 0);
+	log_set_hook(NULL, NULL);
+	g_ptr_array_free(log_lines, TRUE);
+}
+
+/* ReloadSecrets (a new file, a broken file, a missing file) keeps them */
+static void test_api_survives_reload(void)
+{
+	log_lines = g_ptr_array_new_with_free_func(g_free);
+	log_set_hook(capture, NULL);
+	load_current("@a @b : PSK \"file-ab\"\n");
+	api_set_ok("psk", "@a @b", SECRET_WORD "-api");
+	api_set_ok("xauth", "alice", SECRET_WORD "-pw");
+
+	char *path = write_file("current.secrets", "@a @b : PSK \"file-ab-2\"\n@c : PSK \"c\"\n");
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(secrets_reload(&err), ==, 0);
+	g_assert_true(logged("(2 more set by SetSecret, kept)"));
+	g_assert_cmpuint(secrets_current()->count, ==, 2);
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, SECRET_WORD "-api");
+	g_assert_cmpstr(find_psk("@c", "@z"), ==, "c");
+
+	g_assert_true(g_file_set_contents(path, "@a PSK \"broken\"\n", -1, NULL));
+	g_assert_cmpint(secrets_reload(&err), ==, -1);
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, SECRET_WORD "-api");
+	g_unlink(path);
+	g_assert_cmpint(secrets_reload(&err), ==, -1);
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, SECRET_WORD "-api");
+	/* an empty file: only the API entries are left */
+	g_assert_true(g_file_set_contents(path, "# nothing\n", -1, NULL));
+	g_assert_cmpint(secrets_reload(&err), ==, 0);
+	g_assert_cmpuint(secrets_current()->count, ==, 0);
+	g_assert_cmpstr(find_psk("@b", "@a"), ==, SECRET_WORD "-api");
+	const struct secret *x = secret_find_xauth("alice");
+	g_assert_nonnull(x);
+	g_assert_cmpuint(x->password_len, ==, strlen(SECRET_WORD "-pw"));
+	g_assert_true(memcmp(x->password, SECRET_WORD "-pw", x->password_len) == 0);
+
+	no_log_shows(SECRET_WORD);
+	secrets_clear();
+	g_free(path);
+	log_set_hook(NULL, NULL);
+	g_ptr_array_free(log_lines, TRUE);
+}
+
+/* Setting the same ids again replaces; DeleteSecret needs the exact id
+ * list (any order); a miss is UnknownName and removes nothing. */
+static void test_api_replace_delete(void)
+{
+	log_lines = g_ptr_array_new_with_free_func(g_free);
+	log_set_hook(capture, NULL);
+	load_current("@a @b : PSK \"file-ab\"\n");
+	api_set_ok("psk", "@a @b", SECRET_WORD "-1");
+	api_set_ok("psk", "@b @a", SECRET_WORD "-2");
+	g_assert_true(logged("replaced the psk for @b @a secret"));
+	g_assert_cmpuint(secrets_api_current()->count, ==, 1);
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, SECRET_WORD "-2");
+	api_set_ok("xauth", "alice bob", SECRET_WORD "-pw");
+	g_assert_cmpuint(secrets_api_current()->count, ==, 2);
+
+	struct ctl_error err = { 0 };
+	/* a subset, a superset, another kind: no match */
+	g_assert_cmpint(api_delete("psk", "@a", &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_UNKNOWN_NAME);
+	g_assert_nonnull(strstr(err.message, "no psk for @a secret"));
+	g_assert_cmpint(api_delete("psk", "@a @b @c", &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_UNKNOWN_NAME);
+	g_assert_cmpint(api_delete("xauth", "alice", &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_UNKNOWN_NAME);
+	g_assert_cmpint(api_delete("xauth", "@a @b", &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_UNKNOWN_NAME);
+	g_assert_cmpint(api_delete("pks", "@a @b", &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_INVALID_OPTION);
+	g_assert_cmpuint(secrets_api_current()->count, ==, 2);
+
+	g_assert_cmpint(api_delete("psk", "@b @a", &err), ==, 0);
+	g_assert_true(logged("deleted the psk for @b @a secret"));
+	g_assert_cmpuint(secrets_api_current()->count, ==, 1);
+	/* the file's entry is in force again */
+	g_assert_cmpstr(find_psk("@a", "@b"), ==, "file-ab");
+	g_assert_cmpint(api_delete("psk", "@a @b", &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_UNKNOWN_NAME);
+	g_assert_nonnull(secret_find_xauth("bob"));
+	g_assert_cmpint(api_delete("xauth", "bob alice", &err), ==, 0);
+	g_assert_null(secret_find_xauth("bob"));
+	g_assert_cmpuint(secrets_api_current()->count, ==, 0);
+
+	no_log_shows(SECRET_WORD);
+	secrets_clear();
+	log_set_hook(NULL, NULL);
+	g_ptr_array_free(log_lines, TRUE);
+}
+
+/* Bad requests: InvalidOption naming what, nothing stored or replaced,
+ * and the secret in no message. */
+static void test_api_errors(void)
+{
+	log_lines = g_ptr_array_new_with_free_func(g_free);
+	log_set_hook(capture, NULL);
+	secrets_clear();
+	api_set_ok("psk", "@a", SECRET_WORD "-keep");
+	static const struct {
+		const char *kind, *ids, *secret, *fragment;
+	} cases[] = {
+		{ "PSK", "@a", SECRET_WORD, "unknown secret kind \"PSK\" (expected psk or xauth)" },
+		{ "rsa", "@a", SECRET_WORD, "unknown secret kind \"rsa\"" },
+		{ "", "@a", SECRET_WORD, "unknown secret kind \"\"" },
+		{ "psk", "@a", "", "the secret is empty" },
+		{ "psk", "@a not-an-id!", SECRET_WORD, "bad id \"not-an-id!\" of the psk secret" },
+		{ "psk", "@a @a", SECRET_WORD, "bad id \"@a\": given twice" },
+		{ "xauth", "", SECRET_WORD, "an xauth secret needs at least one user name" },
+		{ "xauth", "alice bob\tx", SECRET_WORD, "bad id 2 of the xauth secret: user name with a control character" },
+		{ "xauth", "alice alice", SECRET_WORD, "user name given twice" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("case %zu", i);
+		struct ctl_error err = { 0 };
+		g_assert_cmpint(api_set(cases[i].kind, cases[i].ids, cases[i].secret, &err), ==, -1);
+		g_assert_cmpint(err.code, ==, PE_INVALID_OPTION);
+		if (!strstr(err.message, cases[i].fragment))
+			g_error("error \"%s\" lacks \"%s\"", err.message, cases[i].fragment);
+		g_assert_null(strstr(err.message, SECRET_WORD));
+	}
+	/* a NULL secret (a front end's bug) and one too long */
+	struct ctl_error err = { 0 };
+	const char *one[] = { "@a" };
+	g_assert_cmpint(secrets_api_set("psk", one, 1, NULL, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_INVALID_OPTION);
+	char *long_secret = g_strnfill(SECRET_API_MAX_LEN + 1, 'S');
+	g_assert_cmpint(secrets_api_set("psk", one, 1, long_secret, &err), ==, -1);
+	g_assert_nonnull(strstr(err.message, "longer than 8192 bytes"));
+	g_free(long_secret);
+	char *max_secret = g_strnfill(SECRET_API_MAX_LEN, 'S');
+	g_assert_cmpint(secrets_api_set("psk", one, 1, max_secret, &err), ==, 0);
+	g_free(max_secret);
+	/* the replace of a failed request did not happen, the good one did */
+	g_assert_cmpuint(secrets_api_current()->count, ==, 1);
+	g_assert_cmpuint(secrets_api_current()->list->psk_len, ==, SECRET_API_MAX_LEN);
+	api_set_ok("psk", "@a", SECRET_WORD "-keep");
+	/* a failed request with the same ids leaves the entry alone */
+	g_assert_cmpint(api_set("psk", "@a", "", &err), ==, -1);
+	g_assert_cmpstr(find_psk("@a", NULL), ==, SECRET_WORD "-keep");
+
+	no_log_shows(SECRET_WORD);
+	secrets_clear();
+	log_set_hook(NULL, NULL);
+	g_ptr_array_free(log_lines, TRUE);
+}
+
+/* Replaced, deleted and cleared (at exit) entries are wiped before they
+ * are freed; the XAUTH lookup prefers the API entry. */
+static void test_api_wipe(void)
+{
+	secrets_clear();
+	watched = SECRET_WORD "-wipe-1";
+	watched_wipes = 0;
+	api_set_ok("psk", "@a @b", watched);
+	g_assert_cmpuint(watched_wipes, ==, 0);
+	api_set_ok("psk", "@a @b", SECRET_WORD "-wipe-2");
+	g_assert_cmpuint(watched_wipes, ==, 1);
+
+	watched = SECRET_WORD "-wipe-2";
+	watched_wipes = 0;
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(api_delete("psk", "@a @b", &err), ==, 0);
+	g_assert_cmpuint(watched_wipes, ==, 1);
+
+	watched = SECRET_WORD "-wipe-3";
+	watched_wipes = 0;
+	api_set_ok("xauth", "carol", watched);
+	api_set_ok("psk", "", watched);
+	secrets_clear();
+	g_assert_cmpuint(watched_wipes, ==, 2);
+	g_assert_null(secret_find_xauth("carol"));
+	watched = NULL;
+}
+
 static void remove_tree(const char *path)
 {
 	GDir *d = g_dir_open(path, 0, NULL);
@@ -584,6 +848,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/secrets/errors", test_errors);
 	g_test_add_func("/secrets/reload", test_reload);
 	g_test_add_func("/secrets/find", test_find);
+	g_test_add_func("/secrets/api-precedence", test_api_precedence);
+	g_test_add_func("/secrets/api-survives-reload", test_api_survives_reload);
+	g_test_add_func("/secrets/api-replace-delete", test_api_replace_delete);
+	g_test_add_func("/secrets/api-errors", test_api_errors);
+	g_test_add_func("/secrets/api-wipe", test_api_wipe);
 	int r = g_test_run();
 	remove_tree(tmpdir);
 	g_free(tmpdir);
