@@ -45,7 +45,13 @@ wait_until() {
 		sleep 0.02
 	done
 }
-netns() { ip netns del "bench-$1" 2>/dev/null || true; ip netns add "bench-$1"; ip -n "bench-$1" link set lo up; }
+# each daemon's namespace has the conns' local address, 192.0.2.1
+netns() {
+	ip netns del "bench-$1" 2>/dev/null || true
+	ip netns add "bench-$1"
+	ip -n "bench-$1" link set lo up
+	ip -n "bench-$1" addr add 192.0.2.1/32 dev lo
+}
 cleanup() {
 	local ns
 	for ns in pluto strongswan libreswan; do
