@@ -7,7 +7,7 @@
 #                          198.51.100.1/.2, kernel backend none), both
 #                          started with --config and nothing else
 #   reload.sh strongswan   pluto (side L, --config, auto=start) against
-#                          strongSwan (side R), case psk-aes
+#   reload.sh libreswan    strongSwan or libreswan (side R), case psk-aes
 #
 # pluto <-> pluto:
 #  1. start-up: a's auto=start conns come up with no command; one summary
@@ -31,13 +31,14 @@
 #     a reload that changes a conn mid-negotiation replaces it cleanly (no
 #     leftover state; pluto exits 0 under the sanitizers).
 #
-# Against strongSwan: pluto comes up from its file alone and establishes
-# with auto=start; a reload with that conn unchanged leaves strongSwan's SA
-# up (same SPIs, no delete in charon's log); the counter-check: changed, it
-# is replaced, charon logs the Deletes and the replacement comes up.
+# Against strongSwan and libreswan: pluto comes up from its file alone and
+# establishes with auto=start; a reload with that conn unchanged leaves the
+# peer's SAs up (same ids and SPIs, no delete in its log); the
+# counter-check: changed, it is replaced, the peer logs the Deletes and the
+# replacement comes up.
 # shellcheck source=tests/lib/scenario.sh
 . "$SRCDIR/tests/lib/scenario.sh"
-usage() { echo "usage: reload.sh pluto | reload.sh strongswan" >&2; exit 2; }
+usage() { echo "usage: reload.sh pluto | strongswan | libreswan" >&2; exit 2; }
 PEER=${1:-}
 
 # launch SIDE [OPTION...]: pluto with its file $T/SIDE/ipsec.conf and
@@ -275,12 +276,24 @@ reload_pluto_pluto() {
 	io_stop a b
 }
 
-# =========================== pluto <-> strongSwan ===========================
-reload_strongswan() {
+# ====================== pluto <-> strongSwan / libreswan ======================
+# What each peer shows of its SAs (ids and SPIs: the same text before and
+# after a reload that must not touch them) and the line its log has when a
+# Delete arrives.
+peer_sa_ids() {
+	case $PEER in
+	strongswan) swanctl_on R --list-sas | grep -oE '(#[0-9]+|(in|out) +[0-9a-f]{8})' | tr -s ' ' ;;
+	libreswan) libreswan_whack R --showstates | grep -oE '#[0-9]+: "lab"|(esp|ah)\.[0-9a-f]+@' | sort ;;
+	esac
+}
+peer_log() { if [ "$PEER" = strongswan ]; then strongswan_log R; else libreswan_log R; fi; }
+peer_delete_line() { if [ "$PEER" = strongswan ]; then echo "received DELETE"; else echo "received Delete SA"; fi; }
+
+reload_peer() {
 	io_require
 	io_case psk-aes
 	io_side L pluto
-	io_side R strongswan
+	io_side R "$PEER"
 	check "namespaces and veth up" io_netns_up || done_testing
 	io_start R || done_testing
 	pluto_conf L
@@ -292,29 +305,27 @@ reload_strongswan() {
 	check "pluto starts with --config alone" launch L --nodbus --debug-all
 	io_check_established L "auto=start, no command"
 	io_check_established R "auto=start, no command"
-	# the SAs as strongSwan names them: unique ids and SPIs
-	sa_ids() { swanctl_on R --list-sas | grep -oE '(#[0-9]+|(in|out) +[0-9a-f]{8})' | tr -s ' '; }
 	local before out
-	before=$(sa_ids)
-	check "strongSwan shows its SAs" test -n "$before"
+	before=$(peer_sa_ids)
+	check "$PEER shows its SAs" test -n "$before"
 	out=$(pluto_ctl L reload)
 	check_eq "reload, the file unchanged: nothing to do" $'added: none\nchanged: none\nremoved: none' "$out"
 	sleep 1
-	check_eq "strongSwan's SAs are the same (ids and SPIs)" "$before" "$(sa_ids)"
-	check_not_contains "charon received no delete" "received DELETE" "$(cat "$(strongswan_log R)")"
+	check_eq "$PEER's SAs are the same (ids and SPIs)" "$before" "$(peer_sa_ids)"
+	check_not_contains "$PEER received no delete" "$(peer_delete_line)" "$(cat "$(peer_log)")"
 	io_check_established R "after the reload"
-	# the counter-check: changed, the conn is replaced and strongSwan hears it
+	# the counter-check: changed, the conn is replaced and the peer hears it
 	printf '\trekeyfuzz=50%%\n' >>"$T/L/ipsec.conf"
 	out=$(pluto_ctl L reload)
 	check_eq "reload, the conn changed: replaced" $'added: none\nchanged: lab\nremoved: none' "$out"
-	check "charon received the Deletes of the old SAs" wait_for 5 grep -q "received DELETE" "$(strongswan_log R)"
+	check "$PEER received the Deletes of the old SAs" wait_for 5 grep -q "$(peer_delete_line)" "$(peer_log)"
 	io_check_established L "the replacement, by its auto=start"
 	io_stop_all
 }
 
 case $PEER in
 pluto) reload_pluto_pluto ;;
-strongswan) reload_strongswan ;;
+strongswan|libreswan) reload_peer ;;
 *) usage ;;
 esac
 done_testing
