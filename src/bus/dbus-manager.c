@@ -144,6 +144,13 @@ static int method_add_public_key(sd_bus_message *m, void *userdata, sd_bus_error
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* (s kind, as ids): the arguments SetSecret and DeleteSecret start with */
+static int read_secret_kind_ids(sd_bus_message *m, const char **kind, char ***ids, size_t *n)
+{
+	int r = sd_bus_message_read(m, "s", kind);
+	return r < 0 ? r : dbus_read_strv(m, ids, n);
+}
+
 /* The message carries the secret: the vtable marks the method
  * SD_BUS_VTABLE_SENSITIVE, so sd-bus wipes the message when it frees it. */
 static int method_set_secret(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -153,9 +160,7 @@ static int method_set_secret(sd_bus_message *m, void *userdata, sd_bus_error *er
 	size_t n = 0;
 	struct ctl_error err;
 	REQUIRE_ADMIN(m, error);
-	int r = sd_bus_message_read(m, "s", &kind);
-	if (r >= 0)
-		r = dbus_read_strv(m, &ids, &n);
+	int r = read_secret_kind_ids(m, &kind, &ids, &n);
 	if (r >= 0)
 		r = sd_bus_message_read(m, "s", &secret);
 	if (r < 0)
@@ -172,9 +177,7 @@ static int method_delete_secret(sd_bus_message *m, void *userdata, sd_bus_error 
 	size_t n = 0;
 	struct ctl_error err;
 	REQUIRE_ADMIN(m, error);
-	int r = sd_bus_message_read(m, "s", &kind);
-	if (r >= 0)
-		r = dbus_read_strv(m, &ids, &n);
+	int r = read_secret_kind_ids(m, &kind, &ids, &n);
 	if (r < 0)
 		return r;
 	if (ctl_delete_secret(kind, (const char *const *)ids, n, &err) < 0)
