@@ -49,7 +49,7 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #   common   src/common          util, ip, id, errors, words, debug classes
 #   policy   src/policy          algorithms and proposals
 #   log      src/daemon/log      the logger (knows connections only through ops)
-#   model    src/daemon/{connections,conn_options,state,events,progress,views,
+#   model    src/daemon/{connections,conn_options,state,events,progress,views,addresspool,
 #                        secrets,keys,rsa_text,engine}   the daemon's data
 #                        (engine: the narrow ops table the engine registers)
 #   klips    src/klips/          kernel backends, routing, updown
@@ -74,7 +74,7 @@ LAYERS = (
     (re.compile(r'^src/daemon/wire/'), 'wire'),
     (re.compile(r'^src/daemon/crypto/'), 'crypto'),
     (re.compile(r'^src/daemon/log$'), 'log'),
-    (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys'
+    (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|addresspool'
                 r'|rsa_text|engine)$'), 'model'),
     (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),
     (re.compile(r'^src/daemon/demux$'), 'io'),

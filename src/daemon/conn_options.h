@@ -25,7 +25,18 @@ struct end {
 	uint16_t ikeport;
 	char *updown;                /* command line, or NULL */
 	char *rsasigkey;             /* public key text as given, or NULL */
+	/* remote access (XAUTH, Mode Config; API.md section 1) */
+	bool xauthclient;            /* this end proves a user with XAUTH after Main Mode */
+	bool xauthserver;            /* this end asks the other for XAUTH credentials */
+	char *username;              /* XAUTH user name of a client end, or NULL */
+	bool modecfgclient;          /* this end gets its inner address (and DNS) by Mode Config */
+	bool modecfgserver;          /* this end hands them out */
+	bool has_addresspool;        /* Xaddresspool=: the pool end X's address comes from */
+	ip_address pool_first, pool_last;   /* inclusive range, one family */
 };
+
+/* xauthby=: how a server end checks XAUTH passwords */
+enum xauthby { XAUTHBY_FILE, XAUTHBY_ALWAYSOK };
 
 enum conn_policy {
 	POLICY_PSK         = 1u << 0,
@@ -68,6 +79,13 @@ struct connection_config {
 	unsigned dpdaction;          /* enum dpd_action */
 	enum auto_action auto_action;
 	enum encapsulation encapsulation;
+	/* remote access: what a Mode Config server end sends, how it works */
+	bool modecfgpull;            /* yes (default): the client asks; no: the server pushes */
+	size_t n_modecfgdns;
+	ip_address modecfgdns[4];    /* modecfgdns=a,b: INTERNAL_IP4_DNS / IP6_DNS */
+	char *modecfgdomains;        /* comma list as given (normalised: no spaces), or NULL */
+	char *modecfgbanner;         /* one line of text, or NULL */
+	enum xauthby xauthby;
 };
 
 /* Parse and validate an option map (API.md section 1) into *cfg. On error

@@ -41,6 +41,15 @@ struct state {
 	unsigned n_inbound_spis, n_outbound_spis;
 	uint32_t inbound_spis[SPIS_MAX], outbound_spis[SPIS_MAX];
 	uint64_t expires_at_usec, rekey_at_usec;   /* CLOCK_REALTIME, 0 = never */
+	/* remote access, on the ISAKMP state (API.md State: XauthUser,
+	 * VirtualAddress, Dns, Domains, Banner); "" / 0 when none */
+	char xauth_user[128];        /* the user XAUTH proved (client: ours; server: the peer's) */
+	bool has_virtual_address;
+	ip_subnet virtual_address;   /* Mode Config inner address with its prefix */
+	size_t n_dns;
+	ip_address dns[4];
+	char domains[256];           /* comma list */
+	char banner[512];
 
 	struct v1_state *v1;         /* the IKEv1 engine's protocol data (ike_sa.h), or NULL */
 
