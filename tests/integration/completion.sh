@@ -62,7 +62,7 @@ check_eq "keywords are pluto's own table" "$("$IPSECCTL" list-keywords | sed 's/
 check_eq "ipsecctl add NAME leftsu<TAB>" "leftsubnet=" "$(ctl ipsecctl add west2 left=1.2.3.4 leftsu)"
 check_eq "ipsecctl add <TAB> (the new name): no keyword" "" "$(ctl ipsecctl add "")"
 check_eq "ipsecctl keys <TAB>: add" "add" "$(ctl ipsecctl keys "")"
-check_eq "ipsecctl secrets <TAB>: reload" "reload" "$(ctl ipsecctl secrets "")"
+check_eq "ipsecctl secrets <TAB>: delete reload set" "delete reload set" "$(ctl ipsecctl secrets "" | sort | xargs)"
 check_eq "ipsecctl status --<TAB>: its options" "--help --json --socket" "$(ctl ipsecctl status -- | sort | xargs)"
 has "ipsecctl debug x --<TAB>: --connection" --connection "$(ctl ipsecctl debug x --)"
 has "ipsecctl help <TAB>: list-algs" list-algs "$(ctl ipsecctl help "")"
