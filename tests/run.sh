@@ -30,6 +30,9 @@ packages=(
 	dbus-daemon socat iproute2 util-linux systemd nftables
 	# integration-systemd-boot boots the host's OS under systemd-nspawn
 	systemd-container
+	# integration-completion: the completions install into bash-completion's
+	# own directory (its pkg-config file), as a package build does
+	bash-completion
 	# the tests: JSON on the command line, datagram receivers and D-Bus
 	# clients (/usr/bin/python3), test keys, gdbus, ping
 	jq python3 python3-dbus python3-gi openssl libglib2.0-bin iputils-ping procps tshark
