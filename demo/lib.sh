@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Helpers of demo/run.sh. Source it at the top level (not from a function):
-# it sources the interop harness, tests/interop/lib.sh, whose peer table is
-# a global associative array.
+# it sources the scenario harness, tests/lib/scenario.sh, whose peer table
+# is a global associative array.
 #
 # The demo is the harness's "psk-aes" case (PSK, aes128-sha1-modp2048,
 # esp aes128-sha1) on the demo's own addresses and namespace names; the
@@ -53,8 +53,8 @@ demo_install_peers() {
 # --- the harness, on the demo's addresses ---
 export SRCDIR=$TOP BUILDDIR=$BUILD PLUTO=$BUILD/pluto
 export WHACK=$BUILD/clients/whack/whack IPSECCTL=$BUILD/clients/ipsecctl/ipsecctl
-# shellcheck source=SCRIPTDIR/../tests/interop/lib.sh
-. "$TOP/tests/interop/lib.sh"
+# shellcheck source=SCRIPTDIR/../tests/lib/scenario.sh
+. "$TOP/tests/lib/scenario.sh"
 
 #   netns pluto-west (side L)                 netns pluto-east (side R)
 #   lo: 10.1.0.1 (client)                     lo: 10.2.0.1 (client)
@@ -65,6 +65,8 @@ L_NET=10.1.0.0/16 R_NET=10.2.0.0/16
 # shellcheck disable=SC2034 # read by the harness
 L_CLIENT=10.1.0.1 R_CLIENT=10.2.0.1
 CONN=west-east
+# the harness names namespaces by side (prefix + L/R): the demo's are fixed
+ns_of() { [ "$1" = L ] && echo "$NS_L" || echo "$NS_R"; }
 # SIGHUP (closed terminal) leaves through the harness's EXIT trap as well
 trap 'exit 129' HUP
 

@@ -6,7 +6,7 @@
 # of both sides and clean up. Run as root on Debian 12.
 #
 # The namespaces, daemons and peer configurations come from the interop
-# harness (tests/interop/lib.sh, through demo/lib.sh).
+# harness (tests/lib/scenario.sh, through demo/lib.sh).
 set -u
 
 usage() {
