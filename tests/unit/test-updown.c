@@ -366,6 +366,81 @@ static void test_no_fd_leak(void)
 	teardown();
 }
 
+/* XAUTH / Mode Config results of the ISAKMP state reach the script by
+ * libreswan's names, when up/down runs with the IPsec state; nothing of
+ * them when there are none. */
+static void fill_remote_access(struct state *isakmp)
+{
+	g_strlcpy(isakmp->xauth_user, "alice", sizeof(isakmp->xauth_user));
+	isakmp->has_virtual_address = true;
+	const char *why = NULL;
+	g_assert_true(subnet_parse("10.8.0.10/32", &isakmp->virtual_address, &why));
+	isakmp->n_dns = 2;
+	g_assert_true(ip_parse("10.2.0.53", &isakmp->dns[0]));
+	g_assert_true(ip_parse("2001:db8::53", &isakmp->dns[1]));
+	g_strlcpy(isakmp->domains, "corp.example,lab.example", sizeof(isakmp->domains));
+	g_strlcpy(isakmp->banner, "Welcome, $USER `id`", sizeof(isakmp->banner));
+}
+
+static void test_env_remote_access(void)
+{
+	static const char *const kv[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24", NULL };
+	static const char *const names[] = {
+		"PLUTO_MY_SOURCEIP", "PLUTO_PEER_DNS_INFO", "PLUTO_PEER_DOMAIN_INFO",
+		"PLUTO_PEER_BANNER", "PLUTO_XAUTH_USERNAME" };
+	struct connection *c = NULL;
+	/* none: none of the variables */
+	GHashTable *t = env_of("ra0", kv, UPDOWN_UP, true, &c);
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		g_assert_null(g_hash_table_lookup(t, names[i]));
+	g_hash_table_unref(t);
+	teardown();
+
+	/* the connection's ISAKMP state has them; updown gets the IPsec state */
+	char *out = g_build_filename(tmpdir, "env.out", NULL);
+	char *cmd = g_strdup_printf("env > %s", out);
+	const char *all[] = { "left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24",
+			      "leftupdown", cmd, NULL };
+	c = add("ra1", all);
+	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, true);
+	fill_remote_access(isakmp);
+	c->newest_isakmp = isakmp->serial;
+	struct state *ipsec = state_new(c, STATE_KIND_IPSEC, true);
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(updown_run(UPDOWN_UP, c, ipsec, &err), ==, 0);
+	t = read_env(out);
+	check_var(t, "PLUTO_MY_SOURCEIP", "10.8.0.10");
+	check_var(t, "PLUTO_PEER_DNS_INFO", "10.2.0.53 2001:db8::53");
+	check_var(t, "PLUTO_PEER_DOMAIN_INFO", "corp.example lab.example");
+	check_var(t, "PLUTO_PEER_BANNER", "Welcome, $USER `id`");   /* as it is, never evaluated */
+	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");
+	check_nothing_inherited(t);
+	g_hash_table_unref(t);
+
+	/* run with the ISAKMP state itself: the same */
+	g_assert_cmpint(updown_run(UPDOWN_DOWN, c, isakmp, &err), ==, 0);
+	t = read_env(out);
+	check_var(t, "PLUTO_MY_SOURCEIP", "10.8.0.10");
+	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");
+	g_hash_table_unref(t);
+
+	/* only some known (a server's view: the user, no address) */
+	memset(isakmp->banner, 0, sizeof(isakmp->banner));
+	isakmp->has_virtual_address = false;
+	isakmp->n_dns = 0;
+	isakmp->domains[0] = '\0';
+	g_assert_cmpint(updown_run(UPDOWN_UP, c, ipsec, &err), ==, 0);
+	t = read_env(out);
+	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");
+	for (size_t i = 0; i < 4; i++)
+		g_assert_null(g_hash_table_lookup(t, names[i]));
+	g_hash_table_unref(t);
+	g_free(cmd);
+	g_free(out);
+	teardown();
+}
+
 /* ---- the shipped default script ---- */
 
 static char *routes(const char *family)
@@ -518,6 +593,7 @@ int main(int argc, char **argv)
 
 	g_test_add_func("/updown/env-v4-host", test_env_v4_host);
 	g_test_add_func("/updown/env-v4-client", test_env_v4_client);
+	g_test_add_func("/updown/env-remote-access", test_env_remote_access);
 	g_test_add_func("/updown/env-v6", test_env_v6);
 	g_test_add_func("/updown/output-logged", test_output_logged);
 	g_test_add_func("/updown/failures", test_failures);
