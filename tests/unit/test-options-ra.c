@@ -285,6 +285,48 @@ static void test_inconsistent(void)
 	}
 }
 
+/* A road-warrior instance is built from its template's normalised map:
+ * that map parses again into the same map. */
+static void test_normalised_round_trip(void)
+{
+	const char *kv[] = {
+		"left", "192.0.2.1", "right", "%any", "leftsubnet", "10.1.0.0/16",
+		"leftxauthserver", "yes", "rightxauthclient", "yes",
+		"leftmodecfgserver", "yes", "rightmodecfgclient", "yes",
+		"rightaddresspool", "10.8.0.0/24", "modecfgpull", "no",
+		"modecfgdns", "10.1.0.53 , 2001:db8::53", "modecfgdomains", " corp.example ,lab.example",
+		"modecfgbanner", "Hello, world", "xauthby", "alwaysok",
+	};
+	struct connection_config cfg, again;
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(parse(&cfg, kv, N(kv) / 2, &err), ==, 0);
+	size_t n, n2;
+	char **keys, **values, **keys2, **values2;
+	connection_config_normalise(&cfg, &n, &keys, &values);
+	if (connection_config_parse(&again, (const char *const *)keys, (const char *const *)values, n, &err) < 0)
+		g_error("the normalised map does not parse: %s", err.message);
+	connection_config_normalise(&again, &n2, &keys2, &values2);
+	g_assert_cmpuint(n, ==, n2);
+	for (size_t i = 0; i < n; i++) {
+		g_assert_cmpstr(keys[i], ==, keys2[i]);
+		g_assert_cmpstr(values[i], ==, values2[i]);
+		if (streq(keys[i], "rightaddresspool"))
+			g_assert_cmpstr(values[i], ==, "10.8.0.1-10.8.0.254");
+		if (streq(keys[i], "modecfgdns"))
+			g_assert_cmpstr(values[i], ==, "10.1.0.53,2001:db8::53");
+		free(keys[i]);
+		free(values[i]);
+		free(keys2[i]);
+		free(values2[i]);
+	}
+	free(keys);
+	free(values);
+	free(keys2);
+	free(values2);
+	connection_config_free(&cfg);
+	connection_config_free(&again);
+}
+
 /* Every keyword is in the list ipsecctl list-keywords shows. */
 static void collect(const char *keyword, void *ctx)
 {
@@ -322,6 +364,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/options-ra/pools", test_pools);
 	g_test_add_func("/options-ra/bad-values", test_bad_values);
 	g_test_add_func("/options-ra/inconsistent", test_inconsistent);
+	g_test_add_func("/options-ra/normalised-round-trip", test_normalised_round_trip);
 	g_test_add_func("/options-ra/keywords-listed", test_keywords_listed);
 	return g_test_run();
 }
