@@ -187,6 +187,52 @@ static void spi_list(const uint32_t *spis, unsigned n, char *out, size_t len)
 	}
 }
 
+static bool has_remote_access(const struct state *st)
+{
+	return st && (st->xauth_user[0] || st->has_virtual_address || st->n_dns || st->domains[0] ||
+		      st->banner[0]);
+}
+
+/* XAUTH and Mode Config results live on the ISAKMP state; up and down
+ * run with the IPsec state, so fall back to the connection's newest
+ * ISAKMP state. NULL when neither has any. */
+static const struct state *remote_access_state(const struct connection *c, const struct state *st)
+{
+	if (has_remote_access(st))
+		return st;
+	const struct state *isakmp = c->newest_isakmp ? state_by_serial(c->newest_isakmp) : NULL;
+	return has_remote_access(isakmp) ? isakmp : NULL;
+}
+
+/* The libreswan names: PLUTO_MY_SOURCEIP (the virtual address alone),
+ * PLUTO_PEER_DNS_INFO and PLUTO_PEER_DOMAIN_INFO (space-separated),
+ * PLUTO_PEER_BANNER, PLUTO_XAUTH_USERNAME; each only when known. */
+static void add_remote_access(struct env *e, const struct state *ra)
+{
+	char buf[IP_STR_MAX], list[4 * IP_STR_MAX + 4], domains[sizeof(ra->domains)];
+	if (ra->has_virtual_address)
+		env_add(e, "PLUTO_MY_SOURCEIP", ip_str(&ra->virtual_address.addr, buf));
+	if (ra->n_dns) {
+		size_t used = 0;
+		list[0] = '\0';
+		for (size_t i = 0; i < ra->n_dns && i < ARRAY_SIZE(ra->dns); i++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? " " : "",
+						 ip_str(&ra->dns[i], buf));
+		env_add(e, "PLUTO_PEER_DNS_INFO", list);
+	}
+	if (ra->domains[0]) {
+		snprintf(domains, sizeof(domains), "%s", ra->domains);
+		for (char *p = domains; *p; p++)
+			if (*p == ',')
+				*p = ' ';
+		env_add(e, "PLUTO_PEER_DOMAIN_INFO", domains);
+	}
+	if (ra->banner[0])
+		env_add(e, "PLUTO_PEER_BANNER", ra->banner);
+	if (ra->xauth_user[0])
+		env_add(e, "PLUTO_XAUTH_USERNAME", ra->xauth_user);
+}
+
 static void build_env(struct env *e, const char *verb, const struct connection *c,
 		      const struct state *st)
 {
@@ -239,6 +285,9 @@ static void build_env(struct env *e, const char *verb, const struct connection *
 			env_add(e, "PLUTO_SPI_OUT", spis);
 		}
 	}
+	const struct state *ra = remote_access_state(c, st);
+	if (ra)
+		add_remote_access(e, ra);
 	e->v[e->n++] = xstrdup(UPDOWN_PATH);
 	e->v[e->n] = NULL;
 }

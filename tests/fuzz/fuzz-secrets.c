@@ -1,6 +1,7 @@
 /* The ipsec.secrets text parser on arbitrary bytes: it must accept or
  * reject cleanly (no crash, no leak), never touch files (include and key
  * file names are refused), and a rejection must name FILE:LINE. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	size_t n = 0;
 	for (const struct secret *e = s.list; e; e = e->next) {
-		if (e->kind == SECRET_PSK ? !e->psk || !e->psk_len : !e->rsa)
+		bool whole = e->kind == SECRET_PSK ? e->psk && e->psk_len
+			   : e->kind == SECRET_XAUTH ? e->password && e->password_len && e->n_users
+			   : e->rsa != NULL;
+		if (!whole)
 			abort();
 		n++;
 	}

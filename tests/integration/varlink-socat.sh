@@ -76,6 +76,17 @@ check_contains "InvalidOption names the keyword" "leftfrobnicate" "$(jget .param
 r=$(call $P.AddConnection '{"name":"bad2","options":{"left":"127.0.0.1","right":"192.0.2.2","ikelifetime":"soon"}}')
 check_eq "bad value: InvalidOption" "$P.InvalidOption" "$(error_of "$r")"
 check_contains "InvalidOption names the value" "soon" "$(jget .parameters.message "$r")"
+# remote access (XAUTH, Mode Config): a gateway's keywords, normalised in
+# Status; roles that do not pair up refused with both named
+r=$(call $P.AddConnection '{"name":"ragw","options":{"left":"127.0.0.1","leftsubnet":"10.1.0.0/16","right":"%any","leftxauthserver":"yes","rightxauthclient":"yes","leftmodecfgserver":"yes","rightmodecfgclient":"yes","rightaddresspool":"10.8.0.0/24","modecfgdns":"10.1.0.53","xauthby":"alwaysok"}}')
+check_eq "AddConnection with remote-access keywords" '{"parameters":{}}' "$r"
+check_eq "its normalised options" "10.8.0.1-10.8.0.254 yes yes 10.1.0.53 alwaysok yes" \
+	"$(jget '.parameters.connections[] | select(.name == "ragw") | .options | "\(.rightaddresspool) \(.leftxauthserver) \(.rightmodecfgclient) \(.modecfgdns) \(.xauthby) \(.modecfgpull)"' "$(status_json)")"
+r=$(call $P.DeleteConnection '{"name":"ragw"}')
+check_eq "DeleteConnection ragw" '{"parameters":{}}' "$r"
+r=$(call $P.AddConnection '{"name":"ra2","options":{"left":"127.0.0.1","right":"192.0.2.2","leftxauthclient":"yes"}}')
+check_eq "xauthclient without the other end's xauthserver: InvalidOption" "$P.InvalidOption" "$(error_of "$r")"
+check_contains "the refusal names both" "leftxauthclient=yes needs rightxauthserver=yes" "$(jget .parameters.message "$r")"
 r=$(call $P.AddConnection '{"name":"far","options":{"left":"192.0.2.7","right":"192.0.2.2"}}')
 check_eq "neither end local: CannotOrient" "$P.CannotOrient" "$(error_of "$r")"
 check_eq "nothing half-added" "c1" "$(conn_names)"

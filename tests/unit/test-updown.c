@@ -366,6 +366,81 @@ static void test_no_fd_leak(void)
 	teardown();
 }
 
+/* XAUTH / Mode Config results of the ISAKMP state reach the script by
+ * libreswan's names, when up/down runs with the IPsec state; nothing of
+ * them when there are none. */
+static void fill_remote_access(struct state *isakmp)
+{
+	g_strlcpy(isakmp->xauth_user, "alice", sizeof(isakmp->xauth_user));
+	isakmp->has_virtual_address = true;
+	const char *why = NULL;
+	g_assert_true(subnet_parse("10.8.0.10/32", &isakmp->virtual_address, &why));
+	isakmp->n_dns = 2;
+	g_assert_true(ip_parse("10.2.0.53", &isakmp->dns[0]));
+	g_assert_true(ip_parse("2001:db8::53", &isakmp->dns[1]));
+	g_strlcpy(isakmp->domains, "corp.example,lab.example", sizeof(isakmp->domains));
+	g_strlcpy(isakmp->banner, "Welcome, $USER `id`", sizeof(isakmp->banner));
+}
+
+static void test_env_remote_access(void)
+{
+	static const char *const kv[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24", NULL };
+	static const char *const names[] = {
+		"PLUTO_MY_SOURCEIP", "PLUTO_PEER_DNS_INFO", "PLUTO_PEER_DOMAIN_INFO",
+		"PLUTO_PEER_BANNER", "PLUTO_XAUTH_USERNAME" };
+	struct connection *c = NULL;
+	/* none: none of the variables */
+	GHashTable *t = env_of("ra0", kv, UPDOWN_UP, true, &c);
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		g_assert_null(g_hash_table_lookup(t, names[i]));
+	g_hash_table_unref(t);
+	teardown();
+
+	/* the connection's ISAKMP state has them; updown gets the IPsec state */
+	char *out = g_build_filename(tmpdir, "env.out", NULL);
+	char *cmd = g_strdup_printf("env > %s", out);
+	const char *all[] = { "left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24",
+			      "leftupdown", cmd, NULL };
+	c = add("ra1", all);
+	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, true);
+	fill_remote_access(isakmp);
+	c->newest_isakmp = isakmp->serial;
+	struct state *ipsec = state_new(c, STATE_KIND_IPSEC, true);
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(updown_run(UPDOWN_UP, c, ipsec, &err), ==, 0);
+	t = read_env(out);
+	check_var(t, "PLUTO_MY_SOURCEIP", "10.8.0.10");
+	check_var(t, "PLUTO_PEER_DNS_INFO", "10.2.0.53 2001:db8::53");
+	check_var(t, "PLUTO_PEER_DOMAIN_INFO", "corp.example lab.example");
+	check_var(t, "PLUTO_PEER_BANNER", "Welcome, $USER `id`");   /* as it is, never evaluated */
+	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");
+	check_nothing_inherited(t);
+	g_hash_table_unref(t);
+
+	/* run with the ISAKMP state itself: the same */
+	g_assert_cmpint(updown_run(UPDOWN_DOWN, c, isakmp, &err), ==, 0);
+	t = read_env(out);
+	check_var(t, "PLUTO_MY_SOURCEIP", "10.8.0.10");
+	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");
+	g_hash_table_unref(t);
+
+	/* only some known (a server's view: the user, no address) */
+	memset(isakmp->banner, 0, sizeof(isakmp->banner));
+	isakmp->has_virtual_address = false;
+	isakmp->n_dns = 0;
+	isakmp->domains[0] = '\0';
+	g_assert_cmpint(updown_run(UPDOWN_UP, c, ipsec, &err), ==, 0);
+	t = read_env(out);
+	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");
+	for (size_t i = 0; i < 4; i++)
+		g_assert_null(g_hash_table_lookup(t, names[i]));
+	g_hash_table_unref(t);
+	g_free(cmd);
+	g_free(out);
+	teardown();
+}
+
 /* ---- the shipped default script ---- */
 
 static char *routes(const char *family)
@@ -466,6 +541,77 @@ static void test_default_v4(void)
 	teardown();
 }
 
+static bool addr_on(const char *dev, const char *want)
+{
+	char *cmd = g_strdup_printf("ip -o addr show dev %s", dev);
+	char *out = NULL;
+	g_assert_true(g_spawn_command_line_sync(cmd, &out, NULL, NULL, NULL));
+	bool yes = strstr(out, want) != NULL;
+	g_free(cmd);
+	g_free(out);
+	return yes;
+}
+
+static void run_state_ok(enum updown_verb verb, struct connection *c, struct state *st)
+{
+	struct ctl_error err = { 0 };
+	if (updown_run(verb, c, st, &err) < 0) {
+		dump_log();
+		g_error("%s: %s", updown_verb_name(verb, END_THIS(c)->has_client), err.message);
+	}
+}
+
+/* A Mode Config client: up puts the virtual address on the route's
+ * interface and makes the route to the peer's client leave from it; down
+ * takes both back and leaves the route itself to unroute. */
+static void test_default_source_ip(void)
+{
+	use_default_script();
+	static const char *const kv[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24",
+		"leftnexthop", "192.0.2.254", NULL };
+	struct connection *c = add("vip", kv);
+	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, true);
+	fill_remote_access(isakmp);
+	c->newest_isakmp = isakmp->serial;
+	struct state *ipsec = state_new(c, STATE_KIND_IPSEC, true);
+
+	run_ok(UPDOWN_ROUTE, c);
+	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0"));
+	g_assert_false(addr_on("v0", "10.8.0.10/32"));
+	run_state_ok(UPDOWN_UP, c, ipsec);
+	g_assert_true(addr_on("v0", "inet 10.8.0.10/32"));
+	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0 src 10.8.0.10"));
+	g_assert_nonnull(logged("up-host output: pluto-updown: up-host: added address 10.8.0.10 to v0", NULL));
+	g_assert_nonnull(logged("up-host output:", "now uses source 10.8.0.10"));
+	run_state_ok(UPDOWN_UP, c, ipsec);       /* again: no change, no error */
+	g_assert_nonnull(logged("up-host output:", "address 10.8.0.10 already present on v0"));
+
+	run_state_ok(UPDOWN_DOWN, c, ipsec);
+	g_assert_false(addr_on("v0", "10.8.0.10"));
+	g_assert_false(route_has("-4", "src 10.8.0.10"));
+	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0"));
+	g_assert_nonnull(logged("down-host output:", "removed address 10.8.0.10 from v0"));
+	run_state_ok(UPDOWN_DOWN, c, ipsec);     /* again: nothing left to remove */
+	g_assert_nonnull(logged("down-host output:", "no address 10.8.0.10 to remove"));
+	run_ok(UPDOWN_UNROUTE, c);
+	g_assert_false(route_has("-4", "10.2.0.0/24"));
+	teardown();
+
+	/* no route of ours (the peer itself): the address goes on lo */
+	use_default_script();
+	static const char *const h[] = { "left", "192.0.2.1", "right", "192.0.2.2", NULL };
+	c = add("viph", h);
+	isakmp = state_new(c, STATE_KIND_ISAKMP, true);
+	fill_remote_access(isakmp);
+	c->newest_isakmp = isakmp->serial;
+	run_state_ok(UPDOWN_UP, c, isakmp);
+	g_assert_true(addr_on("lo", "inet 10.8.0.10/32"));
+	run_state_ok(UPDOWN_DOWN, c, isakmp);
+	g_assert_false(addr_on("lo", "10.8.0.10"));
+	teardown();
+}
+
 static void test_default_v6(void)
 {
 	use_default_script();
@@ -518,6 +664,8 @@ int main(int argc, char **argv)
 
 	g_test_add_func("/updown/env-v4-host", test_env_v4_host);
 	g_test_add_func("/updown/env-v4-client", test_env_v4_client);
+	g_test_add_func("/updown/env-remote-access", test_env_remote_access);
+	g_test_add_func("/updown/default-source-ip", test_default_source_ip);
 	g_test_add_func("/updown/env-v6", test_env_v6);
 	g_test_add_func("/updown/output-logged", test_output_logged);
 	g_test_add_func("/updown/failures", test_failures);
