@@ -13,6 +13,22 @@
 
 struct address_pool;
 
+/* A sane pool: at most 2^20 addresses (a /12 of IPv4, a /108 of IPv6).
+ * Leases are a bitmap of the range, so a bigger one would cost memory
+ * for nothing a remote-access gateway needs. */
+#define ADDRESS_POOL_MAX_SIZE (1u << 20)
+
+/* Xaddresspool= text: "A-B" (inclusive, same family, A <= B) or a CIDR
+ * block, whose host addresses it lends: an IPv4 block of /30 or wider
+ * leaves out its network and broadcast addresses, an IPv6 block of /126
+ * or wider its all-zero (Subnet-Router anycast) address; a /31, /32,
+ * /127 or /128 lends every address. false with *why for bad text, mixed
+ * families, a reversed range or one over ADDRESS_POOL_MAX_SIZE. The
+ * option parser and address_pool_get() share it. */
+bool address_range_parse(const char *text, ip_address *first, ip_address *last, const char **why);
+/* The checks of address_range_parse() on a range already split. */
+bool address_range_check(const ip_address *first, const ip_address *last, const char **why);
+
 /* The pool of the range [first, last] (same family, first <= last), created
  * on first use and shared after that; reference counted. NULL with err
  * (InvalidOption) for a bad range or one that overlaps another pool

@@ -4,10 +4,12 @@
  * of pluto can trust a connection_config. */
 #include "daemon/conn_options.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "common/util.h"
+#include "daemon/addresspool.h"
 
 /* Defaults: the seed's, documented in pluto(8) */
 #define DEFAULT_IKELIFETIME  3600ULL      /* 1h */
@@ -112,8 +114,6 @@ static bool opt_rsasigkey(struct end *e, const char *v, const char **why)
 	return true;
 }
 
-/* --- whole-connection values --- */
-
 static bool yes_no(const char *v, bool *out, const char **why)
 {
 	if (streq(v, "yes")) { *out = true; return true; }
@@ -121,6 +121,58 @@ static bool yes_no(const char *v, bool *out, const char **why)
 	*why = "must be yes or no";
 	return false;
 }
+
+/* --- per-end remote access (XAUTH, Mode Config) --- */
+
+static bool opt_xauthclient(struct end *e, const char *v, const char **why)
+{
+	return yes_no(v, &e->xauthclient, why);
+}
+
+static bool opt_xauthserver(struct end *e, const char *v, const char **why)
+{
+	return yes_no(v, &e->xauthserver, why);
+}
+
+static bool opt_modecfgclient(struct end *e, const char *v, const char **why)
+{
+	return yes_no(v, &e->modecfgclient, why);
+}
+
+static bool opt_modecfgserver(struct end *e, const char *v, const char **why)
+{
+	return yes_no(v, &e->modecfgserver, why);
+}
+
+/* A user name goes into ipsec.secrets(5) as `@user : XAUTH "..."` and
+ * onto the State's XauthUser (128 bytes): printable, no blanks or quotes. */
+static bool opt_username(struct end *e, const char *v, const char **why)
+{
+	size_t len = strlen(v);
+	if (len == 0 || len >= 128) {
+		*why = "must be 1 to 127 characters";
+		return false;
+	}
+	for (const char *c = v; *c; c++) {
+		if ((unsigned char)*c <= ' ' || *c == 0x7f || *c == '"') {
+			*why = "must be printable, without blanks or quotes";
+			return false;
+		}
+	}
+	free(e->username);
+	e->username = xstrdup(v);
+	return true;
+}
+
+static bool opt_addresspool(struct end *e, const char *v, const char **why)
+{
+	if (!address_range_parse(v, &e->pool_first, &e->pool_last, why))
+		return false;
+	e->has_addresspool = true;
+	return true;
+}
+
+/* --- whole-connection values --- */
 
 static bool set_flag(struct connection_config *cfg, unsigned flag, const char *v, bool invert,
 		     const char **why)
@@ -403,6 +455,114 @@ static const char *dpd_config_check(const struct connection_config *cfg, char *b
 	return buf;
 }
 
+/* --- what a Mode Config server sends, how XAUTH is checked --- */
+
+static bool opt_modecfgpull(struct connection_config *cfg, const char *v, const char **why)
+{
+	return yes_no(v, &cfg->modecfgpull, why);
+}
+
+/* Next comma-separated item of *p, blanks around it trimmed, into buf;
+ * false at the end of the list. An empty item comes back as "". */
+static bool next_item(const char **p, char *buf, size_t len, bool *too_long)
+{
+	if (!*p)
+		return false;
+	const char *start = *p, *comma = strchr(start, ',');
+	const char *end = comma ? comma : start + strlen(start);
+	*p = comma ? comma + 1 : NULL;
+	while (start < end && (*start == ' ' || *start == '\t'))
+		start++;
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	size_t n = (size_t)(end - start);
+	*too_long = n >= len;
+	if (*too_long)
+		n = len - 1;
+	memcpy(buf, start, n);
+	buf[n] = '\0';
+	return true;
+}
+
+static bool opt_modecfgdns(struct connection_config *cfg, const char *v, const char **why)
+{
+	char item[IP_STR_MAX];
+	bool too_long;
+	size_t n = 0;
+	const char *p = v;
+	while (next_item(&p, item, sizeof(item), &too_long)) {
+		if (n == ARRAY_SIZE(cfg->modecfgdns)) {
+			*why = "at most 4 DNS server addresses";
+			return false;
+		}
+		if (too_long || !ip_parse(item, &cfg->modecfgdns[n])) {
+			*why = "must be a comma list of IP addresses";
+			return false;
+		}
+		n++;
+	}
+	cfg->n_modecfgdns = n;
+	return true;
+}
+
+/* Domain names only (letters, digits, '-', '.'): the client hands them
+ * to its resolver configuration; normalised without blanks. The State's
+ * Domains field holds 255 characters. */
+static bool opt_modecfgdomains(struct connection_config *cfg, const char *v, const char **why)
+{
+	char item[256], joined[256] = "";
+	bool too_long;
+	const char *p = v;
+	while (next_item(&p, item, sizeof(item), &too_long)) {
+		if (too_long || !*item || strspn(item, "abcdefghijklmnopqrstuvwxyz"
+						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(item)) {
+			*why = "must be a comma list of domain names";
+			return false;
+		}
+		if (strlen(joined) + strlen(item) + 2 > sizeof(joined)) {
+			*why = "at most 255 characters of domain names";
+			return false;
+		}
+		if (*joined)
+			strcat(joined, ",");
+		strcat(joined, item);
+	}
+	free(cfg->modecfgdomains);
+	cfg->modecfgdomains = xstrdup(joined);
+	return true;
+}
+
+static bool opt_modecfgbanner(struct connection_config *cfg, const char *v, const char **why)
+{
+	if (strlen(v) >= 512) {
+		*why = "at most 511 characters";
+		return false;
+	}
+	for (const char *c = v; *c; c++) {
+		if ((unsigned char)*c < ' ' || *c == 0x7f) {
+			*why = "must be one line of text, without control characters";
+			return false;
+		}
+	}
+	free(cfg->modecfgbanner);
+	cfg->modecfgbanner = xstrdup(v);
+	return true;
+}
+
+static const char *const xauthby_names[] = { [XAUTHBY_FILE] = "file", [XAUTHBY_ALWAYSOK] = "alwaysok" };
+
+static bool opt_xauthby(struct connection_config *cfg, const char *v, const char **why)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(xauthby_names); i++) {
+		if (streq(v, xauthby_names[i])) {
+			cfg->xauthby = (enum xauthby)i;
+			return true;
+		}
+	}
+	*why = "must be file or alwaysok";
+	return false;
+}
+
 static const struct option_rule rules[] = {
 	{ "",          opt_host,      NULL, "IP address, %any or %defaultroute" },
 	{ "id",        opt_id,        NULL, "@fqdn, user@fqdn, IP address or %any" },
@@ -411,6 +571,13 @@ static const struct option_rule rules[] = {
 	{ "ikeport",   opt_ikeport,   NULL, "UDP port" },
 	{ "updown",    opt_updown,    NULL, "command line" },
 	{ "rsasigkey", opt_rsasigkey, NULL, "RSA public key" },
+	{ "xauthclient",   opt_xauthclient,   NULL, "yes or no" },
+	{ "xauthserver",   opt_xauthserver,   NULL, "yes or no" },
+	{ "username",      opt_username,      NULL, "XAUTH user name" },
+	{ "xauthusername", opt_username,      NULL, "XAUTH user name" },   /* alias */
+	{ "modecfgclient", opt_modecfgclient, NULL, "yes or no" },
+	{ "modecfgserver", opt_modecfgserver, NULL, "yes or no" },
+	{ "addresspool",   opt_addresspool,   NULL, "A-B range or CIDR block" },
 	{ "authby",      NULL, opt_authby, NULL },
 	{ "phase2",      NULL, opt_phase2, NULL },
 	{ "type",        NULL, opt_type, NULL },
@@ -431,6 +598,11 @@ static const struct option_rule rules[] = {
 	{ "dpddelay",    NULL, opt_dpddelay, NULL },
 	{ "dpdtimeout",  NULL, opt_dpdtimeout, NULL },
 	{ "dpdaction",   NULL, opt_dpdaction, NULL },
+	{ "modecfgpull",    NULL, opt_modecfgpull, NULL },
+	{ "modecfgdns",     NULL, opt_modecfgdns, NULL },
+	{ "modecfgdomains", NULL, opt_modecfgdomains, NULL },
+	{ "modecfgbanner",  NULL, opt_modecfgbanner, NULL },
+	{ "xauthby",        NULL, opt_xauthby, NULL },
 };
 
 static void config_defaults(struct connection_config *cfg)
@@ -451,6 +623,8 @@ static void config_defaults(struct connection_config *cfg)
 	cfg->dpddelay = DEFAULT_DPDDELAY;
 	cfg->dpdtimeout = DEFAULT_DPDTIMEOUT;
 	cfg->dpdaction = DEFAULT_DPDACTION;
+	cfg->modecfgpull = true;
+	cfg->xauthby = XAUTHBY_FILE;
 }
 
 /* Find the rule for a keyword; *end_index is 0/1 for left/right options. */
@@ -482,6 +656,109 @@ static int invalid(struct connection_config *cfg, struct ctl_error *err, const c
 	return ctl_fail(err, PE_INVALID_OPTION, fmt, a, b, c);
 }
 
+/* --- remote access: the roles of the two ends must fit together --- */
+
+static bool both_xauth_roles(const struct end *e, const struct end *o)
+{
+	(void)o;
+	return e->xauthclient && e->xauthserver;
+}
+
+static bool both_modecfg_roles(const struct end *e, const struct end *o)
+{
+	(void)o;
+	return e->modecfgclient && e->modecfgserver;
+}
+
+static bool xauthclient_alone(const struct end *e, const struct end *o)
+{
+	return e->xauthclient && !o->xauthserver;
+}
+
+static bool xauthserver_alone(const struct end *e, const struct end *o)
+{
+	return e->xauthserver && !o->xauthclient;
+}
+
+static bool modecfgclient_alone(const struct end *e, const struct end *o)
+{
+	return e->modecfgclient && !o->modecfgserver;
+}
+
+static bool modecfgserver_alone(const struct end *e, const struct end *o)
+{
+	return e->modecfgserver && !o->modecfgclient;
+}
+
+static bool username_not_client(const struct end *e, const struct end *o)
+{
+	(void)o;
+	return e->username && !e->xauthclient;
+}
+
+static bool pool_without_modecfg(const struct end *e, const struct end *o)
+{
+	return e->has_addresspool && !(e->modecfgclient && o->modecfgserver);
+}
+
+/* the virtual address talks to the other end's subnet, and replaces
+ * this end's own subnet in Quick Mode: both must be of its family */
+static bool pool_family_mismatch(const struct end *e, const struct end *o)
+{
+	return e->has_addresspool &&
+	       ((o->has_client && o->client.addr.family != e->pool_first.family) ||
+		(e->has_client && e->client.addr.family != e->pool_first.family));
+}
+
+/* In the messages $E names this end ("left"/"right"), $O the other. */
+static const struct {
+	bool (*wrong)(const struct end *e, const struct end *o);
+	const char *message;
+} end_pair_rules[] = {
+	{ both_xauth_roles,     "$Exauthclient and $Exauthserver: one end cannot be both XAUTH client and server" },
+	{ both_modecfg_roles,   "$Emodecfgclient and $Emodecfgserver: one end cannot be both Mode Config client and server" },
+	{ xauthclient_alone,    "$Exauthclient=yes needs $Oxauthserver=yes (the other end asks for the credentials)" },
+	{ xauthserver_alone,    "$Exauthserver=yes needs $Oxauthclient=yes (the other end answers with credentials)" },
+	{ modecfgclient_alone,  "$Emodecfgclient=yes needs $Omodecfgserver=yes (the other end hands out the address)" },
+	{ modecfgserver_alone,  "$Emodecfgserver=yes needs $Omodecfgclient=yes (the other end takes the address)" },
+	{ username_not_client,  "$Eusername is the XAUTH user of a client end: it needs $Exauthclient=yes" },
+	{ pool_without_modecfg, "$Eaddresspool needs $Emodecfgclient=yes and $Omodecfgserver=yes (the pool $E's address comes from)" },
+	{ pool_family_mismatch, "$Eaddresspool is of another address family than $Esubnet or $Osubnet" },
+};
+
+/* message with $E and $O replaced by the sides' names */
+static const char *expand_sides(const char *message, int side, char *buf, size_t len)
+{
+	static const char *const names[2] = { "left", "right" };
+	size_t out = 0;
+	for (const char *m = message; *m && out + 6 < len; m++) {
+		if (m[0] == '$' && (m[1] == 'E' || m[1] == 'O')) {
+			const char *name = names[m[1] == 'E' ? side : 1 - side];
+			size_t n = strlen(name);
+			memcpy(buf + out, name, n);
+			out += n;
+			m++;
+		} else {
+			buf[out++] = *m;
+		}
+	}
+	buf[out] = '\0';
+	return buf;
+}
+
+static const char *check_remote_access(const struct connection_config *cfg, char *buf, size_t len)
+{
+	for (size_t r = 0; r < ARRAY_SIZE(end_pair_rules); r++)
+		for (int side = 0; side < 2; side++)
+			if (end_pair_rules[r].wrong(&cfg->end[side], &cfg->end[1 - side]))
+				return expand_sides(end_pair_rules[r].message, side, buf, len);
+	bool server = cfg->end[0].modecfgserver || cfg->end[1].modecfgserver;
+	if (!server && (cfg->n_modecfgdns || cfg->modecfgdomains || cfg->modecfgbanner))
+		return "modecfgdns, modecfgdomains and modecfgbanner are what a Mode Config server "
+		       "sends: they need leftmodecfgserver=yes or rightmodecfgserver=yes";
+	return NULL;
+}
+
 /* Checks that need several keywords at once. */
 static const char *check_consistency(const struct connection_config *cfg)
 {
@@ -504,6 +781,9 @@ static const char *check_consistency(const struct connection_config *cfg)
 	static char dpd_why[120];
 	if (dpd_config_check(cfg, dpd_why, sizeof(dpd_why)))
 		return dpd_why;
+	static char remote_access_why[200];
+	if (check_remote_access(cfg, remote_access_why, sizeof(remote_access_why)))
+		return remote_access_why;
 	return NULL;
 }
 
@@ -538,9 +818,16 @@ int connection_config_parse_at(struct connection_config *cfg, const char *const 
 			return invalid(cfg, err, "option 'also' is only for ipsec.conf(5) files%s%s%s", "", "", "");
 		if (!r)
 			return invalid(cfg, err, "unknown option keyword '%s'%s%s", key, "", "");
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < i; j++) {
 			if (streq(keys[j], key))
 				return invalid(cfg, err, "option '%s' given twice%s%s", key, "", "");
+			/* an alias (leftxauthusername) and its keyword fill one field */
+			int other_side;
+			const struct option_rule *other = find_rule(keys[j], &other_side);
+			if (other && other_side == side && r->per_end && other->per_end == r->per_end)
+				return invalid(cfg, err, "option '%s' given twice (also as '%s')%s", key,
+					       keys[j], "");
+		}
 		bool ok = r->per_end ? r->per_end(&cfg->end[side], value, &why)
 				     : r->whole(cfg, value, &why);
 		if (!ok)
@@ -576,7 +863,10 @@ void connection_config_free(struct connection_config *cfg)
 	for (int i = 0; i < 2; i++) {
 		free(cfg->end[i].updown);
 		free(cfg->end[i].rsasigkey);
+		free(cfg->end[i].username);
 	}
+	free(cfg->modecfgdomains);
+	free(cfg->modecfgbanner);
 	free(cfg->ike);
 	free(cfg->esp);
 	free(cfg->ah);
@@ -632,6 +922,60 @@ static void end_normalise(struct kv_builder *b, const struct end *e, const char 
 		snprintf(key, sizeof(key), "%srsasigkey", side);
 		kv_add(b, key, xstrdup(e->rsasigkey));   /* a public key: not a secret */
 	}
+	/* remote access: only what is set, so a plain connection's map is
+	 * the same as before these keywords existed */
+	static const struct { const char *keyword; size_t offset; } roles[] = {
+		{ "xauthclient", offsetof(struct end, xauthclient) },
+		{ "xauthserver", offsetof(struct end, xauthserver) },
+		{ "modecfgclient", offsetof(struct end, modecfgclient) },
+		{ "modecfgserver", offsetof(struct end, modecfgserver) },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(roles); i++) {
+		if (*(const bool *)((const char *)e + roles[i].offset)) {
+			snprintf(key, sizeof(key), "%s%s", side, roles[i].keyword);
+			kv_add(b, key, xstrdup("yes"));
+		}
+	}
+	if (e->username) {
+		snprintf(key, sizeof(key), "%susername", side);
+		kv_add(b, key, xstrdup(e->username));
+	}
+	if (e->has_addresspool) {
+		char last[IP_STR_MAX];
+		snprintf(key, sizeof(key), "%saddresspool", side);
+		kv_add(b, key, xasprintf("%s-%s", ip_str(&e->pool_first, buf), ip_str(&e->pool_last, last)));
+	}
+}
+
+static bool remote_access(const struct connection_config *cfg)
+{
+	for (int i = 0; i < 2; i++) {
+		const struct end *e = &cfg->end[i];
+		if (e->xauthclient || e->xauthserver || e->modecfgclient || e->modecfgserver)
+			return true;
+	}
+	return false;
+}
+
+static void remote_access_normalise(struct kv_builder *b, const struct connection_config *cfg)
+{
+	if (!remote_access(cfg))
+		return;
+	kv_add(b, "modecfgpull", xstrdup(cfg->modecfgpull ? "yes" : "no"));
+	kv_add(b, "xauthby", xstrdup(xauthby_names[cfg->xauthby]));
+	if (cfg->n_modecfgdns) {
+		char list[4 * (IP_STR_MAX + 1)] = "", buf[IP_STR_MAX];
+		for (size_t i = 0; i < cfg->n_modecfgdns; i++) {
+			if (i)
+				strcat(list, ",");
+			strcat(list, ip_str(&cfg->modecfgdns[i], buf));
+		}
+		kv_add(b, "modecfgdns", xstrdup(list));
+	}
+	if (cfg->modecfgdomains)
+		kv_add(b, "modecfgdomains", xstrdup(cfg->modecfgdomains));
+	if (cfg->modecfgbanner)
+		kv_add(b, "modecfgbanner", xstrdup(cfg->modecfgbanner));
 }
 
 static int cmp_index(const void *a, const void *b, void *keys)
@@ -670,6 +1014,7 @@ void connection_config_normalise(const struct connection_config *cfg, size_t *n,
 	kv_add(&b, "dpddelay", xasprintf("%llus", cfg->dpddelay));
 	kv_add(&b, "dpdtimeout", xasprintf("%llus", cfg->dpdtimeout));
 	kv_add(&b, "dpdaction", xstrdup(dpd_action_name((enum dpd_action)cfg->dpdaction)));
+	remote_access_normalise(&b, cfg);
 
 	/* sorted by key so every API shows them in one order */
 	size_t *order = xmalloc(b.n * sizeof(size_t));
