@@ -98,6 +98,39 @@ static void spis_text(json_object *spis, char *buf, size_t len)
 					 (unsigned long long)json_object_get_int64(json_object_array_get_idx(spis, i)));
 }
 
+/* "a, b" from a JSON array of strings, or "" */
+static void strings_text(json_object *arr, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < array_len(arr) && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 json_object_get_string(json_object_array_get_idx(arr, i)));
+}
+
+/* XAUTH and Mode Config results of an ISAKMP state, the lines only when
+ * set (a plain connection's show is as before) */
+static void print_remote_access(FILE *f, json_object *st)
+{
+	static const struct { const char *label; unsigned field; bool list; } lines[] = {
+		{ "user:        ", VIEW_STATE_XAUTH_USER, false },
+		{ "address:     ", VIEW_STATE_VIRTUAL_ADDRESS, false },
+		{ "DNS:         ", VIEW_STATE_DNS, true },
+		{ "domains:     ", VIEW_STATE_DOMAINS, true },
+		{ "banner:      ", VIEW_STATE_BANNER, false },
+	};
+	char text[600];
+	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		const char *name = view_state_field_names[lines[i].field].json;
+		if (lines[i].list)
+			strings_text(member(st, name), text, sizeof(text));
+		else
+			snprintf(text, sizeof(text), "%s", vl_get_string(st, name, ""));
+		if (*text)
+			fprintf(f, "      %s%s\n", lines[i].label, text);
+	}
+}
+
 static void print_state(FILE *f, json_object *st, long long now_usec)
 {
 	char rekey[96], expires[96], in[128], out[128];
@@ -114,6 +147,7 @@ static void print_state(FILE *f, json_object *st, long long now_usec)
 	if (array_len(member(st, STATE_JSON(STATE_INBOUND_SPIS))) ||
 	    array_len(member(st, STATE_JSON(STATE_OUTBOUND_SPIS))))
 		fprintf(f, "      SPIs:        in %s, out %s\n", in, out);
+	print_remote_access(f, st);
 	time_left("rekey", vl_get_int(st, STATE_JSON(STATE_REKEY_AT), 0), now_usec, rekey, sizeof(rekey));
 	time_left("expires", vl_get_int(st, STATE_JSON(STATE_EXPIRES_AT), 0), now_usec, expires, sizeof(expires));
 	fprintf(f, "      lifetime:    %s, %s\n", rekey, expires);

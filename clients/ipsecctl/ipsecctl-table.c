@@ -10,7 +10,7 @@
 #include "common/view-fields.h"
 #include "varlink-client.h"
 
-#define MAX_COLUMNS 8
+#define MAX_COLUMNS 12
 
 struct table {
 	size_t columns, rows;
@@ -111,31 +111,36 @@ struct column {
 	unsigned field;           /* id of the table's view kind */
 	enum cell_format format;
 	const char *missing;      /* text when the field is absent or empty */
+	bool when_set;            /* only shown when some row has a value */
 };
 
 static const struct column manager_lines[] = {
-	{ "Version",    VIEW_MGR_VERSION,        CELL_TEXT,   "?" },
-	{ "Listening",  VIEW_MGR_LISTENING,      CELL_YES_NO, NULL },
-	{ "Interfaces", VIEW_MGR_INTERFACES,     CELL_LIST,   "-" },
-	{ "Kernel",     VIEW_MGR_KERNEL_BACKEND, CELL_TEXT,   "?" },
-	{ "Debug",      VIEW_MGR_DEBUG_CLASSES,  CELL_LIST,   "none" },
+	{ "Version",    VIEW_MGR_VERSION,        CELL_TEXT,   "?", false },
+	{ "Listening",  VIEW_MGR_LISTENING,      CELL_YES_NO, NULL, false },
+	{ "Interfaces", VIEW_MGR_INTERFACES,     CELL_LIST,   "-", false },
+	{ "Kernel",     VIEW_MGR_KERNEL_BACKEND, CELL_TEXT,   "?", false },
+	{ "Debug",      VIEW_MGR_DEBUG_CLASSES,  CELL_LIST,   "none", false },
 };
 
 static const struct column connection_columns[] = {
-	{ "NAME",    VIEW_CONN_NAME,    CELL_TEXT,      "?" },
-	{ "LEFT",    VIEW_CONN_OPTIONS, CELL_LEFT_END,  NULL },
-	{ "RIGHT",   VIEW_CONN_OPTIONS, CELL_RIGHT_END, NULL },
-	{ "ROUTING", VIEW_CONN_ROUTING, CELL_TEXT,      "?" },
-	{ "STATES",  VIEW_CONN_STATES,  CELL_SERIALS,   NULL },
+	{ "NAME",    VIEW_CONN_NAME,    CELL_TEXT,      "?", false },
+	{ "LEFT",    VIEW_CONN_OPTIONS, CELL_LEFT_END,  NULL, false },
+	{ "RIGHT",   VIEW_CONN_OPTIONS, CELL_RIGHT_END, NULL, false },
+	{ "ROUTING", VIEW_CONN_ROUTING, CELL_TEXT,      "?", false },
+	{ "STATES",  VIEW_CONN_STATES,  CELL_SERIALS,   NULL, false },
 };
 
 static const struct column state_columns[] = {
-	{ "SERIAL",      VIEW_STATE_SERIAL,       CELL_SERIAL,  NULL },
-	{ "CONNECTION",  VIEW_STATE_CONNECTION,   CELL_TEXT,    "?" },
-	{ "KIND",        VIEW_STATE_KIND,         CELL_TEXT,    "?" },
-	{ "NAME",        VIEW_STATE_NAME,         CELL_TEXT,    "?" },
-	{ "ESTABLISHED", VIEW_STATE_ESTABLISHED,  CELL_YES_NO,  NULL },
-	{ "PEER",        VIEW_STATE_PEER_ADDRESS, CELL_TEXT,    "" },
+	{ "SERIAL",      VIEW_STATE_SERIAL,       CELL_SERIAL,  NULL, false },
+	{ "CONNECTION",  VIEW_STATE_CONNECTION,   CELL_TEXT,    "?", false },
+	{ "KIND",        VIEW_STATE_KIND,         CELL_TEXT,    "?", false },
+	{ "NAME",        VIEW_STATE_NAME,         CELL_TEXT,    "?", false },
+	{ "ESTABLISHED", VIEW_STATE_ESTABLISHED,  CELL_YES_NO,  NULL, false },
+	{ "PEER",        VIEW_STATE_PEER_ADDRESS, CELL_TEXT,    "", false },
+	/* remote access: the columns appear only when a state has them */
+	{ "USER",        VIEW_STATE_XAUTH_USER,   CELL_TEXT,    "-", true },
+	{ "VIRTUAL",     VIEW_STATE_VIRTUAL_ADDRESS, CELL_TEXT, "-", true },
+	{ "DNS",         VIEW_STATE_DNS,          CELL_LIST,    "-", true },
 };
 
 /* The text of col for obj, a JSON object of the view kind. */
@@ -169,21 +174,33 @@ static void cell_text(json_object *obj, enum view_kind kind, const struct column
 		snprintf(out, len, "%s", col->missing);
 }
 
-/* One table: a header row, then a row per element of the JSON array. */
+/* One table: a header row, then a row per element of the JSON array.
+ * A when_set column is left out when no row has a value for it. */
 static void print_table(FILE *f, const char *title, json_object *array, enum view_kind kind,
-			const struct column *cols, size_t n_cols)
+			const struct column *all_cols, size_t n_all)
 {
+	size_t n = array && json_object_is_type(array, json_type_array) ? json_object_array_length(array) : 0;
+	const struct column *cols[MAX_COLUMNS];
+	char cells[MAX_COLUMNS][300];
+	size_t n_cols = 0;
+	for (size_t c = 0; c < n_all && n_cols < MAX_COLUMNS; c++) {
+		bool shown = !all_cols[c].when_set;
+		for (size_t i = 0; i < n && !shown; i++) {
+			cell_text(json_object_array_get_idx(array, i), kind, &all_cols[c], cells[0], sizeof(cells[0]));
+			shown = strcmp(cells[0], all_cols[c].missing) != 0;
+		}
+		if (shown)
+			cols[n_cols++] = &all_cols[c];
+	}
 	struct table t = { .columns = n_cols };
 	const char *row[MAX_COLUMNS];
-	char cells[MAX_COLUMNS][300];
 	for (size_t c = 0; c < n_cols; c++)
-		row[c] = cols[c].header;
+		row[c] = cols[c]->header;
 	table_row(&t, row);
-	size_t n = array && json_object_is_type(array, json_type_array) ? json_object_array_length(array) : 0;
 	for (size_t i = 0; i < n; i++) {
 		json_object *obj = json_object_array_get_idx(array, i);
 		for (size_t c = 0; c < n_cols; c++) {
-			cell_text(obj, kind, &cols[c], cells[c], sizeof(cells[c]));
+			cell_text(obj, kind, cols[c], cells[c], sizeof(cells[c]));
 			row[c] = cells[c];
 		}
 		table_row(&t, row);

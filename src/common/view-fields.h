@@ -64,7 +64,9 @@ enum view_field_flags {
 	X(CONN_DEBUG_CLASSES,  NULL,                "debugClasses",      VIEW_STRING_LIST, "[]string",      0)
 
 /* Serial and Kind never change; everything else may as negotiation goes
- * on (the engine may even move a state to a new instance connection). */
+ * on (the engine may even move a state to a new instance connection).
+ * The remote-access fields (XauthUser .. Banner) are filled on the
+ * ISAKMP state by XAUTH and Mode Config; "" / [] when none. */
 #define VIEW_STATE_FIELDS(X)                                                                        \
 	X(STATE_SERIAL,        "Serial",       "serial",       VIEW_U32,      "int",             VF_CONST) \
 	X(STATE_CONNECTION,    "Connection",   "connection",   VIEW_CONN_REF, "string",          0)        \
@@ -78,7 +80,12 @@ enum view_field_flags {
 	X(STATE_INBOUND_SPIS,  "InboundSpis",  "inboundSpis",  VIEW_U32_LIST, "[]int",           0)        \
 	X(STATE_OUTBOUND_SPIS, "OutboundSpis", "outboundSpis", VIEW_U32_LIST, "[]int",           0)        \
 	X(STATE_EXPIRES_AT,    "ExpiresAt",    "expiresAt",    VIEW_U64,      "int",             0)        \
-	X(STATE_REKEY_AT,      "RekeyAt",      "rekeyAt",      VIEW_U64,      "int",             0)
+	X(STATE_REKEY_AT,      "RekeyAt",      "rekeyAt",      VIEW_U64,      "int",             0)        \
+	X(STATE_XAUTH_USER,    "XauthUser",    "xauthUser",    VIEW_STRING,   "string",          0)        \
+	X(STATE_VIRTUAL_ADDRESS, "VirtualAddress", "virtualAddress", VIEW_STRING, "string",        0)        \
+	X(STATE_DNS,           "Dns",          "dns",          VIEW_STRING_LIST, "[]string",     0)        \
+	X(STATE_DOMAINS,       "Domains",      "domains",      VIEW_STRING_LIST, "[]string",     0)        \
+	X(STATE_BANNER,        "Banner",       "banner",       VIEW_STRING,   "string",          0)
 
 #define VIEW_FIELD_ID_(id, dbus, json, type, idl, flags) VIEW_##id,
 

@@ -79,6 +79,11 @@ bool address_range_check(const ip_address *first, const ip_address *last, const 
 static bool parse_cidr(const char *text, ip_address *first, ip_address *last, const char **why)
 {
 	ip_subnet net;
+	ip_address single;
+	if (!strchr(text, '/') && !ip_parse(text, &single)) {
+		*why = "must be A-B (two addresses) or a CIDR block";
+		return false;
+	}
 	if (!subnet_parse(text, &net, why))
 		return false;
 	unsigned bits = (unsigned)ip_len(&net.addr) * 8;

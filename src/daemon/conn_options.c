@@ -782,9 +782,7 @@ static const char *check_consistency(const struct connection_config *cfg)
 	if (dpd_config_check(cfg, dpd_why, sizeof(dpd_why)))
 		return dpd_why;
 	static char remote_access_why[200];
-	if (check_remote_access(cfg, remote_access_why, sizeof(remote_access_why)))
-		return remote_access_why;
-	return NULL;
+	return check_remote_access(cfg, remote_access_why, sizeof(remote_access_why));
 }
 
 bool connection_option_known(const char *key)

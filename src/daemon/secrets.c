@@ -211,50 +211,92 @@ static bool parse_any_form(const char *word, struct pluto_id *id)
 	return false;
 }
 
-static int parse_id(struct parser *p, struct pluto_id *id)
+/* The id in the current token; false with msg set when it is not one
+ * (the caller reports it, or takes the word as an XAUTH user name). */
+static bool parse_id(const struct parser *p, struct pluto_id *id, char *msg, size_t len)
 {
 	const struct token *t = &p->cur;
 	char word[300];
-	if (t->len >= sizeof(word))
-		return perr(p, t->line, "id longer than 255 characters");
+	if (t->len >= sizeof(word)) {
+		snprintf(msg, len, "id longer than 255 characters");
+		return false;
+	}
 	memcpy(word, t->s, t->len);
 	word[t->len] = '\0';
 	if (parse_any_form(word, id))
-		return 0;
+		return true;
 	const char *why = NULL;
 	if (!id_parse(word, id, &why)) {
 		if (t->len > 1 && word[t->len - 1] == ':')
-			return perr(p, t->line, "bad id \"%.64s\": the ':' must be separated from the ids by blanks",
-				    word);
-		return perr(p, t->line, "bad id \"%.64s\": %s", word, why);
+			snprintf(msg, len, "bad id \"%.64s\": the ':' must be separated from the ids by blanks",
+				 word);
+		else
+			snprintf(msg, len, "bad id \"%.64s\": %s", word, why);
+		return false;
 	}
-	return 0;
+	return true;
 }
 
 /* ---- PSK ---- */
 
-static int parse_psk(struct parser *p, struct secret *s)
+/* The secret of a PSK or XAUTH entry: a quoted string, 0x hex or 0s
+ * base64, into *bytes (what = "PSK" or "XAUTH" for the messages). */
+static int parse_secret_bytes(struct parser *p, const struct secret *s, const char *what,
+			      unsigned char **bytes, size_t *len)
 {
 	const struct token *t = &p->cur;
 	if (!in_entry(p) || (t->type != T_WORD && t->type != T_STRING))
 		return perr(p, in_entry(p) ? t->line : s->line,
-			    "PSK needs a secret: a quoted string, 0x hex or 0s base64");
+			    "%s needs a secret: a quoted string, 0x hex or 0s base64", what);
 	if (t->type == T_STRING) {
 		if (t->len == 0)
-			return perr(p, t->line, "PSK is empty");
-		s->psk = xmalloc(t->len);
-		memcpy(s->psk, t->s, t->len);
-		s->psk_len = t->len;
+			return perr(p, t->line, "%s is empty", what);
+		*bytes = xmalloc(t->len);
+		memcpy(*bytes, t->s, t->len);
+		*len = t->len;
 	} else {
 		const char *why = NULL;
 		if (t->len < 2 || t->s[0] != '0' || !strchr("xXsS", t->s[1]))
-			return perr(p, t->line, "PSK must be a quoted string, 0x hex or 0s base64");
-		if (!text_decode_data(t->s, t->len, false, &s->psk, &s->psk_len, &why))
-			return perr(p, t->line, "PSK: %s", why);
-		if (s->psk_len == 0)
-			return perr(p, t->line, "PSK is empty");
+			return perr(p, t->line, "%s must be a quoted string, 0x hex or 0s base64", what);
+		if (!text_decode_data(t->s, t->len, false, bytes, len, &why))
+			return perr(p, t->line, "%s: %s", what, why);
+		if (*len == 0)
+			return perr(p, t->line, "%s is empty", what);
 	}
 	return advance(p);
+}
+
+static int parse_psk(struct parser *p, struct secret *s)
+{
+	return parse_secret_bytes(p, s, "PSK", &s->psk, &s->psk_len);
+}
+
+/* ---- XAUTH ---- */
+
+static const char *bad_user_name(const char *user);
+
+/* `@alice : XAUTH "pw"` or `alice : XAUTH "pw"`: the words before the
+ * ':' are user names (a leading '@' is dropped: both spellings are in
+ * use), not IKE identities. */
+static int parse_xauth(struct parser *p, struct secret *s, char **words, size_t n_words)
+{
+	if (n_words == 0)
+		return perr(p, s->line, "XAUTH needs the user name(s) before the ':'");
+	s->users = xcalloc(n_words, sizeof(*s->users));
+	for (size_t i = 0; i < n_words; i++) {
+		const char *user = words[i][0] == '@' ? words[i] + 1 : words[i];
+		const char *why = bad_user_name(user);
+		for (size_t j = 0; j < ARRAY_SIZE(any_forms) && !why; j++)
+			if (streq(words[i], any_forms[j]))
+				why = "XAUTH entries name users: %any is not a user name";
+		if (why)
+			return perr(p, s->line, "bad XAUTH user \"%.64s\": %s", words[i], why);
+		s->users[s->n_users++] = xstrdup(user);
+	}
+	free(s->ids);
+	s->ids = NULL;
+	s->n_ids = 0;
+	return parse_secret_bytes(p, s, "XAUTH", &s->password, &s->password_len);
 }
 
 /* ---- RSA ---- */
@@ -389,7 +431,7 @@ static int parse_rsa(struct parser *p, struct secret *s)
 /* ---- entries ---- */
 
 /* Secret kinds of other IKE daemons, named so the error can say so. */
-static const char *const unsupported_kinds[] = { "XAUTH", "ECDSA", "PPK", "PIN", "EAP", "NTLM", "NULL" };
+static const char *const unsupported_kinds[] = { "ECDSA", "PPK", "PIN", "EAP", "NTLM", "NULL" };
 
 static int parse_entry(struct parser *p)
 {
@@ -398,6 +440,13 @@ static int parse_entry(struct parser *p)
 	size_t cap = 0;
 	int r = 0;
 	bool first = true;
+	/* The words before the ':' are ids, except for XAUTH, whose kind
+	 * comes after them: keep the words, and the first id error to
+	 * report unless the entry turns out to be XAUTH. */
+	char **words = NULL;
+	size_t n_words = 0;
+	char id_error[400] = "", later_error[400];
+	unsigned id_error_line = 0;
 
 	/* ids up to the ':' */
 	for (;;) {
@@ -415,6 +464,11 @@ static int parse_entry(struct parser *p)
 			r = perr(p, t->line, "missing ':' before %.3s", t->s);
 			goto fail;
 		}
+		if (tok_is(t, "XAUTH")) {
+			id_error_line = 0;   /* the words were user names */
+			r = perr(p, t->line, "missing ':' before XAUTH");
+			goto fail;
+		}
 		if (t->type != T_WORD) {
 			r = perr(p, t->line, "missing ':' before the secret");
 			goto fail;
@@ -422,9 +476,14 @@ static int parse_entry(struct parser *p)
 		if (s->n_ids == cap) {
 			cap = cap ? 2 * cap : 4;
 			s->ids = xrealloc(s->ids, cap * sizeof(*s->ids));
+			words = xrealloc(words, cap * sizeof(*words));
 		}
-		if ((r = parse_id(p, &s->ids[s->n_ids])) < 0)
-			goto fail;
+		words[n_words] = strndup(t->s, t->len < 300 ? t->len : 300);
+		if (!words[n_words++])
+			abort();
+		char *msg = id_error_line ? later_error : id_error;
+		if (!parse_id(p, &s->ids[s->n_ids], msg, sizeof(id_error)) && !id_error_line)
+			id_error_line = t->line;
 		s->n_ids++;
 		if ((r = advance(p)) < 0)
 			goto fail;
@@ -433,10 +492,19 @@ static int parse_entry(struct parser *p)
 		goto fail;
 
 	if (!in_entry(p) || p->cur.type != T_WORD) {
-		r = perr(p, in_entry(p) ? p->cur.line : s->line, "missing secret kind after ':' (expected PSK or RSA)");
+		r = perr(p, in_entry(p) ? p->cur.line : s->line,
+			 "missing secret kind after ':' (expected PSK, RSA or XAUTH)");
 		goto fail;
 	}
-	if (tok_is(&p->cur, "PSK")) {
+	if (tok_is(&p->cur, "XAUTH")) {
+		s->kind = SECRET_XAUTH;
+		id_error_line = 0;           /* user names, not ids */
+		if ((r = advance(p)) < 0 || (r = parse_xauth(p, s, words, n_words)) < 0)
+			goto fail;
+	} else if (id_error_line) {
+		r = -1;
+		goto fail;
+	} else if (tok_is(&p->cur, "PSK")) {
 		s->kind = SECRET_PSK;
 		if ((r = advance(p)) < 0 || (r = parse_psk(p, s)) < 0)
 			goto fail;
@@ -447,12 +515,12 @@ static int parse_entry(struct parser *p)
 	} else {
 		for (size_t i = 0; i < ARRAY_SIZE(unsupported_kinds); i++) {
 			if (tok_is(&p->cur, unsupported_kinds[i])) {
-				r = perr(p, p->cur.line, "secret kind %s is not supported (only PSK and RSA)",
+				r = perr(p, p->cur.line, "secret kind %s is not supported (only PSK, RSA and XAUTH)",
 					 unsupported_kinds[i]);
 				goto fail;
 			}
 		}
-		r = perr(p, p->cur.line, "unknown secret kind after ':' (expected PSK or RSA)");
+		r = perr(p, p->cur.line, "unknown secret kind after ':' (expected PSK, RSA or XAUTH)");
 		goto fail;
 	}
 	if (in_entry(p)) {
@@ -460,9 +528,17 @@ static int parse_entry(struct parser *p)
 		goto fail;
 	}
 	append_secret(p, s);
-	return 0;
+	r = 0;
+	goto out;
 fail:
+	/* a bad id comes first, as it comes first in the line */
+	if (id_error_line)
+		r = perr(p, id_error_line, "%s", id_error);
 	secret_free(s);
+out:
+	for (size_t i = 0; i < n_words; i++)
+		free(words[i]);
+	free(words);
 	return r;
 }
 

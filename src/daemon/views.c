@@ -209,6 +209,52 @@ static void state_rekey_at(const void *obj, struct view_value *v)
 	v->u = STATE(obj)->rekey_at_usec;
 }
 
+/* remote access (XAUTH, Mode Config), on the ISAKMP state */
+
+static void state_xauth_user(const void *obj, struct view_value *v)
+{
+	v->s = STATE(obj)->xauth_user;
+}
+
+static void state_virtual_address(const void *obj, struct view_value *v)
+{
+	const struct state *st = STATE(obj);
+	v->s = st->has_virtual_address ? subnet_str(&st->virtual_address, v->buf) : "";
+}
+
+static void state_dns(const void *obj, struct view_value *v)
+{
+	const struct state *st = STATE(obj);
+	size_t n = MIN(st->n_dns, ARRAY_SIZE(st->dns));
+	char (*text)[IP_STR_MAX] = xmalloc((n ? n : 1) * IP_STR_MAX);
+	v->owned = text;
+	for (size_t i = 0; i < n; i++)
+		v->list[i] = ip_str(&st->dns[i], text[i]);
+	v->n = n;
+	v->strs = v->list;
+}
+
+/* the comma list split into its names (empty items dropped) */
+static void state_domains(const void *obj, struct view_value *v)
+{
+	const struct state *st = STATE(obj);
+	size_t len = strnlen(st->domains, sizeof(st->domains));
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, st->domains, len);
+	copy[len] = '\0';
+	v->owned = copy;
+	v->n = 0;
+	for (char *save = NULL, *d = strtok_r(copy, ",", &save); d && v->n < ARRAY_SIZE(v->list);
+	     d = strtok_r(NULL, ",", &save))
+		v->list[v->n++] = d;
+	v->strs = v->list;
+}
+
+static void state_banner(const void *obj, struct view_value *v)
+{
+	v->s = STATE(obj)->banner;
+}
+
 /* --- the getter tables, indexed by field id --- */
 
 static const view_getter manager_getters[VIEW_MGR__COUNT] = {
@@ -246,6 +292,11 @@ static const view_getter state_getters[VIEW_STATE__COUNT] = {
 	[VIEW_STATE_OUTBOUND_SPIS] = state_outbound_spis,
 	[VIEW_STATE_EXPIRES_AT] = state_expires_at,
 	[VIEW_STATE_REKEY_AT] = state_rekey_at,
+	[VIEW_STATE_XAUTH_USER] = state_xauth_user,
+	[VIEW_STATE_VIRTUAL_ADDRESS] = state_virtual_address,
+	[VIEW_STATE_DNS] = state_dns,
+	[VIEW_STATE_DOMAINS] = state_domains,
+	[VIEW_STATE_BANNER] = state_banner,
 };
 
 _Static_assert(VIEW_MGR__COUNT <= 32 && VIEW_CONN__COUNT <= 32 && VIEW_STATE__COUNT <= 32,

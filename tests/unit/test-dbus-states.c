@@ -202,6 +202,8 @@ static const struct { const char *name, *type; } state_props[] = {
 	{ "Established", "b" }, { "Initiator", "b" }, { "PeerAddress", "s" }, { "PeerId", "s" },
 	{ "Algorithms", "s" }, { "InboundSpis", "au" }, { "OutboundSpis", "au" },
 	{ "ExpiresAt", "t" }, { "RekeyAt", "t" },
+	{ "XauthUser", "s" }, { "VirtualAddress", "s" }, { "Dns", "as" }, { "Domains", "as" },
+	{ "Banner", "s" },
 };
 
 static void test_state_objects(void)
@@ -267,6 +269,14 @@ static void test_state_objects(void)
 	g_assert_cmpuint(t, ==, 1700000000000000ull);
 	g_assert_true(g_variant_lookup(props, "RekeyAt", "t", &t));
 	g_assert_cmpuint(t, ==, 0);
+	/* no remote access: empty */
+	g_assert_true(g_variant_lookup(props, "XauthUser", "&s", &s));
+	g_assert_cmpstr(s, ==, "");
+	g_assert_true(g_variant_lookup(props, "VirtualAddress", "&s", &s));
+	g_assert_cmpstr(s, ==, "");
+	GVariant *dns = g_variant_lookup_value(props, "Dns", G_VARIANT_TYPE("as"));
+	g_assert_cmpuint(g_variant_n_children(dns), ==, 0);
+	g_variant_unref(dns);
 	g_variant_unref(props);
 	g_variant_unref(reply);
 
@@ -279,6 +289,30 @@ static void test_state_objects(void)
 	g_free(name);
 	GVariant *v = get_property(ip1, STATE_IFACE, "RekeyAt");
 	g_assert_cmpuint(g_variant_get_uint64(v), ==, 1699999000000000ull);
+	g_variant_unref(v);
+	/* XAUTH and Mode Config results, as the engine leaves them */
+	g_strlcpy(isakmp->xauth_user, "alice", sizeof(isakmp->xauth_user));
+	isakmp->has_virtual_address = true;
+	g_assert_true(subnet_parse("10.8.0.10/32", &isakmp->virtual_address, NULL));
+	isakmp->n_dns = 2;
+	g_assert_true(ip_parse("10.1.0.53", &isakmp->dns[0]));
+	g_assert_true(ip_parse("2001:db8::53", &isakmp->dns[1]));
+	g_strlcpy(isakmp->domains, "corp.example,lab.example", sizeof(isakmp->domains));
+	char *xuser = get_string(ip1, STATE_IFACE, "XauthUser");
+	g_assert_cmpstr(xuser, ==, "alice");
+	g_free(xuser);
+	char *vaddr = get_string(ip1, STATE_IFACE, "VirtualAddress");
+	g_assert_cmpstr(vaddr, ==, "10.8.0.10/32");
+	g_free(vaddr);
+	v = get_property(ip1, STATE_IFACE, "Dns");
+	char *printed = g_variant_print(v, FALSE);
+	g_assert_cmpstr(printed, ==, "['10.1.0.53', '2001:db8::53']");
+	g_free(printed);
+	g_variant_unref(v);
+	v = get_property(ip1, STATE_IFACE, "Domains");
+	printed = g_variant_print(v, FALSE);
+	g_assert_cmpstr(printed, ==, "['corp.example', 'lab.example']");
+	g_free(printed);
 	g_variant_unref(v);
 
 	/* the connection follows: States, NewestIsakmpState, NewestIpsecState */

@@ -392,6 +392,38 @@ static void test_validation_lines(void)
 		      "key blob gives an exponent length of 0");
 }
 
+/* The remote-access keywords (issue 11) load from a file like any other:
+ * a gateway and a client conn, a quoted banner, a bad pool at its line. */
+static void test_remote_access(void)
+{
+	struct ipsec_conf conf = load_ok(
+		"conn %default\n"
+		"\txauthby=alwaysok\n"
+		"conn gateway\n"
+		"\tleft=192.0.2.1\n\tleftsubnet=10.1.0.0/16\n\tright=%any\n"
+		"\tleftxauthserver=yes\n\trightxauthclient=yes\n"
+		"\tleftmodecfgserver=yes\n\trightmodecfgclient=yes\n"
+		"\trightaddresspool=10.8.0.0/24\n"
+		"\tmodecfgdns=10.1.0.53,10.1.0.54\n\tmodecfgdomains=corp.example\n"
+		"\tmodecfgbanner=\"Authorised users only\"\n\tmodecfgpull=no\n"
+		"conn client\n"
+		"\tleft=%defaultroute\n\tright=198.51.100.1\n\trightsubnet=10.1.0.0/16\n"
+		"\tleftxauthclient=yes\n\trightxauthserver=yes\n\tleftxauthusername=alice\n"
+		"\tleftmodecfgclient=yes\n\trightmodecfgserver=yes\n");
+	g_assert_cmpuint(conf.n_conns, ==, 2);
+	const struct conf_conn *gw = &conf.conns[0], *client = &conf.conns[1];
+	g_assert_cmpstr(setting(gw, "modecfgbanner"), ==, "Authorised users only");
+	g_assert_cmpstr(setting(gw, "rightaddresspool"), ==, "10.8.0.0/24");
+	g_assert_cmpstr(setting(gw, "xauthby"), ==, "alwaysok");
+	g_assert_cmpstr(setting(client, "leftxauthusername"), ==, "alice");
+	ipsec_conf_free(&conf);
+	assert_errors("conn a\n" TWO_ENDS
+		      "\tleftmodecfgserver=yes\n\trightmodecfgclient=yes\n"
+		      "\trightaddresspool=10.8.0.9-10.8.0.1\n",
+		      "t.conf:6: invalid value '10.8.0.9-10.8.0.1' for option 'rightaddresspool': "
+		      "the range's first address is above its last");
+}
+
 static void test_binary_and_truncated(void)
 {
 	struct ipsec_conf conf;
@@ -575,6 +607,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipsec-conf/auto", test_auto);
 	g_test_add_func("/ipsec-conf/syntax-errors", test_syntax_errors);
 	g_test_add_func("/ipsec-conf/validation-lines", test_validation_lines);
+	g_test_add_func("/ipsec-conf/remote-access", test_remote_access);
 	g_test_add_func("/ipsec-conf/binary-truncated", test_binary_and_truncated);
 	g_test_add_func("/ipsec-conf/include", test_include);
 	g_test_add_func("/ipsec-conf/real-world", test_real_world);

@@ -363,7 +363,7 @@ static void test_errors(void)
 		{ "@a: PSK \"" SECRET_WORD "\"\n", "test.secrets:1:", "separated from the ids" },
 		{ "bad_id : PSK \"" SECRET_WORD "\"\n", "test.secrets:1:", "bad id \"bad_id\"" },
 		{ "@a : " SECRET_WORD "\n", "test.secrets:1:", "unknown secret kind" },
-		{ "@a : XAUTH \"" SECRET_WORD "\"\n", "test.secrets:1:", "XAUTH is not supported" },
+		{ "@a : ECDSA \"" SECRET_WORD "\"\n", "test.secrets:1:", "ECDSA is not supported" },
 		{ "@a :\n", "test.secrets:1:", "missing secret kind" },
 		{ "@a : PSK\n", "test.secrets:1:", "PSK needs a secret" },
 		{ "@a : PSK " SECRET_WORD "\n", "test.secrets:1:", "quoted string, 0x hex or 0s base64" },
@@ -788,6 +788,85 @@ static void test_api_errors(void)
 	g_ptr_array_free(log_lines, TRUE);
 }
 
+/* XAUTH entries of the file: `@user` and `user`, several users on one
+ * line, quoted / 0x / 0s passwords; found by secret_find_xauth() after
+ * SetSecret's; wiped when the set goes; errors never show the password. */
+static void test_xauth_file(void)
+{
+	struct secrets s = { 0 };
+	parse_ok("@a : PSK \"psk\"\n"
+		 "@alice : XAUTH \"" SECRET_WORD "-alice\"\n"
+		 "bob carol@example.org : XAUTH \"" SECRET_WORD "-bc\"\n"
+		 "dave : xauth 0x70617373\n", &s);
+	g_assert_cmpuint(s.count, ==, 4);
+	const struct secret *e = s.list->next;
+	g_assert_cmpint(e->kind, ==, SECRET_XAUTH);
+	g_assert_cmpuint(e->n_users, ==, 1);
+	g_assert_cmpstr(e->users[0], ==, "alice");    /* the '@' is dropped */
+	g_assert_cmpuint(e->n_ids, ==, 0);
+	g_assert_cmpuint(e->password_len, ==, strlen(SECRET_WORD "-alice"));
+	e = e->next;
+	g_assert_cmpuint(e->n_users, ==, 2);
+	g_assert_cmpstr(e->users[0], ==, "bob");
+	g_assert_cmpstr(e->users[1], ==, "carol@example.org");
+	e = e->next;
+	g_assert_cmpstr(e->users[0], ==, "dave");
+	g_assert_cmpuint(e->password_len, ==, 4);
+	g_assert_true(memcmp(e->password, "pass", 4) == 0);
+	secrets_free(&s);
+
+	/* through the daemon's set: the file's entries, SetSecret's first */
+	log_lines = g_ptr_array_new_with_free_func(g_free);
+	log_set_hook(capture, NULL);
+	secrets_clear();
+	load_current("@alice : XAUTH \"" SECRET_WORD "-file\"\nbob : XAUTH \"" SECRET_WORD "-bob\"\n");
+	const struct secret *x = secret_find_xauth("alice");
+	g_assert_nonnull(x);
+	g_assert_true(x->password_len == strlen(SECRET_WORD "-file") &&
+		      memcmp(x->password, SECRET_WORD "-file", x->password_len) == 0);
+	g_assert_nonnull(x->file);
+	g_assert_nonnull(secret_find_xauth("bob"));
+	g_assert_null(secret_find_xauth("Alice"));     /* exact, case-sensitive */
+	g_assert_null(secret_find_xauth("@alice"));
+	g_assert_null(secret_find_xauth("carol"));
+	api_set_ok("xauth", "alice", SECRET_WORD "-api");
+	x = secret_find_xauth("alice");
+	g_assert_true(x->password_len == strlen(SECRET_WORD "-api") &&
+		      memcmp(x->password, SECRET_WORD "-api", x->password_len) == 0);
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(api_delete("xauth", "alice", &err), ==, 0);
+	x = secret_find_xauth("alice");
+	g_assert_true(x->password_len == strlen(SECRET_WORD "-file") &&
+		      memcmp(x->password, SECRET_WORD "-file", x->password_len) == 0);
+
+	/* the file's passwords are wiped when the set is freed */
+	watched = SECRET_WORD "-bob";
+	watched_wipes = 0;
+	secrets_clear();
+	g_assert_cmpuint(watched_wipes, ==, 1);
+	watched = NULL;
+	g_assert_null(secret_find_xauth("bob"));
+	no_log_shows(SECRET_WORD);
+	log_set_hook(NULL, NULL);
+	g_ptr_array_free(log_lines, TRUE);
+
+	/* refusals, at their line, never showing the password */
+	static const struct { const char *text, *where, *fragment; } bad[] = {
+		{ ": XAUTH \"" SECRET_WORD "\"\n", "test.secrets:1:", "XAUTH needs the user name(s) before the ':'" },
+		{ "%any : XAUTH \"" SECRET_WORD "\"\n", "test.secrets:1:", "%any is not a user name" },
+		{ "@ : XAUTH \"" SECRET_WORD "\"\n", "test.secrets:1:", "bad XAUTH user \"@\": empty user name" },
+		{ "\n@alice : XAUTH\n", "test.secrets:2:", "XAUTH needs a secret" },
+		{ "@alice : XAUTH \"\"\n", "test.secrets:1:", "XAUTH is empty" },
+		{ "@alice : XAUTH " SECRET_WORD "\n", "test.secrets:1:", "XAUTH must be a quoted string" },
+		{ "@alice : XAUTH \"x\" " SECRET_WORD "\n", "test.secrets:1:", "unexpected text after the secret" },
+		{ "alice XAUTH \"" SECRET_WORD "\"\n", "test.secrets:1:", "missing ':' before XAUTH" },
+		/* a bare word is a user name for XAUTH, still a bad id for PSK */
+		{ "alice : PSK \"" SECRET_WORD "\"\n", "test.secrets:1:", "bad id \"alice\"" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++)
+		parse_fails(bad[i].text, strlen(bad[i].text), bad[i].where, bad[i].fragment);
+}
+
 /* Replaced, deleted and cleared (at exit) entries are wiped before they
  * are freed; the XAUTH lookup prefers the API entry. */
 static void test_api_wipe(void)
@@ -853,6 +932,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/secrets/api-replace-delete", test_api_replace_delete);
 	g_test_add_func("/secrets/api-errors", test_api_errors);
 	g_test_add_func("/secrets/api-wipe", test_api_wipe);
+	g_test_add_func("/secrets/xauth-file", test_xauth_file);
 	int r = g_test_run();
 	remove_tree(tmpdir);
 	g_free(tmpdir);

@@ -476,6 +476,61 @@ static void test_every_getter(void)
 	g_assert_cmpint(ctl_delete_connection("getters", NULL), ==, 0);
 }
 
+/* The remote-access fields of a state (XAUTH user, Mode Config address,
+ * DNS, domains, banner): shown when set, "" / [] when not, in JSON and
+ * through the getters every front end uses. */
+static void test_remote_access_fields(void)
+{
+	const char *keys[] = { "left", "right" };
+	const char *values[] = { "127.0.0.1", "192.0.2.2" };
+	struct connection *c = NULL;
+	g_assert_cmpint(ctl_add_connection("ra", keys, values, 2, &c, NULL), ==, 0);
+	struct state *st = state_new(c, STATE_KIND_ISAKMP, true);
+
+	json_object *j = vl_view_json(VIEW_STATE, st);
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "xauthUser"), 0), ==, "\"\"");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "virtualAddress"), 0), ==, "\"\"");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "dns"), 0), ==, "[]");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "domains"), 0), ==, "[]");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "banner"), 0), ==, "\"\"");
+	json_object_put(j);
+
+	g_strlcpy(st->xauth_user, "alice", sizeof(st->xauth_user));
+	st->has_virtual_address = true;
+	const char *why = NULL;
+	g_assert_true(subnet_parse("2001:db8:8::10/128", &st->virtual_address, &why));
+	st->n_dns = 4;
+	static const char *const dns[] = { "10.1.0.53", "10.1.0.54", "2001:db8::53", "192.0.2.53" };
+	for (size_t i = 0; i < 4; i++)
+		g_assert_true(ip_parse(dns[i], &st->dns[i]));
+	g_strlcpy(st->domains, "corp.example,lab.example", sizeof(st->domains));
+	g_strlcpy(st->banner, "Authorised users only", sizeof(st->banner));
+
+	j = vl_view_json(VIEW_STATE, st);
+	g_assert_cmpstr(json_object_get_string(json_object_object_get(j, "xauthUser")), ==, "alice");
+	g_assert_cmpstr(json_object_get_string(json_object_object_get(j, "virtualAddress")), ==, "2001:db8:8::10/128");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "dns"), JSON_C_TO_STRING_PLAIN), ==,
+			"[\"10.1.0.53\",\"10.1.0.54\",\"2001:db8::53\",\"192.0.2.53\"]");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "domains"), JSON_C_TO_STRING_PLAIN), ==,
+			"[\"corp.example\",\"lab.example\"]");
+	g_assert_cmpstr(json_object_get_string(json_object_object_get(j, "banner")), ==, "Authorised users only");
+	json_object_put(j);
+
+	/* the getters the D-Bus side renders from */
+	struct view_value v;
+	view_get(VIEW_STATE, st, VIEW_STATE_DOMAINS, &v);
+	g_assert_cmpuint(v.n, ==, 2);
+	g_assert_cmpstr(v.strs[1], ==, "lab.example");
+	view_value_clear(&v);
+	view_get(VIEW_STATE, st, VIEW_STATE_DNS, &v);
+	g_assert_cmpuint(v.n, ==, 4);
+	g_assert_cmpstr(v.strs[2], ==, "2001:db8::53");
+	view_value_clear(&v);
+
+	state_delete(st);
+	g_assert_cmpint(ctl_delete_connection("ra", NULL), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -498,6 +553,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/views/idl-errors", test_idl_errors);
 	g_test_add_func("/views/no-op-changes", test_no_op_changes);
 	g_test_add_func("/views/every-getter", test_every_getter);
+	g_test_add_func("/views/remote-access-fields", test_remote_access_fields);
 	int r = g_test_run();
 
 	states_delete_all();
