@@ -428,6 +428,8 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 			m->notify = N_INVALID_ID_INFORMATION;
 			return STF_FATAL;
 		}
+		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "Quick Mode: client %s is the address lent to \"%s\"",
+		     subnet_str(&ci, a), isakmp->lease_identity);
 	} else {
 		d = v1_conn_for_qm(c, &s->st->peer, &isakmp->peer_id, &cr, &ci);
 	}

@@ -82,15 +82,24 @@ bool transaction_attrs(struct v1_state *s, struct v1_msg *m, unsigned want, stru
 	return true;
 }
 
-/* An older established ISAKMP SA of the same connection and peer that
- * finished XAUTH and Mode Config: a rekey takes over what it proved and
- * lent (the peers do not redo XAUTH for a rekey). */
+/* The ISAKMP SA this one rekeys, when it finished XAUTH and Mode Config:
+ * the rekey takes over what it proved and lent (the peers do not redo
+ * XAUTH for a rekey). The client knows (it replaces that SA); the gateway
+ * takes an established SA of the same connection from the same address,
+ * port and identity as the one being replaced — the same client socket
+ * that already proved its user (another user on another host, or behind
+ * a NAT on another port, is asked again). */
 static struct v1_state *done_sibling(struct v1_state *s)
 {
+	if (s->st->initiator) {
+		struct state *old = s->replacing ? state_by_serial(s->replacing) : NULL;
+		return old && old->kind == STATE_KIND_ISAKMP && old->v1 && old->v1->tx_done ? old->v1 : NULL;
+	}
 	struct v1_state *best = NULL;
 	for (struct state *st = states_first(); st; st = st->next_in_list) {
 		if (st == s->st || st->kind != STATE_KIND_ISAKMP || !st->v1 || !st->v1->tx_done ||
-		    st->connection != s->st->connection || !ip_equal(&st->peer, &s->st->peer))
+		    st->connection != s->st->connection || !ip_equal(&st->peer, &s->st->peer) ||
+		    st->peer_port != s->st->peer_port || !id_equal(&st->v1->peer_id, &s->peer_id))
 			continue;
 		if (!best || st->serial > best->st->serial)
 			best = st->v1;
