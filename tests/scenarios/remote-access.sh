@@ -39,9 +39,10 @@ gateway_conn() {
 # SIDE's connection NAME from address ADDR as USER
 client_conn() {
 	local side=$1 name=$2 addr=$3 user=$4 pull=$5
+	shift 5
 	pluto_ctl "$side" add "$name" left="$addr" right=198.51.100.2 rightsubnet=10.2.0.0/16 authby=secret \
 		leftxauthclient=yes leftmodecfgclient=yes leftusername="$user" \
-		rightxauthserver=yes rightmodecfgserver=yes modecfgpull="$pull" >/dev/null
+		rightxauthserver=yes rightmodecfgserver=yes modecfgpull="$pull" "$@" >/dev/null
 }
 # isakmp SIDE CONN FIELD: FIELD of CONN's established ISAKMP state (jq -c)
 isakmp() {
@@ -118,6 +119,11 @@ remote_access_pluto() {
 	check_eq "b: three failed tries for carol" 3 "$(grep -c 'XAUTH: user "carol" failed to authenticate' "$(pluto_log b)")"
 	check_eq "a: no state left for carol" "" \
 		"$(pluto_ctl a status --json | jq -r '.states[] | select(.connection == "carol") | .serial')"
+	# whack: the refusal's line and exit code 224 (200 + AUTHENTICATION_FAILED)
+	rc=$(status_of timeout 30 "$WHACK" --ctlbase "$(pluto_sock a)" --name carol --initiate)
+	out=$(cat "$T/last.out")
+	check_eq "carol: whack --initiate exits 224" 224 "$rc"
+	check_contains "carol: whack prints the refusal" 'refused user "carol"' "$out"
 
 	# --- push: the gateway sends SET, the client ACKs ---
 	pluto_ctl a delete alice >/dev/null
@@ -126,12 +132,27 @@ remote_access_pluto() {
 	pluto_ctl b delete ra-pull >/dev/null
 	sleep 1
 	check "b: the push template" gateway_conn ra-push no
-	client_conn a alicepush 198.51.100.1 alice no
+	# (a short ikelifetime: the ISAKMP SA is rekeyed 8 s after it is up)
+	client_conn a alicepush 198.51.100.1 alice no ikelifetime=16s rekeymargin=8s rekeyfuzz=0%
 	check_eq "alice (push): ipsecctl up exits 0" 0 "$(up alicepush)"
 	check_eq "alice (push): XauthUser" '"alice"' "$(isakmp a alicepush xauthUser)"
 	check_contains "alice (push): a virtual address" "10.9.0." "$(isakmp a alicepush virtualAddress)"
 	check_contains "b: pushed by SET" "sent Mode Config SET" "$(cat "$(pluto_log b)")"
 	check_eq "alice (push): one IPsec SA" 1 "$(ipsec_count a alicepush)"
+
+	# --- an ISAKMP rekey keeps the user and the address, without XAUTH ---
+	first=$(isakmp a alicepush serial)
+	vp=$(isakmp a alicepush virtualAddress)
+	n_xauth=$(grep -c 'XAUTH: user "alice" authenticated' "$(pluto_log b)")
+	wait_for 20 test "$(isakmp a alicepush serial)" != "$first"
+	check "alice (push): the ISAKMP SA was rekeyed (#$first -> #$(isakmp a alicepush serial))" \
+		test "$(isakmp a alicepush serial)" != "$first"
+	check_eq "rekey: the new ISAKMP SA has the same address" "$vp" "$(isakmp a alicepush virtualAddress)"
+	check_eq "rekey: the new ISAKMP SA has the same user" '"alice"' "$(isakmp a alicepush xauthUser)"
+	check_contains "rekey: a carried XAUTH and Mode Config over" "carried over (no new exchange)" "$(cat "$(pluto_log a)")"
+	check_contains "rekey: b carried them over" "carried over (no new exchange)" "$(cat "$(pluto_log b)")"
+	check_eq "rekey: b did not ask for the password again" "$n_xauth" \
+		"$(grep -c 'XAUTH: user "alice" authenticated' "$(pluto_log b)")"
 
 	# --- no password in any log (both run with --debug-all) ---
 	for pw in "$ALICE_PW" "$BOB_PW" "$WRONG_PW" carol-real-Pw-9b1d; do
