@@ -113,7 +113,8 @@ static void initiate_done(void *ctx, const struct ctl_error *err)
 	struct pending_initiate *p = ctx;
 	if (err) {
 		/* the API promises NegotiationFailed, saying why */
-		struct ctl_error failed = { .code = PE_NEGOTIATION_FAILED };
+		struct ctl_error failed = { .code = err->code == PE_AUTHENTICATION_FAILED ? PE_AUTHENTICATION_FAILED
+										: PE_NEGOTIATION_FAILED };
 		snprintf(failed.message, sizeof(failed.message), "%s", err->message);
 		_cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
 		dbus_reply_ctl_error(&e, &failed);

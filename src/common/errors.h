@@ -21,6 +21,7 @@
 	X(PE_NO_KEY,             "NoKey",             RC_NOKEY,            ENOKEY)       \
 	X(PE_NO_PEER_ADDRESS,    "NoPeerAddress",     RC_NOPEERIP,         EDESTADDRREQ) \
 	X(PE_NEGOTIATION_FAILED, "NegotiationFailed", RC_NORETRANSMISSION, ECONNREFUSED) \
+	X(PE_AUTHENTICATION_FAILED, "AuthenticationFailed", RC_AUTHENTICATION_FAILED, EACCES) \
 	X(PE_INVALID_SECRETS,    "InvalidSecrets",    RC_BADWHACKMESSAGE,  EBADMSG)      \
 	X(PE_UNKNOWN_STATE,      "UnknownState",      RC_UNKNOWN_NAME,     ESRCH)        \
 	X(PE_INVALID_CONFIG,     "InvalidConfig",     RC_BADWHACKMESSAGE,  ENOEXEC)      \
@@ -55,6 +56,9 @@ enum whack_rc {
 	RC_INTERNALERR = 32,
 	RC_NEW_STATE = 100,
 	RC_NOTIFICATION = 200,
+	/* 200 + AUTHENTICATION_FAILED (24): a refused XAUTH password, as a
+	 * refused preshared key or signature reads */
+	RC_AUTHENTICATION_FAILED = 224,
 };
 
 struct pluto_error_info {

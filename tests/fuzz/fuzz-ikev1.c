@@ -19,7 +19,10 @@
  *             message (chunk byte picks which); 7 = complete
  *             negotiation, then raw datagrams with the right cookies
  *           bits 3-4 peer: road warrior with IP id / with FQDN id (the
- *             engine switches connection) / the fixed peer (PFS)
+ *             engine switches connection) / the fixed peer (PFS) / a
+ *             remote-access client of an XAUTH + Mode Config gateway
+ *             (stages 3-5: after Main Mode the chunks are free-form, as
+ *             Quick Mode waits for the Transaction exchange)
  *           bit 5: recompute HASH_I / HASH(1) / HASH(3) after the input
  *           bits 6-7: 0 = propose every ike= proposal, k = only the k-th
  *   then chunks, each with a 2-byte big-endian length prefix (the last
@@ -51,8 +54,10 @@
 #define LOCAL "127.0.0.1"
 #define RW_PEER "127.0.0.2"
 #define FIXED_PEER "127.0.0.3"
+#define RA_PEER "127.0.0.4"
 #define RW_PSK "fuzz-roadwarrior-secret"
 #define FIXED_PSK "fuzz-fixed-peer-secret"
+#define RA_PSK "fuzz-remote-access-secret"
 #define MAX_CHUNKS 8
 #define MSGID_QM 0x51a7e001u
 
@@ -60,6 +65,9 @@ static sd_event *loop;
 static packet_handler_fn handler;
 static struct iface fake_iface;
 static size_t base_connections;
+/* the input's peer is the remote-access client: the gateway holds Quick
+ * Mode until XAUTH and Mode Config are done, so the steps stop after MI3 */
+static bool remote_access;
 
 /* --- what the engine sends --- */
 static uint8_t *reply;
@@ -77,6 +85,10 @@ static bool capture(const ip_address *local, uint16_t local_port, const ip_addre
 		abort();
 	if (len < ISAKMP_HDR_LEN || len > 65535)
 		abort();
+	/* the gateway's XAUTH/Mode Config requests follow MR3 at once: the
+	 * reply the steps check stays the Main Mode one */
+	if (buf[18] == XCHG_TRANSACTION && reply)
+		return true;
 	free(reply);
 	reply = malloc(len);
 	if (!reply)
@@ -97,7 +109,7 @@ static void check_log(int priority, const char *line, void *ud)
 	(void)ud;
 	if (verbose)
 		fprintf(stderr, "%s\n", line);
-	if (!psk_in_input && (strstr(line, RW_PSK) || strstr(line, FIXED_PSK)))
+	if (!psk_in_input && (strstr(line, RW_PSK) || strstr(line, FIXED_PSK) || strstr(line, RA_PSK)))
 		abort();
 }
 
@@ -273,6 +285,10 @@ static bool iv_for(uint8_t xchg, uint32_t msgid, uint8_t *iv)
 	const uint8_t *chain = isakmp && isakmp->have_keys ? isakmp->iv : P.iv;
 	if (xchg == XCHG_IDPROT) {
 		memcpy(iv, chain, P.block);
+		return true;
+	}
+	if (xchg == XCHG_TRANSACTION && isakmp && isakmp->tx_msgid && msgid == isakmp->tx_msgid) {
+		memcpy(iv, isakmp->tx_iv, P.block);   /* answering the gateway's request */
 		return true;
 	}
 	struct v1_state *s = xchg == XCHG_QUICK ? v1_find_phase2(P.icookie, P.rcookie, msgid) : NULL;
@@ -647,8 +663,9 @@ static void split(const uint8_t *d, size_t size, struct chunks *c)
 }
 
 /* Stage 5: byte 0 of a chunk picks the exchange (Main, Quick,
- * Informational, Aggressive), encryption (bit 2), message id (bits 3-4: 0,
- * the Quick Mode's, a fresh one, from bytes 1-4); byte 1 or 5 is the
+ * Informational, Aggressive; bit 5: Transaction), encryption (bit 2),
+ * message id (bits 3-4: 0, the Quick Mode's or for a Transaction the
+ * gateway's current one, a fresh one, from bytes 1-4); byte 1 or 5 is the
  * first payload type, the rest the body. */
 static void free_form(const uint8_t *p, size_t len, bool fix)
 {
@@ -658,8 +675,10 @@ static void free_form(const uint8_t *p, size_t len, bool fix)
 	uint8_t sel = p[0];
 	uint32_t msgid = 0;
 	p++, len--;
+	uint8_t xchg = sel & 0x20 ? XCHG_TRANSACTION : xchgs[sel & 3];
+	struct v1_state *isakmp = engine_isakmp();
 	switch ((sel >> 3) & 3) {
-	case 1: msgid = MSGID_QM; break;
+	case 1: msgid = xchg == XCHG_TRANSACTION && isakmp ? isakmp->tx_msgid : MSGID_QM; break;
 	case 2: msgid = 0x1f0f0f0fu; break;
 	case 3:
 		if (len < 5)
@@ -668,7 +687,7 @@ static void free_form(const uint8_t *p, size_t len, bool fix)
 		p += 4, len -= 4;
 		break;
 	}
-	send_body(xchgs[sel & 3], msgid, p[0], p + 1, len - 1, sel & 4, fix, NULL);
+	send_body(xchg, msgid, p[0], p + 1, len - 1, sel & 4, fix, NULL);
 }
 
 /* Stage 6: the correct message of step 1 + byte0 % 4, then the rest of
@@ -678,7 +697,7 @@ static void mutate(const uint8_t *p, size_t len, bool fix, unsigned only)
 {
 	if (len < 1)
 		return;
-	enum step s = (enum step)(STEP_MI2 + p[0] % 4);
+	enum step s = (enum step)(STEP_MI2 + p[0] % (remote_access ? 2 : 4));
 	for (enum step k = STEP_MI1; k < s; k++)
 		if (!play_step(k, only))
 			abort();   /* a correct initiator must get through */
@@ -753,7 +772,8 @@ static void setup(void)
 	if (!f)
 		abort();
 	fprintf(f, LOCAL " %%any @road.example : PSK \"" RW_PSK "\"\n"
-		LOCAL " " FIXED_PEER " : PSK \"" FIXED_PSK "\"\n");
+		LOCAL " " FIXED_PEER " : PSK \"" FIXED_PSK "\"\n"
+		LOCAL " " RA_PEER " : PSK \"" RA_PSK "\"\n");
 	fclose(f);
 	secrets_set_path(path);
 	struct ctl_error err;
@@ -774,6 +794,13 @@ static void setup(void)
 	const char *v3[] = { LOCAL, FIXED_PEER, "secret", "aes192-sha2_384-curve25519", "yes", "curve25519",
 			     "10.1.0.0/16", "10.2.0.0/24" };
 	add_conn("fixed", k3, v3, 8);
+	/* an XAUTH + Mode Config gateway for the remote-access peer */
+	const char *k4[] = { "left", "right", "authby", "ike", "leftsubnet", "leftxauthserver", "leftmodecfgserver",
+			     "rightxauthclient", "rightmodecfgclient", "rightaddresspool", "xauthby", "modecfgdns",
+			     "modecfgbanner" };
+	const char *v4[] = { LOCAL, RA_PEER, "secret", "aes128-sha2_256-modp2048", "10.1.0.0/16", "yes", "yes",
+			     "yes", "yes", "10.9.0.1-10.9.0.9", "alwaysok", "10.1.0.53", "fuzz gateway" };
+	add_conn("ra", k4, v4, 13);
 	base_connections = connections_count();
 }
 
@@ -791,15 +818,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned stage = ctl & 7, who = (ctl >> 3) & 3, only = ctl >> 6;
 	bool fix = ctl & 0x20;
 	memset(&P, 0, sizeof(P));
+	remote_access = false;
 	static const uint8_t icookie[8] = { 'f', 'u', 'z', 'z', 0x1c, 0x00, 0x4b, 0x1e };
 	memcpy(P.icookie, icookie, 8);
-	ip_parse(who >= 2 ? FIXED_PEER : RW_PEER, &P.addr);
+	static const char *const peer_of[] = { RW_PEER, RW_PEER, FIXED_PEER, RA_PEER };
+	static const char *const conn_of[] = { "rw", "rw", "fixed", "ra" };
+	static const char *const psk_of[] = { RW_PSK, RW_PSK, FIXED_PSK, RA_PSK };
+	ip_parse(peer_of[who], &P.addr);
 	P.fqdn_id = who == 1;
 	/* MI1 goes to the template by address; the FQDN id switches later */
-	P.conn = connection_by_name(who >= 2 ? "fixed" : "rw");
-	P.psk = who >= 2 ? FIXED_PSK : RW_PSK;
+	P.conn = connection_by_name(conn_of[who]);
+	P.psk = psk_of[who];
+	/* the gateway holds Quick Mode until XAUTH and Mode Config are done:
+	 * after Main Mode everything is the input's */
+	if (who == 3) {
+		remote_access = true;
+		if (stage >= STEP_QI1 && stage <= STEP_DONE)
+			stage = STEP_DONE;
+	}
 	expected_peer = &P.addr;
-	psk_in_input = memmem(data, size, RW_PSK, strlen(RW_PSK)) || memmem(data, size, FIXED_PSK, strlen(FIXED_PSK));
+	psk_in_input = memmem(data, size, RW_PSK, strlen(RW_PSK)) || memmem(data, size, FIXED_PSK, strlen(FIXED_PSK)) ||
+		       memmem(data, size, RA_PSK, strlen(RA_PSK));
 	/* the odd inputs also run every debug line (private ones excepted) */
 	debug_global = size & 1 ? DBG_ALL_NONPRIVATE : 0;
 
@@ -813,7 +852,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			mutate(ch.p[0], ch.len[0], fix, only);
 	} else {
 		enum step replace = stage == 7 ? STEP_DONE : (enum step)stage;
-		for (enum step k = STEP_MI1; k < replace; k++)
+		enum step played = remote_access && replace > STEP_QI1 ? STEP_QI1 : replace;
+		for (enum step k = STEP_MI1; k < played; k++)
 			if (!play_step(k, only))
 				abort();   /* a correct initiator must get through */
 		for (size_t i = 0; i < ch.n; i++) {

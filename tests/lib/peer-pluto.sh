@@ -95,7 +95,7 @@ pluto_established() {
 	out=$(pluto_ctl "$1" status --json 2>/dev/null) && [ -n "$out" ] || return 1
 	jq -e --arg c "${2:-lab}" <<<"$out" '
 		[.states[] | select(.connection == $c and .established)] as $s |
-		($s | any(.kind == "isakmp" and (.name | test("^STATE_MAIN_(I4|R3)$")))) and
+		($s | any(.kind == "isakmp" and (.name | test("^STATE_(MAIN_(I4|R3)|XAUTH_(I2|R2)|MODE_CFG_(R1|R3|I2|I3))$")))) and
 		($s | any(.kind == "ipsec" and (.name | test("^STATE_QUICK_(I2|R2)$"))))' >/dev/null
 }
 

@@ -115,7 +115,10 @@ static bool check_timeouts(const struct table *t)
 			return fail("%s: a request that is not sent", n);
 		if (!!(r->flags & F_REQUEST) != (r->timeout == TIMEOUT_RETRANSMIT))
 			return fail("%s: sends a request without retransmitting it, or retransmits no request", n);
-		if (r->timeout == TIMEOUT_RESPONDER && (role(r->to) != 'R' || establishes(r)))
+		/* in a transaction exchange (XAUTH, Mode Config) the client
+		 * also answers the gateway's requests and then waits */
+		bool answers = role(r->to) == 'R' || (r->xchg == XCHG_TRANSACTION && !(r->flags & F_REQUEST));
+		if (r->timeout == TIMEOUT_RESPONDER && (!answers || establishes(r)))
 			return fail("%s: responder timeout for a state that is not a responder's waiting one", n);
 		if (!establishes(r) && r->reach != REACH_NOTHING && r->timeout == TIMEOUT_NONE)
 			return fail("%s: leads to an unfinished state with no timer", n);
@@ -157,7 +160,8 @@ static bool check_hashes(const struct table *t)
 			break;
 		case V1_HASH_1:
 			ok = (r->xchg == XCHG_QUICK && r->from == STATE_QUICK_R0) ||
-			     (r->xchg == XCHG_INFO && r->from == STATE_INFO_PROTECTED);
+			     (r->xchg == XCHG_INFO && r->from == STATE_INFO_PROTECTED) ||
+			     r->xchg == XCHG_TRANSACTION;   /* prf(SKEYID_a, M-ID | ATTR) */
 			break;
 		case V1_HASH_2:
 			ok = r->xchg == XCHG_QUICK && r->from == STATE_QUICK_I1;
@@ -306,7 +310,10 @@ static void test_columns(void)
 {
 	/* the responder's answers are re-sent on duplicates (was resend_on_duplicate) */
 	static const enum state_name resend[] = { STATE_MAIN_R1, STATE_MAIN_R2, STATE_MAIN_R3,
-						  STATE_QUICK_R1, STATE_QUICK_I2 };
+						  STATE_QUICK_R1, STATE_QUICK_I2,
+						  /* answers in transaction exchanges */
+						  STATE_XAUTH_I1, STATE_XAUTH_I2, STATE_MODE_CFG_R1,
+						  STATE_MODE_CFG_I3 };
 	for (unsigned s = STATE_UNDEFINED + 1; s < STATE_NAME__MAX; s++) {
 		const struct v1_row *r = v1_row_reaching((enum state_name)s);
 		bool want = false;
@@ -329,6 +336,39 @@ static void test_columns(void)
 	g_assert_cmpuint(v1_row_rule(r0, PT_VID)->max, ==, PAYLOAD_MANY);
 	g_assert_null(v1_row_rule(r0, PT_KE));
 	g_assert_cmpuint(v1_row_rule(v1_row_for(STATE_QUICK_R1, XCHG_QUICK), PT_HASH)->max, ==, 1);
+}
+
+/* The transaction rows (XAUTH, Mode Config): HASH(1) then one ATTR,
+ * encrypted; the side that sends REQUEST/SET retransmits, the other
+ * re-sends its answer; whack codes 100 + state continue after the
+ * Informational pseudo-states. */
+static void test_transaction_rows(void)
+{
+	static const struct { enum state_name from, to; bool request; } rows[] = {
+		{ STATE_XAUTH_R0, STATE_XAUTH_R1, true }, { STATE_XAUTH_R1, STATE_XAUTH_R2, false },
+		{ STATE_MODE_CFG_R0, STATE_MODE_CFG_R1, false }, { STATE_MODE_CFG_R2, STATE_MODE_CFG_R3, false },
+		{ STATE_XAUTH_I0, STATE_XAUTH_I1, false }, { STATE_XAUTH_I1, STATE_XAUTH_I2, false },
+		{ STATE_MODE_CFG_I0, STATE_MODE_CFG_I3, false }, { STATE_MODE_CFG_I1, STATE_MODE_CFG_I2, false },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
+		const struct v1_row *r = v1_row_for(rows[i].from, XCHG_TRANSACTION);
+		g_assert_nonnull(r);
+		g_assert_cmpint(r->to, ==, rows[i].to);
+		g_assert_cmpint(r->hash, ==, V1_HASH_1);
+		g_assert_true(r->flags & F_ENCRYPTED);
+		g_assert_cmpint(!!(r->flags & F_REQUEST), ==, rows[i].request);
+		g_assert_cmpuint(v1_row_rule(r, PT_HASH)->min, ==, 1);
+		g_assert_cmpuint(v1_row_rule(r, PT_ATTR)->min, ==, 1);
+		g_assert_cmpuint(v1_row_rule(r, PT_ATTR)->max, ==, 1);
+		g_assert_null(v1_row_for(rows[i].from, XCHG_QUICK));
+	}
+	/* nothing of the transaction before Main Mode is done */
+	g_assert_null(v1_row_for(STATE_MAIN_R3, XCHG_TRANSACTION));
+	g_assert_null(v1_row_for(STATE_MAIN_I4, XCHG_TRANSACTION));
+	g_assert_cmpint(STATE_XAUTH_R0, ==, STATE_INFO_PROTECTED + 1);
+	const struct v1_row *r = v1_row_for(STATE_XAUTH_I0, XCHG_TRANSACTION);
+	g_assert_cmpint(v1_row_rc(r, STATE_XAUTH_I1, false), ==, RC_NEW_STATE + STATE_XAUTH_I1);
+	g_assert_cmpstr(state_name_str(STATE_MODE_CFG_I3), ==, "STATE_MODE_CFG_I3");
 }
 
 /* A copy of the table with row `i` changed by fn, checked by check. */
@@ -395,6 +435,10 @@ static void test_checks_catch(void)
 	g_assert_false(broken(mr0, dup_key, check_unique_keys));
 	g_assert_false(broken(qr0, plain_qm, check_rows));
 	g_assert_false(broken(qr1, responder_finishes, check_rows));
+	size_t xr0 = row_index(STATE_XAUTH_R0, XCHG_TRANSACTION);
+	g_assert_false(broken(xr0, no_hash, check_hashes));           /* ATTR without HASH(1) */
+	g_assert_false(broken(xr0, no_timeout, check_timeouts));      /* REQUEST never re-sent */
+	g_assert_false(broken(row_index(STATE_XAUTH_I0, XCHG_TRANSACTION), drop_dup, check_duplicates));
 }
 
 int main(int argc, char **argv)
@@ -404,5 +448,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ikev1-table/lookups", test_lookups);
 	g_test_add_func("/ikev1-table/columns", test_columns);
 	g_test_add_func("/ikev1-table/checks-catch", test_checks_catch);
+	g_test_add_func("/ikev1-table/transaction", test_transaction_rows);
 	return g_test_run();
 }

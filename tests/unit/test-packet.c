@@ -773,7 +773,7 @@ static void test_chain_policy(void)
 	g_assert_cmpuint(md_count(md, PT_VID), ==, 2);
 	msg_digest_release(md);
 	/* unknown below 128: refused; P and T outside an SA too */
-	static const uint8_t refused[] = { 14, 19, 22, 50, 127, PT_P, PT_T };
+	static const uint8_t refused[] = { 15, 19, 22, 50, 127, PT_P, PT_T };   /* 14 is ATTR now */
 	for (size_t i = 0; i < sizeof(refused); i++) {
 		const uint8_t t2[] = { PT_VID, refused[i] };
 		n = raw_chain(body, t2, 2, 8);

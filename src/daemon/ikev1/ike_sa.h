@@ -22,6 +22,7 @@
 struct sd_event_source;
 struct sd_event;
 struct dpd;
+struct address_pool;
 
 #define NONCE_LEN_OURS 32        /* what we send; RFC 2409 5: 8..256 accepted */
 #define NONCE_LEN_MIN 8
@@ -90,6 +91,21 @@ struct v1_state {
 	struct sd_event_source *retransmit_timer;
 	struct sd_event_source *expire_timer;
 	uint64_t expire_at_mono;
+
+	/* Transaction exchanges over this ISAKMP SA (transaction.c): XAUTH
+	 * and Mode Config run on the ISAKMP state itself, one exchange pair
+	 * at a time, each with its own message id and CBC chain (derived
+	 * from the phase-1 IV in iv[], which stays the seed of phase 2) */
+	uint32_t tx_msgid;           /* the current exchange's message id, 0 = none yet */
+	uint8_t tx_iv[CRYPTO_MAX_BLOCK];
+	enum state_name tx_next;     /* set by a handler: the state to go to instead of its row's
+					(the handler armed its timer); 0 = the row's */
+	uint16_t tx_identifier;      /* the ATTR identifier of our last request */
+	unsigned xauth_tries;        /* server: REQUESTs sent for this SA (at most XAUTH_TRIES) */
+	bool xauth_failed;           /* server: STATUS FAIL sent, the ACK ends the SA */
+	bool tx_done;                /* XAUTH and Mode Config finished (or inherited by a rekey) */
+	struct address_pool *pool;   /* server: the pool lending this peer its address, NULL = none */
+	char lease_identity[128];    /* ... to this identity */
 
 	/* keying attempts and replacement (rekey.c) */
 	unsigned keying_attempt;     /* initiator: 1 = first attempt (keyingtries) */

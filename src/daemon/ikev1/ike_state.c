@@ -158,6 +158,7 @@ void v1_state_free_hook(struct state *st)
 	v1_rekey_free(s);
 	dpd_free(s);
 	natt_state_free(s);
+	transaction_free(s);   /* the Mode Config lease goes back to its pool */
 	if (s->dh)
 		dh_secret_free(s->dh);
 	free(s->sa_i_b);

@@ -223,9 +223,14 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 		goto refused;
 	}
 	/* which IV decrypts it: the ISAKMP SA's chain in Main Mode, the
-	 * exchange's own in Quick Mode */
+	 * exchange's own in Quick Mode and in a transaction exchange (kept
+	 * beside the phase-1 one on the ISAKMP state) */
 	struct v1_state *isakmp = v1_keyed_isakmp(s);
-	if (!open_msg(isakmp, s->iv, m, c, st)) {
+	bool tx = m->md.hdr.xchg == XCHG_TRANSACTION;
+	uint8_t fresh_iv[CRYPTO_MAX_BLOCK];
+	uint8_t *iv = tx ? transaction_iv(s, m->md.hdr.msgid, fresh_iv) : s->iv;
+	uint8_t *chain = tx ? s->tx_iv : s->iv;   /* where the IV after it is committed */
+	if (!open_msg(isakmp, iv, m, c, st)) {
 		/* MI3/MR3 that does not decrypt to a valid message: with a
 		 * preshared key that is the peer failing to prove it knows
 		 * the key (wrong PSK), so say AUTHENTICATION_FAILED */
@@ -245,11 +250,15 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 		goto refused;
 	}
 	uint8_t old_iv[CRYPTO_MAX_BLOCK];
-	memcpy(old_iv, s->iv, sizeof(old_iv));
+	memcpy(old_iv, chain, sizeof(old_iv));
+	uint32_t old_tx_msgid = s->tx_msgid;
 	if (m->encrypted)
-		memcpy(s->iv, m->new_iv, isakmp->iv_len);
+		memcpy(chain, m->new_iv, isakmp->iv_len);
+	if (tx)
+		s->tx_msgid = m->md.hdr.msgid;
 	unsigned serial = st->serial;
 	s->in_transition = true;
+	s->tx_next = STATE_UNDEFINED;
 	enum stf r = row->handler(s, m);
 	if (state_by_serial(serial) == st)
 		s->in_transition = false;
@@ -257,7 +266,8 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 		/* the handler may have deleted nothing; the state still exists */
 		if (state_by_serial(serial) != st)
 			return;
-		memcpy(s->iv, old_iv, sizeof(old_iv));
+		memcpy(chain, old_iv, sizeof(old_iv));
+		s->tx_msgid = old_tx_msgid;
 		if (s->change_pending) {
 			s->change_pending = false;
 			event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
@@ -274,12 +284,17 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	s->last_recv = xmalloc(m->packet_len);
 	memcpy(s->last_recv, m->packet, m->packet_len);
 	s->last_recv_len = m->packet_len;
-	state_set_name(st, row->to);
+	/* a transaction handler may choose another state (a new XAUTH
+	 * REQUEST after a wrong password): it armed that state's timer */
+	enum state_name to = s->tx_next ? s->tx_next : row->to;
+	s->tx_next = STATE_UNDEFINED;
+	state_set_name(st, to);
 	if (s->change_pending) {
 		s->change_pending = false;
 		event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 	}
-	finish_transition(s, row);
+	if (to == row->to)
+		finish_transition(s, row);
 	return;
 
 refused:
@@ -290,10 +305,11 @@ refused:
 /* The ISAKMP SA is up and we started it: Quick Mode follows, unless the
  * connection wants no phase 2 (then the callers are done) or this was
  * an ISAKMP SA's replacement nobody asked for more of. */
-static void start_quick(struct v1_state *s, bool phase2)
+void v1_start_quick(struct v1_state *s)
 {
 	struct state *st = s->st;
 	struct connection *c = st->connection;
+	bool phase2 = c->cfg.policy & (POLICY_ENCRYPT | POLICY_AUTHENTICATE);
 	if (!phase2) {
 		progress_sinks_done(c, NULL);
 		return;
@@ -343,8 +359,16 @@ static void finish_transition(struct v1_state *s, const struct v1_row *row)
 			st->algorithms);
 		break;
 	}
+	/* XAUTH and Mode Config after Main Mode, before Quick Mode */
+	if (row->xchg == XCHG_TRANSACTION) {
+		transaction_next(s);
+		return;
+	}
+	if (row->xchg == XCHG_IDPROT && (row->reach == REACH_ESTABLISHED || row->reach == REACH_START_QUICK) &&
+	    transaction_start(s))
+		return;
 	if (row->reach == REACH_START_QUICK)
-		start_quick(s, phase2);
+		v1_start_quick(s);
 	else if (row->reach == REACH_FINISH)
 		progress_sinks_done(c, NULL);
 }
@@ -460,6 +484,29 @@ static void process_quick_mode(struct v1_msg *m)
 	run_row(s, m, true);
 }
 
+/* XAUTH and Mode Config: on the ISAKMP state itself, whose row says
+ * what the message may be (transaction.c keeps the exchange's message id
+ * and IV beside the phase-1 ones). */
+static void process_transaction(struct v1_msg *m)
+{
+	const struct isakmp_hdr *h = &m->md.hdr;
+	char ab[IP_STR_MAX];
+	struct v1_state *isakmp = established_isakmp(h, &m->from);
+	if (!isakmp || !isakmp->st->established || !isakmp->have_keys) {
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+		     "Transaction message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
+		return;
+	}
+	if (h->msgid == 0 || !m->encrypted) {
+		llog(STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
+		     "Transaction message with message id 0 or unencrypted; dropped");
+		return;
+	}
+	if (handled_as_duplicate(isakmp, m))
+		return;
+	run_row(isakmp, m, false);
+}
+
 static void process_informational(struct v1_msg *m)
 {
 	const struct isakmp_hdr *h = &m->md.hdr;
@@ -515,6 +562,9 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		break;
 	case XCHG_INFO:
 		process_informational(&m);
+		break;
+	case XCHG_TRANSACTION:
+		process_transaction(&m);
 		break;
 	case XCHG_AGGRESSIVE:
 		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Aggressive Mode message from %s:%u refused: this pluto only implements Main Mode",

@@ -205,6 +205,50 @@ enum stf quick_inI2(struct v1_state *s, struct v1_msg *m);
  * its HASH(1) verified by the dispatcher) or not (isakmp may be NULL). */
 enum stf informational_in(struct v1_state *isakmp, struct v1_msg *m);
 
+/* --- the transaction exchange: XAUTH and Mode Config (transaction.c,
+ * xauth.c, modecfg.c) ---
+ * They run on the ISAKMP state after Main Mode, as the ends' xauthserver/
+ * xauthclient/modecfgserver/modecfgclient say: the server asks for the
+ * user (three tries), then Mode Config pulls (client REQUEST, server
+ * REPLY) or pushes (server SET, client ACK); the client starts Quick
+ * Mode when all of it is done. */
+#define XAUTH_TRIES 3
+/* Main Mode reached the established state: true when a transaction now
+ * runs or is awaited (the client's Quick Mode waits for its end). */
+bool transaction_start(struct v1_state *s);
+/* A transaction row reached a state where its exchange is done: the
+ * next one starts, or (client) Quick Mode. */
+void transaction_next(struct v1_state *s);
+/* The IV that decrypts a transaction message with this message id: the
+ * current exchange's chain, or a new one derived into fresh. */
+uint8_t *transaction_iv(struct v1_state *s, uint32_t msgid, uint8_t *fresh);
+/* Send an ATTR message (HASH, ATTR with attrs[len]) over s: a new
+ * exchange (fresh message id) when new_exchange, else the answer in
+ * the current one. Kept for re-sending. */
+bool transaction_send(struct v1_state *s, bool new_exchange, uint8_t cfg_type, uint16_t identifier,
+		      const uint8_t *attrs, size_t len);
+/* The ATTR payload of m, parsed (the row guarantees one); false (logged)
+ * when its type is not one of the want mask (1 << enum cfg_msg_type). */
+struct cfg_attrs;
+bool transaction_attrs(struct v1_state *s, struct v1_msg *m, unsigned want, struct cfg_attrs *out);
+/* Free hook: the lease goes back to its pool. */
+void transaction_free(struct v1_state *s);
+/* Start Quick Mode after phase 1 (and the transaction). */
+void v1_start_quick(struct v1_state *s);
+
+void xauth_server_start(struct v1_state *s);
+enum stf xauth_inREPLY(struct v1_state *s, struct v1_msg *m);     /* server */
+enum stf xauth_inACK(struct v1_state *s, struct v1_msg *m);       /* server */
+enum stf xauth_inREQUEST(struct v1_state *s, struct v1_msg *m);   /* client */
+enum stf xauth_inSET(struct v1_state *s, struct v1_msg *m);       /* client: SET or a new REQUEST */
+/* Mode Config: the phase each side enters after XAUTH (or Main Mode) */
+/* true when a phase now runs, or the state was deleted (no address) */
+bool modecfg_start(struct v1_state *s);
+enum stf modecfg_inREQUEST(struct v1_state *s, struct v1_msg *m); /* server, pull */
+enum stf modecfg_inACK(struct v1_state *s, struct v1_msg *m);     /* server, push */
+enum stf modecfg_inREPLY(struct v1_state *s, struct v1_msg *m);   /* client, pull */
+enum stf modecfg_inSET(struct v1_state *s, struct v1_msg *m);     /* client, push */
+
 /* --- connections (ikev1_conn.c) --- */
 /* Our identity for c: leftid/rightid, else the host address. */
 void v1_our_id(const struct connection *c, struct pluto_id *id);

@@ -1,5 +1,6 @@
 /* The IKEv1 state table (ikev1_states.h): RFC 2409 Main Mode and Quick
- * Mode, RFC 2408 Informational. */
+ * Mode, RFC 2408 Informational, the Transaction exchange of XAUTH and
+ * Mode Config. */
 #include "daemon/ikev1/ikev1_states.h"
 
 #include "common/util.h"
@@ -67,6 +68,55 @@ const struct v1_row v1_rows[] = {
 	  .handler = quick_inI2, .timeout = TIMEOUT_NONE, .duplicate = DUP_DROP,
 	  .reach = REACH_ESTABLISHED, .rc = RC_SUCCESS, .what = "IPsec SA established" },
 
+	/* Transaction exchanges (draft-ietf-ipsec-isakmp-mode-cfg-05, XAUTH
+	 * draft-beaulieu-ike-xauth-02) on the ISAKMP state after Main Mode:
+	 * every message is HASH(1) = prf(SKEYID_a, M-ID | ATTR) then ATTR.
+	 * The side that sends a REQUEST or SET retransmits it until the
+	 * REPLY or ACK comes; the answering side re-sends its answer when the
+	 * request comes again and otherwise waits with a timeout. The R
+	 * states are the gateway's, the I states the client's; the states a
+	 * phase starts in are entered by transaction.c (initial states). */
+	{ .from = STATE_XAUTH_R0, .to = STATE_XAUTH_R1, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED | F_SENDS | F_REQUEST, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = xauth_inREPLY, .timeout = TIMEOUT_RETRANSMIT, .duplicate = DUP_DROP,
+	  .reach = REACH_PROGRESS, .rc = RC_NEW_STATE, .what = "XAUTH: sent STATUS, expecting ACK" },
+	{ .from = STATE_XAUTH_R1, .to = STATE_XAUTH_R2, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = xauth_inACK, .timeout = TIMEOUT_NONE, .duplicate = DUP_DROP,
+	  .reach = REACH_ESTABLISHED, .rc = RC_NEW_STATE, .what = "XAUTH completed" },
+	{ .from = STATE_MODE_CFG_R0, .to = STATE_MODE_CFG_R1, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED | F_SENDS, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = modecfg_inREQUEST, .timeout = TIMEOUT_NONE, .duplicate = DUP_RESEND,
+	  .reach = REACH_ESTABLISHED, .rc = RC_NEW_STATE, .what = "Mode Config: sent REPLY" },
+	{ .from = STATE_MODE_CFG_R2, .to = STATE_MODE_CFG_R3, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = modecfg_inACK, .timeout = TIMEOUT_NONE, .duplicate = DUP_DROP,
+	  .reach = REACH_ESTABLISHED, .rc = RC_NEW_STATE, .what = "Mode Config: SET acknowledged" },
+	{ .from = STATE_XAUTH_I0, .to = STATE_XAUTH_I1, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED | F_SENDS, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = xauth_inREQUEST, .timeout = TIMEOUT_RESPONDER, .duplicate = DUP_RESEND,
+	  .reach = REACH_PROGRESS, .rc = RC_NEW_STATE, .what = "XAUTH: sent REPLY, expecting STATUS" },
+	{ .from = STATE_XAUTH_I1, .to = STATE_XAUTH_I2, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED | F_SENDS, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = xauth_inSET, .timeout = TIMEOUT_NONE, .duplicate = DUP_RESEND,
+	  .reach = REACH_ESTABLISHED, .rc = RC_NEW_STATE, .what = "XAUTH: sent ACK, user authenticated" },
+	{ .from = STATE_MODE_CFG_I0, .to = STATE_MODE_CFG_I3, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED | F_SENDS, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = modecfg_inSET, .timeout = TIMEOUT_NONE, .duplicate = DUP_RESEND,
+	  .reach = REACH_ESTABLISHED, .rc = RC_NEW_STATE, .what = "Mode Config: sent ACK" },
+	{ .from = STATE_MODE_CFG_I1, .to = STATE_MODE_CFG_I2, .xchg = XCHG_TRANSACTION,
+	  .flags = F_ENCRYPTED, .hash = V1_HASH_1,
+	  .payloads = { ONE(PT_HASH), ONE(PT_ATTR) },
+	  .handler = modecfg_inREPLY, .timeout = TIMEOUT_NONE, .duplicate = DUP_DROP,
+	  .reach = REACH_ESTABLISHED, .rc = RC_NEW_STATE, .what = "Mode Config: received REPLY" },
+
 	/* Informational (RFC 2408 4.8, RFC 2409 5.7): notifications and
 	 * deletes are acted upon, anything else is ignored; never answered */
 	{ .from = STATE_INFO, .to = STATE_INFO, .xchg = XCHG_INFO, .flags = F_NO_ANSWER | F_ANY_OTHER,
@@ -83,6 +133,11 @@ const size_t v1_n_rows = ARRAY_SIZE(v1_rows);
 
 const enum state_name v1_initial_states[] = {
 	STATE_MAIN_R0, STATE_MAIN_I1, STATE_QUICK_R0, STATE_QUICK_I1, STATE_INFO, STATE_INFO_PROTECTED,
+	/* entered by transaction.c: the gateway sent REQUEST / waits for the
+	 * client's REQUEST / sent SET; the client waits for REQUEST / SET,
+	 * or sent its REQUEST */
+	STATE_XAUTH_R0, STATE_MODE_CFG_R0, STATE_MODE_CFG_R2,
+	STATE_XAUTH_I0, STATE_MODE_CFG_I0, STATE_MODE_CFG_I1,
 };
 const size_t v1_n_initial_states = ARRAY_SIZE(v1_initial_states);
 

@@ -90,8 +90,9 @@ extern const struct v1_row v1_rows[];
 extern const size_t v1_n_rows;
 
 /* States a negotiation starts in (MAIN_I1 and QUICK_I1 by main_outI1 and
- * quick_outI1, the R0 states when a first message creates one) and the
- * Informational pseudo-states. */
+ * quick_outI1, the R0 states when a first message creates one), the
+ * Informational pseudo-states, and the states transaction.c enters when
+ * an XAUTH or Mode Config phase begins. */
 extern const enum state_name v1_initial_states[];
 extern const size_t v1_n_initial_states;
 

@@ -271,6 +271,9 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keyi
 	}
 	v1_end_client(c, true, &s->our_client);
 	v1_end_client(c, false, &s->peer_client);
+	/* a Mode Config client's own client is the address it was lent */
+	if (END_THIS(c)->modecfgclient && isakmp->st->has_virtual_address)
+		s->our_client = isakmp->st->virtual_address;
 
 	struct pbuf pb;
 	qm_header(&pb, s, PT_HASH);
@@ -407,8 +410,29 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		subnet_from_address(&s->local, &cr);
 	}
 	struct connection *c = s->st->connection;
-	struct connection *d = v1_conn_for_qm(c, &s->st->peer, &isakmp->peer_id, &cr, &ci);
 	char a[IP_STR_MAX], b[IP_STR_MAX];
+	/* a gateway's XAUTH and Mode Config come first; then the client's
+	 * subnet is exactly the address lent to it */
+	const struct end *me = END_THIS(c);
+	if ((me->xauthserver || me->modecfgserver) && !isakmp->tx_done) {
+		LOGS(s, "Quick Mode refused: XAUTH/Mode Config of ISAKMP State #%u not finished", isakmp->st->serial);
+		m->notify = N_INVALID_ID_INFORMATION;
+		return STF_FATAL;
+	}
+	struct connection *d;
+	if (isakmp->pool) {
+		d = c;
+		if (!subnet_equal(&ci, &isakmp->st->virtual_address)) {
+			LOGS(s, "Quick Mode refused: the client proposes %s but was lent %s", subnet_str(&ci, a),
+			     subnet_str(&isakmp->st->virtual_address, b));
+			m->notify = N_INVALID_ID_INFORMATION;
+			return STF_FATAL;
+		}
+		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "Quick Mode: client %s is the address lent to \"%s\"",
+		     subnet_str(&ci, a), isakmp->lease_identity);
+	} else {
+		d = v1_conn_for_qm(c, &s->st->peer, &isakmp->peer_id, &cr, &ci);
+	}
 	if (!d) {
 		LOGS(s, "cannot respond to IPsec SA request: no connection for %s===%s", subnet_str(&cr, a),
 		     subnet_str(&ci, b));

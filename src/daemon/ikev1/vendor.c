@@ -33,6 +33,8 @@ static const struct known_vid known_vids[] = {
 	  { 0x7d, 0x94, 0x19, 0xa6, 0x53, 0x10, 0xca, 0x6f, 0x2c, 0x17, 0x9d, 0x92, 0x15, 0x52, 0x9d, 0x56 } },
 	{ "XAUTH", VID_XAUTH, 8,
 	  { 0x09, 0x00, 0x26, 0x89, 0xdf, 0xd6, 0xb7, 0x12 } },
+	{ "Cisco Unity", VID_UNITY, 16,
+	  { 0x12, 0xf5, 0xf2, 0x8c, 0x45, 0x71, 0x68, 0xa9, 0x70, 0x2d, 0x9f, 0xe2, 0x74, 0xcc, 0x01, 0x00 } },
 	{ "FRAGMENTATION", VID_FRAGMENTATION, 16,
 	  { 0x40, 0x48, 0xb7, 0xd5, 0x6e, 0xbc, 0xe8, 0x85, 0x25, 0xe7, 0xde, 0x7f, 0x00, 0xd6, 0xc2, 0xd3 } },
 };
@@ -59,6 +61,11 @@ void vid_emit_ours(struct pbuf *pb, unsigned peer_caps, int initiator)
 	bool natt_off = pb->conn && pb->conn->cfg.encapsulation == ENCAPS_NO;
 	if ((initiator || (peer_caps & VID_NATT_RFC)) && !natt_off)
 		emit_known(pb, VID_NATT_RFC);
+	const struct end *me = pb->conn && pb->conn->this >= 0 ? END_THIS(pb->conn) : NULL;
+	if (me && (me->xauthclient || me->xauthserver))
+		emit_known(pb, VID_XAUTH);
+	if (me && (me->modecfgclient || me->modecfgserver))
+		emit_known(pb, VID_UNITY);
 }
 
 unsigned vid_scan(const struct msg_digest *md, const struct connection *c)
@@ -87,7 +94,7 @@ const char *vid_caps_str(unsigned caps, char *out, size_t len)
 {
 	static const struct { unsigned cap; const char *name; } names[] = {
 		{ VID_DPD, "DPD" }, { VID_NATT_RFC, "RFC 3947 NAT-T" }, { VID_NATT_DRAFT, "draft NAT-T" },
-		{ VID_XAUTH, "XAUTH" }, { VID_FRAGMENTATION, "FRAGMENTATION" },
+		{ VID_XAUTH, "XAUTH" }, { VID_FRAGMENTATION, "FRAGMENTATION" }, { VID_UNITY, "Cisco Unity" },
 	};
 	size_t k = 0;
 	out[0] = '\0';

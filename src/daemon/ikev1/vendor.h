@@ -16,11 +16,14 @@ enum vid_cap {
 	VID_NATT_DRAFT   = 1u << 2,   /* draft-ietf-ipsec-nat-t-ike-02/02\n/03 */
 	VID_XAUTH        = 1u << 3,
 	VID_FRAGMENTATION= 1u << 4,
+	VID_UNITY        = 1u << 5,   /* Cisco Unity: Mode Config with the Unity attributes */
 };
 
 /* Our VIDs for the first message of each side: DPD always (we answer
  * R-U-THERE whether or not we send them), RFC 3947 NAT-T when we
- * initiate or when the initiator announced it (RFC 3947 3.1). */
+ * initiate or when the initiator announced it (RFC 3947 3.1), XAUTH
+ * when our end is an XAUTH client or server, Cisco Unity when it is a
+ * Mode Config client or server (pb->conn's ends say). */
 void vid_emit_ours(struct pbuf *pb, unsigned peer_caps, int initiator);
 /* The capabilities the VIDs in md announce (OR of enum vid_cap). */
 unsigned vid_scan(const struct msg_digest *md, const struct connection *c);

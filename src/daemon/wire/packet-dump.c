@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/wire/cfg_attrs.h"
 #include "daemon/wire/packet-int.h"
 
 static void payload_dump(const struct connection *c, const struct payload *p)
@@ -27,6 +28,10 @@ static void payload_dump(const struct connection *c, const struct payload *p)
 		return;
 	}
 	fields_dump(c, DBG_PARSING, 2, pd->body, &body);
+	if (p->type == PT_ATTR) {
+		cfg_attrs_dump(c, DBG_PARSING, 2, body.data, body.data_len);   /* passwords masked */
+		return;
+	}
 	if (body.data_len)
 		hex_dump(c, DBG_PARSING, 2, pd->body->data_name, body.data, body.data_len);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 
+#include "daemon/wire/cfg_attrs.h"
 #include "daemon/wire/packet-int.h"
 
 const char *enum_lookup(const struct enum_table *t, unsigned value)
@@ -24,7 +25,7 @@ static const struct enum_name payload_names_[] = {
 	{ PT_NONE, "NONE" }, { PT_SA, "SA" }, { PT_P, "P" }, { PT_T, "T" }, { PT_KE, "KE" },
 	{ PT_ID, "ID" }, { PT_CERT, "CERT" }, { PT_CR, "CR" }, { PT_HASH, "HASH" },
 	{ PT_SIG, "SIG" }, { PT_NONCE, "NONCE" }, { PT_N, "N" }, { PT_D, "D" },
-	{ PT_VID, "VID" }, { PT_NATD, "NAT-D" }, { PT_NATOA, "NAT-OA" },
+	{ PT_VID, "VID" }, { PT_ATTR, "ATTR" }, { PT_NATD, "NAT-D" }, { PT_NATOA, "NAT-OA" },
 };
 static const struct enum_table payload_names = ENUM_TABLE(payload_names_);
 
@@ -39,7 +40,8 @@ const char *payload_type_name(unsigned type)
 static const struct enum_name exchange_names_[] = {
 	{ XCHG_NONE, "NONE" }, { XCHG_BASE, "Base" }, { XCHG_IDPROT, "Main Mode" },
 	{ XCHG_AUTHONLY, "Authentication Only" }, { XCHG_AGGRESSIVE, "Aggressive Mode" },
-	{ XCHG_INFO, "Informational" }, { XCHG_QUICK, "Quick Mode" },
+	{ XCHG_INFO, "Informational" }, { XCHG_TRANSACTION, "Transaction" },
+	{ XCHG_QUICK, "Quick Mode" },
 	{ XCHG_NEWGROUP, "New Group Mode" },
 };
 static const struct enum_table exchange_names = ENUM_TABLE(exchange_names_);
@@ -308,6 +310,18 @@ DESC(static, d_desc, "Delete Payload", "SPIs", offsetof(PL, u.d.spis),
 /* RFC 2408 3.16 */
 DESC(static, vid_desc, "Vendor ID Payload", "vendor ID", NO_TARGET);
 
+/* draft-ietf-ipsec-isakmp-mode-cfg-05 3.2: the attributes are checked
+ * by attr_check (cfg_attrs.c) */
+static const struct enum_name cfg_type_names_[] = {
+	{ CFG_REQUEST, "ISAKMP_CFG_REQUEST" }, { CFG_REPLY, "ISAKMP_CFG_REPLY" },
+	{ CFG_SET, "ISAKMP_CFG_SET" }, { CFG_ACK, "ISAKMP_CFG_ACK" },
+};
+static const struct enum_table cfg_type_names = ENUM_TABLE(cfg_type_names_);
+DESC(static, attr_desc, "Attribute Payload", "attributes", NO_TARGET,
+	INTO("type", 1, FK_ENUM, &cfg_type_names, PL, u.attr.type),
+	ONLY("reserved", 1, FK_RESERVED, NULL),
+	INTO("identifier", 2, FK_INT, NULL, PL, u.attr.identifier));
+
 /* RFC 3947 3.2, 5.2 */
 DESC(static, natd_desc, "NAT-D Payload", "hash of address and port", NO_TARGET);
 DESC(static, natoa_desc, "NAT-OA Payload", "original address", NO_TARGET,
@@ -345,6 +359,16 @@ static int d_check(struct payload *p, unsigned *notify, char *why, size_t why_le
 	return 0;
 }
 
+static int attr_check(struct payload *p, unsigned *notify, char *why, size_t why_len)
+{
+	struct cfg_attrs attrs;
+	if (cfg_attrs_parse(p->body, p->body_len, &attrs, why, why_len) < 0) {
+		*notify = N_PAYLOAD_MALFORMED;
+		return -1;
+	}
+	return 0;
+}
+
 static int natoa_check(struct payload *p, unsigned *notify, char *why, size_t why_len)
 {
 	if (!(p->u.natoa.id_type == ID_TYPE_IPV4_ADDR && p->data_len == 4) &&
@@ -369,6 +393,7 @@ static const struct payload_desc payload_descs[] = {
 	{ PT_N, &n_desc, false, 0, SIZE_MAX, n_check },
 	{ PT_D, &d_desc, false, 1, SIZE_MAX, d_check },
 	{ PT_VID, &vid_desc, false, 0, SIZE_MAX, NULL },
+	{ PT_ATTR, &attr_desc, false, 0, SIZE_MAX, attr_check },
 	{ PT_NATD, &natd_desc, false, 1, SIZE_MAX, NULL },
 	{ PT_NATOA, &natoa_desc, false, 4, 16, natoa_check },
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/wire/cfg_attrs.h"
 #include "daemon/wire/packet-int.h"
 
 void why_set(char *why, size_t why_len, const char *fmt, ...)
@@ -583,6 +584,22 @@ size_t emit_vid(struct pbuf *pb, const uint8_t *data, size_t len)
 size_t emit_natd(struct pbuf *pb, const uint8_t *data, size_t len)
 {
 	return emit_simple(pb, PT_NATD, &no_fields, data, len);
+}
+
+size_t emit_attr(struct pbuf *pb, uint8_t type, uint16_t identifier, const uint8_t *attrs, size_t len)
+{
+	struct payload p = { .u.attr = { .type = type, .identifier = identifier } };
+	const struct struct_desc *d = payload_desc_get(PT_ATTR)->body;
+	struct field_values fv = { 0 };
+	fields_encode(d, &p, &fv);
+	size_t start = payload_open(pb, PT_ATTR);
+	pbuf_put_fields(pb, 2, d, &fv);
+	if (len) {
+		pbuf_put(pb, attrs, len);
+		cfg_attrs_dump(pb->conn, DBG_EMITTING, 2, attrs, len);   /* never hex: passwords */
+	}
+	payload_close(pb);
+	return start;
 }
 
 size_t emit_natoa(struct pbuf *pb, uint8_t id_type, const uint8_t *addr, size_t len)

@@ -25,6 +25,7 @@
 enum isakmp_payload_type {
 	PT_NONE = 0, PT_SA = 1, PT_P = 2, PT_T = 3, PT_KE = 4, PT_ID = 5, PT_CERT = 6,
 	PT_CR = 7, PT_HASH = 8, PT_SIG = 9, PT_NONCE = 10, PT_N = 11, PT_D = 12, PT_VID = 13,
+	PT_ATTR = 14,                /* draft-ietf-ipsec-isakmp-mode-cfg-05 3.2 */
 	PT_NATD = 20, PT_NATOA = 21,
 	PT__MAX = 256
 };
@@ -32,7 +33,9 @@ const char *payload_type_name(unsigned type);
 
 enum isakmp_exchange {
 	XCHG_NONE = 0, XCHG_BASE = 1, XCHG_IDPROT = 2 /* Main Mode */, XCHG_AUTHONLY = 3,
-	XCHG_AGGRESSIVE = 4, XCHG_INFO = 5, XCHG_QUICK = 32, XCHG_NEWGROUP = 33,
+	XCHG_AGGRESSIVE = 4, XCHG_INFO = 5,
+	XCHG_TRANSACTION = 6,        /* draft-ietf-ipsec-isakmp-mode-cfg-05 3.1 */
+	XCHG_QUICK = 32, XCHG_NEWGROUP = 33,
 };
 const char *exchange_name(unsigned xchg);
 
@@ -93,6 +96,7 @@ struct payload {
 		struct { uint32_t doi; uint8_t protocol, spi_size; uint16_t n_spis;
 			 const uint8_t *spis; } d;                                   /* PT_D */
 		struct { uint8_t id_type; } natoa;                                   /* PT_NATOA */
+		struct { uint8_t type; uint16_t identifier; } attr;                  /* PT_ATTR */
 	} u;
 	struct sa_payload *sa;       /* PT_SA: parsed (owned by the digest) */
 };
@@ -180,6 +184,10 @@ size_t emit_notify(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint16_t typ
 		 const uint8_t *spi, uint8_t spi_size, const uint8_t *data, size_t len);
 size_t emit_delete(struct pbuf *pb, uint32_t doi, uint8_t protocol, uint8_t spi_size,
 		 const uint8_t *spis, uint16_t n_spis);
+/* ATTR (draft-ietf-ipsec-isakmp-mode-cfg-05 3.2): type (enum
+ * cfg_msg_type), identifier and the encoded attributes (cfg_attrs.h);
+ * the dump shows each attribute, passwords masked. */
+size_t emit_attr(struct pbuf *pb, uint8_t type, uint16_t identifier, const uint8_t *attrs, size_t len);
 /* NAT-OA (RFC 3947 5.2): ID type and address bytes. */
 size_t emit_natoa(struct pbuf *pb, uint8_t id_type, const uint8_t *addr, size_t len);
 /* A bare list of data attributes (the data of RESPONDER-LIFETIME): parse
