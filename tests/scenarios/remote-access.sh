@@ -63,6 +63,8 @@ remote_access_pluto() {
 	ip -n "$(ns_of a)" addr add 198.51.100.4/24 dev "$(if_of a b)"
 	io_link b 203.0.113.2/24 c 203.0.113.3/24 || fail "c linked to b"
 	ip -n "$(ns_of c)" route add 198.51.100.0/24 via 203.0.113.2
+	# c's second address: a client of its own (no SA of bob's from it)
+	ip -n "$(ns_of c)" addr add 203.0.113.4/24 dev "$(if_of c b)"
 	wait_for 5 ip netns exec "$(ns_of c)" ping -c1 -W1 198.51.100.2 >/dev/null || fail "c reaches b"
 	printf ': PSK %s\n@alice : XAUTH "%s"\n@bob : XAUTH "%s"\n@carol : XAUTH "%s"\n' \
 		"$PSK" "$ALICE_PW" "$BOB_PW" "$WRONG_PW" >"$T/a/ipsec.secrets"
@@ -71,7 +73,11 @@ remote_access_pluto() {
 	cp "$T/a/ipsec.secrets" "$T/c/ipsec.secrets"
 	chmod 600 "$T/a/ipsec.secrets" "$T/b/ipsec.secrets" "$T/c/ipsec.secrets"
 	pluto_launch a || fail "pluto a started"
-	pluto_launch c || fail "pluto c started"
+	# c is on a private D-Bus (Initiate(true) of a refused user)
+	command -v gdbus >/dev/null || skip_all "no gdbus"
+	start_bus || fail "private bus started"
+	pluto_launch c --kernel none --debug-all --ikeport 500 || fail "pluto c started on the bus"
+	wait_for 10 busctl --address="$DBUS_SYSTEM_BUS_ADDRESS" status org.freeswan.pluto1 >/dev/null
 	pluto_launch b || fail "pluto b started"
 
 	# --- pull: alice from .1 ---
@@ -124,6 +130,18 @@ remote_access_pluto() {
 	out=$(cat "$T/last.out")
 	check_eq "carol: whack --initiate exits 224" 224 "$rc"
 	check_contains "carol: whack prints the refusal" 'refused user "carol"' "$out"
+	# D-Bus: Initiate(true) fails with AuthenticationFailed
+	client_conn c carolbus 203.0.113.4 carol yes
+	start=$(date +%s)
+	rc=$(status_of timeout 30 gdbus call --system --dest org.freeswan.pluto1 \
+		--object-path /org/freeswan/pluto1/connection/carolbus \
+		--method org.freeswan.pluto1.Connection.Initiate true)
+	took=$(($(date +%s) - start))
+	out=$(cat "$T/last.out")
+	check "carol over D-Bus: Initiate(true) fails" test "$rc" -ne 0
+	check_contains "carol over D-Bus: the error is AuthenticationFailed" \
+		"org.freeswan.pluto1.Error.AuthenticationFailed" "$out"
+	check "carol over D-Bus: within 10 s (${took}s)" test "$took" -lt 10
 
 	# --- push: the gateway sends SET, the client ACKs ---
 	pluto_ctl a delete alice >/dev/null
