@@ -178,7 +178,7 @@ pluto_log() { echo "$T/$1-pluto.log"; }
 pluto_ra_options() {
 	local s=$1 gw cl g c o
 	if [ "${IO_RA[$s]}" = gateway ]; then gw=$s cl=$(other "$s"); else cl=$s gw=$(other "$s"); fi
-	[ "$gw" = L ] && g=left c=right || { g=right c=left; }
+	if [ "$gw" = L ]; then g=left c=right; else g=right c=left; fi
 	o=("$g=$(ip_of "$gw")" "${g}id=$(ip_of "$gw")" "${g}subnet=$(net_of "$gw")"
 	   "${g}xauthserver=yes" "${g}modecfgserver=yes"
 	   "${c}xauthclient=yes" "${c}modecfgclient=yes" "${c}username=$IO_RA_USER"
