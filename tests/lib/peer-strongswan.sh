@@ -281,6 +281,7 @@ EOF
 # round is XAUTH as IO_RA_USER with IO_RA_CLIENT_PASSWORD). IO_RA_SECOND=1
 # adds a second client "lab2" from IO_RA_SECOND_IP as IO_RA_USER2 (the
 # address must be on SIDE's veth): two road warriors from one charon.
+# IO_SS_RA_CLIENT_EXTRA: more lines for the client's connections only
 strongswan_ra_client() {
 	local s=$1 d=$T/$1 p
 	p=$(other "$1")
@@ -315,6 +316,7 @@ strongswan_ra_client_conn() {
     dpd_delay = 0
     send_certreq = no
     ${IO_SS_CONN_EXTRA:-}
+    ${IO_SS_RA_CLIENT_EXTRA:-}
     local {
       $4
       id = $2

@@ -127,6 +127,23 @@ harness_strongswan() {
 	io_case rsa-raw
 	ra_up R L "strongSwan <-> strongSwan, RSA + XAUTH" && ra_check_views R L "RSA"
 	io_stop L R
+	# what strongSwan expects of an ISAKMP "rekey" (in IKEv1 a new Main
+	# Mode): a reauthentication, XAUTH included, the gateway adopting the
+	# CHILD_SA and the virtual address (the rekey case holds pluto to it)
+	# (over_time: the old IKE_SA lives on until the new one is up)
+	io_case psk-aes
+	mark=$(cat "$(peer log R)" 2>/dev/null | wc -l)
+	IO_SS_RA_CLIENT_EXTRA="rekey_time = 6s
+    over_time = 30s"
+	ra_up R L "strongSwan <-> strongSwan, client rekeys after 6 s" && vip=$(strongswan_ra_vip L)
+	IO_SS_RA_CLIENT_EXTRA=
+	check "ISAKMP rekey: the gateway adopts the address in the new IKE_SA" wait_for 20 grep -qF \
+		"detected reauth of existing IKE_SA, adopting 1 children, 0 child tasks, and 1 virtual IPs" "$(peer log R)"
+	check_eq "ISAKMP rekey: XAUTH ran again (the gateway authenticated $IO_RA_USER twice)" 2 \
+		"$(tail -n +"$((mark + 1))" "$(peer log R)" | grep -c "XAuth authentication of '$IO_RA_USER' successful")"
+	check_eq "ISAKMP rekey: the client keeps its address" "$vip" "$(strongswan_ra_vip L)"
+	check_eq "ISAKMP rekey: the gateway lends it still" "$vip" "$(strongswan_ra_vip R)"
+	io_stop L R
 	io_case psk-aes
 	IO_RA_CLIENT_PASSWORD="not alice's password"
 	ra_check_refused R L "wrong password"
@@ -278,7 +295,10 @@ case_reconnect() {
 	check_eq "reconnect: strongSwan got the same address" "${v1%%/*}" "$(strongswan_ra_vip R)"
 }
 # rekeying the ISAKMP SA (pluto client, ikelifetime 30 s, margin 12 s, no
-# fuzz: a new Main Mode ~18 s in) does not redo XAUTH and keeps the address
+# fuzz: a new Main Mode ~18 s in) keeps the address and the user. XAUTH as
+# the peer expects it: strongSwan's gateway treats the new Main Mode as a
+# reauthentication and asks again (harness-strongswan shows it with its own
+# client), adopting the CHILD_SA and the virtual address
 case_rekey() {
 	local v1 old
 	pluto_vs strongswan
@@ -295,8 +315,10 @@ case_rekey() {
 	check_eq "after the rekey: pluto keeps the address" "$v1" "$(pluto_ra_vip L)"
 	check_eq "after the rekey: pluto's new ISAKMP SA has the user" "$IO_RA_USER" "$(pluto_ra_user L)"
 	check_eq "after the rekey: strongSwan still lends the address" "${v1%%/*}" "$(strongswan_ra_vip R)"
-	check_eq "XAUTH ran once: strongSwan authenticated $IO_RA_USER once" 1 \
+	check_eq "XAUTH as strongSwan expects: it authenticated $IO_RA_USER again for the new ISAKMP SA" 2 \
 		"$(grep -c "XAuth authentication of '$IO_RA_USER' successful" "$(peer log R)")"
+	check "strongSwan adopted the address in the new IKE_SA" grep -qF \
+		"detected reauth of existing IKE_SA, adopting 1 children, 0 child tasks, and 1 virtual IPs" "$(peer log R)"
 	io_check_established R "after the rekey"
 	io_check_established L "after the rekey"
 	IO_PLUTO_CONN=
