@@ -181,7 +181,7 @@ pluto_ra_options() {
 	if [ "$gw" = L ]; then g=left c=right; else g=right c=left; fi
 	o=("$g=$(ip_of "$gw")" "${g}id=$(ip_of "$gw")" "${g}subnet=$(net_of "$gw")"
 	   "${g}xauthserver=yes" "${g}modecfgserver=yes"
-	   "${c}xauthclient=yes" "${c}modecfgclient=yes" "${c}username=$IO_RA_USER"
+	   "${c}xauthclient=yes" "${c}modecfgclient=yes"
 	   "modecfgpull=$([ -n "${IO_RA_PUSH:-}" ] && echo no || echo yes)"
 	   ike="${IKE_ENC}-${IKE_HASH}-${IKE_GROUP}" phase2=esp esp="$(io_p2_enc pluto)"
 	   compress=no keyingtries="${IO_PLUTO_KEYINGTRIES:-1}")
@@ -192,7 +192,7 @@ pluto_ra_options() {
 		    "${c}addresspool=$IO_RA_POOL" xauthby=file
 		    "modecfgdns=$IO_RA_DNS" "modecfgdomains=$IO_RA_DOMAIN" "modecfgbanner=$IO_RA_BANNER")
 	else
-		o+=("$c=$(ip_of "$cl")" "${c}id=$(ip_of "$cl")")
+		o+=("$c=$(ip_of "$cl")" "${c}id=$(ip_of "$cl")" "${c}username=$IO_RA_USER")
 	fi
 	if [ -n "$PFSGROUP" ]; then o+=(pfs=yes pfsgroup="$PFSGROUP"); else o+=(pfs=no); fi
 	if [ "$AUTH" = rsa ]; then

@@ -8,8 +8,12 @@
 # The harness self-tests (no pluto; registered, they must pass):
 #   harness-strongswan   strongSwan client (L) -> strongSwan gateway (R):
 #                        PSK + XAUTH pull, then push, then RSA + XAUTH, then
-#                        a wrong password refused (the gateway names the user)
-#   harness-libreswan    the same with libreswan on both sides
+#                        the client's ISAKMP rekey (a reauthentication: XAUTH
+#                        again, the address adopted), then a wrong password
+#                        refused (the gateway's log names the user)
+#   harness-libreswan    the same with libreswan on both sides (pull, push,
+#                        wrong password; domain, banner and split include
+#                        as the client logs them)
 # Not a test, a finding: a strongSwan 5.9.8 client against a libreswan 4.10
 # gateway rejects libreswan's Mode Config REPLY ("length of
 # CONFIGURATION_ATTRIBUTE_V1 substructure list invalid" in charon's log),
@@ -35,8 +39,8 @@
 #                        users) on one pluto gateway: distinct addresses
 #   reconnect            a strongSwan client goes and comes back: same lease
 #   rekey                pluto client against strongSwan with a short ISAKMP
-#                        lifetime: the new ISAKMP SA without a second XAUTH
-#                        round, the same address
+#                        lifetime: the new ISAKMP SA keeps the address and
+#                        the user; XAUTH as strongSwan expects it (again)
 # shellcheck source=tests/lib/scenario.sh
 . "$SRCDIR/tests/lib/scenario.sh"
 CASE_NAME=${1:-}

@@ -24,6 +24,10 @@
 #      the superseded one carries nothing and leaves at its expiry
 #      (e2e_rekey_case)
 #   8. pluto <-> pluto with NAT-T forced: ESP in UDP 4500 (e2e_natt_case)
+#   9. remote access, written and not called yet (pluto's XAUTH/Mode Config
+#      engine is missing): pluto gets its virtual address from a
+#      strongSwan gateway's pool, pings the host behind it through ESP,
+#      and after "down" the address and routes are gone (e2e_ra_case)
 # and for pluto (on every pluto side): the SAs named by ipsecctl status
 # --json are in the kernel with the negotiated SPIs, pluto's policies and
 # route are there, the ping between the client addresses passes, the SA
@@ -598,8 +602,8 @@ e2e_ra_case() {
 	local name=$1 gw=$2 vip out_spi before after n
 	e2e_begin "$name" pluto "$gw" psk-aes "XAUTH + Mode Config client of a $gw gateway" || return 0
 	IO_RA=([L]=client [R]=gateway)
-	# the gateway's way back to the pool (charon's own route is in table
-	# 220 and needs a local address in its subnet; this one is plain)
+	# the gateway's way back to the pool (IO_RA_POOL lies in 10.99.0.0/24;
+	# charon's own route is in table 220, this one is plain)
 	ip -n "$NS_R" route add 10.99.0.0/24 via "$L_IP" src "$R_CLIENT"
 	if ! io_start R L; then IO_RA=(); e2e_end "$name"; return; fi
 	if ! io_initiate L; then
