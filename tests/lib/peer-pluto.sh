@@ -214,8 +214,16 @@ pluto_ra_isakmp() {
 		  (.connection == $c or (.connection | startswith($c + "+"))))] | last // empty'
 }
 # pluto_ra_vip SIDE [CONN]: the virtual address (a client's own, or the one
-# a gateway lent), as the State shows it ("A/32")
-pluto_ra_vip() { pluto_ra_isakmp "$1" "${2:-}" | jq -r '.virtualAddress // empty'; }
+# a gateway lent), as the State shows it ("A/32"); a gateway whose State
+# leaves it empty: the last lease its log names ("Mode Config: lent A to")
+pluto_ra_vip() {
+	local v
+	v=$(pluto_ra_isakmp "$1" "${2:-}" | jq -r '.virtualAddress // empty')
+	if [ -z "$v" ] && [ "${IO_RA[$1]:-}" = gateway ]; then
+		v=$(grep -oE 'Mode Config: lent [0-9.]+' "$T/$1-pluto.log" 2>/dev/null | tail -1 | awk '{ print $4 }')
+	fi
+	echo "$v"
+}
 # pluto_ra_user SIDE [CONN]: the XAUTH user (State xauthUser)
 pluto_ra_user() { pluto_ra_isakmp "$1" "${2:-}" | jq -r '.xauthUser // empty'; }
 # pluto_ra_dns SIDE: a client's DNS servers, one a line, sorted
