@@ -31,7 +31,7 @@ say() { echo "interop/setup.sh: $*" >&2; }
 # and what the harness calls: NSS tools for libreswan's key db, the capture
 # tools, gcc for the xfrm stub, xxd for RFC 3110 keys
 PKGS=(charon-systemd strongswan-swanctl libstrongswan libstrongswan-standard-plugins
-      libstrongswan-extra-plugins libcharon-extra-plugins
+      libstrongswan-extra-plugins libcharon-extra-plugins libcharon-extauth-plugins
       libnss3-tools tshark tcpdump gcc libc6-dev xxd openssl iproute2 util-linux jq)
 
 missing_pkgs() {

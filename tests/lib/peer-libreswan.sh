@@ -46,6 +46,9 @@ libreswan_conf() {
 		echo "$(ip_of "$s") $right : PSK \"$PSK\"" >"$d/ipsec.secrets"
 	fi
 	chmod 600 "$d/ipsec.secrets"
+	case ${IO_RA[$s]:-} in
+	gateway | client) libreswan_ra_conf "$s" "$auth"; return ;;
+	esac
 	cat >"$d/ipsec.conf" <<EOF
 config setup
     # 4.10 drops every IKEv1 packet by default
@@ -109,8 +112,12 @@ libreswan_initiate() {
 # ("comp.CPI@") exactly when the case asks for it
 libreswan_established() {
 	local out
+	local isakmp="STATE_MAIN_(I4|R3)"
+	# a remote-access gateway's ISAKMP SA stays in STATE_MODE_CFG_R1 ("sent
+	# ModeCfg reply, expecting Ack") after a pull REPLY, which no ACK follows
+	[ -n "${IO_RA[$1]:-}" ] && isakmp="STATE_(MAIN_(I4|R3)|MODE_CFG_R[12])"
 	out=$(libreswan_whack "$1" --showstates 2>/dev/null) || return 1
-	grep -qE "STATE_MAIN_(I4|R3) " <<<"$out" && grep -qE "STATE_QUICK_(I2|R2) " <<<"$out" &&
+	grep -qE "$isakmp " <<<"$out" && grep -qE "STATE_QUICK_(I2|R2) " <<<"$out" &&
 	grep -qE " $PHASE2\.[0-9a-f]+@" <<<"$out" || return 1
 	if [ "$COMPRESS" = yes ]; then grep -qE " comp\.[0-9a-f]+@" <<<"$out"
 	else ! grep -qE " comp\.[0-9a-f]+@" <<<"$out"; fi
@@ -132,3 +139,106 @@ libreswan_stop() {
 }
 
 libreswan_log() { echo "$T/$1-libreswan.log"; }
+
+# --- remote access (IO_RA[SIDE], variables in tests/lib/scenario.sh) ---
+# libreswan_ra_conf SIDE AUTH_LINES: ipsec.conf for an XAUTH + Mode Config
+# gateway or client. The gateway (left) protects its subnet, takes any
+# peer, checks passwords with xauthby=file -- which in 4.10 reads
+# <ipsecdir>/passwd ("user:crypt(3) hash"), not ipsec.secrets -- and lends
+# from rightaddresspool; the client (left) proves leftusername with the
+# "@user : XAUTH" entry of its ipsec.secrets and asks for its address.
+libreswan_ra_conf() {
+	local s=$1 d=$T/$1 p lines pull=yes
+	p=$(other "$1")
+	[ -n "${IO_RA_PUSH:-}" ] && pull=no
+	if [ "${IO_RA[$s]}" = gateway ]; then
+		[ "$AUTH" = rsa ] || echo "$(ip_of "$s") %any : PSK \"$PSK\"" >"$d/ipsec.secrets"
+		{
+			printf '%s:%s\n' "$IO_RA_USER" "$(openssl passwd -6 -stdin <<<"$IO_RA_PASSWORD")"
+			printf '%s:%s\n' "$IO_RA_USER2" "$(openssl passwd -6 -stdin <<<"$IO_RA_PASSWORD2")"
+		} >"$d/ipsec.d/passwd"
+		chmod 600 "$d/ipsec.d/passwd"
+		lines="leftsubnet=$(net_of "$s")
+    leftxauthserver=yes
+    leftmodecfgserver=yes
+    right=%any
+    rightid=$([ "$AUTH" = rsa ] && ip_of "$p" || echo %any)
+    rightxauthclient=yes
+    rightmodecfgclient=yes
+    rightaddresspool=$IO_RA_POOL
+    xauthby=file
+    modecfgdns=\"$(sed 's/,/, /g' <<<"$IO_RA_DNS")\"
+    modecfgdomains=\"$IO_RA_DOMAIN\"
+    modecfgbanner=\"$IO_RA_BANNER\""
+	else
+		[ "$AUTH" = rsa ] || echo "$(ip_of "$s") $(ip_of "$p") : PSK \"$PSK\"" >"$d/ipsec.secrets"
+		echo "@$IO_RA_USER : XAUTH \"${IO_RA_CLIENT_PASSWORD:-$IO_RA_PASSWORD}\"" >>"$d/ipsec.secrets"
+		lines="leftxauthclient=yes
+    leftmodecfgclient=yes
+    leftusername=$IO_RA_USER
+    right=$(ip_of "$p")
+    rightid=$(ip_of "$p")
+    rightsubnet=$(net_of "$p")
+    rightxauthserver=yes
+    rightmodecfgserver=yes"
+	fi
+	chmod 600 "$d/ipsec.secrets"
+	cat >"$d/ipsec.conf" <<EOF
+config setup
+    ikev1-policy=accept
+    plutodebug=${IO_LS_PLUTODEBUG:-none}
+    uniqueids=yes
+
+conn lab
+    ikev2=no
+    $2
+    left=$(ip_of "$s")
+    leftid=$(ip_of "$s")
+    $lines
+    modecfgpull=$pull
+    ike=${IKE_ENC}-${IKE_HASH};${IKE_GROUP}
+    phase2=esp
+    phase2alg=$(io_p2_enc libreswan)${PFSGROUP:+;$PFSGROUP}
+    pfs=$([ -n "$PFSGROUP" ] && echo yes || echo no)
+    keyingtries=1
+    retransmit-timeout=15s
+    leftupdown=%disabled
+    auto=add
+    ${IO_LS_EXTRA:-}
+EOF
+}
+
+# libreswan_ra_traffic SIDE: whack --trafficstatus (a line per IPsec SA:
+# username=..., lease=...)
+libreswan_ra_traffic() { libreswan_whack "$1" --trafficstatus 2>/dev/null; }
+# libreswan_ra_vip SIDE: the virtual address as SIDE sees it. The gateway's
+# traffic status names the lease it gave ("lease=A/32"); the client's
+# status shows its conn with the address as its own subnet
+# ("A/32===192.0.2.1...")
+libreswan_ra_vip() {
+	if [ "${IO_RA[$1]}" = gateway ]; then
+		libreswan_ra_traffic "$1" | grep -oE 'lease=[0-9.]+(/[0-9]+)?' | head -1 | cut -d= -f2
+	else
+		libreswan_whack "$1" --status 2>/dev/null | grep -F '"lab"' |
+			grep -oE '[0-9.]+/32===' | head -1 | sed 's/===$//'
+	fi
+}
+# libreswan_ra_user SIDE: the XAUTH user of the IPsec SA (username=...)
+libreswan_ra_user() {
+	libreswan_ra_traffic "$1" | grep -oE "username=[^,]*" | head -1 | cut -d= -f2
+}
+# libreswan_ra_log SIDE: SIDE's log since its last start (libreswan appends)
+libreswan_ra_log() {
+	awk '/Starting Pluto/ { n = 0; delete l } { l[++n] = $0 } END { for (i = 1; i <= n; i++) print l[i] }' \
+		"$T/$1-libreswan.log"
+}
+# libreswan_ra_dns SIDE: the DNS servers the client received, one a line,
+# sorted: its log's "Received DNS server A" (with leftupdown=%disabled
+# nothing installs them)
+libreswan_ra_dns() {
+	libreswan_ra_log "$1" | grep -oE 'Received DNS server [0-9.]+' | awk '{ print $4 }' | sort -u
+}
+# libreswan_ra_domain SIDE, libreswan_ra_banner SIDE: "Received Domain: D",
+# "Received Banner: B" in the client's log
+libreswan_ra_domain() { libreswan_ra_log "$1" | sed -n 's/.*Received Domain: //p' | tail -1; }
+libreswan_ra_banner() { libreswan_ra_log "$1" | sed -n 's/.*Received Banner: //p' | tail -1; }

@@ -38,10 +38,20 @@ strongswan_conf() {
 	remote_addr=$(ip_of "$p") remote_id=$(ip_of "$p")
 	[ -n "${IO_REMOTE_ANY:-}" ] && remote_addr=%any remote_id=%any
 	mkdir -p "$d"/swanctl/{private,pubkey,x509,x509ca}
+	# remote access (IO_RA, tests/lib/scenario.sh): XAUTH, pools and
+	# attributes, the Cisco Unity ones, and DNS servers written to a file of
+	# our own (resolve, with resolvconf pointed at nothing: the host's
+	# resolv.conf is never touched)
+	local ra_plugins= ra_conf=
+	if [ -n "${IO_RA[$s]:-}" ]; then
+		ra_plugins=" xauth-generic attr unity resolve"
+		ra_conf="resolve { file = $d/resolv.conf
+                     resolvconf { path = $d/no-resolvconf } }"
+	fi
 	cat >"$d/strongswan.conf" <<EOF
 charon-systemd {
   load_modular = no
-  load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 pkcs8 x509 pubkey kdf $kern socket-default vici
+  load = random nonce openssl aes sha1 sha2 md5 hmac gmp pem pkcs1 pkcs8 x509 pubkey kdf $kern socket-default vici$ra_plugins
   port = 500
   port_nat_t = 4500
   # fail fast: the tests bound every negotiation
@@ -63,7 +73,10 @@ charon-systemd {
   }
   journal { default = -1 }
   syslog { daemon { default = -1 } }
-  plugins { vici { socket = unix://$d/charon.vici } }
+  plugins {
+    vici { socket = unix://$d/charon.vici }
+    $ra_conf
+  }
 }
 swanctl {
   socket = unix://$d/charon.vici
@@ -87,6 +100,10 @@ EOF
 	else
 		auth_local="auth = psk" auth_remote="auth = psk"
 	fi
+	case ${IO_RA[$s]:-} in
+	gateway) strongswan_ra_gateway "$s" "$auth_local" "$auth_remote" "$proposals"; return ;;
+	client) strongswan_ra_client "$s" "$auth_local" "$auth_remote" "$proposals"; return ;;
+	esac
 	cat >"$d/swanctl/swanctl.conf" <<EOF
 connections {
   lab {
@@ -181,3 +198,178 @@ strongswan_stop() {
 }
 
 strongswan_log() { echo "$T/$1-charon.log"; }
+
+# --- remote access (IO_RA[SIDE], variables in tests/lib/scenario.sh) ---
+# strongswan_ra_gateway SIDE AUTH_LOCAL AUTH_REMOTE PROPOSALS: swanctl.conf
+# of an XAUTH + Mode Config gateway: any peer address, the machine proven
+# by PSK or RSA, then the user by XAUTH (the second remote round, checked by
+# xauth-generic against the "xauth-" secrets); the pool IO_RA_POOL carries
+# the DNS servers, and the Unity domain (28674), banner (28672) and split
+# include (the gateway's subnet) as pool attributes; pull=no pushes (SET)
+strongswan_ra_gateway() {
+	local s=$1 d=$T/$1 p remote_id=%any dns
+	p=$(other "$1")
+	# RSA: the client's key is known, so is its id
+	[ "$AUTH" = rsa ] && remote_id=$(ip_of "$p")
+	dns=$(tr ',' ' ' <<<"$IO_RA_DNS" | xargs | sed 's/ /, /g')
+	cat >"$d/swanctl/swanctl.conf" <<EOF
+connections {
+  lab {
+    version = 1
+    aggressive = no
+    local_addrs = $(ip_of "$s")
+    remote_addrs = %any
+    proposals = ${IKE_ENC}-${IKE_HASH}-${IKE_GROUP}
+    dpd_delay = 0
+    send_certreq = no
+    pools = ra
+    pull = $([ -n "${IO_RA_PUSH:-}" ] && echo no || echo yes)
+    ${IO_SS_CONN_EXTRA:-}
+    local {
+      $2
+      id = $(ip_of "$s")
+    }
+    remote {
+      $3
+      id = $remote_id
+    }
+    remote-2 {
+      auth = xauth
+    }
+    children {
+      lab {
+        local_ts = $(net_of "$s")
+        remote_ts = dynamic
+        mode = tunnel
+        $4
+        start_action = none
+        ${IO_SS_CHILD_EXTRA:-}
+      }
+    }
+  }
+}
+pools {
+  ra {
+    addrs = $IO_RA_POOL
+    dns = $dns
+    split_include = $(net_of "$s")
+    28674 = $IO_RA_DOMAIN
+    28672 = $IO_RA_BANNER
+  }
+}
+secrets {
+  ike-lab {
+    id-local = $(ip_of "$s")
+    secret = "$PSK"
+  }
+  xauth-user {
+    id = $IO_RA_USER
+    secret = "$IO_RA_PASSWORD"
+  }
+  xauth-user2 {
+    id = $IO_RA_USER2
+    secret = "$IO_RA_PASSWORD2"
+  }
+}
+EOF
+	[ "$AUTH" = rsa ] && echo "secrets { private-lab { file = $s.key } }" >>"$d/swanctl/swanctl.conf"
+	return 0
+}
+
+# strongswan_ra_client SIDE AUTH_LOCAL AUTH_REMOTE PROPOSALS: an XAUTH +
+# Mode Config client (vips = 0.0.0.0 asks for an address; the second local
+# round is XAUTH as IO_RA_USER with IO_RA_CLIENT_PASSWORD). IO_RA_SECOND=1
+# adds a second client "lab2" from IO_RA_SECOND_IP as IO_RA_USER2 (the
+# address must be on SIDE's veth): two road warriors from one charon.
+# IO_SS_RA_CLIENT_EXTRA: more lines for the client's connections only
+strongswan_ra_client() {
+	local s=$1 d=$T/$1 p
+	p=$(other "$1")
+	{
+		echo "connections {"
+		strongswan_ra_client_conn lab "$(ip_of "$s")" "$IO_RA_USER" "$2" "$3" "$4" "$p"
+		[ -z "${IO_RA_SECOND:-}" ] ||
+			strongswan_ra_client_conn lab2 "$IO_RA_SECOND_IP" "$IO_RA_USER2" "$2" "$3" "$4" "$p"
+		echo "}"
+		echo "secrets {"
+		echo "  ike-lab { id-remote = $(ip_of "$p")"
+		echo "    secret = \"$PSK\" }"
+		echo "  xauth-user { id = $IO_RA_USER"
+		echo "    secret = \"${IO_RA_CLIENT_PASSWORD:-$IO_RA_PASSWORD}\" }"
+		echo "  xauth-user2 { id = $IO_RA_USER2"
+		echo "    secret = \"$IO_RA_PASSWORD2\" }"
+		echo "}"
+		[ "$AUTH" = rsa ] && echo "secrets { private-lab { file = $s.key } }"
+	} >"$d/swanctl/swanctl.conf"
+	return 0
+}
+# strongswan_ra_client_conn NAME LOCAL_IP USER AUTH_LOCAL AUTH_REMOTE PROPOSALS PEER
+strongswan_ra_client_conn() {
+	cat <<EOF
+  $1 {
+    version = 1
+    aggressive = no
+    local_addrs = $2
+    remote_addrs = $(ip_of "$7")
+    vips = 0.0.0.0
+    proposals = ${IKE_ENC}-${IKE_HASH}-${IKE_GROUP}
+    dpd_delay = 0
+    send_certreq = no
+    ${IO_SS_CONN_EXTRA:-}
+    ${IO_SS_RA_CLIENT_EXTRA:-}
+    local {
+      $4
+      id = $2
+    }
+    local-2 {
+      auth = xauth
+      xauth_id = $3
+    }
+    remote {
+      $5
+      id = $(ip_of "$7")
+    }
+    children {
+      $1 {
+        local_ts = dynamic
+        remote_ts = $(net_of "$7")
+        mode = tunnel
+        $6
+        start_action = none
+        ${IO_SS_CHILD_EXTRA:-}
+      }
+    }
+  }
+EOF
+}
+
+# strongswan_ra_sa SIDE [CONN]: the raw VICI record of CONN's IKE_SA (one
+# line of "key=value" and "key=[list]"), empty if none
+strongswan_ra_sa() {
+	swanctl_on "$1" --list-sas --ike "${2:-lab}" --raw 2>/dev/null | grep -F "${2:-lab} {" | head -1
+}
+# strongswan_ra_field SIDE KEY [CONN]: one value of that record (a list's
+# first element)
+strongswan_ra_field() {
+	strongswan_ra_sa "$1" "${3:-}" | grep -oE "[ {]$2=[^ ]*" | head -1 | sed -E "s/^.$2=\[?//; s/\]$//"
+}
+# strongswan_ra_vip SIDE [CONN]: the virtual address as SIDE sees it: a
+# client the one it got (local-vips), a gateway the one it lent (remote-vips)
+strongswan_ra_vip() {
+	if [ "${IO_RA[$1]}" = client ]; then strongswan_ra_field "$1" local-vips "${2:-}"
+	else strongswan_ra_field "$1" remote-vips "${2:-}"; fi
+}
+# strongswan_ra_user SIDE [CONN]: the XAUTH user a gateway accepted
+# (remote-xauth-id), or the one a client last proved (VICI has no field for
+# it: its log's "XAuth authentication of 'USER' (myself) successful")
+strongswan_ra_user() {
+	if [ "${IO_RA[$1]}" = client ]; then
+		grep -oE "XAuth authentication of '[^']*' \(myself\) successful" "$T/$1-charon.log" |
+			tail -1 | cut -d"'" -f2
+	else
+		strongswan_ra_field "$1" remote-xauth-id "${2:-}"
+	fi
+}
+# strongswan_ra_dns SIDE: the DNS servers a client installed (the resolve
+# plugin's own file), one a line, sorted
+strongswan_ra_dns() { awk '/^nameserver/ { print $2 }' "$T/$1/resolv.conf" 2>/dev/null | sort; }

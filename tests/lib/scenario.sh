@@ -123,6 +123,48 @@ io_case() {
 # io_set NAME=VALUE...: override table values (pluto<->pluto combinations)
 io_set() { local kv; for kv in "$@"; do printf -v "${kv%%=*}" '%s' "${kv#*=}"; done; }
 
+# --- remote access: XAUTH + Mode Config (issue 11; API.md section 1) ---
+# IO_RA[SIDE]=gateway|client makes SIDE's conn "lab" a remote-access one
+# (every peer kind; unset: the site-to-site conn of the case). The gateway
+# protects its own subnet (net_of: sent as the split include), takes any
+# peer address, proves itself with the case's AUTH (io_case psk-aes or
+# rsa-raw: psk|rsa), asks for XAUTH and lends from IO_RA_POOL; the client
+# gets its inner address by Mode Config and proves IO_RA_USER.
+#   IO_RA_USER / IO_RA_PASSWORD     the user the gateway knows (and the
+#                                   client's, unless IO_RA_CLIENT_PASSWORD
+#                                   says otherwise: the wrong-password cases)
+#   IO_RA_USER2 / IO_RA_PASSWORD2   a second user the gateway knows
+#   IO_RA_POOL                      A-B range the gateway lends from
+#   IO_RA_DNS                       comma list of DNS servers it sends
+#   IO_RA_DOMAIN, IO_RA_BANNER      the Unity default domain and banner
+#   IO_RA_PUSH=1                    the gateway pushes (SET/ACK) instead of
+#                                   answering the client's REQUEST (pull)
+#   IO_RA_SECOND=1                  a strongSwan client also runs "lab2"
+#                                   from IO_RA_SECOND_IP as IO_RA_USER2
+# Each peer reads its own view: <impl>_ra_vip SIDE (the address a client
+# got / a gateway lent), <impl>_ra_user SIDE, <impl>_ra_dns SIDE (a
+# client's DNS servers, one a line, sorted); peer ra_vip SIDE dispatches.
+declare -A IO_RA=()
+IO_RA_USER=alice IO_RA_PASSWORD="alice's password $$" IO_RA_CLIENT_PASSWORD=
+IO_RA_USER2=bob IO_RA_PASSWORD2="bob's password $$"
+IO_RA_POOL=10.99.0.10-10.99.0.20
+IO_RA_DNS=10.99.1.53,10.99.1.54
+IO_RA_DOMAIN=ra.example.test
+IO_RA_BANNER="interop gateway banner"
+IO_RA_PUSH= IO_RA_SECOND= IO_RA_SECOND_IP=192.0.2.3
+
+# io_ip2int ADDR: an IPv4 address as a number
+io_ip2int() { local IFS=.; read -r a b c d <<<"$1"; echo $(((a << 24) + (b << 16) + (c << 8) + d)); }
+# io_ra_in_pool ADDR: ADDR (a prefix length allowed) lies in IO_RA_POOL
+io_ra_in_pool() {
+	local a=${1%%/*} lo hi
+	[[ $a =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || return 1
+	lo=$(io_ip2int "${IO_RA_POOL%-*}") hi=$(io_ip2int "${IO_RA_POOL#*-}") a=$(io_ip2int "$a")
+	[ "$a" -ge "$lo" ] && [ "$a" -le "$hi" ]
+}
+# io_ra_dns_sorted: IO_RA_DNS one a line, sorted (what <impl>_ra_dns prints)
+io_ra_dns_sorted() { tr ',' '\n' <<<"$IO_RA_DNS" | tr -d ' ' | sort; }
+
 # --- prerequisites ---
 # io_require_netns [TOOL...]: root, ip(8) and the TOOLs, for scenarios
 # with plutos only
