@@ -11,6 +11,7 @@
 #include "daemon/log.h"
 #include "daemon/progress.h"
 #include "daemon/state.h"
+#include "daemon/state.h"
 
 /* A list in insertion order (status shows them so), and an index by name:
  * a file of 10,000 conns is loaded and reloaded by name, so neither a
@@ -365,4 +366,31 @@ static const struct log_subject_ops log_subject = {
 __attribute__((constructor)) static void log_subject_register(void)
 {
 	log_set_subject_ops(&log_subject);
+}
+
+static bool end_client(const struct connection *c, const struct end *e, ip_subnet *out)
+{
+	if (e->has_client) {
+		*out = e->client;
+		return true;
+	}
+	/* a Mode Config client's traffic leaves from the address it was lent
+	 * (its Quick Mode proposes it, the gateway's accepts exactly it) */
+	const struct state *isakmp = e->modecfgclient && c->newest_isakmp ? state_by_serial(c->newest_isakmp) : NULL;
+	if (isakmp && isakmp->has_virtual_address) {
+		*out = isakmp->virtual_address;
+		return true;
+	}
+	subnet_from_address(&e->host, out);
+	return false;
+}
+
+bool connection_this_client(const struct connection *c, ip_subnet *out)
+{
+	return end_client(c, END_THIS(c), out);
+}
+
+bool connection_that_client(const struct connection *c, ip_subnet *out)
+{
+	return end_client(c, END_THAT(c), out);
 }

@@ -76,3 +76,10 @@ void connections_delete_all(void);
 int connection_orient(struct connection *c, struct ctl_error *err);
 /* Re-orient every connection after the interface list changed. */
 void connections_reorient(void);
+/* What an end protects, as the kernel policies and updown see it: its
+ * subnet, or for a Mode Config client end the address lent to it (held by
+ * the connection's newest ISAKMP SA, on the client and on the gateway),
+ * else its host address. True when that is a client (subnet or lent
+ * address), false for the host itself. */
+bool connection_this_client(const struct connection *c, ip_subnet *out);
+bool connection_that_client(const struct connection *c, ip_subnet *out);

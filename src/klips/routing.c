@@ -26,14 +26,6 @@ uint32_t routing_reqid(struct connection *c)
 	return c->reqid;
 }
 
-static void client_of(const struct end *e, ip_subnet *out)
-{
-	if (e->has_client)
-		*out = e->client;
-	else
-		subnet_from_address(&e->host, out);
-}
-
 static bool has_ipsec_sa(const struct connection *c)
 {
 	for (struct state *st = states_first(); st; st = st->next_in_list)
@@ -49,8 +41,8 @@ static void view_of(const struct connection *c, struct route_view *v)
 		return;
 	v->interface = END_THIS(c)->host;
 	v->nexthop = ip_is_set(&END_THIS(c)->nexthop) ? END_THIS(c)->nexthop : END_THAT(c)->host;
-	client_of(END_THIS(c), &v->our_client);
-	client_of(END_THAT(c), &v->peer_client);
+	connection_this_client(c, &v->our_client);
+	connection_that_client(c, &v->peer_client);
 	v->routed = c->routing != RT_UNROUTED;
 	v->erouted = c->routing == RT_EROUTED;
 	v->has_sa = has_ipsec_sa(c);
@@ -83,8 +75,8 @@ static void set_routing(struct connection *c, enum routing_state r)
 static void eroute_policy(struct connection *c, enum kernel_dir dir, struct kernel_policy *p)
 {
 	ip_subnet ours, theirs;
-	client_of(END_THIS(c), &ours);
-	client_of(END_THAT(c), &theirs);
+	connection_this_client(c, &ours);
+	connection_that_client(c, &theirs);
 	bool out = dir == KDIR_OUT;
 	*p = (struct kernel_policy){
 		.src_client = out ? ours : theirs,
@@ -109,7 +101,7 @@ static int run_updown(enum updown_verb verb, struct connection *c, struct state 
 {
 	struct ctl_error ignored;
 	if (!kernel_backend_installs()) {
-		DBG(DBG_KLIPS, c, "none backend: not running updown %s", updown_verb_name(verb, END_THIS(c)->has_client));
+		DBG(DBG_KLIPS, c, "none backend: not running updown %s", updown_verb_name(verb, connection_this_client(c, &(ip_subnet){ 0 })));
 		return 0;
 	}
 	return updown_run(verb, c, st, err ? err : &ignored);
@@ -304,8 +296,8 @@ static void on_acquire(const ip_address *src, const ip_address *dst)
 		if (c->this < 0 || c->is_template || c->routing == RT_UNROUTED)
 			continue;
 		ip_subnet ours, theirs;
-		client_of(END_THIS(c), &ours);
-		client_of(END_THAT(c), &theirs);
+		connection_this_client(c, &ours);
+		connection_that_client(c, &theirs);
 		if (!subnet_contains(&ours, src) || !subnet_contains(&theirs, dst))
 			continue;
 		if (negotiating(c)) {

@@ -112,15 +112,9 @@ static void unspecified(int family, ip_address *out)
 	out->family = family;
 }
 
-static void add_client(struct env *e, const char *prefix, const struct end *end,
-		       const ip_address *host)
+static void add_client(struct env *e, const char *prefix, ip_subnet client)
 {
-	ip_subnet client;
 	char name[64], buf[IP_STR_MAX];
-	if (end->has_client)
-		client = end->client;
-	else
-		subnet_from_address(host, &client);
 	snprintf(name, sizeof(name), "%s_CLIENT", prefix);
 	env_add(e, name, subnet_str(&client, buf));
 	snprintf(name, sizeof(name), "%s_CLIENT_NET", prefix);
@@ -206,11 +200,14 @@ static const struct state *remote_access_state(const struct connection *c, const
 
 /* The libreswan names: PLUTO_MY_SOURCEIP (the virtual address alone),
  * PLUTO_PEER_DNS_INFO and PLUTO_PEER_DOMAIN_INFO (space-separated),
- * PLUTO_PEER_BANNER, PLUTO_XAUTH_USERNAME; each only when known. */
-static void add_remote_access(struct env *e, const struct state *ra)
+ * PLUTO_PEER_BANNER, PLUTO_XAUTH_USERNAME; each only when known. The
+ * address is ours only on a Mode Config client: on the gateway the same
+ * state field holds the address it lent, which is the peer's client
+ * (PLUTO_PEER_CLIENT), and the script must not put it on our interface. */
+static void add_remote_access(struct env *e, const struct connection *c, const struct state *ra)
 {
 	char buf[IP_STR_MAX], list[4 * IP_STR_MAX + 4], domains[sizeof(ra->domains)];
-	if (ra->has_virtual_address)
+	if (ra->has_virtual_address && END_THIS(c)->modecfgclient)
 		env_add(e, "PLUTO_MY_SOURCEIP", ip_str(&ra->virtual_address.addr, buf));
 	if (ra->n_dns) {
 		size_t used = 0;
@@ -259,7 +256,9 @@ static void build_env(struct env *e, const char *verb, const struct connection *
 	env_add(e, "PLUTO_ME", ip_str(&me->host, buf));
 	env_add(e, "PLUTO_MY_ID", me->id.kind != ID_NONE ? id_str(&me->id, idbuf)
 						       : ip_str(&me->host, buf));
-	add_client(e, "PLUTO_MY", me, &me->host);
+	ip_subnet client;
+	connection_this_client(c, &client);
+	add_client(e, "PLUTO_MY", client);
 
 	env_add(e, "PLUTO_PEER", ip_str(&peer_host, buf));
 	if (st && st->peer_id[0])
@@ -268,7 +267,9 @@ static void build_env(struct env *e, const char *verb, const struct connection *
 		env_add(e, "PLUTO_PEER_ID", id_str(&peer->id, idbuf));
 	else
 		env_add(e, "PLUTO_PEER_ID", ip_str(&peer_host, buf));
-	add_client(e, "PLUTO_PEER", peer, &peer_host);
+	if (!connection_that_client(c, &client))
+		subnet_from_address(&peer_host, &client);   /* the instance's actual peer */
+	add_client(e, "PLUTO_PEER", client);
 
 	policy_str(c->cfg.policy, pol, sizeof(pol));
 	env_add(e, "PLUTO_CONN_POLICY", pol);
@@ -287,7 +288,7 @@ static void build_env(struct env *e, const char *verb, const struct connection *
 	}
 	const struct state *ra = remote_access_state(c, st);
 	if (ra)
-		add_remote_access(e, ra);
+		add_remote_access(e, c, ra);
 	e->v[e->n++] = xstrdup(UPDOWN_PATH);
 	e->v[e->n] = NULL;
 }
@@ -416,7 +417,8 @@ int updown_run(enum updown_verb verb, const struct connection *c, const struct s
 
 	const struct end *me = END_THIS(c);
 	const char *cmd = me->updown && me->updown[0] ? me->updown : updown_default();
-	const char *vname = updown_verb_name(verb, me->has_client);
+	ip_subnet my_client;
+	const char *vname = updown_verb_name(verb, connection_this_client(c, &my_client));
 	struct env env = { .n = 0 };
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
 	int pipefd[2], null_fd;

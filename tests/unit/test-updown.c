@@ -401,6 +401,7 @@ static void test_env_remote_access(void)
 	char *out = g_build_filename(tmpdir, "env.out", NULL);
 	char *cmd = g_strdup_printf("env > %s", out);
 	const char *all[] = { "left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24",
+			      "leftmodecfgclient", "yes", "rightmodecfgserver", "yes",
 			      "leftupdown", cmd, NULL };
 	c = add("ra1", all);
 	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, true);
@@ -411,6 +412,8 @@ static void test_env_remote_access(void)
 	g_assert_cmpint(updown_run(UPDOWN_UP, c, ipsec, &err), ==, 0);
 	t = read_env(out);
 	check_var(t, "PLUTO_MY_SOURCEIP", "10.8.0.10");
+	check_var(t, "PLUTO_MY_CLIENT", "10.8.0.10/32");   /* the lent address is what we protect */
+	check_var(t, "PLUTO_VERB", "up-client");
 	check_var(t, "PLUTO_PEER_DNS_INFO", "10.2.0.53 2001:db8::53");
 	check_var(t, "PLUTO_PEER_DOMAIN_INFO", "corp.example lab.example");
 	check_var(t, "PLUTO_PEER_BANNER", "Welcome, $USER `id`");   /* as it is, never evaluated */
@@ -424,6 +427,23 @@ static void test_env_remote_access(void)
 	check_var(t, "PLUTO_MY_SOURCEIP", "10.8.0.10");
 	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");
 	g_hash_table_unref(t);
+
+	/* the gateway's view of the same: the address it lent is the peer's
+	 * client, never an address of ours (no PLUTO_MY_SOURCEIP) */
+	const char *gw_opts[] = { "left", "192.0.2.1", "leftsubnet", "10.2.0.0/24", "right", "192.0.2.2",
+				  "leftmodecfgserver", "yes", "rightmodecfgclient", "yes",
+				  "leftupdown", cmd, NULL };
+	struct connection *gw = add("ra-gw", gw_opts);
+	struct state *gw_isakmp = state_new(gw, STATE_KIND_ISAKMP, false);
+	fill_remote_access(gw_isakmp);
+	gw->newest_isakmp = gw_isakmp->serial;
+	g_assert_cmpint(updown_run(UPDOWN_UP, gw, gw_isakmp, &err), ==, 0);
+	t = read_env(out);
+	g_assert_null(g_hash_table_lookup(t, "PLUTO_MY_SOURCEIP"));
+	check_var(t, "PLUTO_PEER_CLIENT", "10.8.0.10/32");
+	check_var(t, "PLUTO_MY_CLIENT", "10.2.0.0/24");
+	g_hash_table_unref(t);
+	state_delete(gw_isakmp);
 
 	/* only some known (a server's view: the user, no address) */
 	memset(isakmp->banner, 0, sizeof(isakmp->banner));
@@ -477,7 +497,7 @@ static void run_ok(enum updown_verb verb, struct connection *c)
 	struct ctl_error err = { 0 };
 	if (updown_run(verb, c, NULL, &err) < 0) {
 		dump_log();
-		g_error("%s: %s", updown_verb_name(verb, END_THIS(c)->has_client), err.message);
+		g_error("%s: %s", updown_verb_name(verb, connection_this_client(c, &(ip_subnet){ 0 })), err.message);
 	}
 }
 
@@ -557,7 +577,7 @@ static void run_state_ok(enum updown_verb verb, struct connection *c, struct sta
 	struct ctl_error err = { 0 };
 	if (updown_run(verb, c, st, &err) < 0) {
 		dump_log();
-		g_error("%s: %s", updown_verb_name(verb, END_THIS(c)->has_client), err.message);
+		g_error("%s: %s", updown_verb_name(verb, connection_this_client(c, &(ip_subnet){ 0 })), err.message);
 	}
 }
 
@@ -569,7 +589,7 @@ static void test_default_source_ip(void)
 	use_default_script();
 	static const char *const kv[] = {
 		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24",
-		"leftnexthop", "192.0.2.254", NULL };
+		"leftnexthop", "192.0.2.254", "leftmodecfgclient", "yes", "rightmodecfgserver", "yes", NULL };
 	struct connection *c = add("vip", kv);
 	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, true);
 	fill_remote_access(isakmp);
@@ -582,25 +602,26 @@ static void test_default_source_ip(void)
 	run_state_ok(UPDOWN_UP, c, ipsec);
 	g_assert_true(addr_on("v0", "inet 10.8.0.10/32"));
 	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0 src 10.8.0.10"));
-	g_assert_nonnull(logged("up-host output: pluto-updown: up-host: added address 10.8.0.10 to v0", NULL));
-	g_assert_nonnull(logged("up-host output:", "now uses source 10.8.0.10"));
+	g_assert_nonnull(logged("up-client output: pluto-updown: up-client: added address 10.8.0.10 to v0", NULL));
+	g_assert_nonnull(logged("up-client output:", "now uses source 10.8.0.10"));
 	run_state_ok(UPDOWN_UP, c, ipsec);       /* again: no change, no error */
-	g_assert_nonnull(logged("up-host output:", "address 10.8.0.10 already present on v0"));
+	g_assert_nonnull(logged("up-client output:", "address 10.8.0.10 already present on v0"));
 
 	run_state_ok(UPDOWN_DOWN, c, ipsec);
 	g_assert_false(addr_on("v0", "10.8.0.10"));
 	g_assert_false(route_has("-4", "src 10.8.0.10"));
 	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0"));
-	g_assert_nonnull(logged("down-host output:", "removed address 10.8.0.10 from v0"));
+	g_assert_nonnull(logged("down-client output:", "removed address 10.8.0.10 from v0"));
 	run_state_ok(UPDOWN_DOWN, c, ipsec);     /* again: nothing left to remove */
-	g_assert_nonnull(logged("down-host output:", "no address 10.8.0.10 to remove"));
+	g_assert_nonnull(logged("down-client output:", "no address 10.8.0.10 to remove"));
 	run_ok(UPDOWN_UNROUTE, c);
 	g_assert_false(route_has("-4", "10.2.0.0/24"));
 	teardown();
 
 	/* no route of ours (the peer itself): the address goes on lo */
 	use_default_script();
-	static const char *const h[] = { "left", "192.0.2.1", "right", "192.0.2.2", NULL };
+	static const char *const h[] = { "left", "192.0.2.1", "right", "192.0.2.2",
+					 "leftmodecfgclient", "yes", "rightmodecfgserver", "yes", NULL };
 	c = add("viph", h);
 	isakmp = state_new(c, STATE_KIND_ISAKMP, true);
 	fill_remote_access(isakmp);

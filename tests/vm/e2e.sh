@@ -596,8 +596,7 @@ e2e_natt_case() {
 # of the host behind the gateway (R_CLIENT) leaves from the virtual address
 # and passes through ESP (the outbound SA counts it, tcpdump sees ESP and
 # no echo request in clear); after "ipsecctl down" the address, the route
-# and the SAs are gone. Not called yet: pluto's XAUTH/Mode Config engine
-# is not there (call it below the other cases once it is).
+# and the SAs are gone.
 e2e_ra_case() {
 	local name=$1 gw=$2 vip out_spi before after n
 	e2e_begin "$name" pluto "$gw" psk-aes "XAUTH + Mode Config client of a $gw gateway" || return 0
@@ -669,7 +668,7 @@ e2e_trap_case pluto-pluto-trap-acquire
 e2e_natt_case pluto-pluto-natt-forced
 if [ $have_libreswan = 1 ]; then e2e_rekey_case pluto-libreswan-rekey libreswan
 else ok "pluto-libreswan-rekey # SKIP libreswan not unpacked (tests/interop/setup.sh)"; fi
-# remote access: ready, enabled when pluto's XAUTH/Mode Config engine lands
-# e2e_ra_case pluto-strongswan-ra-pool strongswan
+# remote access: pluto as the client of a pluto gateway's pool
+e2e_ra_case pluto-pluto-ra-pool pluto
 echo "# $E2E_CASES cases in $(elapsed) s"
 done_testing
