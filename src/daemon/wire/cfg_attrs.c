@@ -92,6 +92,19 @@ static bool length_fits(const struct cfg_attr_desc *d, size_t len)
 	return d->len == 0 || len == d->len;
 }
 
+/* libreswan pads its ATTR payload to a multiple of 4 bytes with zeros
+ * (inside the payload length): fewer zero bytes than an attribute header
+ * end the list. */
+static bool attr_padding(const uint8_t *buf, size_t len)
+{
+	if (len >= CFG_ATTR_HDR_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
+}
+
 /* One attribute at buf[len]: its type, format and value; *used its size.
  * -1 with why[] when it does not fit. */
 static int attr_next(const uint8_t *buf, size_t len, struct cfg_attr *a, size_t *used, char *why,
@@ -146,7 +159,7 @@ int cfg_attrs_parse(const uint8_t *body, size_t len, struct cfg_attrs *out, char
 	}
 	out->msg_type = body[0];
 	out->identifier = (uint16_t)get_be(body + 2, 2);
-	for (size_t off = CFG_FIXED_LEN; off < len;) {
+	for (size_t off = CFG_FIXED_LEN; off < len && !attr_padding(body + off, len - off);) {
 		struct cfg_attr a;
 		size_t used;
 		if (attr_next(body + off, len - off, &a, &used, why, why_len) < 0)
@@ -251,7 +264,7 @@ void cfg_attrs_dump(const struct connection *c, unsigned cls, unsigned depth, co
 {
 	if (!debugging(cls, c))
 		return;
-	for (size_t off = 0; off < len;) {
+	for (size_t off = 0; off < len && !attr_padding(buf + off, len - off);) {
 		struct cfg_attr a;
 		size_t used;
 		char why[160], val[200];
