@@ -137,6 +137,10 @@ static int attr_next(const uint8_t *buf, size_t len, struct cfg_attr *a, size_t 
 	}
 	if (!a->desc)
 		return 0;
+	/* strongSwan acknowledges XAUTH_STATUS as an empty TLV: like the
+	 * empty values of a REQUEST, it names the attribute without a value */
+	if (a->desc->tv && !tv && a->len == 0)
+		return 0;
 	if (a->desc->tv != tv) {
 		why_set(why, why_len, "attribute %s must be %s", a->desc->name,
 			a->desc->tv ? "TV (basic)" : "TLV (variable)");
