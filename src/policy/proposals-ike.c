@@ -19,13 +19,65 @@ struct ike_xform {
 	char bad[96];          /* why it is unusable whatever our policy; "" if usable */
 };
 
+/* The XAUTH authentication methods: the base method whose keys and
+ * proofs they use, and who initiates the Main Mode. */
+static const struct xauth_method {
+	uint32_t wire, base;
+	bool client_initiates;
+	const char *label;
+} xauth_methods[] = {
+	{ XAUTH_INIT_PRESHARED, OAKLEY_PRESHARED_KEY, true, "XAUTHInitPSK" },
+	{ XAUTH_RESP_PRESHARED, OAKLEY_PRESHARED_KEY, false, "XAUTHRespPSK" },
+	{ XAUTH_INIT_RSA, OAKLEY_RSA_SIG, true, "XAUTHInitRSA" },
+	{ XAUTH_RESP_RSA, OAKLEY_RSA_SIG, false, "XAUTHRespRSA" },
+};
+
+static const struct xauth_method *xauth_method(uint32_t wire)
+{
+	for (size_t i = 0; i < sizeof(xauth_methods) / sizeof(xauth_methods[0]); i++)
+		if (xauth_methods[i].wire == wire)
+			return &xauth_methods[i];
+	return NULL;
+}
+
+/* The base method of a wire value (itself when it is not an XAUTH one). */
+static uint32_t auth_base(uint32_t wire)
+{
+	const struct xauth_method *m = xauth_method(wire);
+	return m ? m->base : wire;
+}
+
+/* What goes on the wire for base when we play role and initiate (or not). */
+static uint32_t auth_wire(uint32_t base, enum ike_xauth_role role, bool we_initiate)
+{
+	if (role == IKE_XAUTH_NONE)
+		return base;
+	bool client_initiates = (role == IKE_XAUTH_CLIENT) == we_initiate;
+	for (size_t i = 0; i < sizeof(xauth_methods) / sizeof(xauth_methods[0]); i++)
+		if (xauth_methods[i].base == base && xauth_methods[i].client_initiates == client_initiates)
+			return xauth_methods[i].wire;
+	return base;
+}
+
 static bool auth_in_mask(unsigned mask, uint32_t auth)
 {
 	return auth < 32 && (mask & (1u << auth));
 }
 
+/* Responder: the plain method, or the XAUTH one that fits our role. */
+static bool auth_acceptable(const struct ike_policy *pol, uint32_t wire)
+{
+	uint32_t base = auth_base(wire);
+	if (!auth_in_mask(pol->auth_mask, base))
+		return false;
+	return wire == base || wire == auth_wire(base, pol->xauth, false);
+}
+
 static const char *auth_label(uint32_t auth)
 {
+	const struct xauth_method *m = xauth_method(auth);
+	if (m)
+		return m->label;
 	return auth == OAKLEY_PRESHARED_KEY ? "PSK" : auth == OAKLEY_RSA_SIG ? "RSA" : NULL;
 }
 
@@ -158,6 +210,8 @@ static void policy_label(struct text *t, const struct ike_policy *pol)
 		if (!auth_in_mask(pol->auth_mask, auth_methods[i]))
 			continue;
 		text_printf(t, first ? " %s" : " or %s", auth_label(auth_methods[i]));
+		if (pol->xauth != IKE_XAUTH_NONE)
+			text_printf(t, " or %s", auth_label(auth_wire(auth_methods[i], pol->xauth, false)));
 		first = false;
 	}
 	if (first)
@@ -168,7 +222,7 @@ static void policy_label(struct text *t, const struct ike_policy *pol)
 static const struct ike_proposal *ike_match(const struct ike_policy *pol, const struct ike_xform *x)
 {
 	if (x->bad[0] || !x->cipher || !x->hash_alg || !x->group_alg ||
-	    !auth_in_mask(pol->auth_mask, x->auth) || !pol->proposals)
+	    !auth_acceptable(pol, x->auth) || !pol->proposals)
 		return NULL;
 	for (size_t i = 0; i < pol->proposals->n; i++) {
 		const struct ike_proposal *p = &pol->proposals->p[i];
@@ -207,7 +261,7 @@ void ike_sa_build(const struct ike_policy *pol, struct sa_payload *out)
 				sa_attr_add(t, OAKLEY_KEY_LENGTH, p->key_bits);
 			sa_attr_add(t, OAKLEY_HASH_ALGORITHM, p->hash->ike_id);
 			sa_attr_add(t, OAKLEY_GROUP_DESCRIPTION, p->dh->ike_id);
-			sa_attr_add(t, OAKLEY_AUTHENTICATION_METHOD, auth_methods[a]);
+			sa_attr_add(t, OAKLEY_AUTHENTICATION_METHOD, auth_wire(auth_methods[a], pol->xauth, true));
 			sa_attr_add(t, OAKLEY_LIFE_TYPE, OAKLEY_LIFE_SECONDS);
 			sa_attr_add(t, OAKLEY_LIFE_DURATION, life);
 		}
@@ -264,7 +318,7 @@ bool ike_sa_select(const struct sa_payload *peer, const struct ike_policy *pol,
 		const struct ike_proposal *p = ike_match(pol, &x);
 		if (!p)
 			continue;
-		fill_choice(choice, p->cipher, p->key_bits, p->hash, p->dh, x.auth, life_capped(&x.life, pol->lifetime));
+		fill_choice(choice, p->cipher, p->key_bits, p->hash, p->dh, auth_base(x.auth), life_capped(&x.life, pol->lifetime));
 		memset(reply, 0, sizeof(*reply));
 		reply->doi = peer->doi;
 		reply->situation = peer->situation;
@@ -330,7 +384,7 @@ bool ike_sa_check_reply(const struct sa_payload *proposed, const struct sa_paylo
 			}
 			if (!ox.cipher || !ox.hash_alg || !ox.group_alg)
 				continue;   /* we never propose what we do not know */
-			fill_choice(choice, ox.cipher, ox.key_bits, ox.hash_alg, ox.group_alg, rx.auth,
+			fill_choice(choice, ox.cipher, ox.key_bits, ox.hash_alg, ox.group_alg, auth_base(rx.auth),
 				    rx.life.seconds_given ? rx.life.seconds : life_capped(&ox.life, 0));
 			return true;
 		}

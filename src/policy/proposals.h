@@ -94,10 +94,19 @@ struct ipsec_choice {
  * x auth method in auth_mask), numbered from 1, attributes in strongSwan's
  * order (ENC, KEY_LENGTH for AES, HASH, GROUP, AUTH, LIFE_TYPE seconds,
  * LIFE_DURATION). auth_mask must not be 0; lifetime 0 means 8 hours. */
+/* XAUTH (draft-beaulieu-ike-xauth-02) travels in the authentication
+ * method: a Main Mode between an XAUTH client and server names the base
+ * method (PSK, RSA) as XAUTHInit* when the client initiates, XAUTHResp*
+ * when the server does. ike_choice.auth stays the base method (keys and
+ * proofs are those of the base method). */
+enum ike_xauth_role { IKE_XAUTH_NONE = 0, IKE_XAUTH_CLIENT, IKE_XAUTH_SERVER };
+
 struct ike_policy {
 	const struct ike_proposals *proposals;
 	unsigned auth_mask;              /* bit (1 << OAKLEY_PRESHARED_KEY) | (1 << OAKLEY_RSA_SIG) */
 	uint32_t lifetime;               /* seconds */
+	enum ike_xauth_role xauth;       /* we propose the XAUTH method of our role; as
+					    responder we accept it and the plain one */
 };
 void ike_sa_build(const struct ike_policy *pol, struct sa_payload *out);
 

@@ -26,6 +26,10 @@ enum {
 	OAKLEY_LIFE_TYPE = 11, OAKLEY_LIFE_DURATION = 12, OAKLEY_KEY_LENGTH = 14,
 };
 enum { OAKLEY_PRESHARED_KEY = 1, OAKLEY_RSA_SIG = 3 };
+/* draft-beaulieu-ike-xauth-02: "Init" when the XAUTH client
+ * initiates the Main Mode, "Resp" when the XAUTH server does */
+enum { XAUTH_INIT_PRESHARED = 65001, XAUTH_RESP_PRESHARED = 65002,
+       XAUTH_INIT_RSA = 65005, XAUTH_RESP_RSA = 65006 };
 enum { OAKLEY_LIFE_SECONDS = 1, OAKLEY_LIFE_KILOBYTES = 2 };
 
 /* IPsec DOI attribute classes (RFC 2407 4.5) */

@@ -397,7 +397,7 @@ static void build_mi1(struct pbuf *pb, unsigned only)
 		one.n = 1;
 		one.p[0] = all->p[(only - 1) % all->n];
 	}
-	struct ike_policy pol = { &one, 1u << OAKLEY_PRESHARED_KEY, 3600 };
+	struct ike_policy pol = { &one, 1u << OAKLEY_PRESHARED_KEY, 3600, IKE_XAUTH_NONE };
 	memset(&P.proposed, 0, sizeof(P.proposed));
 	ike_sa_build(&pol, &P.proposed);
 	new_pbuf(pb);

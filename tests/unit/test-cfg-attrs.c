@@ -97,6 +97,22 @@ static void test_refusals(void)
 	g_assert_cmpint(parse_bytes(split, sizeof(split), &a), ==, -1);
 	split[3] = 14;
 	g_assert_cmpint(parse_bytes(split, sizeof(split) - 1, &a), ==, 0);
+	/* ... or strongSwan's one subnet as address and mask (8 bytes) */
+	split[3] = 8;
+	g_assert_cmpint(parse_bytes(split, 4 + 8, &a), ==, 0);
+	split[3] = 9;
+	g_assert_cmpint(parse_bytes(split, 4 + 9, &a), ==, -1);
+	/* strongSwan's ACK names XAUTH_STATUS as an empty TLV */
+	static const uint8_t status_ack[] = { 0x40, 0x8f, 0x00, 0x00 };
+	g_assert_cmpint(parse_bytes(status_ack, sizeof(status_ack), &a), ==, 0);
+	g_assert_cmpuint(a.n, ==, 1);
+	/* libreswan's zero padding to 4 bytes ends the list; other bytes do not */
+	static const uint8_t padded[] = { 0x00, 0x01, 0x00, 0x00, 0, 0, 0 };
+	g_assert_cmpint(parse_bytes(padded, sizeof(padded), &a), ==, 0);
+	g_assert_cmpuint(a.n, ==, 1);
+	static const uint8_t not_padding[] = { 0x00, 0x01, 0x00, 0x00, 0, 1 };
+	g_assert_cmpint(parse_bytes(not_padding, sizeof(not_padding), &a), ==, -1);
+	g_assert_nonnull(strstr(why, "truncated"));
 	/* empty values ask for them (REQUEST) */
 	static const uint8_t empty[] = { 0x00, 0x01, 0x00, 0x00, 0x00, 0x08, 0x00, 0x00 };
 	g_assert_cmpint(parse_bytes(empty, sizeof(empty), &a), ==, 0);

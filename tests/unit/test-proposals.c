@@ -187,6 +187,73 @@ static void test_registry(void)
 
 /* ---- ISAKMP SA ---- */
 
+/* the AUTHENTICATION_METHOD of transform i of a built SA */
+static uint32_t built_auth(const struct sa_payload *sa, size_t i)
+{
+	const struct sa_transform *t = &sa->proposals[0].transforms[i];
+	for (size_t a = 0; a < t->n_attrs; a++)
+		if (t->attrs[a].type == OAKLEY_AUTHENTICATION_METHOD)
+			return t->attrs[a].value;
+	return 0;
+}
+
+/* XAUTH in the authentication method (draft-beaulieu-ike-xauth-02): the
+ * client initiating proposes XAUTHInit*, the gateway initiating
+ * XAUTHResp*; a responder takes its role's method or the plain one, and
+ * the choice is the plain method either way */
+static void test_ike_xauth_methods(void)
+{
+	struct ike_setup cl, gw, plain;
+	g_autofree struct sa_payload *sa = g_new0(struct sa_payload, 1);
+	g_autofree struct sa_payload *reply = g_new0(struct sa_payload, 1);
+	struct ike_choice c = { 0 }, back = { 0 };
+	char why[1024];
+
+	ike_setup(&cl, "aes128-sha1-modp2048", PSK, 3600);
+	cl.pol.xauth = IKE_XAUTH_CLIENT;
+	ike_setup(&gw, "aes128-sha1-modp2048", PSK, 3600);
+	gw.pol.xauth = IKE_XAUTH_SERVER;
+	ike_setup(&plain, "aes128-sha1-modp2048", PSK, 3600);
+
+	ike_sa_build(&cl.pol, sa);
+	g_assert_cmpuint(built_auth(sa, 0), ==, XAUTH_INIT_PRESHARED);
+	g_assert_true(ike_sa_select(sa, &gw.pol, &c, reply, why, sizeof(why)));
+	g_assert_cmpuint(c.auth, ==, OAKLEY_PRESHARED_KEY);
+	g_assert_cmpuint(built_auth(reply, 0), ==, XAUTH_INIT_PRESHARED);
+	g_assert_true(ike_sa_check_reply(sa, reply, &back, why, sizeof(why)));
+	g_assert_cmpuint(back.auth, ==, OAKLEY_PRESHARED_KEY);
+	/* a peer without XAUTH refuses it and names it */
+	g_assert_false(ike_sa_select(sa, &plain.pol, &c, reply, why, sizeof(why)));
+	g_assert_nonnull(strstr(why, "XAUTHInitPSK"));
+	/* the client does not take its own initiator's method as responder */
+	g_assert_false(ike_sa_select(sa, &cl.pol, &c, reply, why, sizeof(why)));
+
+	/* the gateway initiating: XAUTHRespPSK, which the client takes */
+	ike_sa_build(&gw.pol, sa);
+	g_assert_cmpuint(built_auth(sa, 0), ==, XAUTH_RESP_PRESHARED);
+	g_assert_true(ike_sa_select(sa, &cl.pol, &c, reply, why, sizeof(why)));
+	g_assert_cmpuint(c.auth, ==, OAKLEY_PRESHARED_KEY);
+	g_assert_false(ike_sa_select(sa, &gw.pol, &c, reply, why, sizeof(why)));
+
+	/* the plain method is still taken by a gateway */
+	ike_sa_build(&plain.pol, sa);
+	g_assert_cmpuint(built_auth(sa, 0), ==, OAKLEY_PRESHARED_KEY);
+	g_assert_true(ike_sa_select(sa, &gw.pol, &c, reply, why, sizeof(why)));
+	g_assert_cmpuint(c.auth, ==, OAKLEY_PRESHARED_KEY);
+
+	/* RSA: XAUTHInitRSA */
+	ike_setup(&cl, "aes128-sha1-modp2048", 1u << OAKLEY_RSA_SIG, 3600);
+	cl.pol.xauth = IKE_XAUTH_CLIENT;
+	ike_setup(&gw, "aes128-sha1-modp2048", 1u << OAKLEY_RSA_SIG, 3600);
+	gw.pol.xauth = IKE_XAUTH_SERVER;
+	ike_sa_build(&cl.pol, sa);
+	g_assert_cmpuint(built_auth(sa, 0), ==, XAUTH_INIT_RSA);
+	g_assert_true(ike_sa_select(sa, &gw.pol, &c, reply, why, sizeof(why)));
+	g_assert_cmpuint(c.auth, ==, OAKLEY_RSA_SIG);
+	ike_sa_build(&gw.pol, sa);
+	g_assert_cmpuint(built_auth(sa, 0), ==, XAUTH_RESP_RSA);
+}
+
 static void test_ike_build(void)
 {
 	struct ike_setup s;
@@ -1382,6 +1449,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/proposals/gcm/syntax-errors", test_gcm_syntax_errors);
 	g_test_add_func("/proposals/gcm/sa", test_gcm_sa);
 	g_test_add_func("/proposals/ike/build", test_ike_build);
+	g_test_add_func("/proposals/ike/xauth-methods", test_ike_xauth_methods);
 	g_test_add_func("/proposals/ike/roundtrip", test_ike_roundtrip);
 	g_test_add_func("/proposals/ike/libreswan-list", test_ike_libreswan_list);
 	g_test_add_func("/proposals/ike/no-match", test_ike_no_match);

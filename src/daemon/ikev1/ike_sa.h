@@ -104,6 +104,8 @@ struct v1_state {
 	unsigned xauth_tries;        /* server: REQUESTs sent for this SA (at most XAUTH_TRIES) */
 	bool xauth_failed;           /* server: STATUS FAIL sent, the ACK ends the SA */
 	bool tx_done;                /* XAUTH and Mode Config finished (or inherited by a rekey) */
+	bool xauth_again;            /* client: the gateway runs XAUTH again on this SA although it
+					inherited it (strongSwan on a rekey): nothing follows it */
 	struct address_pool *pool;   /* server: the pool lending this peer its address, NULL = none */
 	char lease_identity[128];    /* ... to this identity */
 

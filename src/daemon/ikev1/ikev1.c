@@ -212,6 +212,8 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	struct state *st = s->st;
 	struct connection *c = st->connection;
 	const struct v1_row *row = v1_row_for(st->name, m->md.hdr.xchg);
+	if (!row && m->md.hdr.xchg == XCHG_TRANSACTION && transaction_again(s))
+		row = v1_row_for(st->name, m->md.hdr.xchg);
 	if (!row) {
 		llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "%s: unexpected %s message; dropped",
 		     state_name_str(st->name), exchange_name(m->md.hdr.xchg));

@@ -219,6 +219,11 @@ bool transaction_start(struct v1_state *s);
 /* A transaction row reached a state where its exchange is done: the
  * next one starts, or (client) Quick Mode. */
 void transaction_next(struct v1_state *s);
+/* A Transaction message came to an established client SA that inherited
+ * XAUTH from the SA it rekeyed: true when this end is an XAUTH client, the
+ * SA then waits in STATE_XAUTH_I0 for the gateway's XAUTH as after Main
+ * Mode (strongSwan runs XAUTH on every new ISAKMP SA); nothing follows. */
+bool transaction_again(struct v1_state *s);
 /* The IV that decrypts a transaction message with this message id: the
  * current exchange's chain, or a new one derived into fresh. */
 uint8_t *transaction_iv(struct v1_state *s, uint32_t msgid, uint8_t *fresh);

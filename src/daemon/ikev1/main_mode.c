@@ -163,6 +163,13 @@ static bool policy_of_old_sa(const struct keying *k, struct connection *c, struc
 	return true;
 }
 
+/* Our XAUTH role names the Main Mode authentication method (proposals.h). */
+static enum ike_xauth_role xauth_role(const struct connection *c)
+{
+	const struct end *me = END_THIS(c);
+	return me->xauthclient ? IKE_XAUTH_CLIENT : me->xauthserver ? IKE_XAUTH_SERVER : IKE_XAUTH_NONE;
+}
+
 /* MI1 */
 int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *err)
 {
@@ -187,7 +194,7 @@ int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *e
 	unsigned old_auth = auth;
 	bool from_old = policy_of_old_sa(k, c, &old_policy, &old_auth) && old_auth;
 	struct ike_policy pol = { from_old ? &old_policy : &c->cfg.ike_proposals, from_old ? old_auth : auth,
-				  (uint32_t)c->cfg.ikelifetime };
+				  (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
 	s->proposed = xcalloc(1, sizeof(*s->proposed));
 	ike_sa_build(&pol, s->proposed);
 
@@ -227,7 +234,7 @@ enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		return STF_FATAL;
 	}
 	unsigned auth = v1_auth_mask(c, NULL);
-	struct ike_policy pol = { &c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime };
+	struct ike_policy pol = { &c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
 	struct sa_payload *reply = xcalloc(1, sizeof(*reply));
 	if (!auth) {
 		LOGS(s, "no preshared key or RSA private key for this connection: cannot respond");

@@ -103,11 +103,9 @@ static void refuse(struct v1_state *s)
 	v1_delete_state(s->st, true);
 }
 
-enum stf modecfg_inREQUEST(struct v1_state *s, struct v1_msg *m)
+/* REPLY to the client's REQUEST a */
+static enum stf reply_to(struct v1_state *s, const struct cfg_attrs *a)
 {
-	struct cfg_attrs a;
-	if (!transaction_attrs(s, m, 1u << CFG_REQUEST, &a))
-		return STF_FAIL;
 	ip_address addr;
 	if (!lend(s, &addr)) {
 		refuse(s);
@@ -115,16 +113,30 @@ enum stf modecfg_inREQUEST(struct v1_state *s, struct v1_msg *m)
 	}
 	struct cfg_builder b = { .len = 0 };
 	server_attrs(s->st->connection, &addr, &b);
-	if (b.overflow || !transaction_send(s, false, CFG_REPLY, a.identifier, b.buf, b.len))
+	if (b.overflow || !transaction_send(s, false, CFG_REPLY, a->identifier, b.buf, b.len))
 		return STF_FATAL;
 	return STF_OK;
 }
 
+enum stf modecfg_inREQUEST(struct v1_state *s, struct v1_msg *m)
+{
+	struct cfg_attrs a;
+	if (!transaction_attrs(s, m, 1u << CFG_REQUEST, &a))
+		return STF_FAIL;
+	return reply_to(s, &a);
+}
+
+/* After our SET: its ACK, or a REQUEST from a client that pulls anyway
+ * (strongSwan and libreswan clients ask even when the gateway pushes, and
+ * strongSwan holds our SET back until its REQUEST is answered): the REPLY
+ * carries the same lease and ends Mode Config as the ACK would. */
 enum stf modecfg_inACK(struct v1_state *s, struct v1_msg *m)
 {
 	struct cfg_attrs a;
-	if (!transaction_attrs(s, m, 1u << CFG_ACK, &a))
+	if (!transaction_attrs(s, m, (1u << CFG_ACK) | (1u << CFG_REQUEST), &a))
 		return STF_FAIL;
+	if (a.msg_type == CFG_REQUEST)
+		return reply_to(s, &a);
 	return STF_OK;
 }
 

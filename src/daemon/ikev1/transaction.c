@@ -165,6 +165,8 @@ void transaction_next(struct v1_state *s)
 {
 	struct connection *c = s->st->connection;
 	const struct end *me = END_THIS(c);
+	if (s->xauth_again)
+		return;   /* XAUTH again on an SA that inherited the rest: done */
 	switch (s->st->name) {
 	case STATE_XAUTH_R2:
 	case STATE_XAUTH_I2:
@@ -178,6 +180,19 @@ void transaction_next(struct v1_state *s)
 	/* the client started the negotiation: its Quick Mode follows */
 	if (me->xauthclient || me->modecfgclient)
 		v1_start_quick(s);
+}
+
+bool transaction_again(struct v1_state *s)
+{
+	struct state *st = s->st;
+	if (st->kind != STATE_KIND_ISAKMP || st->name != STATE_MAIN_I4 || !s->tx_done ||
+	    !END_THIS(st->connection)->xauthclient)
+		return false;
+	s->xauth_again = true;
+	state_set_name(st, STATE_XAUTH_I0);
+	llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE,
+	     "XAUTH: the gateway authenticates the user again on this ISAKMP SA; user and address stay");
+	return true;
 }
 
 void transaction_free(struct v1_state *s)

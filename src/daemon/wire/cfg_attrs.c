@@ -85,9 +85,24 @@ static bool length_fits(const struct cfg_attr_desc *d, size_t len)
 {
 	if (len == 0)
 		return true;          /* a REQUEST asks with empty values */
+	if (d->kind == CV_SPLIT && len == UNITY_SPLIT_SHORT_LEN)
+		return true;          /* strongSwan's split_include pool attribute */
 	if (d->len_step)
 		return len % d->len_step == 0;
 	return d->len == 0 || len == d->len;
+}
+
+/* libreswan pads its ATTR payload to a multiple of 4 bytes with zeros
+ * (inside the payload length): fewer zero bytes than an attribute header
+ * end the list. */
+static bool attr_padding(const uint8_t *buf, size_t len)
+{
+	if (len >= CFG_ATTR_HDR_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i])
+			return false;
+	return true;
 }
 
 /* One attribute at buf[len]: its type, format and value; *used its size.
@@ -122,6 +137,10 @@ static int attr_next(const uint8_t *buf, size_t len, struct cfg_attr *a, size_t 
 	}
 	if (!a->desc)
 		return 0;
+	/* strongSwan acknowledges XAUTH_STATUS as an empty TLV: like the
+	 * empty values of a REQUEST, it names the attribute without a value */
+	if (a->desc->tv && !tv && a->len == 0)
+		return 0;
 	if (a->desc->tv != tv) {
 		why_set(why, why_len, "attribute %s must be %s", a->desc->name,
 			a->desc->tv ? "TV (basic)" : "TLV (variable)");
@@ -144,7 +163,7 @@ int cfg_attrs_parse(const uint8_t *body, size_t len, struct cfg_attrs *out, char
 	}
 	out->msg_type = body[0];
 	out->identifier = (uint16_t)get_be(body + 2, 2);
-	for (size_t off = CFG_FIXED_LEN; off < len;) {
+	for (size_t off = CFG_FIXED_LEN; off < len && !attr_padding(body + off, len - off);) {
 		struct cfg_attr a;
 		size_t used;
 		if (attr_next(body + off, len - off, &a, &used, why, why_len) < 0)
@@ -249,7 +268,7 @@ void cfg_attrs_dump(const struct connection *c, unsigned cls, unsigned depth, co
 {
 	if (!debugging(cls, c))
 		return;
-	for (size_t off = 0; off < len;) {
+	for (size_t off = 0; off < len && !attr_padding(buf + off, len - off);) {
 		struct cfg_attr a;
 		size_t used;
 		char why[160], val[200];

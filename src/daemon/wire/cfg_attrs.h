@@ -37,6 +37,9 @@ enum { XAUTH_STATUS_FAIL = 0, XAUTH_STATUS_OK = 1 };
 /* one Unity split include entry: address, mask, then protocol and ports
  * (sent as zero: any) */
 #define UNITY_SPLIT_ENTRY_LEN 14
+/* one subnet as address and mask only, without protocol and ports: what
+ * strongSwan 5.9 sends for a split_include attribute of its pool */
+#define UNITY_SPLIT_SHORT_LEN 8
 
 /* What a value holds, for the checks and the dump. */
 enum cfg_value_kind {
