@@ -107,7 +107,7 @@ struct v1_state {
 	bool xauth_again;            /* client: the gateway runs XAUTH again on this SA although it
 					inherited it (strongSwan on a rekey): nothing follows it */
 	struct address_pool *pool;   /* server: the pool lending this peer its address, NULL = none */
-	char lease_identity[128];    /* ... to this identity */
+	char lease_identity[300];    /* ... to this identity (an XAUTH user or a peer id: as long as state.peer_id) */
 
 	/* keying attempts and replacement (rekey.c) */
 	unsigned keying_attempt;     /* initiator: 1 = first attempt (keyingtries) */
