@@ -16,6 +16,25 @@
 
 libreswan_whack() { local s=$1; shift; "$LSBIN/whack" --rundir "$T/$s/run" "$@"; }
 
+# libreswan_conf_head SIDE AUTH: the start of SIDE's ipsec.conf, the same
+# for every role: config setup, and conn lab up to its own end (the caller
+# writes the rest of the conn)
+libreswan_conf_head() {
+	cat <<EOF
+config setup
+    # 4.10 drops every IKEv1 packet by default
+    ikev1-policy=accept
+    plutodebug=${IO_LS_PLUTODEBUG:-none}
+    uniqueids=yes
+
+conn lab
+    ikev2=no
+    $2
+    left=$(ip_of "$1")
+    leftid=$(ip_of "$1")
+EOF
+}
+
 # IO_REMOTE_ANY=1: a road-warrior responder (right=%any, rightid=%any,
 # secret "OURS %any"). IO_LS_EXTRA: more lines for conn lab (not
 # keyingtries or retransmit-timeout, which are set); IO_LS_PLUTODEBUG:
@@ -49,18 +68,7 @@ libreswan_conf() {
 	case ${IO_RA[$s]:-} in
 	gateway | client) libreswan_ra_conf "$s" "$auth"; return ;;
 	esac
-	cat >"$d/ipsec.conf" <<EOF
-config setup
-    # 4.10 drops every IKEv1 packet by default
-    ikev1-policy=accept
-    plutodebug=${IO_LS_PLUTODEBUG:-none}
-    uniqueids=yes
-
-conn lab
-    ikev2=no
-    $auth
-    left=$(ip_of "$s")
-    leftid=$(ip_of "$s")
+	{ libreswan_conf_head "$s" "$auth"; cat <<EOF
     leftsubnet=$(net_of "$s")
     right=$right
     rightid=$rightid
@@ -78,6 +86,7 @@ conn lab
     auto=add
     ${IO_LS_EXTRA:-}
 EOF
+	} >"$d/ipsec.conf"
 }
 
 libreswan_start() {
@@ -183,17 +192,7 @@ libreswan_ra_conf() {
     rightmodecfgserver=yes"
 	fi
 	chmod 600 "$d/ipsec.secrets"
-	cat >"$d/ipsec.conf" <<EOF
-config setup
-    ikev1-policy=accept
-    plutodebug=${IO_LS_PLUTODEBUG:-none}
-    uniqueids=yes
-
-conn lab
-    ikev2=no
-    $2
-    left=$(ip_of "$s")
-    leftid=$(ip_of "$s")
+	{ libreswan_conf_head "$s" "$2"; cat <<EOF
     $lines
     modecfgpull=$pull
     ike=${IKE_ENC}-${IKE_HASH};${IKE_GROUP}
@@ -206,6 +205,7 @@ conn lab
     auto=add
     ${IO_LS_EXTRA:-}
 EOF
+	} >"$d/ipsec.conf"
 }
 
 # libreswan_ra_traffic SIDE: whack --trafficstatus (a line per IPsec SA:
