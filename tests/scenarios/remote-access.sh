@@ -172,6 +172,22 @@ remote_access_pluto() {
 	check_eq "rekey: b did not ask for the password again" "$n_xauth" \
 		"$(grep -c 'XAUTH: user "alice" authenticated' "$(pluto_log b)")"
 
+	# --- split include: a client without rightsubnet reaches what the
+	# gateway sends as UNITY_SPLIT_INCLUDE (its own subnet, 10.2.0.0/16) ---
+	pluto_ctl c add bobsplit left=203.0.113.3 right=198.51.100.2 authby=secret \
+		leftxauthclient=yes leftmodecfgclient=yes leftusername=bob \
+		rightxauthserver=yes rightmodecfgserver=yes modecfgpull=no >/dev/null
+	check_eq "bob (no rightsubnet): ipsecctl up exits 0" 0 "$(up bobsplit c)"
+	check_eq "bob: State SplitInclude is the gateway's subnet" '["10.2.0.0/16"]' "$(isakmp c bobsplit splitInclude)"
+	check_eq "bob: one IPsec SA" 1 "$(ipsec_count c bobsplit)"
+	vs=$(isakmp c bobsplit virtualAddress | tr -d '"')
+	check_contains "b: bob's Quick Mode asked for 10.2.0.0/16 from his lent address" \
+		"Quick Mode: client $vs is the address lent to \"bob\"" "$(cat "$(pluto_log b)")"
+	check_contains "c: Quick Mode proposed the split include as the peer's client" \
+		"${vs}===10.2.0.0/16" "$(cat "$(pluto_log c)")"
+	check_contains "c: ipsecctl show lists the split include" "split:       10.2.0.0/16" \
+		"$("$IPSECCTL" --socket "$(pluto_sock c)" show bobsplit 2>&1)"
+
 	# --- no password in any log (both run with --debug-all) ---
 	for pw in "$ALICE_PW" "$BOB_PW" "$WRONG_PW" carol-real-Pw-9b1d; do
 		check_not_contains "no password in a's log" "$pw" "$(cat "$(pluto_log a)")"

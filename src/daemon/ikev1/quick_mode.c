@@ -274,6 +274,9 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keyi
 	/* a Mode Config client's own client is the address it was lent */
 	if (END_THIS(c)->modecfgclient && isakmp->st->has_virtual_address)
 		s->our_client = isakmp->st->virtual_address;
+	/* without rightsubnet it reaches the gateway's first split include */
+	if (END_THIS(c)->modecfgclient && !END_THAT(c)->has_client && isakmp->st->n_split_include)
+		s->peer_client = isakmp->st->split_include[0];
 
 	struct pbuf pb;
 	qm_header(&pb, s, PT_HASH);
