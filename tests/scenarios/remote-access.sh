@@ -10,13 +10,15 @@
 #
 # Checked: pull (REQUEST/REPLY) and push (SET/ACK); the client's State
 # (Varlink Status) shows xauthUser, virtualAddress, dns, domains and
-# banner; its IPsec SA uses the virtual address as its own client and the
+# banner (and SplitInclude); its IPsec SA uses the virtual address as its own client and the
 # gateway's Quick Mode takes exactly that address; the gateway's log names
 # the user; a wrong password makes `ipsecctl up` fail with
 # AuthenticationFailed within seconds (no retransmission timeout) and the
 # gateway logs the user that failed after three tries; a second identity
 # gets another address, a reconnect the same one; with --debug-all on
-# both (pluto_launch's default) the passwords appear in no log.
+# both (pluto_launch's default) the passwords appear in no log; a client
+# without rightsubnet (bobsplit) takes the gateway's split include as its
+# remote subnet and Quick Mode establishes with it.
 # shellcheck source=tests/lib/scenario.sh
 . "$SRCDIR/tests/lib/scenario.sh"
 PEER=${1:-}
