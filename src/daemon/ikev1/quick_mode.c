@@ -431,6 +431,17 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 			m->notify = N_INVALID_ID_INFORMATION;
 			return STF_FATAL;
 		}
+		/* and our side is exactly what this conn protects: the lease
+		 * pins the connection, so nothing else may be asked of it (nor
+		 * a subnet of the other family than the lent address) */
+		ip_subnet ours;
+		v1_end_client(c, true, &ours);
+		if (!subnet_equal(&cr, &ours)) {
+			LOGS(s, "Quick Mode refused: the client asks for %s but \"%s\" protects %s", subnet_str(&cr, a),
+			     c->name, subnet_str(&ours, b));
+			m->notify = N_INVALID_ID_INFORMATION;
+			return STF_FATAL;
+		}
 		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "Quick Mode: client %s is the address lent to \"%s\"",
 		     subnet_str(&ci, a), isakmp->lease_identity);
 	} else {
