@@ -162,6 +162,7 @@ remote_access_pluto() {
 	check_contains "alice (push): a virtual address" "10.9.0." "$(isakmp a alicepush virtualAddress)"
 	check_contains "b: pushed by SET" "sent Mode Config SET" "$(cat "$(pluto_log b)")"
 	check_eq "alice (push): one IPsec SA" 1 "$(ipsec_count a alicepush)"
+	check_eq "alice (push): SplitInclude (the gateway's subnet)" '["10.2.0.0/16"]' "$(isakmp a alicepush splitInclude)"
 
 	# --- an ISAKMP rekey keeps the user and the address, without XAUTH ---
 	first=$(isakmp a alicepush serial)
@@ -172,6 +173,7 @@ remote_access_pluto() {
 		test "$(isakmp a alicepush serial)" != "$first"
 	check_eq "rekey: the new ISAKMP SA has the same address" "$vp" "$(isakmp a alicepush virtualAddress)"
 	check_eq "rekey: the new ISAKMP SA has the same user" '"alice"' "$(isakmp a alicepush xauthUser)"
+	check_eq "rekey: the new ISAKMP SA has the split include" '["10.2.0.0/16"]' "$(isakmp a alicepush splitInclude)"
 	check_contains "rekey: a carried XAUTH and Mode Config over" "carried over (no new exchange)" "$(cat "$(pluto_log a)")"
 	check_contains "rekey: b carried them over" "carried over (no new exchange)" "$(cat "$(pluto_log b)")"
 	check_eq "rekey: b did not ask for the password again" "$n_xauth" \
