@@ -127,8 +127,9 @@ def check_state(what, s, conn, kind, name, initiator, peer, peer_id, lifetime):
     check(what + ": rekeys before it expires (or never)",
           s["rekeyAt"] == 0 or NOW_US < s["rekeyAt"] < s["expiresAt"], (s["rekeyAt"], s["expiresAt"]))
     # no XAUTH or Mode Config here: the remote-access fields are empty
-    check_eq(what + ": no remote access", ("", "", [], [], ""),
-             (s.get("xauthUser"), s.get("virtualAddress"), s.get("dns"), s.get("domains"), s.get("banner")))
+    check_eq(what + ": no remote access", ("", "", [], [], "", []),
+             (s.get("xauthUser"), s.get("virtualAddress"), s.get("dns"), s.get("domains"), s.get("banner"),
+              s.get("splitInclude")))
 PY
 pychecks() {
 	local name=$1 line rc; shift
