@@ -155,31 +155,13 @@ static void append_text(char *out, size_t cap, const struct cfg_attr *x, const c
 	out[n] = '\0';
 }
 
-/* The networks of a UNITY_SPLIT_INCLUDE onto st->split_include: entries
- * of address and netmask (then protocol and ports, ignored; strongSwan's
- * pool attribute is a single 8-byte entry). A mask that is not a prefix
- * drops its entry: it cannot be a subnet for Quick Mode. */
+/* The networks of a UNITY_SPLIT_INCLUDE onto st->split_include. */
 static void take_split_include(struct state *st, const struct cfg_attr *x)
 {
-	size_t step = x->len == UNITY_SPLIT_SHORT_LEN ? UNITY_SPLIT_SHORT_LEN : UNITY_SPLIT_ENTRY_LEN;
-	for (size_t off = 0; off + UNITY_SPLIT_SHORT_LEN <= x->len; off += step) {
-		if (st->n_split_include == sizeof(st->split_include) / sizeof(st->split_include[0]))
-			return;
-		const uint8_t *e = x->data + off;
-		uint32_t mask = (uint32_t)e[4] << 24 | (uint32_t)e[5] << 16 | (uint32_t)e[6] << 8 | e[7];
-		unsigned prefix = 0;
-		while (prefix < 32 && (mask & (0x80000000u >> prefix)))
-			prefix++;
-		if (prefix < 32 && (mask << prefix) != 0) {
-			llog(STATE_LOGGER(st), LS_SERIOUS, MSGID_STATE,
-			     "Mode Config: split include with a netmask that is not a prefix ignored");
-			continue;
-		}
-		ip_subnet *sn = &st->split_include[st->n_split_include++];
-		*sn = (ip_subnet){ .addr = { .family = AF_INET }, .prefix = prefix };
-		uint32_t net = ((uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 | e[3]) & mask;
-		put_be32(sn->addr.u.bytes, net);
-	}
+	if (cfg_split_include_parse(x->data, x->len, st->split_include, &st->n_split_include,
+				    sizeof(st->split_include) / sizeof(st->split_include[0])))
+		llog(STATE_LOGGER(st), LS_SERIOUS, MSGID_STATE,
+		     "Mode Config: split include with a netmask that is not a prefix ignored");
 }
 
 /* The gateway's answer (REPLY or SET) onto our ISAKMP state. */
