@@ -20,7 +20,8 @@
 # without rightsubnet (bobsplit) takes the gateway's split include as its
 # remote subnet and Quick Mode establishes with it; a gateway conn with an
 # IPv6 pool, IPv6 DNS and an IPv6 subnet (over IPv4 IKE) lends bob6 an IPv6
-# address shown with its DNS on his State, carried by Quick Mode; the
+# address shown with its DNS on his State, carried by Quick Mode (pull,
+# then push as bob6push); the
 # IPv4-pool template refuses Quick Mode for a subnet it does not protect.
 # shellcheck source=tests/lib/scenario.sh
 . "$SRCDIR/tests/lib/scenario.sh"
@@ -224,6 +225,25 @@ remote_access_pluto() {
 	check_contains "b: Quick Mode took the IPv6 address as bob's client" \
 		"Quick Mode: client $v6 is the address lent to \"bob\"" "$(cat "$(pluto_log b)")"
 	check_contains "c: Quick Mode carried the IPv6 clients" "${v6}===2001:db8:2::/48" "$(cat "$(pluto_log c)")"
+	# the same pushed (SET / ACK)
+	pluto_ctl c delete bob6 >/dev/null
+	pluto_ctl b delete ra-v6 >/dev/null
+	sleep 1
+	check "b: the IPv6 push template" pluto_ctl b add ra-v6push left=%any right=198.51.100.2 \
+		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
+		leftaddresspool=2001:db8:99::10-2001:db8:99::20 rightxauthserver=yes rightmodecfgserver=yes \
+		modecfgpull=no modecfgdns=2001:db8:2::53 xauthby=file
+	check "c: the IPv6 push client" pluto_ctl c add bob6push left=203.0.113.3 right=198.51.100.2 \
+		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
+		leftusername=bob rightxauthserver=yes rightmodecfgserver=yes modecfgpull=no
+	check_eq "bob (IPv6, push): ipsecctl up exits 0" 0 "$(up bob6push c)"
+	v6p=$(isakmp c bob6push virtualAddress | tr -d '"')
+	check "bob (IPv6, push): a virtual address from the IPv6 pool ($v6p)" \
+		grep -qE '^2001:db8:99::(1[0-9a-f]|20)/128$' <<<"$v6p"
+	check_eq "bob (IPv6, push): Dns" '["2001:db8:2::53"]' "$(isakmp c bob6push dns)"
+	check_eq "bob (IPv6, push): one IPsec SA" 1 "$(ipsec_count c bob6push)"
+	check_contains "c: Quick Mode carried the pushed IPv6 address" "${v6p}===2001:db8:2::/48" \
+		"$(cat "$(pluto_log c)")"
 
 	# --- no password in any log (both run with --debug-all) ---
 	for pw in "$ALICE_PW" "$BOB_PW" "$WRONG_PW" carol-real-Pw-9b1d; do
