@@ -118,6 +118,7 @@ static void print_remote_access(FILE *f, json_object *st)
 		{ "DNS:         ", VIEW_STATE_DNS, true },
 		{ "domains:     ", VIEW_STATE_DOMAINS, true },
 		{ "banner:      ", VIEW_STATE_BANNER, false },
+		{ "split:       ", VIEW_STATE_SPLIT_INCLUDE, true },
 	};
 	char text[600];
 	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {

@@ -85,7 +85,8 @@ enum view_field_flags {
 	X(STATE_VIRTUAL_ADDRESS, "VirtualAddress", "virtualAddress", VIEW_STRING, "string",        0)        \
 	X(STATE_DNS,           "Dns",          "dns",          VIEW_STRING_LIST, "[]string",     0)        \
 	X(STATE_DOMAINS,       "Domains",      "domains",      VIEW_STRING_LIST, "[]string",     0)        \
-	X(STATE_BANNER,        "Banner",       "banner",       VIEW_STRING,   "string",          0)
+	X(STATE_BANNER,        "Banner",       "banner",       VIEW_STRING,   "string",          0)        \
+	X(STATE_SPLIT_INCLUDE, "SplitInclude", "splitInclude", VIEW_STRING_LIST, "[]string",     0)
 
 #define VIEW_FIELD_ID_(id, dbus, json, type, idl, flags) VIEW_##id,
 

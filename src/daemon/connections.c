@@ -381,6 +381,15 @@ static bool end_client(const struct connection *c, const struct end *e, ip_subne
 		*out = isakmp->virtual_address;
 		return true;
 	}
+	/* a Mode Config client without rightsubnet reaches what the gateway
+	 * sent as Unity split include: its first network is the peer's
+	 * client (Quick Mode proposes it, routing and updown use it) */
+	const struct end *mine = e == END_THAT(c) ? END_THIS(c) : END_THAT(c);
+	isakmp = mine->modecfgclient && c->newest_isakmp ? state_by_serial(c->newest_isakmp) : NULL;
+	if (isakmp && isakmp->n_split_include) {
+		*out = isakmp->split_include[0];
+		return true;
+	}
 	subnet_from_address(&e->host, out);
 	return false;
 }

@@ -56,6 +56,8 @@ struct state {
 	ip_address dns[4];
 	char domains[256];           /* comma list */
 	char banner[512];
+	size_t n_split_include;      /* client: the gateway's Unity split include, */
+	ip_subnet split_include[4];  /* the first is our peer client when we have no rightsubnet */
 
 	struct v1_state *v1;         /* the IKEv1 engine's protocol data (ike_sa.h), or NULL */
 

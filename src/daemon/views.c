@@ -255,6 +255,18 @@ static void state_banner(const void *obj, struct view_value *v)
 	v->s = STATE(obj)->banner;
 }
 
+static void state_split_include(const void *obj, struct view_value *v)
+{
+	const struct state *st = STATE(obj);
+	size_t n = MIN(st->n_split_include, ARRAY_SIZE(st->split_include));
+	char (*text)[IP_STR_MAX] = xmalloc((n ? n : 1) * IP_STR_MAX);
+	v->owned = text;
+	for (size_t i = 0; i < n; i++)
+		v->list[i] = subnet_str(&st->split_include[i], text[i]);
+	v->n = n;
+	v->strs = v->list;
+}
+
 /* --- the getter tables, indexed by field id --- */
 
 static const view_getter manager_getters[VIEW_MGR__COUNT] = {
@@ -297,6 +309,7 @@ static const view_getter state_getters[VIEW_STATE__COUNT] = {
 	[VIEW_STATE_DNS] = state_dns,
 	[VIEW_STATE_DOMAINS] = state_domains,
 	[VIEW_STATE_BANNER] = state_banner,
+	[VIEW_STATE_SPLIT_INCLUDE] = state_split_include,
 };
 
 _Static_assert(VIEW_MGR__COUNT <= 32 && VIEW_CONN__COUNT <= 32 && VIEW_STATE__COUNT <= 32,

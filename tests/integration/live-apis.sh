@@ -127,8 +127,9 @@ def check_state(what, s, conn, kind, name, initiator, peer, peer_id, lifetime):
     check(what + ": rekeys before it expires (or never)",
           s["rekeyAt"] == 0 or NOW_US < s["rekeyAt"] < s["expiresAt"], (s["rekeyAt"], s["expiresAt"]))
     # no XAUTH or Mode Config here: the remote-access fields are empty
-    check_eq(what + ": no remote access", ("", "", [], [], ""),
-             (s.get("xauthUser"), s.get("virtualAddress"), s.get("dns"), s.get("domains"), s.get("banner")))
+    check_eq(what + ": no remote access", ("", "", [], [], "", []),
+             (s.get("xauthUser"), s.get("virtualAddress"), s.get("dns"), s.get("domains"), s.get("banner"),
+              s.get("splitInclude")))
 PY
 pychecks() {
 	local name=$1 line rc; shift
@@ -262,13 +263,13 @@ check("Progress messages are the whack lines", msgs and msgs[-1].startswith('"ip
 TYPES = {"Serial": "u", "Connection": "o", "Kind": "s", "Name": "s", "Established": "b", "Initiator": "b",
          "PeerAddress": "s", "PeerId": "s", "Algorithms": "s", "InboundSpis": "au", "OutboundSpis": "au",
          "ExpiresAt": "t", "RekeyAt": "t", "XauthUser": "s", "VirtualAddress": "s", "Dns": "as",
-         "Domains": "as", "Banner": "s"}
+         "Domains": "as", "Banner": "s", "SplitInclude": "as"}
 VARLINK = {"Serial": "serial", "Connection": "connection", "Kind": "kind", "Name": "name",
            "Established": "established", "Initiator": "initiator", "PeerAddress": "peerAddress",
            "PeerId": "peerId", "Algorithms": "algorithms", "InboundSpis": "inboundSpis",
            "OutboundSpis": "outboundSpis", "ExpiresAt": "expiresAt", "RekeyAt": "rekeyAt",
            "XauthUser": "xauthUser", "VirtualAddress": "virtualAddress", "Dns": "dns", "Domains": "domains",
-           "Banner": "banner"}
+           "Banner": "banner", "SplitInclude": "splitInclude"}
 status = {s["serial"]: s for s in lines_json(T + "/status-a2.json")[0]["parameters"]["states"]}
 WANT = {1: ("fq", "isakmp", "STATE_MAIN_I4", "198.51.100.2", "user@east.example", LIFE_IKE),
         2: ("fq", "ipsec", "STATE_QUICK_I2", "198.51.100.2", "user@east.example", LIFE_SA),

@@ -10,13 +10,19 @@
 #
 # Checked: pull (REQUEST/REPLY) and push (SET/ACK); the client's State
 # (Varlink Status) shows xauthUser, virtualAddress, dns, domains and
-# banner; its IPsec SA uses the virtual address as its own client and the
+# banner (and SplitInclude); its IPsec SA uses the virtual address as its own client and the
 # gateway's Quick Mode takes exactly that address; the gateway's log names
 # the user; a wrong password makes `ipsecctl up` fail with
 # AuthenticationFailed within seconds (no retransmission timeout) and the
 # gateway logs the user that failed after three tries; a second identity
 # gets another address, a reconnect the same one; with --debug-all on
-# both (pluto_launch's default) the passwords appear in no log.
+# both (pluto_launch's default) the passwords appear in no log; a client
+# without rightsubnet (bobsplit) takes the gateway's split include as its
+# remote subnet and Quick Mode establishes with it; a gateway conn with an
+# IPv6 pool, IPv6 DNS and an IPv6 subnet (over IPv4 IKE) lends bob6 an IPv6
+# address shown with its DNS on his State, carried by Quick Mode (pull,
+# then push as bob6push); the
+# IPv4-pool template refuses Quick Mode for a subnet it does not protect.
 # shellcheck source=tests/lib/scenario.sh
 . "$SRCDIR/tests/lib/scenario.sh"
 PEER=${1:-}
@@ -157,6 +163,7 @@ remote_access_pluto() {
 	check_contains "alice (push): a virtual address" "10.9.0." "$(isakmp a alicepush virtualAddress)"
 	check_contains "b: pushed by SET" "sent Mode Config SET" "$(cat "$(pluto_log b)")"
 	check_eq "alice (push): one IPsec SA" 1 "$(ipsec_count a alicepush)"
+	check_eq "alice (push): SplitInclude (the gateway's subnet)" '["10.2.0.0/16"]' "$(isakmp a alicepush splitInclude)"
 
 	# --- an ISAKMP rekey keeps the user and the address, without XAUTH ---
 	first=$(isakmp a alicepush serial)
@@ -167,10 +174,76 @@ remote_access_pluto() {
 		test "$(isakmp a alicepush serial)" != "$first"
 	check_eq "rekey: the new ISAKMP SA has the same address" "$vp" "$(isakmp a alicepush virtualAddress)"
 	check_eq "rekey: the new ISAKMP SA has the same user" '"alice"' "$(isakmp a alicepush xauthUser)"
+	check_eq "rekey: the new ISAKMP SA has the split include" '["10.2.0.0/16"]' "$(isakmp a alicepush splitInclude)"
 	check_contains "rekey: a carried XAUTH and Mode Config over" "carried over (no new exchange)" "$(cat "$(pluto_log a)")"
 	check_contains "rekey: b carried them over" "carried over (no new exchange)" "$(cat "$(pluto_log b)")"
 	check_eq "rekey: b did not ask for the password again" "$n_xauth" \
 		"$(grep -c 'XAUTH: user "alice" authenticated' "$(pluto_log b)")"
+
+	# --- split include: a client without rightsubnet reaches what the
+	# gateway sends as UNITY_SPLIT_INCLUDE (its own subnet, 10.2.0.0/16) ---
+	pluto_ctl c add bobsplit left=203.0.113.3 right=198.51.100.2 authby=secret \
+		leftxauthclient=yes leftmodecfgclient=yes leftusername=bob \
+		rightxauthserver=yes rightmodecfgserver=yes modecfgpull=no >/dev/null
+	check_eq "bob (no rightsubnet): ipsecctl up exits 0" 0 "$(up bobsplit c)"
+	check_eq "bob: State SplitInclude is the gateway's subnet" '["10.2.0.0/16"]' "$(isakmp c bobsplit splitInclude)"
+	check_eq "bob: one IPsec SA" 1 "$(ipsec_count c bobsplit)"
+	vs=$(isakmp c bobsplit virtualAddress | tr -d '"')
+	check_contains "b: bob's Quick Mode asked for 10.2.0.0/16 from his lent address" \
+		"Quick Mode: client $vs is the address lent to \"bob\"" "$(cat "$(pluto_log b)")"
+	check_contains "c: Quick Mode proposed the split include as the peer's client" \
+		"${vs}===10.2.0.0/16" "$(cat "$(pluto_log c)")"
+	check_contains "c: ipsecctl show lists the split include" "split:       10.2.0.0/16" \
+		"$("$IPSECCTL" --socket "$(pluto_sock c)" show bobsplit 2>&1)"
+
+	# --- IPv6 Mode Config over the IPv4 IKE transport: an IPv6 pool and
+	# DNS server, an IPv6 subnet behind the gateway (pull) ---
+	pluto_ctl c delete bobsplit >/dev/null
+	check "c: the IPv6 client" pluto_ctl c add bob6 left=203.0.113.3 right=198.51.100.2 \
+		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
+		leftusername=bob rightxauthserver=yes rightmodecfgserver=yes modecfgpull=yes
+	# ra-push (IPv4 pool, 10.2.0.0/16) is the template Main Mode picks: its
+	# lease pins it, so Quick Mode for another subnet is refused
+	check "bob (IPv6) against ra-push: ipsecctl up fails" test "$(up bob6 c)" -ne 0
+	check_contains "b: refused the subnet ra-push does not protect" \
+		"Quick Mode refused: the client asks for 2001:db8:2::/48 but \"ra-push+" \
+		"$(cat "$(pluto_log b)")"
+	pluto_ctl c down bob6 >/dev/null
+	pluto_ctl b delete ra-push >/dev/null
+	check "b: the IPv6 template" pluto_ctl b add ra-v6 left=%any right=198.51.100.2 \
+		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
+		leftaddresspool=2001:db8:99::10-2001:db8:99::20 rightxauthserver=yes rightmodecfgserver=yes \
+		modecfgpull=yes modecfgdns=2001:db8:2::53 xauthby=file
+	check_eq "bob (IPv6): ipsecctl up exits 0" 0 "$(up bob6 c)"
+	v6=$(isakmp c bob6 virtualAddress | tr -d '"')
+	check "bob (IPv6): a virtual address from the IPv6 pool ($v6)" \
+		grep -qE '^2001:db8:99::(1[0-9a-f]|20)/128$' <<<"$v6"
+	check_eq "bob (IPv6): Dns" '["2001:db8:2::53"]' "$(isakmp c bob6 dns)"
+	check_eq "bob (IPv6): one IPsec SA" 1 "$(ipsec_count c bob6)"
+	check_contains "b: the gateway logs the IPv6 lease" "Mode Config: lent ${v6%/128} to \"bob\"" \
+		"$(cat "$(pluto_log b)")"
+	check_contains "b: Quick Mode took the IPv6 address as bob's client" \
+		"Quick Mode: client $v6 is the address lent to \"bob\"" "$(cat "$(pluto_log b)")"
+	check_contains "c: Quick Mode carried the IPv6 clients" "${v6}===2001:db8:2::/48" "$(cat "$(pluto_log c)")"
+	# the same pushed (SET / ACK)
+	pluto_ctl c delete bob6 >/dev/null
+	pluto_ctl b delete ra-v6 >/dev/null
+	sleep 1
+	check "b: the IPv6 push template" pluto_ctl b add ra-v6push left=%any right=198.51.100.2 \
+		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
+		leftaddresspool=2001:db8:99::10-2001:db8:99::20 rightxauthserver=yes rightmodecfgserver=yes \
+		modecfgpull=no modecfgdns=2001:db8:2::53 xauthby=file
+	check "c: the IPv6 push client" pluto_ctl c add bob6push left=203.0.113.3 right=198.51.100.2 \
+		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
+		leftusername=bob rightxauthserver=yes rightmodecfgserver=yes modecfgpull=no
+	check_eq "bob (IPv6, push): ipsecctl up exits 0" 0 "$(up bob6push c)"
+	v6p=$(isakmp c bob6push virtualAddress | tr -d '"')
+	check "bob (IPv6, push): a virtual address from the IPv6 pool ($v6p)" \
+		grep -qE '^2001:db8:99::(1[0-9a-f]|20)/128$' <<<"$v6p"
+	check_eq "bob (IPv6, push): Dns" '["2001:db8:2::53"]' "$(isakmp c bob6push dns)"
+	check_eq "bob (IPv6, push): one IPsec SA" 1 "$(ipsec_count c bob6push)"
+	check_contains "c: Quick Mode carried the pushed IPv6 address" "${v6p}===2001:db8:2::/48" \
+		"$(cat "$(pluto_log c)")"
 
 	# --- no password in any log (both run with --debug-all) ---
 	for pw in "$ALICE_PW" "$BOB_PW" "$WRONG_PW" carol-real-Pw-9b1d; do

@@ -207,10 +207,43 @@ static void test_payload_and_dump(void)
 	g_string_free(captured, TRUE);
 }
 
+/* UNITY_SPLIT_INCLUDE values: Cisco's 14-byte entries (several in one
+ * attribute), strongSwan's 8-byte one, host bits cleared, a netmask that
+ * is no prefix dropped and counted, at most max taken. */
+static void test_split_include(void)
+{
+	static const uint8_t two[] = { 10, 2, 0, 0, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0,
+				       172, 16, 4, 9, 255, 255, 255, 0, 0, 0, 0, 0, 0, 0 };
+	ip_subnet sn[4];
+	size_t n = 0;
+	char b[IP_STR_MAX];
+	g_assert_cmpuint(cfg_split_include_parse(two, sizeof(two), sn, &n, 4), ==, 0);
+	g_assert_cmpuint(n, ==, 2);
+	g_assert_cmpstr(subnet_str(&sn[0], b), ==, "10.2.0.0/16");
+	g_assert_cmpstr(subnet_str(&sn[1], b), ==, "172.16.4.0/24");   /* host bits cleared */
+
+	static const uint8_t short_one[] = { 192, 168, 7, 0, 255, 255, 255, 128 };
+	g_assert_cmpuint(cfg_split_include_parse(short_one, sizeof(short_one), sn, &n, 4), ==, 0);
+	g_assert_cmpuint(n, ==, 3);
+	g_assert_cmpstr(subnet_str(&sn[2], b), ==, "192.168.7.0/25");
+
+	static const uint8_t holes[] = { 10, 0, 0, 0, 255, 0, 255, 0, 0, 0, 0, 0, 0, 0,
+					 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	g_assert_cmpuint(cfg_split_include_parse(holes, sizeof(holes), sn, &n, 4), ==, 1);
+	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpstr(subnet_str(&sn[3], b), ==, "0.0.0.0/0");
+
+	/* full: nothing more taken */
+	g_assert_cmpuint(cfg_split_include_parse(two, sizeof(two), sn, &n, 4), ==, 0);
+	g_assert_cmpuint(n, ==, 4);
+	g_assert_cmpstr(subnet_str(&sn[0], b), ==, "10.2.0.0/16");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	log_init(LOG_TO_SYSLOG, "test-cfg-attrs");
+	g_test_add_func("/cfg-attrs/split-include", test_split_include);
 	g_test_add_func("/cfg-attrs/roundtrip", test_roundtrip);
 	g_test_add_func("/cfg-attrs/refusals", test_refusals);
 	g_test_add_func("/cfg-attrs/unknown-skipped", test_unknown_skipped);

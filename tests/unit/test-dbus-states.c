@@ -203,7 +203,7 @@ static const struct { const char *name, *type; } state_props[] = {
 	{ "Algorithms", "s" }, { "InboundSpis", "au" }, { "OutboundSpis", "au" },
 	{ "ExpiresAt", "t" }, { "RekeyAt", "t" },
 	{ "XauthUser", "s" }, { "VirtualAddress", "s" }, { "Dns", "as" }, { "Domains", "as" },
-	{ "Banner", "s" },
+	{ "Banner", "s" }, { "SplitInclude", "as" },
 };
 
 static void test_state_objects(void)

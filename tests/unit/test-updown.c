@@ -461,6 +461,74 @@ static void test_env_remote_access(void)
 	teardown();
 }
 
+static void check_subnet(const ip_subnet *sn, const char *want)
+{
+	char b[IP_STR_MAX];
+	g_assert_cmpstr(subnet_str(sn, b), ==, want);
+}
+
+/* A Mode Config client without rightsubnet takes the gateway's first
+ * Unity split include as the peer's client (connection_that_client, so
+ * routing and PLUTO_PEER_CLIENT); a configured rightsubnet wins, and a
+ * gateway's conn never looks at it. */
+static void test_split_include(void)
+{
+	char *out = g_build_filename(tmpdir, "env.out", NULL);
+	char *cmd = g_strdup_printf("env > %s", out);
+	const char *opts[] = { "left", "192.0.2.1", "right", "192.0.2.2",
+			       "leftmodecfgclient", "yes", "rightmodecfgserver", "yes",
+			       "leftupdown", cmd, NULL };
+	struct connection *c = add("ra-split", opts);
+	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, true);
+	fill_remote_access(isakmp);
+	c->newest_isakmp = isakmp->serial;
+	ip_subnet sn;
+	/* no split include yet: the gateway's host, not a client subnet */
+	g_assert_false(connection_that_client(c, &sn));
+	check_subnet(&sn, "192.0.2.2/32");
+
+	const char *why = NULL;
+	g_assert_true(subnet_parse("10.2.0.0/16", &isakmp->split_include[0], &why));
+	g_assert_true(subnet_parse("10.3.0.0/24", &isakmp->split_include[1], &why));
+	isakmp->n_split_include = 2;
+	g_assert_true(connection_that_client(c, &sn));
+	check_subnet(&sn, "10.2.0.0/16");
+	g_assert_true(connection_this_client(c, &sn));
+	check_subnet(&sn, "10.8.0.10/32");   /* ours is still the lent address */
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(updown_run(UPDOWN_UP, c, isakmp, &err), ==, 0);
+	GHashTable *t = read_env(out);
+	check_var(t, "PLUTO_PEER_CLIENT", "10.2.0.0/16");
+	check_var(t, "PLUTO_MY_CLIENT", "10.8.0.10/32");
+	g_hash_table_unref(t);
+
+	/* a configured rightsubnet wins over what the gateway sent */
+	const char *fixed[] = { "left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.4.0.0/16",
+				"leftmodecfgclient", "yes", "rightmodecfgserver", "yes", NULL };
+	struct connection *cf = add("ra-fixed", fixed);
+	struct state *fixed_isakmp = state_new(cf, STATE_KIND_ISAKMP, true);
+	fixed_isakmp->split_include[0] = isakmp->split_include[0];
+	fixed_isakmp->n_split_include = 1;
+	cf->newest_isakmp = fixed_isakmp->serial;
+	g_assert_true(connection_that_client(cf, &sn));
+	check_subnet(&sn, "10.4.0.0/16");
+
+	/* the gateway's conn (we are the server): the split include is not
+	 * the peer's client, the peer's host is */
+	const char *gw[] = { "left", "192.0.2.1", "right", "192.0.2.2",
+			     "leftmodecfgserver", "yes", "rightmodecfgclient", "yes", NULL };
+	struct connection *cg = add("ra-gw2", gw);
+	struct state *gw_isakmp = state_new(cg, STATE_KIND_ISAKMP, false);
+	gw_isakmp->split_include[0] = isakmp->split_include[0];
+	gw_isakmp->n_split_include = 1;
+	cg->newest_isakmp = gw_isakmp->serial;
+	g_assert_false(connection_that_client(cg, &sn));
+	check_subnet(&sn, "192.0.2.2/32");
+	g_free(cmd);
+	g_free(out);
+	teardown();
+}
+
 /* ---- the shipped default script ---- */
 
 static char *routes(const char *family)
@@ -686,6 +754,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/updown/env-v4-host", test_env_v4_host);
 	g_test_add_func("/updown/env-v4-client", test_env_v4_client);
 	g_test_add_func("/updown/env-remote-access", test_env_remote_access);
+	g_test_add_func("/updown/split-include", test_split_include);
 	g_test_add_func("/updown/default-source-ip", test_default_source_ip);
 	g_test_add_func("/updown/env-v6", test_env_v6);
 	g_test_add_func("/updown/output-logged", test_output_logged);

@@ -493,6 +493,7 @@ static void test_remote_access_fields(void)
 	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "dns"), 0), ==, "[]");
 	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "domains"), 0), ==, "[]");
 	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "banner"), 0), ==, "\"\"");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "splitInclude"), 0), ==, "[]");
 	json_object_put(j);
 
 	g_strlcpy(st->xauth_user, "alice", sizeof(st->xauth_user));
@@ -505,6 +506,9 @@ static void test_remote_access_fields(void)
 		g_assert_true(ip_parse(dns[i], &st->dns[i]));
 	g_strlcpy(st->domains, "corp.example,lab.example", sizeof(st->domains));
 	g_strlcpy(st->banner, "Authorised users only", sizeof(st->banner));
+	g_assert_true(subnet_parse("10.2.0.0/16", &st->split_include[0], &why));
+	g_assert_true(subnet_parse("172.16.4.0/24", &st->split_include[1], &why));
+	st->n_split_include = 2;
 
 	j = vl_view_json(VIEW_STATE, st);
 	g_assert_cmpstr(json_object_get_string(json_object_object_get(j, "xauthUser")), ==, "alice");
@@ -514,6 +518,9 @@ static void test_remote_access_fields(void)
 	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "domains"), JSON_C_TO_STRING_PLAIN), ==,
 			"[\"corp.example\",\"lab.example\"]");
 	g_assert_cmpstr(json_object_get_string(json_object_object_get(j, "banner")), ==, "Authorised users only");
+	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "splitInclude"),
+						 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+			==, "[\"10.2.0.0/16\",\"172.16.4.0/24\"]");
 	json_object_put(j);
 
 	/* the getters the D-Bus side renders from */

@@ -155,6 +155,15 @@ static void append_text(char *out, size_t cap, const struct cfg_attr *x, const c
 	out[n] = '\0';
 }
 
+/* The networks of a UNITY_SPLIT_INCLUDE onto st->split_include. */
+static void take_split_include(struct state *st, const struct cfg_attr *x)
+{
+	if (cfg_split_include_parse(x->data, x->len, st->split_include, &st->n_split_include,
+				    sizeof(st->split_include) / sizeof(st->split_include[0])))
+		llog(STATE_LOGGER(st), LS_SERIOUS, MSGID_STATE,
+		     "Mode Config: split include with a netmask that is not a prefix ignored");
+}
+
 /* The gateway's answer (REPLY or SET) onto our ISAKMP state. */
 static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 {
@@ -162,6 +171,7 @@ static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 	st->n_dns = 0;
 	st->domains[0] = '\0';
 	st->banner[0] = '\0';
+	st->n_split_include = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct cfg_attr *x = &a->attrs[i];
 		ip_address ip = { .family = AF_UNSPEC };
@@ -190,6 +200,9 @@ static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 			break;
 		case UNITY_BANNER:
 			append_text(st->banner, sizeof(st->banner), x, " ");
+			break;
+		case UNITY_SPLIT_INCLUDE:
+			take_split_include(st, x);
 			break;
 		default:
 			break;

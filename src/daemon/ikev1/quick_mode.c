@@ -274,6 +274,9 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keyi
 	/* a Mode Config client's own client is the address it was lent */
 	if (END_THIS(c)->modecfgclient && isakmp->st->has_virtual_address)
 		s->our_client = isakmp->st->virtual_address;
+	/* without rightsubnet it reaches the gateway's first split include */
+	if (END_THIS(c)->modecfgclient && !END_THAT(c)->has_client && isakmp->st->n_split_include)
+		s->peer_client = isakmp->st->split_include[0];
 
 	struct pbuf pb;
 	qm_header(&pb, s, PT_HASH);
@@ -425,6 +428,17 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		if (!subnet_equal(&ci, &isakmp->st->virtual_address)) {
 			LOGS(s, "Quick Mode refused: the client proposes %s but was lent %s", subnet_str(&ci, a),
 			     subnet_str(&isakmp->st->virtual_address, b));
+			m->notify = N_INVALID_ID_INFORMATION;
+			return STF_FATAL;
+		}
+		/* and our side is exactly what this conn protects: the lease
+		 * pins the connection, so nothing else may be asked of it (nor
+		 * a subnet of the other family than the lent address) */
+		ip_subnet ours;
+		v1_end_client(c, true, &ours);
+		if (!subnet_equal(&cr, &ours)) {
+			LOGS(s, "Quick Mode refused: the client asks for %s but \"%s\" protects %s", subnet_str(&cr, a),
+			     c->name, subnet_str(&ours, b));
 			m->notify = N_INVALID_ID_INFORMATION;
 			return STF_FATAL;
 		}

@@ -117,6 +117,10 @@ static void inherit(struct v1_state *s, struct v1_state *old)
 	memcpy(st->dns, o->dns, sizeof(st->dns));
 	memcpy(st->domains, o->domains, sizeof(st->domains));
 	memcpy(st->banner, o->banner, sizeof(st->banner));
+	/* the peer's client of a conn without rightsubnet comes from here:
+	 * losing it would move the next Quick Mode to the gateway's host */
+	st->n_split_include = o->n_split_include;
+	memcpy(st->split_include, o->split_include, sizeof(st->split_include));
 	/* the lease moves with them: deleting the old SA must not free it */
 	s->pool = old->pool;
 	old->pool = NULL;

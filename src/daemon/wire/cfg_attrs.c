@@ -282,3 +282,28 @@ void cfg_attrs_dump(const struct connection *c, unsigned cls, unsigned depth, co
 		off += used;
 	}
 }
+
+size_t cfg_split_include_parse(const uint8_t *data, size_t len, ip_subnet *out, size_t *n, size_t max)
+{
+	size_t step = len == UNITY_SPLIT_SHORT_LEN ? UNITY_SPLIT_SHORT_LEN : UNITY_SPLIT_ENTRY_LEN;
+	size_t dropped = 0;
+	for (size_t off = 0; off + UNITY_SPLIT_SHORT_LEN <= len && *n < max; off += step) {
+		const uint8_t *e = data + off;
+		uint32_t mask = (uint32_t)e[4] << 24 | (uint32_t)e[5] << 16 | (uint32_t)e[6] << 8 | e[7];
+		unsigned prefix = 0;
+		while (prefix < 32 && (mask & (0x80000000u >> prefix)))
+			prefix++;
+		if (prefix < 32 && (mask << prefix) != 0) {
+			dropped++;
+			continue;
+		}
+		uint32_t net = ((uint32_t)e[0] << 24 | (uint32_t)e[1] << 16 | (uint32_t)e[2] << 8 | e[3]) & mask;
+		ip_subnet *sn = &out[(*n)++];
+		*sn = (ip_subnet){ .addr = { .family = AF_INET }, .prefix = prefix };
+		sn->addr.u.bytes[0] = (uint8_t)(net >> 24);
+		sn->addr.u.bytes[1] = (uint8_t)(net >> 16);
+		sn->addr.u.bytes[2] = (uint8_t)(net >> 8);
+		sn->addr.u.bytes[3] = (uint8_t)net;
+	}
+	return dropped;
+}

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/ip.h"
+
 /* ATTR payload "Type" (draft 3.2) */
 enum cfg_msg_type {
 	CFG_REQUEST = 1, CFG_REPLY = 2, CFG_SET = 3, CFG_ACK = 4,
@@ -92,6 +94,13 @@ struct cfg_attrs {
 int cfg_attrs_parse(const uint8_t *body, size_t len, struct cfg_attrs *out, char *why, size_t why_len);
 /* The first attribute of that type, NULL when absent. */
 const struct cfg_attr *cfg_attrs_find(const struct cfg_attrs *a, uint16_t type);
+
+/* The networks of a UNITY_SPLIT_INCLUDE value data[len] appended to
+ * out[*n] (at most max): entries of IPv4 address and netmask (then
+ * protocol and ports, ignored), or strongSwan's single 8-byte entry; the
+ * address's host bits are cleared. Returns how many entries were dropped
+ * because their netmask is not a prefix (and so no subnet). */
+size_t cfg_split_include_parse(const uint8_t *data, size_t len, ip_subnet *out, size_t *n, size_t max);
 
 /* Building a list of attributes (the ATTR payload's variable part). */
 struct cfg_builder {
