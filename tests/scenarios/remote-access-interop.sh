@@ -240,6 +240,11 @@ case_pluto_gateway() {
 	ra_up L R "$what" || return
 	ra_check_views L R "$what"
 	pluto_gateway_extra R "$what"
+	# strongSwan's unity plugin asks Quick Mode for 0.0.0.0/0 once it got
+	# a split include; the gateway echoes it but narrows the SA to its subnet
+	[ "$peer" != strongswan ] ||
+		check_contains "$what: pluto narrowed strongSwan's 0.0.0.0/0 to $(net_of L)" \
+			"asks for 0.0.0.0/0; its SA carries only $(net_of L)" "$(cat "$(pluto_log L)")"
 }
 # a wrong password against GW_PEER's gateway: pluto (L) is the client;
 # against the pluto gateway the client is strongSwan (R)

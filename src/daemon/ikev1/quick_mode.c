@@ -423,6 +423,7 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		return STF_FATAL;
 	}
 	struct connection *d;
+	ip_subnet narrowed = cr;   /* our side of the SA: cr unless narrowed */
 	if (isakmp->pool) {
 		d = c;
 		if (!subnet_equal(&ci, &isakmp->st->virtual_address)) {
@@ -436,7 +437,16 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		 * a subnet of the other family than the lent address) */
 		ip_subnet ours;
 		v1_end_client(c, true, &ours);
-		if (!subnet_equal(&cr, &ours)) {
+		if (cr.prefix == 0 && cr.addr.family == ours.addr.family && !subnet_equal(&cr, &ours)) {
+			/* a Unity client (strongSwan with its unity plugin, Cisco)
+			 * asks for everything and leaves the narrowing to us; IKEv1
+			 * cannot narrow in the reply, so the IDs are echoed but the
+			 * SA's selectors carry only what this conn protects */
+			llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE,
+			     "Quick Mode: the client asks for %s; its SA carries only %s", subnet_str(&cr, a),
+			     subnet_str(&ours, b));
+			narrowed = ours;
+		} else if (!subnet_equal(&cr, &ours)) {
 			LOGS(s, "Quick Mode refused: the client asks for %s but \"%s\" protects %s", subnet_str(&cr, a),
 			     c->name, subnet_str(&ours, b));
 			m->notify = N_INVALID_ID_INFORMATION;
@@ -459,7 +469,7 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		v1_switch_connection(s->st, d);
 		c = d;
 	}
-	s->our_client = cr;
+	s->our_client = narrowed;
 	s->peer_client = ci;
 	struct ctl_error serr;
 	if (new_spi(s, c, &serr) < 0) {
