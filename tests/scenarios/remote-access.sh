@@ -60,6 +60,26 @@ ipsec_count() {
 }
 up() { status_of timeout 30 "$IPSECCTL" --socket "$(pluto_sock "${2:-a}")" up "$1"; }
 
+# v6_lease GWCONN CLIENT PULL WHAT: b adds the IPv6 template GWCONN (an
+# IPv6 pool and DNS server, an IPv6 subnet, modecfgpull=PULL), c's CLIENT
+# comes up with an address from that pool, its DNS and one IPsec SA that
+# carries both clients; the address is left in V6 (no subshell: the checks
+# count in this shell).
+v6_lease() {
+	local gw=$1 cl=$2 pull=$3 what=$4
+	check "b: the IPv6 template $gw" pluto_ctl b add "$gw" left=%any right=198.51.100.2 \
+		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
+		leftaddresspool=2001:db8:99::10-2001:db8:99::20 rightxauthserver=yes rightmodecfgserver=yes \
+		modecfgpull="$pull" modecfgdns=2001:db8:2::53 xauthby=file
+	check_eq "$what: ipsecctl up exits 0" 0 "$(up "$cl" c)"
+	V6=$(isakmp c "$cl" virtualAddress | tr -d '"')
+	check "$what: a virtual address from the IPv6 pool ($V6)" \
+		grep -qE '^2001:db8:99::(1[0-9a-f]|20)/128$' <<<"$V6"
+	check_eq "$what: Dns" '["2001:db8:2::53"]' "$(isakmp c "$cl" dns)"
+	check_eq "$what: one IPsec SA" 1 "$(ipsec_count c "$cl")"
+	check_contains "c: Quick Mode carried $what's IPv6 clients" "${V6}===2001:db8:2::/48" \
+		"$(cat "$(pluto_log c)")"
+}
 remote_access_pluto() {
 	io_require_netns jq
 	io_side a pluto
@@ -210,40 +230,19 @@ remote_access_pluto() {
 		"$(cat "$(pluto_log b)")"
 	pluto_ctl c down bob6 >/dev/null
 	pluto_ctl b delete ra-push >/dev/null
-	check "b: the IPv6 template" pluto_ctl b add ra-v6 left=%any right=198.51.100.2 \
-		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
-		leftaddresspool=2001:db8:99::10-2001:db8:99::20 rightxauthserver=yes rightmodecfgserver=yes \
-		modecfgpull=yes modecfgdns=2001:db8:2::53 xauthby=file
-	check_eq "bob (IPv6): ipsecctl up exits 0" 0 "$(up bob6 c)"
-	v6=$(isakmp c bob6 virtualAddress | tr -d '"')
-	check "bob (IPv6): a virtual address from the IPv6 pool ($v6)" \
-		grep -qE '^2001:db8:99::(1[0-9a-f]|20)/128$' <<<"$v6"
-	check_eq "bob (IPv6): Dns" '["2001:db8:2::53"]' "$(isakmp c bob6 dns)"
-	check_eq "bob (IPv6): one IPsec SA" 1 "$(ipsec_count c bob6)"
-	check_contains "b: the gateway logs the IPv6 lease" "Mode Config: lent ${v6%/128} to \"bob\"" \
+	v6_lease ra-v6 bob6 yes "bob (IPv6)"
+	check_contains "b: the gateway logs the IPv6 lease" "Mode Config: lent ${V6%/128} to \"bob\"" \
 		"$(cat "$(pluto_log b)")"
 	check_contains "b: Quick Mode took the IPv6 address as bob's client" \
-		"Quick Mode: client $v6 is the address lent to \"bob\"" "$(cat "$(pluto_log b)")"
-	check_contains "c: Quick Mode carried the IPv6 clients" "${v6}===2001:db8:2::/48" "$(cat "$(pluto_log c)")"
+		"Quick Mode: client $V6 is the address lent to \"bob\"" "$(cat "$(pluto_log b)")"
 	# the same pushed (SET / ACK)
 	pluto_ctl c delete bob6 >/dev/null
 	pluto_ctl b delete ra-v6 >/dev/null
 	sleep 1
-	check "b: the IPv6 push template" pluto_ctl b add ra-v6push left=%any right=198.51.100.2 \
-		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
-		leftaddresspool=2001:db8:99::10-2001:db8:99::20 rightxauthserver=yes rightmodecfgserver=yes \
-		modecfgpull=no modecfgdns=2001:db8:2::53 xauthby=file
 	check "c: the IPv6 push client" pluto_ctl c add bob6push left=203.0.113.3 right=198.51.100.2 \
 		rightsubnet=2001:db8:2::/48 authby=secret leftxauthclient=yes leftmodecfgclient=yes \
 		leftusername=bob rightxauthserver=yes rightmodecfgserver=yes modecfgpull=no
-	check_eq "bob (IPv6, push): ipsecctl up exits 0" 0 "$(up bob6push c)"
-	v6p=$(isakmp c bob6push virtualAddress | tr -d '"')
-	check "bob (IPv6, push): a virtual address from the IPv6 pool ($v6p)" \
-		grep -qE '^2001:db8:99::(1[0-9a-f]|20)/128$' <<<"$v6p"
-	check_eq "bob (IPv6, push): Dns" '["2001:db8:2::53"]' "$(isakmp c bob6push dns)"
-	check_eq "bob (IPv6, push): one IPsec SA" 1 "$(ipsec_count c bob6push)"
-	check_contains "c: Quick Mode carried the pushed IPv6 address" "${v6p}===2001:db8:2::/48" \
-		"$(cat "$(pluto_log c)")"
+	v6_lease ra-v6push bob6push no "bob (IPv6, push)"
 
 	# --- no password in any log (both run with --debug-all) ---
 	for pw in "$ALICE_PW" "$BOB_PW" "$WRONG_PW" carol-real-Pw-9b1d; do

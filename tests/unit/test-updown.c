@@ -467,6 +467,15 @@ static void check_subnet(const ip_subnet *sn, const char *want)
 	g_assert_cmpstr(subnet_str(sn, b), ==, want);
 }
 
+/* c's newest ISAKMP State, as INITIATOR, with one split include */
+static void isakmp_with_split_include(struct connection *c, bool initiator, const ip_subnet *split)
+{
+	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, initiator);
+	isakmp->split_include[0] = *split;
+	isakmp->n_split_include = 1;
+	c->newest_isakmp = isakmp->serial;
+}
+
 /* A Mode Config client without rightsubnet takes the gateway's first
  * Unity split include as the peer's client (connection_that_client, so
  * routing and PLUTO_PEER_CLIENT); a configured rightsubnet wins, and a
@@ -506,10 +515,7 @@ static void test_split_include(void)
 	const char *fixed[] = { "left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.4.0.0/16",
 				"leftmodecfgclient", "yes", "rightmodecfgserver", "yes", NULL };
 	struct connection *cf = add("ra-fixed", fixed);
-	struct state *fixed_isakmp = state_new(cf, STATE_KIND_ISAKMP, true);
-	fixed_isakmp->split_include[0] = isakmp->split_include[0];
-	fixed_isakmp->n_split_include = 1;
-	cf->newest_isakmp = fixed_isakmp->serial;
+	isakmp_with_split_include(cf, true, &isakmp->split_include[0]);
 	g_assert_true(connection_that_client(cf, &sn));
 	check_subnet(&sn, "10.4.0.0/16");
 
@@ -518,10 +524,7 @@ static void test_split_include(void)
 	const char *gw[] = { "left", "192.0.2.1", "right", "192.0.2.2",
 			     "leftmodecfgserver", "yes", "rightmodecfgclient", "yes", NULL };
 	struct connection *cg = add("ra-gw2", gw);
-	struct state *gw_isakmp = state_new(cg, STATE_KIND_ISAKMP, false);
-	gw_isakmp->split_include[0] = isakmp->split_include[0];
-	gw_isakmp->n_split_include = 1;
-	cg->newest_isakmp = gw_isakmp->serial;
+	isakmp_with_split_include(cg, false, &isakmp->split_include[0]);
 	g_assert_false(connection_that_client(cg, &sn));
 	check_subnet(&sn, "192.0.2.2/32");
 	g_free(cmd);
