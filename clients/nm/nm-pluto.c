@@ -77,6 +77,13 @@ int nmp_pluto_delete_connection(sd_bus *bus, const char *name, sd_bus_message_ha
 	return r < 0 ? r : call_async(bus, m, cb, ud, 0);
 }
 
+int nmp_pluto_listen(sd_bus *bus, sd_bus_message_handler_t cb, void *ud)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r = new_manager_call(bus, &m, "Listen");
+	return r < 0 ? r : call_async(bus, m, cb, ud, 0);
+}
+
 int nmp_pluto_initiate(sd_bus *bus, const char *conn_path, sd_bus_message_handler_t cb, void *ud)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;

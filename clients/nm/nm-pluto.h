@@ -29,6 +29,7 @@ int nmp_pluto_delete_secret(sd_bus *bus, const struct nmp_secret *s, sd_bus_mess
 int nmp_pluto_add_connection(sd_bus *bus, const struct nmp_request *req, sd_bus_message_handler_t cb,
 			     void *ud);
 int nmp_pluto_delete_connection(sd_bus *bus, const char *name, sd_bus_message_handler_t cb, void *ud);
+int nmp_pluto_listen(sd_bus *bus, sd_bus_message_handler_t cb, void *ud);
 int nmp_pluto_initiate(sd_bus *bus, const char *conn_path, sd_bus_message_handler_t cb, void *ud);
 int nmp_pluto_get_state(sd_bus *bus, const char *state_path, sd_bus_message_handler_t cb, void *ud);
 

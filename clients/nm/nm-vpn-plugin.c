@@ -251,6 +251,15 @@ static int st_delete_stale(struct nmp_plugin *p)
 	return r < 0 ? r : 1;
 }
 
+/* Listen: pluto learns the interfaces NetworkManager brought up since it
+ * started (it lists them only when told to listen), as FreeS/WAN's
+ * `ipsec setup` re-ran whack --listen when the network changed */
+static int st_listen(struct nmp_plugin *p)
+{
+	int r = nmp_pluto_listen(p->bus, on_step_reply, p);
+	return r < 0 ? r : 1;
+}
+
 static int set_secret(struct nmp_plugin *p, enum nmp_secret_id id)
 {
 	const struct nmp_secret *s = &p->req.secret[id];
@@ -374,6 +383,7 @@ static const struct step {
 	bool ignore_error;
 } steps[] = {
 	{ "deleting a stale connection", st_delete_stale, NULL, true },
+	{ "Listen", st_listen, NULL, true },
 	{ "SetSecret (PSK)", st_set_psk, NULL, false },
 	{ "SetSecret (XAUTH password)", st_set_xauth, NULL, false },
 	{ "AddConnection", st_add, done_add, false },
@@ -422,6 +432,8 @@ static int on_step_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 		step_failed(p, s, e);
 		return 0;
 	}
+	if (e && strcmp(nmp_pluto_error_short(e), "UnknownName") != 0)
+		logp(p, "%s: %s (going on)", s->what, e->message ? e->message : e->name);
 	if (!e && s->done) {
 		int r = s->done(p, m);
 		if (r != 0)
@@ -512,10 +524,15 @@ static void connected(struct nmp_plugin *p, const struct nmp_state_facts *sf)
 
 /* --- methods --- */
 
+static int on_peer_gone(sd_bus_track *track, void *userdata);
+
+/* NetworkManager's unique name: when it leaves, so do we. The track is
+ * made on the first call (an empty track fires at once). */
 static void track_caller(struct nmp_plugin *p, sd_bus_message *m)
 {
-	if (p->peer)
-		sd_bus_track_add_sender(p->peer, m);
+	if (!p->peer && sd_bus_track_new(p->bus, &p->peer, on_peer_gone, p) < 0)
+		return;
+	sd_bus_track_add_sender(p->peer, m);
 }
 
 static int reply_error(sd_bus_message *m, const char *name, const char *fmt, ...)
@@ -859,7 +876,6 @@ struct nmp_plugin *nmp_plugin_new(sd_bus *bus, sd_event *event, const char *bus_
 	p->tag = dot ? dot + 1 : p->bus_name;
 	p->state = SVC_INIT;
 	if (sd_bus_add_object_vtable(bus, &p->vtable_slot, NM_VPN_PATH, NM_VPN_IF, plugin_vtable, p) < 0 ||
-	    sd_bus_track_new(bus, &p->peer, on_peer_gone, p) < 0 ||
 	    nmp_watch_name_owner(bus, &p->pluto_watch, PLUTO_BUS_NAME, on_pluto_owner, p) < 0 ||
 	    nmp_watch_name_owner(bus, &p->nm_watch, NM_BUS_NAME, on_nm_owner, p) < 0)
 		goto fail;
