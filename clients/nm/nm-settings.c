@@ -145,6 +145,16 @@ int nmp_settings_translate(const struct nmp_input *in, struct nmp_request *req, 
 		goto fail;
 	if (!option_get(req, "left"))
 		add_option(req, "left", "%defaultroute");
+	/* an XAUTH client without a user name of its own: NM's vpn.user-name */
+	if (option_get(req, "leftxauthclient") && streq(option_get(req, "leftxauthclient"), "yes") &&
+	    !option_get(req, "leftusername") && !option_get(req, "leftxauthusername")) {
+		if (!in->user_name || !*in->user_name) {
+			fail_msg(err, errlen, "vpn.data: leftxauthclient=yes needs leftusername "
+				 "(or the connection's vpn.user-name)");
+			goto fail;
+		}
+		add_option(req, "leftusername", in->user_name);
+	}
 
 	struct connection_config cfg;
 	struct ctl_error cerr = { 0 };
@@ -155,16 +165,7 @@ int nmp_settings_translate(const struct nmp_input *in, struct nmp_request *req, 
 	}
 	const struct end *left = &cfg.end[0];
 	bool xauth = left->xauthclient;
-	if (xauth && !left->username) {
-		if (!in->user_name || !*in->user_name) {
-			connection_config_free(&cfg);
-			fail_msg(err, errlen, "vpn.data: leftxauthclient=yes needs leftusername "
-				 "(or the connection's vpn.user-name)");
-			goto fail;
-		}
-		add_option(req, "leftusername", in->user_name);
-	}
-	const char *user = left->username ? left->username : in->user_name;
+	const char *user = left->username;
 	req->modecfg = left->modecfgclient;
 	const char *rs = option_get(req, "rightsubnet");
 	req->rightsubnet = rs ? xstrdup(rs) : NULL;
