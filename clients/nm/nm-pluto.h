@@ -15,6 +15,9 @@
 #define PLUTO_CONNECTION_IF "org.freeswan.pluto1.Connection"
 #define PLUTO_STATE_IF     "org.freeswan.pluto1.State"
 #define PLUTO_ERROR_PREFIX "org.freeswan.pluto1.Error."
+/* Progress code of a refused authentication (200 + the notification
+ * AUTHENTICATION_FAILED, 24): whack's exit code for it */
+#define PLUTO_RC_AUTHENTICATION_FAILED 224
 
 /* Initiate(true) returns when Main Mode, XAUTH, Mode Config and Quick Mode
  * are done or pluto gives up after one keying attempt (some 14 s of

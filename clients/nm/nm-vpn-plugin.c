@@ -75,6 +75,7 @@ struct nmp_plugin {
 	char **state_paths;          /* Initiate's reply */
 	size_t state_try;
 
+	unsigned last_progress;      /* the code of pluto's last Progress line */
 	bool cleaning, quitting, pluto_gone;
 	unsigned cleanup_pending;
 
@@ -296,8 +297,10 @@ static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 	struct nmp_plugin *p = userdata;
 	uint32_t code;
 	const char *text;
-	if (sd_bus_message_read(m, "us", &code, &text) >= 0)
+	if (sd_bus_message_read(m, "us", &code, &text) >= 0) {
 		logp(p, "pluto: %03u %s", code, text);
+		p->last_progress = code;
+	}
 	return 0;
 }
 
@@ -411,7 +414,9 @@ static void step_failed(struct nmp_plugin *p, const struct step *s, const sd_bus
 {
 	const char *name = nmp_pluto_error_short(e);
 	const char *msg = e->message ? e->message : "";
-	if (strcmp(name, "AuthenticationFailed") == 0)
+	/* 224: the gateway's AUTHENTICATION_FAILED notification (a wrong PSK),
+	 * which older plutos report as NegotiationFailed */
+	if (strcmp(name, "AuthenticationFailed") == 0 || p->last_progress == PLUTO_RC_AUTHENTICATION_FAILED)
 		fail(p, FAIL_LOGIN, "%s: %s", s->what, msg);
 	else if (strcmp(e->name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
 		 strcmp(e->name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
@@ -569,12 +574,22 @@ static int read_request(struct nmp_plugin *p, sd_bus_message *m, struct nmp_requ
 static int method_need_secrets(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct nmp_plugin *p = userdata;
-	struct nmp_request req;
 	track_caller(p, m);
-	if (read_request(p, m, &req) < 0)
-		return 1;
-	const char *setting = nmp_settings_need_secrets(&req);
-	nmp_request_free(&req);
+	struct nmp_settings_read sr;
+	int r = nmp_settings_read(m, &sr);
+	if (r < 0)
+		return reply_error(m, "InvalidConnection", "cannot read the connection: %s", strerror(-r));
+	/* A connection pluto would refuse needs no secrets: Connect says
+	 * what is wrong with it (NetworkManager would report a NeedSecrets
+	 * error as missing secrets) */
+	struct nmp_request req;
+	char err[512];
+	const char *setting = "";
+	if (nmp_settings_translate(&sr.in, &req, err, sizeof(err)) == 0) {
+		setting = nmp_settings_need_secrets(&req);
+		nmp_request_free(&req);
+	}
+	nmp_settings_read_free(&sr);
 	if (p->state == SVC_INIT)
 		arm_timer(p, IDLE_USEC);   /* an agent may take a while */
 	return sd_bus_reply_method_return(m, "s", setting);
