@@ -376,6 +376,8 @@ static int done_get_state(struct nmp_plugin *p, sd_bus_message *reply)
 	return 1;   /* connected() took over */
 }
 
+enum { UNDO_NONE = -1, UNDO_ADD = NMP_SECRET_COUNT };
+
 typedef int (*step_start_fn)(struct nmp_plugin *p);   /* 1 sent, 0 skipped, <0 errno */
 typedef int (*step_done_fn)(struct nmp_plugin *p, sd_bus_message *reply);   /* 0 next, 1 wait, -1 failed */
 
@@ -384,14 +386,15 @@ static const struct step {
 	step_start_fn start;
 	step_done_fn done;
 	bool ignore_error;
+	int undo;          /* what a failed call did not leave in pluto: UNDO_* */
 } steps[] = {
-	{ "deleting a stale connection", st_delete_stale, NULL, true },
-	{ "Listen", st_listen, NULL, true },
-	{ "SetSecret (PSK)", st_set_psk, NULL, false },
-	{ "SetSecret (XAUTH password)", st_set_xauth, NULL, false },
-	{ "AddConnection", st_add, done_add, false },
-	{ "Initiate", st_initiate, done_initiate, false },
-	{ "reading the ISAKMP state", st_get_state, done_get_state, false },
+	{ "deleting a stale connection", st_delete_stale, NULL, true, UNDO_NONE },
+	{ "Listen", st_listen, NULL, true, UNDO_NONE },
+	{ "SetSecret (PSK)", st_set_psk, NULL, false, NMP_SECRET_PSK },
+	{ "SetSecret (XAUTH password)", st_set_xauth, NULL, false, NMP_SECRET_XAUTH },
+	{ "AddConnection", st_add, done_add, false, UNDO_ADD },
+	{ "Initiate", st_initiate, done_initiate, false, UNDO_NONE },
+	{ "reading the ISAKMP state", st_get_state, done_get_state, false, UNDO_NONE },
 };
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -419,7 +422,8 @@ static void step_failed(struct nmp_plugin *p, const struct step *s, const sd_bus
 	if (strcmp(name, "AuthenticationFailed") == 0 || p->last_progress == PLUTO_RC_AUTHENTICATION_FAILED)
 		fail(p, FAIL_LOGIN, "%s: %s", s->what, msg);
 	else if (strcmp(e->name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
-		 strcmp(e->name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
+		 strcmp(e->name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0 ||
+		 strncmp(e->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0)
 		fail(p, FAIL_CONNECT, "%s: pluto is not running and the bus could not start it (%s): %s",
 		     s->what, PLUTO_BUS_NAME, msg);
 	else
@@ -434,6 +438,11 @@ static int on_step_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 	const struct step *s = &steps[p->step];
 	const sd_bus_error *e = sd_bus_message_get_error(m);
 	if (e && !s->ignore_error) {
+		/* refused: nothing of it to take back (nor to wake pluto for) */
+		if (s->undo == UNDO_ADD)
+			p->sent_add = false;
+		else if (s->undo != UNDO_NONE)
+			p->sent_secret[s->undo] = false;
 		step_failed(p, s, e);
 		return 0;
 	}
