@@ -39,6 +39,12 @@ int nmp_pluto_get_state(sd_bus *bus, const char *state_path, sd_bus_message_hand
 /* Progress(u code, s message) of one connection object */
 int nmp_pluto_watch_progress(sd_bus *bus, sd_bus_slot **slot, const char *conn_path,
 			     sd_bus_message_handler_t cb, void *ud);
+/* PropertiesChanged of one connection object */
+int nmp_pluto_watch_connection(sd_bus *bus, sd_bus_slot **slot, const char *conn_path,
+			       sd_bus_message_handler_t cb, void *ud);
+/* Get one property of a connection object ("o" ones: NewestIpsecState) */
+int nmp_pluto_get_connection_property(sd_bus *bus, const char *conn_path, const char *property,
+				      sd_bus_message_handler_t cb, void *ud);
 /* NameOwnerChanged of a well-known name (pluto's, NetworkManager's) */
 int nmp_watch_name_owner(sd_bus *bus, sd_bus_slot **slot, const char *name,
 			 sd_bus_message_handler_t cb, void *ud);

@@ -21,7 +21,7 @@ static const struct {
 	{ "pskvalue-flags",      KEY_FLAGS,   NULL },
 	{ "xauthpassword-flags", KEY_FLAGS,   NULL },
 	/* the plugin adds the connection and initiates it itself */
-	{ "auto",                KEY_REFUSED, "the plugin initiates the connection itself" },
+	{ "auto",                KEY_REFUSED, "the plugin initiates the connection itself (only auto=add is accepted)" },
 };
 
 /* The secrets, in enum nmp_secret_id order */
@@ -78,6 +78,12 @@ static int take_data(const struct nmp_input *in, struct nmp_request *req, char *
 			if (streq(key, special_keys[k].key))
 				break;
 		if (k < ARRAY_SIZE(special_keys)) {
+			/* auto=add is what the plugin does anyway (an imported conn
+			 * section often says so): passed on */
+			if (special_keys[k].use == KEY_REFUSED && streq(key, "auto") && streq(value, "add")) {
+				add_option(req, key, value);
+				continue;
+			}
 			if (special_keys[k].use == KEY_REFUSED)
 				return fail_msg(err, errlen, "vpn.data: key \"%s\" is not accepted: %s", key,
 						special_keys[k].why);

@@ -60,7 +60,7 @@ struct nmp_plugin {
 	sd_event *event;
 	char *bus_name;
 	const char *tag;             /* for log lines: the bus name's last part */
-	sd_bus_slot *vtable_slot, *progress_slot, *pluto_watch, *nm_watch;
+	sd_bus_slot *vtable_slot, *progress_slot, *conn_watch, *pluto_watch, *nm_watch;
 	sd_bus_track *peer;          /* who called NeedSecrets / Connect */
 	sd_event_source *timer;
 	enum svc_state state;
@@ -189,6 +189,7 @@ static void teardown(struct nmp_plugin *p)
 	p->cleaning = true;
 	p->waiting_secrets = false;
 	p->progress_slot = sd_bus_slot_unref(p->progress_slot);
+	p->conn_watch = sd_bus_slot_unref(p->conn_watch);
 	if (p->state == SVC_STARTING || p->state == SVC_STARTED)
 		set_state(p, SVC_STOPPING);
 	if (p->have_req && !p->pluto_gone) {
@@ -499,6 +500,30 @@ static void log_config(struct nmp_plugin *p, const struct nmp_ipconfig *c)
 	}
 }
 
+/* --- once up: the tunnel's IPsec SA going away (the gateway deleted it,
+ * DPD cleared it) takes the VPN down --- */
+
+static int on_newest_ipsec(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct nmp_plugin *p = userdata;
+	const char *path;
+	if (p->state != SVC_STARTED || p->cleaning || sd_bus_message_is_method_error(m, NULL) ||
+	    sd_bus_message_read(m, "v", "o", &path) < 0)
+		return 0;
+	if (strcmp(path, "/") == 0)
+		fail(p, FAIL_CONNECT, "the tunnel's IPsec SA is gone (deleted by the gateway, or its peer is dead)");
+	return 0;
+}
+
+static int on_connection_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct nmp_plugin *p = userdata;
+	/* whether the value came along or was only invalidated: ask */
+	if (p->state == SVC_STARTED && !p->cleaning)
+		nmp_pluto_get_connection_property(p->bus, p->conn_path, "NewestIpsecState", on_newest_ipsec, p);
+	return 0;
+}
+
 static void connected(struct nmp_plugin *p, const struct nmp_state_facts *sf)
 {
 	char local[IP_STR_MAX] = "";
@@ -534,6 +559,7 @@ static void connected(struct nmp_plugin *p, const struct nmp_state_facts *sf)
 		sd_bus_emit_signal(p->bus, NM_VPN_PATH, NM_VPN_IF, "LoginBanner", "s", c.banner);
 	p->step = N_STEPS;
 	set_state(p, SVC_STARTED);
+	nmp_pluto_watch_connection(p->bus, &p->conn_watch, p->conn_path, on_connection_changed, p);
 }
 
 /* --- methods --- */
@@ -916,6 +942,7 @@ void nmp_plugin_free(struct nmp_plugin *p)
 		return;
 	sd_event_source_disable_unref(p->timer);
 	sd_bus_slot_unref(p->progress_slot);
+	sd_bus_slot_unref(p->conn_watch);
 	sd_bus_slot_unref(p->pluto_watch);
 	sd_bus_slot_unref(p->nm_watch);
 	sd_bus_slot_unref(p->vtable_slot);

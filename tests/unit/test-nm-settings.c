@@ -106,6 +106,12 @@ static void test_site_to_site(void)
 	g_assert_cmpstr(nmp_settings_need_secrets(&req), ==, "");
 	nmp_request_free(&req);
 
+	/* auto=add (an imported conn section): passed on */
+	data = KV({ "right", "192.0.2.1" }, { "auto", "add" });
+	g_assert_cmpint(translate(data, 2, both_secrets, 1, NULL, &req, err), ==, 0);
+	g_assert_cmpstr(opt(&req, "auto"), ==, "add");
+	nmp_request_free(&req);
+
 	/* RSA only: no PSK wanted, none asked */
 	data = KV({ "right", "192.0.2.1" }, { "authby", "rsasig" }, { "rightrsasigkey", "%file:/nonexistent.pem" });
 	g_assert_cmpint(translate(data, 2, NULL, 0, NULL, &req, err), ==, 0);
@@ -140,6 +146,7 @@ static void test_errors(void)
 {
 	expect_error(KV({ "lefty", "1" }), 1, "unknown key \"lefty\"");
 	expect_error(KV({ "auto", "start" }), 1, "\"auto\"");
+	expect_error(KV({ "auto", "route" }), 1, "only auto=add");
 	expect_error(KV({ "also", "other" }), 1, "unknown key \"also\"");
 	expect_error(KV({ "pskvalue", PSK }), 1, "\"pskvalue\" is a secret");
 	expect_error(KV({ "pfs", "maybe" }), 1, "pfs");
