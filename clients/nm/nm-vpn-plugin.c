@@ -878,7 +878,9 @@ static const sd_bus_vtable plugin_vtable[] = {
 static int on_peer_gone(sd_bus_track *track, void *userdata)
 {
 	nmp_plugin_quit(userdata, "NetworkManager left the bus");
-	return 0;
+	/* positive: handled (sd-bus calls a handler that returns 0 again and
+	 * again while the track stays empty) */
+	return 1;
 }
 
 static int on_nm_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
