@@ -182,6 +182,21 @@ static int on_cleanup_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
 	return 0;
 }
 
+static int on_cleanup_objects(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct nmp_plugin *p = userdata;
+	const struct nmp_secret *xa = &p->req.secret[NMP_SECRET_XAUTH];
+	char *other = NULL;
+	if (!sd_bus_message_is_method_error(m, NULL))
+		other = nmp_pluto_xauth_user_elsewhere(m, p->req.name, xa->ids[0]);
+	if (other)
+		logp(p, "the XAUTH password of \"%s\" stays in pluto: %s logs in as that user too", xa->ids[0], other);
+	else if (nmp_pluto_delete_secret(p->bus, xa, on_cleanup_reply, p) >= 0)
+		p->cleanup_pending++;
+	free(other);
+	return on_cleanup_reply(m, userdata, ret_error);
+}
+
 static void teardown(struct nmp_plugin *p)
 {
 	if (p->cleaning)
@@ -197,10 +212,14 @@ static void teardown(struct nmp_plugin *p)
 		 * sent after an AddConnection still in flight removes it */
 		if (p->sent_add && nmp_pluto_delete_connection(p->bus, p->req.name, on_cleanup_reply, p) >= 0)
 			p->cleanup_pending++;
-		for (size_t s = 0; s < NMP_SECRET_COUNT; s++)
-			if (p->sent_secret[s] &&
-			    nmp_pluto_delete_secret(p->bus, &p->req.secret[s], on_cleanup_reply, p) >= 0)
-				p->cleanup_pending++;
+		if (p->sent_secret[NMP_SECRET_PSK] &&
+		    nmp_pluto_delete_secret(p->bus, &p->req.secret[NMP_SECRET_PSK], on_cleanup_reply, p) >= 0)
+			p->cleanup_pending++;
+		/* the XAUTH password is one per user name in pluto: it stays while
+		 * another VPN of ours logs in as the same user (asked first) */
+		if (p->sent_secret[NMP_SECRET_XAUTH] &&
+		    nmp_pluto_get_managed_objects(p->bus, on_cleanup_objects, p) >= 0)
+			p->cleanup_pending++;
 	}
 	p->sent_add = false;
 	memset(p->sent_secret, 0, sizeof(p->sent_secret));
