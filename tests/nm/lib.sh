@@ -318,6 +318,9 @@ nm_plugin_pids() {
 	done
 }
 
+# nm_no_plugin: no plugin process left (for wait_for)
+nm_no_plugin() { [ -z "$(nm_plugin_pids)" ]; }
+
 # nm_cleanup: every process in L (all ours) TERMed, then KILLed; the bus
 # and the holder last (quiet; the assertions are nm_check_clean's)
 nm_cleanup() {
@@ -391,6 +394,7 @@ nm_check_clean() {
 nm_pluto_conns() { pluto_ctl L status --json 2>/dev/null | jq -r '(.connections // [])[] | .name' | sort; }
 # nm_pluto_has_nm_conn: pluto holds an nm-* connection
 nm_pluto_has_nm_conn() { nm_pluto_conns | grep -q '^nm-'; }
+nm_no_pluto_conn() { ! nm_pluto_has_nm_conn; }
 
 # --- gateways ---
 # nm_gateway KIND: a remote-access gateway (PSK + XAUTH + Mode Config) on R,
@@ -464,4 +468,108 @@ nm_gateway2() {
 nm_ra_data() {
 	local right=${1:-$R_IP}
 	echo "right=$right, rightid=$right, leftid=%any, leftxauthclient=yes, leftmodecfgclient=yes, leftusername=$IO_RA_USER, rightxauthserver=yes, rightmodecfgserver=yes, ike=aes128-sha1-modp2048, esp=aes128-sha1, phase2=esp, pfs=no, authby=secret, keyingtries=1"
+}
+
+# --- the bus as NetworkManager and the plugin see it ---
+# nm_monitor_start: every message on the private bus, as JSON lines, in
+# $NMD/monitor.log (busctl monitor; root may BecomeMonitor, nm_bus_conf).
+# Method calls carry secrets by design (NM's Connect to the plugin, the
+# plugin's SetSecret to pluto): only the signals are searched for them.
+nm_monitor_start() {
+	nm_spawn monitor busctl --system monitor --json=short
+	sleep 0.3
+}
+# nm_signals INTERFACE MEMBER: the payloads (JSON arrays) of those signals
+nm_signals() {
+	grep '^{' "$NMD/monitor.log" | jq -c --arg i "$1" --arg m "$2" \
+		'select(.type == "signal" and .interface == $i and .member == $m) | .payload.data' 2>/dev/null
+}
+# the names NetworkManager 1.42 gives the numbers (libnm's nm-dbus-interface.h
+# and nm-vpn-dbus-interface.h)
+NM_REASONS=(UNKNOWN NONE USER_DISCONNECTED DEVICE_DISCONNECTED SERVICE_STOPPED IP_CONFIG_INVALID
+	CONNECT_TIMEOUT SERVICE_START_TIMEOUT SERVICE_START_FAILED NO_SECRETS LOGIN_FAILED
+	CONNECTION_REMOVED DEPENDENCY_FAILED DEVICE_REALIZE_FAILED DEVICE_REMOVED)
+NM_VPN_STATES=(UNKNOWN PREPARE NEED_AUTH CONNECT IP_CONFIG_GET ACTIVATED FAILED DISCONNECTED)
+NM_PLUGIN_FAILURES=(LOGIN_FAILED CONNECT_FAILED BAD_IP_CONFIG)
+NM_SERVICE_STATES=(UNKNOWN INIT SHUTDOWN STARTING STARTED STOPPING STOPPED)
+# nm_vpn_transitions: NM's VpnStateChanged signals as "STATE/REASON", one a line
+nm_vpn_transitions() {
+	local s r
+	nm_signals org.freedesktop.NetworkManager.VPN.Connection VpnStateChanged | tr -d '[]' |
+		while IFS=, read -r s r; do echo "${NM_VPN_STATES[$s]:-$s}/${NM_REASONS[$r]:-$r}"; done
+}
+# nm_vpn_failed_reason: the reason of NM's last VPN state FAILED (empty if none)
+nm_vpn_failed_reason() { nm_vpn_transitions | grep '^FAILED/' | tail -1 | cut -d/ -f2; }
+# nm_plugin_failures: the plugin's Failure signals, by name, one a line
+nm_plugin_failures() {
+	local f
+	nm_signals org.freedesktop.NetworkManager.VPN.Plugin Failure | tr -d '[]' |
+		while read -r f; do echo "${NM_PLUGIN_FAILURES[$f]:-$f}"; done
+}
+# nm_plugin_states: the plugin's StateChanged signals, by name, one a line
+nm_plugin_states() {
+	local s
+	nm_signals org.freedesktop.NetworkManager.VPN.Plugin StateChanged | tr -d '[]' |
+		while read -r s; do echo "${NM_SERVICE_STATES[$s]:-$s}"; done
+}
+# nm_monitor_mark / nm_monitor_cut MARK: restart the signal history at MARK
+# (a test with several activations looks at one at a time)
+nm_monitor_mark() { wc -l <"$NMD/monitor.log"; }
+nm_monitor_since() { tail -n +"$(($1 + 1))" "$NMD/monitor.log"; }
+
+# nm_uuid NAME: the profile's UUID; pluto's connection is nm-<UUID>
+nm_uuid() { nmc -g connection.uuid connection show "$1"; }
+
+# nm_properties: every property now on the bus, as text: pluto's objects
+# (GetManagedObjects), NetworkManager's (GetManagedObjects of
+# /org/freedesktop), and every VPN plugin's (GetAll)
+nm_properties() {
+	local n
+	nm_busctl --json=short call org.freeswan.pluto1 /org/freeswan/pluto1 \
+		org.freedesktop.DBus.ObjectManager GetManagedObjects 2>&1
+	nm_busctl --json=short call org.freedesktop.NetworkManager /org/freedesktop \
+		org.freedesktop.DBus.ObjectManager GetManagedObjects 2>&1
+	for n in $(nm_busctl list --no-legend 2>/dev/null | awk '{print $1}' | grep "^$NM_SERVICE_NAME"); do
+		nm_busctl --json=short call "$n" /org/freedesktop/NetworkManager/VPN/Plugin \
+			org.freedesktop.DBus.Properties GetAll s org.freedesktop.NetworkManager.VPN.Plugin 2>&1
+	done
+}
+
+# nm_check_secrets_absent WHAT SECRET...: none of the SECRETs appears in
+# NM's log (TRACE for VPN, with the plugin's stderr), pluto's log
+# (--debug-all), any signal seen on the bus, any property now on the bus,
+# or nmcli's view of the profile without --show-secrets
+nm_check_secrets_absent() {
+	local what=$1 s where found
+	shift
+	nm_properties >"$NMD/properties.now"
+	grep '^{' "$NMD/monitor.log" | jq -c 'select(.type == "signal")' >"$NMD/signals.now" 2>/dev/null
+	for where in "NetworkManager's log:$NMD/nm.log" "pluto's log:$T/L-pluto.log" \
+		"the bus signals:$NMD/signals.now" "the bus properties:$NMD/properties.now"; do
+		found=
+		for s in "$@"; do grep -qF -- "$s" "${where#*:}" && found=1; done
+		if [ -z "$found" ]; then ok "$what: no secret in ${where%%:*}"
+		else fail "$what: no secret in ${where%%:*}"; fi
+	done
+	[ -s "$NMD/properties.now" ] || fail "$what: the bus properties were read"
+}
+
+# nm_check_pluto_forgot WHAT RIGHT: pluto holds no nm-* connection and no
+# secret for the gateway RIGHT: a probe connection like the VPN's (no
+# secret given) is refused for want of a PSK; given a PSK, its XAUTH finds
+# no password for IO_RA_USER (when XAUTH=1). The probe and its PSK go after.
+nm_check_pluto_forgot() {
+	local what=$1 right=$2 out
+	check_eq "$what: pluto holds no nm-* connection" "" "$(nm_pluto_conns | grep '^nm-')"
+	# shellcheck disable=SC2046 # the words of vpn.data
+	pluto_ctl L add nm-probe left=%defaultroute $(nm_ra_data "$right" | tr -d ' ' | tr ',' ' ') \
+		>"$T/probe.out" 2>&1 || { fail "$what: add the probe connection"; sed 's/^/#   /' "$T/probe.out"; return; }
+	out=$(IO_NEGOTIATE_TIMEOUT=20 pluto_initiate L nm-probe 2>&1)
+	check_contains "$what: pluto holds no PSK for $right" "no preshared key" "$out"
+	printf "%s" "$PSK" | pluto_ctl L secrets set psk "$right" >/dev/null
+	out=$(IO_NEGOTIATE_TIMEOUT=20 pluto_initiate L nm-probe 2>&1)
+	check_contains "$what: pluto holds no XAUTH password for $IO_RA_USER" \
+		"no password for user \"$IO_RA_USER\"" "$out"
+	pluto_ctl L delete nm-probe >/dev/null 2>&1
+	pluto_ctl L secrets delete psk "$right" >/dev/null 2>&1
 }
