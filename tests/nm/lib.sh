@@ -48,7 +48,7 @@
 # nm_start [--no-pluto] (everything in L, the base profile up),
 # nm_start_pluto, nm_exec / nmc / nm_busctl / nm_bus_has (commands inside),
 # nm_spawn, nm_add_vpn / nm_up / nm_down, nm_active_state / nm_vpn_state /
-# nm_is_active / nm_is_inactive / nm_field / nm_ip4 (NM's view),
+# nm_is_active / nm_is_inactive / nm_shown / nm_ip4 (NM's view),
 # nm_log_mark / nm_log_since, nm_plugin_pids, nm_pluto_conns /
 # nm_pluto_has_nm_conn (pluto's view), nm_stop_nm, nm_check_clean; the
 # gateways nm_gateway pluto|strongswan (remote access on R), nm_gateway_s2s
@@ -77,7 +77,7 @@ NM_HOLDER=
 NM_SERVICE_NAME=org.freedesktop.NetworkManager.pluto
 NM_PLUGIN_PROG=${NM_PLUGIN_PROG:-$BUILDDIR/clients/nm/nm-pluto-service}
 NM_EDITOR_SO=${NM_EDITOR_SO:-$BUILDDIR/clients/nm/editor/libnm-vpn-plugin-pluto.so}
-NM_NAME_IN=${NM_NAME_IN:-$BUILDDIR/data/nm/nm-pluto-service.name}
+NM_NAME_IN=${NM_NAME_IN:-$BUILDDIR/data/nm-pluto-service.name}
 NM_PLUGIN_POLICY=${NM_PLUGIN_POLICY:-$SRCDIR/data/nm/nm-pluto-service.conf}
 NM_PLUTO_POLICY=$SRCDIR/data/dbus-1/org.freeswan.pluto1.conf
 NM_NM_POLICY=/usr/share/dbus-1/system.d/org.freedesktop.NetworkManager.conf
@@ -367,14 +367,22 @@ nm_up() {
 nm_down() { nmc --wait 20 connection down "$1" >"$T/down.out" 2>&1; }
 # nm_active_state NAME: GENERAL.STATE of NAME's active connection
 # (activated, activating, deactivating; empty when not active)
-nm_active_state() { nmc -g GENERAL.STATE connection show "$1" 2>/dev/null; }
+nm_active_state() { nm_shown "$1" GENERAL.STATE; }
+# nm_shown NAME FIELD: the value(s) of FIELD in `nmcli -t connection show
+# NAME`, one a line: FIELD is a property of the profile (vpn.data) or of the
+# active connection (GENERAL.STATE, VPN.BANNER, IP4.ADDRESS: every
+# IP4.ADDRESS[N]). (-g cannot name the active connection's VPN group: it
+# takes VPN.X for the setting "vpn".)
+nm_shown() {
+	nmc -t connection show "$1" 2>/dev/null |
+		awk -v f="$2" '{ i = index($0, ":"); k = substr($0, 1, i - 1); sub(/\[[0-9]+\]$/, "", k) }
+			k == f { print substr($0, i + 1) }'
+}
 # nm_vpn_state NAME: VPN.VPN-STATE ("5 - VPN connected"; empty when not active)
-nm_vpn_state() { nmc -g VPN.VPN-STATE connection show "$1" 2>/dev/null; }
+nm_vpn_state() { nm_shown "$1" VPN.VPN-STATE; }
 # nm_is_active NAME / nm_is_inactive NAME: for wait_for
 nm_is_active() { [ "$(nm_active_state "$1")" = activated ]; }
 nm_is_inactive() { [ -z "$(nm_active_state "$1")" ]; }
-# nm_field NAME FIELD: one field of the connection (-g, terse)
-nm_field() { nmc -g "$2" connection show "$1" 2>/dev/null; }
 # nm_ip4 DEVICE: nmcli -f IP4 device show DEVICE
 nm_ip4() { nmc -f IP4 device show "${1:-$NM_IF}"; }
 # nm_log_since MARK: NM's log (with the plugin's stderr) from line MARK on
@@ -426,9 +434,9 @@ nm_gateway_s2s() {
 	io_case psk-aes
 	io_side R pluto
 	pluto_conf R
-	pluto_start R || return 1
+	pluto_launch R || return 1
 	io_skip_unless_engine R
-	pluto_ctl R add lab left="$L_IP" right="$R_IP" leftid="$L_IP" rightid="$R_IP" \
+	pluto_ctl R add s2s left="$L_IP" right="$R_IP" leftid="$L_IP" rightid="$R_IP" \
 		rightsubnet="$R_NET" ike=aes128-sha1-modp2048 esp=aes128-sha1 phase2=esp \
 		pfs=no authby=secret keyingtries=1 >"$T/R/add.out" 2>&1 ||
 		{ sed 's/^/#   /' "$T/R/add.out"; return 1; }

@@ -38,24 +38,25 @@ SECONDS=0
 if nm_up vpn; then ok "$what: nmcli connection up succeeds ($SECONDS s)"
 else fail "$what: nmcli connection up succeeds"; sed 's/^/#   /' "$T/up.out"; fi
 check_eq "$what: NM shows the VPN activated" activated "$(nm_active_state vpn)"
-check_contains "$what: NM's VPN state is connected" "VPN connected" "$(nm_vpn_state vpn)"
+check_eq "$what: NM's VPN state" "5 - VPN connected" "$(nm_vpn_state vpn)"
 active=$(nmc connection show --active)
 check "$what: connection show --active lists it as a vpn on $NM_IF" \
 	grep -qE "^vpn +$uuid +vpn +$NM_IF" <<<"$active"
 check "$what: pluto's connection nm-$uuid is established" pluto_established L "nm-$uuid"
 dev=$(nm_ip4)
 con_ip4=$(nmc -f IP4 connection show vpn)
-ip4_addr=$(nm_field vpn IP4.ADDRESS | head -1)
+addrs=$(nm_shown vpn IP4.ADDRESS)
 if [ "$KIND" = s2s ]; then
-	check_eq "$what: the VPN's address is the local address" "$L_IP/32" "$ip4_addr"
+	check_contains "$what: the VPN's address is the local address" "$L_IP/" "$addrs"
 	check_contains "$what: the VPN's route to rightsubnet" "dst = $R_NET" "$con_ip4"
 	check_contains "$what: the device shows the route to $R_NET" "dst = $R_NET" "$dev"
 	check "$what: the kernel routes $R_NET through $NM_IF" \
 		sh -c "nsenter --target $NM_HOLDER --net ip -4 route show $R_NET | grep -q 'dev $NM_IF'"
 else
-	vip=${ip4_addr%/*}
-	if io_ra_in_pool "$vip"; then ok "$what: the VPN's address $ip4_addr is from the gateway's pool"
-	else fail "$what: the VPN's address is from the gateway's pool (got '$ip4_addr')"; fi
+	vip=
+	for a in $addrs; do io_ra_in_pool "$a" && vip=${a%/*}; done
+	if [ -n "$vip" ]; then ok "$what: the VPN has an address from the gateway's pool ($vip)"
+	else fail "$what: the VPN has an address from the gateway's pool (got: $(echo $addrs))"; fi
 	check_eq "$what: pluto got that address by Mode Config" "$vip" "$(pluto_ra_vip L "nm-$uuid" | cut -d/ -f1)"
 	check_eq "$what: the gateway lent that address" "$vip" "$(peer ra_vip R | cut -d/ -f1)"
 	check_eq "$what: the gateway's XAUTH user" "$IO_RA_USER" "$(peer ra_user R)"
@@ -63,10 +64,10 @@ else
 	for d in ${IO_RA_DNS//,/ }; do
 		check_contains "$what: nmcli -f IP4 device show: DNS $d" "$d" "$(grep IP4.DNS <<<"$dev")"
 	done
-	check_eq "$what: the VPN's DNS servers" "$(io_ra_dns_sorted)" "$(nm_field vpn IP4.DNS | tr '|' '\n' | sort)"
+	check_eq "$what: the VPN's DNS servers" "$(io_ra_dns_sorted)" "$(nm_shown vpn IP4.DNS | sort)"
 	check_contains "$what: nmcli -f IP4 device show: the domain" "$IO_RA_DOMAIN" "$(grep IP4.DOMAIN <<<"$dev")"
 	check_contains "$what: the split include $R_NET is a route of the VPN" "dst = $R_NET" "$con_ip4"
-	check_eq "$what: NM shows the gateway's banner" "$IO_RA_BANNER" "$(nm_field vpn VPN.BANNER)"
+	check_eq "$what: NM shows the gateway's banner" "$IO_RA_BANNER" "$(nm_shown vpn VPN.BANNER)"
 	check "$what: the address is on $NM_IF" \
 		sh -c "nsenter --target $NM_HOLDER --net ip -4 addr show dev $NM_IF | grep -qF ' $vip/'"
 fi
