@@ -488,8 +488,9 @@ nm_monitor_start() {
 	sleep 0.3
 }
 # nm_signals INTERFACE MEMBER: the payloads (JSON arrays) of those signals
+# (from monitor line NM_MON_FROM on, default all)
 nm_signals() {
-	grep '^{' "$NMD/monitor.log" | jq -c --arg i "$1" --arg m "$2" \
+	tail -n +"$((${NM_MON_FROM:-0} + 1))" "$NMD/monitor.log" | grep '^{' | jq -c --arg i "$1" --arg m "$2" \
 		'select(.type == "signal" and .interface == $i and .member == $m) | .payload.data' 2>/dev/null
 }
 # the names NetworkManager 1.42 gives the numbers (libnm's nm-dbus-interface.h
@@ -520,10 +521,14 @@ nm_plugin_states() {
 	nm_signals org.freedesktop.NetworkManager.VPN.Plugin StateChanged | tr -d '[]' |
 		while read -r s; do echo "${NM_SERVICE_STATES[$s]:-$s}"; done
 }
-# nm_monitor_mark / nm_monitor_cut MARK: restart the signal history at MARK
-# (a test with several activations looks at one at a time)
+# nm_monitor_mark: where the signal history is now; the _since variants
+# look only at what came after MARK (one activation of several)
 nm_monitor_mark() { wc -l <"$NMD/monitor.log"; }
-nm_monitor_since() { tail -n +"$(($1 + 1))" "$NMD/monitor.log"; }
+nm_vpn_transitions_since() { NM_MON_FROM=$1 nm_vpn_transitions; }
+nm_plugin_failures_since() { NM_MON_FROM=$1 nm_plugin_failures; }
+nm_plugin_states_since() { NM_MON_FROM=$1 nm_plugin_states; }
+# nm_vpn_failed_since MARK: NM reported a VPN state FAILED after MARK
+nm_vpn_failed_since() { nm_vpn_transitions_since "$1" | grep -q '^FAILED/'; }
 
 # nm_uuid NAME: the profile's UUID; pluto's connection is nm-<UUID>
 nm_uuid() { nmc -g connection.uuid connection show "$1"; }
