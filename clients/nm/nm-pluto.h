@@ -1,0 +1,56 @@
+/* The plugin's client side of pluto's D-Bus API (API.md section 2): the
+ * calls it makes, each asynchronous on the plugin's one sd-bus connection,
+ * and the reading of an ISAKMP State's properties. Nothing here knows
+ * NetworkManager. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-bus.h>
+
+#include "nm-settings.h"
+
+#define PLUTO_BUS_NAME     "org.freeswan.pluto1"
+#define PLUTO_ROOT_PATH    "/org/freeswan/pluto1"
+#define PLUTO_MANAGER_IF   "org.freeswan.pluto1.Manager"
+#define PLUTO_CONNECTION_IF "org.freeswan.pluto1.Connection"
+#define PLUTO_STATE_IF     "org.freeswan.pluto1.State"
+#define PLUTO_ERROR_PREFIX "org.freeswan.pluto1.Error."
+
+/* Initiate(true) returns when Main Mode, XAUTH, Mode Config and Quick Mode
+ * are done or pluto gives up after one keying attempt (some 14 s of
+ * retransmissions per exchange): well inside this. */
+#define NMP_INITIATE_TIMEOUT_USEC (120ULL * 1000000ULL)
+
+/* Each starts one call; cb gets the reply (an error reply too: see
+ * sd_bus_message_get_error). The call's slot floats (owned by the bus).
+ * 0 or a negative errno when the call could not even be sent. */
+int nmp_pluto_set_secret(sd_bus *bus, const struct nmp_secret *s, sd_bus_message_handler_t cb, void *ud);
+int nmp_pluto_delete_secret(sd_bus *bus, const struct nmp_secret *s, sd_bus_message_handler_t cb, void *ud);
+int nmp_pluto_add_connection(sd_bus *bus, const struct nmp_request *req, sd_bus_message_handler_t cb,
+			     void *ud);
+int nmp_pluto_delete_connection(sd_bus *bus, const char *name, sd_bus_message_handler_t cb, void *ud);
+int nmp_pluto_initiate(sd_bus *bus, const char *conn_path, sd_bus_message_handler_t cb, void *ud);
+int nmp_pluto_get_state(sd_bus *bus, const char *state_path, sd_bus_message_handler_t cb, void *ud);
+
+/* Progress(u code, s message) of one connection object */
+int nmp_pluto_watch_progress(sd_bus *bus, sd_bus_slot **slot, const char *conn_path,
+			     sd_bus_message_handler_t cb, void *ud);
+/* NameOwnerChanged of a well-known name (pluto's, NetworkManager's) */
+int nmp_watch_name_owner(sd_bus *bus, sd_bus_slot **slot, const char *name,
+			 sd_bus_message_handler_t cb, void *ud);
+
+/* The ISAKMP State's remote-access facts (GetAll of org.freeswan.pluto1.State) */
+struct nmp_state_facts {
+	char *kind;                /* "isakmp" / "ipsec" */
+	char *peer_address;
+	char *virtual_address;
+	char *banner;
+	char **dns, **domains, **split_include;   /* NULL-terminated */
+};
+int nmp_state_facts_read(sd_bus_message *getall_reply, struct nmp_state_facts *f);
+void nmp_state_facts_free(struct nmp_state_facts *f);
+size_t nmp_strv_len(char *const *v);
+
+/* An error reply's name without pluto's prefix ("AuthenticationFailed"),
+ * or the whole name for a bus error. */
+const char *nmp_pluto_error_short(const sd_bus_error *e);

@@ -1,0 +1,122 @@
+/* NM's connection dictionary -> struct nmp_input (nm-settings-read.h) */
+#include "nm-settings-read.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int read_dict_ss(sd_bus_message *m, struct nmp_kv **out, size_t *n)
+{
+	int r = sd_bus_message_enter_container(m, 'v', "a{ss}");
+	if (r < 0)
+		return r;
+	r = sd_bus_message_enter_container(m, 'a', "{ss}");
+	while (r >= 0) {
+		const char *k, *v;
+		r = sd_bus_message_read(m, "{ss}", &k, &v);
+		if (r <= 0)
+			break;
+		struct nmp_kv *nkv = realloc(*out, (*n + 1) * sizeof(**out));
+		if (!nkv)
+			return -ENOMEM;
+		*out = nkv;
+		nkv[*n].key = strdup(k);
+		nkv[*n].value = strdup(v);
+		(*n)++;
+		if (!nkv[*n - 1].key || !nkv[*n - 1].value)
+			return -ENOMEM;
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	return r;
+}
+
+static int read_string(sd_bus_message *m, char **out)
+{
+	const char *s;
+	int r = sd_bus_message_read(m, "v", "s", &s);
+	if (r < 0)
+		return r;
+	free(*out);
+	*out = strdup(s);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* one setting's a{sv}: the keys of (setting, key) we want */
+static int read_setting(sd_bus_message *m, const char *setting, struct nmp_settings_read *out)
+{
+	bool is_vpn = strcmp(setting, "vpn") == 0, is_con = strcmp(setting, "connection") == 0;
+	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0) {
+		const char *key;
+		r = sd_bus_message_enter_container(m, 'e', "sv");
+		if (r <= 0)
+			break;
+		r = sd_bus_message_read(m, "s", &key);
+		if (r < 0)
+			break;
+		if (is_con && strcmp(key, "uuid") == 0)
+			r = read_string(m, &out->uuid);
+		else if (is_vpn && strcmp(key, "user-name") == 0)
+			r = read_string(m, &out->user_name);
+		else if (is_vpn && strcmp(key, "data") == 0)
+			r = read_dict_ss(m, &out->data, &out->in.n_data);
+		else if (is_vpn && strcmp(key, "secrets") == 0)
+			r = read_dict_ss(m, &out->secrets, &out->in.n_secrets);
+		else
+			r = sd_bus_message_skip(m, "v");
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	return r;
+}
+
+int nmp_settings_read(sd_bus_message *m, struct nmp_settings_read *out)
+{
+	*out = (struct nmp_settings_read){ 0 };
+	int r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+	while (r >= 0) {
+		const char *setting;
+		r = sd_bus_message_enter_container(m, 'e', "sa{sv}");
+		if (r <= 0)
+			break;
+		r = sd_bus_message_read(m, "s", &setting);
+		if (r >= 0)
+			r = read_setting(m, setting, out);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	out->in.uuid = out->uuid;
+	out->in.user_name = out->user_name;
+	out->in.data = out->data;
+	out->in.secrets = out->secrets;
+	if (r < 0)
+		nmp_settings_read_free(out);
+	return r < 0 ? r : 0;
+}
+
+static void free_kv(struct nmp_kv *kv, size_t n, bool wipe)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((char *)kv[i].key);
+		if (wipe && kv[i].value)
+			explicit_bzero((char *)kv[i].value, strlen(kv[i].value));
+		free((char *)kv[i].value);
+	}
+	free(kv);
+}
+
+void nmp_settings_read_free(struct nmp_settings_read *r)
+{
+	free(r->uuid);
+	free(r->user_name);
+	free_kv(r->data, r->in.n_data, false);
+	free_kv(r->secrets, r->in.n_secrets, true);
+	*r = (struct nmp_settings_read){ 0 };
+}
