@@ -16,6 +16,7 @@
 . "$SRCDIR/tests/nm/lib.sh"
 
 nm_require
+command -v nm >/dev/null || skip_all "no nm (binutils): the plugin's symbols are checked"
 [ -f "$NM_EDITOR_SO" ] || skip_all "the editor plugin $NM_EDITOR_SO is not built (needs libnm, meson option nm)"
 
 DATA=$SRCDIR/tests/data/nm
