@@ -7,7 +7,7 @@
 # pluto with clang, AddressSanitizer + UBSan and the libFuzzer targets in
 # build-test/, compiles it once more as Debian would (gcc, release,
 # dpkg-buildflags) in build-release/, both with -Werror, runs every meson
-# test suite (unit, integration, fuzz) and
+# test suite (unit, integration, fuzz, interop, vm, nm) and
 # ends with exactly one line "N passed, N failed[, N skipped]" counted from
 # build-test/meson-logs/testlog.json. Exit status 0 only when nothing failed.
 #
@@ -40,6 +40,9 @@ packages=(
 	charon-systemd strongswan-swanctl libstrongswan-standard-plugins libstrongswan-extra-plugins libcharon-extra-plugins libnss3-tools tcpdump xxd gcc
 	# the vm suite: qemu boots a Debian kernel with ESP (tests/vm/setup.sh below)
 	qemu-system-x86 kmod
+	# the nm suite: the real NetworkManager and nmcli (run only inside the
+	# tests' namespaces, see tests/nm/lib.sh); libnm for the editor plugin
+	network-manager libnm-dev
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -52,10 +55,29 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	say "installing: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	{ apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >&2 || {
+	# Installing network-manager must not start NetworkManager on this
+	# machine: its postinst would start the service, which takes over the
+	# host's interfaces (the tests run their own NM in a namespace). A
+	# policy-rc.d that exits 101 ("action forbidden") makes invoke-rc.d and
+	# deb-systemd-invoke skip every start during this apt-get; it is removed
+	# afterwards, also when apt-get fails or is interrupted. One already there
+	# is left alone.
+	policy_rc=
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		policy_rc=/usr/sbin/policy-rc.d
+		printf '#!/bin/sh\n# tests/run.sh: no service starts while it installs packages\nexit 101\n' >"$policy_rc"
+		chmod 755 "$policy_rc"
+		# also when apt-get is interrupted
+		trap 'rm -f "$policy_rc"' EXIT
+		trap 'exit 130' INT TERM
+	fi
+	{ apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}"; } >&2
+	apt_rc=$?
+	[ -z "$policy_rc" ] || { rm -f "$policy_rc"; trap - EXIT INT TERM; }
+	if [ "$apt_rc" -ne 0 ]; then
 		say "apt-get failed"
 		exit 2
-	}
+	fi
 fi
 [ "$(id -u)" -eq 0 ] || say "warning: not root; tests that need namespaces will fail or skip"
 [ "$(id -u)" -ne 0 ] || tests/interop/setup.sh || say "warning: libreswan not unpacked; the interop tests will skip"
