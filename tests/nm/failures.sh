@@ -9,7 +9,8 @@
 #                            plugin's Failure is CONNECT_FAILED within pluto's
 #                            retransmission schedule (14 s with keyingtries=1)
 #   failures.sh killed       pluto SIGKILLed while the VPN is up: NM marks the
-#                            VPN down (the plugin leaves: SERVICE_STOPPED);
+#                            VPN down (the plugin leaves the bus: NM 1.42
+#                            says DISCONNECTED, reason SERVICE_STOPPED);
 #                            pluto restarted, the VPN comes up again
 #   failures.sh activation   pluto not running, a bus activation file for it:
 #                            the VPN comes up with the pluto the bus started,
@@ -101,7 +102,7 @@ connect)
 		sh -c "ip netns exec $NS_R nft list table inet nmsilent | grep -qE 'counter packets [1-9]'"
 	reasons_since "silent gateway" "$mark" CONNECT_FAILED UNKNOWN
 	check "silent gateway: NM logged the plugin's failure" grep -q "failure: connect-failed" "$NMD/nm.log"
-	nm_check_pluto_forgot "silent gateway" "$silent"
+	nm_check_pluto_forgot "silent gateway" "$silent" psk-only
 	;;
 killed)
 	nm_start || done_testing
@@ -116,10 +117,14 @@ killed)
 	rm -f "$T/L/pluto.pid"
 	check "pluto killed: NM marks the VPN down" wait_for 15 nm_is_inactive vpn
 	check "pluto killed: the plugin exits" wait_for 15 nm_no_plugin
-	r=$(nm_vpn_transitions_since "$mark" | grep '^FAILED/' | tail -1 | cut -d/ -f2)
-	echo "# observed: pluto killed: NM: FAILED/${r:-none}; $(nm_vpn_transitions_since "$mark" | tr '\n' ' ')"
-	check_eq "pluto killed: NM's reason" SERVICE_STOPPED "$r"
-	check "pluto killed: NM logged it" grep -qiE "vpn.*(service.*(stopped|disappeared)|failure)" "$NMD/nm.log"
+	# the plugin leaves the bus; NM 1.42 then sets the VPN DISCONNECTED
+	# with the reason SERVICE_STOPPED
+	r=$(nm_vpn_transitions_since "$mark" | tail -1)
+	echo "# observed: pluto killed: NM: $(nm_vpn_transitions_since "$mark" | tr '\n' ' ')"
+	check_eq "pluto killed: NM's VPN state and reason" DISCONNECTED/SERVICE_STOPPED "$r"
+	check "pluto killed: the plugin logged why" grep -q "nm-pluto-service.*pluto left the bus" "$NMD/nm.log"
+	check "pluto killed: NM saw the plugin's name go" \
+		grep -qE "name owner for $NM_SERVICE_NAME.Connection_[0-9]+ disappeared" "$NMD/nm.log"
 	# pluto comes back (as systemd would restart it): the VPN works again
 	nm_start_pluto
 	check "pluto restarted: the VPN comes up again" nm_up vpn
