@@ -357,12 +357,15 @@ nm_add_vpn() {
 	nmc connection add type vpn vpn-type pluto con-name "$name" ifname '*' \
 		vpn.data "$data" ${secrets:+vpn.secrets "$secrets"} "$@"
 }
-# nm_up NAME [nmcli OPTIONS...]: `nmcli connection up`, bounded; output in
+# nm_up NAME [--OPTION...] [ARG...]: `nmcli [--OPTION...] connection up NAME
+# [ARG...]` (e.g. nm_up vpn --ask passwd-file F), bounded; output in
 # $T/up.out, exit status nmcli's
 nm_up() {
-	local name=$1
+	local name=$1 opts=()
 	shift
-	NMC_TIMEOUT=$((NM_UP_TIMEOUT + 10)) nmc --wait "$NM_UP_TIMEOUT" "$@" connection up "$name" >"$T/up.out" 2>&1
+	while [ $# -gt 0 ] && [[ $1 == --* ]]; do opts+=("$1"); shift; done
+	NMC_TIMEOUT=$((NM_UP_TIMEOUT + 10)) nmc --wait "$NM_UP_TIMEOUT" "${opts[@]}" connection up "$name" "$@" \
+		>"$T/up.out" 2>&1 </dev/null
 }
 nm_down() { nmc --wait 20 connection down "$1" >"$T/down.out" 2>&1; }
 # nm_active_state NAME: GENERAL.STATE of NAME's active connection
@@ -520,6 +523,13 @@ nm_plugin_states() {
 	local s
 	nm_signals org.freedesktop.NetworkManager.VPN.Plugin StateChanged | tr -d '[]' |
 		while read -r s; do echo "${NM_SERVICE_STATES[$s]:-$s}"; done
+}
+# nm_calls MEMBER: how many method calls MEMBER went to a VPN plugin
+# (from monitor line NM_MON_FROM on)
+nm_calls() {
+	tail -n +"$((${NM_MON_FROM:-0} + 1))" "$NMD/monitor.log" | grep '^{' | jq -c --arg m "$1" \
+		'select(.type == "method_call" and .interface == "org.freedesktop.NetworkManager.VPN.Plugin" and .member == $m)' \
+		2>/dev/null | wc -l
 }
 # nm_monitor_mark: where the signal history is now; the _since variants
 # look only at what came after MARK (one activation of several)
