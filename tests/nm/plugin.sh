@@ -99,7 +99,14 @@ pid=$(nm_plugin_pids)
 dels=$(grep -c "received Delete SA payload: deleting ISAKMP State" "$(pluto_log R)")
 kill -KILL "$(nm_pid nm)"
 wait "$(nm_pid nm)" 2>/dev/null
+SECONDS=0
 check "NM gone: the plugin exits" wait_for 15 nm_no_plugin
+# pluto answers DeleteConnection and DeleteSecret within milliseconds: the
+# plugin has no reason to wait for its cleanup timer (CLEANUP_USEC, 5 s)
+check "NM gone: the plugin exits once pluto answered its cleanup (within 3 s, took $SECONDS s)" \
+	test "$SECONDS" -le 3
+check_fails "NM gone: the plugin does not report its cleanup unanswered" \
+	grep -q "nm-pluto-service.*did not answer the cleanup" "$NMD/nm.log"
 check "NM gone: pluto's connection is gone" wait_for 10 nm_no_pluto_conn
 check "NM gone: the gateway got the ISAKMP SA's Delete" \
 	test "$(grep -c "received Delete SA payload: deleting ISAKMP State" "$(pluto_log R)")" -gt "$dels"
