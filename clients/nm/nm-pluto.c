@@ -77,6 +77,13 @@ int nmp_pluto_delete_connection(sd_bus *bus, const char *name, sd_bus_message_ha
 	return r < 0 ? r : call_async(bus, m, cb, ud, 0);
 }
 
+int nmp_pluto_listen(sd_bus *bus, sd_bus_message_handler_t cb, void *ud)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r = new_manager_call(bus, &m, "Listen");
+	return r < 0 ? r : call_async(bus, m, cb, ud, 0);
+}
+
 int nmp_pluto_initiate(sd_bus *bus, const char *conn_path, sd_bus_message_handler_t cb, void *ud)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
@@ -102,6 +109,24 @@ int nmp_pluto_watch_progress(sd_bus *bus, sd_bus_slot **slot, const char *conn_p
 {
 	return sd_bus_match_signal_async(bus, slot, PLUTO_BUS_NAME, conn_path, PLUTO_CONNECTION_IF, "Progress",
 					 cb, NULL, ud);
+}
+
+int nmp_pluto_watch_connection(sd_bus *bus, sd_bus_slot **slot, const char *conn_path,
+			       sd_bus_message_handler_t cb, void *ud)
+{
+	return sd_bus_match_signal_async(bus, slot, PLUTO_BUS_NAME, conn_path, "org.freedesktop.DBus.Properties",
+					 "PropertiesChanged", cb, NULL, ud);
+}
+
+int nmp_pluto_get_connection_property(sd_bus *bus, const char *conn_path, const char *property,
+				      sd_bus_message_handler_t cb, void *ud)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r = sd_bus_message_new_method_call(bus, &m, PLUTO_BUS_NAME, conn_path,
+					       "org.freedesktop.DBus.Properties", "Get");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "ss", PLUTO_CONNECTION_IF, property);
+	return r < 0 ? r : call_async(bus, m, cb, ud, 0);
 }
 
 int nmp_watch_name_owner(sd_bus *bus, sd_bus_slot **slot, const char *name, sd_bus_message_handler_t cb,

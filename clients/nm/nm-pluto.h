@@ -15,6 +15,9 @@
 #define PLUTO_CONNECTION_IF "org.freeswan.pluto1.Connection"
 #define PLUTO_STATE_IF     "org.freeswan.pluto1.State"
 #define PLUTO_ERROR_PREFIX "org.freeswan.pluto1.Error."
+/* Progress code of a refused authentication (200 + the notification
+ * AUTHENTICATION_FAILED, 24): whack's exit code for it */
+#define PLUTO_RC_AUTHENTICATION_FAILED 224
 
 /* Initiate(true) returns when Main Mode, XAUTH, Mode Config and Quick Mode
  * are done or pluto gives up after one keying attempt (some 14 s of
@@ -29,12 +32,19 @@ int nmp_pluto_delete_secret(sd_bus *bus, const struct nmp_secret *s, sd_bus_mess
 int nmp_pluto_add_connection(sd_bus *bus, const struct nmp_request *req, sd_bus_message_handler_t cb,
 			     void *ud);
 int nmp_pluto_delete_connection(sd_bus *bus, const char *name, sd_bus_message_handler_t cb, void *ud);
+int nmp_pluto_listen(sd_bus *bus, sd_bus_message_handler_t cb, void *ud);
 int nmp_pluto_initiate(sd_bus *bus, const char *conn_path, sd_bus_message_handler_t cb, void *ud);
 int nmp_pluto_get_state(sd_bus *bus, const char *state_path, sd_bus_message_handler_t cb, void *ud);
 
 /* Progress(u code, s message) of one connection object */
 int nmp_pluto_watch_progress(sd_bus *bus, sd_bus_slot **slot, const char *conn_path,
 			     sd_bus_message_handler_t cb, void *ud);
+/* PropertiesChanged of one connection object */
+int nmp_pluto_watch_connection(sd_bus *bus, sd_bus_slot **slot, const char *conn_path,
+			       sd_bus_message_handler_t cb, void *ud);
+/* Get one property of a connection object ("o" ones: NewestIpsecState) */
+int nmp_pluto_get_connection_property(sd_bus *bus, const char *conn_path, const char *property,
+				      sd_bus_message_handler_t cb, void *ud);
 /* NameOwnerChanged of a well-known name (pluto's, NetworkManager's) */
 int nmp_watch_name_owner(sd_bus *bus, sd_bus_slot **slot, const char *name,
 			 sd_bus_message_handler_t cb, void *ud);

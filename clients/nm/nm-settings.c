@@ -21,7 +21,7 @@ static const struct {
 	{ "pskvalue-flags",      KEY_FLAGS,   NULL },
 	{ "xauthpassword-flags", KEY_FLAGS,   NULL },
 	/* the plugin adds the connection and initiates it itself */
-	{ "auto",                KEY_REFUSED, "the plugin initiates the connection itself" },
+	{ "auto",                KEY_REFUSED, "the plugin initiates the connection itself (only auto=add is accepted)" },
 };
 
 /* The secrets, in enum nmp_secret_id order */
@@ -78,6 +78,12 @@ static int take_data(const struct nmp_input *in, struct nmp_request *req, char *
 			if (streq(key, special_keys[k].key))
 				break;
 		if (k < ARRAY_SIZE(special_keys)) {
+			/* auto=add is what the plugin does anyway (an imported conn
+			 * section often says so): passed on */
+			if (special_keys[k].use == KEY_REFUSED && streq(key, "auto") && streq(value, "add")) {
+				add_option(req, key, value);
+				continue;
+			}
 			if (special_keys[k].use == KEY_REFUSED)
 				return fail_msg(err, errlen, "vpn.data: key \"%s\" is not accepted: %s", key,
 						special_keys[k].why);
@@ -145,6 +151,16 @@ int nmp_settings_translate(const struct nmp_input *in, struct nmp_request *req, 
 		goto fail;
 	if (!option_get(req, "left"))
 		add_option(req, "left", "%defaultroute");
+	/* an XAUTH client without a user name of its own: NM's vpn.user-name */
+	if (option_get(req, "leftxauthclient") && streq(option_get(req, "leftxauthclient"), "yes") &&
+	    !option_get(req, "leftusername") && !option_get(req, "leftxauthusername")) {
+		if (!in->user_name || !*in->user_name) {
+			fail_msg(err, errlen, "vpn.data: leftxauthclient=yes needs leftusername "
+				 "(or the connection's vpn.user-name)");
+			goto fail;
+		}
+		add_option(req, "leftusername", in->user_name);
+	}
 
 	struct connection_config cfg;
 	struct ctl_error cerr = { 0 };
@@ -155,16 +171,7 @@ int nmp_settings_translate(const struct nmp_input *in, struct nmp_request *req, 
 	}
 	const struct end *left = &cfg.end[0];
 	bool xauth = left->xauthclient;
-	if (xauth && !left->username) {
-		if (!in->user_name || !*in->user_name) {
-			connection_config_free(&cfg);
-			fail_msg(err, errlen, "vpn.data: leftxauthclient=yes needs leftusername "
-				 "(or the connection's vpn.user-name)");
-			goto fail;
-		}
-		add_option(req, "leftusername", in->user_name);
-	}
-	const char *user = left->username ? left->username : in->user_name;
+	const char *user = left->username;
 	req->modecfg = left->modecfgclient;
 	const char *rs = option_get(req, "rightsubnet");
 	req->rightsubnet = rs ? xstrdup(rs) : NULL;

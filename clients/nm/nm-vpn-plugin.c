@@ -60,7 +60,7 @@ struct nmp_plugin {
 	sd_event *event;
 	char *bus_name;
 	const char *tag;             /* for log lines: the bus name's last part */
-	sd_bus_slot *vtable_slot, *progress_slot, *pluto_watch, *nm_watch;
+	sd_bus_slot *vtable_slot, *progress_slot, *conn_watch, *pluto_watch, *nm_watch;
 	sd_bus_track *peer;          /* who called NeedSecrets / Connect */
 	sd_event_source *timer;
 	enum svc_state state;
@@ -75,6 +75,7 @@ struct nmp_plugin {
 	char **state_paths;          /* Initiate's reply */
 	size_t state_try;
 
+	unsigned last_progress;      /* the code of pluto's last Progress line */
 	bool cleaning, quitting, pluto_gone;
 	unsigned cleanup_pending;
 
@@ -188,6 +189,7 @@ static void teardown(struct nmp_plugin *p)
 	p->cleaning = true;
 	p->waiting_secrets = false;
 	p->progress_slot = sd_bus_slot_unref(p->progress_slot);
+	p->conn_watch = sd_bus_slot_unref(p->conn_watch);
 	if (p->state == SVC_STARTING || p->state == SVC_STARTED)
 		set_state(p, SVC_STOPPING);
 	if (p->have_req && !p->pluto_gone) {
@@ -251,6 +253,15 @@ static int st_delete_stale(struct nmp_plugin *p)
 	return r < 0 ? r : 1;
 }
 
+/* Listen: pluto learns the interfaces NetworkManager brought up since it
+ * started (it lists them only when told to listen), as FreeS/WAN's
+ * `ipsec setup` re-ran whack --listen when the network changed */
+static int st_listen(struct nmp_plugin *p)
+{
+	int r = nmp_pluto_listen(p->bus, on_step_reply, p);
+	return r < 0 ? r : 1;
+}
+
 static int set_secret(struct nmp_plugin *p, enum nmp_secret_id id)
 {
 	const struct nmp_secret *s = &p->req.secret[id];
@@ -287,8 +298,10 @@ static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 	struct nmp_plugin *p = userdata;
 	uint32_t code;
 	const char *text;
-	if (sd_bus_message_read(m, "us", &code, &text) >= 0)
+	if (sd_bus_message_read(m, "us", &code, &text) >= 0) {
 		logp(p, "pluto: %03u %s", code, text);
+		p->last_progress = code;
+	}
 	return 0;
 }
 
@@ -364,6 +377,8 @@ static int done_get_state(struct nmp_plugin *p, sd_bus_message *reply)
 	return 1;   /* connected() took over */
 }
 
+enum { UNDO_NONE = -1, UNDO_ADD = NMP_SECRET_COUNT };
+
 typedef int (*step_start_fn)(struct nmp_plugin *p);   /* 1 sent, 0 skipped, <0 errno */
 typedef int (*step_done_fn)(struct nmp_plugin *p, sd_bus_message *reply);   /* 0 next, 1 wait, -1 failed */
 
@@ -372,13 +387,15 @@ static const struct step {
 	step_start_fn start;
 	step_done_fn done;
 	bool ignore_error;
+	int undo;          /* what a failed call did not leave in pluto: UNDO_* */
 } steps[] = {
-	{ "deleting a stale connection", st_delete_stale, NULL, true },
-	{ "SetSecret (PSK)", st_set_psk, NULL, false },
-	{ "SetSecret (XAUTH password)", st_set_xauth, NULL, false },
-	{ "AddConnection", st_add, done_add, false },
-	{ "Initiate", st_initiate, done_initiate, false },
-	{ "reading the ISAKMP state", st_get_state, done_get_state, false },
+	{ "deleting a stale connection", st_delete_stale, NULL, true, UNDO_NONE },
+	{ "Listen", st_listen, NULL, true, UNDO_NONE },
+	{ "SetSecret (PSK)", st_set_psk, NULL, false, NMP_SECRET_PSK },
+	{ "SetSecret (XAUTH password)", st_set_xauth, NULL, false, NMP_SECRET_XAUTH },
+	{ "AddConnection", st_add, done_add, false, UNDO_ADD },
+	{ "Initiate", st_initiate, done_initiate, false, UNDO_NONE },
+	{ "reading the ISAKMP state", st_get_state, done_get_state, false, UNDO_NONE },
 };
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))
 
@@ -401,10 +418,13 @@ static void step_failed(struct nmp_plugin *p, const struct step *s, const sd_bus
 {
 	const char *name = nmp_pluto_error_short(e);
 	const char *msg = e->message ? e->message : "";
-	if (strcmp(name, "AuthenticationFailed") == 0)
+	/* 224: the gateway's AUTHENTICATION_FAILED notification (a wrong PSK),
+	 * which older plutos report as NegotiationFailed */
+	if (strcmp(name, "AuthenticationFailed") == 0 || p->last_progress == PLUTO_RC_AUTHENTICATION_FAILED)
 		fail(p, FAIL_LOGIN, "%s: %s", s->what, msg);
 	else if (strcmp(e->name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
-		 strcmp(e->name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0)
+		 strcmp(e->name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0 ||
+		 strncmp(e->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0)
 		fail(p, FAIL_CONNECT, "%s: pluto is not running and the bus could not start it (%s): %s",
 		     s->what, PLUTO_BUS_NAME, msg);
 	else
@@ -419,9 +439,16 @@ static int on_step_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_er
 	const struct step *s = &steps[p->step];
 	const sd_bus_error *e = sd_bus_message_get_error(m);
 	if (e && !s->ignore_error) {
+		/* refused: nothing of it to take back (nor to wake pluto for) */
+		if (s->undo == UNDO_ADD)
+			p->sent_add = false;
+		else if (s->undo != UNDO_NONE)
+			p->sent_secret[s->undo] = false;
 		step_failed(p, s, e);
 		return 0;
 	}
+	if (e && strcmp(nmp_pluto_error_short(e), "UnknownName") != 0)
+		logp(p, "%s: %s (going on)", s->what, e->message ? e->message : e->name);
 	if (!e && s->done) {
 		int r = s->done(p, m);
 		if (r != 0)
@@ -473,6 +500,30 @@ static void log_config(struct nmp_plugin *p, const struct nmp_ipconfig *c)
 	}
 }
 
+/* --- once up: the tunnel's IPsec SA going away (the gateway deleted it,
+ * DPD cleared it) takes the VPN down --- */
+
+static int on_newest_ipsec(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct nmp_plugin *p = userdata;
+	const char *path;
+	if (p->state != SVC_STARTED || p->cleaning || sd_bus_message_is_method_error(m, NULL) ||
+	    sd_bus_message_read(m, "v", "o", &path) < 0)
+		return 0;
+	if (strcmp(path, "/") == 0)
+		fail(p, FAIL_CONNECT, "the tunnel's IPsec SA is gone (deleted by the gateway, or its peer is dead)");
+	return 0;
+}
+
+static int on_connection_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct nmp_plugin *p = userdata;
+	/* whether the value came along or was only invalidated: ask */
+	if (p->state == SVC_STARTED && !p->cleaning)
+		nmp_pluto_get_connection_property(p->bus, p->conn_path, "NewestIpsecState", on_newest_ipsec, p);
+	return 0;
+}
+
 static void connected(struct nmp_plugin *p, const struct nmp_state_facts *sf)
 {
 	char local[IP_STR_MAX] = "";
@@ -508,14 +559,20 @@ static void connected(struct nmp_plugin *p, const struct nmp_state_facts *sf)
 		sd_bus_emit_signal(p->bus, NM_VPN_PATH, NM_VPN_IF, "LoginBanner", "s", c.banner);
 	p->step = N_STEPS;
 	set_state(p, SVC_STARTED);
+	nmp_pluto_watch_connection(p->bus, &p->conn_watch, p->conn_path, on_connection_changed, p);
 }
 
 /* --- methods --- */
 
+static int on_peer_gone(sd_bus_track *track, void *userdata);
+
+/* NetworkManager's unique name: when it leaves, so do we. The track is
+ * made on the first call (an empty track fires at once). */
 static void track_caller(struct nmp_plugin *p, sd_bus_message *m)
 {
-	if (p->peer)
-		sd_bus_track_add_sender(p->peer, m);
+	if (!p->peer && sd_bus_track_new(p->bus, &p->peer, on_peer_gone, p) < 0)
+		return;
+	sd_bus_track_add_sender(p->peer, m);
 }
 
 static int reply_error(sd_bus_message *m, const char *name, const char *fmt, ...)
@@ -552,12 +609,22 @@ static int read_request(struct nmp_plugin *p, sd_bus_message *m, struct nmp_requ
 static int method_need_secrets(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct nmp_plugin *p = userdata;
-	struct nmp_request req;
 	track_caller(p, m);
-	if (read_request(p, m, &req) < 0)
-		return 1;
-	const char *setting = nmp_settings_need_secrets(&req);
-	nmp_request_free(&req);
+	struct nmp_settings_read sr;
+	int r = nmp_settings_read(m, &sr);
+	if (r < 0)
+		return reply_error(m, "InvalidConnection", "cannot read the connection: %s", strerror(-r));
+	/* A connection pluto would refuse needs no secrets: Connect says
+	 * what is wrong with it (NetworkManager would report a NeedSecrets
+	 * error as missing secrets) */
+	struct nmp_request req;
+	char err[512];
+	const char *setting = "";
+	if (nmp_settings_translate(&sr.in, &req, err, sizeof(err)) == 0) {
+		setting = nmp_settings_need_secrets(&req);
+		nmp_request_free(&req);
+	}
+	nmp_settings_read_free(&sr);
 	if (p->state == SVC_INIT)
 		arm_timer(p, IDLE_USEC);   /* an agent may take a while */
 	return sd_bus_reply_method_return(m, "s", setting);
@@ -859,7 +926,6 @@ struct nmp_plugin *nmp_plugin_new(sd_bus *bus, sd_event *event, const char *bus_
 	p->tag = dot ? dot + 1 : p->bus_name;
 	p->state = SVC_INIT;
 	if (sd_bus_add_object_vtable(bus, &p->vtable_slot, NM_VPN_PATH, NM_VPN_IF, plugin_vtable, p) < 0 ||
-	    sd_bus_track_new(bus, &p->peer, on_peer_gone, p) < 0 ||
 	    nmp_watch_name_owner(bus, &p->pluto_watch, PLUTO_BUS_NAME, on_pluto_owner, p) < 0 ||
 	    nmp_watch_name_owner(bus, &p->nm_watch, NM_BUS_NAME, on_nm_owner, p) < 0)
 		goto fail;
@@ -876,6 +942,7 @@ void nmp_plugin_free(struct nmp_plugin *p)
 		return;
 	sd_event_source_disable_unref(p->timer);
 	sd_bus_slot_unref(p->progress_slot);
+	sd_bus_slot_unref(p->conn_watch);
 	sd_bus_slot_unref(p->pluto_watch);
 	sd_bus_slot_unref(p->nm_watch);
 	sd_bus_slot_unref(p->vtable_slot);

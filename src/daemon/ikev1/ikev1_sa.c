@@ -67,6 +67,10 @@ void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fm
 		rc = RC_LOG_SERIOUS;
 	if (rc != RC_LOG && rc != RC_LOG_SERIOUS && rc != RC_COMMENT)
 		err.rc = rc;   /* whack exits with the code of this last line */
+	/* the peer's AUTHENTICATION_FAILED (a wrong PSK or signature): the API
+	 * says AuthenticationFailed, not a generic failure */
+	if (rc == RC_AUTHENTICATION_FAILED)
+		err.code = PE_AUTHENTICATION_FAILED;
 	llog_rc(LOGGER(c, st), LS_SERIOUS, rc, MSGID_NEGOTIATION_FAILED, "%s", err.message);
 	if (c)
 		progress_sinks_done(c, &err);
