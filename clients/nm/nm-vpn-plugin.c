@@ -868,7 +868,10 @@ static const sd_bus_vtable plugin_vtable[] = {
 static int on_peer_gone(sd_bus_track *track, void *userdata)
 {
 	nmp_plugin_quit(userdata, "NetworkManager left the bus");
-	return 0;
+	/* not 0: sd-bus queues a track whose handler returned 0 again while it
+	 * is empty, and dispatches tracks before incoming messages, so pluto's
+	 * answers to the cleanup were never read (found by nm-plugin) */
+	return 1;
 }
 
 static int on_nm_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
