@@ -18,6 +18,10 @@
 /* Progress code of a refused authentication (200 + the notification
  * AUTHENTICATION_FAILED, 24): whack's exit code for it */
 #define PLUTO_RC_AUTHENTICATION_FAILED 224
+/* Progress codes of Main Mode's states (100 + the state, whack's "new
+ * state" lines): MI3 sent (the authenticated exchange), the ISAKMP SA up */
+#define PLUTO_RC_MAIN_I3 106
+#define PLUTO_RC_MAIN_I4 108
 
 /* Initiate(true) returns when Main Mode, XAUTH, Mode Config and Quick Mode
  * are done or pluto gives up after one keying attempt (some 14 s of

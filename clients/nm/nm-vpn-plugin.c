@@ -76,6 +76,7 @@ struct nmp_plugin {
 	size_t state_try;
 
 	unsigned last_progress;      /* the code of pluto's last Progress line */
+	bool sent_mi3, got_mi4;      /* how far Main Mode came */
 	bool cleaning, quitting, pluto_gone;
 	unsigned cleanup_pending;
 
@@ -301,6 +302,8 @@ static int on_progress(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
 	if (sd_bus_message_read(m, "us", &code, &text) >= 0) {
 		logp(p, "pluto: %03u %s", code, text);
 		p->last_progress = code;
+		p->sent_mi3 |= code == PLUTO_RC_MAIN_I3;
+		p->got_mi4 |= code == PLUTO_RC_MAIN_I4;
 	}
 	return 0;
 }
@@ -422,6 +425,13 @@ static void step_failed(struct nmp_plugin *p, const struct step *s, const sd_bus
 	 * which older plutos report as NegotiationFailed */
 	if (strcmp(name, "AuthenticationFailed") == 0 || p->last_progress == PLUTO_RC_AUTHENTICATION_FAILED)
 		fail(p, FAIL_LOGIN, "%s: %s", s->what, msg);
+	/* The gateway answered Main Mode until its authenticated exchange and
+	 * then nothing pluto could read (strongSwan answers a wrong PSK so):
+	 * the PSK differs, a login failure rather than an unreachable gateway */
+	else if (strcmp(name, "NegotiationFailed") == 0 && p->sent_mi3 && !p->got_mi4 &&
+		 p->req.secret[NMP_SECRET_PSK].wanted)
+		fail(p, FAIL_LOGIN, "%s: %s (the gateway stopped answering at Main Mode's authentication: "
+		     "most likely the preshared key differs)", s->what, msg);
 	else if (strcmp(e->name, "org.freedesktop.DBus.Error.ServiceUnknown") == 0 ||
 		 strcmp(e->name, "org.freedesktop.DBus.Error.NameHasNoOwner") == 0 ||
 		 strncmp(e->name, "org.freedesktop.DBus.Error.Spawn.", 33) == 0)
