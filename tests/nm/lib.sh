@@ -396,9 +396,9 @@ nm_log_since() { tail -n +"$(($1 + 1))" "$NMD/nm.log"; }
 # from the plugin, no connection or secret-bearing state left in pluto
 nm_check_clean() {
 	local what=$1 reports
-	reports=$(ls "$NMD"/asan.* "$NMD"/ubsan.* 2>/dev/null)
-	if [ -z "$reports" ]; then ok "$what: no sanitizer report from the plugin"
-	else fail "$what: no sanitizer report from the plugin"; head -50 $reports | sed 's/^/#   /'; fi
+	mapfile -t reports < <(ls "$NMD"/asan.* "$NMD"/ubsan.* 2>/dev/null)
+	if [ ${#reports[@]} -eq 0 ]; then ok "$what: no sanitizer report from the plugin"
+	else fail "$what: no sanitizer report from the plugin"; head -50 "${reports[@]}" | sed 's/^/#   /'; fi
 }
 
 # nm_pluto_conns: the names of pluto's (client) connections, one a line
