@@ -8,6 +8,8 @@
 
 #include "common/cleanup.h"
 
+static int read_string(sd_bus_message *m, char **out);
+
 static int call_async(sd_bus *bus, sd_bus_message *m, sd_bus_message_handler_t cb, void *ud, uint64_t usec)
 {
 	return sd_bus_call_async(bus, NULL, m, cb, ud, usec);
@@ -137,6 +139,98 @@ int nmp_watch_name_owner(sd_bus *bus, sd_bus_slot **slot, const char *name, sd_b
 		 "type='signal',sender='org.freedesktop.DBus',path='/org/freedesktop/DBus',"
 		 "interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='%s'", name);
 	return sd_bus_add_match_async(bus, slot, rule, cb, NULL, ud);
+}
+
+int nmp_pluto_get_managed_objects(sd_bus *bus, sd_bus_message_handler_t cb, void *ud)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	int r = sd_bus_message_new_method_call(bus, &m, PLUTO_BUS_NAME, PLUTO_ROOT_PATH,
+					       "org.freedesktop.DBus.ObjectManager", "GetManagedObjects");
+	return r < 0 ? r : call_async(bus, m, cb, ud, 0);
+}
+
+/* One Connection interface's a{sv}: its Name, and whether its Options make
+ * it an XAUTH client as user */
+static int read_connection_props(sd_bus_message *m, const char *user, char **name, bool *xauth_user)
+{
+	bool client = false, same_user = false;
+	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+	while (r >= 0) {
+		const char *prop;
+		r = sd_bus_message_enter_container(m, 'e', "sv");
+		if (r <= 0)
+			break;
+		r = sd_bus_message_read(m, "s", &prop);
+		if (r >= 0 && strcmp(prop, "Name") == 0) {
+			r = read_string(m, name);
+		} else if (r >= 0 && strcmp(prop, "Options") == 0) {
+			r = sd_bus_message_enter_container(m, 'v', "a{ss}");
+			if (r >= 0)
+				r = sd_bus_message_enter_container(m, 'a', "{ss}");
+			while (r >= 0) {
+				const char *k, *v;
+				r = sd_bus_message_read(m, "{ss}", &k, &v);
+				if (r <= 0)
+					break;
+				if (strcmp(k, "leftxauthclient") == 0 && strcmp(v, "yes") == 0)
+					client = true;
+				if (strcmp(k, "leftusername") == 0 && strcmp(v, user) == 0)
+					same_user = true;
+			}
+			if (r >= 0)
+				r = sd_bus_message_exit_container(m);
+			if (r >= 0)
+				r = sd_bus_message_exit_container(m);
+		} else if (r >= 0) {
+			r = sd_bus_message_skip(m, "v");
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	*xauth_user = client && same_user;
+	return r;
+}
+
+char *nmp_pluto_xauth_user_elsewhere(sd_bus_message *m, const char *self, const char *user)
+{
+	char *found = NULL;
+	int r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
+	while (r >= 0 && !found) {
+		const char *path;
+		r = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}");
+		if (r <= 0)
+			break;
+		r = sd_bus_message_read(m, "o", &path);
+		if (r >= 0)
+			r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+		while (r >= 0) {
+			const char *iface;
+			r = sd_bus_message_enter_container(m, 'e', "sa{sv}");
+			if (r <= 0)
+				break;
+			r = sd_bus_message_read(m, "s", &iface);
+			if (r >= 0 && strcmp(iface, PLUTO_CONNECTION_IF) == 0) {
+				char *name = NULL;
+				bool uses = false;
+				r = read_connection_props(m, user, &name, &uses);
+				if (r >= 0 && uses && name && strncmp(name, "nm-", 3) == 0 && strcmp(name, self) != 0)
+					found = name;
+				else
+					free(name);
+			} else if (r >= 0) {
+				r = sd_bus_message_skip(m, "a{sv}");
+			}
+			if (r >= 0)
+				r = sd_bus_message_exit_container(m);
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	return found;
 }
 
 /* --- the State's properties --- */

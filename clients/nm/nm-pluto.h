@@ -65,6 +65,14 @@ int nmp_state_facts_read(sd_bus_message *getall_reply, struct nmp_state_facts *f
 void nmp_state_facts_free(struct nmp_state_facts *f);
 size_t nmp_strv_len(char *const *v);
 
+/* GetManagedObjects of pluto's root: every connection with its Options */
+int nmp_pluto_get_managed_objects(sd_bus *bus, sd_bus_message_handler_t cb, void *ud);
+/* In a GetManagedObjects reply: the name of another connection of this
+ * plugin ("nm-..." but not self) that is an XAUTH client as user, or NULL
+ * (malloc'd). pluto keeps one XAUTH password per user name, so it must stay
+ * while such a connection is up. */
+char *nmp_pluto_xauth_user_elsewhere(sd_bus_message *reply, const char *self, const char *user);
+
 /* An error reply's name without pluto's prefix ("AuthenticationFailed"),
  * or the whole name for a bus error. */
 const char *nmp_pluto_error_short(const sd_bus_error *e);

@@ -61,7 +61,6 @@ struct nmp_plugin {
 	char *bus_name;
 	const char *tag;             /* for log lines: the bus name's last part */
 	sd_bus_slot *vtable_slot, *progress_slot, *conn_watch, *pluto_watch, *nm_watch;
-	sd_bus_track *peer;          /* who called NeedSecrets / Connect */
 	sd_event_source *timer;
 	enum svc_state state;
 
@@ -183,6 +182,21 @@ static int on_cleanup_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret
 	return 0;
 }
 
+static int on_cleanup_objects(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
+{
+	struct nmp_plugin *p = userdata;
+	const struct nmp_secret *xa = &p->req.secret[NMP_SECRET_XAUTH];
+	char *other = NULL;
+	if (!sd_bus_message_is_method_error(m, NULL))
+		other = nmp_pluto_xauth_user_elsewhere(m, p->req.name, xa->ids[0]);
+	if (other)
+		logp(p, "the XAUTH password of \"%s\" stays in pluto: %s logs in as that user too", xa->ids[0], other);
+	else if (nmp_pluto_delete_secret(p->bus, xa, on_cleanup_reply, p) >= 0)
+		p->cleanup_pending++;
+	free(other);
+	return on_cleanup_reply(m, userdata, ret_error);
+}
+
 static void teardown(struct nmp_plugin *p)
 {
 	if (p->cleaning)
@@ -198,10 +212,14 @@ static void teardown(struct nmp_plugin *p)
 		 * sent after an AddConnection still in flight removes it */
 		if (p->sent_add && nmp_pluto_delete_connection(p->bus, p->req.name, on_cleanup_reply, p) >= 0)
 			p->cleanup_pending++;
-		for (size_t s = 0; s < NMP_SECRET_COUNT; s++)
-			if (p->sent_secret[s] &&
-			    nmp_pluto_delete_secret(p->bus, &p->req.secret[s], on_cleanup_reply, p) >= 0)
-				p->cleanup_pending++;
+		if (p->sent_secret[NMP_SECRET_PSK] &&
+		    nmp_pluto_delete_secret(p->bus, &p->req.secret[NMP_SECRET_PSK], on_cleanup_reply, p) >= 0)
+			p->cleanup_pending++;
+		/* the XAUTH password is one per user name in pluto: it stays while
+		 * another VPN of ours logs in as the same user (asked first) */
+		if (p->sent_secret[NMP_SECRET_XAUTH] &&
+		    nmp_pluto_get_managed_objects(p->bus, on_cleanup_objects, p) >= 0)
+			p->cleanup_pending++;
 	}
 	p->sent_add = false;
 	memset(p->sent_secret, 0, sizeof(p->sent_secret));
@@ -574,17 +592,6 @@ static void connected(struct nmp_plugin *p, const struct nmp_state_facts *sf)
 
 /* --- methods --- */
 
-static int on_peer_gone(sd_bus_track *track, void *userdata);
-
-/* NetworkManager's unique name: when it leaves, so do we. The track is
- * made on the first call (an empty track fires at once). */
-static void track_caller(struct nmp_plugin *p, sd_bus_message *m)
-{
-	if (!p->peer && sd_bus_track_new(p->bus, &p->peer, on_peer_gone, p) < 0)
-		return;
-	sd_bus_track_add_sender(p->peer, m);
-}
-
 static int reply_error(sd_bus_message *m, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static int reply_error(sd_bus_message *m, const char *name, const char *fmt, ...)
@@ -619,7 +626,6 @@ static int read_request(struct nmp_plugin *p, sd_bus_message *m, struct nmp_requ
 static int method_need_secrets(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct nmp_plugin *p = userdata;
-	track_caller(p, m);
 	struct nmp_settings_read sr;
 	int r = nmp_settings_read(m, &sr);
 	if (r < 0)
@@ -662,7 +668,6 @@ static int begin_connect(sd_bus_message *m, struct nmp_plugin *p, bool interacti
 	if (p->state != SVC_INIT)
 		return reply_error(m, "WrongState", "cannot connect: this plugin instance is in state %u",
 				   (unsigned)p->state);
-	track_caller(p, m);
 	if (p->have_req)
 		nmp_request_free(&p->req);
 	p->have_req = false;
@@ -875,15 +880,9 @@ static const sd_bus_vtable plugin_vtable[] = {
 
 /* --- who else is on the bus --- */
 
-static int on_peer_gone(sd_bus_track *track, void *userdata)
-{
-	nmp_plugin_quit(userdata, "NetworkManager left the bus");
-	/* not 0: sd-bus queues a track whose handler returned 0 again while it
-	 * is empty, and dispatches tracks before incoming messages, so pluto's
-	 * answers to the cleanup were never read (found by nm-plugin) */
-	return 1;
-}
-
+/* NetworkManager's name going away (it quit or crashed): nobody will say
+ * Disconnect. Only the well-known name is watched, not the caller: a test
+ * or a helper may call the plugin directly with busctl or gdbus. */
 static int on_nm_owner(sd_bus_message *m, void *userdata, sd_bus_error *ret_error)
 {
 	const char *name, *old_owner, *new_owner;
@@ -959,7 +958,6 @@ void nmp_plugin_free(struct nmp_plugin *p)
 	sd_bus_slot_unref(p->pluto_watch);
 	sd_bus_slot_unref(p->nm_watch);
 	sd_bus_slot_unref(p->vtable_slot);
-	sd_bus_track_unref(p->peer);
 	if (p->have_req)
 		nmp_request_free(&p->req);
 	strv_free(p->state_paths);
