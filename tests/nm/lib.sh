@@ -577,6 +577,19 @@ nm_check_secrets_absent() {
 	[ -s "$NMD/properties.now" ] || fail "$what: the bus properties were read"
 }
 
+# nm_probe_xauth RIGHT: a probe connection like a VPN's to the gateway
+# RIGHT, given the gateway's PSK (not the XAUTH password), initiated; prints
+# what pluto said, and takes the probe and the PSK back
+nm_probe_xauth() {
+	local right=$1
+	# shellcheck disable=SC2046 # the words of vpn.data
+	pluto_ctl L add nm-probe left=%defaultroute $(nm_ra_data "$right" | tr -d ' ' | tr ',' ' ') 2>&1 || return
+	printf "%s" "$PSK" | pluto_ctl L secrets set psk "$right" >/dev/null
+	IO_NEGOTIATE_TIMEOUT=20 pluto_initiate L nm-probe 2>&1
+	pluto_ctl L delete nm-probe >/dev/null 2>&1
+	pluto_ctl L secrets delete psk "$right" >/dev/null 2>&1
+}
+
 # nm_check_pluto_forgot WHAT RIGHT [psk-only]: pluto holds no nm-* connection and no
 # secret for the gateway RIGHT: a probe connection like the VPN's (no
 # secret given) is refused for want of a PSK; given a PSK, its XAUTH finds

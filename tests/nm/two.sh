@@ -51,11 +51,18 @@ check_not_contains "gateway 2 received no Delete" "received Delete" "$(cat "$(pl
 check "two's address is still on $NM_IF" \
 	sh -c "nsenter --target $NM_HOLDER --net ip -4 addr show dev $NM_IF | grep -qF ' ${a2%/*}/'"
 check_eq "one plugin process left" 1 "$(nm_plugin_pids | wc -l)"
+# both VPNs log in as the same user: pluto keeps one XAUTH password per
+# user, so one going down must not take two's password away (a probe to
+# gateway 1, given only the PSK, still logs in as that user)
+check_contains "one down: the XAUTH password two logs in with is still in pluto" \
+	"user \"$IO_RA_USER\" authenticated by the gateway" "$(nm_probe_xauth "$R_IP")"
 
 check "VPN two goes down" nm_down two
 check "NM shows two down" wait_for 10 nm_is_inactive two
 check "pluto holds no nm-* connection" wait_for 10 nm_no_pluto_conn
 check "no plugin process left" wait_for 15 nm_no_plugin
+nm_check_pluto_forgot "both down" "$R_IP"
+nm_check_pluto_forgot "both down" "$Q_IP"
 nm_check_clean two
 pluto_stop L
 io_finish
