@@ -127,13 +127,17 @@ nm_bus_has() {
 }
 
 # nm_spawn NAME COMMAND...: start COMMAND inside L in the background, output
-# appended to $NMD/NAME.log, PID in $NMD/NAME.pid
+# appended to $NMD/NAME.log, PID in $NMD/NAME.pid. Daemons get no inherited
+# descriptor above 2: `flock /tmp/pluto-heavy.lock meson test ...` passes
+# the lock as fd 3, and a daemon that outlived its test would hold the lock
+# for every other test on the machine.
 nm_spawn() {
 	local name=$1
 	shift
 	# nsenter itself in the background (not nm_exec: a backgrounded shell
 	# function is a subshell, and $! would be its PID, not the daemon's)
-	nsenter --target "$NM_HOLDER" --mount --net -- "$@" >>"$NMD/$name.log" 2>&1 </dev/null &
+	nsenter --target "$NM_HOLDER" --mount --net -- "$@" >>"$NMD/$name.log" 2>&1 </dev/null \
+		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$NMD/$name.pid"
 }
 nm_pid() { cat "$NMD/$1.pid" 2>/dev/null; }
@@ -245,7 +249,7 @@ nm_start() {
 		mount --bind "$1/etc" /etc/NetworkManager
 		mount --bind "$1/var" /var/lib/NetworkManager
 		touch "$1/holder.ready"
-		exec sleep 100000' sh "$NMD" >"$NMD/holder.log" 2>&1 </dev/null &
+		exec sleep 100000' sh "$NMD" >"$NMD/holder.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	NM_HOLDER=$!
 	echo "$NM_HOLDER" >"$NMD/holder.pid"
 	wait_for 10 test -f "$NMD/holder.ready" ||
@@ -290,7 +294,7 @@ nm_start_pluto() {
 	nm_pluto_files
 	# shellcheck disable=SC2046 # the command line, as words
 	nsenter --target "$NM_HOLDER" --mount --net -- env ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
-		$(nm_pluto_cmd) >>"$T/L-pluto.log" 2>&1 </dev/null &
+		$(nm_pluto_cmd) >>"$T/L-pluto.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$T/L/pluto.pid"
 	IMPL[L]=pluto
 	wait_for 10 test -S "$(pluto_sock L)" &&
