@@ -78,6 +78,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 		say "apt-get failed"
 		exit 2
 	fi
+	# the postinst also enabled the service: it would start at the next
+	# boot and take over the interfaces; the tests never need it enabled
+	if [[ " ${missing[*]} " == *" network-manager "* ]] && command -v systemctl >/dev/null; then
+		systemctl disable NetworkManager.service NetworkManager-wait-online.service \
+			NetworkManager-dispatcher.service >/dev/null 2>&1 || true
+	fi
 fi
 [ "$(id -u)" -eq 0 ] || say "warning: not root; tests that need namespaces will fail or skip"
 [ "$(id -u)" -ne 0 ] || tests/interop/setup.sh || say "warning: libreswan not unpacked; the interop tests will skip"

@@ -5,11 +5,16 @@
 #   failures.sh login        wrong PSK, then wrong XAUTH password, against a
 #                            pluto gateway: the plugin's Failure is
 #                            LOGIN_FAILED, NM's VPN state FAILED/LOGIN_FAILED
+#   failures.sh login-strongswan   the same against a strongSwan gateway
+#                            (which goes silent after a wrong PSK's MI3)
+#   failures.sh gateway-delete   the gateway deletes the tunnel while it is
+#                            up: NM marks the VPN down, pluto forgets it
 #   failures.sh connect      a silent gateway (its IKE packets dropped): the
 #                            plugin's Failure is CONNECT_FAILED within pluto's
 #                            retransmission schedule (14 s with keyingtries=1)
 #   failures.sh killed       pluto SIGKILLed while the VPN is up: NM marks the
-#                            VPN down (the plugin leaves: SERVICE_STOPPED);
+#                            VPN down (the plugin leaves the bus: NM 1.42
+#                            says DISCONNECTED, reason SERVICE_STOPPED);
 #                            pluto restarted, the VPN comes up again
 #   failures.sh activation   pluto not running, a bus activation file for it:
 #                            the VPN comes up with the pluto the bus started,
@@ -23,7 +28,7 @@
 # SERVICE_STOPPED. The reasons observed are printed as "# observed:" lines.
 # shellcheck source=tests/nm/lib.sh
 . "$SRCDIR/tests/nm/lib.sh"
-CASE_NAME=${1:?usage: failures.sh login|connect|killed|activation}
+CASE_NAME=${1:?usage: failures.sh login|login-strongswan|connect|gateway-delete|killed|activation}
 
 # up_fails WHAT NAME: nmcli connection up NAME fails; prints the seconds it took
 up_fails() {
@@ -48,18 +53,22 @@ reasons_since() {
 
 nm_require
 case $CASE_NAME in
-login)
+login | login-strongswan)
+	gw=pluto
+	[ "$CASE_NAME" = login-strongswan ] && gw=strongswan
 	nm_start || done_testing
 	nm_monitor_start
-	check "pluto remote-access gateway on R" nm_gateway pluto || done_testing
+	check "$gw remote-access gateway on R" nm_gateway "$gw" || done_testing
 	# wrong PSK: the gateway cannot decrypt MI3 and says AUTHENTICATION_FAILED
 	check "add a profile with a wrong PSK" nm_add_vpn wrongpsk "$(nm_ra_data)" \
 		"pskvalue=not the PSK, xauthpassword=$IO_RA_PASSWORD"
 	mark=$(nm_monitor_mark)
 	up_fails "wrong PSK" wrongpsk
 	reasons_since "wrong PSK" "$mark" LOGIN_FAILED LOGIN_FAILED
+	# pluto says AUTHENTICATION_FAILED; strongSwan cannot decrypt MI3 and
+	# goes silent, which the plugin reads as the PSK refused
 	check "wrong PSK: the plugin's message in NM's log says why" \
-		grep -qiE 'nm-pluto-service.*(AUTHENTICATION_FAILED|authentication)' "$NMD/nm.log"
+		grep -qiE 'nm-pluto-service.*(AUTHENTICATION_FAILED|authentication|PSK)' "$NMD/nm.log"
 	nm_check_pluto_forgot "wrong PSK" "$R_IP"
 	# wrong XAUTH password: the gateway refuses it (three tries, then fail)
 	check "add a profile with a wrong XAUTH password" nm_add_vpn wrongpw "$(nm_ra_data)" \
@@ -101,7 +110,25 @@ connect)
 		sh -c "ip netns exec $NS_R nft list table inet nmsilent | grep -qE 'counter packets [1-9]'"
 	reasons_since "silent gateway" "$mark" CONNECT_FAILED UNKNOWN
 	check "silent gateway: NM logged the plugin's failure" grep -q "failure: connect-failed" "$NMD/nm.log"
-	nm_check_pluto_forgot "silent gateway" "$silent"
+	nm_check_pluto_forgot "silent gateway" "$silent" psk-only
+	;;
+gateway-delete)
+	# the gateway ends the tunnel (its Deletes): NM must not keep showing
+	# a VPN that is gone
+	nm_start || done_testing
+	nm_monitor_start
+	check "pluto remote-access gateway on R" nm_gateway pluto || done_testing
+	check "add the profile" nm_add_vpn vpn "$(nm_ra_data)" "pskvalue=$PSK, xauthpassword=$IO_RA_PASSWORD"
+	check "the VPN comes up" nm_up vpn
+	inst=$(pluto_ctl R list-names | grep '^lab+' | head -1)
+	mark=$(nm_monitor_mark)
+	check "the gateway deletes its connection instance $inst (Deletes sent)" pluto_ctl R delete "$inst"
+	check "gateway's Delete: NM marks the VPN down" wait_for 15 nm_is_inactive vpn
+	echo "# observed: gateway's Delete: plugin Failure: $(nm_plugin_failures_since "$mark" | xargs); NM: $(nm_vpn_transitions_since "$mark" | xargs)"
+	check "gateway's Delete: pluto's connection is gone" wait_for 10 nm_no_pluto_conn
+	check "gateway's Delete: the plugin exits" wait_for 15 nm_no_plugin
+	check_contains "gateway's Delete: pluto received it" "received Delete" "$(cat "$T/L-pluto.log")"
+	nm_check_pluto_forgot "gateway's Delete" "$R_IP"
 	;;
 killed)
 	nm_start || done_testing
@@ -116,10 +143,14 @@ killed)
 	rm -f "$T/L/pluto.pid"
 	check "pluto killed: NM marks the VPN down" wait_for 15 nm_is_inactive vpn
 	check "pluto killed: the plugin exits" wait_for 15 nm_no_plugin
-	r=$(nm_vpn_transitions_since "$mark" | grep '^FAILED/' | tail -1 | cut -d/ -f2)
-	echo "# observed: pluto killed: NM: FAILED/${r:-none}; $(nm_vpn_transitions_since "$mark" | tr '\n' ' ')"
-	check_eq "pluto killed: NM's reason" SERVICE_STOPPED "$r"
-	check "pluto killed: NM logged it" grep -qiE "vpn.*(service.*(stopped|disappeared)|failure)" "$NMD/nm.log"
+	# the plugin leaves the bus; NM 1.42 then sets the VPN DISCONNECTED
+	# with the reason SERVICE_STOPPED
+	r=$(nm_vpn_transitions_since "$mark" | tail -1)
+	echo "# observed: pluto killed: NM: $(nm_vpn_transitions_since "$mark" | tr '\n' ' ')"
+	check_eq "pluto killed: NM's VPN state and reason" DISCONNECTED/SERVICE_STOPPED "$r"
+	check "pluto killed: the plugin logged why" grep -q "nm-pluto-service.*pluto left the bus" "$NMD/nm.log"
+	check "pluto killed: NM saw the plugin's name go" \
+		grep -qE "name owner for $NM_SERVICE_NAME.Connection_[0-9]+ disappeared" "$NMD/nm.log"
 	# pluto comes back (as systemd would restart it): the VPN works again
 	nm_start_pluto
 	check "pluto restarted: the VPN comes up again" nm_up vpn

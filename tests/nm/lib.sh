@@ -127,13 +127,17 @@ nm_bus_has() {
 }
 
 # nm_spawn NAME COMMAND...: start COMMAND inside L in the background, output
-# appended to $NMD/NAME.log, PID in $NMD/NAME.pid
+# appended to $NMD/NAME.log, PID in $NMD/NAME.pid. Daemons get no inherited
+# descriptor above 2: `flock /tmp/pluto-heavy.lock meson test ...` passes
+# the lock as fd 3, and a daemon that outlived its test would hold the lock
+# for every other test on the machine.
 nm_spawn() {
 	local name=$1
 	shift
 	# nsenter itself in the background (not nm_exec: a backgrounded shell
 	# function is a subshell, and $! would be its PID, not the daemon's)
-	nsenter --target "$NM_HOLDER" --mount --net -- "$@" >>"$NMD/$name.log" 2>&1 </dev/null &
+	nsenter --target "$NM_HOLDER" --mount --net -- "$@" >>"$NMD/$name.log" 2>&1 </dev/null \
+		3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$NMD/$name.pid"
 }
 nm_pid() { cat "$NMD/$1.pid" 2>/dev/null; }
@@ -245,7 +249,7 @@ nm_start() {
 		mount --bind "$1/etc" /etc/NetworkManager
 		mount --bind "$1/var" /var/lib/NetworkManager
 		touch "$1/holder.ready"
-		exec sleep 100000' sh "$NMD" >"$NMD/holder.log" 2>&1 </dev/null &
+		exec sleep 100000' sh "$NMD" >"$NMD/holder.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	NM_HOLDER=$!
 	echo "$NM_HOLDER" >"$NMD/holder.pid"
 	wait_for 10 test -f "$NMD/holder.ready" ||
@@ -290,7 +294,7 @@ nm_start_pluto() {
 	nm_pluto_files
 	# shellcheck disable=SC2046 # the command line, as words
 	nsenter --target "$NM_HOLDER" --mount --net -- env ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
-		$(nm_pluto_cmd) >>"$T/L-pluto.log" 2>&1 </dev/null &
+		$(nm_pluto_cmd) >>"$T/L-pluto.log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 	echo $! >"$T/L/pluto.pid"
 	IMPL[L]=pluto
 	wait_for 10 test -S "$(pluto_sock L)" &&
@@ -357,12 +361,15 @@ nm_add_vpn() {
 	nmc connection add type vpn vpn-type pluto con-name "$name" ifname '*' \
 		vpn.data "$data" ${secrets:+vpn.secrets "$secrets"} "$@"
 }
-# nm_up NAME [nmcli OPTIONS...]: `nmcli connection up`, bounded; output in
+# nm_up NAME [--OPTION...] [ARG...]: `nmcli [--OPTION...] connection up NAME
+# [ARG...]` (e.g. nm_up vpn --ask passwd-file F), bounded; output in
 # $T/up.out, exit status nmcli's
 nm_up() {
-	local name=$1
+	local name=$1 opts=()
 	shift
-	NMC_TIMEOUT=$((NM_UP_TIMEOUT + 10)) nmc --wait "$NM_UP_TIMEOUT" "$@" connection up "$name" >"$T/up.out" 2>&1
+	while [ $# -gt 0 ] && [[ $1 == --* ]]; do opts+=("$1"); shift; done
+	NMC_TIMEOUT=$((NM_UP_TIMEOUT + 10)) nmc --wait "$NM_UP_TIMEOUT" "${opts[@]}" connection up "$name" "$@" \
+		>"$T/up.out" 2>&1 </dev/null
 }
 nm_down() { nmc --wait 20 connection down "$1" >"$T/down.out" 2>&1; }
 # nm_active_state NAME: GENERAL.STATE of NAME's active connection
@@ -393,9 +400,9 @@ nm_log_since() { tail -n +"$(($1 + 1))" "$NMD/nm.log"; }
 # from the plugin, no connection or secret-bearing state left in pluto
 nm_check_clean() {
 	local what=$1 reports
-	reports=$(ls "$NMD"/asan.* "$NMD"/ubsan.* 2>/dev/null)
-	if [ -z "$reports" ]; then ok "$what: no sanitizer report from the plugin"
-	else fail "$what: no sanitizer report from the plugin"; head -50 $reports | sed 's/^/#   /'; fi
+	mapfile -t reports < <(ls "$NMD"/asan.* "$NMD"/ubsan.* 2>/dev/null)
+	if [ ${#reports[@]} -eq 0 ]; then ok "$what: no sanitizer report from the plugin"
+	else fail "$what: no sanitizer report from the plugin"; head -50 "${reports[@]}" | sed 's/^/#   /'; fi
 }
 
 # nm_pluto_conns: the names of pluto's (client) connections, one a line
@@ -521,6 +528,13 @@ nm_plugin_states() {
 	nm_signals org.freedesktop.NetworkManager.VPN.Plugin StateChanged | tr -d '[]' |
 		while read -r s; do echo "${NM_SERVICE_STATES[$s]:-$s}"; done
 }
+# nm_calls MEMBER: how many method calls MEMBER went to a VPN plugin
+# (from monitor line NM_MON_FROM on)
+nm_calls() {
+	tail -n +"$((${NM_MON_FROM:-0} + 1))" "$NMD/monitor.log" | grep '^{' | jq -c --arg m "$1" \
+		'select(.type == "method_call" and .interface == "org.freedesktop.NetworkManager.VPN.Plugin" and .member == $m)' \
+		2>/dev/null | wc -l
+}
 # nm_monitor_mark: where the signal history is now; the _since variants
 # look only at what came after MARK (one activation of several)
 nm_monitor_mark() { wc -l <"$NMD/monitor.log"; }
@@ -567,7 +581,20 @@ nm_check_secrets_absent() {
 	[ -s "$NMD/properties.now" ] || fail "$what: the bus properties were read"
 }
 
-# nm_check_pluto_forgot WHAT RIGHT: pluto holds no nm-* connection and no
+# nm_probe_xauth RIGHT: a probe connection like a VPN's to the gateway
+# RIGHT, given the gateway's PSK (not the XAUTH password), initiated; prints
+# what pluto said, and takes the probe and the PSK back
+nm_probe_xauth() {
+	local right=$1
+	# shellcheck disable=SC2046 # the words of vpn.data
+	pluto_ctl L add nm-probe left=%defaultroute $(nm_ra_data "$right" | tr -d ' ' | tr ',' ' ') 2>&1 || return
+	printf "%s" "$PSK" | pluto_ctl L secrets set psk "$right" >/dev/null
+	IO_NEGOTIATE_TIMEOUT=20 pluto_initiate L nm-probe 2>&1
+	pluto_ctl L delete nm-probe >/dev/null 2>&1
+	pluto_ctl L secrets delete psk "$right" >/dev/null 2>&1
+}
+
+# nm_check_pluto_forgot WHAT RIGHT [psk-only]: pluto holds no nm-* connection and no
 # secret for the gateway RIGHT: a probe connection like the VPN's (no
 # secret given) is refused for want of a PSK; given a PSK, its XAUTH finds
 # no password for IO_RA_USER (when XAUTH=1). The probe and its PSK go after.
@@ -579,6 +606,8 @@ nm_check_pluto_forgot() {
 		>"$T/probe.out" 2>&1 || { fail "$what: add the probe connection"; sed 's/^/#   /' "$T/probe.out"; return; }
 	out=$(IO_NEGOTIATE_TIMEOUT=20 pluto_initiate L nm-probe 2>&1)
 	check_contains "$what: pluto holds no PSK for $right" "no preshared key" "$out"
+	# a silent gateway never gets as far as XAUTH
+	if [ "${3:-}" = psk-only ]; then pluto_ctl L delete nm-probe >/dev/null 2>&1; return; fi
 	printf "%s" "$PSK" | pluto_ctl L secrets set psk "$right" >/dev/null
 	out=$(IO_NEGOTIATE_TIMEOUT=20 pluto_initiate L nm-probe 2>&1)
 	check_contains "$what: pluto holds no XAUTH password for $IO_RA_USER" \

@@ -58,11 +58,7 @@ void v1_progress(struct v1_state *s, const char *what)
 
 void v1_fail(struct connection *c, struct state *st, unsigned rc, const char *fmt, ...)
 {
-	/* the peer's AUTHENTICATION_FAILED (a refused PSK or signature) is an
-	 * authentication failure for the API (API.md section 2), as a refused
-	 * XAUTH password is: NetworkManager's plugin maps it to LOGIN_FAILED */
-	struct ctl_error err = { .code = rc == RC_AUTHENTICATION_FAILED ? PE_AUTHENTICATION_FAILED
-									: PE_NEGOTIATION_FAILED };
+	struct ctl_error err = { .code = PE_NEGOTIATION_FAILED };
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(err.message, sizeof(err.message), fmt, ap);
