@@ -49,24 +49,33 @@ static int add_ay(sd_bus_message *m, const char *key, const ip_address *a)
 	return r;
 }
 
-static int add_domains(sd_bus_message *m, const struct nmp_ipconfig *c)
+/* open the dictionary entry KEY whose variant holds an array: {KEY, v(a ELEM)};
+ * close_entry ends the three containers (array, variant, entry) */
+static int open_array_entry(sd_bus_message *m, const char *key, const char *vsig)
 {
 	int r = sd_bus_message_open_container(m, 'e', "sv");
 	if (r >= 0)
-		r = sd_bus_message_append(m, "s", KEY_DOMAINS);
+		r = sd_bus_message_append(m, "s", key);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "as");
+		r = sd_bus_message_open_container(m, 'v', vsig);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "s");
-	for (size_t i = 0; r >= 0 && i < c->n_domains; i++)
-		r = sd_bus_message_append(m, "s", c->domains[i]);
-	if (r >= 0)
-		r = sd_bus_message_close_container(m);
-	if (r >= 0)
-		r = sd_bus_message_close_container(m);
-	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', vsig + 1);
+	return r;
+}
+
+static int close_entry(sd_bus_message *m, int r)
+{
+	for (int k = 0; r >= 0 && k < 3; k++)
 		r = sd_bus_message_close_container(m);
 	return r;
+}
+
+static int add_domains(sd_bus_message *m, const struct nmp_ipconfig *c)
+{
+	int r = open_array_entry(m, KEY_DOMAINS, "as");
+	for (size_t i = 0; r >= 0 && i < c->n_domains; i++)
+		r = sd_bus_message_append(m, "s", c->domains[i]);
+	return close_entry(m, r);
 }
 
 int nmp_emit_config(sd_bus_message *m, const struct nmp_ipconfig *c)
@@ -106,32 +115,18 @@ int nmp_emit_ip4(sd_bus_message *m, const struct nmp_ipconfig *c)
 	if (r >= 0)
 		r = add_common(m, c, x);
 	if (r >= 0 && x->n_dns > 0) {
-		r = sd_bus_message_open_container(m, 'e', "sv");
-		if (r >= 0)
-			r = sd_bus_message_append(m, "s", KEY_DNS);
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'v', "au");
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'a', "u");
+		r = open_array_entry(m, KEY_DNS, "au");
 		for (size_t i = 0; r >= 0 && i < x->n_dns; i++)
 			r = sd_bus_message_append(m, "u", v4(&x->dns[i]));
-		for (int k = 0; r >= 0 && k < 3; k++)
-			r = sd_bus_message_close_container(m);
+		r = close_entry(m, r);
 	}
 	if (r >= 0 && x->n_routes > 0) {
 		/* aau: [network, prefix, next hop (0: none), metric (0: NM's)] */
-		r = sd_bus_message_open_container(m, 'e', "sv");
-		if (r >= 0)
-			r = sd_bus_message_append(m, "s", KEY_ROUTES);
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'v', "aau");
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'a', "au");
+		r = open_array_entry(m, KEY_ROUTES, "aau");
 		for (size_t i = 0; r >= 0 && i < x->n_routes; i++)
 			r = sd_bus_message_append(m, "au", 4, v4(&x->routes[i].addr), (uint32_t)x->routes[i].prefix,
 						  (uint32_t)0, (uint32_t)0);
-		for (int k = 0; r >= 0 && k < 3; k++)
-			r = sd_bus_message_close_container(m);
+		r = close_entry(m, r);
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);
@@ -148,27 +143,14 @@ int nmp_emit_ip6(sd_bus_message *m, const struct nmp_ipconfig *c)
 	if (r >= 0)
 		r = add_common(m, c, x);
 	if (r >= 0 && x->n_dns > 0) {
-		r = sd_bus_message_open_container(m, 'e', "sv");
-		if (r >= 0)
-			r = sd_bus_message_append(m, "s", KEY_DNS);
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'v', "aay");
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'a', "ay");
+		r = open_array_entry(m, KEY_DNS, "aay");
 		for (size_t i = 0; r >= 0 && i < x->n_dns; i++)
 			r = sd_bus_message_append_array(m, 'y', x->dns[i].u.bytes, 16);
-		for (int k = 0; r >= 0 && k < 3; k++)
-			r = sd_bus_message_close_container(m);
+		r = close_entry(m, r);
 	}
 	if (r >= 0 && x->n_routes > 0) {
 		/* a(ayuayu): network, prefix, next hop (:: none), metric */
-		r = sd_bus_message_open_container(m, 'e', "sv");
-		if (r >= 0)
-			r = sd_bus_message_append(m, "s", KEY_ROUTES);
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'v', "a(ayuayu)");
-		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'a', "(ayuayu)");
+		r = open_array_entry(m, KEY_ROUTES, "a(ayuayu)");
 		for (size_t i = 0; r >= 0 && i < x->n_routes; i++) {
 			r = sd_bus_message_open_container(m, 'r', "ayuayu");
 			if (r >= 0)
@@ -182,8 +164,7 @@ int nmp_emit_ip6(sd_bus_message *m, const struct nmp_ipconfig *c)
 			if (r >= 0)
 				r = sd_bus_message_close_container(m);
 		}
-		for (int k = 0; r >= 0 && k < 3; k++)
-			r = sd_bus_message_close_container(m);
+		r = close_entry(m, r);
 	}
 	if (r >= 0)
 		r = sd_bus_message_close_container(m);

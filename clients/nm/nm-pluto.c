@@ -1,5 +1,6 @@
 /* pluto's D-Bus API, the plugin's calls (nm-pluto.h) */
 #include "nm-pluto.h"
+#include "nm-bus-read.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -8,7 +9,6 @@
 
 #include "common/cleanup.h"
 
-static int read_string(sd_bus_message *m, char **out);
 
 static int call_async(sd_bus *bus, sd_bus_message *m, sd_bus_message_handler_t cb, void *ud, uint64_t usec)
 {
@@ -162,7 +162,7 @@ static int read_connection_props(sd_bus_message *m, const char *user, char **nam
 			break;
 		r = sd_bus_message_read(m, "s", &prop);
 		if (r >= 0 && strcmp(prop, "Name") == 0) {
-			r = read_string(m, name);
+			r = nmp_read_variant_string(m, name);
 		} else if (r >= 0 && strcmp(prop, "Options") == 0) {
 			r = sd_bus_message_enter_container(m, 'v', "a{ss}");
 			if (r >= 0)
@@ -235,17 +235,6 @@ char *nmp_pluto_xauth_user_elsewhere(sd_bus_message *m, const char *self, const 
 
 /* --- the State's properties --- */
 
-static int read_string(sd_bus_message *m, char **out)
-{
-	const char *s;
-	int r = sd_bus_message_read(m, "v", "s", &s);
-	if (r < 0)
-		return r;
-	free(*out);
-	*out = strdup(s);
-	return *out ? 0 : -ENOMEM;
-}
-
 static int read_strv(sd_bus_message *m, char ***out)
 {
 	int r = sd_bus_message_enter_container(m, 'v', "as");
@@ -277,33 +266,25 @@ static const struct {
 #undef STRV
 };
 
+/* one of the State's properties: a field of the table, or skipped */
+static int read_state_field(sd_bus_message *m, const char *name, void *ud)
+{
+	struct nmp_state_facts *f = ud;
+	size_t k;
+	for (k = 0; k < sizeof(fields) / sizeof(fields[0]); k++)
+		if (strcmp(fields[k].name, name) == 0)
+			break;
+	if (k == sizeof(fields) / sizeof(fields[0]))
+		return sd_bus_message_skip(m, "v");
+	if (fields[k].string_off)
+		return nmp_read_variant_string(m, (char **)((char *)f + fields[k].string_off - 1));
+	return read_strv(m, (char ***)((char *)f + fields[k].strv_off - 1));
+}
+
 int nmp_state_facts_read(sd_bus_message *m, struct nmp_state_facts *f)
 {
 	*f = (struct nmp_state_facts){ 0 };
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0) {
-		const char *name;
-		r = sd_bus_message_enter_container(m, 'e', "sv");
-		if (r <= 0)
-			break;
-		r = sd_bus_message_read(m, "s", &name);
-		size_t k;
-		for (k = 0; r >= 0 && k < sizeof(fields) / sizeof(fields[0]); k++)
-			if (strcmp(fields[k].name, name) == 0)
-				break;
-		if (r < 0)
-			break;
-		if (k == sizeof(fields) / sizeof(fields[0]))
-			r = sd_bus_message_skip(m, "v");
-		else if (fields[k].string_off)
-			r = read_string(m, (char **)((char *)f + fields[k].string_off - 1));
-		else
-			r = read_strv(m, (char ***)((char *)f + fields[k].strv_off - 1));
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
+	int r = nmp_read_dict(m, "sv", read_state_field, f);
 	if (r < 0)
 		nmp_state_facts_free(f);
 	return r;

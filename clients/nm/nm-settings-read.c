@@ -1,5 +1,6 @@
 /* NM's connection dictionary -> struct nmp_input (nm-settings-read.h) */
 #include "nm-settings-read.h"
+#include "nm-bus-read.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -33,65 +34,39 @@ static int read_dict_ss(sd_bus_message *m, struct nmp_kv **out, size_t *n)
 	return r;
 }
 
-static int read_string(sd_bus_message *m, char **out)
+/* one setting's a{sv}: the keys of (setting, key) we want */
+struct setting_walk {
+	const char *setting;
+	struct nmp_settings_read *out;
+};
+
+static int read_setting_value(sd_bus_message *m, const char *key, void *ud)
 {
-	const char *s;
-	int r = sd_bus_message_read(m, "v", "s", &s);
-	if (r < 0)
-		return r;
-	free(*out);
-	*out = strdup(s);
-	return *out ? 0 : -ENOMEM;
+	const struct setting_walk *w = ud;
+	struct nmp_settings_read *out = w->out;
+	bool is_vpn = strcmp(w->setting, "vpn") == 0, is_con = strcmp(w->setting, "connection") == 0;
+	if (is_con && strcmp(key, "uuid") == 0)
+		return nmp_read_variant_string(m, &out->uuid);
+	if (is_vpn && strcmp(key, "user-name") == 0)
+		return nmp_read_variant_string(m, &out->user_name);
+	if (is_vpn && strcmp(key, "data") == 0)
+		return read_dict_ss(m, &out->data, &out->in.n_data);
+	if (is_vpn && strcmp(key, "secrets") == 0)
+		return read_dict_ss(m, &out->secrets, &out->in.n_secrets);
+	return sd_bus_message_skip(m, "v");
 }
 
-/* one setting's a{sv}: the keys of (setting, key) we want */
-static int read_setting(sd_bus_message *m, const char *setting, struct nmp_settings_read *out)
+/* the connection's a{sa{sv}}: each setting's dictionary */
+static int read_setting(sd_bus_message *m, const char *setting, void *ud)
 {
-	bool is_vpn = strcmp(setting, "vpn") == 0, is_con = strcmp(setting, "connection") == 0;
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0) {
-		const char *key;
-		r = sd_bus_message_enter_container(m, 'e', "sv");
-		if (r <= 0)
-			break;
-		r = sd_bus_message_read(m, "s", &key);
-		if (r < 0)
-			break;
-		if (is_con && strcmp(key, "uuid") == 0)
-			r = read_string(m, &out->uuid);
-		else if (is_vpn && strcmp(key, "user-name") == 0)
-			r = read_string(m, &out->user_name);
-		else if (is_vpn && strcmp(key, "data") == 0)
-			r = read_dict_ss(m, &out->data, &out->in.n_data);
-		else if (is_vpn && strcmp(key, "secrets") == 0)
-			r = read_dict_ss(m, &out->secrets, &out->in.n_secrets);
-		else
-			r = sd_bus_message_skip(m, "v");
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	return r;
+	struct setting_walk w = { .setting = setting, .out = ud };
+	return nmp_read_dict(m, "sv", read_setting_value, &w);
 }
 
 int nmp_settings_read(sd_bus_message *m, struct nmp_settings_read *out)
 {
 	*out = (struct nmp_settings_read){ 0 };
-	int r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
-	while (r >= 0) {
-		const char *setting;
-		r = sd_bus_message_enter_container(m, 'e', "sa{sv}");
-		if (r <= 0)
-			break;
-		r = sd_bus_message_read(m, "s", &setting);
-		if (r >= 0)
-			r = read_setting(m, setting, out);
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
+	int r = nmp_read_dict(m, "sa{sv}", read_setting, out);
 	out->in.uuid = out->uuid;
 	out->in.user_name = out->user_name;
 	out->in.data = out->data;
