@@ -38,3 +38,22 @@ int nmp_read_dict(sd_bus_message *m, const char *entry_sig, nmp_dict_value_fn *v
 		r = sd_bus_message_exit_container(m);
 	return r;
 }
+
+int nmp_read_variant_pairs(sd_bus_message *m, nmp_pair_fn *pair, void *ud)
+{
+	int r = sd_bus_message_enter_container(m, 'v', "a{ss}");
+	if (r >= 0)
+		r = sd_bus_message_enter_container(m, 'a', "{ss}");
+	while (r >= 0) {
+		const char *k, *v;
+		r = sd_bus_message_read(m, "{ss}", &k, &v);
+		if (r <= 0)
+			break;   /* 0: the end of the array */
+		r = pair(k, v, ud);
+	}
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	if (r >= 0)
+		r = sd_bus_message_exit_container(m);
+	return r;
+}

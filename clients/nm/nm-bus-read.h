@@ -11,3 +11,8 @@ int nmp_read_variant_string(sd_bus_message *m, char **out);
  * value; a negative return stops the walk and is returned */
 typedef int nmp_dict_value_fn(sd_bus_message *m, const char *key, void *ud);
 int nmp_read_dict(sd_bus_message *m, const char *entry_sig, nmp_dict_value_fn *value, void *ud);
+
+/* walk a variant holding a{ss}: PAIR(key, value, ud) for each entry; a
+ * negative return stops the walk and is returned */
+typedef int nmp_pair_fn(const char *key, const char *value, void *ud);
+int nmp_read_variant_pairs(sd_bus_message *m, nmp_pair_fn *pair, void *ud);

@@ -151,45 +151,37 @@ int nmp_pluto_get_managed_objects(sd_bus *bus, sd_bus_message_handler_t cb, void
 
 /* One Connection interface's a{sv}: its Name, and whether its Options make
  * it an XAUTH client as user */
+struct connection_props {
+	const char *user;
+	char **name;
+	bool client, same_user;
+};
+
+static int connection_option(const char *k, const char *v, void *ud)
+{
+	struct connection_props *p = ud;
+	if (strcmp(k, "leftxauthclient") == 0 && strcmp(v, "yes") == 0)
+		p->client = true;
+	if (strcmp(k, "leftusername") == 0 && strcmp(v, p->user) == 0)
+		p->same_user = true;
+	return 1;
+}
+
+static int connection_prop(sd_bus_message *m, const char *prop, void *ud)
+{
+	struct connection_props *p = ud;
+	if (strcmp(prop, "Name") == 0)
+		return nmp_read_variant_string(m, p->name);
+	if (strcmp(prop, "Options") == 0)
+		return nmp_read_variant_pairs(m, connection_option, p);
+	return sd_bus_message_skip(m, "v");
+}
+
 static int read_connection_props(sd_bus_message *m, const char *user, char **name, bool *xauth_user)
 {
-	bool client = false, same_user = false;
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	while (r >= 0) {
-		const char *prop;
-		r = sd_bus_message_enter_container(m, 'e', "sv");
-		if (r <= 0)
-			break;
-		r = sd_bus_message_read(m, "s", &prop);
-		if (r >= 0 && strcmp(prop, "Name") == 0) {
-			r = nmp_read_variant_string(m, name);
-		} else if (r >= 0 && strcmp(prop, "Options") == 0) {
-			r = sd_bus_message_enter_container(m, 'v', "a{ss}");
-			if (r >= 0)
-				r = sd_bus_message_enter_container(m, 'a', "{ss}");
-			while (r >= 0) {
-				const char *k, *v;
-				r = sd_bus_message_read(m, "{ss}", &k, &v);
-				if (r <= 0)
-					break;
-				if (strcmp(k, "leftxauthclient") == 0 && strcmp(v, "yes") == 0)
-					client = true;
-				if (strcmp(k, "leftusername") == 0 && strcmp(v, user) == 0)
-					same_user = true;
-			}
-			if (r >= 0)
-				r = sd_bus_message_exit_container(m);
-			if (r >= 0)
-				r = sd_bus_message_exit_container(m);
-		} else if (r >= 0) {
-			r = sd_bus_message_skip(m, "v");
-		}
-		if (r >= 0)
-			r = sd_bus_message_exit_container(m);
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	*xauth_user = client && same_user;
+	struct connection_props p = { .user = user, .name = name };
+	int r = nmp_read_dict(m, "sv", connection_prop, &p);
+	*xauth_user = p.client && p.same_user;
 	return r;
 }
 

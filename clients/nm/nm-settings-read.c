@@ -6,32 +6,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct kv_list {
+	struct nmp_kv **out;
+	size_t *n;
+};
+
+static int append_pair(const char *k, const char *v, void *ud)
+{
+	struct kv_list *l = ud;
+	struct nmp_kv *nkv = realloc(*l->out, (*l->n + 1) * sizeof(**l->out));
+	if (!nkv)
+		return -ENOMEM;
+	*l->out = nkv;
+	nkv[*l->n].key = strdup(k);
+	nkv[*l->n].value = strdup(v);
+	(*l->n)++;
+	if (!nkv[*l->n - 1].key || !nkv[*l->n - 1].value)
+		return -ENOMEM;
+	return 1;
+}
+
 static int read_dict_ss(sd_bus_message *m, struct nmp_kv **out, size_t *n)
 {
-	int r = sd_bus_message_enter_container(m, 'v', "a{ss}");
-	if (r < 0)
-		return r;
-	r = sd_bus_message_enter_container(m, 'a', "{ss}");
-	while (r >= 0) {
-		const char *k, *v;
-		r = sd_bus_message_read(m, "{ss}", &k, &v);
-		if (r <= 0)
-			break;
-		struct nmp_kv *nkv = realloc(*out, (*n + 1) * sizeof(**out));
-		if (!nkv)
-			return -ENOMEM;
-		*out = nkv;
-		nkv[*n].key = strdup(k);
-		nkv[*n].value = strdup(v);
-		(*n)++;
-		if (!nkv[*n - 1].key || !nkv[*n - 1].value)
-			return -ENOMEM;
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
-	return r;
+	struct kv_list l = { out, n };
+	return nmp_read_variant_pairs(m, append_pair, &l);
 }
 
 /* one setting's a{sv}: the keys of (setting, key) we want */
