@@ -74,7 +74,8 @@ bool transaction_attrs(struct v1_state *s, struct v1_msg *m, unsigned want, stru
 		m->notify = N_PAYLOAD_MALFORMED;
 		return false;
 	}
-	if (!(want & (1u << out->msg_type))) {
+	/* msg_type is the peer's byte: only types below 32 can be in WANT */
+	if (out->msg_type >= 32 || !(want & (1u << out->msg_type))) {
 		llog(STATE_LOGGER(s->st), LS_SERIOUS, MSGID_GENERIC, "%s: unexpected %s; dropped",
 		     state_name_str(s->st->name), cfg_msg_type_name(out->msg_type));
 		return false;
