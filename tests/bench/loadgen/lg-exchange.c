@@ -119,9 +119,12 @@ static bool send_mi1(const struct lg_config *cfg, struct lg_tunnel *t, uint64_t 
 	return ok;
 }
 
-/* our Main Mode identity: the source address (ID_IPV4_ADDR) */
-static size_t our_id_body(const struct lg_tunnel *t, uint8_t *out, size_t cap)
+/* our Main Mode identity: the source address (ID_IPV4_ADDR), or one
+ * FQDN for every tunnel (a responder that knows one RSA key by name) */
+static size_t our_id_body(const struct lg_config *cfg, const struct lg_tunnel *t, uint8_t *out, size_t cap)
 {
+	if (cfg->fqdn)
+		return id_body_encode(ID_TYPE_FQDN, 0, 0, (const uint8_t *)cfg->fqdn, strlen(cfg->fqdn), out, cap);
 	const uint8_t a[4] = { t->source >> 24, t->source >> 16, t->source >> 8, t->source };
 	return id_body_encode(ID_TYPE_IPV4_ADDR, 0, 0, a, 4, out, cap);
 }
@@ -129,15 +132,19 @@ static size_t our_id_body(const struct lg_tunnel *t, uint8_t *out, size_t cap)
 static bool send_mi3(const struct lg_config *cfg, struct lg_tunnel *t, uint64_t now_us)
 {
 	struct lg_exchange *x = t->x;
-	uint8_t id_b[8], h[CRYPTO_MAX_HASH];
-	size_t id_len = our_id_body(t, id_b, sizeof(id_b));
+	uint8_t id_b[4 + 256], h[CRYPTO_MAX_HASH];
+	size_t id_len = our_id_body(cfg, t, id_b, sizeof(id_b));
 	if (ikev1_phase1_hash(x->ike.hash, &x->keys, true, CHUNK(x->g_i, x->g_len), CHUNK(x->g_r, x->g_len),
 			      x->icookie, x->rcookie, CHUNK(x->sa_i_b, x->sa_i_b_len), CHUNK(id_b, id_len),
 			      h) < 0)
 		return false;
 	struct pbuf pb;
 	header(&pb, x, PT_ID, XCHG_IDPROT, 0);
-	emit_id(&pb, ID_TYPE_IPV4_ADDR, 0, 0, id_b + 4, id_len - 4);
+	if (id_len < 4) {
+		pbuf_free(&pb);
+		return false;
+	}
+	emit_id(&pb, id_b[0], 0, 0, id_b + 4, id_len - 4);
 	bool ok = true;
 	if (x->ike.auth == OAKLEY_RSA_SIG) {
 		uint8_t sig[1024];

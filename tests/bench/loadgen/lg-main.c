@@ -21,6 +21,7 @@ static void usage(FILE *f)
 		"  -c C            handshakes in flight (default 16)\n"
 		"  -a psk|rsa      authentication (default psk)\n"
 		"  -k SECRET       the preshared key\n"
+		"  --id FQDN       our Main Mode ID for every tunnel (default: each one's source address)\n"
 		"  --key FILE      our RSA private key (PEM), --peer-key FILE the responder's public key (PEM)\n"
 		"  -i IKE          ike= proposals, pluto's vocabulary (default aes128-sha1-modp2048)\n"
 		"  -e ESP          esp= proposals (default aes128-sha1)\n"
@@ -63,7 +64,7 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 {
 	static const struct option longs[] = {
 		{ "key", required_argument, NULL, 'K' }, { "peer-key", required_argument, NULL, 'Q' },
-		{ "linger", required_argument, NULL, 'L' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "linger", required_argument, NULL, 'L' }, { "id", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	const char *ike = "aes128-sha1-modp2048", *esp = "aes128-sha1", *pfs = NULL, *key = NULL, *peer = NULL;
 	char why[256];
@@ -95,6 +96,7 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 		case 'o': *csv = optarg; break;
 		case 'K': key = optarg; break;
 		case 'Q': peer = optarg; break;
+		case 'I': cfg->fqdn = optarg; break;
 		case 'L': *linger_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;

@@ -29,6 +29,7 @@ struct lg_report {
 	char batches[8192];          /* "cpu_ms,cpu_ms,..." of every whole batch */
 	size_t batches_len;
 	uint64_t batch_start_us;
+	uint64_t last_us;            /* when the last tunnel finished (lingering excluded) */
 };
 
 const char *lg_reason_name(enum lg_reason r)
@@ -100,6 +101,7 @@ void lg_report_finished(struct lg_report *r, const struct lg_tunnel *t, unsigned
 {
 	uint64_t lat = t->end_us - t->start_us;
 	r->finished++;
+	r->last_us = now_us;
 	if (t->step == LG_DONE) {
 		r->established++;
 		if (r->n_latency == r->cap_latency) {
@@ -152,10 +154,11 @@ static double pct(const struct lg_report *r, double p)
 
 unsigned lg_report_end(struct lg_report *r, uint64_t now_us)
 {
-	double secs = (double)(now_us - r->start_us) / 1e6;
+	double secs = (double)((r->last_us ? r->last_us : now_us) - r->start_us) / 1e6;
 	double cpu = r->n_pids ? cpu_ms(r) - r->cpu_start_ms : 0;
 	unsigned failed = r->finished - r->established;
-	qsort(r->latency_us, r->n_latency, sizeof(*r->latency_us), cmp_u32);
+	if (r->n_latency)
+		qsort(r->latency_us, r->n_latency, sizeof(*r->latency_us), cmp_u32);
 	printf("established %u of %u in %.2f s: %.1f handshakes/s\n", r->established, r->finished, secs,
 	       secs > 0 ? r->established / secs : 0);
 	printf("latency ms: p50 %.1f, p90 %.1f, p99 %.1f, max %.1f\n", pct(r, .5), pct(r, .9), pct(r, .99),

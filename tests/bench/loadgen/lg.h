@@ -29,6 +29,7 @@ struct lg_config {
 	unsigned n, in_flight;
 	unsigned auth;               /* OAKLEY_PRESHARED_KEY or OAKLEY_RSA_SIG */
 	char *psk;
+	const char *fqdn;            /* our Main Mode ID; NULL: each tunnel's source address */
 	EVP_PKEY *own_key, *peer_key;
 	struct ike_proposals ike;
 	struct esp_proposals esp;
