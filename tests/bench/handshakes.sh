@@ -294,7 +294,7 @@ one_run() {
 	R[$CASE,$dm,fail]=$(grep '^failed: ' "$d/loadgen.log" | sed 's/^failed: //' | paste -sd ';' - || true)
 	if [ "${est:-0}" -gt 0 ]; then
 		R[$CASE,$dm,cpu]=$(awk -v c="$(val cpu_ms)" -v n="$est" 'BEGIN { printf "%.2f", c / n }')
-		R[$CASE,$dm,rate]=$(awk -v e="$(val elapsed_ms)" -v n="$est" 'BEGIN { printf "%.0f", e > 0 ? n * 1000 / e : 0 }')
+		R[$CASE,$dm,rate]=$(awk -v e="$(val elapsed_ms)" -v n="$est" 'BEGIN { printf "%.0f", (e > 0 ? n * 1000 / e : 0) }')
 		R[$CASE,$dm,pertun]=$(awk -v a="$after" -v i="$idle" -v n="$est" 'BEGIN { printf "%.1f", (a - i) / n }')
 	fi
 	# flatness: the last whole batch of 1,000 over the first

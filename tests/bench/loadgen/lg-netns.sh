@@ -27,8 +27,8 @@ lg_netns_up() {
 lg_netns_down() {
 	local ns
 	for ns in ${LG_NS_I:-} ${LG_NS_R:-}; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
 	done
 	return 0
 }
