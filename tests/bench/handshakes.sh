@@ -41,6 +41,8 @@ LSBIN=$INTEROP_ROOT/libreswan/usr/libexec/ipsec
 PSK="bench handshakes secret"
 FQDN=loadgen.bench          # the load generator's ID with RSA: one public key by name
 [ "$(id -u)" = 0 ] || { echo "handshakes.sh: run as root (network namespaces)" >&2; exit 2; }
+# shellcheck source=tests/bench/bench-lib.sh
+. "$SRC/tests/bench/bench-lib.sh"
 # shellcheck source=tests/bench/loadgen/lg-netns.sh
 . "$SRC/tests/bench/loadgen/lg-netns.sh"
 
@@ -66,15 +68,6 @@ for k in resp lg; do
 		cut -d= -f2; } | tr -d '\n' | xxd -r -p | base64 -w0)" >"$B/keys/$k.rfc3110"
 done
 
-now_ms() { date +%s%3N; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-wait_until() {
-	local end=$(( $(now_ms) + $1 * 1000 )); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.05
-	done
-}
 # stop_pid PID: SIGTERM, then SIGKILL after 30 s (charon deletes 50,000 SAs slowly)
 stop_pid() {
 	kill "$1" 2>/dev/null || return 0
