@@ -303,6 +303,7 @@ for c in $CASES; do
 	done
 done
 
+{
 printf 'IKEv1 Main Mode + Quick Mode, %s tunnels, %s in flight, %s, %s cores, %s\n' "$N" "$C" \
 	"$(uname -r)" "$(nproc)" "$(date -u +%FT%TZ)"
 printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s  %s\n' case daemon est resp cpu_ms/hs hs/s \
@@ -314,3 +315,4 @@ for c in $CASES; do
 			"${R[$c,$dm,pertun]:--}" "${R[$c,$dm,flat]:--}" "${R[$c,$dm,p50]:--}" "${R[$c,$dm,fail]:-}"
 	done
 done
+} | sed 's/ *$//'
