@@ -462,7 +462,8 @@ static void on_info(struct lg_tunnel *t, const struct isakmp_hdr *hdr, uint8_t *
 	msg_digest_release(&md);
 }
 
-void lg_receive(const struct lg_config *cfg, struct lg_tunnel *t, const uint8_t *buf, size_t len, uint64_t now_us)
+void lg_receive(const struct lg_config *cfg, struct lg_tunnel *t, const uint8_t *buf, size_t len,
+		uint64_t now_us)
 {
 	struct isakmp_hdr hdr;
 	char why[160];

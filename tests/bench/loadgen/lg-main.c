@@ -64,7 +64,8 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 {
 	static const struct option longs[] = {
 		{ "key", required_argument, NULL, 'K' }, { "peer-key", required_argument, NULL, 'Q' },
-		{ "linger", required_argument, NULL, 'L' }, { "id", required_argument, NULL, 'I' }, { "help", no_argument, NULL, 'h' }, { 0 },
+		{ "linger", required_argument, NULL, 'L' }, { "id", required_argument, NULL, 'I' },
+		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	const char *ike = "aes128-sha1-modp2048", *esp = "aes128-sha1", *pfs = NULL, *key = NULL, *peer = NULL;
 	char why[256];
@@ -134,8 +135,8 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 }
 
 /* tunnels[i] ended: report it and start the next one in its slot */
-static void on_finished(const struct lg_config *cfg, struct lg_tunnel *tunnels, unsigned i, struct lg_report *rep,
-			unsigned *next, unsigned *slot, uint64_t now_us)
+static void on_finished(const struct lg_config *cfg, struct lg_tunnel *tunnels, unsigned i,
+			struct lg_report *rep, unsigned *next, unsigned *slot, uint64_t now_us)
 {
 	lg_report_finished(rep, &tunnels[i], i, now_us);
 	if (*next < cfg->n) {

@@ -176,7 +176,8 @@ unsigned lg_report_end(struct lg_report *r, uint64_t now_us)
 			printf("failed: notification %s: %u\n", type < NOTIFY_TYPES ? notify_type_name(type) : "other",
 			       r->notifies[type]);
 	/* one line for scripts (tests/bench/handshakes.sh) */
-	printf("RESULT established=%u failed=%u elapsed_ms=%.0f cpu_ms=%.0f p50_ms=%.1f p99_ms=%.1f batch_cpu_ms=%s\n",
+	printf("RESULT established=%u failed=%u elapsed_ms=%.0f cpu_ms=%.0f p50_ms=%.1f p99_ms=%.1f "
+	       "batch_cpu_ms=%s\n",
 	       r->established, failed, secs * 1000, cpu, pct(r, .5), pct(r, .99),
 	       r->batches_len ? r->batches : "-");
 	fflush(stdout);
