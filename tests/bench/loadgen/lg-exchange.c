@@ -435,7 +435,9 @@ void lg_start(const struct lg_config *cfg, struct lg_tunnel *t, uint64_t now_us)
 }
 
 /* A notification from the responder ends the tunnel: unprotected in
- * phase 1, protected (HASH(1), own message id and IV) after it. */
+ * phase 1, protected (HASH(1), own message id and IV) after it. Its
+ * HASH(1) is not checked: the notification only names the failure of a
+ * tunnel that would otherwise time out, it never makes one succeed. */
 static void on_info(struct lg_tunnel *t, const struct isakmp_hdr *hdr, uint8_t *body, size_t len,
 		    uint64_t now_us)
 {

@@ -174,7 +174,7 @@ int main(int argc, char **argv)
 	struct lg_report *rep = lg_report_new(pids, batch, csv);
 	uint64_t now = lg_now_us();
 	lg_report_start(rep, now);
-	unsigned next = 0, finished = 0;
+	unsigned next = 0;
 	for (unsigned s = 0; s < cfg.in_flight; s++) {
 		slots[s] = UINT32_MAX;
 		if (next < cfg.n) {
@@ -187,17 +187,17 @@ int main(int argc, char **argv)
 	static uint8_t buf[65536];
 	uint64_t linger_until = 0;
 	for (;;) {
-		finished = 0;
+		unsigned busy = 0;   /* slots with a handshake in flight */
 		uint64_t wake = now + 1000000;
 		for (unsigned s = 0; s < cfg.in_flight; s++) {
 			if (slots[s] == UINT32_MAX)
 				continue;
-			finished++;   /* counts the busy slots here */
+			busy++;
 			const struct lg_exchange *x = tunnels[slots[s]].x;
 			if (x && x->next_send_us < wake)
 				wake = x->next_send_us;
 		}
-		if (finished == 0) {
+		if (busy == 0) {
 			/* all over: linger for repeated QR1s, then stop */
 			if (!linger_until)
 				linger_until = now + (uint64_t)linger_ms * 1000;
