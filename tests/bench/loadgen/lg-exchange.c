@@ -395,21 +395,24 @@ static enum lg_reason on_qr1(const struct lg_config *cfg, struct lg_tunnel *t, c
 }
 
 /* What each step waits for: the exchange, whether it comes encrypted,
- * the payload chain's first payload, and who handles it. A message that
- * fits no row of the tunnel's step is a duplicate or stray: ignored. */
+ * the first payload of a plain message (MR1 and MR2 are both plain Main
+ * Mode: a responder that got our MI1 twice answers MR1 again while we
+ * wait for MR2), and who handles it. A message that fits no row of the
+ * tunnel's step is a duplicate or stray: ignored. */
 typedef enum lg_reason handler_fn(const struct lg_config *, struct lg_tunnel *, const struct msg_digest *,
 				  uint64_t);
 static const struct {
 	enum lg_step step;
 	uint8_t xchg;
 	bool encrypted;
+	uint8_t first;               /* plain messages only; PT_NONE: not checked */
 	handler_fn *handler;
 	enum lg_step next;
 } rows[] = {
-	{ LG_WAIT_MR1, XCHG_IDPROT, false, on_mr1, LG_WAIT_MR2 },
-	{ LG_WAIT_MR2, XCHG_IDPROT, false, on_mr2, LG_WAIT_MR3 },
-	{ LG_WAIT_MR3, XCHG_IDPROT, true, on_mr3, LG_WAIT_QR1 },
-	{ LG_WAIT_QR1, XCHG_QUICK, true, on_qr1, LG_DONE },
+	{ LG_WAIT_MR1, XCHG_IDPROT, false, PT_SA, on_mr1, LG_WAIT_MR2 },
+	{ LG_WAIT_MR2, XCHG_IDPROT, false, PT_KE, on_mr2, LG_WAIT_MR3 },
+	{ LG_WAIT_MR3, XCHG_IDPROT, true, PT_NONE, on_mr3, LG_WAIT_QR1 },
+	{ LG_WAIT_QR1, XCHG_QUICK, true, PT_NONE, on_qr1, LG_DONE },
 };
 
 const char *lg_step_name(enum lg_step s)
@@ -492,6 +495,7 @@ void lg_receive(const struct lg_config *cfg, struct lg_tunnel *t, const uint8_t 
 		i++;
 	if (i == sizeof(rows) / sizeof(rows[0]) || rows[i].xchg != hdr.xchg ||
 	    rows[i].encrypted != !!(hdr.flags & ISAKMP_FLAG_ENCRYPTION) ||
+	    (rows[i].first != PT_NONE && hdr.np != rows[i].first) ||
 	    (hdr.xchg == XCHG_QUICK && hdr.msgid != x->msgid) ||
 	    (t->step != LG_WAIT_MR1 && memcmp(hdr.rcookie, x->rcookie, 8) != 0))
 		return;
