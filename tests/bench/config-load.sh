@@ -35,16 +35,8 @@ fi
 ninja -C "$BUILD" >"$B/ninja.log"
 PLUTO=$BUILD/pluto IPSECCTL=$BUILD/clients/ipsecctl/ipsecctl
 
-now_ms() { date +%s%3N; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-# wait_until SECONDS CMD...: poll CMD every 20 ms
-wait_until() {
-	local end=$(( $(now_ms) + $1 * 1000 )); shift
-	until "$@" >/dev/null 2>&1; do
-		[ "$(now_ms)" -lt "$end" ] || return 1
-		sleep 0.02
-	done
-}
+# shellcheck source=tests/bench/bench-lib.sh
+. "$SRC/tests/bench/bench-lib.sh"
 # each daemon's namespace has the conns' local address, 192.0.2.1
 netns() {
 	ip netns del "bench-$1" 2>/dev/null || true

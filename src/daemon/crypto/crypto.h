@@ -124,6 +124,20 @@ int ikev1_keymat(const struct alg *hash, const struct ike_keys *keys, struct chu
 		 uint8_t protocol, uint32_t spi, struct chunk ni, struct chunk nr,
 		 uint8_t *out, size_t out_len);
 
+/* Main Mode's proof of identity (RFC 2409 5), computed by both ends for
+ * either side (engine and load generator):
+ * HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b),
+ * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b).
+ * of_initiator picks the order; out gets keys->hash_len bytes. */
+int ikev1_phase1_hash(const struct alg *hash, const struct ike_keys *keys, bool of_initiator,
+		      struct chunk gxi, struct chunk gxr, const uint8_t cky_i[8], const uint8_t cky_r[8],
+		      struct chunk sa_i_b, struct chunk id_b, uint8_t *out);
+/* The SKEYID_a hashes of phase-2 messages (RFC 2409 5.5, 5.7):
+ * prf(SKEYID_a, [0 |] M-ID | parts...), M-ID the host-order number hashed
+ * big-endian; zero_prefix for Quick Mode's HASH(3). At most 6 parts. */
+int ikev1_hash_msgid(const struct alg *hash, const struct ike_keys *keys, uint32_t msgid,
+		     bool zero_prefix, const struct chunk *parts, size_t n, uint8_t *out);
+
 /* --- RSA signatures (RFC 2409 5.1: PKCS#1 type 1 over the raw hash, no
  * DigestInfo) --- */
 /* *sig_len: the buffer's size in (at least the modulus length), the

@@ -151,3 +151,37 @@ int ikev1_keymat(const struct alg *hash, const struct ike_keys *keys, struct chu
 	OPENSSL_cleanse(k, sizeof(k));
 	return r;
 }
+
+int ikev1_phase1_hash(const struct alg *hash, const struct ike_keys *keys, bool of_initiator,
+		      struct chunk gxi, struct chunk gxr, const uint8_t cky_i[8], const uint8_t cky_r[8],
+		      struct chunk sa_i_b, struct chunk id_b, uint8_t *out)
+{
+	if (!keys || keys->hash_len != crypto_hash_len(hash))
+		return -EINVAL;
+	const struct chunk parts[] = {
+		of_initiator ? gxi : gxr,
+		of_initiator ? gxr : gxi,
+		CHUNK(of_initiator ? cky_i : cky_r, 8),
+		CHUNK(of_initiator ? cky_r : cky_i, 8),
+		sa_i_b,
+		id_b,
+	};
+	return crypto_prf(hash, CHUNK(keys->skeyid, keys->hash_len), parts, N(parts), out);
+}
+
+int ikev1_hash_msgid(const struct alg *hash, const struct ike_keys *keys, uint32_t msgid,
+		     bool zero_prefix, const struct chunk *parts, size_t n, uint8_t *out)
+{
+	struct chunk all[8];
+	size_t k = 0;
+	static const uint8_t zero = 0;
+	const uint8_t mid[4] = { msgid >> 24, msgid >> 16, msgid >> 8, msgid };
+	if (!keys || keys->hash_len != crypto_hash_len(hash) || n > N(all) - 2)
+		return -EINVAL;
+	if (zero_prefix)
+		all[k++] = CHUNK(&zero, 1);
+	all[k++] = CHUNK(mid, 4);
+	for (size_t i = 0; i < n; i++)
+		all[k++] = parts[i];
+	return crypto_prf(hash, CHUNK(keys->skeyid_a, keys->hash_len), all, k, out);
+}

@@ -130,17 +130,7 @@ void v1_send_plain_notify(const ip_address *local, uint16_t local_port, const ip
 bool v1_hash_skeyid_a(const struct v1_state *isakmp, uint32_t msgid, bool zero_prefix,
 		      const struct chunk *parts, size_t n, uint8_t *out)
 {
-	struct chunk all[8];
-	size_t k = 0;
-	static const uint8_t zero = 0;
-	uint8_t mid[4];
-	put_be32(mid, msgid);
-	if (zero_prefix)
-		all[k++] = CHUNK(&zero, 1);
-	all[k++] = CHUNK(mid, 4);
-	for (size_t i = 0; i < n && k < ARRAY_SIZE(all); i++)
-		all[k++] = parts[i];
-	return crypto_prf(isakmp->ike.hash, CHUNK(isakmp->keys.skeyid_a, isakmp->keys.hash_len), all, k, out) == 0;
+	return ikev1_hash_msgid(isakmp->ike.hash, &isakmp->keys, msgid, zero_prefix, parts, n, out) == 0;
 }
 
 struct chunk v1_after_hash(const struct v1_msg *m)

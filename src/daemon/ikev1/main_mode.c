@@ -131,20 +131,13 @@ static bool derive_keys(struct v1_state *s, struct v1_msg *m)
 	return true;
 }
 
-/* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)
- * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) */
+/* HASH_I or HASH_R (crypto.h: ikev1_phase1_hash) over this state's values */
 static bool phase1_hash(const struct v1_state *s, bool of_initiator, const uint8_t *id_b, size_t id_len,
 			uint8_t *out)
 {
-	struct chunk parts[6] = {
-		of_initiator ? CHUNK(s->g_i, s->g_len) : CHUNK(s->g_r, s->g_len),
-		of_initiator ? CHUNK(s->g_r, s->g_len) : CHUNK(s->g_i, s->g_len),
-		of_initiator ? CHUNK(s->icookie, 8) : CHUNK(s->rcookie, 8),
-		of_initiator ? CHUNK(s->rcookie, 8) : CHUNK(s->icookie, 8),
-		CHUNK(s->sa_i_b, s->sa_i_b_len),
-		CHUNK(id_b, id_len),
-	};
-	return crypto_prf(s->ike.hash, CHUNK(s->keys.skeyid, s->keys.hash_len), parts, 6, out) == 0;
+	return ikev1_phase1_hash(s->ike.hash, &s->keys, of_initiator, CHUNK(s->g_i, s->g_len),
+				 CHUNK(s->g_r, s->g_len), s->icookie, s->rcookie,
+				 CHUNK(s->sa_i_b, s->sa_i_b_len), CHUNK(id_b, id_len), out) == 0;
 }
 
 /* The policy of a replacement is the old SA's (the man page): exactly

@@ -1,0 +1,318 @@
+#!/bin/bash
+# tests/bench/handshakes.sh [N]: what one IKEv1 handshake (Main Mode +
+# Quick Mode) costs a responder, for pluto side by side with strongSwan
+# and libreswan in the same run: pluto-loadgen (tests/bench/loadgen)
+# negotiates N tunnels (default 1000) from N source addresses, C in flight
+# (closed loop), against each responder in turn, for each case.
+#
+# Not part of the suite: a measurement, not a test (tests/bench/README.md).
+# Runs as root, the responders in network namespaces named lg-PID-r, the
+# load generator in lg-PID-i, pluto from a release build in build-bench/
+# (no sanitizers), strongSwan and libreswan as tests/interop/setup.sh
+# installs them, SAs faked by the interop xfrm stub (this kernel has no
+# ESP; pluto runs --kernel none). Nothing is judged by time.
+#
+# Per case and daemon, one row:
+#   est        tunnels pluto-loadgen saw established (QR1 authenticated,
+#              QI2 sent) / N
+#   resp       IPsec SAs the responder itself lists as established: must
+#              equal est (a tunnel half up on one side shows here)
+#   cpu_ms/hs  responder CPU (utime+stime, children included, from
+#              /proc/PID/stat) over the run / established tunnels
+#   hs/s       established tunnels / seconds from the first MI1 to the last QI2
+#   idle_kB    VmRSS with the connection loaded, before the run
+#   kB/tun     (VmRSS after the run - idle) / established tunnels
+#   flat       CPU per handshake of the last 1,000 over the first 1,000
+#              (the load generator's /proc samples every 1,000 finished
+#              handshakes); only when N >= 2000
+#   p50_ms     median handshake latency seen by the initiator
+# Environment: C (in flight, default 8), CASES (default "psk-modp2048 pfs
+# ecp256 rsa"), DAEMONS (default "pluto strongswan libreswan"), BENCH_DIR
+# (default /tmp/pluto-bench-handshakes: logs, configurations, CSVs).
+set -euo pipefail
+N=${1:-1000}
+C=${C:-8}
+CASES=${CASES:-psk-modp2048 pfs ecp256 rsa}
+DAEMONS=${DAEMONS:-pluto strongswan libreswan}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+B=${BENCH_DIR:-/tmp/pluto-bench-handshakes}
+INTEROP_ROOT=${INTEROP_ROOT:-/opt/pluto-interop}
+LSBIN=$INTEROP_ROOT/libreswan/usr/libexec/ipsec
+PSK="bench handshakes secret"
+FQDN=loadgen.bench          # the load generator's ID with RSA: one public key by name
+[ "$(id -u)" = 0 ] || { echo "handshakes.sh: run as root (network namespaces)" >&2; exit 2; }
+# shellcheck source=tests/bench/bench-lib.sh
+. "$SRC/tests/bench/bench-lib.sh"
+# shellcheck source=tests/bench/loadgen/lg-netns.sh
+. "$SRC/tests/bench/loadgen/lg-netns.sh"
+
+rm -rf "$B"; mkdir -p "$B/keys"
+BUILD=$SRC/build-bench
+if [ ! -f "$BUILD/build.ninja" ]; then
+	meson setup --buildtype=release -Dtests=false -Dbench=true "$BUILD" "$SRC" >"$B/meson.log"
+else
+	meson configure -Dbench=true "$BUILD" >"$B/meson.log"
+fi
+ninja -C "$BUILD" >"$B/ninja.log"
+PLUTO=$BUILD/pluto IPSECCTL=$BUILD/clients/ipsecctl/ipsecctl
+LOADGEN=$BUILD/tests/bench/loadgen/pluto-loadgen
+STUB=$B/xfrm-stub.so
+gcc -shared -fPIC -O2 -Wall -o "$STUB" "$SRC/tests/interop/xfrm-stub.c" -ldl
+
+# RSA keys: PEM for pluto, strongSwan and the load generator, RFC 3110
+# ("0s...": exponent length, exponent 65537, modulus) for libreswan
+for k in resp lg; do
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$B/keys/$k.key" 2>/dev/null
+	openssl pkey -in "$B/keys/$k.key" -pubout -out "$B/keys/$k.pub"
+	echo "0s$( { printf '03010001'; openssl rsa -pubin -in "$B/keys/$k.pub" -noout -modulus |
+		cut -d= -f2; } | tr -d '\n' | xxd -r -p | base64 -w0)" >"$B/keys/$k.rfc3110"
+done
+
+# stop_pid PID: SIGTERM, then SIGKILL after 30 s (charon deletes 50,000 SAs slowly)
+stop_pid() {
+	kill "$1" 2>/dev/null || return 0
+	local i
+	for i in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+RPID=
+cleanup() {
+	[ -n "$RPID" ] && stop_pid "$RPID"
+	lg_netns_down
+}
+trap cleanup EXIT
+
+echo "# $N source addresses in $(date +%s)" >"$B/setup.log"
+lg_netns_up "$$" "$N"
+
+# The cases, in each daemon's spelling (one row each; "-" = none):
+# case auth ike/esp/pfsgroup (pluto and pluto-loadgen) | strongSwan
+# proposals, esp_proposals | libreswan ike=, phase2alg=
+CASE_TABLE="
+psk-modp2048 psk aes128-sha1-modp2048   aes128-sha1     -        aes128-sha1-modp2048 aes128-sha1          aes128-sha1;modp2048 aes128-sha1
+pfs          psk aes128-sha1-modp2048   aes128-sha1     modp2048 aes128-sha1-modp2048 aes128-sha1-modp2048 aes128-sha1;modp2048 aes128-sha1;modp2048
+ecp256       psk aes128-sha2_256-ecp256 aes128-sha2_256 -        aes128-sha256-ecp256 aes128-sha256        aes128-sha2_256;dh19 aes128-sha2_256
+rsa          rsa aes128-sha1-modp2048   aes128-sha1     -        aes128-sha1-modp2048 aes128-sha1          aes128-sha1;modp2048 aes128-sha1
+"
+case_row() {
+	read -r CASE AUTH IKE ESP PFS SS_IKE SS_ESP LS_IKE LS_ESP < <(awk -v c="$1" '$1 == c' <<<"$CASE_TABLE")
+	[ -n "${CASE:-}" ] || { echo "handshakes.sh: no case $1" >&2; exit 2; }
+}
+
+# --- pluto: a road-warrior responder, --kernel none ---
+pluto_start() {
+	local d=$B/$CASE-pluto auth
+	mkdir -p "$d/run"
+	if [ "$AUTH" = rsa ]; then
+		auth="authby=rsasig
+	leftrsasigkey=%file:$B/keys/resp.pub
+	rightid=@$FQDN
+	rightrsasigkey=%file:$B/keys/lg.pub"
+		echo "$LG_RESPONDER : RSA $B/keys/resp.key" >"$d/ipsec.secrets"
+	else
+		auth="authby=secret"
+		echo "$LG_RESPONDER %any : PSK \"$PSK\"" >"$d/ipsec.secrets"
+	fi
+	cat >"$d/ipsec.conf" <<CONF
+conn lg
+	left=$LG_RESPONDER
+	right=%any
+	$auth
+	ike=$IKE
+	esp=$ESP
+	pfs=$([ "$PFS" = - ] && echo no || echo "yes
+	pfsgroup=$PFS")
+	auto=add
+CONF
+	ip netns exec "$LG_NS_R" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
+		--rundir "$d/run" --ctlbase "$d/run/ctl" --config "$d/ipsec.conf" \
+		--secretsfile "$d/ipsec.secrets" >"$d/pluto.log" 2>&1 &
+	RPID=$!
+	wait_until 20 test -S "$d/run/ctl"
+}
+pluto_established() {
+	"$IPSECCTL" --socket "$B/$CASE-pluto/run/ctl" status --json |
+		jq '[.states[] | select(.kind == "ipsec" and .established)] | length'
+}
+
+# --- strongSwan: charon-systemd, kernel-netlink with the xfrm stub ---
+strongswan_start() {
+	local d=$B/$CASE-strongswan loc rem
+	mkdir -p "$d"/swanctl/{private,pubkey}
+	cat >"$d/strongswan.conf" <<CONF
+charon-systemd {
+  load_modular = no
+  load = random nonce openssl aes sha1 sha2 hmac kdf pem pkcs1 pkcs8 pubkey kernel-netlink socket-default vici
+  filelog { bench { path = $d/charon.log
+    default = 1 } }
+  journal { default = -1 }
+  syslog { daemon { default = -1 } }
+  plugins { vici { socket = unix://$d/charon.vici } }
+}
+swanctl { socket = unix://$d/charon.vici
+  load = pem pkcs1 pkcs8 pubkey openssl random }
+CONF
+	if [ "$AUTH" = rsa ]; then
+		cp "$B/keys/resp.key" "$d/swanctl/private/"
+		cp "$B/keys/resp.pub" "$B/keys/lg.pub" "$d/swanctl/pubkey/"
+		loc="auth = pubkey
+      pubkeys = resp.pub" rem="auth = pubkey
+      pubkeys = lg.pub
+      id = @$FQDN"
+	else
+		loc="auth = psk" rem="auth = psk
+      id = %any"
+	fi
+	cat >"$d/swanctl/swanctl.conf" <<CONF
+connections {
+  lg {
+    version = 1
+    local_addrs = $LG_RESPONDER
+    proposals = $SS_IKE
+    local {
+      $loc
+      id = $LG_RESPONDER
+    }
+    remote {
+      $rem
+    }
+    children {
+      lg {
+        esp_proposals = $SS_ESP
+        mode = tunnel
+      }
+    }
+  }
+}
+secrets { ike-lg { id = $LG_RESPONDER
+  secret = "$PSK" } }
+CONF
+	ip netns exec "$LG_NS_R" env STRONGSWAN_CONF="$d/strongswan.conf" SWANCTL_DIR="$d/swanctl" \
+		LD_PRELOAD="$STUB" /usr/sbin/charon-systemd >"$d/charon.out" 2>&1 &
+	RPID=$!
+	wait_until 20 test -S "$d/charon.vici"
+	STRONGSWAN_CONF=$d/strongswan.conf SWANCTL_DIR=$d/swanctl swanctl --load-all --noprompt >"$d/load.out" 2>&1
+}
+strongswan_established() {
+	local d=$B/$CASE-strongswan
+	STRONGSWAN_CONF=$d/strongswan.conf swanctl --list-sas 2>/dev/null | grep -c "INSTALLED, TUNNEL" || true
+}
+
+# --- libreswan 4.10: unpacked pluto in a private mount namespace, the xfrm stub ---
+libreswan_start() {
+	local d=$B/$CASE-libreswan auth rightid=%any
+	[ -x "$LSBIN/pluto" ] || { echo "libreswan not unpacked: run tests/interop/setup.sh" >&2; return 1; }
+	mkdir -p "$d/run" "$d/nss" "$d/ipsec.d"
+	certutil -N -d "sql:$d/nss" --empty-password
+	if [ "$AUTH" = rsa ]; then
+		# NSS takes private keys from PKCS#12, which wants a certificate (never used)
+		openssl req -x509 -key "$B/keys/resp.key" -subj "/CN=bench-resp" -days 2 -out "$d/own.crt" 2>/dev/null
+		openssl pkcs12 -export -inkey "$B/keys/resp.key" -in "$d/own.crt" -name bench-resp \
+			-passout pass:bench -out "$d/own.p12"
+		pk12util -i "$d/own.p12" -d "sql:$d/nss" -W bench >/dev/null
+		auth="authby=rsasig
+    leftrsasigkey=$(cat "$B/keys/resp.rfc3110")
+    rightrsasigkey=$(cat "$B/keys/lg.rfc3110")"
+		rightid=@$FQDN
+		echo "# RSA keys are in $d/nss" >"$d/ipsec.secrets"
+	else
+		auth="authby=secret"
+		echo "$LG_RESPONDER %any : PSK \"$PSK\"" >"$d/ipsec.secrets"
+	fi
+	cat >"$d/ipsec.conf" <<CONF
+config setup
+    ikev1-policy=accept
+    uniqueids=no
+
+conn lg
+    ikev2=no
+    left=$LG_RESPONDER
+    leftid=$LG_RESPONDER
+    right=%any
+    rightid=$rightid
+    $auth
+    ike=$LS_IKE
+    phase2=esp
+    phase2alg=$LS_ESP
+    pfs=$([ "$PFS" = - ] && echo no || echo yes)
+    leftupdown=%disabled
+    auto=add
+CONF
+	# as tests/lib/peer-libreswan.sh: addconn lives under /usr/libexec/ipsec
+	LSBIN=$LSBIN D=$d STUB=$STUB ip netns exec "$LG_NS_R" unshare -m --propagation private sh -c '
+		mount -t tmpfs lg-libexec /usr/libexec && ln -s "$LSBIN" /usr/libexec/ipsec &&
+		mount -t tmpfs lg-run /run && mkdir -p /run/pluto || exit 1
+		export LD_PRELOAD="$STUB"
+		exec "$LSBIN/pluto" --config "$D/ipsec.conf" --secretsfile "$D/ipsec.secrets" \
+			--ipsecdir "$D/ipsec.d" --nssdir "$D/nss" --rundir "$D/run" --dumpdir "$D/run" \
+			--nofork --stderrlog' >"$d/pluto.log" 2>&1 &
+	RPID=$!
+	wait_until 20 test -S "$d/run/pluto.ctl"
+	wait_until 20 sh -c '"$1" --rundir "$2" --status | grep -q "\"lg\":"' sh "$LSBIN/whack" "$d/run"
+}
+libreswan_established() {
+	"$LSBIN/whack" --rundir "$B/$CASE-libreswan/run" --showstates 2>/dev/null | grep -c "STATE_QUICK_R2" || true
+}
+
+declare -A R    # R[case,daemon,column]
+# one_run DAEMON: start it, measure idle, run the load generator, measure, stop
+one_run() {
+	local dm=$1 d=$B/$CASE-$1 idle after est resp res args=()
+	mkdir -p "$d"
+	ip -n "$LG_NS_R" xfrm policy flush; ip -n "$LG_NS_R" xfrm state flush
+	if ! "${dm}_start" >"$d/start.log" 2>&1; then
+		echo "$CASE $dm: the responder did not start (see $d)" >&2
+		[ -n "$RPID" ] && stop_pid "$RPID"; RPID=
+		return 0
+	fi
+	sleep 1
+	idle=$(rss_kb "$RPID")
+	[ "$AUTH" = rsa ] && args=(-a rsa --key "$B/keys/lg.key" --peer-key "$B/keys/resp.pub" --id "$FQDN")
+	[ "$AUTH" = psk ] && args=(-k "$PSK")
+	[ "$PFS" != - ] && args+=(-g "$PFS")
+	ip netns exec "$LG_NS_I" "$LOADGEN" -s "$LG_FIRST" -d "$LG_RESPONDER" -n "$N" -c "$C" \
+		-i "$IKE" -e "$ESP" -P "$RPID" -b 1000 -o "$d/tunnels.csv" "${args[@]}" >"$d/loadgen.log" 2>&1 || true
+	sleep 1
+	after=$(rss_kb "$RPID" 2>/dev/null || echo 0)
+	resp=$("${dm}_established" 2>/dev/null || echo "?")
+	stop_pid "$RPID"; RPID=
+	res=$(grep '^RESULT ' "$d/loadgen.log" || echo "RESULT established=0 failed=$N elapsed_ms=0 cpu_ms=0 p50_ms=0 batch_cpu_ms=-")
+	val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$res"; }
+	est=$(val established)
+	R[$CASE,$dm,est]="$est/$N"
+	R[$CASE,$dm,resp]=$resp
+	R[$CASE,$dm,idle]=$idle
+	R[$CASE,$dm,p50]=$(val p50_ms)
+	R[$CASE,$dm,fail]=$(grep '^failed: ' "$d/loadgen.log" | sed 's/^failed: //' | paste -sd ';' - || true)
+	if [ "${est:-0}" -gt 0 ]; then
+		R[$CASE,$dm,cpu]=$(awk -v c="$(val cpu_ms)" -v n="$est" 'BEGIN { printf "%.2f", c / n }')
+		R[$CASE,$dm,rate]=$(awk -v e="$(val elapsed_ms)" -v n="$est" 'BEGIN { printf "%.0f", (e > 0 ? n * 1000 / e : 0) }')
+		R[$CASE,$dm,pertun]=$(awk -v a="$after" -v i="$idle" -v n="$est" 'BEGIN { printf "%.1f", (a - i) / n }')
+	fi
+	# flatness: the last whole batch of 1,000 over the first
+	if [ "$N" -ge 2000 ]; then
+		R[$CASE,$dm,flat]=$(val batch_cpu_ms | awk -F, 'NF >= 2 && $1 > 0 { printf "%.2f", $NF / $1 }')
+	fi
+}
+
+for c in $CASES; do
+	case_row "$c"
+	for dm in $DAEMONS; do
+		one_run "$dm"
+	done
+done
+
+{
+printf 'IKEv1 Main Mode + Quick Mode, %s tunnels, %s in flight, %s, %s cores, %s\n' "$N" "$C" \
+	"$(uname -r)" "$(nproc)" "$(date -u +%FT%TZ)"
+printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s  %s\n' case daemon est resp cpu_ms/hs hs/s \
+	idle_kB kB/tun flat p50_ms failures
+for c in $CASES; do
+	for dm in $DAEMONS; do
+		printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s  %s\n' "$c" "$dm" "${R[$c,$dm,est]:--}" \
+			"${R[$c,$dm,resp]:--}" "${R[$c,$dm,cpu]:--}" "${R[$c,$dm,rate]:--}" "${R[$c,$dm,idle]:--}" \
+			"${R[$c,$dm,pertun]:--}" "${R[$c,$dm,flat]:--}" "${R[$c,$dm,p50]:--}" "${R[$c,$dm,fail]:-}"
+	done
+done
+} | sed 's/ *$//'

@@ -1,0 +1,85 @@
+#!/bin/bash
+# pluto-loadgen (tests/bench/loadgen) itself: 20 tunnels, 4 in flight,
+# against a pluto road-warrior responder (--kernel none) in a namespace,
+# with PSK and with RSA + PFS. Each run must report all 20 established,
+# and pluto must agree: 20 IPsec SAs established, one per source address.
+# A wrong PSK must fail all of them, counted as an authentication failure
+# or the responder's notification, never as established.
+# Args: the pluto-loadgen binary.
+# shellcheck source=tests/lib/common.sh
+. "$SRCDIR/tests/lib/common.sh"
+# shellcheck source=tests/bench/loadgen/lg-netns.sh
+. "$SRCDIR/tests/bench/loadgen/lg-netns.sh"
+LOADGEN=$1
+[ "$(id -u)" = 0 ] || skip_all "needs root for network namespaces"
+trap 'lg_netns_down; _cleanup' EXIT
+lg_netns_up "$$" 20 || skip_all "cannot create network namespaces"
+N=20
+
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/resp.key" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/lg.key" 2>/dev/null
+openssl pkey -in "$T/resp.key" -pubout -out "$T/resp.pub" 2>/dev/null
+openssl pkey -in "$T/lg.key" -pubout -out "$T/lg.pub" 2>/dev/null
+
+# run_case NAME AUTH-LINES LOADGEN-ARGS...: pluto with conn lg, N tunnels
+run_case() {
+	local name=$1 auth=$2; shift 2
+	mkdir -p "$T/$name/run"
+	cat >"$T/$name/ipsec.conf" <<CONF
+conn lg
+	left=$LG_RESPONDER
+	right=%any
+	$auth
+	auto=add
+CONF
+	ip netns exec "$LG_NS_R" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
+		--rundir "$T/$name/run" --ctlbase "$T/$name/run/ctl" --config "$T/$name/ipsec.conf" \
+		--secretsfile "$T/$name/ipsec.secrets" >"$T/$name-pluto.log" 2>&1 &
+	local pid=$!
+	_pids+=("$pid")
+	wait_for 10 test -S "$T/$name/run/ctl" || { fail "$name: pluto did not start"; return; }
+	ip netns exec "$LG_NS_I" "$LOADGEN" -s "$LG_FIRST" -d "$LG_RESPONDER" -n "$N" -c 4 -r 1000 \
+		-P "$pid" -o "$T/$name.csv" "$@" >"$T/$name-loadgen.log" 2>&1
+	echo $? >"$T/$name.status"
+	sed 's/^/# /' "$T/$name-loadgen.log"
+	"$IPSECCTL" --socket "$T/$name/run/ctl" status --json >"$T/$name-status.json"
+	kill "$pid"; wait "$pid"
+	check_eq "$name: pluto exits 0" 0 "$?"
+}
+
+# pluto's established IPsec SAs with distinct peers, from status --json
+ipsec_peers() {
+	jq -r '[.states[] | select(.kind == "ipsec" and .established) | .peerAddress] | unique | length' "$1"
+}
+
+echo "$LG_RESPONDER %any : PSK \"loadgen test\"" >"$T/psk.secrets"
+mkdir -p "$T/psk" && cp "$T/psk.secrets" "$T/psk/ipsec.secrets"
+run_case psk "authby=secret
+	ike=aes128-sha1-modp2048
+	esp=aes128-sha1" -k "loadgen test"
+check_eq "psk: loadgen exits 0" 0 "$(cat "$T/psk.status")"
+check_contains "psk: all $N established" "established $N of $N" "$(cat "$T/psk-loadgen.log")"
+check_eq "psk: every source address once in the CSV" "$N" \
+	"$(awk -F, 'NR > 1 && $3 == "established" { print $2 }' "$T/psk.csv" | sort -u | wc -l)"
+check_eq "psk: pluto has $N established IPsec SAs, one per peer" "$N" "$(ipsec_peers "$T/psk-status.json")"
+
+mkdir -p "$T/rsa"
+echo "$LG_RESPONDER : RSA $T/resp.key" >"$T/rsa/ipsec.secrets"
+run_case rsa "authby=rsasig
+	leftrsasigkey=%file:$T/resp.pub
+	rightrsasigkey=%file:$T/lg.pub
+	ike=aes256-sha2_256-ecp256
+	esp=aes256-sha2_256
+	pfs=yes
+	pfsgroup=modp2048" -a rsa --key "$T/lg.key" --peer-key "$T/resp.pub" \
+	-i aes256-sha2_256-ecp256 -e aes256-sha2_256 -g modp2048
+check_eq "rsa+pfs: loadgen exits 0" 0 "$(cat "$T/rsa.status")"
+check_contains "rsa+pfs: all $N established" "established $N of $N" "$(cat "$T/rsa-loadgen.log")"
+check_eq "rsa+pfs: pluto has $N established IPsec SAs, one per peer" "$N" "$(ipsec_peers "$T/rsa-status.json")"
+
+mkdir -p "$T/wrong" && cp "$T/psk.secrets" "$T/wrong/ipsec.secrets"
+run_case wrong "authby=secret" -k "not the secret" -t 2
+check_eq "wrong psk: loadgen exits 1" 1 "$(cat "$T/wrong.status")"
+check_contains "wrong psk: none established" "established 0 of $N" "$(cat "$T/wrong-loadgen.log")"
+check_eq "wrong psk: pluto has no IPsec SA" 0 "$(ipsec_peers "$T/wrong-status.json")"
+done_testing
