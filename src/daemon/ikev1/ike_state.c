@@ -53,7 +53,7 @@ struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool i
 	struct state *st = state_new(c, kind, initiator);
 	st->v1 = s;
 	s->st = st;
-	st->peer = *peer;
+	state_set_peer(st, peer);
 	st->peer_port = peer_port;
 	s->local = *local;
 	s->local_port = local_port;
