@@ -18,11 +18,18 @@ static void grow(struct hindex *ix)
 {
 	size_t n = ix->n_buckets ? 2 * ix->n_buckets : 64;
 	struct hlink **buckets = xcalloc(n, sizeof(*buckets));
+	/* oldest first, so each chain keeps its order (newest first): a
+	 * lookup that takes the first or the last match sees the same one
+	 * before and after */
 	for (size_t i = 0; i < ix->n_buckets; i++) {
-		struct hlink *next;
-		for (struct hlink *l = ix->buckets[i]; l; l = next) {
-			next = l->next;
+		struct hlink *l = ix->buckets[i];
+		while (l && l->next)
+			l = l->next;
+		while (l) {
+			/* next is the first member: the previous link is where pprev points */
+			struct hlink *prev = l->pprev == &ix->buckets[i] ? NULL : (struct hlink *)(void *)l->pprev;
 			relink(buckets, n, l);
+			l = prev;
 		}
 	}
 	free(ix->buckets);

@@ -2,7 +2,8 @@
  * index it is in, and finds its container back with HLINK_OWNER. Lookups
  * walk one bucket (at most about one entry per bucket on average: the
  * table doubles when it holds more entries than buckets), removal is O(1)
- * (each link knows who points to it). Used wherever a per-packet, per-SA
+ * (each link knows who points to it). A chain keeps the order of
+ * insertion, newest first, also when the table grows. Used wherever a per-packet, per-SA
  * or per-delete path would otherwise walk all states, connections or SAs. */
 #pragma once
 #include <stddef.h>
@@ -11,7 +12,7 @@
 #include "common/ip.h"
 
 struct hlink {
-	struct hlink *next;
+	struct hlink *next;          /* first: hindex.c finds the previous link from pprev */
 	struct hlink **pprev;        /* NULL when not in an index */
 	uint32_t hash;
 };

@@ -60,6 +60,17 @@ static void test_hindex(void)
 	g_assert_cmpuint(ix.count, ==, N / 2);
 	for (int i = 0; i < N; i++)
 		g_assert_true((find_item(&ix, i) != NULL) == (i % 2 == 1));
+	/* one chain, newest first, across growth */
+	struct hindex one = { 0 };
+	for (int i = 0; i < N; i++) {
+		hlink_linked(&items[i].link) ? hindex_del(&ix, &items[i].link) : (void)0;
+		hindex_add(&one, &items[i].link, 42);
+	}
+	int expect = N - 1;
+	for (struct hlink *l = hindex_first(&one, 42); l; l = hlink_next_same(l, 42))
+		g_assert_cmpint(HLINK_OWNER(l, struct item, link)->key, ==, expect--);
+	g_assert_cmpint(expect, ==, -1);
+	hindex_free(&one);
 	hindex_free(&ix);
 	g_assert_false(hlink_linked(&items[1].link));
 	g_free(items);
