@@ -18,6 +18,13 @@
  * lookup nor an append nor a delete may walk the list. */
 static struct connection *connections, *connections_last;
 static size_t n_connections;
+static struct connection *templates, *templates_last;
+static unsigned long next_seq;
+/* The responder's first question (which connection is this Main Mode
+ * from that peer for?) is answered by the peer's address: with one
+ * instance per road warrior, walking the list would cost connections x
+ * handshakes. */
+static struct hindex by_peer_host;
 static struct connection **by_name;   /* buckets of name_next chains */
 static size_t n_buckets;              /* a power of two, or 0 */
 
@@ -77,6 +84,47 @@ struct connection *connection_by_name(const char *name)
 		if (streq(c->name, name))
 			return c;
 	return NULL;
+}
+
+static bool peer_host_indexed(const struct connection *c, ip_address *key)
+{
+	if (c->this < 0)
+		return false;
+	const struct end *e = END_THAT(c);
+	if (e->host_kind != HOST_ADDRESS && e->host_kind != HOST_DEFAULTROUTE)
+		return false;
+	*key = e->host;
+	return true;
+}
+
+static void peer_host_index(struct connection *c)
+{
+	ip_address key;
+	hindex_del(&by_peer_host, &c->peer_host_link);
+	if (peer_host_indexed(c, &key))
+		hindex_add(&by_peer_host, &c->peer_host_link, hash_address(HASH_SEED, &key));
+}
+
+struct connection *connection_by_peer_host_next(const struct connection *c, const ip_address *a)
+{
+	uint32_t h = hash_address(HASH_SEED, a);
+	for (struct hlink *l = c ? hlink_next_same(&c->peer_host_link, h) : hindex_first(&by_peer_host, h); l;
+	     l = hlink_next_same(l, h)) {
+		struct connection *o = HLINK_OWNER(l, struct connection, peer_host_link);
+		if (o->this >= 0 && ip_equal(&END_THAT(o)->host, a))
+			return o;
+	}
+	return NULL;
+}
+
+struct connection *connection_by_peer_host(const ip_address *a)
+{
+	return connection_by_peer_host_next(NULL, a);
+}
+
+struct connection *connection_templates(void)
+{
+	return templates;
 }
 
 struct connection *connections_first(void)
@@ -162,6 +210,7 @@ void connections_reorient(void)
 		} else if (was != c->this) {
 			llog(CONN_LOGGER(c), LS_INFO, MSGID_GENERIC, "oriented as %s end", c->this == 0 ? "left" : "right");
 		}
+		peer_host_index(c);   /* the ends may have swapped, %defaultroute moved */
 	}
 }
 
@@ -194,6 +243,16 @@ static int add_connection(const char *name, const char *source, struct connectio
 
 	index_grow();
 	index_insert(by_name, n_buckets, c);
+	c->seq = ++next_seq;
+	peer_host_index(c);
+	if (c->is_template) {
+		c->tmpl_prev = templates_last;
+		if (templates_last)
+			templates_last->tmpl_next = c;
+		else
+			templates = c;
+		templates_last = c;
+	}
 	/* append: status lists connections in the order they were added */
 	c->prev = connections_last;
 	if (connections_last)
@@ -243,6 +302,17 @@ void connection_delete(struct connection *c)
 	states_delete_for_connection(c);
 	event_connection(EV_CONNECTION_REMOVED, c, VIEW_CONN__ALL);
 	index_remove(c);
+	hindex_del(&by_peer_host, &c->peer_host_link);
+	if (c->is_template) {
+		if (c->tmpl_prev)
+			c->tmpl_prev->tmpl_next = c->tmpl_next;
+		else
+			templates = c->tmpl_next;
+		if (c->tmpl_next)
+			c->tmpl_next->tmpl_prev = c->tmpl_prev;
+		else
+			templates_last = c->tmpl_prev;
+	}
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -275,6 +345,7 @@ void connections_delete_all(void)
 {
 	while (connections)
 		connection_delete(connections);
+	hindex_free(&by_peer_host);
 }
 
 /* --- a connection's progress sinks (progress.h): they live in struct

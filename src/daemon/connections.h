@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "common/errors.h"
+#include "common/hindex.h"
 #include "common/id.h"
 #include "common/ip.h"
 #include "daemon/conn_options.h"   /* struct connection_config, struct end */
@@ -16,6 +17,7 @@ const char *routing_state_name(enum routing_state r);
 
 struct state;
 struct progress_sink;
+struct v1_instance;
 
 struct connection {
 	char *name;
@@ -37,6 +39,14 @@ struct connection {
 	unsigned newest_isakmp, newest_ipsec;  /* serials, 0 = none */
 	uint32_t reqid;              /* ties its SAs to its eroutes (klips/routing.c); 0 = none yet */
 	unsigned eroute_owner;       /* serial of the IPsec SA whose eroute is in place, 0 = none */
+	struct state *states;        /* its states, newest first (state.c keeps it) */
+	size_t n_states;
+	struct v1_instance *instance; /* the engine's record when a road-warrior instance, else NULL */
+	unsigned long seq;           /* order of addition: "the first in the list" without the list */
+	struct hlink peer_host_link; /* index by the peer's host address (oriented, not %any) */
+	struct connection *tmpl_next, *tmpl_prev;  /* the templates, in list order */
+	struct hlink route_link;     /* klips/routing.c: routed ones by their peer client */
+	ip_subnet route_key;         /* the peer client it is indexed under */
 
 	struct progress_sink *sinks; /* who waits for progress lines of this connection */
 	struct view_cache *view_cache; /* values last announced (daemon/views.h) */
@@ -51,6 +61,13 @@ struct connection {
 /* Database */
 struct connection *connection_by_name(const char *name);
 struct connection *connections_first(void);
+/* Oriented connections whose peer host is the address a (a host or
+ * %defaultroute end, not %any), in no order: compare c->seq for "the
+ * first"; iterate with connection_by_peer_host_next. */
+struct connection *connection_by_peer_host(const ip_address *a);
+struct connection *connection_by_peer_host_next(const struct connection *c, const ip_address *a);
+/* The templates (peer %any), in list order, linked by tmpl_next. */
+struct connection *connection_templates(void);
 size_t connections_count(void);
 #define CONNECTION_SOURCE_API "api"
 /* Adds a new connection after orienting it; takes ownership of *cfg.

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/hindex.h"
 #include "common/ip.h"
 
 struct connection;
@@ -63,7 +64,11 @@ struct state {
 
 	struct view_cache *view_cache; /* values last announced (daemon/views.h) */
 	struct state *next_in_list;  /* all states, newest first */
-	struct state *hash_next;     /* serial hash chain */
+	struct state *prev_in_list;  /* (doubly linked: O(1) delete) */
+	struct hlink serial_link;    /* the index by serial */
+	struct state *conn_next, *conn_prev;  /* its connection's states, newest first */
+	struct hlink peer_link;      /* the index by peer address */
+	struct hlink peer_id_link;   /* the index by peer_id (once set) */
 };
 
 struct state *state_new(struct connection *c, enum state_kind kind, bool initiator);
@@ -75,6 +80,22 @@ size_t states_count(void);
  * current state inside fn). */
 void states_for_connection(struct connection *c, void (*fn)(struct state *st, void *ud), void *ud);
 size_t states_count_for_connection(const struct connection *c);
+/* The states of c, newest first (c->states, linked by conn_next): a walk
+ * of one connection's states, never of all of them. */
+struct state *connection_states(const struct connection *c);
+/* Moves st to connection c (both per-connection lists stay right). */
+void state_set_connection(struct state *st, struct connection *c);
+/* st->peer and st->peer_id are set through these, which index them:
+ * Deletes, INITIAL_CONTACT and uniqueids find a peer's states without a
+ * walk of all states. */
+void state_set_peer(struct state *st, const ip_address *peer);
+void state_set_peer_id(struct state *st, const char *peer_id);
+/* The states whose peer is at a (or whose peer_id is id), in no order;
+ * iterate with the _next function. */
+struct state *state_by_peer(const ip_address *a);
+struct state *state_by_peer_next(const struct state *st, const ip_address *a);
+struct state *state_by_peer_id(const char *id);
+struct state *state_by_peer_id_next(const struct state *st, const char *id);
 void state_set_name(struct state *st, enum state_name name);
 void states_delete_for_connection(struct connection *c);
 void states_delete_all(void);

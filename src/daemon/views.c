@@ -114,10 +114,9 @@ static void conn_instance_of(const void *obj, struct view_value *v)
 static void conn_states(const void *obj, struct view_value *v)
 {
 	const struct connection *c = obj;
-	uint32_t *serials = xcalloc(states_count() + 1, sizeof(uint32_t));
-	for (struct state *st = states_first(); st; st = st->next_in_list)
-		if (st->connection == c)
-			serials[v->n++] = st->serial;
+	uint32_t *serials = xcalloc(c->n_states + 1, sizeof(uint32_t));
+	for (struct state *st = connection_states(c); st; st = st->conn_next)
+		serials[v->n++] = st->serial;
 	v->u32s = serials;
 	v->owned = serials;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hindex.h"
 #include "common/util.h"
 #include "daemon/log.h"
 
@@ -15,6 +16,11 @@ static bool started;
 
 /* --- the record of what is installed --- */
 
+/* A list, newest first (status shows it so), and indexes: SAs by their
+ * key (dst, protocol, spi) and by their state's serial, policies by
+ * theirs (selector, dir). Installing or deleting one SA or eroute looks
+ * in one bucket, never at every record (50,000 tunnels hold 100,000 SA
+ * records). */
 struct record {
 	bool is_policy;
 	unsigned serial;                 /* SAs: the state */
@@ -23,28 +29,99 @@ struct record {
 	uint32_t spi;
 	struct kernel_policy policy;     /* policies: the key (selector, dir) */
 	char line[200];
-	struct record *next;
+	struct record *next, *prev;
+	struct hlink key_link;           /* SAs: by_sa_key; policies: by_policy */
+	struct hlink serial_link;        /* SAs: by_serial */
 };
 static struct record *records;
+static struct hindex by_sa_key, by_serial, by_policy;
+static size_t n_records[2];          /* [is_policy] */
+
+static uint32_t sa_key_hash(const ip_address *dst, uint8_t protocol, uint32_t spi)
+{
+	uint32_t h = hash_address(HASH_SEED, dst);
+	h = hash_bytes(h, &protocol, sizeof(protocol));
+	return hash_bytes(h, &spi, sizeof(spi));
+}
+
+static uint32_t serial_hash(unsigned serial)
+{
+	return hash_bytes(HASH_SEED, &serial, sizeof(serial));
+}
+
+static uint32_t policy_hash(const struct kernel_policy *p)
+{
+	uint32_t h = hash_subnet(HASH_SEED, &p->src_client);
+	h = hash_subnet(h, &p->dst_client);
+	return hash_bytes(h, &p->dir, sizeof(p->dir));
+}
+
+static void record_link(struct record *r)
+{
+	r->prev = NULL;
+	r->next = records;
+	if (records)
+		records->prev = r;
+	records = r;
+	n_records[r->is_policy]++;
+	if (r->is_policy) {
+		hindex_add(&by_policy, &r->key_link, policy_hash(&r->policy));
+	} else {
+		hindex_add(&by_sa_key, &r->key_link, sa_key_hash(&r->dst, r->protocol, r->spi));
+		hindex_add(&by_serial, &r->serial_link, serial_hash(r->serial));
+	}
+}
+
+static void record_unlink_free(struct record *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		records = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	n_records[r->is_policy]--;
+	hindex_del(r->is_policy ? &by_policy : &by_sa_key, &r->key_link);
+	hindex_del(&by_serial, &r->serial_link);
+	free(r);
+}
+
+static struct record *find_sa(const ip_address *dst, uint8_t protocol, uint32_t spi)
+{
+	uint32_t h = sa_key_hash(dst, protocol, spi);
+	for (struct hlink *l = hindex_first(&by_sa_key, h); l; l = hlink_next_same(l, h)) {
+		struct record *r = HLINK_OWNER(l, struct record, key_link);
+		if (r->spi == spi && r->protocol == protocol && ip_equal(&r->dst, dst))
+			return r;
+	}
+	return NULL;
+}
+
+/* One of the SA records of serial's state, or NULL. */
+static struct record *find_serial(unsigned serial)
+{
+	uint32_t h = serial_hash(serial);
+	for (struct hlink *l = hindex_first(&by_serial, h); l; l = hlink_next_same(l, h)) {
+		struct record *r = HLINK_OWNER(l, struct record, serial_link);
+		if (r->serial == serial)
+			return r;
+	}
+	return NULL;
+}
 
 static const char *proto_name(uint8_t p)
 {
 	return p == 2 ? "ah" : p == 3 ? "esp" : p == 4 ? "comp" : "?";
 }
 
-static void record_sa(unsigned serial, const ip_address *src, const ip_address *dst, uint8_t protocol,
-		      uint32_t spi, bool tunnel)
+static struct record *record_sa(unsigned serial, const ip_address *src, const ip_address *dst, uint8_t protocol,
+				 uint32_t spi, bool tunnel)
 {
 	char s[IP_STR_MAX], d[IP_STR_MAX];
 	/* replaces the record of a reserved SPI (ALLOCSPI's larval SA) */
-	for (struct record **rp = &records; *rp; rp = &(*rp)->next) {
-		struct record *o = *rp;
-		if (!o->is_policy && o->spi == spi && o->protocol == protocol && ip_equal(&o->dst, dst)) {
-			*rp = o->next;
-			free(o);
-			break;
-		}
-	}
+	struct record *o = find_sa(dst, protocol, spi);
+	if (o)
+		record_unlink_free(o);
 	struct record *r = xcalloc(1, sizeof(*r));
 	r->serial = serial;
 	r->dst = *dst;
@@ -52,8 +129,8 @@ static void record_sa(unsigned serial, const ip_address *src, const ip_address *
 	r->spi = spi;
 	snprintf(r->line, sizeof(r->line), "sa %s 0x%08x %s->%s %s #%u", proto_name(protocol), spi, ip_str(src, s),
 		 ip_str(dst, d), tunnel ? "tunnel" : "transport", serial);
-	r->next = records;
-	records = r;
+	record_link(r);
+	return r;
 }
 
 static bool same_policy(const struct kernel_policy *a, const struct kernel_policy *b)
@@ -62,11 +139,14 @@ static bool same_policy(const struct kernel_policy *a, const struct kernel_polic
 	       subnet_equal(&a->dst_client, &b->dst_client);
 }
 
-static struct record **find_policy(const struct kernel_policy *p)
+static struct record *find_policy(const struct kernel_policy *p)
 {
-	for (struct record **rp = &records; *rp; rp = &(*rp)->next)
-		if ((*rp)->is_policy && same_policy(&(*rp)->policy, p))
-			return rp;
+	uint32_t h = policy_hash(p);
+	for (struct hlink *l = hindex_first(&by_policy, h); l; l = hlink_next_same(l, h)) {
+		struct record *r = HLINK_OWNER(l, struct record, key_link);
+		if (same_policy(&r->policy, p))
+			return r;
+	}
 	return NULL;
 }
 
@@ -81,10 +161,7 @@ static void describe_policy(const struct kernel_policy *p, char *buf, size_t len
 
 size_t kernel_record_count(bool policies)
 {
-	size_t n = 0;
-	for (struct record *r = records; r; r = r->next)
-		n += r->is_policy == policies;
-	return n;
+	return n_records[policies];
 }
 
 void kernel_record_foreach(void (*fn)(const char *line, void *ud), void *ud)
@@ -185,14 +262,16 @@ void kernel_shutdown(void)
 	while (records) {
 		struct record *r = records;
 		char why[256];
-		records = r->next;
 		if (r->is_policy)
 			current->del_policy(&r->policy, why, sizeof(why));
 		else
 			current->del_sa(&r->dst, r->protocol, r->spi, why, sizeof(why));
 		DBG(DBG_KLIPS, NULL, "%s backend: removed at shutdown: %s", current->name, r->line);
-		free(r);
+		record_unlink_free(r);
 	}
+	hindex_free(&by_sa_key);
+	hindex_free(&by_serial);
+	hindex_free(&by_policy);
 	if (started)
 		current->fini();
 	started = false;
@@ -223,11 +302,11 @@ int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa, struct ctl_error *
 		return ctl_fail(err, PE_INTERNAL, "cannot install %s IPsec SA %s 0x%08x %s->%s: %s",
 				sa->inbound ? "inbound" : "outbound", proto_name(sa->protocol), (unsigned)sa->spi,
 				ip_str(&sa->src, s), ip_str(&sa->dst, d), why);
-	record_sa(sa->serial, &sa->src, &sa->dst, sa->protocol, sa->spi, sa->tunnel && !sa->ipcomp);
-	if (sa->udp_encap && records && !records->is_policy) {
+	struct record *r = record_sa(sa->serial, &sa->src, &sa->dst, sa->protocol, sa->spi, sa->tunnel && !sa->ipcomp);
+	if (sa->udp_encap) {
 		/* NAT-T: the record says so, for status and tests */
-		size_t k = strlen(records->line);
-		snprintf(records->line + k, sizeof(records->line) - k, " encap espinudp %u->%u",
+		size_t k = strlen(r->line);
+		snprintf(r->line + k, sizeof(r->line) - k, " encap espinudp %u->%u",
 			 sa->encap_sport, sa->encap_dport);
 	}
 	if (sa->ipcomp)
@@ -237,19 +316,14 @@ int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa, struct ctl_error *
 
 void kernel_delete_state_sas(unsigned serial)
 {
-	for (struct record **rp = &records; *rp;) {
-		struct record *r = *rp;
-		if (r->is_policy || r->serial != serial) {
-			rp = &r->next;
-			continue;
-		}
+	struct record *r;
+	while ((r = find_serial(serial))) {
 		char why[256] = "";
 		if (current->del_sa(&r->dst, r->protocol, r->spi, why, sizeof(why)) < 0)
 			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "#%u: cannot delete %s: %s", serial, r->line, why);
 		else
 			DBG(DBG_KLIPS, NULL, "%s backend: deleted %s", current->name, r->line);
-		*rp = r->next;
-		free(r);
+		record_unlink_free(r);
 	}
 }
 
@@ -259,15 +333,14 @@ int kernel_add_policy(const struct kernel_policy *p, struct ctl_error *err)
 	describe_policy(p, line, sizeof(line));
 	if (current->add_policy(p, why, sizeof(why)) < 0)
 		return ctl_fail(err, PE_CANNOT_ROUTE, "cannot install eroute (%s): %s", line, why);
-	struct record **rp = find_policy(p);
-	struct record *r = rp ? *rp : NULL;
+	struct record *r = find_policy(p);
 	if (!r) {
 		r = xcalloc(1, sizeof(*r));
 		r->is_policy = true;
-		r->next = records;
-		records = r;
+		r->policy = *p;
+		record_link(r);
 	}
-	r->policy = *p;
+	r->policy = *p;   /* same key: the template, reqid, priority may differ */
 	snprintf(r->line, sizeof(r->line), "%s", line);
 	return 0;
 }
@@ -275,13 +348,11 @@ int kernel_add_policy(const struct kernel_policy *p, struct ctl_error *err)
 int kernel_del_policy(const struct kernel_policy *p, struct ctl_error *err)
 {
 	char why[256] = "", line[200];
-	struct record **rp = find_policy(p);
-	if (!rp)
+	struct record *r = find_policy(p);
+	if (!r)
 		return 0;
-	struct record *r = *rp;
-	*rp = r->next;
 	describe_policy(&r->policy, line, sizeof(line));
-	free(r);
+	record_unlink_free(r);
 	if (current->del_policy(p, why, sizeof(why)) < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot remove eroute (%s): %s", line, why);
 	return 0;

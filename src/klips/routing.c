@@ -26,10 +26,73 @@ uint32_t routing_reqid(struct connection *c)
 	return c->reqid;
 }
 
+/* --- the index of routed connections ---
+ *
+ * Every rule of the man page compares a connection with the OTHER routed
+ * ones for the same peer client ("same peer's client subnet", "identical
+ * local and remote clients"), and ACQUIRE looks for the routed one whose
+ * clients hold the packet: so routed connections are indexed by their
+ * peer client, and nothing walks the connection list. The key is the
+ * peer client a connection had at its last routing event (route, SA
+ * installed or gone, take-down): the one its route and eroutes were set
+ * up with. Per (family, prefix) counts let ACQUIRE look a destination up
+ * under each prefix length in use, not each connection. */
+static struct hindex routed;
+static unsigned routed_prefixes[2][129];
+
+static unsigned family_slot(int family)
+{
+	return family == AF_INET6 ? 1 : 0;
+}
+
+static void route_unindex(struct connection *c)
+{
+	if (!hlink_linked(&c->route_link))
+		return;
+	hindex_del(&routed, &c->route_link);
+	routed_prefixes[family_slot(c->route_key.addr.family)][c->route_key.prefix]--;
+}
+
+static void on_event(const struct pluto_event *ev, void *ud)
+{
+	(void)ud;
+	if (ev->kind == EV_CONNECTION_REMOVED && ev->c)
+		route_unindex(ev->c);   /* it goes (a deleted instance keeps no route record) */
+}
+
+/* (Re)files c under its peer client when routed, else takes it out.
+ * Whoever deletes a connection (an instance collected, a test's
+ * teardown) need not know about this index: the first filing subscribes
+ * to the removals. */
+static void route_index(struct connection *c)
+{
+	static bool observing;
+	if (!observing) {
+		events_subscribe(on_event, NULL);
+		observing = true;
+	}
+	route_unindex(c);
+	if (c->routing == RT_UNROUTED || c->this < 0 || c->is_template)
+		return;
+	connection_that_client(c, &c->route_key);
+	if (c->route_key.prefix > 128)
+		return;
+	routed_prefixes[family_slot(c->route_key.addr.family)][c->route_key.prefix]++;
+	hindex_add(&routed, &c->route_link, hash_subnet(HASH_SEED, &c->route_key));
+}
+
+/* Calls fn for each routed connection filed under peer client key. */
+#define FOR_ROUTED(o, key, h)                                                                   \
+	for (struct hlink *l_ = hindex_first(&routed, (h = hash_subnet(HASH_SEED, key))); l_;  \
+	     l_ = hlink_next_same(l_, h))                                                        \
+		if (((o) = HLINK_OWNER(l_, struct connection, route_link)),                      \
+		    subnet_equal(&(o)->route_key, key))
+
+/* One connection's own states, never everyone's. */
 static bool has_ipsec_sa(const struct connection *c)
 {
-	for (struct state *st = states_first(); st; st = st->next_in_list)
-		if (st->connection == c && st->kind == STATE_KIND_IPSEC && st->established)
+	for (struct state *st = connection_states(c); st; st = st->conn_next)
+		if (st->kind == STATE_KIND_IPSEC && st->established)
 			return true;
 	return false;
 }
@@ -48,27 +111,44 @@ static void view_of(const struct connection *c, struct route_view *v)
 	v->has_sa = has_ipsec_sa(c);
 }
 
-/* The other oriented, non-template connections and their views. */
+static int by_seq(const void *a, const void *b)
+{
+	unsigned long x = (*(struct connection *const *)a)->seq, y = (*(struct connection *const *)b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* The other oriented, non-template connections that a rule could find
+ * in conflict with c, and their views, in list order. The rules need the
+ * other to be routed (route_conflicts: b->routed; eroute_conflicts:
+ * b->erouted) with c's peer client: so the ones filed under it, not all
+ * connections. */
 static size_t others_of(const struct connection *c, struct connection ***conns, struct route_view **views)
 {
-	size_t n = 0, max = connections_count();
+	ip_subnet key;
+	uint32_t h;
+	size_t n = 0, max = 0;
+	struct connection *o;
+	connection_that_client(c, &key);
+	FOR_ROUTED(o, &key, h)
+		max++;
 	*conns = xcalloc(max ? max : 1, sizeof(**conns));
 	*views = xcalloc(max ? max : 1, sizeof(**views));
-	for (struct connection *o = connections_first(); o; o = o->next) {
-		if (o == c || o->this < 0 || o->is_template)
-			continue;
-		(*conns)[n] = o;
-		view_of(o, &(*views)[n]);
-		n++;
-	}
+	FOR_ROUTED(o, &key, h)
+		if (o != c && o->this >= 0 && !o->is_template)
+			(*conns)[n++] = o;
+	qsort(*conns, n, sizeof(**conns), by_seq);
+	for (size_t i = 0; i < n; i++)
+		view_of((*conns)[i], &(*views)[i]);
 	return n;
 }
 
 static void set_routing(struct connection *c, enum routing_state r)
 {
-	if (c->routing == r)
-		return;
+	enum routing_state was = c->routing;
 	c->routing = r;
+	route_index(c);   /* also re-files it when its peer client moved */
+	if (was == r)
+		return;
 	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_ROUTING);
 }
 
@@ -260,9 +340,8 @@ void routing_state_gone(struct state *st)
 		return;
 	/* the newest other established IPsec SA of c takes the eroute over */
 	unsigned heir = 0;
-	for (struct state *o = states_first(); o; o = o->next_in_list)
-		if (o != st && o->connection == c && o->kind == STATE_KIND_IPSEC && o->established &&
-		    o->serial > heir)
+	for (struct state *o = connection_states(c); o; o = o->conn_next)
+		if (o != st && o->kind == STATE_KIND_IPSEC && o->established && o->serial > heir)
 			heir = o->serial;
 	c->eroute_owner = heir;
 	if (heir)
@@ -281,10 +360,48 @@ void routing_state_gone(struct state *st)
 
 static bool negotiating(const struct connection *c)
 {
-	for (struct state *st = states_first(); st; st = st->next_in_list)
-		if (st->connection == c && (!st->established || st->kind == STATE_KIND_IPSEC))
+	for (struct state *st = connection_states(c); st; st = st->conn_next)
+		if (!st->established || st->kind == STATE_KIND_IPSEC)
 			return true;
 	return false;
+}
+
+/* dst with its host bits past prefix cleared */
+static void subnet_of(const ip_address *dst, unsigned prefix, ip_subnet *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->addr.family = dst->family;
+	out->prefix = prefix;
+	for (unsigned i = 0; i < prefix / 8; i++)
+		out->addr.u.bytes[i] = dst->u.bytes[i];
+	if (prefix % 8)
+		out->addr.u.bytes[prefix / 8] = (uint8_t)(dst->u.bytes[prefix / 8] & (0xff << (8 - prefix % 8)));
+}
+
+/* The first routed connection, in list order, whose clients hold the
+ * packet: looked up under each prefix length in use. */
+static struct connection *routed_covering(const ip_address *src, const ip_address *dst)
+{
+	struct connection *best = NULL;
+	unsigned bits = dst->family == AF_INET6 ? 128 : dst->family == AF_INET ? 32 : 0;
+	for (unsigned prefix = 0; prefix <= bits; prefix++) {
+		if (!routed_prefixes[family_slot(dst->family)][prefix])
+			continue;
+		ip_subnet key;
+		uint32_t h;
+		struct connection *c;
+		subnet_of(dst, prefix, &key);
+		FOR_ROUTED(c, &key, h) {
+			if (c->this < 0 || c->is_template || c->routing == RT_UNROUTED || (best && best->seq < c->seq))
+				continue;
+			ip_subnet ours, theirs;
+			connection_this_client(c, &ours);
+			connection_that_client(c, &theirs);
+			if (subnet_contains(&ours, src) && subnet_contains(&theirs, dst))
+				best = c;
+		}
+	}
+	return best;
 }
 
 static void on_acquire(const ip_address *src, const ip_address *dst)
@@ -292,14 +409,8 @@ static void on_acquire(const ip_address *src, const ip_address *dst)
 	char s[IP_STR_MAX], d[IP_STR_MAX];
 	ip_str(src, s);
 	ip_str(dst, d);
-	for (struct connection *c = connections_first(); c; c = c->next) {
-		if (c->this < 0 || c->is_template || c->routing == RT_UNROUTED)
-			continue;
-		ip_subnet ours, theirs;
-		connection_this_client(c, &ours);
-		connection_that_client(c, &theirs);
-		if (!subnet_contains(&ours, src) || !subnet_contains(&theirs, dst))
-			continue;
+	struct connection *c = routed_covering(src, dst);
+	if (c) {
 		if (negotiating(c)) {
 			llog(CONN_LOGGER(c), LS_INFO, MSGID_CONTROL,
 			     "acquire for %s -> %s ignored: a negotiation or IPsec SA is already under way", s, d);

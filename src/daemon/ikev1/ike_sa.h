@@ -9,6 +9,7 @@
  * a zero responder cookie finds its state too), phase-2 states by
  * cookies + message id. */
 #pragma once
+#include "common/hindex.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -115,10 +116,9 @@ struct v1_state {
 	bool phase1_only;            /* Main Mode replacing an ISAKMP SA: no Quick Mode follows */
 	struct sd_event_source *replace_timer;
 
-	/* hash chains */
-	struct v1_state *cookie_next;
-	struct v1_state *msgid_next;
-	bool in_cookie_hash, in_msgid_hash;
+	/* the indexes every packet is looked up in (ike_state.c) */
+	struct hlink cookie_link;    /* ISAKMP SAs by initiator cookie */
+	struct hlink msgid_link;     /* phase-2 exchanges by (icookie, message ID) */
 };
 
 /* A new state with engine data attached. */

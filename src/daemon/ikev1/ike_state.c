@@ -17,11 +17,9 @@
 #include "daemon/log.h"
 #include "daemon/ikev1/nat_traversal.h"
 
-#define COOKIE_BUCKETS 1024
-#define MSGID_BUCKETS 1024
-
-static struct v1_state *cookie_hash[COOKIE_BUCKETS];
-static struct v1_state *msgid_hash[MSGID_BUCKETS];
+/* They grow with the states (a fixed table of 1,024 buckets held 50
+ * ISAKMP SAs and 50 Quick Modes per chain at 50,000 tunnels). */
+static struct hindex cookie_index, msgid_index;
 static sd_event *loop;
 
 bool cookie_is_zero(const uint8_t cookie[8])
@@ -30,19 +28,16 @@ bool cookie_is_zero(const uint8_t cookie[8])
 	return memcmp(cookie, zero, 8) == 0;
 }
 
-/* The initiator cookie is random: its first bytes are a good hash. */
-static size_t cookie_bucket(const uint8_t icookie[8])
+/* The initiator cookie is the peer's choice: hashed, not taken as is,
+ * so a peer cannot pick cookies that share a bucket by their low bits. */
+static uint32_t cookie_hash(const uint8_t icookie[8])
 {
-	uint32_t h;
-	memcpy(&h, icookie, sizeof(h));
-	return h % COOKIE_BUCKETS;
+	return hash_bytes(HASH_SEED, icookie, 8);
 }
 
-static size_t msgid_bucket(const uint8_t icookie[8], uint32_t msgid)
+static uint32_t msgid_hash(const uint8_t icookie[8], uint32_t msgid)
 {
-	uint32_t h;
-	memcpy(&h, icookie + 4, sizeof(h));
-	return (h ^ msgid) % MSGID_BUCKETS;
+	return hash_bytes(hash_bytes(HASH_SEED, icookie, 8), &msgid, sizeof(msgid));
 }
 
 struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool initiator,
@@ -53,7 +48,7 @@ struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool i
 	struct state *st = state_new(c, kind, initiator);
 	st->v1 = s;
 	s->st = st;
-	st->peer = *peer;
+	state_set_peer(st, peer);
 	st->peer_port = peer_port;
 	s->local = *local;
 	s->local_port = local_port;
@@ -62,23 +57,13 @@ struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool i
 
 void v1_hash_isakmp(struct v1_state *s)
 {
-	struct v1_state **b = &cookie_hash[cookie_bucket(s->icookie)];
-	s->cookie_next = *b;
-	*b = s;
-	s->in_cookie_hash = true;
+	hindex_del(&cookie_index, &s->cookie_link);
+	hindex_add(&cookie_index, &s->cookie_link, cookie_hash(s->icookie));
 }
 
 static void unhash_isakmp(struct v1_state *s)
 {
-	if (!s->in_cookie_hash)
-		return;
-	for (struct v1_state **pp = &cookie_hash[cookie_bucket(s->icookie)]; *pp; pp = &(*pp)->cookie_next) {
-		if (*pp == s) {
-			*pp = s->cookie_next;
-			break;
-		}
-	}
-	s->in_cookie_hash = false;
+	hindex_del(&cookie_index, &s->cookie_link);
 }
 
 /* The bucket only depends on the initiator cookie: nothing to move. */
@@ -91,7 +76,9 @@ struct v1_state *v1_find_isakmp(const uint8_t icookie[8], const uint8_t rcookie[
 {
 	bool rzero = cookie_is_zero(rcookie);
 	struct v1_state *wild = NULL;
-	for (struct v1_state *s = cookie_hash[cookie_bucket(icookie)]; s; s = s->cookie_next) {
+	uint32_t h = cookie_hash(icookie);
+	for (struct hlink *l = hindex_first(&cookie_index, h); l; l = hlink_next_same(l, h)) {
+		struct v1_state *s = HLINK_OWNER(l, struct v1_state, cookie_link);
 		if (memcmp(s->icookie, icookie, 8) != 0)
 			continue;
 		if (memcmp(s->rcookie, rcookie, 8) == 0)
@@ -104,31 +91,24 @@ struct v1_state *v1_find_isakmp(const uint8_t icookie[8], const uint8_t rcookie[
 
 void v1_hash_phase2(struct v1_state *s)
 {
-	struct v1_state **b = &msgid_hash[msgid_bucket(s->icookie, s->msgid)];
-	s->msgid_next = *b;
-	*b = s;
-	s->in_msgid_hash = true;
+	hindex_del(&msgid_index, &s->msgid_link);
+	hindex_add(&msgid_index, &s->msgid_link, msgid_hash(s->icookie, s->msgid));
 }
 
 static void unhash_phase2(struct v1_state *s)
 {
-	if (!s->in_msgid_hash)
-		return;
-	for (struct v1_state **pp = &msgid_hash[msgid_bucket(s->icookie, s->msgid)]; *pp; pp = &(*pp)->msgid_next) {
-		if (*pp == s) {
-			*pp = s->msgid_next;
-			break;
-		}
-	}
-	s->in_msgid_hash = false;
+	hindex_del(&msgid_index, &s->msgid_link);
 }
 
 struct v1_state *v1_find_phase2(const uint8_t icookie[8], const uint8_t rcookie[8], uint32_t msgid)
 {
-	for (struct v1_state *s = msgid_hash[msgid_bucket(icookie, msgid)]; s; s = s->msgid_next)
+	uint32_t h = msgid_hash(icookie, msgid);
+	for (struct hlink *l = hindex_first(&msgid_index, h); l; l = hlink_next_same(l, h)) {
+		struct v1_state *s = HLINK_OWNER(l, struct v1_state, msgid_link);
 		if (s->msgid == msgid && memcmp(s->icookie, icookie, 8) == 0 &&
 		    memcmp(s->rcookie, rcookie, 8) == 0)
 			return s;
+	}
 	return NULL;
 }
 

@@ -282,8 +282,9 @@ struct connection *v1_conn_for_qm(struct connection *c, const ip_address *peer,
 				  const ip_subnet *peer_client);
 /* The client of an end: its subnet, else its host as /32 or /128. */
 void v1_end_client(const struct connection *c, bool ours, ip_subnet *out);
-/* Delete instances left without states (deferred to the next loop turn). */
-void v1_schedule_instance_gc(void);
+/* c may have lost its last state: collect it (deferred) if it is an
+ * instance with none. */
+void v1_schedule_instance_gc(struct connection *c);
 void v1_instances_shutdown(void);
 
 /* ID payload <-> pluto_id / subnet */

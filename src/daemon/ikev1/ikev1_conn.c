@@ -52,21 +52,51 @@ void v1_peer_id(const struct connection *c, struct pluto_id *id)
 
 /* --- instances --- */
 
-struct instance {
+/* The engine's record of an instance (c->instance): every instance, for
+ * shutdown, and a queue of those that may have lost their last state, so
+ * collecting them looks only at those (never at every instance). */
+struct v1_instance {
 	struct connection *c;
-	struct instance *next;
+	struct v1_instance *next, *prev;          /* all instances */
+	struct v1_instance *gc_next, *gc_prev;    /* the collection queue */
+	bool queued;
 };
-static struct instance *instances;
+static struct v1_instance *instances;
+static struct v1_instance *gc_queue;
 static unsigned instance_counter;
 static sd_event_source *gc_source;
 static bool observing;
 
 static bool is_instance(const struct connection *c)
 {
-	for (struct instance *i = instances; i; i = i->next)
-		if (i->c == c)
-			return true;
-	return false;
+	return c->instance != NULL;
+}
+
+static void gc_dequeue(struct v1_instance *i)
+{
+	if (!i->queued)
+		return;
+	if (i->gc_prev)
+		i->gc_prev->gc_next = i->gc_next;
+	else
+		gc_queue = i->gc_next;
+	if (i->gc_next)
+		i->gc_next->gc_prev = i->gc_prev;
+	i->gc_next = i->gc_prev = NULL;
+	i->queued = false;
+}
+
+static void instance_forget(struct v1_instance *i)
+{
+	gc_dequeue(i);
+	if (i->prev)
+		i->prev->next = i->next;
+	else
+		instances = i->next;
+	if (i->next)
+		i->next->prev = i->prev;
+	i->c->instance = NULL;
+	free(i);
 }
 
 static void on_event(const struct pluto_event *ev, void *ud)
@@ -76,17 +106,9 @@ static void on_event(const struct pluto_event *ev, void *ud)
 	 * the engine's state-gone hook does not collect it: do it here */
 	if (ev->kind == EV_STATE_REMOVED && ev->st && ev->st->connection && !ev->st->connection->template &&
 	    is_instance(ev->st->connection))
-		v1_schedule_instance_gc();
-	if (ev->kind != EV_CONNECTION_REMOVED)
-		return;
-	for (struct instance **pp = &instances; *pp; pp = &(*pp)->next) {
-		if ((*pp)->c == ev->c) {
-			struct instance *gone = *pp;
-			*pp = gone->next;
-			free(gone);
-			return;
-		}
-	}
+		v1_schedule_instance_gc(ev->st->connection);
+	if (ev->kind == EV_CONNECTION_REMOVED && ev->c && ev->c->instance)
+		instance_forget(ev->c->instance);
 }
 
 /* A copy of template t with its %any end replaced by the peer's address,
@@ -130,10 +152,13 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	if (!c)
 		return NULL;
 	c->debug = t->debug;
-	struct instance *i = xcalloc(1, sizeof(*i));
+	struct v1_instance *i = xcalloc(1, sizeof(*i));
 	i->c = c;
 	i->next = instances;
+	if (instances)
+		instances->prev = i;
 	instances = i;
+	c->instance = i;
 	if (!observing) {
 		events_subscribe(on_event, NULL);
 		observing = true;
@@ -141,32 +166,51 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "instantiated from template \"%s\" for peer %s",
 	     t->name, ab);
 	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
+	/* whoever asked for it gives it a state before the queue is looked
+	 * at; if nobody does, it goes */
+	v1_schedule_instance_gc(c);
 	return c;
 }
 
+/* Deletes the queued instances that have no state and nobody waiting
+ * for progress (those stay queued, looked at again next time). */
 static int on_gc(sd_event_source *s, void *ud)
 {
 	(void)s;
 	(void)ud;
 	struct connection *doomed[64];
 	size_t n = 0;
-	for (struct instance *i = instances; i && n < ARRAY_SIZE(doomed); i = i->next)
-		if (states_count_for_connection(i->c) == 0 && !i->c->sinks)
+	struct v1_instance *next;
+	for (struct v1_instance *i = gc_queue; i && n < ARRAY_SIZE(doomed); i = next) {
+		next = i->gc_next;
+		if (i->c->n_states == 0 && !i->c->sinks)
 			doomed[n++] = i->c;
+		else if (i->c->n_states)
+			gc_dequeue(i);
+	}
 	for (size_t k = 0; k < n; k++) {
 		llog(CONN_LOGGER(doomed[k]), LS_INFO, MSGID_CONNECTION_DELETED,
 		     "deleting instance: its last state is gone");
-		connection_delete(doomed[k]);
+		connection_delete(doomed[k]);   /* its EV_CONNECTION_REMOVED forgets the record */
 	}
 	if (n == ARRAY_SIZE(doomed))
-		v1_schedule_instance_gc();
+		sd_event_source_set_enabled(gc_source, SD_EVENT_ONESHOT);
 	return 0;
 }
 
-void v1_schedule_instance_gc(void)
+void v1_schedule_instance_gc(struct connection *c)
 {
-	if (!ikev1_loop)
+	if (!ikev1_loop || !c || !c->instance)
 		return;
+	struct v1_instance *i = c->instance;
+	if (!i->queued) {
+		i->gc_prev = NULL;
+		i->gc_next = gc_queue;
+		if (gc_queue)
+			gc_queue->gc_prev = i;
+		gc_queue = i;
+		i->queued = true;
+	}
 	if (gc_source) {
 		sd_event_source_set_enabled(gc_source, SD_EVENT_ONESHOT);
 		return;
@@ -178,11 +222,8 @@ void v1_schedule_instance_gc(void)
 void v1_instances_shutdown(void)
 {
 	gc_source = sd_event_source_disable_unref(gc_source);
-	while (instances) {
-		struct instance *i = instances;
-		instances = i->next;
-		free(i);
-	}
+	while (instances)
+		instance_forget(instances);
 	if (observing) {
 		events_unsubscribe(on_event, NULL);
 		observing = false;
@@ -194,12 +235,12 @@ void v1_switch_connection(struct state *st, struct connection *c)
 	struct connection *old = st->connection;
 	if (old == c)
 		return;
-	st->connection = c;
+	state_set_connection(st, c);
 	event_state(EV_STATE_CHANGED, st, VIEW_STATE_CONNECTION);
 	if (old) {
 		event_connection(EV_CONNECTION_CHANGED, old, VIEW_CONN_STATES);
 		if (old->template)
-			v1_schedule_instance_gc();
+			v1_schedule_instance_gc(old);
 	}
 	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_STATES);
 }
@@ -274,16 +315,18 @@ static bool host_is(const struct end *e, const ip_address *a)
 
 struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from)
 {
-	struct connection *tmpl = NULL;
-	for (struct connection *c = connections_first(); c; c = c->next) {
-		if (c->this < 0 || !host_is(END_THIS(c), local))
-			continue;
-		if (host_is(END_THAT(c), from))
-			return c;
-		if (!tmpl && END_THAT(c)->host_kind == HOST_ANY)
-			tmpl = c;
-	}
-	return tmpl ? instantiate(tmpl, from) : NULL;
+	/* the first in list order of those for this peer, else of the
+	 * templates: indexes, not a walk (one instance per road warrior) */
+	struct connection *best = NULL;
+	for (struct connection *c = connection_by_peer_host(from); c; c = connection_by_peer_host_next(c, from))
+		if (host_is(END_THIS(c), local) && host_is(END_THAT(c), from) && (!best || c->seq < best->seq))
+			best = c;
+	if (best)
+		return best;
+	for (struct connection *t = connection_templates(); t; t = t->tmpl_next)
+		if (t->this >= 0 && host_is(END_THIS(t), local) && END_THAT(t)->host_kind == HOST_ANY)
+			return instantiate(t, from);
+	return NULL;
 }
 
 /* Does peer_id fit what c expects of its peer? */
@@ -302,28 +345,54 @@ static bool same_auth(const struct connection *c, const struct connection *d, un
 	return (d->cfg.policy & POLICY_RSASIG) && v1_find_rsa(d) == v1_find_rsa(c);
 }
 
+/* The man page's choice among the other connections: one for exactly
+ * this peer's address if any fits (the first in list order), else the
+ * first template that fits. Both from indexes (the connections by peer
+ * host, the list of templates): with one instance per road warrior, the
+ * list itself is as long as the tunnels. */
+static struct connection *first_for_peer(const ip_address *peer,
+					 bool (*fits)(const struct connection *d, const void *ask), const void *ask)
+{
+	struct connection *best = NULL;
+	for (struct connection *d = connection_by_peer_host(peer); d; d = connection_by_peer_host_next(d, peer))
+		if ((!best || d->seq < best->seq) && host_is(END_THAT(d), peer) && fits(d, ask))
+			best = d;
+	if (best)
+		return best;
+	for (struct connection *t = connection_templates(); t; t = t->tmpl_next)
+		if (t->this >= 0 && END_THAT(t)->host_kind == HOST_ANY && fits(t, ask))
+			return t;
+	return NULL;
+}
+
+struct refine_ask {
+	const struct connection *c;
+	const struct pluto_id *peer_id;
+	unsigned auth;
+	const struct secret *psk_used;
+};
+
+static bool refine_fits(const struct connection *d, const void *ask)
+{
+	const struct refine_ask *a = ask;
+	const struct connection *c = a->c;
+	if (d == c || d->this < 0 || !ip_equal(&END_THIS(d)->host, &END_THIS(c)->host))
+		return false;
+	if (END_THAT(d)->id.kind == ID_NONE || END_THAT(d)->id.kind == ID_ANY || !id_equal(&END_THAT(d)->id, a->peer_id))
+		return false;
+	return same_auth(c, d, a->auth, a->psk_used);
+}
+
 struct connection *v1_conn_refine_id(struct connection *c, const ip_address *peer,
 				     const struct pluto_id *peer_id, unsigned auth,
 				     const struct secret *psk_used)
 {
 	if (peer_id_fits(c, peer_id) && END_THAT(c)->id.kind != ID_ANY)
 		return c;
-	struct connection *tmpl = NULL;
-	for (struct connection *d = connections_first(); d; d = d->next) {
-		if (d == c || d->this < 0 || !ip_equal(&END_THIS(d)->host, &END_THIS(c)->host))
-			continue;
-		if (END_THAT(d)->id.kind == ID_NONE || END_THAT(d)->id.kind == ID_ANY ||
-		    !id_equal(&END_THAT(d)->id, peer_id))
-			continue;
-		if (!same_auth(c, d, auth, psk_used))
-			continue;
-		if (host_is(END_THAT(d), peer))
-			return d;
-		if (!tmpl && END_THAT(d)->host_kind == HOST_ANY)
-			tmpl = d;
-	}
-	if (tmpl)
-		return instantiate(tmpl, peer);
+	struct refine_ask ask = { c, peer_id, auth, psk_used };
+	struct connection *d = first_for_peer(peer, refine_fits, &ask);
+	if (d)
+		return d->is_template ? instantiate(d, peer) : d;
 	return peer_id_fits(c, peer_id) ? c : NULL;
 }
 
@@ -348,26 +417,32 @@ static bool clients_fit(const struct connection *d, const ip_address *peer, cons
 	return subnet_equal(&mine, our_client) && subnet_equal(&theirs, peer_client);
 }
 
+struct qm_ask {
+	const struct connection *c;
+	const ip_address *peer;
+	const struct pluto_id *peer_id;
+	const ip_subnet *our_client, *peer_client;
+};
+
+static bool qm_fits(const struct connection *d, const void *ask)
+{
+	const struct qm_ask *a = ask;
+	if (d->this < 0 || !ip_equal(&END_THIS(d)->host, &END_THIS(a->c)->host))
+		return false;
+	if (!peer_id_fits(d, a->peer_id) && !(END_THAT(d)->id.kind == ID_NONE && is_instance(a->c)))
+		return false;
+	return clients_fit(d, a->peer, a->our_client, a->peer_client);
+}
+
 struct connection *v1_conn_for_qm(struct connection *c, const ip_address *peer,
 				  const struct pluto_id *peer_id, const ip_subnet *our_client,
 				  const ip_subnet *peer_client)
 {
 	if (clients_fit(c, peer, our_client, peer_client))
 		return c;
-	struct connection *tmpl = NULL;
-	for (struct connection *d = connections_first(); d; d = d->next) {
-		if (d->this < 0 || !ip_equal(&END_THIS(d)->host, &END_THIS(c)->host))
-			continue;
-		if (!peer_id_fits(d, peer_id) && !(END_THAT(d)->id.kind == ID_NONE && is_instance(c)))
-			continue;
-		if (!clients_fit(d, peer, our_client, peer_client))
-			continue;
-		if (host_is(END_THAT(d), peer))
-			return d;
-		if (!tmpl && END_THAT(d)->host_kind == HOST_ANY)
-			tmpl = d;
-	}
-	return tmpl ? instantiate(tmpl, peer) : NULL;
+	struct qm_ask ask = { c, peer, peer_id, our_client, peer_client };
+	struct connection *d = first_for_peer(peer, qm_fits, &ask);
+	return d && d->is_template ? instantiate(d, peer) : d;
 }
 
 /* --- ID payloads --- */

@@ -208,7 +208,7 @@ void ikev1_state_gone(struct state *st)
 	if (is_half_open(st) && half_open)
 		half_open--;
 	if (!shutting_down && st->connection && st->connection->template)
-		v1_schedule_instance_gc();
+		v1_schedule_instance_gc(st->connection);
 }
 
 void ikev1_retransmit(struct v1_state *s)

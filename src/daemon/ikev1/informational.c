@@ -74,17 +74,19 @@ static void notification(struct v1_state *isakmp, struct v1_msg *m, const struct
 	}
 }
 
-/* The peer names the SPI it receives on: our outbound SPI. Deletes are
- * rare, so a walk over the states is acceptable here (never per packet). */
+/* The peer names the SPI it receives on: our outbound SPI. Among the
+ * states of that peer (the index by peer address, not a walk of all:
+ * every tunnel's expiry ends in a Delete), the newest that has it. */
 static void deleted_ipsec(const struct v1_state *isakmp, uint8_t protocol, uint32_t spi)
 {
-	struct state *st, *next;
-	for (st = states_first(); st; st = next) {
-		next = st->next_in_list;
-		if (st->kind != STATE_KIND_IPSEC || !st->v1 || !ip_equal(&st->peer, &isakmp->st->peer))
+	struct state *st = NULL;
+	for (struct state *o = state_by_peer(&isakmp->st->peer); o; o = state_by_peer_next(o, &isakmp->st->peer)) {
+		if (o->kind != STATE_KIND_IPSEC || !o->v1 || (st && st->serial > o->serial))
 			continue;
-		if (st->v1->ipsec.protocol != protocol || st->v1->ipsec.peer_spi != spi)
-			continue;
+		if (o->v1->ipsec.protocol == protocol && o->v1->ipsec.peer_spi == spi)
+			st = o;
+	}
+	if (st) {
 		llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE,
 		     "received Delete SA(0x%08x) payload: deleting IPsec State #%u", spi, st->serial);
 		v1_delete_state(st, false);

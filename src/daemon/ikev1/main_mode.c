@@ -424,7 +424,8 @@ static void ike_established(struct v1_state *s, const struct v1_msg *m)
 {
 	struct state *st = s->st;
 	struct connection *c = st->connection;
-	id_str(&s->peer_id, st->peer_id);
+	char idb[ID_STR_MAX];
+	state_set_peer_id(st, id_str(&s->peer_id, idb));
 	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
 	v1_sa_lifetime(s, s->ike.lifetime ? s->ike.lifetime : c->cfg.ikelifetime);
 	natt_follow(s, m);
@@ -457,7 +458,7 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 		/* better may be an instance made for this ID: the state stays
 		 * on c, so collect it, or every retried MI3 would leave one */
 		if (better != c)
-			v1_schedule_instance_gc();
+			v1_schedule_instance_gc(better);
 		return STF_FAIL;
 	}
 	if (better != c) {

@@ -25,6 +25,7 @@
  * honour it in an authenticated MI3 or MR3 or a protected Informational. */
 #include "daemon/ikev1/peer_replace.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/util.h"
@@ -65,15 +66,29 @@ static bool picked(const struct state *st, const struct state *fresh, enum repla
 
 /* Serials of the states to go: IPsec SAs first, so each Delete for one
  * still has its ISAKMP SA to travel over. */
+static int newest_first(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+	return x > y ? -1 : x < y;
+}
+
+/* The candidates share the fresh state's peer_id: the index by peer_id
+ * gives them (never a walk of all states); newest first, as the list. */
 static void collect(const struct state *fresh, enum replace_why why, struct victims *v)
 {
-	v->serials = xcalloc(states_count() + 1, sizeof(*v->serials));
+	size_t max = 0;
+	for (const struct state *st = state_by_peer_id(fresh->peer_id); st; st = state_by_peer_id_next(st, fresh->peer_id))
+		max++;
+	v->serials = xcalloc(max + 1, sizeof(*v->serials));
 	v->n = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		enum state_kind kind = pass == 0 ? STATE_KIND_IPSEC : STATE_KIND_ISAKMP;
-		for (const struct state *st = states_first(); st; st = st->next_in_list)
+		size_t first = v->n;
+		for (const struct state *st = state_by_peer_id(fresh->peer_id); st;
+		     st = state_by_peer_id_next(st, fresh->peer_id))
 			if (st->kind == kind && picked(st, fresh, why))
 				v->serials[v->n++] = st->serial;
+		qsort(v->serials + first, v->n - first, sizeof(*v->serials), newest_first);
 	}
 }
 
@@ -120,13 +135,16 @@ void peer_replace_emit_initial_contact(struct v1_state *s, struct pbuf *pb)
 	v1_peer_id(c, &want);
 	char wb[ID_STR_MAX];
 	id_str(&want, wb);
-	for (const struct state *st = states_first(); st; st = st->next_in_list) {
+	/* a peer we know only by its address: compare the address; each
+	 * through its index, not a walk of all states */
+	bool by_address = want.kind == ID_ANY;
+	for (const struct state *st = by_address ? state_by_peer(&s->st->peer) : state_by_peer_id(wb); st;
+	     st = by_address ? state_by_peer_next(st, &s->st->peer) : state_by_peer_id_next(st, wb)) {
 		/* IPsec SAs count too: they outlive their ISAKMP SA, and the
 		 * peer would drop them on our word */
 		if (st == s->st || !st->established)
 			continue;
-		/* a peer we know only by its address: compare the address */
-		if (want.kind == ID_ANY ? ip_equal(&st->peer, &s->st->peer) : streq(st->peer_id, wb)) {
+		if (by_address ? ip_equal(&st->peer, &s->st->peer) : streq(st->peer_id, wb)) {
 			DBG(DBG_CONTROL, c, "#%u: %s SA #%u with the peer exists: no INITIAL_CONTACT",
 			    s->st->serial, st->kind == STATE_KIND_ISAKMP ? "ISAKMP" : "IPsec", st->serial);
 			return;

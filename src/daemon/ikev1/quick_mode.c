@@ -184,7 +184,7 @@ static void ipsec_established(struct v1_state *s)
 	set_spis_and_algs(s);
 	struct v1_state *isakmp = v1_parent(s);
 	if (isakmp)
-		snprintf(s->st->peer_id, sizeof(s->st->peer_id), "%s", isakmp->st->peer_id);
+		state_set_peer_id(s->st, isakmp->st->peer_id);
 	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
 	v1_sa_lifetime(s, s->ipsec.lifetime ? s->ipsec.lifetime : c->cfg.salifetime);
 	v1_established(s);

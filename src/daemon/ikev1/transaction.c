@@ -97,9 +97,9 @@ static struct v1_state *done_sibling(struct v1_state *s)
 		return old && old->kind == STATE_KIND_ISAKMP && old->v1 && old->v1->tx_done ? old->v1 : NULL;
 	}
 	struct v1_state *best = NULL;
-	for (struct state *st = states_first(); st; st = st->next_in_list) {
+	for (struct state *st = connection_states(s->st->connection); st; st = st->conn_next) {
 		if (st == s->st || st->kind != STATE_KIND_ISAKMP || !st->v1 || !st->v1->tx_done ||
-		    st->connection != s->st->connection || !ip_equal(&st->peer, &s->st->peer) ||
+		    !ip_equal(&st->peer, &s->st->peer) ||
 		    st->peer_port != s->st->peer_port || !id_equal(&st->v1->peer_id, &s->peer_id))
 			continue;
 		if (!best || st->serial > best->st->serial)
