@@ -89,10 +89,16 @@ static bool opt_ikeport(struct end *e, const char *v, const char **why)
 	return true;
 }
 
+/* A command line, or %disabled (libreswan's word: no updown at all).
+ * Another %word is a mistake, not a command named so. */
 static bool opt_updown(struct end *e, const char *v, const char **why)
 {
 	if (!*v || strpbrk(v, "\n\r")) {
-		*why = "must be a non-empty one-line command";
+		*why = "must be a non-empty one-line command, or %disabled";
+		return false;
+	}
+	if (v[0] == '%' && strcmp(v, "%disabled") != 0) {
+		*why = "must be a command line or %disabled";
 		return false;
 	}
 	free(e->updown);

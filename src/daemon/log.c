@@ -1,14 +1,19 @@
 #include "daemon/log.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 /* log.c sends CODE_FILE/CODE_LINE/CODE_FUNC of its caller itself */
 #define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-event.h>
 #include <systemd/sd-journal.h>
 
 #include "common/util.h"
@@ -36,11 +41,127 @@ static void *hook_ud;
  * through what their layer registers (connections.c, at load time). */
 static const struct log_subject_ops *subject;
 
+/* --- the stderr buffer ---
+ * Lines to stderr (a terminal, a file, a pipe) are gathered and written
+ * in one write(2) per event-loop iteration that logged (a post source,
+ * log_set_event), instead of one write per line: a handshake logs about
+ * ten lines. They also go out when the buffer is nearly full, when the
+ * oldest buffered line is FLUSH_AFTER_MS old (a long iteration), at exit
+ * and, where a signal handler can, on a crash. The journal and syslog
+ * take one datagram per message whatever we do: they are not buffered.
+ * The log hook (progress lines, tests) sees every line at once. */
+#define BUF_SIZE (64 * 1024)
+#define FLUSH_AT (BUF_SIZE - 2048)   /* room for the longest line */
+#define FLUSH_AFTER_MS 200
+
+static char out_buf[BUF_SIZE];
+static size_t out_used;
+static long long out_since_ms;       /* when the oldest buffered line came */
+static sd_event_source *flush_source;
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Only write(2): also called from the crash handler. */
+static void write_out(void)
+{
+	size_t done = 0;
+	while (done < out_used) {
+		ssize_t n = write(STDERR_FILENO, out_buf + done, out_used - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;   /* stderr is gone: nothing better to do with the lines */
+		done += (size_t)n;
+	}
+	out_used = 0;
+}
+
+void log_flush(void)
+{
+	if (out_used)
+		write_out();
+}
+
+static void buffer_line(const char *line)
+{
+	size_t len = strlen(line);
+	if (len > BUF_SIZE - 1 - out_used)
+		write_out();
+	if (len > BUF_SIZE - 1)
+		len = BUF_SIZE - 1;
+	if (out_used == 0)
+		out_since_ms = now_ms();
+	memcpy(out_buf + out_used, line, len);
+	out_used += len;
+	out_buf[out_used++] = '\n';
+	/* without a loop nothing else would flush: write at once */
+	if (!flush_source || out_used >= FLUSH_AT || now_ms() - out_since_ms >= FLUSH_AFTER_MS)
+		write_out();
+}
+
+static int on_loop_iteration(sd_event_source *s, void *ud)
+{
+	log_flush();
+	return 0;
+}
+
+int log_set_event(sd_event *event)
+{
+	flush_source = sd_event_source_disable_unref(flush_source);
+	log_flush();
+	if (!event)
+		return 0;
+	return sd_event_add_post(event, &flush_source, on_loop_iteration, NULL);
+}
+
+/* A crash must not take the last lines with it (they say what led to
+ * it). Not under AddressSanitizer, whose own handler reports better. */
+#if defined(__SANITIZE_ADDRESS__)
+#define LOG_CRASH_HANDLER 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define LOG_CRASH_HANDLER 0
+#endif
+#endif
+#ifndef LOG_CRASH_HANDLER
+#define LOG_CRASH_HANDLER 1
+#endif
+
+static void on_crash(int sig)
+{
+	write_out();
+	raise(sig);   /* SA_RESETHAND: the default action now */
+}
+
+static void install_crash_flush(void)
+{
+	if (!LOG_CRASH_HANDLER)
+		return;
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+	struct sigaction sa = { .sa_handler = on_crash, .sa_flags = SA_RESETHAND | SA_NODEFER };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
 void log_init(enum log_target t, const char *ident)
 {
 	target = t;
 	if (t == LOG_TO_SYSLOG)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	if (t == LOG_TO_STDERR) {
+		static bool once;
+		if (!once) {
+			atexit(log_flush);
+			install_crash_flush();
+			once = true;
+		}
+	}
 }
 
 enum log_target log_target_get(void)
@@ -142,8 +263,7 @@ static void emit(int priority, enum log_msgid id, const struct connection *c,
 		hook(priority, line, hook_ud);
 	switch (target) {
 	case LOG_TO_STDERR:
-		fprintf(stderr, "%s\n", line);
-		fflush(stderr);
+		buffer_line(line);
 		break;
 	case LOG_TO_SYSLOG:
 		syslog(priority, "%s", line);

@@ -30,6 +30,8 @@
 #include "daemon/secrets.h"
 #include "daemon/state.h"
 #include "klips/kernel.h"
+#include "klips/rtnl_route.h"
+#include "klips/rtnl_watch.h"
 #include "klips/updown.h"
 #include "klips/routing.h"
 
@@ -251,6 +253,7 @@ static int daemonize(int *ready_fd)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
+	log_flush();   /* or both processes would write the buffered lines */
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -323,6 +326,7 @@ int main(int argc, char **argv)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);   /* updown children are reaped by sd-event */
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -334,6 +338,13 @@ int main(int argc, char **argv)
 	sd_event_add_signal(event, NULL, SIGTERM, on_sigterm, NULL);
 	sd_event_add_signal(event, NULL, SIGINT, on_sigterm, NULL);
 	sd_event_add_signal(event, NULL, SIGHUP, on_sighup, NULL);
+	log_set_event(event);
+	/* the interfaces as the kernel announces them: no getifaddrs per
+	 * handshake (orientation of instances, the updown environment) */
+	if ((r = rtnl_watch_start(event)) < 0)
+		llog(GLOBAL_LOGGER, LS_WARNING, MSGID_INTERFACE,
+		     "no rtnetlink announcements (%s): interfaces are asked for each time", strerror(-r));
+	updown_set_event(event);
 	ctl_set_shutdown_hook(request_exit);
 	events_subscribe(on_event, NULL);
 
@@ -392,6 +403,9 @@ int main(int argc, char **argv)
 	r = sd_event_loop(event);
 	exit_code = r < 0 ? 1 : 0;
 	sd_notify(0, "STOPPING=1\nSTATUS=shutting down");
+	/* the loop is over: what is queued runs now, what comes runs at once */
+	updown_set_event(NULL);
+	log_set_event(NULL);
 
 	/* The man page: "When pluto shuts down, it closes all Security Associations." */
 	ctl_delete_all();
@@ -405,7 +419,11 @@ out:
 	events_unsubscribe(on_event, NULL);
 	secrets_clear();
 	pubkeys_clear();
+	updown_set_event(NULL);
+	rtnl_watch_stop();
+	rtnl_route_close();
 	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SHUTDOWN, "pluto exiting");
+	log_set_event(NULL);
 	remove_lock();
 	sd_event_unref(event);
 	return exit_code;

@@ -11,7 +11,7 @@
 struct pluto_options {
 	bool nofork, stderrlog, uniqueids, help, version;
 	const char *rundir, *ctlbase, *secretsfile, *kernel, *adns;
-	const char *updown;        /* default updown command, NULL = the installed script */
+	const char *updown;        /* default updown command, NULL = the in-process default */
 	const char *interfaces[16];
 	unsigned n_interfaces;
 	unsigned ikeport;

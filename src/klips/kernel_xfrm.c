@@ -136,9 +136,15 @@ static int nl_talk(struct nlreq *r, uint16_t reply_type, void *reply, size_t rep
 				error_text(h, -e->error, why, why_len);
 				return e->error;
 			}
+			/* the reply is the answer: the kernel's ack that follows
+			 * it (same seq) is skipped by the next request, whose seq
+			 * differs. Not waiting for it also lets pluto run on the
+			 * interop xfrm stub, which answers ALLOCSPI without one. */
 			if (h->nlmsg_type == reply_type && reply &&
-			    h->nlmsg_len >= NLMSG_LENGTH(reply_len))
+			    h->nlmsg_len >= NLMSG_LENGTH(reply_len)) {
 				memcpy(reply, NLMSG_DATA(h), reply_len);
+				return 0;
+			}
 		}
 	}
 }

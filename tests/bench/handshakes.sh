@@ -10,7 +10,8 @@
 # load generator in lg-PID-i, pluto from a release build in build-bench/
 # (no sanitizers), strongSwan and libreswan as tests/interop/setup.sh
 # installs them, SAs faked by the interop xfrm stub (this kernel has no
-# ESP; pluto runs --kernel none). Nothing is judged by time.
+# ESP; pluto runs --kernel none, and pluto_xfrm --kernel xfrm with the
+# stub). Nothing is judged by time.
 #
 # Per case and daemon, one row:
 #   est        tunnels pluto-loadgen saw established (QR1 authenticated,
@@ -27,13 +28,16 @@
 #              handshakes); only when N >= 2000
 #   p50_ms     median handshake latency seen by the initiator
 # Environment: C (in flight, default 8), CASES (default "psk-modp2048 pfs
-# ecp256 rsa"), DAEMONS (default "pluto strongswan libreswan"), BENCH_DIR
-# (default /tmp/pluto-bench-handshakes: logs, configurations, CSVs).
+# ecp256 rsa"), DAEMONS (default "pluto pluto_xfrm strongswan libreswan";
+# pluto_xfrm is pluto with --kernel xfrm, see pluto_xfrm_start),
+# PLUTO_XFRM_UPDOWN (pluto_xfrm's --updown command; default none: the
+# built-in default), BENCH_DIR (default /tmp/pluto-bench-handshakes: logs,
+# configurations, CSVs).
 set -euo pipefail
 N=${1:-1000}
 C=${C:-8}
 CASES=${CASES:-psk-modp2048 pfs ecp256 rsa}
-DAEMONS=${DAEMONS:-pluto strongswan libreswan}
+DAEMONS=${DAEMONS:-pluto pluto_xfrm strongswan libreswan}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BENCH_DIR:-/tmp/pluto-bench-handshakes}
 INTEROP_ROOT=${INTEROP_ROOT:-/opt/pluto-interop}
@@ -101,8 +105,12 @@ case_row() {
 }
 
 # --- pluto: a road-warrior responder, --kernel none ---
-pluto_start() {
-	local d=$B/$CASE-pluto auth
+# (pluto_xfrm: the same with --kernel xfrm and the xfrm stub, below)
+pluto_start() { pluto_run pluto --kernel none; }
+# pluto_run NAME ARGS...: the responder in $B/$CASE-NAME with these options
+pluto_run() {
+	local name=$1; shift
+	local d=$B/$CASE-$name auth
 	mkdir -p "$d/run"
 	if [ "$AUTH" = rsa ]; then
 		auth="authby=rsasig
@@ -125,16 +133,26 @@ conn lg
 	pfsgroup=$PFS")
 	auto=add
 CONF
-	ip netns exec "$LG_NS_R" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
+	ip netns exec "$LG_NS_R" ${PRELOAD:+env LD_PRELOAD="$PRELOAD"} "$PLUTO" --nofork --stderrlog --nodbus "$@" \
 		--rundir "$d/run" --ctlbase "$d/run/ctl" --config "$d/ipsec.conf" \
 		--secretsfile "$d/ipsec.secrets" >"$d/pluto.log" 2>&1 &
 	RPID=$!
 	wait_until 20 test -S "$d/run/ctl"
 }
 pluto_established() {
-	"$IPSECCTL" --socket "$B/$CASE-pluto/run/ctl" status --json |
+	"$IPSECCTL" --socket "$B/$CASE-${1:-pluto}/run/ctl" status --json |
 		jq '[.states[] | select(.kind == "ipsec" and .established)] | length'
 }
+
+# --- pluto --kernel xfrm: SAs through the xfrm stub (this kernel has no
+# ESP), policies real in the namespace's kernel; for each SA the routing
+# and updown work of a real install. The updown is the default one (in
+# this tree: in-process), or PLUTO_XFRM_UPDOWN's command (--updown), e.g.
+# the shipped script data/updown/pluto-updown as external command ---
+pluto_xfrm_start() {
+	PRELOAD=$STUB pluto_run pluto_xfrm --kernel xfrm ${PLUTO_XFRM_UPDOWN:+--updown "$PLUTO_XFRM_UPDOWN"}
+}
+pluto_xfrm_established() { pluto_established pluto_xfrm; }
 
 # --- strongSwan: charon-systemd, kernel-netlink with the xfrm stub ---
 strongswan_start() {

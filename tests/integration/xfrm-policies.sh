@@ -32,6 +32,13 @@ start() {
 	echo '198.51.100.1 198.51.100.2 : PSK "xfrm policies test"' >"$T/$side/ipsec.secrets"
 	pluto_launch "$side" --nodbus --updown "$SRCDIR/data/updown/pluto-updown" "$@"
 }
+# start_builtin SIDE ...: the same without --updown (the in-process default)
+start_builtin() {
+	local side=$1; shift
+	[ -f "$(pluto_log "$side")" ] && cat "$(pluto_log "$side")" >>"$T/all.txt"
+	: >"$(pluto_log "$side")"
+	pluto_launch "$side" --nodbus "$@"
+}
 stop() { io_stop "$1"; }
 w() { local side=$1; shift; "$WHACK" --ctlbase "$(pluto_sock "$side")" "$@"; }
 ctl() { local side=$1; shift; "$IPSECCTL" --socket "$(pluto_sock "$side")" "$@"; }
@@ -40,6 +47,7 @@ policies() {
 	ip -n "$(ns_of "$1")" xfrm policy | awk '/^src/ { if (p !~ /socket/) printf "%s", p; p = "" } { p = p $0 "\n" }
 		END { if (p !~ /socket/) printf "%s", p }'
 }
+route_has() { ip -n "$(ns_of "$1")" route | grep -qF -- "$2"; }
 routing() { w "$1" --status | grep -F "\"$2\": " | head -1; }
 CONN="left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.0.0/24 rightsubnet=10.2.0.0/24 authby=secret leftupdown=true rightupdown=true"
 logcount() { grep -c -- "$2" "$(pluto_log "$1")"; }
@@ -77,15 +85,52 @@ check_eq "Unroute removes the policy" "" "$(policies a)"
 check_contains "status: routing unrouted" "unrouted" "$(routing a c)"
 
 # the default updown script (--updown) routes the peer's client; shutdown
-# unroutes it, as DeleteConnection does
+# unroutes it, as DeleteConnection does. An external command runs as a
+# child of the event loop: the route comes when the script has run.
 ctl a add ud left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.0.0/24 rightsubnet=10.9.0.0/24 authby=secret >/dev/null
 check "Route with the default updown" w a --name ud --route
-check_contains "updown route-client added the route to the peer's client" "10.9.0.0/24 via 198.51.100.2" \
-	"$(ip -n "$A" route)"
-check_contains "updown output is logged with the connection prefix" '"ud": route-client output:' "$(cat "$(pluto_log a)")"
+check "updown route-client added the route to the peer's client" \
+	wait_for 10 route_has a "10.9.0.0/24 via 198.51.100.2"
+check "updown output is logged with the connection prefix" \
+	wait_for 10 grep -q '"ud": route-client output:' "$(pluto_log a)"
+# a slow external command does not hold the daemon up
+ctl a add slow left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.3.0/24 rightsubnet=10.13.0.0/24 \
+	authby=secret 'leftupdown=sleep 3; echo slow-$PLUTO_VERB-done' >/dev/null
+t0=$(date +%s%N)
+w a --name slow --route >/dev/null
+w a --status >/dev/null
+t1=$(date +%s%N)
+check "Route and status answer while the slow updown runs (< 2 s)" test $(((t1 - t0) / 1000000)) -lt 2000
+check_not_contains "the slow updown has not finished yet" "slow-route-client-done" "$(cat "$(pluto_log a)")"
+check "prepare then route ran in order, each after the other" \
+	wait_for 15 grep -q '"slow": route-client output: slow-route-client-done' "$(pluto_log a)"
+check_eq "prepare's output came before route's" "prepare route" \
+	"$(grep -o 'slow-[a-z]*-client-done' "$(pluto_log a)" | sed 's/slow-\(.*\)-client-done/\1/' | paste -sd ' ')"
 stop a
 check_not_contains "shutdown ran updown unroute: the route is gone" "10.9.0.0/24" "$(ip -n "$A" route)"
+check_contains "shutdown ran the slow unroute to its end" "slow-unroute-client-done" "$(cat "$(pluto_log a)")"
 check_eq "shutdown removed every policy" "" "$(policies a)"
+
+# without --updown and without leftupdown: the default script's work is
+# done in-process (rtnetlink), no process at all; %disabled does nothing
+start_builtin a --kernel xfrm
+ctl a add ud left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.0.0/24 rightsubnet=10.9.0.0/24 authby=secret >/dev/null
+ctl a add off left=198.51.100.1 right=198.51.100.2 leftsubnet=10.1.2.0/24 rightsubnet=10.12.0.0/24 \
+	authby=secret leftupdown=%disabled >/dev/null
+check "Route with the in-process default" w a --name ud --route
+check_contains "in-process: the route to the peer's client is there at once" "10.9.0.0/24 via 198.51.100.2 dev $(if_of a b)" \
+	"$(ip -n "$A" route)"
+check_contains "in-process: logged with the connection prefix" '"ud": route-client: added route 10.9.0.0/24 via 198.51.100.2' \
+	"$(cat "$(pluto_log a)")"
+check_not_contains "in-process: no script output" "output:" "$(cat "$(pluto_log a)")"
+check "Route with leftupdown=%disabled" w a --name off --route
+check_not_contains "%disabled: no route" "10.12.0.0/24" "$(ip -n "$A" route)"
+check_contains "%disabled: the TRAP policy is there all the same" "src 10.1.2.0/24 dst 10.12.0.0/24" "$(policies a)"
+check "Unroute with the in-process default" w a --name ud --unroute
+check_not_contains "in-process: unroute removed the route" "10.9.0.0/24" "$(ip -n "$A" route)"
+check "Route it again" w a --name ud --route
+stop a
+check_not_contains "in-process: shutdown removed the route" "10.9.0.0/24" "$(ip -n "$A" route)"
 start a --kernel xfrm
 ctl a add c $CONN >/dev/null
 

@@ -4,6 +4,7 @@
  * returned, no descriptor leaks, and the shipped default script adding and
  * removing routes in this test's own network namespace. */
 #include <fcntl.h>
+#include <signal.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <net/if.h>
@@ -11,11 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/ifaddr.h"
 #include "common/util.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/log.h"
 #include "daemon/state.h"
+#include "klips/rtnl_watch.h"
 #include "klips/updown.h"
 
 static GPtrArray *lines;
@@ -739,6 +742,315 @@ static bool setup_netns(void)
 		      "ip -6 addr add 2001:db8::1/64 dev v0 nodad") == 0;
 }
 
+/* ---- the in-process default (no leftupdown, no --updown) ---- */
+
+static void test_builtin_v4(void)
+{
+	updown_set_default(NULL);
+	g_assert_null(updown_default());
+	static const char *const kv[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "leftsubnet", "10.1.0.0/16",
+		"rightsubnet", "10.2.0.0/24", "leftnexthop", "192.0.2.254", NULL };
+	struct connection *c = add("b4", kv);
+	const char *want = "10.2.0.0/24 via 192.0.2.254 dev v0";
+
+	/* prepare removes a stale route left by an earlier run */
+	g_assert_cmpint(system("ip route add 10.2.0.0/24 via 192.0.2.254 dev v0"), ==, 0);
+	run_ok(UPDOWN_PREPARE, c);
+	g_assert_false(route_has("-4", "10.2.0.0/24"));
+	g_assert_nonnull(logged("\"b4\": prepare-client: removed stale route 10.2.0.0/24", NULL));
+
+	run_ok(UPDOWN_ROUTE, c);
+	g_assert_true(route_has("-4", want));
+	g_assert_nonnull(logged("\"b4\": route-client: added route 10.2.0.0/24 via 192.0.2.254 dev v0", NULL));
+	run_ok(UPDOWN_ROUTE, c);          /* idempotent */
+	g_assert_true(route_has("-4", want));
+	run_ok(UPDOWN_UP, c);             /* no lent address: nothing to do */
+	run_ok(UPDOWN_DOWN, c);
+	g_assert_true(route_has("-4", want));
+
+	run_ok(UPDOWN_UNROUTE, c);
+	g_assert_false(route_has("-4", "10.2.0.0/24"));
+	g_assert_nonnull(logged("\"b4\": unroute-client: removed route 10.2.0.0/24", NULL));
+	run_ok(UPDOWN_UNROUTE, c);        /* idempotent */
+	g_assert_null(logged("output:", NULL));   /* no script ran */
+	teardown();
+
+	/* a next hop on no link: the kernel refuses, the run fails and says why */
+	static const char *const bad[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.3.0.0/24",
+		"leftnexthop", "198.51.100.1", NULL };
+	c = add("b4bad", bad);
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(updown_run(UPDOWN_ROUTE, c, NULL, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, PE_CANNOT_ROUTE);
+	g_assert_nonnull(strstr(err.message, "route-host: in-process updown: cannot add route"));
+	g_assert_nonnull(logged("\"b4bad\": route-host: in-process updown: cannot add route", NULL));
+	g_assert_false(route_has("-4", "10.3.0.0/24"));
+	teardown();
+
+	/* host to host: nothing at all */
+	static const char *const h[] = { "left", "192.0.2.1", "right", "192.0.2.2", NULL };
+	c = add("b4h", h);
+	char *before = routes("-4");
+	run_ok(UPDOWN_PREPARE, c);
+	run_ok(UPDOWN_ROUTE, c);
+	run_ok(UPDOWN_UP, c);
+	char *after = routes("-4");
+	g_assert_cmpstr(before, ==, after);
+	g_assert_null(logged("-host", NULL));   /* nothing done, nothing said */
+	run_ok(UPDOWN_DOWN, c);
+	run_ok(UPDOWN_UNROUTE, c);
+	g_free(before);
+	g_free(after);
+	teardown();
+}
+
+static void test_builtin_v6(void)
+{
+	updown_set_default(NULL);
+	static const char *const kv[] = {
+		"left", "2001:db8::1", "right", "2001:db8::2", "rightsubnet", "2001:db8:2::/64", NULL };
+	struct connection *c = add("b6", kv);
+	run_ok(UPDOWN_PREPARE, c);
+	run_ok(UPDOWN_ROUTE, c);
+	g_assert_true(route_has("-6", "2001:db8:2::/64 via 2001:db8::2 dev v0"));
+	run_ok(UPDOWN_UNROUTE, c);
+	g_assert_false(route_has("-6", "2001:db8:2::/64"));
+	teardown();
+}
+
+/* The Mode Config client's lent address, as the script does it. */
+static void test_builtin_source_ip(void)
+{
+	updown_set_default(NULL);
+	static const char *const kv[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.2.0.0/24",
+		"leftnexthop", "192.0.2.254", "leftmodecfgclient", "yes", "rightmodecfgserver", "yes", NULL };
+	struct connection *c = add("bvip", kv);
+	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, true);
+	fill_remote_access(isakmp);
+	c->newest_isakmp = isakmp->serial;
+	struct state *ipsec = state_new(c, STATE_KIND_IPSEC, true);
+
+	run_ok(UPDOWN_ROUTE, c);
+	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0"));
+	run_state_ok(UPDOWN_UP, c, ipsec);
+	g_assert_true(addr_on("v0", "inet 10.8.0.10/32"));
+	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0 src 10.8.0.10"));
+	g_assert_nonnull(logged("up-client: added address 10.8.0.10 to v0", NULL));
+	run_state_ok(UPDOWN_UP, c, ipsec);       /* again: no change, no error */
+
+	run_state_ok(UPDOWN_DOWN, c, ipsec);
+	g_assert_false(addr_on("v0", "10.8.0.10"));
+	g_assert_false(route_has("-4", "src 10.8.0.10"));
+	g_assert_true(route_has("-4", "10.2.0.0/24 via 192.0.2.254 dev v0"));
+	g_assert_nonnull(logged("down-client: removed address 10.8.0.10 from v0", NULL));
+	run_state_ok(UPDOWN_DOWN, c, ipsec);     /* again: nothing left to remove */
+	run_ok(UPDOWN_UNROUTE, c);
+	g_assert_false(route_has("-4", "10.2.0.0/24"));
+	teardown();
+
+	/* no route of ours: the address goes on lo */
+	updown_set_default(NULL);
+	static const char *const h[] = { "left", "192.0.2.1", "right", "192.0.2.2",
+					 "leftmodecfgclient", "yes", "rightmodecfgserver", "yes", NULL };
+	c = add("bviph", h);
+	isakmp = state_new(c, STATE_KIND_ISAKMP, true);
+	fill_remote_access(isakmp);
+	c->newest_isakmp = isakmp->serial;
+	run_state_ok(UPDOWN_UP, c, isakmp);
+	g_assert_true(addr_on("lo", "inet 10.8.0.10/32"));
+	run_state_ok(UPDOWN_DOWN, c, isakmp);
+	g_assert_false(addr_on("lo", "10.8.0.10"));
+	teardown();
+}
+
+/* %disabled: nothing runs, neither a script (even with --updown) nor the
+ * in-process routes; another %word is refused when the conn is added. */
+static void test_disabled(void)
+{
+	char *mark = g_build_filename(tmpdir, "disabled-ran", NULL);
+	char *cmd = g_strdup_printf("touch %s", mark);
+	updown_set_default(cmd);
+	static const char *const kv[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.5.0.0/24",
+		"leftupdown", "%disabled", NULL };
+	struct connection *c = add("off", kv);
+	char *before = routes("-4");
+	for (enum updown_verb v = UPDOWN_PREPARE; v <= UPDOWN_DOWN; v++)
+		run_ok(v, c);
+	g_assert_false(g_file_test(mark, G_FILE_TEST_EXISTS));
+	g_assert_null(logged("-host", NULL));
+	teardown();
+	updown_set_default(NULL);
+	c = add("off2", kv);
+	run_ok(UPDOWN_ROUTE, c);
+	char *after = routes("-4");
+	g_assert_cmpstr(before, ==, after);
+	g_assert_false(route_has("-4", "10.5.0.0/24"));
+	teardown();
+
+	/* the other end's %disabled is not ours: ours (the default) runs */
+	static const char *const theirs[] = {
+		"left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.5.0.0/24",
+		"rightupdown", "%disabled", NULL };
+	updown_set_default(cmd);
+	c = add("off3", theirs);
+	run_ok(UPDOWN_ROUTE, c);
+	g_assert_true(g_file_test(mark, G_FILE_TEST_EXISTS));
+	g_unlink(mark);
+	teardown();
+
+	const char *keys[] = { "left", "right", "leftupdown" };
+	const char *values[] = { "192.0.2.1", "192.0.2.2", "%disable" };
+	struct ctl_error err = { 0 };
+	struct connection *none = NULL;
+	g_assert_cmpint(ctl_add_connection("typo", keys, values, 3, &none, &err), <, 0);
+	g_assert_nonnull(strstr(err.message, "leftupdown"));
+	g_assert_nonnull(strstr(err.message, "%disabled"));
+	g_free(before);
+	g_free(after);
+	g_free(cmd);
+	g_free(mark);
+	teardown();
+}
+
+/* With an event loop, an external command is queued and updown_run
+ * returns at once; the child is reaped by sd-event. The commands of one
+ * connection run in the order asked, another connection's run beside
+ * them, each with its own PLUTO_* environment; output and failures are
+ * logged when the child ends. */
+static void run_until_idle(sd_event *e)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (updown_pending()) {
+		g_assert_cmpint(sd_event_run(e, 100 * 1000), >=, 0);
+		g_assert_cmpfloat(elapsed(&t0), <, 10.0);
+	}
+}
+
+static void test_async(void)
+{
+	sigset_t chld, old;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	g_assert_cmpint(sigprocmask(SIG_BLOCK, &chld, &old), ==, 0);
+	sd_event *e = NULL;
+	g_assert_cmpint(sd_event_new(&e), >=, 0);
+	updown_set_event(e);
+
+	char *file = g_build_filename(tmpdir, "order", NULL);
+	char *slow = g_strdup_printf("sleep 0.3; echo \"$PLUTO_VERB $PLUTO_CONNECTION $PLUTO_PEER $PLUTO_SERIAL\" >> %s; echo said $PLUTO_VERB", file);
+	char *fast = g_strdup_printf("echo \"$PLUTO_VERB $PLUTO_CONNECTION $PLUTO_PEER\" >> %s; exit 4", file);
+	struct connection *a = with_updown("qa", slow);
+	const char *kvb[] = { "left", "192.0.2.1", "right", "192.0.2.3", "leftupdown", fast, NULL };
+	struct connection *b = add("qb", kvb);
+	struct state *st = state_new(a, STATE_KIND_IPSEC, true);
+	char *up_line = g_strdup_printf("up-host qa 192.0.2.2 %u", st->serial);
+	struct ctl_error err = { 0 };
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	g_assert_cmpint(updown_run(UPDOWN_ROUTE, a, NULL, &err), ==, 0);
+	g_assert_cmpint(updown_run(UPDOWN_UP, a, st, &err), ==, 0);
+	g_assert_cmpint(updown_run(UPDOWN_ROUTE, b, NULL, &err), ==, 0);   /* fails, later */
+	g_assert_cmpint(updown_run(UPDOWN_DOWN, a, st, &err), ==, 0);
+	g_assert_cmpfloat(elapsed(&t0), <, 0.25);     /* nothing waited for a child */
+	g_assert_cmpuint(updown_pending(), ==, 4);
+	/* the state goes before its down ran: the line keeps its prefix */
+	unsigned serial = st->serial;
+	state_delete(st);
+	run_until_idle(e);
+
+	char *text = NULL;
+	g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+	char *want = g_strdup_printf("route-host qb 192.0.2.3\nroute-host qa 192.0.2.2 \n%s\ndown-host qa 192.0.2.2 %u\n",
+				     up_line, serial);
+	g_assert_cmpstr(text, ==, want);
+	g_assert_nonnull(logged("\"qa\": route-host output: said route-host", NULL));
+	char *down = g_strdup_printf("\"qa\" #%u: down-host output: said down-host", serial);
+	g_assert_nonnull(logged(down, NULL));
+	g_assert_nonnull(logged("\"qb\": route-host: updown command", "failed: exit status 4"));
+
+	/* the connection gone before its command ran: logged by name */
+	g_assert_cmpint(updown_run(UPDOWN_UNROUTE, a, NULL, &err), ==, 0);
+	teardown();
+	g_ptr_array_set_size(lines, 0);
+	run_until_idle(e);
+	g_assert_nonnull(logged("\"qa\": unroute-host output: said unroute-host", NULL));
+
+	/* the time limit kills it without blocking */
+	updown_set_timeout(200);
+	struct connection *z = with_updown("qz", "echo started; sleep 20");
+	g_assert_cmpint(updown_run(UPDOWN_ROUTE, z, NULL, &err), ==, 0);
+	run_until_idle(e);
+	g_assert_nonnull(logged("\"qz\": route-host: updown command", "timed out after 200 ms, killed"));
+	g_assert_nonnull(logged("\"qz\": route-host output: started", NULL));
+	teardown();
+
+	/* shutdown: the queue runs to its end without the loop */
+	struct connection *s = with_updown("qs", slow);
+	g_assert_cmpint(updown_run(UPDOWN_DOWN, s, NULL, &err), ==, 0);
+	g_assert_cmpint(updown_run(UPDOWN_UNROUTE, s, NULL, &err), ==, 0);
+	updown_set_event(NULL);
+	g_assert_cmpuint(updown_pending(), ==, 0);
+	g_free(text);
+	g_assert_true(g_file_get_contents(file, &text, NULL, NULL));
+	g_assert_nonnull(strstr(text, "down-host qs 192.0.2.2 \nunroute-host qs 192.0.2.2 \n"));
+	teardown();
+
+	sd_event_unref(e);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	g_free(text);
+	g_free(want);
+	g_free(down);
+	g_free(up_line);
+	g_free(slow);
+	g_free(fast);
+	g_free(file);
+}
+
+/* The interface table follows the kernel's announcements. */
+static void test_rtnl_watch(void)
+{
+	sd_event *e = NULL;
+	g_assert_cmpint(sd_event_new(&e), >=, 0);
+	g_assert_cmpint(rtnl_watch_start(e), ==, 0);
+	g_assert_true(ifaddr_tracked());
+	ip_address a, b;
+	g_assert_true(ip_parse("192.0.2.1", &a));
+	g_assert_true(ip_parse("192.0.2.77", &b));
+	g_assert_true(local_address(&a));
+	g_assert_false(local_address(&b));
+	char name[IF_NAMESIZE];
+	int ifindex = 0;
+	g_assert_true(local_address_interface(&a, name, sizeof(name), &ifindex));
+	g_assert_cmpstr(name, ==, "v0");
+	g_assert_cmpint(ifindex, ==, (int)if_nametoindex("v0"));
+
+	g_assert_cmpint(system("ip addr add 192.0.2.77/24 dev v0"), ==, 0);
+	for (int i = 0; i < 50 && !local_address(&b); i++)
+		sd_event_run(e, 20 * 1000);
+	g_assert_true(local_address(&b));
+	g_assert_cmpint(system("ip addr del 192.0.2.77/24 dev v0"), ==, 0);
+	for (int i = 0; i < 50 && local_address(&b); i++)
+		sd_event_run(e, 20 * 1000);
+	g_assert_false(local_address(&b));
+	/* a link that goes down takes its addresses out of use */
+	g_assert_cmpint(system("ip link set v0 down"), ==, 0);
+	for (int i = 0; i < 50 && local_address(&a); i++)
+		sd_event_run(e, 20 * 1000);
+	g_assert_false(local_address(&a));
+	g_assert_cmpint(system("ip link set v0 up"), ==, 0);
+	for (int i = 0; i < 50 && !local_address(&a); i++)
+		sd_event_run(e, 20 * 1000);
+	g_assert_true(local_address(&a));
+	rtnl_watch_stop();
+	g_assert_false(ifaddr_tracked());
+	sd_event_unref(e);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -766,6 +1078,12 @@ int main(int argc, char **argv)
 	g_test_add_func("/updown/no-fd-leak", test_no_fd_leak);
 	g_test_add_func("/updown/default-script-v4", test_default_v4);
 	g_test_add_func("/updown/default-script-v6", test_default_v6);
+	g_test_add_func("/updown/builtin-v4", test_builtin_v4);
+	g_test_add_func("/updown/builtin-v6", test_builtin_v6);
+	g_test_add_func("/updown/builtin-source-ip", test_builtin_source_ip);
+	g_test_add_func("/updown/disabled", test_disabled);
+	g_test_add_func("/updown/async", test_async);
+	g_test_add_func("/updown/rtnl-watch", test_rtnl_watch);
 	int r = g_test_run();
 
 	log_set_hook(NULL, NULL);

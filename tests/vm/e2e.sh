@@ -8,7 +8,8 @@
 # 198.51.100.0/24 <-> 203.0.113.0/24, client addresses on lo) and its own
 # directory. Differences from the interop suite, which runs on a kernel
 # without ESP:
-#   * pluto runs with --kernel xfrm (and the project's updown script)
+#   * pluto runs with --kernel xfrm (and its default updown, in-process:
+#     routes and the lent address over rtnetlink)
 #   * strongSwan runs kernel-netlink and libreswan runs without the
 #     LD_PRELOAD xfrm stub: both install real SAs
 # Scenarios:
@@ -50,7 +51,6 @@ E2E_T0=$(cut -d' ' -f1 /proc/uptime)
 elapsed() { awk -v a="$E2E_T0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%.1f", b - a }'; }
 TBASE=$T
 client_of() { [ "$1" = L ] && echo "$L_CLIENT" || echo "$R_CLIENT"; }
-UPDOWN=$SRCDIR/data/updown/pluto-updown
 IO_NEGOTIATE_TIMEOUT=${IO_NEGOTIATE_TIMEOUT:-40}    # TCG is slow
 
 # --- the real kernel: no xfrm stub for strongSwan and libreswan ---
@@ -59,8 +59,8 @@ io_stub() { echo ""; }     # LD_PRELOAD="" preloads nothing
 # --- pluto with the XFRM backend (peer-pluto.sh's pluto_launch) ---
 IO_PLUTO_KERNEL=xfrm
 IO_PLUTO_START_WAIT=20     # process starts are slow under TCG
-# the connection also names the project's updown script (the built-in
-# default is the installed path, which a build tree does not have)
+# the connection names no updown: pluto's in-process default sets the
+# routes and the lent address (what data/updown/pluto-updown would do)
 eval "interop_$(declare -f pluto_options)"
 # E2E_MODE=transport: host to host (no client subnets), type=transport
 E2E_MODE=tunnel
@@ -71,7 +71,6 @@ pluto_options() {
 	else
 		interop_pluto_options "$@"
 	fi
-	echo "leftupdown=$UPDOWN"; echo "rightupdown=$UPDOWN"
 }
 eval "interop_$(declare -f libreswan_conf)"
 libreswan_conf() {
