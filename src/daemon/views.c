@@ -238,7 +238,7 @@ static void state_dns(const void *obj, struct view_value *v)
 static void state_domains(const void *obj, struct view_value *v)
 {
 	const struct state *st = STATE(obj);
-	size_t len = strnlen(st->domains, sizeof(st->domains));
+	size_t len = strlen(st->domains);
 	char *copy = xmalloc(len + 1);
 	memcpy(copy, st->domains, len);
 	copy[len] = '\0';

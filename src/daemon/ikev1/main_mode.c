@@ -46,7 +46,7 @@ static void set_algorithms(struct v1_state *s)
 	const struct ike_choice *k = &s->ike;
 	char name[ALG_NAME_MAX];
 	const char *cipher = k->cipher ? alg_name_at(k->cipher, k->key_bits, name) : "?";
-	snprintf(s->st->algorithms, sizeof(s->st->algorithms), "%s-%s-%s %s", cipher,
+	state_set_text(&s->st->algorithms, "%s-%s-%s %s", cipher,
 		 k->hash ? k->hash->name : "?", k->group ? k->group->name : "?", auth_name(k->auth));
 	event_state(EV_STATE_CHANGED, s->st, VIEW_STATE_ALGORITHMS);
 }
@@ -424,7 +424,8 @@ static void ike_established(struct v1_state *s, const struct v1_msg *m)
 {
 	struct state *st = s->st;
 	struct connection *c = st->connection;
-	id_str(&s->peer_id, st->peer_id);
+	char ib[ID_STR_MAX];
+	state_set_text(&st->peer_id, "%s", id_str(&s->peer_id, ib));
 	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
 	v1_sa_lifetime(s, s->ike.lifetime ? s->ike.lifetime : c->cfg.ikelifetime);
 	natt_follow(s, m);
