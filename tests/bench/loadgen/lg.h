@@ -40,6 +40,8 @@ struct lg_config {
 	unsigned tries;              /* sends of one message before giving up */
 	unsigned timeout_ms;         /* a whole handshake, retransmissions included */
 	bool delete_after;           /* --delete: after the run, delete every established tunnel */
+	unsigned hold_ms;            /* --hold: ... that long after the summary line */
+	unsigned delete_rate;        /* --delete-rate: tunnels a second; 0 = C a millisecond */
 };
 
 /* Where a tunnel stands: what it sent last and waits for the answer to. */
