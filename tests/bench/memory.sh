@@ -82,7 +82,9 @@ rounds_of() {
 		wait "$lpid" || true
 		# Deletes are not answered: wait for the responder to act on them
 		wait_until 60 left_is_empty "$dm" || true
-		sleep 1
+		# pluto gives freed heap back a second after a burst of deletions
+		# (src/daemon/heap.h): measure after that
+		sleep 3
 		down=$(rss_kb "$RPID")
 		est=$(sed -n 's/^RESULT established=\([0-9]*\).*/\1/p' "$lg")
 		R[$dm,$r,est]="${est:-0}/$N"
