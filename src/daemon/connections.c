@@ -222,6 +222,37 @@ int connection_config_check_orient(const char *name, const struct connection_con
 	return connection_orient(&probe, err);
 }
 
+/* The normalised option map in one allocation: both arrays, then the
+ * texts. Some 25 options are 50 small strings, which cost more in
+ * allocator overhead than in text; every road-warrior instance has its
+ * own map. Freed by free(c->option_keys). */
+static void set_options(struct connection *c)
+{
+	size_t n;
+	char **keys, **values;
+	connection_config_normalise(&c->cfg, &n, &keys, &values);
+	size_t text = 0;
+	for (size_t i = 0; i < n; i++)
+		text += strlen(keys[i]) + 1 + strlen(values[i]) + 1;
+	char **block = xmalloc(2 * n * sizeof(char *) + text + 1);
+	char *p = (char *)(block + 2 * n);
+	for (size_t i = 0; i < n; i++) {
+		char *const from[2] = { keys[i], values[i] };
+		for (int kv = 0; kv < 2; kv++) {
+			size_t len = strlen(from[kv]) + 1;
+			memcpy(p, from[kv], len);
+			block[kv * n + i] = p;
+			p += len;
+			free(from[kv]);
+		}
+	}
+	free(keys);
+	free(values);
+	c->n_options = n;
+	c->option_keys = block;
+	c->option_values = block + n;
+}
+
 static int add_connection(const char *name, const char *source, struct connection_config *cfg,
 			  struct connection *template, struct connection **ret, struct ctl_error *err)
 {
@@ -239,7 +270,7 @@ static int add_connection(const char *name, const char *source, struct connectio
 		return -1;
 	}
 	c->is_template = END_THAT(c)->host_kind == HOST_ANY;
-	connection_config_normalise(&c->cfg, &c->n_options, &c->option_keys, &c->option_values);
+	set_options(c);
 
 	index_grow();
 	index_insert(by_name, n_buckets, c);
@@ -328,12 +359,7 @@ void connection_delete(struct connection *c)
 			o->template = NULL;
 			event_connection(EV_CONNECTION_CHANGED, o, VIEW_CONN_INSTANCE_OF);
 		}
-	for (size_t i = 0; i < c->n_options; i++) {
-		free(c->option_keys[i]);
-		free(c->option_values[i]);
-	}
-	free(c->option_keys);
-	free(c->option_values);
+	free(c->option_keys);   /* and option_values: one block (set_options) */
 	connection_config_free(&c->cfg);
 	view_cache_free(&c->view_cache);
 	free(c->source);

@@ -22,7 +22,8 @@ struct v1_instance;
 struct connection {
 	char *name;
 	struct connection_config cfg;
-	/* normalised option map for the Options property: sorted keys */
+	/* normalised option map for the Options property: sorted keys; keys,
+	 * values and their texts are one allocation (connections.c) */
 	size_t n_options;
 	char **option_keys, **option_values;
 	/* where it was defined: CONNECTION_SOURCE_API, or "FILE:LINE" of its

@@ -20,6 +20,7 @@
 #include "daemon/demux.h"
 #include "daemon/engine.h"
 #include "daemon/events.h"
+#include "daemon/heap.h"
 #include "daemon/ikev1/ikev1.h"
 #include "daemon/ipsec_conf.h"
 #include "daemon/keys.h"
@@ -362,6 +363,7 @@ int main(int argc, char **argv)
 	routing_init(&routing_hooks);
 	engine_set_core_hooks(&engine_core_hooks);
 	ikev1_init(event);
+	heap_init(event);
 	peer_replace_set_uniqueids(o.uniqueids);
 	/* before the front ends: no command sees a half-loaded file */
 	if (!start_from_config(&o))

@@ -1,5 +1,6 @@
 #include "daemon/state.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,7 +115,7 @@ static uint32_t peer_id_hash(const char *id)
 void state_set_peer_id(struct state *st, const char *peer_id)
 {
 	hindex_del(&by_peer_id, &st->peer_id_link);
-	snprintf(st->peer_id, sizeof(st->peer_id), "%s", peer_id);
+	state_set_text(&st->peer_id, "%s", peer_id);
 	if (st->peer_id[0])
 		hindex_add(&by_peer_id, &st->peer_id_link, peer_id_hash(st->peer_id));
 }
@@ -153,9 +154,40 @@ struct state *state_by_peer_id(const char *id)
 	return state_by_peer_id_next(NULL, id);
 }
 
+/* What an unset text field points at: never freed. */
+static const char no_text[] = "";
+
+static void text_free(const char **field)
+{
+	if (*field != no_text)
+		free((char *)*field);
+	*field = no_text;
+}
+
+void state_set_text(const char **field, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *text = NULL;
+	int n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		abort();   /* out of memory, as xmalloc */
+	if (*field && *field != no_text)
+		free((char *)*field);
+	if (n == 0) {
+		free(text);
+		*field = no_text;
+	} else {
+		*field = text;
+	}
+}
+
 struct state *state_new(struct connection *c, enum state_kind kind, bool initiator)
 {
 	struct state *st = xcalloc(1, sizeof(*st));
+	st->peer_id = st->algorithms = st->nat_status = no_text;
+	st->xauth_user = st->domains = st->banner = no_text;
 	st->serial = next_serial++;
 	st->connection = c;
 	st->kind = kind;
@@ -225,6 +257,12 @@ void state_delete(struct state *st)
 		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
 	}
 	view_cache_free(&st->view_cache);
+	text_free(&st->peer_id);
+	text_free(&st->algorithms);
+	text_free(&st->nat_status);
+	text_free(&st->xauth_user);
+	text_free(&st->domains);
+	text_free(&st->banner);
 	free(st);
 }
 

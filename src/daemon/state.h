@@ -42,21 +42,23 @@ struct state {
 	bool initiator;
 	ip_address peer;
 	uint16_t peer_port;
-	char peer_id[300];
-	char algorithms[128];
-	char nat_status[64];         /* "NAT-T: peer behind NAT, port 4500", or "" */
+	/* Text: never NULL, "" when none; set with state_set_text (heap,
+	 * sized to the text: most states have few or none of them) */
+	const char *peer_id;
+	const char *algorithms;
+	const char *nat_status;      /* "NAT-T: peer behind NAT, port 4500", or "" */
 	unsigned n_inbound_spis, n_outbound_spis;
 	uint32_t inbound_spis[SPIS_MAX], outbound_spis[SPIS_MAX];
 	uint64_t expires_at_usec, rekey_at_usec;   /* CLOCK_REALTIME, 0 = never */
 	/* remote access, on the ISAKMP state (API.md State: XauthUser,
 	 * VirtualAddress, Dns, Domains, Banner); "" / 0 when none */
-	char xauth_user[128];        /* the user XAUTH proved (client: ours; server: the peer's) */
+	const char *xauth_user;      /* the user XAUTH proved (client: ours; server: the peer's) */
 	bool has_virtual_address;
 	ip_subnet virtual_address;   /* Mode Config inner address with its prefix */
 	size_t n_dns;
 	ip_address dns[4];
-	char domains[256];           /* comma list */
-	char banner[512];
+	const char *domains;         /* comma list */
+	const char *banner;
 	size_t n_split_include;      /* client: the gateway's Unity split include, */
 	ip_subnet split_include[4];  /* the first is our peer client when we have no rightsubnet */
 
@@ -97,6 +99,9 @@ struct state *state_by_peer_next(const struct state *st, const ip_address *a);
 struct state *state_by_peer_id(const char *id);
 struct state *state_by_peer_id_next(const struct state *st, const char *id);
 void state_set_name(struct state *st, enum state_name name);
+/* Sets one of st's text fields (&st->peer_id, ...) to the formatted text,
+ * "" included; the old text is freed. Announces nothing. */
+void state_set_text(const char **field, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void states_delete_for_connection(struct connection *c);
 void states_delete_all(void);
 /* The engine's hook, called by state_delete() after the state is

@@ -237,7 +237,7 @@ static void state_dns(const void *obj, struct view_value *v)
 static void state_domains(const void *obj, struct view_value *v)
 {
 	const struct state *st = STATE(obj);
-	size_t len = strnlen(st->domains, sizeof(st->domains));
+	size_t len = strlen(st->domains);
 	char *copy = xmalloc(len + 1);
 	memcpy(copy, st->domains, len);
 	copy[len] = '\0';
@@ -395,9 +395,16 @@ static char *value_key(const struct view_value *v)
 	return strbuf_steal(&sb);
 }
 
+/* Every connection and state has one: it holds a 64-bit digest of each
+ * field's value_key as last announced, not the text (8 bytes a field and
+ * one allocation an object, where the texts cost a small allocation
+ * each: with thousands of tunnels that was a third of their memory). Two
+ * different values with the same FNV-1a digest would hide one change;
+ * at 64 bits that is not a case to design for. */
 struct view_cache {
 	size_t n;
-	char *announced[];    /* value_key of each field as last announced; NULL = never */
+	view_mask announced;  /* fields with a digest; the others were never announced */
+	uint64_t digest[];
 };
 
 static struct view_cache *cache_get(enum view_kind kind, struct view_cache **cache)
@@ -405,10 +412,20 @@ static struct view_cache *cache_get(enum view_kind kind, struct view_cache **cac
 	if (!*cache) {
 		size_t n;
 		view_fields(kind, &n);
-		*cache = xcalloc(1, sizeof(**cache) + n * sizeof(char *));
+		*cache = xcalloc(1, sizeof(**cache) + n * sizeof((*cache)->digest[0]));
 		(*cache)->n = n;
 	}
 	return *cache;
+}
+
+static uint64_t fnv1a64(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ull;
+	}
+	return h;
 }
 
 /* Remember field's value; true when it differs from the one before. */
@@ -418,10 +435,11 @@ static bool update(enum view_kind kind, const void *obj, struct view_cache *cach
 	view_get(kind, obj, field, &v);
 	char *key = value_key(&v);
 	view_value_clear(&v);
-	char *old = cache->announced[field];
-	bool changed = !old || !streq(old, key);
-	free(old);
-	cache->announced[field] = key;
+	uint64_t digest = fnv1a64(key);
+	free(key);
+	bool changed = !(cache->announced & VIEW_BIT(field)) || cache->digest[field] != digest;
+	cache->announced |= VIEW_BIT(field);
+	cache->digest[field] = digest;
 	return changed;
 }
 
@@ -454,8 +472,6 @@ void view_cache_free(struct view_cache **cache)
 {
 	if (!*cache)
 		return;
-	for (size_t i = 0; i < (*cache)->n; i++)
-		free((*cache)->announced[i]);
 	free(*cache);
 	*cache = NULL;
 }

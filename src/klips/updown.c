@@ -196,7 +196,7 @@ static const struct state *remote_access_state(const struct connection *c, const
  * (PLUTO_PEER_CLIENT), and the script must not put it on our interface. */
 static void add_remote_access(struct env *e, const struct connection *c, const struct state *ra)
 {
-	char buf[IP_STR_MAX], list[4 * IP_STR_MAX + 4], domains[sizeof(ra->domains)];
+	char buf[IP_STR_MAX], list[4 * IP_STR_MAX + 4], domains[256];
 	if (ra->has_virtual_address && END_THIS(c)->modecfgclient)
 		env_add(e, "PLUTO_MY_SOURCEIP", ip_str(&ra->virtual_address.addr, buf));
 	if (ra->n_dns) {

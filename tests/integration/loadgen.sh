@@ -4,7 +4,9 @@
 # with PSK and with RSA + PFS. Each run must report all 20 established,
 # and pluto must agree: 20 IPsec SAs established, one per source address.
 # A wrong PSK must fail all of them, counted as an authentication failure
-# or the responder's notification, never as established.
+# or the responder's notification, never as established. With --delete
+# (two rounds of up and down against one pluto) pluto must delete every
+# state and instance each round, and exit without a leak report.
 # Args: the pluto-loadgen binary.
 # shellcheck source=tests/lib/common.sh
 . "$SRCDIR/tests/lib/common.sh"
@@ -76,6 +78,39 @@ run_case rsa "authby=rsasig
 check_eq "rsa+pfs: loadgen exits 0" 0 "$(cat "$T/rsa.status")"
 check_contains "rsa+pfs: all $N established" "established $N of $N" "$(cat "$T/rsa-loadgen.log")"
 check_eq "rsa+pfs: pluto has $N established IPsec SAs, one per peer" "$N" "$(ipsec_peers "$T/rsa-status.json")"
+
+# --delete, two rounds against one pluto: after each, no state and only
+# the template left (instances go with their last state)
+mkdir -p "$T/del/run" && cp "$T/psk.secrets" "$T/del/ipsec.secrets"
+printf 'conn lg\n\tleft=%s\n\tright=%%any\n\tauthby=secret\n\tauto=add\n' "$LG_RESPONDER" >"$T/del/ipsec.conf"
+ip netns exec "$LG_NS_R" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
+	--rundir "$T/del/run" --ctlbase "$T/del/run/ctl" --config "$T/del/ipsec.conf" \
+	--secretsfile "$T/del/ipsec.secrets" >"$T/del-pluto.log" 2>&1 &
+del_pid=$!
+_pids+=("$del_pid")
+del_counts() {
+	"$IPSECCTL" --socket "$T/del/run/ctl" status --json >"$T/del-status.json" &&
+		jq -r '"\(.states | length) \(.connections | length)"' "$T/del-status.json"
+}
+del_done() { test "$(del_counts)" = "0 1"; }
+if wait_for 10 test -S "$T/del/run/ctl"; then
+	for round in 1 2; do
+		ip netns exec "$LG_NS_I" "$LOADGEN" -s "$LG_FIRST" -d "$LG_RESPONDER" -n "$N" -c 4 -r 1000 \
+			-k "loadgen test" --delete >"$T/del-$round.log" 2>&1
+		check_eq "delete round $round: loadgen exits 0" 0 "$?"
+		check_contains "delete round $round: all $N established" "established $N of $N" \
+			"$(cat "$T/del-$round.log")"
+		check_contains "delete round $round: all $N deleted" "DELETED tunnels=$N failed=0" \
+			"$(cat "$T/del-$round.log")"
+		wait_for 10 del_done
+		check_eq "delete round $round: pluto has no state and only the template" "0 1" "$(del_counts)"
+	done
+	kill "$del_pid"; wait "$del_pid"
+	check_eq "delete: pluto exits 0" 0 "$?"
+	check_eq "delete: no leak report" 0 "$(grep -c LeakSanitizer "$T/del-pluto.log")"
+else
+	fail "delete: pluto did not start"
+fi
 
 mkdir -p "$T/wrong" && cp "$T/psk.secrets" "$T/wrong/ipsec.secrets"
 run_case wrong "authby=secret" -k "not the secret" -t 2

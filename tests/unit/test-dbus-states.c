@@ -169,13 +169,13 @@ static struct state *make_state(struct connection *c, enum state_kind kind, enum
 	st->established = true;
 	ip_parse("192.0.2.2", &st->peer);
 	st->peer_port = 500;
-	g_strlcpy(st->peer_id, "@east.example", sizeof(st->peer_id));
+	state_set_text(&st->peer_id, "%s", "@east.example");
 	if (kind == STATE_KIND_ISAKMP) {
-		g_strlcpy(st->algorithms, "aes128-sha2_256-modp2048", sizeof(st->algorithms));
+		state_set_text(&st->algorithms, "%s", "aes128-sha2_256-modp2048");
 		c->newest_isakmp = st->serial;
 		event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN_NEWEST_ISAKMP);
 	} else {
-		g_strlcpy(st->algorithms, "esp:aes128-sha2_256", sizeof(st->algorithms));
+		state_set_text(&st->algorithms, "%s", "esp:aes128-sha2_256");
 		st->n_inbound_spis = 2;
 		st->inbound_spis[0] = 0xc0ffee01;
 		st->inbound_spis[1] = 0x00001234;
@@ -291,13 +291,13 @@ static void test_state_objects(void)
 	g_assert_cmpuint(g_variant_get_uint64(v), ==, 1699999000000000ull);
 	g_variant_unref(v);
 	/* XAUTH and Mode Config results, as the engine leaves them */
-	g_strlcpy(isakmp->xauth_user, "alice", sizeof(isakmp->xauth_user));
+	state_set_text(&isakmp->xauth_user, "%s", "alice");
 	isakmp->has_virtual_address = true;
 	g_assert_true(subnet_parse("10.8.0.10/32", &isakmp->virtual_address, NULL));
 	isakmp->n_dns = 2;
 	g_assert_true(ip_parse("10.1.0.53", &isakmp->dns[0]));
 	g_assert_true(ip_parse("2001:db8::53", &isakmp->dns[1]));
-	g_strlcpy(isakmp->domains, "corp.example,lab.example", sizeof(isakmp->domains));
+	state_set_text(&isakmp->domains, "%s", "corp.example,lab.example");
 	char *xuser = get_string(ip1, STATE_IFACE, "XauthUser");
 	g_assert_cmpstr(xuser, ==, "alice");
 	g_free(xuser);

@@ -107,7 +107,7 @@ static GHashTable *env_of(const char *name, const char *const *kv, enum updown_v
 	struct state *st = NULL;
 	if (with_state) {
 		st = state_new(c, STATE_KIND_IPSEC, true);
-		snprintf(st->peer_id, sizeof(st->peer_id), "@peer-from-payload");
+		state_set_text(&st->peer_id, "%s", "@peer-from-payload");
 		st->n_inbound_spis = 2;
 		st->inbound_spis[0] = 0x11223344;
 		st->inbound_spis[1] = 0x5566;
@@ -374,15 +374,15 @@ static void test_no_fd_leak(void)
  * them when there are none. */
 static void fill_remote_access(struct state *isakmp)
 {
-	g_strlcpy(isakmp->xauth_user, "alice", sizeof(isakmp->xauth_user));
+	state_set_text(&isakmp->xauth_user, "%s", "alice");
 	isakmp->has_virtual_address = true;
 	const char *why = NULL;
 	g_assert_true(subnet_parse("10.8.0.10/32", &isakmp->virtual_address, &why));
 	isakmp->n_dns = 2;
 	g_assert_true(ip_parse("10.2.0.53", &isakmp->dns[0]));
 	g_assert_true(ip_parse("2001:db8::53", &isakmp->dns[1]));
-	g_strlcpy(isakmp->domains, "corp.example,lab.example", sizeof(isakmp->domains));
-	g_strlcpy(isakmp->banner, "Welcome, $USER `id`", sizeof(isakmp->banner));
+	state_set_text(&isakmp->domains, "%s", "corp.example,lab.example");
+	state_set_text(&isakmp->banner, "%s", "Welcome, $USER `id`");
 }
 
 static void test_env_remote_access(void)
@@ -449,10 +449,10 @@ static void test_env_remote_access(void)
 	state_delete(gw_isakmp);
 
 	/* only some known (a server's view: the user, no address) */
-	memset(isakmp->banner, 0, sizeof(isakmp->banner));
+	state_set_text(&isakmp->banner, "%s", "");
 	isakmp->has_virtual_address = false;
 	isakmp->n_dns = 0;
-	isakmp->domains[0] = '\0';
+	state_set_text(&isakmp->domains, "%s", "");
 	g_assert_cmpint(updown_run(UPDOWN_UP, c, ipsec, &err), ==, 0);
 	t = read_env(out);
 	check_var(t, "PLUTO_XAUTH_USERNAME", "alice");

@@ -496,7 +496,7 @@ static void test_remote_access_fields(void)
 	g_assert_cmpstr(json_object_to_json_string_ext(json_object_object_get(j, "splitInclude"), 0), ==, "[]");
 	json_object_put(j);
 
-	g_strlcpy(st->xauth_user, "alice", sizeof(st->xauth_user));
+	state_set_text(&st->xauth_user, "%s", "alice");
 	st->has_virtual_address = true;
 	const char *why = NULL;
 	g_assert_true(subnet_parse("2001:db8:8::10/128", &st->virtual_address, &why));
@@ -504,8 +504,8 @@ static void test_remote_access_fields(void)
 	static const char *const dns[] = { "10.1.0.53", "10.1.0.54", "2001:db8::53", "192.0.2.53" };
 	for (size_t i = 0; i < 4; i++)
 		g_assert_true(ip_parse(dns[i], &st->dns[i]));
-	g_strlcpy(st->domains, "corp.example,lab.example", sizeof(st->domains));
-	g_strlcpy(st->banner, "Authorised users only", sizeof(st->banner));
+	state_set_text(&st->domains, "%s", "corp.example,lab.example");
+	state_set_text(&st->banner, "%s", "Authorised users only");
 	g_assert_true(subnet_parse("10.2.0.0/16", &st->split_include[0], &why));
 	g_assert_true(subnet_parse("172.16.4.0/24", &st->split_include[1], &why));
 	st->n_split_include = 2;

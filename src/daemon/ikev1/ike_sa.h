@@ -62,15 +62,21 @@ struct v1_state {
 	uint8_t iv[CRYPTO_MAX_BLOCK];
 	size_t iv_len;
 
-	/* Diffie-Hellman (Main Mode, or Quick Mode with PFS) */
+	/* Diffie-Hellman (Main Mode, or Quick Mode with PFS) and the nonces:
+	 * only while the exchange runs. They point into one allocation
+	 * (struct v1_exchange_values, CRYPTO_MAX_DH / NONCE_LEN_MAX bytes
+	 * each) made with the state and wiped and freed by
+	 * v1_exchange_done once it is established: an established SA
+	 * keeps only its keys. NULL (lengths 0) after that. */
 	struct dh_secret *dh;
-	uint8_t g_i[CRYPTO_MAX_DH], g_r[CRYPTO_MAX_DH];
+	uint8_t *g_i, *g_r;
 	size_t g_len;
-	uint8_t gxy[CRYPTO_MAX_DH];
+	uint8_t *gxy;
 	size_t gxy_len;
 
-	uint8_t ni[NONCE_LEN_MAX], nr[NONCE_LEN_MAX];
+	uint8_t *ni, *nr;
 	size_t ni_len, nr_len;
+	struct v1_exchange_values *exchange_values;
 
 	/* Quick Mode */
 	struct ipsec_choice ipsec;
@@ -108,7 +114,7 @@ struct v1_state {
 	bool xauth_again;            /* client: the gateway runs XAUTH again on this SA although it
 					inherited it (strongSwan on a rekey): nothing follows it */
 	struct address_pool *pool;   /* server: the pool lending this peer its address, NULL = none */
-	char lease_identity[300];    /* ... to this identity (an XAUTH user or a peer id: as long as state.peer_id) */
+	char *lease_identity;        /* ... to this identity (an XAUTH user or a peer id), NULL = none */
 
 	/* keying attempts and replacement (rekey.c) */
 	unsigned keying_attempt;     /* initiator: 1 = first attempt (keyingtries) */
@@ -126,6 +132,12 @@ struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool i
 			      const ip_address *peer, uint16_t peer_port,
 			      const ip_address *local, uint16_t local_port);
 void v1_state_free_hook(struct state *st);
+/* The exchange that established s is over: free what only the exchange
+ * needed (DH values, nonces, the SA payloads it proposed or answered)
+ * and, unless keep_last_sent (the peer may send its last message again
+ * and gets ours again, or we still retransmit), our last message.
+ * Idempotent. */
+void v1_exchange_done(struct v1_state *s, bool keep_last_sent);
 
 /* ISAKMP SA by cookies. A zero cookie in the query or in the state acts
  * as a wildcard for the responder cookie (first exchange of Main Mode). */

@@ -17,6 +17,12 @@
 #include "daemon/log.h"
 #include "daemon/ikev1/nat_traversal.h"
 
+/* What an exchange computes and then no longer needs (ike_sa.h). */
+struct v1_exchange_values {
+	uint8_t g_i[CRYPTO_MAX_DH], g_r[CRYPTO_MAX_DH], gxy[CRYPTO_MAX_DH];
+	uint8_t ni[NONCE_LEN_MAX], nr[NONCE_LEN_MAX];
+};
+
 /* They grow with the states (a fixed table of 1,024 buckets held 50
  * ISAKMP SAs and 50 Quick Modes per chain at 50,000 tunnels). */
 static struct hindex cookie_index, msgid_index;
@@ -45,6 +51,13 @@ struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool i
 			      const ip_address *local, uint16_t local_port)
 {
 	struct v1_state *s = xcalloc(1, sizeof(*s));
+	struct v1_exchange_values *x = xcalloc(1, sizeof(*x));
+	s->exchange_values = x;
+	s->g_i = x->g_i;
+	s->g_r = x->g_r;
+	s->gxy = x->gxy;
+	s->ni = x->ni;
+	s->nr = x->nr;
 	struct state *st = state_new(c, kind, initiator);
 	st->v1 = s;
 	s->st = st;
@@ -126,6 +139,32 @@ static void wipe_free(uint8_t *p, size_t len)
 	}
 }
 
+void v1_exchange_done(struct v1_state *s, bool keep_last_sent)
+{
+	if (s->exchange_values) {
+		wipe_free((uint8_t *)s->exchange_values, sizeof(*s->exchange_values));
+		s->exchange_values = NULL;
+		s->g_i = s->g_r = s->gxy = s->ni = s->nr = NULL;
+		s->g_len = s->gxy_len = s->ni_len = s->nr_len = 0;
+	}
+	if (s->dh) {
+		dh_secret_free(s->dh);
+		s->dh = NULL;
+	}
+	free(s->sa_i_b);
+	s->sa_i_b = NULL;
+	s->sa_i_b_len = 0;
+	free(s->proposed);
+	s->proposed = NULL;
+	free(s->qm_proposed);
+	s->qm_proposed = NULL;
+	if (!keep_last_sent) {
+		free(s->last_sent);
+		s->last_sent = NULL;
+		s->last_sent_len = 0;
+	}
+}
+
 void v1_state_free_hook(struct state *st)
 {
 	struct v1_state *s = st->v1;
@@ -139,15 +178,11 @@ void v1_state_free_hook(struct state *st)
 	dpd_free(s);
 	natt_state_free(s);
 	transaction_free(s);   /* the Mode Config lease goes back to its pool */
-	if (s->dh)
-		dh_secret_free(s->dh);
-	free(s->sa_i_b);
-	free(s->proposed);
-	free(s->qm_proposed);
-	free(s->last_sent);
+	v1_exchange_done(s, false);
 	free(s->last_recv);
 	wipe_free(s->keymat_in, s->keymat_len);
 	wipe_free(s->keymat_out, s->keymat_len);
+	free(s->lease_identity);
 	ikev1_state_gone(st);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);

@@ -295,6 +295,12 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 		s->change_pending = false;
 		event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 	}
+	if (st->established) {
+		/* only what answers a copy of the peer's last message stays */
+		const struct v1_row *reached = v1_row_reaching(to);
+		v1_exchange_done(s, (reached && reached->duplicate == DUP_RESEND) ||
+					    row->timeout == TIMEOUT_RETRANSMIT);
+	}
 	if (to == row->to)
 		finish_transition(s, row);
 	return;

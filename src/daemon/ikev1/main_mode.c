@@ -46,7 +46,7 @@ static void set_algorithms(struct v1_state *s)
 	const struct ike_choice *k = &s->ike;
 	char name[ALG_NAME_MAX];
 	const char *cipher = k->cipher ? alg_name_at(k->cipher, k->key_bits, name) : "?";
-	snprintf(s->st->algorithms, sizeof(s->st->algorithms), "%s-%s-%s %s", cipher,
+	state_set_text(&s->st->algorithms, "%s-%s-%s %s", cipher,
 		 k->hash ? k->hash->name : "?", k->group ? k->group->name : "?", auth_name(k->auth));
 	event_state(EV_STATE_CHANGED, s->st, VIEW_STATE_ALGORITHMS);
 }

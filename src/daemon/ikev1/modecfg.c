@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "daemon/addresspool.h"
 #include "daemon/connections.h"
 #include "daemon/events.h"
@@ -47,7 +48,8 @@ static bool lend(struct v1_state *s, ip_address *out)
 		address_pool_put(pool);   /* the same lease again: one reference is enough */
 	else
 		s->pool = pool;
-	snprintf(s->lease_identity, sizeof(s->lease_identity), "%s", identity);
+	free(s->lease_identity);
+	s->lease_identity = xstrdup(identity);
 	st->has_virtual_address = true;
 	subnet_from_address(out, &st->virtual_address);
 	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
@@ -142,9 +144,16 @@ enum stf modecfg_inACK(struct v1_state *s, struct v1_msg *m)
 
 /* --- the client --- */
 
-/* text of an attribute, printable only, appended to out (comma list) */
-static void append_text(char *out, size_t cap, const struct cfg_attr *x, const char *sep)
+/* text of an attribute, printable only, appended to *field (a comma
+ * list), at most cap - 1 characters in all */
+#define DOMAINS_MAX 256
+#define BANNER_MAX 512
+static void append_text(const char **field, size_t cap, const struct cfg_attr *x, const char *sep)
 {
+	char out[BANNER_MAX > DOMAINS_MAX ? BANNER_MAX : DOMAINS_MAX];
+	if (cap > sizeof(out))
+		cap = sizeof(out);
+	snprintf(out, cap, "%s", *field);
 	size_t n = strlen(out);
 	if (n && n + strlen(sep) < cap) {
 		strcpy(out + n, sep);
@@ -153,6 +162,7 @@ static void append_text(char *out, size_t cap, const struct cfg_attr *x, const c
 	for (size_t i = 0; i < x->len && n + 1 < cap; i++)
 		out[n++] = x->data[i] >= 0x20 && x->data[i] < 0x7f ? (char)x->data[i] : ' ';
 	out[n] = '\0';
+	state_set_text(field, "%s", out);
 }
 
 /* The networks of a UNITY_SPLIT_INCLUDE onto st->split_include. */
@@ -169,8 +179,8 @@ static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 {
 	struct state *st = s->st;
 	st->n_dns = 0;
-	st->domains[0] = '\0';
-	st->banner[0] = '\0';
+	state_set_text(&st->domains, "%s", "");
+	state_set_text(&st->banner, "%s", "");
 	st->n_split_include = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct cfg_attr *x = &a->attrs[i];
@@ -196,10 +206,10 @@ static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 			st->dns[st->n_dns++] = ip;
 			break;
 		case UNITY_DEF_DOMAIN:
-			append_text(st->domains, sizeof(st->domains), x, ",");
+			append_text(&st->domains, DOMAINS_MAX, x, ",");
 			break;
 		case UNITY_BANNER:
-			append_text(st->banner, sizeof(st->banner), x, " ");
+			append_text(&st->banner, BANNER_MAX, x, " ");
 			break;
 		case UNITY_SPLIT_INCLUDE:
 			take_split_include(st, x);

@@ -314,7 +314,8 @@ const char *natt_status(const struct v1_state *s, char *out, size_t len)
 void natt_established(struct v1_state *s)
 {
 	uint16_t natt_udp_port = natt_port();
-	natt_status(s, s->st->nat_status, sizeof(s->st->nat_status));
+	char status[64];
+	state_set_text(&s->st->nat_status, "%s", natt_status(s, status, sizeof(status)));
 	/* the side behind the NAT keeps its mapping open */
 	if ((s->nat & NATT_US_BEHIND) && s->local_port == natt_udp_port)
 		start_keepalives(s);

@@ -168,7 +168,7 @@ static void set_spis_and_algs(struct v1_state *s)
 	char cipher[ALG_NAME_MAX] = "";
 	if (ch->cipher)
 		alg_name_at(ch->cipher, ch->key_bits, cipher);
-	snprintf(st->algorithms, sizeof(st->algorithms), "%s %s%s%s%s %s%s%s%s",
+	state_set_text(&st->algorithms, "%s %s%s%s%s %s%s%s%s",
 		 ch->protocol == PROTO_IPSEC_AH ? "AH" : "ESP",
 		 cipher, ch->cipher && ch->integ ? "-" : "",
 		 ch->integ ? ch->integ->name : "", "",
@@ -453,7 +453,7 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 			return STF_FATAL;
 		}
 		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "Quick Mode: client %s is the address lent to \"%s\"",
-		     subnet_str(&ci, a), isakmp->lease_identity);
+		     subnet_str(&ci, a), isakmp->lease_identity ? isakmp->lease_identity : "");
 	} else {
 		d = v1_conn_for_qm(c, &s->st->peer, &isakmp->peer_id, &cr, &ci);
 	}

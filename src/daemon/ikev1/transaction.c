@@ -111,13 +111,13 @@ static struct v1_state *done_sibling(struct v1_state *s)
 static void inherit(struct v1_state *s, struct v1_state *old)
 {
 	struct state *st = s->st, *o = old->st;
-	memcpy(st->xauth_user, o->xauth_user, sizeof(st->xauth_user));
+	state_set_text(&st->xauth_user, "%s", o->xauth_user);
 	st->has_virtual_address = o->has_virtual_address;
 	st->virtual_address = o->virtual_address;
 	st->n_dns = o->n_dns;
 	memcpy(st->dns, o->dns, sizeof(st->dns));
-	memcpy(st->domains, o->domains, sizeof(st->domains));
-	memcpy(st->banner, o->banner, sizeof(st->banner));
+	state_set_text(&st->domains, "%s", o->domains);
+	state_set_text(&st->banner, "%s", o->banner);
 	/* the peer's client of a conn without rightsubnet comes from here:
 	 * losing it would move the next Quick Mode to the gateway's host */
 	st->n_split_include = o->n_split_include;
@@ -125,7 +125,9 @@ static void inherit(struct v1_state *s, struct v1_state *old)
 	/* the lease moves with them: deleting the old SA must not free it */
 	s->pool = old->pool;
 	old->pool = NULL;
-	memcpy(s->lease_identity, old->lease_identity, sizeof(s->lease_identity));
+	free(s->lease_identity);
+	s->lease_identity = old->lease_identity;
+	old->lease_identity = NULL;
 	s->tx_done = true;
 	llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "XAUTH and Mode Config of #%u carried over (no new exchange)",
 	     o->serial);
@@ -204,8 +206,9 @@ void transaction_free(struct v1_state *s)
 {
 	if (!s->pool)
 		return;
-	address_pool_release(s->pool, s->lease_identity);
-	llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "released the Mode Config lease of %s", s->lease_identity);
+	const char *identity = s->lease_identity ? s->lease_identity : "";
+	address_pool_release(s->pool, identity);
+	llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "released the Mode Config lease of %s", identity);
 	address_pool_put(s->pool);
 	s->pool = NULL;
 }

@@ -71,10 +71,10 @@ enum stf xauth_inREPLY(struct v1_state *s, struct v1_msg *m)
 	struct cfg_attrs a;
 	if (!transaction_attrs(s, m, 1u << CFG_REPLY, &a))
 		return STF_FAIL;
-	char user[sizeof(st->xauth_user)];
+	char user[128];   /* the longest user name kept */
 	printable_copy(cfg_attrs_find(&a, XAUTH_USER_NAME), user, sizeof(user));
 	if (password_ok(c, user, cfg_attrs_find(&a, XAUTH_USER_PASSWORD)) && user[0]) {
-		snprintf(st->xauth_user, sizeof(st->xauth_user), "%s", user);
+		state_set_text(&st->xauth_user, "%s", user);
 		event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 		llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "XAUTH: user \"%s\" authenticated%s", user,
 		     c->cfg.xauthby == XAUTHBY_ALWAYSOK ? " (xauthby=alwaysok)" : "");
@@ -192,7 +192,7 @@ enum stf xauth_inSET(struct v1_state *s, struct v1_msg *m)
 		v1_delete_state(st, false);
 		return STF_FATAL;
 	}
-	snprintf(st->xauth_user, sizeof(st->xauth_user), "%s", user ? user : "");
+	state_set_text(&st->xauth_user, "%.127s", user ? user : "");
 	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 	llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "XAUTH: user \"%s\" authenticated by the gateway", st->xauth_user);
 	return STF_OK;

@@ -240,6 +240,8 @@ static bool send_qi2(const struct lg_config *cfg, struct lg_tunnel *t, uint64_t 
 		t->qi2 = x->last_sent;
 		t->qi2_len = x->last_sent_len;
 		x->last_sent = NULL;
+		if (cfg->delete_after)
+			lg_keep_sa(t);
 	}
 	return ok;
 }

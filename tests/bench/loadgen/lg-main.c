@@ -33,7 +33,11 @@ static void usage(FILE *f)
 		"  -P PID[,PID]    the responder's processes: their CPU time is reported\n"
 		"  -b B            /proc sample every B finished handshakes (default 1000)\n"
 		"  -o FILE         one CSV line per tunnel (result, reason, latency)\n"
-		"  --linger MS     after the last tunnel, answer repeated QR1s for MS (default 1000)\n");
+		"  --linger MS     after the last tunnel, answer repeated QR1s for MS (default 1000)\n"
+		"  --delete        then delete every established tunnel as its peer would (Informational\n"
+		"                  Delete of the IPsec SA, then of the ISAKMP SA), C tunnels per millisecond\n"
+		"  --hold MS       with --delete: keep the tunnels up MS after the summary line (default 0)\n"
+		"  --delete-rate R with --delete: R tunnels a second (default 0: C a millisecond)\n");
 }
 
 static EVP_PKEY *read_key(const char *file, bool private)
@@ -65,6 +69,8 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 	static const struct option longs[] = {
 		{ "key", required_argument, NULL, 'K' }, { "peer-key", required_argument, NULL, 'Q' },
 		{ "linger", required_argument, NULL, 'L' }, { "id", required_argument, NULL, 'I' },
+		{ "delete", no_argument, NULL, 'D' }, { "hold", required_argument, NULL, 'H' },
+		{ "delete-rate", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	const char *ike = "aes128-sha1-modp2048", *esp = "aes128-sha1", *pfs = NULL, *key = NULL, *peer = NULL;
@@ -99,6 +105,9 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 		case 'Q': peer = optarg; break;
 		case 'I': cfg->fqdn = optarg; break;
 		case 'L': *linger_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'D': cfg->delete_after = true; break;
+		case 'H': cfg->hold_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'R': cfg->delete_rate = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
@@ -147,6 +156,34 @@ static void on_finished(const struct lg_config *cfg, struct lg_tunnel *tunnels, 
 	} else {
 		*slot = UINT32_MAX;
 	}
+}
+
+/* --delete: every established tunnel's two Deletes, C tunnels at a time
+ * with a millisecond between, or --delete-rate tunnels a second (Deletes
+ * are not answered: what the responder's socket buffer cannot hold while
+ * it works is lost, and the benchmark would count it as a leak); one
+ * line for scripts. */
+static void delete_all(const struct lg_config *cfg, struct lg_tunnel *tunnels)
+{
+	unsigned sent = 0, failed = 0;
+	uint64_t start = lg_now_us();
+	for (unsigned i = 0; i < cfg->n; i++) {
+		if (!tunnels[i].sa)
+			continue;
+		if (cfg->delete_rate) {
+			uint64_t due = start + (uint64_t)(sent + failed) * 1000000 / cfg->delete_rate, now = lg_now_us();
+			if (due > now)
+				poll(NULL, 0, (int)((due - now + 999) / 1000));
+		} else if ((sent + failed) && (sent + failed) % cfg->in_flight == 0) {
+			poll(NULL, 0, 1);
+		}
+		if (lg_delete(cfg, &tunnels[i]))
+			sent++;
+		else
+			failed++;
+	}
+	printf("DELETED tunnels=%u failed=%u\n", sent, failed);
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -235,6 +272,12 @@ int main(int argc, char **argv)
 		}
 	}
 	unsigned failed = lg_report_end(rep, lg_now_us());
+	if (cfg.delete_after) {
+		/* a benchmark measures the responder with every tunnel up */
+		for (uint64_t until = lg_now_us() + (uint64_t)cfg.hold_ms * 1000; lg_now_us() < until;)
+			poll(NULL, 0, (int)((until - lg_now_us()) / 1000 + 1));
+		delete_all(&cfg, tunnels);
+	}
 	for (unsigned i = 0; i < cfg.n; i++)
 		free(tunnels[i].qi2);
 	free(tunnels);

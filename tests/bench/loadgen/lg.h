@@ -6,8 +6,9 @@
  *
  * Files: lg.h (this), lg-exchange.c (one tunnel's messages and checks),
  * lg-net.c (the one UDP socket, many source addresses), lg-report.c
- * (results, failures by reason, /proc samples), lg-main.c (options and
- * the closed loop). */
+ * (results, failures by reason, /proc samples), lg-delete.c (taking
+ * the tunnels down again, as a peer does), lg-main.c (options and the
+ * closed loop). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,6 +39,9 @@ struct lg_config {
 	unsigned retransmit_ms;      /* first retransmission; doubled each time */
 	unsigned tries;              /* sends of one message before giving up */
 	unsigned timeout_ms;         /* a whole handshake, retransmissions included */
+	bool delete_after;           /* --delete: after the run, delete every established tunnel */
+	unsigned hold_ms;            /* --hold: ... that long after the summary line */
+	unsigned delete_rate;        /* --delete-rate: tunnels a second; 0 = C a millisecond */
 };
 
 /* Where a tunnel stands: what it sent last and waits for the answer to. */
@@ -94,6 +98,16 @@ struct lg_exchange {
 	uint64_t next_send_us;
 };
 
+/* What an established tunnel keeps to delete itself later (--delete):
+ * the ISAKMP SA's keys and phase-2 IV seed, and the SPI we receive on. */
+struct lg_sa {
+	uint8_t rcookie[8];
+	const struct alg *hash, *cipher;
+	struct ike_keys keys;
+	uint8_t iv[CRYPTO_MAX_BLOCK];
+	uint32_t our_spi;
+};
+
 /* One tunnel: small once it is over (the exchange is freed). */
 struct lg_tunnel {
 	enum lg_step step;
@@ -106,6 +120,7 @@ struct lg_tunnel {
 	struct lg_exchange *x;
 	uint8_t *qi2;                /* the last message, re-sent when QR1 comes again */
 	size_t qi2_len;
+	struct lg_sa *sa;            /* --delete: kept from QI2 until its Deletes are sent */
 };
 
 /* lg-exchange.c: start a tunnel (MI1 sent), take a datagram for it,
@@ -126,6 +141,13 @@ size_t lg_net_recv(uint8_t *buf, size_t cap, uint32_t *to);
 int lg_net_fd(void);
 
 uint64_t lg_now_us(void);
+
+/* lg-delete.c: a tunnel's SA kept at QI2 (--delete), and its two
+ * protected Informational Deletes (the IPsec SA, then the ISAKMP SA),
+ * sent as a peer taking the tunnel down does. The SA is freed; false
+ * when a message could not be built or sent. */
+void lg_keep_sa(struct lg_tunnel *t);
+bool lg_delete(const struct lg_config *cfg, struct lg_tunnel *t);
 
 /* lg-report.c */
 struct lg_report;
