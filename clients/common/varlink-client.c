@@ -15,7 +15,7 @@
 #include "common/errors.h"
 
 /* A reply bigger than this is not from a sane daemon; stop reading. */
-#define VL_MAX_MESSAGE (16u * 1024 * 1024)
+#define VL_MAX_MESSAGE (256u * 1024 * 1024)
 
 struct vl_conn {
 	int fd;

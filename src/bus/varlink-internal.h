@@ -19,10 +19,12 @@ struct connection;
 struct state;
 struct pluto_event;
 
-/* One request may be at most 1 MiB (without its terminating NUL); a client
- * that sends more is disconnected. Real requests are a few hundred bytes;
- * the cap keeps one client from making the daemon buffer without bound. */
-#define VL_MESSAGE_MAX (1024 * 1024)
+/* One request may be at most 32 MiB (without its terminating NUL); a
+ * client that sends more is disconnected. Most requests are a few hundred
+ * bytes, but one AddConnections of 10,000 connections is a few MiB (and
+ * must be one request to be all or nothing); the cap keeps one client from
+ * making the daemon buffer without bound. */
+#define VL_MESSAGE_MAX (32 * 1024 * 1024)
 /* Queued, unsent output per client: above this we stop reading its requests
  * until it catches up, and a streaming client (Monitor, Initiate with more)
  * that still falls behind is dropped, since its events cannot wait. */
@@ -78,7 +80,9 @@ const char *vl_ctl_error_name(const struct ctl_error *err, char *buf, size_t len
 
 /* Parameter types a method declares; the dispatcher checks them before the
  * method runs, so methods read parameters without checking types again. */
-enum vl_type { VL_STRING, VL_INT, VL_STRING_LIST, VL_STRING_MAP };
+/* VL_CONNECTION_LIST: [](name: string, options: [string]string), the
+ * argument of AddConnections. */
+enum vl_type { VL_STRING, VL_INT, VL_STRING_LIST, VL_STRING_MAP, VL_CONNECTION_LIST };
 
 struct vl_param {
 	const char *name;

@@ -58,6 +58,35 @@ static void replace_connection(struct vl_call *call, json_object *p)
 	define_connection(call, p, ctl_replace_connection);
 }
 
+/* AddConnections(connections: [](name, options)) -> (): all or nothing.
+ * The dispatcher checked the shape of every entry. */
+static void add_connections(struct vl_call *call, json_object *p)
+{
+	json_object *list = json_object_object_get(p, "connections");
+	size_t n = json_object_array_length(list);
+	struct ctl_connection_def *defs = xcalloc(n ? n : 1, sizeof(*defs));
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(list, i);
+		json_object *options = json_object_object_get(e, "options");
+		size_t k = (size_t)json_object_object_length(options), j = 0;
+		const char **keys = xcalloc(k + 1, sizeof(char *)), **values = xcalloc(k + 1, sizeof(char *));
+		json_object_object_foreach(options, key, val) {
+			keys[j] = key;
+			values[j] = json_object_get_string(val);
+			j++;
+		}
+		defs[i] = (struct ctl_connection_def){ vl_param_string(e, "name"), keys, values, j };
+	}
+	struct ctl_error err;
+	int r = ctl_add_connections(defs, n, NULL, &err);
+	for (size_t i = 0; i < n; i++) {
+		free((void *)defs[i].keys);
+		free((void *)defs[i].values);
+	}
+	free(defs);
+	reply_result(call, r, &err);
+}
+
 static json_object *names_json(const struct ctl_name_list *l)
 {
 	json_object *a = json_object_new_array();
@@ -350,6 +379,10 @@ static const struct vl_param add_connection_params[] = {
 	{ "options", VL_STRING_MAP, false },
 	{ 0 },
 };
+static const struct vl_param add_connections_params[] = {
+	{ "connections", VL_CONNECTION_LIST, false },
+	{ 0 },
+};
 static const struct vl_param delete_state_params[] = { { "serial", VL_INT, false }, { 0 } };
 static const struct vl_param add_public_key_params[] = {
 	{ "id", VL_STRING, false },
@@ -375,6 +408,7 @@ static const struct vl_param set_debug_params[] = {
 
 static const struct vl_method pluto_methods[] = {
 	{ "AddConnection",    add_connection,    VL_PRIVILEGED, add_connection_params },
+	{ "AddConnections",   add_connections,   VL_PRIVILEGED, add_connections_params },
 	{ "ReplaceConnection", replace_connection, VL_PRIVILEGED, add_connection_params },
 	{ "Reload",           reload,            VL_PRIVILEGED, none },
 	{ "DeleteConnection", delete_connection, VL_PRIVILEGED, name_only },

@@ -74,6 +74,8 @@ void event_connection(enum pluto_event_kind kind, struct connection *c, enum vie
 		return;
 	if (kind == EV_CONNECTION_ADDED)
 		view_remember(VIEW_CONNECTION, c, &c->view_cache);
+	if (kind == EV_CONNECTION_REMOVED)
+		view_unindex_connection(c);
 	if (kind == EV_CONNECTION_CHANGED)
 		ev.changed = view_changes(VIEW_CONNECTION, c, &c->view_cache, field);
 	if (kind == EV_CONNECTION_CHANGED && !ev.changed)
@@ -84,6 +86,11 @@ void event_connection(enum pluto_event_kind kind, struct connection *c, enum vie
 void event_state(enum pluto_event_kind kind, struct state *st, enum view_state_field field)
 {
 	struct pluto_event ev = { .kind = kind, .st = st, .c = st->connection };
+	/* every state event files the state under its connection (or out) */
+	if (kind == EV_STATE_REMOVED)
+		view_unindex_state(st);
+	else
+		view_index_state(st);
 	if (kind == EV_STATE_ADDED)
 		view_remember(VIEW_STATE, st, &st->view_cache);
 	if (kind == EV_STATE_CHANGED)

@@ -110,14 +110,11 @@ static void conn_instance_of(const void *obj, struct view_value *v)
 	v->conn = ((const struct connection *)obj)->template;
 }
 
-/* The serials of c's states, in list order. */
+/* The serials of c's states, in list order (views_states.c). */
 static void conn_states(const void *obj, struct view_value *v)
 {
-	const struct connection *c = obj;
-	uint32_t *serials = xcalloc(states_count() + 1, sizeof(uint32_t));
-	for (struct state *st = states_first(); st; st = st->next_in_list)
-		if (st->connection == c)
-			serials[v->n++] = st->serial;
+	uint32_t *serials;
+	v->n = view_states_of(obj, &serials);
 	v->u32s = serials;
 	v->owned = serials;
 }

@@ -69,5 +69,15 @@ void view_cache_free(struct view_cache **cache);
 /* The Manager has one object: its cache lives here. */
 struct view_cache **view_manager_cache(void);
 
+/* --- the states of each connection (views_states.c), kept from the
+ * state events so that States costs the connection's states, not all --- */
+
+/* File st under its connection (again, when that changed). */
+void view_index_state(const struct state *st);
+void view_unindex_state(const struct state *st);
+void view_unindex_connection(const struct connection *c);
+/* c's serials, newest first (malloc'd array in *serials); the count. */
+size_t view_states_of(const struct connection *c, uint32_t **serials);
+
 /* "Name,Established": the D-Bus (else JSON) names of mask, for debug lines */
 void view_mask_names(enum view_kind kind, view_mask mask, char *buf, size_t len);
