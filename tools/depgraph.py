@@ -49,7 +49,7 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #   common   src/common          util, ip, id, errors, words, debug classes
 #   policy   src/policy          algorithms and proposals
 #   log      src/daemon/log      the logger (knows connections only through ops)
-#   model    src/daemon/{connections,conn_options,state,events,progress,views,addresspool,
+#   model    src/daemon/{connections,conn_options,state,events,progress,views,views_states,addresspool,
 #                        secrets,keys,rsa_text,engine}   the daemon's data
 #                        (engine: the narrow ops table the engine registers)
 #   klips    src/klips/          kernel backends, routing, updown
@@ -58,7 +58,7 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #   config   src/daemon/{options,ipsec_conf}  the command line, ipsec.conf(5)
 #   io       src/daemon/demux    sockets and interfaces
 #   engine   src/daemon/ikev1/   the IKEv1 engine
-#   control  src/daemon/{control,config_apply}  the commands every front end calls,
+#   control  src/daemon/{control,control_batch,config_apply}  the commands every front end calls,
 #                        start-up and reload from the configuration file
 #   bus      src/bus/            D-Bus and Varlink front ends
 #   main     src/daemon/main     the composition root: registers every hook
@@ -74,11 +74,11 @@ LAYERS = (
     (re.compile(r'^src/daemon/wire/'), 'wire'),
     (re.compile(r'^src/daemon/crypto/'), 'crypto'),
     (re.compile(r'^src/daemon/log$'), 'log'),
-    (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|addresspool'
+    (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|views_states|secrets|keys|addresspool'
                 r'|rsa_text|engine)$'), 'model'),
     (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),
     (re.compile(r'^src/daemon/demux$'), 'io'),
-    (re.compile(r'^src/daemon/(control|config_apply)$'), 'control'),
+    (re.compile(r'^src/daemon/(control|control_batch|config_apply)$'), 'control'),
     (re.compile(r'^src/klips/'), 'klips'),
     (re.compile(r'^src/bus/'), 'bus'),
     (re.compile(r'^src/policy/'), 'policy'),

@@ -95,15 +95,27 @@ static json_object *name_param(const char *name)
 static int cmd_status(struct ctl_args *a)
 {
 	struct vl_reply reply;
+	if (a->json) {
+		/* for programs: the daemon's JSON passed on as it came (compact),
+		 * without parsing and printing again megabytes of it */
+		char *text;
+		int r = check_reply(vl_call_text(conn, VL("Status"), NULL, &text, &reply), &reply);
+		if (r)
+			return r;
+		if (text) {
+			fputs(text, stdout);
+			putchar('\n');
+			free(text);
+			return 0;
+		}
+		puts(json_object_to_json_string_ext(reply.parameters, JSON_C_TO_STRING_PLAIN));
+		vl_reply_clear(&reply);
+		return 0;
+	}
 	int r = call(VL("Status"), NULL, &reply);
 	if (r)
 		return r;
-	if (a->json) {
-		puts(json_object_to_json_string_ext(reply.parameters,
-						    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		print_status_tables(stdout, reply.parameters);
-	}
+	print_status_tables(stdout, reply.parameters);
 	vl_reply_clear(&reply);
 	return 0;
 }

@@ -24,6 +24,12 @@ void vl_reply(struct vl_call *call, json_object *parameters)
 	vl_client_send(call->client, parameters, NULL, false);
 }
 
+void vl_reply_text(struct vl_call *call, const char *parameters, size_t len)
+{
+	if (!call->oneway)
+		vl_client_send_text(call->client, parameters, len);
+}
+
 void vl_reply_error(struct vl_call *call, const char *error, json_object *parameters)
 {
 	if (call->oneway) {

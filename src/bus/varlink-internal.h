@@ -53,6 +53,9 @@ void vl_pending_remove(struct vl_pending *p);
  * client is going away. A streamed reply (continues) to a client whose
  * queue is over VL_OUTPUT_MAX drops that client. */
 void vl_client_send(struct vl_client *c, json_object *parameters, const char *error, bool continues);
+/* The same for a final reply whose parameters are already JSON text (an
+ * object, len bytes), without an error. */
+void vl_client_send_text(struct vl_client *c, const char *parameters, size_t len);
 /* Log why and disconnect the client (after the current callback). */
 void vl_client_fail(struct vl_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool vl_client_closing(const struct vl_client *c);
@@ -131,6 +134,14 @@ json_object *vl_view_json(enum view_kind kind, const void *obj);
 json_object *vl_connection_json(const struct connection *c);
 json_object *vl_state_json(const struct state *st);
 json_object *vl_change_json(const struct pluto_event *ev);
+/* JSON as text (varlink-json.c), for replies too big for json-c objects:
+ * a string, and the members of an object of the view (no braces; a comma
+ * first when more). */
+struct strbuf;
+void vl_json_text_string(struct strbuf *sb, const char *s);
+void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more);
+/* Reply with parameters given as the JSON text of an object. */
+void vl_reply_text(struct vl_call *call, const char *parameters, size_t len);
 
 /* For the fuzz target: run bytes through the framing and dispatch of a
  * client that has no socket (its replies are built, then discarded), then

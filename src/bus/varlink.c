@@ -169,6 +169,26 @@ void vl_client_fail(struct vl_client *c, const char *fmt, ...)
 
 static void client_update_events(struct vl_client *c);
 
+/* Append a message (a, then b) and its terminating NUL to the output. */
+static void queue_output(struct vl_client *c, const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	if (c->fd < 0)
+		return;
+	if (c->out_off > 0 && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	size_t len = a_len + b_len;
+	if (c->out_len + len + 1 > c->out_cap) {
+		c->out_cap = (c->out_len + len + 1) * 2;
+		c->out = xrealloc(c->out, c->out_cap);
+	}
+	memcpy(c->out + c->out_len, a, a_len);
+	if (b_len)
+		memcpy(c->out + c->out_len + a_len, b, b_len);
+	c->out[c->out_len + len] = '\0';
+	c->out_len += len + 1;
+	client_update_events(c);
+}
+
 void vl_client_send(struct vl_client *c, json_object *parameters, const char *error, bool continues)
 {
 	if (c->closing) {
@@ -189,19 +209,22 @@ void vl_client_send(struct vl_client *c, json_object *parameters, const char *er
 	size_t len;
 	const char *text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (c->fd >= 0) {
-		if (c->out_off > 0 && c->out_off == c->out_len)
-			c->out_off = c->out_len = 0;
-		if (c->out_len + len + 1 > c->out_cap) {
-			c->out_cap = (c->out_len + len + 1) * 2;
-			c->out = xrealloc(c->out, c->out_cap);
-		}
-		memcpy(c->out + c->out_len, text, len);
-		c->out[c->out_len + len] = '\0';
-		c->out_len += len + 1;
-		client_update_events(c);
-	}
+	queue_output(c, text, len, NULL, 0);
 	json_object_put(msg);
+}
+
+void vl_client_send_text(struct vl_client *c, const char *parameters, size_t len)
+{
+	static const char head[] = "{\"parameters\":", tail[] = "}";
+	if (c->closing)
+		return;
+	/* the head goes in first, then the object and the closing brace */
+	queue_output(c, head, sizeof(head) - 1, parameters, len);
+	if (c->fd >= 0) {
+		/* replace the NUL queue_output ended the message with */
+		c->out_len--;
+		queue_output(c, tail, sizeof(tail) - 1, NULL, 0);
+	}
 }
 
 /* Dispatch every complete message in the input buffer, unless the client
