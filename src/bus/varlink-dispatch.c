@@ -24,10 +24,11 @@ void vl_reply(struct vl_call *call, json_object *parameters)
 	vl_client_send(call->client, parameters, NULL, false);
 }
 
-void vl_reply_text(struct vl_call *call, const char *parameters, size_t len)
+void vl_reply_message(struct vl_call *call, struct strbuf *message)
 {
 	if (!call->oneway)
-		vl_client_send_text(call->client, parameters, len);
+		vl_client_send_message(call->client, message);
+	strbuf_free(message);
 }
 
 void vl_reply_error(struct vl_call *call, const char *error, json_object *parameters)

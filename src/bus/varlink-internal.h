@@ -33,6 +33,7 @@ struct pluto_event;
 #define VL_JSON_DEPTH 16
 
 struct vl_client;
+struct strbuf;
 
 /* A call that outlives its dispatch (Initiate waiting for the engine, a
  * Monitor stream). The client owns it: when the client goes away, cancel()
@@ -53,9 +54,9 @@ void vl_pending_remove(struct vl_pending *p);
  * client is going away. A streamed reply (continues) to a client whose
  * queue is over VL_OUTPUT_MAX drops that client. */
 void vl_client_send(struct vl_client *c, json_object *parameters, const char *error, bool continues);
-/* The same for a final reply whose parameters are already JSON text (an
- * object, len bytes), without an error. */
-void vl_client_send_text(struct vl_client *c, const char *parameters, size_t len);
+/* The same for a final reply already written as JSON text; its buffer is
+ * taken over when nothing else is queued (no copy of megabytes). */
+void vl_client_send_message(struct vl_client *c, struct strbuf *message);
 /* Log why and disconnect the client (after the current callback). */
 void vl_client_fail(struct vl_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool vl_client_closing(const struct vl_client *c);
@@ -140,8 +141,9 @@ json_object *vl_change_json(const struct pluto_event *ev);
 struct strbuf;
 void vl_json_text_string(struct strbuf *sb, const char *s);
 void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more);
-/* Reply with parameters given as the JSON text of an object. */
-void vl_reply_text(struct vl_call *call, const char *parameters, size_t len);
+/* Reply with a whole message already written as JSON text
+ * ({"parameters":{...}}); the strbuf is taken (and left empty). */
+void vl_reply_message(struct vl_call *call, struct strbuf *message);
 
 /* For the fuzz target: run bytes through the framing and dispatch of a
  * client that has no socket (its replies are built, then discarded), then

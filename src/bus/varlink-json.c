@@ -83,38 +83,42 @@ json_object *vl_view_json(enum view_kind kind, const void *obj)
  * NOSLASHESCAPE), member for member. --- */
 
 /* A JSON string: quotes, backslash and control characters escaped; all
- * other bytes copied in runs. */
+ * other bytes copied. Room for the worst case (every byte \u00XX) is
+ * made once, then the bytes are written in place. */
 void vl_json_text_string(struct strbuf *sb, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
-	strbuf_addn(sb, "\"", 1);
-	const char *run = s ? s : "";
-	for (const char *p = run; *p; p++) {
+	const char *p = s ? s : "";
+	size_t n = strlen(p);
+	strbuf_grow(sb, 6 * n + 2);
+	char *o = sb->data + sb->len;
+	*o++ = '"';
+	for (; *p; p++) {
 		unsigned char ch = (unsigned char)*p;
-		if (ch >= 0x20 && ch != '"' && ch != '\\')
+		if (ch >= 0x20 && ch != '"' && ch != '\\') {
+			*o++ = (char)ch;
 			continue;
-		strbuf_addn(sb, run, (size_t)(p - run));
-		char esc[7] = { '\\', 0 };
-		size_t n = 2;
-		switch (ch) {
-		case '"': esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\t': esc[1] = 't'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			n = 6;
 		}
-		strbuf_addn(sb, esc, n);
-		run = p + 1;
+		*o++ = '\\';
+		switch (ch) {
+		case '"': *o++ = '"'; break;
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\t': *o++ = 't'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\b': *o++ = 'b'; break;
+		case '\f': *o++ = 'f'; break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
 	}
-	strbuf_add(sb, run);
-	strbuf_addn(sb, "\"", 1);
+	*o++ = '"';
+	*o = '\0';
+	sb->len = (size_t)(o - sb->data);
 }
 
 static void text_u64(struct strbuf *sb, uint64_t u)

@@ -213,18 +213,22 @@ void vl_client_send(struct vl_client *c, json_object *parameters, const char *er
 	json_object_put(msg);
 }
 
-void vl_client_send_text(struct vl_client *c, const char *parameters, size_t len)
+void vl_client_send_message(struct vl_client *c, struct strbuf *message)
 {
-	static const char head[] = "{\"parameters\":", tail[] = "}";
-	if (c->closing)
+	if (c->closing || c->fd < 0)
 		return;
-	/* the head goes in first, then the object and the closing brace */
-	queue_output(c, head, sizeof(head) - 1, parameters, len);
-	if (c->fd >= 0) {
-		/* replace the NUL queue_output ended the message with */
-		c->out_len--;
-		queue_output(c, tail, sizeof(tail) - 1, NULL, 0);
+	if (c->out_off == c->out_len) {
+		/* nothing queued: the message's buffer becomes the queue, its
+		 * NUL the message's terminator */
+		free(c->out);
+		c->out_cap = message->cap;
+		c->out_len = message->len + 1;
+		c->out_off = 0;
+		c->out = strbuf_steal(message);
+		client_update_events(c);
+		return;
 	}
+	queue_output(c, message->data, message->len, NULL, 0);
 }
 
 /* Dispatch every complete message in the input buffer, unless the client

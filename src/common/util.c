@@ -62,6 +62,15 @@ void strbuf_init(struct strbuf *sb)
 	sb->data[0] = '\0';
 }
 
+void strbuf_grow(struct strbuf *sb, size_t more)
+{
+	if (sb->len + more + 1 <= sb->cap)
+		return;
+	while (sb->len + more + 1 > sb->cap)
+		sb->cap *= 2;
+	sb->data = xrealloc(sb->data, sb->cap);
+}
+
 static void strbuf_reserve(struct strbuf *sb, size_t more)
 {
 	if (sb->len + more + 1 <= sb->cap)
