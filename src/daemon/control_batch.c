@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ifaddr.h"
 #include "common/util.h"
 #include "daemon/conn_options.h"
 #include "daemon/connections.h"
@@ -63,6 +64,9 @@ int ctl_add_connections(const struct ctl_connection_def *defs, size_t n, struct 
 			return ctl_fail(err, PE_INVALID_OPTION, "entry %zu: no connection name", i);
 	if (check_unique_names(defs, n, err) < 0)
 		return -1;
+	/* one look at the host's addresses orients the whole batch (twice
+	 * per connection otherwise: check, then add), as a file load does */
+	local_addresses_hold();
 	struct connection_config *cfgs = xcalloc(n ? n : 1, sizeof(*cfgs));
 	size_t checked = 0;
 	for (; checked < n; checked++)
@@ -101,6 +105,7 @@ int ctl_add_connections(const struct ctl_connection_def *defs, size_t n, struct 
 		if (ret)
 			memcpy(ret, added, n * sizeof(*ret));
 	}
+	local_addresses_release();
 	free(added);
 	free(cfgs);
 	return r;
