@@ -58,7 +58,7 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #   config   src/daemon/{options,ipsec_conf}  the command line, ipsec.conf(5)
 #   io       src/daemon/demux    sockets and interfaces
 #   engine   src/daemon/ikev1/   the IKEv1 engine
-#   control  src/daemon/{control,config_apply,heap}  the commands every front end calls,
+#   control  src/daemon/{control,control_batch,config_apply,heap}  the commands every front end calls,
 #                        start-up and reload from the configuration file, the heap policy
 #   bus      src/bus/            D-Bus and Varlink front ends
 #   main     src/daemon/main     the composition root: registers every hook
@@ -78,7 +78,7 @@ LAYERS = (
                 r'|rsa_text|engine)$'), 'model'),
     (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),
     (re.compile(r'^src/daemon/demux$'), 'io'),
-    (re.compile(r'^src/daemon/(control|config_apply|heap)$'), 'control'),
+    (re.compile(r'^src/daemon/(control|control_batch|config_apply|heap)$'), 'control'),
     (re.compile(r'^src/klips/'), 'klips'),
     (re.compile(r'^src/bus/'), 'bus'),
     (re.compile(r'^src/policy/'), 'policy'),

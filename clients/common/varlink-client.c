@@ -15,7 +15,7 @@
 #include "common/errors.h"
 
 /* A reply bigger than this is not from a sane daemon; stop reading. */
-#define VL_MAX_MESSAGE (16u * 1024 * 1024)
+#define VL_MAX_MESSAGE (256u * 1024 * 1024)
 
 struct vl_conn {
 	int fd;
@@ -155,9 +155,10 @@ static int fill(struct vl_conn *c)
 	}
 }
 
-int vl_recv(struct vl_conn *c, struct vl_reply *reply)
+/* Wait until the buffer holds a whole message; *msglen its length
+ * (without the NUL). */
+static int recv_message(struct vl_conn *c, size_t *msglen)
 {
-	memset(reply, 0, sizeof(*reply));
 	char *end = NULL;
 	size_t scanned = 0;
 	while (c->len == scanned || !(end = memchr(c->buf + scanned, '\0', c->len - scanned))) {
@@ -166,14 +167,26 @@ int vl_recv(struct vl_conn *c, struct vl_reply *reply)
 		if (r < 0)
 			return r;
 	}
-	size_t msglen = (size_t)(end - c->buf);
+	*msglen = (size_t)(end - c->buf);
+	return 0;
+}
+
+/* Drop the first message (msglen bytes and its NUL) from the buffer. */
+static void consume(struct vl_conn *c, size_t msglen)
+{
+	memmove(c->buf, c->buf + msglen + 1, c->len - msglen - 1);
+	c->len -= msglen + 1;
+}
+
+/* Parse the first message of the buffer into reply, and consume it. */
+static int parse_message(struct vl_conn *c, size_t msglen, struct vl_reply *reply)
+{
 	json_tokener *tok = json_tokener_new();
 	json_object *root = tok ? json_tokener_parse_ex(tok, c->buf, (int)msglen) : NULL;
 	bool complete = tok && json_tokener_get_error(tok) == json_tokener_success &&
 			json_tokener_get_parse_end(tok) == msglen;
 	json_tokener_free(tok);
-	memmove(c->buf, end + 1, c->len - msglen - 1);
-	c->len -= msglen + 1;
+	consume(c, msglen);
 	if (!root || !complete || !json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
 		return -EBADMSG;
@@ -191,6 +204,137 @@ int vl_recv(struct vl_conn *c, struct vl_reply *reply)
 		reply->error = json_object_get_string(v);
 	if (json_object_object_get_ex(root, "continues", &v))
 		reply->continues = json_object_get_boolean(v);
+	return 0;
+}
+
+int vl_recv(struct vl_conn *c, struct vl_reply *reply)
+{
+	memset(reply, 0, sizeof(*reply));
+	size_t msglen;
+	int r = recv_message(c, &msglen);
+	return r < 0 ? r : parse_message(c, msglen, reply);
+}
+
+/* --- a reply's parameters as text, for replies of megabytes --- */
+
+static const char *skip_space(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+/* Past the string starting at p (a quote), or NULL when unterminated. */
+static const char *skip_string(const char *p, const char *end)
+{
+	for (p++; p < end; p++) {
+		if (*p == '\\')
+			p++;
+		else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* Past the JSON value at p, or NULL when it is cut short. Only the
+ * structure is followed (the message is checked as JSON by whoever reads
+ * the text): strings, and brackets by depth. */
+static const char *skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+	while (p && p < end) {
+		switch (*p) {
+		case '"':
+			p = skip_string(p, end);
+			if (depth == 0)
+				return p;
+			continue;
+		case '{':
+		case '[':
+			depth++;
+			break;
+		case '}':
+		case ']':
+			if (depth == 0)
+				return p;
+			if (--depth == 0)
+				return p + 1;
+			break;
+		case ',':
+			if (depth == 0)
+				return p;
+			break;
+		default:
+			break;
+		}
+		p++;
+	}
+	return depth == 0 ? p : NULL;
+}
+
+/* The span of the member "parameters" of the message's top object, and
+ * whether it has an "error" member; false when the text is not an object. */
+static bool find_parameters(const char *p, const char *end, const char **params, size_t *len, bool *error)
+{
+	*params = NULL;
+	*error = false;
+	p = skip_space(p, end);
+	if (p == end || *p++ != '{')
+		return false;
+	for (;;) {
+		p = skip_space(p, end);
+		if (p < end && *p == '}')
+			return true;
+		if (p == end || *p != '"')
+			return false;
+		const char *key = p + 1, *key_end = skip_string(p, end);
+		if (!key_end)
+			return false;
+		size_t key_len = (size_t)(key_end - 1 - key);
+		p = skip_space(key_end, end);
+		if (p == end || *p++ != ':')
+			return false;
+		p = skip_space(p, end);
+		const char *value = p;
+		p = skip_value(p, end);
+		if (!p)
+			return false;
+		if (key_len == 10 && memcmp(key, "parameters", 10) == 0) {
+			*params = value;
+			*len = (size_t)(p - value);
+		} else if (key_len == 5 && memcmp(key, "error", 5) == 0) {
+			*error = true;
+		}
+		p = skip_space(p, end);
+		if (p < end && *p == ',')
+			p++;
+	}
+}
+
+int vl_call_text(struct vl_conn *c, const char *method, json_object *parameters, char **text,
+		 struct vl_reply *reply)
+{
+	memset(reply, 0, sizeof(*reply));
+	*text = NULL;
+	int r = vl_send(c, method, parameters, 0);
+	size_t msglen;
+	if (r >= 0)
+		r = recv_message(c, &msglen);
+	if (r < 0)
+		return r;
+	const char *params;
+	size_t len = 0;
+	bool error;
+	if (!find_parameters(c->buf, c->buf + msglen, &params, &len, &error) || error || !params)
+		return parse_message(c, msglen, reply);   /* errors and odd replies: as vl_call */
+	*text = malloc(len + 1);
+	if (!*text) {
+		consume(c, msglen);
+		return -ENOMEM;
+	}
+	memcpy(*text, params, len);
+	(*text)[len] = '\0';
+	consume(c, msglen);
 	return 0;
 }
 

@@ -95,15 +95,27 @@ static json_object *name_param(const char *name)
 static int cmd_status(struct ctl_args *a)
 {
 	struct vl_reply reply;
+	if (a->json) {
+		/* for programs: the daemon's JSON passed on as it came (compact),
+		 * without parsing and printing again megabytes of it */
+		char *text;
+		int r = check_reply(vl_call_text(conn, VL("Status"), NULL, &text, &reply), &reply);
+		if (r)
+			return r;
+		if (text) {
+			fputs(text, stdout);
+			putchar('\n');
+			free(text);
+			return 0;
+		}
+		puts(json_object_to_json_string_ext(reply.parameters, JSON_C_TO_STRING_PLAIN));
+		vl_reply_clear(&reply);
+		return 0;
+	}
 	int r = call(VL("Status"), NULL, &reply);
 	if (r)
 		return r;
-	if (a->json) {
-		puts(json_object_to_json_string_ext(reply.parameters,
-						    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-	} else {
-		print_status_tables(stdout, reply.parameters);
-	}
+	print_status_tables(stdout, reply.parameters);
 	vl_reply_clear(&reply);
 	return 0;
 }
@@ -276,7 +288,94 @@ static int define(struct ctl_args *a, const char *verb, const char *method)
 	return call(method, p, NULL);
 }
 
-static int cmd_add(struct ctl_args *a) { return define(a, "add", VL("AddConnection")); }
+/* The batch file of "add --file FILE": "conn NAME" lines, each followed by
+ * the key=value lines of that connection (indented or not); empty lines
+ * and # comments skipped. Appends {name, options} entries to list. */
+static int read_batch_file(json_object *list, const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
+	if (!f) {
+		fprintf(stderr, "ipsecctl: --file %s: %s\n", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned lineno = 0, conn_line = 0;
+	json_object *opts = NULL;
+	const char *name = NULL;
+	int r = 0;
+	while (r == 0 && getline(&line, &cap, f) >= 0) {
+		lineno++;
+		char *s = trim(line);
+		if (*s == '\0' || *s == '#')
+			continue;
+		char where[300];
+		snprintf(where, sizeof(where), "%s:%u: ", path, lineno);
+		if (strncmp(s, "conn", 4) == 0 && isspace((unsigned char)s[4])) {
+			if (opts && json_object_object_length(opts) == 0) {
+				fprintf(stderr, "ipsecctl: %s:%u: conn %s has no options\n", path, conn_line, name);
+				r = EXIT_USAGE;
+				break;
+			}
+			json_object *entry = json_object_new_object();
+			json_object_object_add(entry, "name", json_object_new_string(trim(s + 5)));
+			opts = json_object_new_object();
+			json_object_object_add(entry, "options", opts);
+			json_object_array_add(list, entry);
+			name = json_object_get_string(json_object_object_get(entry, "name"));
+			conn_line = lineno;
+		} else if (!opts) {
+			fprintf(stderr, "ipsecctl: %s\"%s\" comes before the first \"conn NAME\" line\n", where, s);
+			r = EXIT_USAGE;
+		} else {
+			r = add_pair(opts, where, s);
+		}
+	}
+	if (r == 0 && opts && json_object_object_length(opts) == 0) {
+		fprintf(stderr, "ipsecctl: %s:%u: conn %s has no options\n", path, conn_line, name);
+		r = EXIT_USAGE;
+	}
+	if (r == 0 && !opts) {
+		fprintf(stderr, "ipsecctl: --file %s: no \"conn NAME\" section\n", path);
+		r = EXIT_USAGE;
+	}
+	free(line);
+	if (f != stdin)
+		fclose(f);
+	return r;
+}
+
+/* add --file FILE without NAME: every connection of the file in one
+ * AddConnections call, all or nothing. */
+static int add_batch(struct ctl_args *a)
+{
+	json_object *list = json_object_new_array();
+	int r = read_batch_file(list, a->file);
+	if (r == 0)
+		r = connect_daemon() < 0 ? EXIT_NO_DAEMON : 0;
+	if (r) {
+		json_object_put(list);
+		return r;
+	}
+	size_t n = json_object_array_length(list);
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "connections", list);
+	r = call(VL("AddConnections"), p, NULL);
+	if (r == 0)
+		printf("added %zu connection%s\n", n, n == 1 ? "" : "s");
+	return r;
+}
+
+static int cmd_add(struct ctl_args *a)
+{
+	if (a->n_words == 0 && a->file)
+		return add_batch(a);
+	if (a->n_words == 0) {
+		fprintf(stderr, "ipsecctl: add: NAME key=value..., NAME --file FILE, or --file FILE\n");
+		return EXIT_USAGE;
+	}
+	return define(a, "add", VL("AddConnection"));
+}
 static int cmd_replace(struct ctl_args *a) { return define(a, "replace", VL("ReplaceConnection")); }
 
 /* reload: what the daemon did, one line per kind */
@@ -543,11 +642,15 @@ static const struct ctl_command commands[] = {
 	  "Its options (normalised, without secrets), where it came from, its routing,\n"
 	  "and each of its states: kind, name, whether established, algorithms,\n"
 	  "SPIs, and the time left until rekeying and expiry. Any user may run it." },
-	{ "add",      1, (size_t)-1, CF_FILE | CF_NO_DAEMON, cmd_add, "add NAME key=value... | add NAME --file FILE",
-	  "Add a connection from option keywords.",
+	{ "add",      0, (size_t)-1, CF_FILE | CF_NO_DAEMON, cmd_add,
+	  "add NAME key=value... | add NAME --file FILE | add --file FILE",
+	  "Add a connection from option keywords, or many from a file.",
 	  "The keywords are those of ipsec.conf(5) conn sections (ipsecctl list-keywords\n"
-	  "lists them); a key given twice is an error. With --file, one key=value a line;\n"
-	  "empty lines and lines starting with # are skipped." },
+	  "lists them); a key given twice is an error. With NAME --file, one key=value a\n"
+	  "line; empty lines and lines starting with # are skipped. With --file and no\n"
+	  "NAME, the file holds many connections, each a \"conn NAME\" line followed by\n"
+	  "its key=value lines, added in one AddConnections call: all or nothing (a bad\n"
+	  "entry is named and nothing is added)." },
 	{ "replace",  1, (size_t)-1, CF_FILE | CF_NO_DAEMON, cmd_replace,
 	  "replace NAME key=value... | replace NAME --file FILE",
 	  "Add a connection, or replace one in place (ReplaceConnection).",

@@ -111,6 +111,10 @@ static int reply_newest_states(sd_bus_message *call, const struct connection *c)
 static void initiate_done(void *ctx, const struct ctl_error *err)
 {
 	struct pending_initiate *p = ctx;
+	/* the Progress lines and changes that led here go out before the
+	 * reply (they are otherwise gathered until the loop is idle): a
+	 * caller reading the outcome has seen them */
+	dbus_signals_flush();
 	if (err) {
 		/* the API promises NegotiationFailed, saying why */
 		struct ctl_error failed = { .code = err->code == PE_AUTHENTICATION_FAILED ? PE_AUTHENTICATION_FAILED

@@ -11,6 +11,7 @@
 
 struct connection;
 struct state;
+struct sd_event;
 
 #define PLUTO_DBUS_NAME          "org.freeswan.pluto1"
 #define PLUTO_DBUS_PATH          "/org/freeswan/pluto1"
@@ -44,6 +45,22 @@ int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v);
 /* PropertiesChanged for the changed fields that D-Bus shows (none: nothing sent) */
 int dbus_emit_view_changes(sd_bus *bus, const char *path, const char *interface, enum view_kind kind,
 			   view_mask changed);
+
+/* --- coalesced change signals (dbus-signals.c) --- */
+
+/* Gather the signals of the objects under path; they are sent once per
+ * main-loop iteration (see dbus-signals.c for what is merged). */
+int dbus_signals_start(sd_bus *bus, struct sd_event *event);
+void dbus_signal_added(const char *path, const char *interface, enum view_kind kind);
+void dbus_signal_removed(const char *path, const char *interface, enum view_kind kind);
+void dbus_signal_changed(const char *path, const char *interface, enum view_kind kind, view_mask changed);
+/* A Progress line of the connection at path: each one is sent, in order
+ * with the object's other signals. */
+void dbus_signal_progress(const char *path, unsigned rc, const char *text);
+/* Send everything owed now. */
+void dbus_signals_flush(void);
+/* Flush, then forget the event sources. */
+void dbus_signals_stop(void);
 
 /* The bus while the front end runs, NULL otherwise. */
 sd_bus *dbus_bus(void);

@@ -24,6 +24,29 @@ static int reply_simple(sd_bus_message *m, int (*fn)(struct ctl_error *), sd_bus
 typedef int (*define_fn)(const char *name, const char *const *keys, const char *const *values,
 			 size_t n, struct connection **ret, struct ctl_error *err);
 
+/* Read an a{ss} into keys/values (malloc'd arrays of pointers into m). */
+static int read_option_map(sd_bus_message *m, const char ***keys, const char ***values, size_t *n)
+{
+	size_t cap = 0;
+	*n = 0;
+	int r = sd_bus_message_enter_container(m, 'a', "{ss}");
+	while (r >= 0) {
+		const char *k, *v;
+		r = sd_bus_message_read(m, "{ss}", &k, &v);
+		if (r <= 0)
+			break;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*keys = xrealloc(*keys, cap * sizeof(**keys));
+			*values = xrealloc(*values, cap * sizeof(**values));
+		}
+		(*keys)[*n] = k;
+		(*values)[*n] = v;
+		(*n)++;
+	}
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
 /* AddConnection and ReplaceConnection: (s name, a{ss} options) -> o */
 static int define_connection(sd_bus_message *m, define_fn define, sd_bus_error *error)
 {
@@ -36,25 +59,9 @@ static int define_connection(sd_bus_message *m, define_fn define, sd_bus_error *
 	if (r < 0)
 		return r;
 	/* collect the map first: nothing is added unless all of it reads */
-	size_t n = 0, cap = 0;
+	size_t n = 0;
 	_cleanup_free_ const char **keys = NULL, **values = NULL;
-	r = sd_bus_message_enter_container(m, 'a', "{ss}");
-	while (r >= 0) {
-		const char *k, *v;
-		r = sd_bus_message_read(m, "{ss}", &k, &v);
-		if (r <= 0)
-			break;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			keys = xrealloc(keys, cap * sizeof(*keys));
-			values = xrealloc(values, cap * sizeof(*values));
-		}
-		keys[n] = k;
-		values[n] = v;
-		n++;
-	}
-	if (r >= 0)
-		r = sd_bus_message_exit_container(m);
+	r = read_option_map(m, &keys, &values, &n);
 	if (r < 0)
 		return r;
 
@@ -63,6 +70,71 @@ static int define_connection(sd_bus_message *m, define_fn define, sd_bus_error *
 		return dbus_reply_ctl_error(error, &err);
 	_cleanup_free_ char *path = dbus_connection_path(c);
 	return path ? sd_bus_reply_method_return(m, "o", path) : -ENOMEM;
+}
+
+static void free_defs(struct ctl_connection_def *defs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((void *)defs[i].keys);
+		free((void *)defs[i].values);
+	}
+	free(defs);
+}
+
+/* Read the a(sa{ss}) of AddConnections: every entry before anything is
+ * added. The strings point into m. */
+static int read_connection_defs(sd_bus_message *m, struct ctl_connection_def **defs, size_t *n)
+{
+	size_t cap = 0;
+	*n = 0;
+	int r = sd_bus_message_enter_container(m, 'a', "(sa{ss})");
+	while (r >= 0) {
+		r = sd_bus_message_enter_container(m, 'r', "sa{ss}");
+		if (r <= 0)
+			break;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*defs = xrealloc(*defs, cap * sizeof(**defs));
+		}
+		struct ctl_connection_def *d = &(*defs)[(*n)++];
+		const char **keys = NULL, **values = NULL;
+		*d = (struct ctl_connection_def){ 0 };
+		r = sd_bus_message_read(m, "s", &d->name);
+		if (r >= 0)
+			r = read_option_map(m, &keys, &values, &d->n);
+		d->keys = keys;
+		d->values = values;
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	}
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
+/* AddConnections(a(sa{ss}) connections) -> (ao): all or nothing */
+static int method_add_connections(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	REQUIRE_ADMIN(m, error);
+	struct ctl_connection_def *defs = NULL;
+	size_t n = 0;
+	int r = read_connection_defs(m, &defs, &n);
+	struct ctl_error err;
+	struct connection **added = xcalloc(n ? n : 1, sizeof(*added));
+	if (r >= 0 && ctl_add_connections(defs, n, added, &err) < 0)
+		r = dbus_reply_ctl_error(error, &err);
+	free_defs(defs, n);
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(m, &reply);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "o");
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		_cleanup_free_ char *path = dbus_connection_path(added[i]);
+		r = path ? sd_bus_message_append_basic(reply, 'o', path) : -ENOMEM;
+	}
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
+	free(added);
+	return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
 }
 
 static int method_add_connection(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -211,6 +283,8 @@ const sd_bus_vtable dbus_manager_methods[] = {
 	SD_BUS_VTABLE_START(0),
 	SD_BUS_METHOD_WITH_NAMES("AddConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(connection), method_add_connection, DBUS_OPEN),
+	SD_BUS_METHOD_WITH_NAMES("AddConnections", "a(sa{ss})", SD_BUS_PARAM(connections),
+				 "ao", SD_BUS_PARAM(connections), method_add_connections, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("ReplaceConnection", "sa{ss}", SD_BUS_PARAM(name) SD_BUS_PARAM(options),
 				 "o", SD_BUS_PARAM(connection), method_replace_connection, DBUS_OPEN),
 	SD_BUS_METHOD_WITH_NAMES("Reload", "", , "asasas",

@@ -53,9 +53,19 @@ int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v)
 	case VIEW_U64:
 		return sd_bus_message_append_basic(reply, 't', &v->u);
 	case VIEW_STRING_MAP:
+		/* entry by entry with append_basic: sd_bus_message_append
+		 * would parse "{ss}" again for each of the ~30 options of each
+		 * of 10,000 connections in a GetManagedObjects */
 		r = sd_bus_message_open_container(reply, 'a', "{ss}");
-		for (size_t i = 0; r >= 0 && i < v->n; i++)
-			r = sd_bus_message_append(reply, "{ss}", v->keys[i], v->strs[i]);
+		for (size_t i = 0; r >= 0 && i < v->n; i++) {
+			r = sd_bus_message_open_container(reply, 'e', "ss");
+			if (r >= 0)
+				r = sd_bus_message_append_basic(reply, 's', v->keys[i]);
+			if (r >= 0)
+				r = sd_bus_message_append_basic(reply, 's', v->strs[i]);
+			if (r >= 0)
+				r = sd_bus_message_close_container(reply);
+		}
 		return r < 0 ? r : sd_bus_message_close_container(reply);
 	case VIEW_STRING_LIST:
 		r = sd_bus_message_open_container(reply, 'a', "s");

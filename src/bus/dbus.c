@@ -2,7 +2,8 @@
  * registers the Manager object, the fallback vtables for connections and
  * states with their node enumerators and an ObjectManager, takes the name
  * org.freeswan.pluto1, and turns change events (daemon/events.h) into
- * InterfacesAdded/Removed, PropertiesChanged and Progress signals.
+ * InterfacesAdded/Removed, PropertiesChanged (coalesced, dbus-signals.c)
+ * and Progress signals.
  * The method adapters live in dbus-manager.c, dbus-connection.c and
  * dbus-state.c; nothing here knows IKE. */
 #include "bus/bus.h"
@@ -27,39 +28,27 @@ sd_bus *dbus_bus(void)
 	return bus;
 }
 
-/* A failure to emit a signal is not worth more than a debug line: the
- * bus may be going away, and the daemon's work goes on without it. */
-static void emitted(int r, const char *what, const char *path)
-{
-	if (r < 0)
-		DBG(DBG_CONTROL, NULL, "D-Bus: cannot emit %s for %s: %s", what, path, strerror(-r));
-}
-
-/* Only the fields whose value changed: the core compared them already. */
-static void emit_changed(const char *path, const char *interface, enum view_kind kind, view_mask changed)
-{
-	emitted(dbus_emit_view_changes(bus, path, interface, kind, changed), "PropertiesChanged", path);
-}
-
+/* Only the fields whose value changed (the core compared them already);
+ * added, removed and changed objects are coalesced, Progress lines kept
+ * in order with them (dbus-signals.c). */
 static void on_object_event(const struct pluto_event *ev, const char *path, const char *interface)
 {
+	enum view_kind kind = event_view_kind(ev);
 	switch (ev->kind) {
 	case EV_CONNECTION_ADDED:
 	case EV_STATE_ADDED:
-		emitted(sd_bus_emit_object_added(bus, path), "InterfacesAdded", path);
+		dbus_signal_added(path, interface, kind);
 		break;
 	case EV_CONNECTION_REMOVED:
 	case EV_STATE_REMOVED:
-		/* the object is still in the database, so its interfaces are found */
-		emitted(sd_bus_emit_object_removed(bus, path), "InterfacesRemoved", path);
+		dbus_signal_removed(path, interface, kind);
 		break;
 	case EV_CONNECTION_CHANGED:
 	case EV_STATE_CHANGED:
-		emit_changed(path, interface, event_view_kind(ev), ev->changed);
+		dbus_signal_changed(path, interface, kind, ev->changed);
 		break;
 	case EV_PROGRESS:
-		emitted(sd_bus_emit_signal(bus, path, PLUTO_DBUS_CONN_IFACE, "Progress", "us",
-					   ev->rc, ev->text ? ev->text : ""), "Progress", path);
+		dbus_signal_progress(path, ev->rc, ev->text ? ev->text : "");
 		break;
 	default:
 		break;
@@ -72,7 +61,7 @@ static void on_event(const struct pluto_event *ev, void *userdata)
 	const char *interface = NULL;
 	switch (ev->kind) {
 	case EV_MANAGER_CHANGED:
-		emit_changed(PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE, VIEW_MANAGER, ev->changed);
+		dbus_signal_changed(PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE, VIEW_MANAGER, ev->changed);
 		return;
 	case EV_CONNECTION_ADDED:
 	case EV_CONNECTION_REMOVED:
@@ -109,6 +98,7 @@ static int fail_start(struct ctl_error *err, const char *what, int r)
 	const char *address = getenv("DBUS_SYSTEM_BUS_ADDRESS");
 	ctl_fail(err, PE_INTERNAL, "%s: %s (system bus at %s)", what, strerror(-r),
 		 address ? address : "unix:path=/run/dbus/system_bus_socket");
+	dbus_signals_stop();
 	bus = sd_bus_flush_close_unref(bus);
 	free_vtables();
 	return -1;
@@ -164,6 +154,8 @@ int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 		return fail_start(err, "cannot register the D-Bus objects", r);
 
 	r = sd_bus_attach_event(bus, event, SD_EVENT_PRIORITY_NORMAL);
+	if (r >= 0)
+		r = dbus_signals_start(bus, event);
 	if (r < 0)
 		return fail_start(err, "cannot attach the bus to the event loop", r);
 
@@ -183,6 +175,8 @@ void dbus_stop(void)
 	if (!bus)
 		return;
 	events_unsubscribe(on_event, NULL);
+	/* the signals owed go out before the bus closes */
+	dbus_signals_stop();
 	/* callers still waiting for Initiate get nothing: the bus goes away */
 	dbus_connection_pending_free_all();
 	/* flush: the reply to Shutdown() and the last signals still go out */

@@ -24,6 +24,13 @@ void vl_reply(struct vl_call *call, json_object *parameters)
 	vl_client_send(call->client, parameters, NULL, false);
 }
 
+void vl_reply_message(struct vl_call *call, struct strbuf *message)
+{
+	if (!call->oneway)
+		vl_client_send_message(call->client, message);
+	strbuf_free(message);
+}
+
 void vl_reply_error(struct vl_call *call, const char *error, json_object *parameters)
 {
 	if (call->oneway) {
@@ -84,6 +91,17 @@ static bool is_clean_string(json_object *v)
 	       strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v);
 }
 
+static bool value_has_type(json_object *v, enum vl_type type);
+
+/* One entry of a VL_CONNECTION_LIST: exactly a name and an option map. */
+static bool is_connection_entry(json_object *e)
+{
+	json_object *name, *options;
+	return json_object_is_type(e, json_type_object) && json_object_object_length(e) == 2 &&
+	       json_object_object_get_ex(e, "name", &name) && is_clean_string(name) &&
+	       json_object_object_get_ex(e, "options", &options) && value_has_type(options, VL_STRING_MAP);
+}
+
 static bool value_has_type(json_object *v, enum vl_type type)
 {
 	switch (type) {
@@ -105,6 +123,13 @@ static bool value_has_type(json_object *v, enum vl_type type)
 			if (!is_clean_string(val) || !*key)
 				return false;
 		}
+		return true;
+	case VL_CONNECTION_LIST:
+		if (!json_object_is_type(v, json_type_array))
+			return false;
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (!is_connection_entry(json_object_array_get_idx(v, i)))
+				return false;
 		return true;
 	}
 	return false;

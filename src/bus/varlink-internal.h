@@ -19,10 +19,12 @@ struct connection;
 struct state;
 struct pluto_event;
 
-/* One request may be at most 1 MiB (without its terminating NUL); a client
- * that sends more is disconnected. Real requests are a few hundred bytes;
- * the cap keeps one client from making the daemon buffer without bound. */
-#define VL_MESSAGE_MAX (1024 * 1024)
+/* One request may be at most 32 MiB (without its terminating NUL); a
+ * client that sends more is disconnected. Most requests are a few hundred
+ * bytes, but one AddConnections of 10,000 connections is a few MiB (and
+ * must be one request to be all or nothing); the cap keeps one client from
+ * making the daemon buffer without bound. */
+#define VL_MESSAGE_MAX (32 * 1024 * 1024)
 /* Queued, unsent output per client: above this we stop reading its requests
  * until it catches up, and a streaming client (Monitor, Initiate with more)
  * that still falls behind is dropped, since its events cannot wait. */
@@ -31,6 +33,7 @@ struct pluto_event;
 #define VL_JSON_DEPTH 16
 
 struct vl_client;
+struct strbuf;
 
 /* A call that outlives its dispatch (Initiate waiting for the engine, a
  * Monitor stream). The client owns it: when the client goes away, cancel()
@@ -51,6 +54,9 @@ void vl_pending_remove(struct vl_pending *p);
  * client is going away. A streamed reply (continues) to a client whose
  * queue is over VL_OUTPUT_MAX drops that client. */
 void vl_client_send(struct vl_client *c, json_object *parameters, const char *error, bool continues);
+/* The same for a final reply already written as JSON text; its buffer is
+ * taken over when nothing else is queued (no copy of megabytes). */
+void vl_client_send_message(struct vl_client *c, struct strbuf *message);
 /* Log why and disconnect the client (after the current callback). */
 void vl_client_fail(struct vl_client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool vl_client_closing(const struct vl_client *c);
@@ -78,7 +84,9 @@ const char *vl_ctl_error_name(const struct ctl_error *err, char *buf, size_t len
 
 /* Parameter types a method declares; the dispatcher checks them before the
  * method runs, so methods read parameters without checking types again. */
-enum vl_type { VL_STRING, VL_INT, VL_STRING_LIST, VL_STRING_MAP };
+/* VL_CONNECTION_LIST: [](name: string, options: [string]string), the
+ * argument of AddConnections. */
+enum vl_type { VL_STRING, VL_INT, VL_STRING_LIST, VL_STRING_MAP, VL_CONNECTION_LIST };
 
 struct vl_param {
 	const char *name;
@@ -127,6 +135,15 @@ json_object *vl_view_json(enum view_kind kind, const void *obj);
 json_object *vl_connection_json(const struct connection *c);
 json_object *vl_state_json(const struct state *st);
 json_object *vl_change_json(const struct pluto_event *ev);
+/* JSON as text (varlink-json.c), for replies too big for json-c objects:
+ * a string, and the members of an object of the view (no braces; a comma
+ * first when more). */
+struct strbuf;
+void vl_json_text_string(struct strbuf *sb, const char *s);
+void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more);
+/* Reply with a whole message already written as JSON text
+ * ({"parameters":{...}}); the strbuf is taken (and left empty). */
+void vl_reply_message(struct vl_call *call, struct strbuf *message);
 
 /* For the fuzz target: run bytes through the framing and dispatch of a
  * client that has no socket (its replies are built, then discarded), then

@@ -169,6 +169,26 @@ void vl_client_fail(struct vl_client *c, const char *fmt, ...)
 
 static void client_update_events(struct vl_client *c);
 
+/* Append a message (a, then b) and its terminating NUL to the output. */
+static void queue_output(struct vl_client *c, const char *a, size_t a_len, const char *b, size_t b_len)
+{
+	if (c->fd < 0)
+		return;
+	if (c->out_off > 0 && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	size_t len = a_len + b_len;
+	if (c->out_len + len + 1 > c->out_cap) {
+		c->out_cap = (c->out_len + len + 1) * 2;
+		c->out = xrealloc(c->out, c->out_cap);
+	}
+	memcpy(c->out + c->out_len, a, a_len);
+	if (b_len)
+		memcpy(c->out + c->out_len + a_len, b, b_len);
+	c->out[c->out_len + len] = '\0';
+	c->out_len += len + 1;
+	client_update_events(c);
+}
+
 void vl_client_send(struct vl_client *c, json_object *parameters, const char *error, bool continues)
 {
 	if (c->closing) {
@@ -189,19 +209,26 @@ void vl_client_send(struct vl_client *c, json_object *parameters, const char *er
 	size_t len;
 	const char *text = json_object_to_json_string_length(msg, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (c->fd >= 0) {
-		if (c->out_off > 0 && c->out_off == c->out_len)
-			c->out_off = c->out_len = 0;
-		if (c->out_len + len + 1 > c->out_cap) {
-			c->out_cap = (c->out_len + len + 1) * 2;
-			c->out = xrealloc(c->out, c->out_cap);
-		}
-		memcpy(c->out + c->out_len, text, len);
-		c->out[c->out_len + len] = '\0';
-		c->out_len += len + 1;
-		client_update_events(c);
-	}
+	queue_output(c, text, len, NULL, 0);
 	json_object_put(msg);
+}
+
+void vl_client_send_message(struct vl_client *c, struct strbuf *message)
+{
+	if (c->closing || c->fd < 0)
+		return;
+	if (c->out_off == c->out_len) {
+		/* nothing queued: the message's buffer becomes the queue, its
+		 * NUL the message's terminator */
+		free(c->out);
+		c->out_cap = message->cap;
+		c->out_len = message->len + 1;
+		c->out_off = 0;
+		c->out = strbuf_steal(message);
+		client_update_events(c);
+		return;
+	}
+	queue_output(c, message->data, message->len, NULL, 0);
 }
 
 /* Dispatch every complete message in the input buffer, unless the client

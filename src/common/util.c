@@ -62,6 +62,15 @@ void strbuf_init(struct strbuf *sb)
 	sb->data[0] = '\0';
 }
 
+void strbuf_grow(struct strbuf *sb, size_t more)
+{
+	if (sb->len + more + 1 <= sb->cap)
+		return;
+	while (sb->len + more + 1 > sb->cap)
+		sb->cap *= 2;
+	sb->data = xrealloc(sb->data, sb->cap);
+}
+
 static void strbuf_reserve(struct strbuf *sb, size_t more)
 {
 	if (sb->len + more + 1 <= sb->cap)
@@ -79,16 +88,31 @@ void strbuf_add(struct strbuf *sb, const char *s)
 	sb->len += n;
 }
 
+void strbuf_addn(struct strbuf *sb, const char *s, size_t n)
+{
+	strbuf_reserve(sb, n);
+	memcpy(sb->data + sb->len, s, n);
+	sb->len += n;
+	sb->data[sb->len] = '\0';
+}
+
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
+	/* format once into the room there is; only a line that does not fit
+	 * is formatted again (status texts are thousands of short lines) */
 	va_list ap2;
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
+	size_t room = sb->cap - sb->len;
+	int n = vsnprintf(sb->data + sb->len, room, fmt, ap2);
 	va_end(ap2);
-	if (n < 0)
+	if (n < 0) {
+		sb->data[sb->len] = '\0';
 		return;
-	strbuf_reserve(sb, (size_t)n);
-	vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+	}
+	if ((size_t)n >= room) {
+		strbuf_reserve(sb, (size_t)n);
+		vsnprintf(sb->data + sb->len, (size_t)n + 1, fmt, ap);
+	}
 	sb->len += (size_t)n;
 }
 

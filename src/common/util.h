@@ -26,6 +26,11 @@ struct strbuf {
 };
 void strbuf_init(struct strbuf *sb);
 void strbuf_add(struct strbuf *sb, const char *s);
+/* Room for more bytes (and the NUL) without another reallocation; a
+ * writer may then fill data[len..] itself and add to len. */
+void strbuf_grow(struct strbuf *sb, size_t more);
+/* n bytes of s (which need not be NUL-terminated) */
+void strbuf_addn(struct strbuf *sb, const char *s, size_t n);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 char *strbuf_steal(struct strbuf *sb);

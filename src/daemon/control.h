@@ -28,6 +28,20 @@ int ctl_add_connection(const char *name, const char *const *keys, const char *co
  * option map changes nothing. The connection becomes an API one. */
 int ctl_replace_connection(const char *name, const char *const *keys, const char *const *values,
 			   size_t n, struct connection **ret, struct ctl_error *err);
+/* One entry of AddConnections: a name and its option map. */
+struct ctl_connection_def {
+	const char *name;
+	const char *const *keys;
+	const char *const *values;
+	size_t n;
+};
+/* AddConnections (API.md 2): all or nothing. Every entry is checked
+ * first (its options, a name used twice in the batch or already defined);
+ * the first bad one fails the call with an error naming the entry, and
+ * nothing is added. Then all are added, and only then each one's auto=
+ * applied. ret (n entries, may be NULL) gets the connections in order. */
+int ctl_add_connections(const struct ctl_connection_def *defs, size_t n, struct connection **ret,
+			struct ctl_error *err);
 int ctl_delete_connection(const char *name, struct ctl_error *err);
 int ctl_route(const char *name, struct ctl_error *err);
 int ctl_unroute(const char *name, struct ctl_error *err);

@@ -17,6 +17,10 @@
 #           strongSwan: swanctl --load-conns again; libreswan: none: its
 #           "ipsec auto --replace" is per connection, so it is not listed)
 #   reload1 one connection changed (pluto only)
+#   batch   the same N connections through one AddConnections call into a
+#           fresh daemon (pluto: ipsecctl add --file; strongSwan's
+#           swanctl --load-conns is one VICI batch already, its "load"
+#           column; libreswan has none)
 #   rss     VmRSS of the daemon after load (kB), and after the reloads
 # Output: one table on stdout; logs in $BENCH_DIR (default /tmp/pluto-bench).
 set -euo pipefail
@@ -114,6 +118,20 @@ bench_pluto() {
 	grep -q c1 "$B/pluto-reload1.out" || { echo "pluto: the changed conn c1 is not reported" >&2; return 1; }
 	R[pluto,rss2]=$(rss_kb "$pid")
 	kill "$pid"; wait "$pid" || true
+	# one batch: the conns of the file as "conn NAME" sections with every key
+	awk '/^config setup/ { d = 2; next } /^conn %default/ { d = 1; next } /^conn / { d = 0; print; print defaults; next }
+	     /^\t/ { if (d == 1) defaults = defaults (defaults ? "\n" : "") $0; else if (d == 0) print; next }' \
+		"$B/pluto-ipsec.conf" >"$B/pluto-batch.conf"
+	rm -rf "$B/pluto-run"; mkdir -p "$B/pluto-run"
+	ip netns exec bench-pluto "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
+		--rundir "$B/pluto-run" --ctlbase "$B/pluto-run/ctl" \
+		--secretsfile "$B/ipsec.secrets" >"$B/pluto-batch.log" 2>&1 &
+	pid=$!
+	wait_until 20 test -S "$B/pluto-run/ctl"
+	t0=$(now_ms)
+	"$IPSECCTL" --socket "$B/pluto-run/ctl" add --file "$B/pluto-batch.conf" >"$B/pluto-batch.out" 2>&1 &&
+		R[pluto,batch]=$(ms_since "$t0")
+	kill "$pid"; wait "$pid" || true
 }
 
 # --- strongSwan (charon-systemd + swanctl over VICI) ---
@@ -178,8 +196,8 @@ bench_strongswan || echo "strongSwan run failed (see $B)" >&2
 bench_libreswan || echo "libreswan run failed (see $B)" >&2
 
 printf '%s connections, %s, %s\n' "$N" "$(uname -r)" "$(date -u +%FT%TZ)"
-printf '%-11s %10s %10s %10s %10s %12s %12s\n' daemon check_ms load_ms reload_ms reload1_ms rss_kB rss_after_kB
+printf '%-11s %10s %10s %10s %10s %10s %12s %12s\n' daemon check_ms load_ms reload_ms reload1_ms batch_ms rss_kB rss_after_kB
 for d in pluto strongswan libreswan; do
-	printf '%-11s %10s %10s %10s %10s %12s %12s\n' "$d" "${R[$d,check]:--}" "${R[$d,load]:--}" \
-		"${R[$d,reload]:--}" "${R[$d,reload1]:--}" "${R[$d,rss]:--}" "${R[$d,rss2]:--}"
+	printf '%-11s %10s %10s %10s %10s %10s %12s %12s\n' "$d" "${R[$d,check]:--}" "${R[$d,load]:--}" \
+		"${R[$d,reload]:--}" "${R[$d,reload1]:--}" "${R[$d,batch]:--}" "${R[$d,rss]:--}" "${R[$d,rss2]:--}"
 done

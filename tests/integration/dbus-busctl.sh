@@ -141,10 +141,11 @@ check_eq "Initiate(true) before Listen: NotListening too" \
 check "Listen" "${BUSCTL[@]}" call $DEST $ROOT $MGR Listen
 check_eq "Listening is true after Listen" "b true" "$(mgr_prop Listening)"
 check_contains "Interfaces lists lo" '"lo/127.0.0.1:500"' "$(mgr_prop Interfaces)"
+# (coalesced: Listening and Interfaces may come in one PropertiesChanged)
 check "PropertiesChanged for Listening after Listen" \
-	monitor_has "$ROOT: org.freedesktop.DBus.Properties.PropertiesChanged ('org.freeswan.pluto1.Manager', {'Listening': <true>}"
+	monitor_has "$ROOT: org.freedesktop.DBus.Properties.PropertiesChanged ('org.freeswan.pluto1.Manager', {'Listening': <true>"
 check "PropertiesChanged for Interfaces after Listen" \
-	monitor_has "{'Interfaces': <['lo/"
+	monitor_has "'Interfaces': <['lo/"
 
 # the secrets file has no PSK for these ids: refused at once with NoKey
 check_eq "Initiate(false) after Listen without a secret: NoKey" \
@@ -160,7 +161,7 @@ check_eq "Initiate of a %any peer: NoPeerAddress" "org.freeswan.pluto1.Error.NoP
 
 check "Unlisten" "${BUSCTL[@]}" call $DEST $ROOT $MGR Unlisten
 check_eq "Listening is false after Unlisten" "b false" "$(mgr_prop Listening)"
-check "PropertiesChanged for Listening after Unlisten" monitor_has "{'Listening': <false>}"
+check "PropertiesChanged for Listening after Unlisten" monitor_has "{'Listening': <false>"
 
 # --- Route / Unroute ---
 check "Route" "${BUSCTL[@]}" call $DEST $WEST $CONN Route

@@ -287,10 +287,10 @@ r=$(printf '{"method":"%s.Status"}\0garbage\0{"method":"%s.Listen"}\0' $P $P | s
 check_eq "only the request before the bad one was answered" "1" "$r"
 check_eq "the one after it was not run" "false" "$(jget .parameters.listening "$(status_json)")"
 
-head -c $((1024 * 1024 + 4096)) /dev/zero | tr '\0' 'x' | socat -t 5 - "UNIX-CONNECT:$SOCK" >"$T/big.out" 2>/dev/null
+head -c $((32 * 1024 * 1024 + 4096)) /dev/zero | tr '\0' 'x' | socat -t 5 - "UNIX-CONNECT:$SOCK" >"$T/big.out" 2>/dev/null
 check_eq "oversize message: no reply" "0" "$(stat -c %s "$T/big.out")"
-check "oversize message is logged" grep -q "longer than the limit of 1048576 bytes" "$T/pluto.log"
-{ printf '{"method":"%s.Status","parameters":{"pad":"' $P; head -c $((1024 * 1024)) /dev/zero | tr '\0' 'y'; printf '"}}\0'; } |
+check "oversize message is logged" grep -q "longer than the limit of 33554432 bytes" "$T/pluto.log"
+{ printf '{"method":"%s.Status","parameters":{"pad":"' $P; head -c $((32 * 1024 * 1024)) /dev/zero | tr '\0' 'y'; printf '"}}\0'; } |
 	socat -t 5 - "UNIX-CONNECT:$SOCK" >"$T/big2.out" 2>/dev/null
 check_eq "oversize terminated message: no reply" "0" "$(stat -c %s "$T/big2.out")"
 check "daemon alive after oversize messages" alive

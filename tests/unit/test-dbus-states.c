@@ -330,14 +330,22 @@ static void test_state_objects(void)
 	g_assert_cmpstr(newest, ==, ip2);
 	g_free(newest);
 
-	/* PropertiesChanged: for the connection and, with NULL ("several"),
-	 * for every changeable State property */
+	/* PropertiesChanged for the connection (announced before); the states,
+	 * made and changed before the loop ran again, are announced once, by
+	 * an InterfacesAdded carrying their final values (dbus-signals.c) */
 	assert_signal(WEST " org.freedesktop.DBus.Properties.PropertiesChanged", "'NewestIsakmpState'", ip1);
 	assert_signal(WEST " org.freedesktop.DBus.Properties.PropertiesChanged", "'NewestIpsecState'", ip2);
 	assert_signal(WEST " org.freedesktop.DBus.Properties.PropertiesChanged", "'States'", NULL);
-	assert_signal(ip2, "PropertiesChanged", "'InboundSpis': <[uint32 3237998081, 4660]>");
-	assert_signal(ip2, "'Name': <'STATE_QUICK_I2'>", "'Established': <true>");
-	assert_signal(ip1, "'PeerAddress': <'192.0.2.2'>", "'ExpiresAt': <uint64 1700000000000000>");
+	assert_signal("InterfacesAdded", ip2, "'InboundSpis': <[uint32 3237998081, 4660]>");
+	assert_signal("InterfacesAdded", ip2, "'Name': <'STATE_QUICK_I2'>");
+	assert_signal("InterfacesAdded", ip2, "'Established': <true>");
+	assert_signal("InterfacesAdded", ip1, "'PeerAddress': <'192.0.2.2'>");
+	assert_signal("InterfacesAdded", ip1, "'ExpiresAt': <uint64 1700000000000000>");
+	for (guint i = 0; i < signals_seen->len; i++) {
+		const char *sig = signals_seen->pdata[i];
+		if (strstr(sig, "PropertiesChanged") && (strstr(sig, ip1) == sig || strstr(sig, ip2) == sig))
+			g_error("a state announced by InterfacesAdded also got PropertiesChanged: %s", sig);
+	}
 
 	/* one property changes */
 	state_set_name(isakmp, STATE_MAIN_R3);
@@ -402,7 +410,7 @@ static void test_no_op_signals(void)
 	assert_signal("InterfacesAdded", "'" WEST "'", NULL);
 	struct state *st = make_state(c, STATE_KIND_ISAKMP, STATE_MAIN_I4);
 	char *path = state_path(st);
-	assert_signal(path, "PropertiesChanged", "'Established': <true>");
+	assert_signal("InterfacesAdded", path, "'Established': <true>");
 	g_ptr_array_set_size(signals_seen, 0);
 
 	/* each of these says something changed; none did */
@@ -477,6 +485,48 @@ static void assert_negotiation_failed(struct call_result *r, const char *why)
 	g_assert_nonnull(strstr(r->error->message, why));
 	g_free(name);
 	g_clear_error(&r->error);
+}
+
+/* Coalesced signals (src/bus/dbus-signals.c): what happens between two
+ * turns of the loop is sent once. A state made, changed and deleted before
+ * the loop runs is never announced; several changes to one object make
+ * one PropertiesChanged with the final values. The marker (a change of
+ * the connection after them) proves that nothing was sent before it:
+ * signals from one sender arrive in order. */
+static void test_coalesced_signals(void)
+{
+	struct connection *c = add_west();
+	struct state *kept = make_state(c, STATE_KIND_ISAKMP, STATE_MAIN_I4);
+	char *kept_path = state_path(kept);
+	assert_signal("InterfacesAdded", kept_path, "'Established': <true>");
+	g_ptr_array_set_size(signals_seen, 0);
+
+	/* a state that lives and dies within one turn */
+	struct state *brief = make_state(c, STATE_KIND_IPSEC, STATE_QUICK_I2);
+	char *brief_path = state_path(brief);
+	state_delete(brief);
+	/* three changes of one state within the same turn */
+	state_set_name(kept, STATE_MAIN_R1);
+	state_set_name(kept, STATE_MAIN_R2);
+	state_set_name(kept, STATE_MAIN_R3);
+	assert_signal(kept_path, "PropertiesChanged", "{'Name': <'STATE_MAIN_R3'>}");
+	guint changes = 0;
+	for (guint i = 0; i < signals_seen->len; i++) {
+		const char *sig = signals_seen->pdata[i];
+		if (strstr(sig, brief_path))
+			g_error("a state made and deleted in one turn was announced: %s", sig);
+		if (strstr(sig, kept_path) == sig && strstr(sig, "PropertiesChanged"))
+			changes++;
+		if (strstr(sig, "STATE_MAIN_R1") || strstr(sig, "STATE_MAIN_R2"))
+			g_error("an intermediate value was announced: %s", sig);
+	}
+	g_assert_cmpuint(changes, ==, 1);
+	state_delete(kept);
+	assert_signal("InterfacesRemoved", kept_path, NULL);
+	g_assert_cmpint(ctl_delete_connection("west", NULL), ==, 0);
+	assert_signal("InterfacesRemoved", "'" WEST "'", NULL);
+	g_free(brief_path);
+	g_free(kept_path);
 }
 
 static void test_initiate_wait(void)
@@ -638,6 +688,7 @@ int main(int argc, char **argv)
 
 	g_test_add_func("/dbus-states/objects", test_state_objects);
 	g_test_add_func("/dbus-states/no-op-signals", test_no_op_signals);
+	g_test_add_func("/dbus-states/coalesced-signals", test_coalesced_signals);
 	g_test_add_func("/dbus-states/initiate-wait", test_initiate_wait);
 	g_test_add_func("/dbus-states/initiate-caller-vanishes", test_initiate_caller_vanishes);
 	g_test_add_func("/dbus-states/initiate-nowait", test_initiate_nowait);

@@ -205,6 +205,7 @@ static char *param_type(const struct vl_param *p)
 		[VL_INT] = "int",
 		[VL_STRING_LIST] = "[]string",
 		[VL_STRING_MAP] = "[string]string",
+		[VL_CONNECTION_LIST] = "[](name:string,options:[string]string)",
 	};
 	return g_strdup_printf("%s%s", p->optional ? "?" : "", names[p->type]);
 }
