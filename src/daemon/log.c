@@ -43,9 +43,10 @@ static const struct log_subject_ops *subject;
 
 /* --- the stderr buffer ---
  * Lines to stderr (a terminal, a file, a pipe) are gathered and written
- * in one write(2) per event-loop iteration that logged (a post source,
- * log_set_event), instead of one write per line: a handshake logs about
- * ten lines. They also go out when the buffer is nearly full, when the
+ * in one write(2) at the loop's next iteration (a defer source, switched
+ * on by the first line that waits: log_set_event), instead of one write
+ * per line: a handshake logs about ten lines. A line logged while the
+ * loop is idle (start-up, before it runs) goes out at its first turn. They also go out when the buffer is nearly full, when the
  * oldest buffered line is FLUSH_AFTER_MS old (a long iteration), at exit
  * and, where a signal handler can, on a crash. The journal and syslog
  * take one datagram per message whatever we do: they are not buffered.
@@ -94,8 +95,11 @@ static void buffer_line(const char *line)
 		write_out();
 	if (len > BUF_SIZE - 1)
 		len = BUF_SIZE - 1;
-	if (out_used == 0)
+	if (out_used == 0) {
 		out_since_ms = now_ms();
+		if (flush_source)
+			sd_event_source_set_enabled(flush_source, SD_EVENT_ONESHOT);
+	}
 	memcpy(out_buf + out_used, line, len);
 	out_used += len;
 	out_buf[out_used++] = '\n';
@@ -116,7 +120,10 @@ int log_set_event(sd_event *event)
 	log_flush();
 	if (!event)
 		return 0;
-	return sd_event_add_post(event, &flush_source, on_loop_iteration, NULL);
+	int r = sd_event_add_defer(event, &flush_source, on_loop_iteration, NULL);
+	if (r >= 0)
+		sd_event_source_set_enabled(flush_source, SD_EVENT_OFF);
+	return r;
 }
 
 /* A crash must not take the last lines with it (they say what led to
