@@ -54,7 +54,8 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #                        (engine: the narrow ops table the engine registers)
 #   klips    src/klips/          kernel backends, routing, updown
 #   wire     src/daemon/wire/    IKEv1 wire format, NAT-T framing
-#   crypto   src/daemon/crypto/  IKE key derivation and ciphers
+#   crypto   src/daemon/crypto/  IKE key derivation and ciphers;
+#            src/daemon/helpers/ the threads that run them off the event loop
 #   config   src/daemon/{options,ipsec_conf}  the command line, ipsec.conf(5)
 #   io       src/daemon/demux    sockets and interfaces
 #   engine   src/daemon/ikev1/   the IKEv1 engine
@@ -73,6 +74,7 @@ LAYERS = (
     (re.compile(r'^src/daemon/ikev1/'), 'engine'),
     (re.compile(r'^src/daemon/wire/'), 'wire'),
     (re.compile(r'^src/daemon/crypto/'), 'crypto'),
+    (re.compile(r'^src/daemon/helpers/'), 'crypto'),
     (re.compile(r'^src/daemon/log$'), 'log'),
     (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|addresspool'
                 r'|rsa_text|engine)$'), 'model'),

@@ -15,6 +15,7 @@
 #include "bus/bus.h"
 #include "common/util.h"
 #include "daemon/config_apply.h"
+#include "daemon/helpers/helpers.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/demux.h"
@@ -364,6 +365,13 @@ int main(int argc, char **argv)
 	engine_set_core_hooks(&engine_core_hooks);
 	ikev1_init(event);
 	heap_init(event);
+	/* after the fork: threads do not survive it */
+	unsigned nhelpers = o.nhelpers < 0 ? helpers_default_count() : (unsigned)o.nhelpers;
+	r = helpers_start(event, nhelpers);
+	if (r < 0)
+		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_STARTUP,
+		     "cannot start %u crypto helper threads (%s): crypto runs in the event loop", nhelpers,
+		     strerror(-r));
 	peer_replace_set_uniqueids(o.uniqueids);
 	/* before the front ends: no command sees a half-loaded file */
 	if (!start_from_config(&o))
@@ -415,6 +423,7 @@ int main(int argc, char **argv)
 	kernel_shutdown();   /* whatever is still recorded as installed */
 	demux_unlisten();
 out:
+	helpers_stop();   /* jobs of the states deleted above are dropped */
 	status_update = sd_event_source_unref(status_update);
 	dbus_stop();
 	varlink_stop();

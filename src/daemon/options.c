@@ -15,7 +15,7 @@ enum {
 	OPT_NOFORK = 256, OPT_STDERRLOG, OPT_RUNDIR, OPT_CTLBASE, OPT_SECRETSFILE, OPT_IKEPORT,
 	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
 	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_UPDOWN, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
-	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG, OPT_CHECK_CONFIG,
+	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG, OPT_CHECK_CONFIG, OPT_NHELPERS,
 	OPT_DEBUG_CLASS /* + index into debug_class_names */
 };
 
@@ -43,13 +43,14 @@ static const struct option fixed_options[] = {
 	{ "keep-alive", required_argument, NULL, OPT_KEEP_ALIVE },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+	{ "nhelpers", required_argument, NULL, OPT_NHELPERS },
 };
 
 void pluto_usage(FILE *f)
 {
 	fputs("Usage: pluto [--nofork] [--stderrlog] [--rundir DIR] [--ctlbase PATH]\n"
 	      "             [--secretsfile FILE] [--ikeport N] [--uniqueids]\n"
-	      "             [--natt-port N] [--keep-alive SECONDS]\n"
+	      "             [--natt-port N] [--keep-alive SECONDS] [--nhelpers N]\n"
 	      "             [--kernel xfrm|none] [--noklips] [--interface NAME]...\n"
 	      "             [--optionsfrom FILE] [--nodbus] [--admin-group GROUP]\n"
 	      "             [--updown COMMAND] [--config FILE] [--check-config]\n"
@@ -141,6 +142,7 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 	o->keep_alive = NATT_KEEPALIVE_DEFAULT;
 	o->admin_gid = -1;
 	o->config = PLUTO_DEFAULT_CONFIG;
+	o->nhelpers = -1;
 
 	int xargc;
 	static char **xargv;     /* optarg strings point into it for the process's life */
@@ -214,6 +216,14 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 				r = -1;
 			}
 			o->keep_alive = (unsigned)v;
+			break;
+		case OPT_NHELPERS:
+			if (!parse_uint(optarg, NHELPERS_MAX, &v)) {
+				fprintf(stderr, "pluto: --nhelpers '%s' is not a number of crypto helper threads "
+					"(0-%d, 0 = crypto in the event loop)\n", optarg, NHELPERS_MAX);
+				r = -1;
+			}
+			o->nhelpers = (int)v;
 			break;
 		case OPT_KERNEL:
 			if (!kernel_backend_known(optarg)) {

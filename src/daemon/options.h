@@ -8,6 +8,9 @@
 #define NATT_PORT_DEFAULT 4500
 #define NATT_KEEPALIVE_DEFAULT 20      /* seconds, RFC 3948 4 suggests 20 */
 
+/* --nhelpers: crypto helper threads (daemon/helpers/helpers.h) */
+#define NHELPERS_MAX 64
+
 struct pluto_options {
 	bool nofork, stderrlog, uniqueids, help, version;
 	const char *rundir, *ctlbase, *secretsfile, *kernel, *adns;
@@ -18,6 +21,7 @@ struct pluto_options {
 	unsigned natt_port;        /* --natt-port: NAT-T port, 0 = none (default 4500) */
 	unsigned keep_alive;       /* --keep-alive: NAT-T keepalive interval in seconds */
 	unsigned debug;
+	int nhelpers;              /* --nhelpers N, -1 = one per CPU (the default), 0 = inline */
 	bool nodbus;               /* --nodbus: run without the system bus */
 	long admin_gid;            /* --admin-group NAME, -1 = root only */
 	const char *config;        /* --config FILE: ipsec.conf(5), default PLUTO_DEFAULT_CONFIG */

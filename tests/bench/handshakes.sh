@@ -27,17 +27,40 @@
 #              (the load generator's /proc samples every 1,000 finished
 #              handshakes); only when N >= 2000
 #   p50_ms     median handshake latency seen by the initiator
+#   probe      (PROBE=1, pluto only) worst latency in ms of `ipsecctl
+#              status` / a D-Bus property read (busctl get-property of the
+#              Manager's Version on a private dbus-daemon), each run every
+#              ~200 ms during the burst: the event loop's responsiveness
 # Environment: C (in flight, default 8), CASES (default "psk-modp2048 pfs
 # ecp256 rsa"), DAEMONS (default "pluto pluto_xfrm strongswan libreswan";
 # pluto_xfrm is pluto with --kernel xfrm, see pluto_xfrm_start),
 # PLUTO_XFRM_UPDOWN (pluto_xfrm's --updown command; default none: the
 # built-in default), BENCH_DIR (default /tmp/pluto-bench-handshakes: logs,
-# configurations, CSVs).
+# configurations, CSVs), PLUTO_ARGS (more pluto options), NHELPERS (e.g.
+# "0 1 2": pluto runs once per value with --nhelpers N, rows pluto/hN),
+# PROBE=1 (the probe column; pluto then runs with its D-Bus front end on a
+# private bus), LG_ARGS (more pluto-loadgen options, e.g. a short retransmit).
 set -euo pipefail
 N=${1:-1000}
 C=${C:-8}
 CASES=${CASES:-psk-modp2048 pfs ecp256 rsa}
 DAEMONS=${DAEMONS:-pluto pluto_xfrm strongswan libreswan}
+PLUTO_ARGS=${PLUTO_ARGS:-}
+NHELPERS=${NHELPERS:-}
+PROBE=${PROBE:-0}
+LG_ARGS=${LG_ARGS:-}
+# NHELPERS: "pluto" becomes one pluto/hN per value
+if [ -n "$NHELPERS" ]; then
+	expanded=
+	for dm in $DAEMONS; do
+		if [ "$dm" = pluto ]; then
+			for h in $NHELPERS; do expanded+=" pluto/h$h"; done
+		else
+			expanded+=" $dm"
+		fi
+	done
+	DAEMONS=$expanded
+fi
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BENCH_DIR:-/tmp/pluto-bench-handshakes}
 INTEROP_ROOT=${INTEROP_ROOT:-/opt/pluto-interop}
@@ -80,9 +103,10 @@ stop_pid() {
 	kill -9 "$1" 2>/dev/null || true
 	wait "$1" 2>/dev/null || true
 }
-RPID=
+RPID= BUSPID=
 cleanup() {
 	[ -n "$RPID" ] && stop_pid "$RPID"
+	[ -n "$BUSPID" ] && stop_pid "$BUSPID"
 	lg_netns_down
 }
 trap cleanup EXIT
@@ -106,11 +130,13 @@ case_row() {
 
 # --- pluto: a road-warrior responder, --kernel none ---
 # (pluto_xfrm: the same with --kernel xfrm and the xfrm stub, below)
-pluto_start() { pluto_run pluto --kernel none; }
-# pluto_run NAME ARGS...: the responder in $B/$CASE-NAME with these options
+pluto_start() { pluto_run --kernel none; }
+# pluto_run ARGS...: the responder in $PLUTO_DIR with these options;
+# PLUTO_DIR, PLUTO_HELPERS: the variant (pluto, pluto/hN, pluto_xfrm) one_run set
 pluto_run() {
-	local name=$1; shift
-	local d=$B/$CASE-$name auth
+	local d=$PLUTO_DIR auth helpers=() bus=(--nodbus)
+	[ -n "$PLUTO_HELPERS" ] && helpers=(--nhelpers "$PLUTO_HELPERS")
+	[ "$PROBE" = 1 ] && bus=()
 	mkdir -p "$d/run"
 	if [ "$AUTH" = rsa ]; then
 		auth="authby=rsasig
@@ -133,14 +159,15 @@ conn lg
 	pfsgroup=$PFS")
 	auto=add
 CONF
-	ip netns exec "$LG_NS_R" ${PRELOAD:+env LD_PRELOAD="$PRELOAD"} "$PLUTO" --nofork --stderrlog --nodbus "$@" \
+	# shellcheck disable=SC2086
+	ip netns exec "$LG_NS_R" ${PRELOAD:+env LD_PRELOAD="$PRELOAD"} "$PLUTO" --nofork --stderrlog "${bus[@]}" "$@" \
 		--rundir "$d/run" --ctlbase "$d/run/ctl" --config "$d/ipsec.conf" \
-		--secretsfile "$d/ipsec.secrets" >"$d/pluto.log" 2>&1 &
+		--secretsfile "$d/ipsec.secrets" "${helpers[@]}" $PLUTO_ARGS >"$d/pluto.log" 2>&1 &
 	RPID=$!
 	wait_until 20 test -S "$d/run/ctl"
 }
 pluto_established() {
-	"$IPSECCTL" --socket "$B/$CASE-${1:-pluto}/run/ctl" status --json |
+	"$IPSECCTL" --socket "$PLUTO_DIR/run/ctl" status --json |
 		jq '[.states[] | select(.kind == "ipsec" and .established)] | length'
 }
 
@@ -150,9 +177,9 @@ pluto_established() {
 # this tree: in-process), or PLUTO_XFRM_UPDOWN's command (--updown), e.g.
 # the shipped script data/updown/pluto-updown as external command ---
 pluto_xfrm_start() {
-	PRELOAD=$STUB pluto_run pluto_xfrm --kernel xfrm ${PLUTO_XFRM_UPDOWN:+--updown "$PLUTO_XFRM_UPDOWN"}
+	PRELOAD=$STUB pluto_run --kernel xfrm ${PLUTO_XFRM_UPDOWN:+--updown "$PLUTO_XFRM_UPDOWN"}
 }
-pluto_xfrm_established() { pluto_established pluto_xfrm; }
+pluto_xfrm_established() { pluto_established; }
 
 # --- strongSwan: charon-systemd, kernel-netlink with the xfrm stub ---
 strongswan_start() {
@@ -276,14 +303,43 @@ libreswan_established() {
 # tests/bench/memory.sh sources this file for the set-up and the
 # responders above, then runs its own rounds
 [ -n "${HANDSHAKES_SETUP_ONLY:-}" ] && return 0
+# --- the probe (PROBE=1): a private system bus for pluto's D-Bus front end,
+# and a loop timing `ipsecctl status` and a property read every ~200 ms ---
+if [ "$PROBE" = 1 ]; then
+	mkdir -p "$B/bus"; chmod 755 "$B" "$B/bus"
+	sed -e "s|@SOCKET@|$B/bus/socket|" -e "s|@POLICYDIR@|$SRC/data/dbus-1|" \
+		"$SRC/tests/dbus/bus.conf.in" >"$B/bus/bus.conf"
+	dbus-daemon --config-file="$B/bus/bus.conf" --nofork --nopidfile >"$B/dbus.log" 2>&1 &
+	BUSPID=$!
+	export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$B/bus/socket"
+	wait_until 10 test -S "$B/bus/socket"
+fi
+# probe_loop DIR OUT: until DIR/stop-probe exists, "status_ms bus_ms" lines
+probe_loop() {
+	local t0 t1 t2
+	while [ ! -e "$1/stop-probe" ]; do
+		t0=$(now_ms)
+		"$IPSECCTL" --socket "$1/run/ctl" status >/dev/null 2>&1 || true
+		t1=$(now_ms)
+		busctl --system get-property org.freeswan.pluto1 /org/freeswan/pluto1 \
+			org.freeswan.pluto1.Manager Version >/dev/null 2>&1 || echo bus-failed >>"$2.err"
+		t2=$(now_ms)
+		echo "$((t1 - t0)) $((t2 - t1))" >>"$2"
+		sleep 0.2
+	done
+}
 
 declare -A R    # R[case,daemon,column]
 # one_run DAEMON: start it, measure idle, run the load generator, measure, stop
 one_run() {
-	local dm=$1 d=$B/$CASE-$1 idle after est resp res args=()
+	local dm=$1 d idle after est resp res args=() probe_pid=
+	d=$B/$CASE-$(tr / - <<<"$dm")
+	local start=$dm
+	PLUTO_DIR=$d PLUTO_HELPERS=
+	if [[ $dm == pluto/h* ]]; then start=pluto PLUTO_HELPERS=${dm#pluto/h}; fi
 	mkdir -p "$d"
 	ip -n "$LG_NS_R" xfrm policy flush; ip -n "$LG_NS_R" xfrm state flush
-	if ! "${dm}_start" >"$d/start.log" 2>&1; then
+	if ! "${start}_start" >"$d/start.log" 2>&1; then
 		echo "$CASE $dm: the responder did not start (see $d)" >&2
 		[ -n "$RPID" ] && stop_pid "$RPID"; RPID=
 		return 0
@@ -293,11 +349,22 @@ one_run() {
 	[ "$AUTH" = rsa ] && args=(-a rsa --key "$B/keys/lg.key" --peer-key "$B/keys/resp.pub" --id "$FQDN")
 	[ "$AUTH" = psk ] && args=(-k "$PSK")
 	[ "$PFS" != - ] && args+=(-g "$PFS")
+	if [ "$PROBE" = 1 ] && [ "$start" = pluto ]; then
+		rm -f "$d/stop-probe" "$d/probe.txt"
+		probe_loop "$d" "$d/probe.txt" &
+		probe_pid=$!
+	fi
+	# shellcheck disable=SC2086
 	ip netns exec "$LG_NS_I" "$LOADGEN" -s "$LG_FIRST" -d "$LG_RESPONDER" -n "$N" -c "$C" \
-		-i "$IKE" -e "$ESP" -P "$RPID" -b 1000 -o "$d/tunnels.csv" "${args[@]}" >"$d/loadgen.log" 2>&1 || true
+		-i "$IKE" -e "$ESP" -P "$RPID" -b 1000 -o "$d/tunnels.csv" "${args[@]}" $LG_ARGS >"$d/loadgen.log" 2>&1 || true
+	if [ -n "$probe_pid" ]; then
+		touch "$d/stop-probe"; wait "$probe_pid" || true
+		R[$CASE,$dm,probe]=$(awk '$1 > s { s = $1 } $2 > b { b = $2 } END { printf "%d/%d", s, b }' "$d/probe.txt")
+		if [ -s "$d/probe.txt.err" ]; then R[$CASE,$dm,probe]+="(bus-failed)"; fi
+	fi
 	sleep 1
 	after=$(rss_kb "$RPID" 2>/dev/null || echo 0)
-	resp=$("${dm}_established" 2>/dev/null || echo "?")
+	resp=$("${start}_established" 2>/dev/null || echo "?")
 	stop_pid "$RPID"; RPID=
 	res=$(grep '^RESULT ' "$d/loadgen.log" || echo "RESULT established=0 failed=$N elapsed_ms=0 cpu_ms=0 p50_ms=0 batch_cpu_ms=-")
 	val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$res"; }
@@ -328,13 +395,14 @@ done
 {
 printf 'IKEv1 Main Mode + Quick Mode, %s tunnels, %s in flight, %s, %s cores, %s\n' "$N" "$C" \
 	"$(uname -r)" "$(nproc)" "$(date -u +%FT%TZ)"
-printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s  %s\n' case daemon est resp cpu_ms/hs hs/s \
-	idle_kB kB/tun flat p50_ms failures
+printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s %9s  %s\n' case daemon est resp cpu_ms/hs hs/s \
+	idle_kB kB/tun flat p50_ms probe failures
 for c in $CASES; do
 	for dm in $DAEMONS; do
-		printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s  %s\n' "$c" "$dm" "${R[$c,$dm,est]:--}" \
+		printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s %9s  %s\n' "$c" "$dm" "${R[$c,$dm,est]:--}" \
 			"${R[$c,$dm,resp]:--}" "${R[$c,$dm,cpu]:--}" "${R[$c,$dm,rate]:--}" "${R[$c,$dm,idle]:--}" \
-			"${R[$c,$dm,pertun]:--}" "${R[$c,$dm,flat]:--}" "${R[$c,$dm,p50]:--}" "${R[$c,$dm,fail]:-}"
+			"${R[$c,$dm,pertun]:--}" "${R[$c,$dm,flat]:--}" "${R[$c,$dm,p50]:--}" "${R[$c,$dm,probe]:--}" \
+			"${R[$c,$dm,fail]:-}"
 	done
 done
 } | sed 's/ *$//'

@@ -59,6 +59,7 @@ left_is_empty() { [ "$("${1}_left")" = "${EMPTY[$1]}" ]; }
 declare -A R    # R[daemon,round,column], R[daemon,column]
 rounds_of() {
 	local dm=$1 d=$B/$CASE-$1 r before up down est lg
+	PLUTO_DIR=$d PLUTO_HELPERS=   # handshakes.sh's pluto_start reads them
 	mkdir -p "$d"
 	ip -n "$LG_NS_R" xfrm policy flush; ip -n "$LG_NS_R" xfrm state flush
 	if ! "${dm}_start" >"$d/start.log" 2>&1; then

@@ -3,6 +3,7 @@
 # against a pluto road-warrior responder (--kernel none) in a namespace,
 # with PSK and with RSA + PFS. Each run must report all 20 established,
 # and pluto must agree: 20 IPsec SAs established, one per source address.
+# Each with --nhelpers 0 and 2 (crypto inline or in helper threads).
 # A wrong PSK must fail all of them, counted as an authentication failure
 # or the responder's notification, never as established. With --delete
 # (two rounds of up and down against one pluto) pluto must delete every
@@ -36,7 +37,7 @@ conn lg
 CONF
 	ip netns exec "$LG_NS_R" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
 		--rundir "$T/$name/run" --ctlbase "$T/$name/run/ctl" --config "$T/$name/ipsec.conf" \
-		--secretsfile "$T/$name/ipsec.secrets" >"$T/$name-pluto.log" 2>&1 &
+		--secretsfile "$T/$name/ipsec.secrets" --nhelpers "$HELPERS" >"$T/$name-pluto.log" 2>&1 &
 	local pid=$!
 	_pids+=("$pid")
 	wait_for 10 test -S "$T/$name/run/ctl" || { fail "$name: pluto did not start"; return; }
@@ -54,34 +55,45 @@ ipsec_peers() {
 	jq -r '[.states[] | select(.kind == "ipsec" and .established) | .peerAddress] | unique | length' "$1"
 }
 
-echo "$LG_RESPONDER %any : PSK \"loadgen test\"" >"$T/psk.secrets"
-mkdir -p "$T/psk" && cp "$T/psk.secrets" "$T/psk/ipsec.secrets"
-run_case psk "authby=secret
-	ike=aes128-sha1-modp2048
-	esp=aes128-sha1" -k "loadgen test"
-check_eq "psk: loadgen exits 0" 0 "$(cat "$T/psk.status")"
-check_contains "psk: all $N established" "established $N of $N" "$(cat "$T/psk-loadgen.log")"
-check_eq "psk: every source address once in the CSV" "$N" \
-	"$(awk -F, 'NR > 1 && $3 == "established" { print $2 }' "$T/psk.csv" | sort -u | wc -l)"
-check_eq "psk: pluto has $N established IPsec SAs, one per peer" "$N" "$(ipsec_peers "$T/psk-status.json")"
+# --nhelpers 0: crypto in the event loop; --nhelpers 2: in helper threads,
+# each message parked until its job is back and run again
+for HELPERS in 0 2; do
+	H=-h$HELPERS
+	echo "$LG_RESPONDER %any : PSK \"loadgen test\"" >"$T/psk$H-secrets.txt"
+	mkdir -p "$T/psk$H" && cp "$T/psk$H-secrets.txt" "$T/psk$H/ipsec.secrets"
+	run_case psk$H "authby=secret
+		ike=aes128-sha1-modp2048
+		esp=aes128-sha1" -k "loadgen test"
+	check_eq "psk$H: loadgen exits 0" 0 "$(cat "$T/psk$H.status")"
+	check_contains "psk$H: all $N established" "established $N of $N" "$(cat "$T/psk$H-loadgen.log")"
+	check_eq "psk$H: every source address once in the CSV" "$N" \
+		"$(awk -F, 'NR > 1 && $3 == "established" { print $2 }' "$T/psk$H.csv" | sort -u | wc -l)"
+	check_eq "psk$H: pluto has $N established IPsec SAs, one per peer" "$N" "$(ipsec_peers "$T/psk$H-status.json")"
 
-mkdir -p "$T/rsa"
-echo "$LG_RESPONDER : RSA $T/resp.key" >"$T/rsa/ipsec.secrets"
-run_case rsa "authby=rsasig
-	leftrsasigkey=%file:$T/resp.pub
-	rightrsasigkey=%file:$T/lg.pub
-	ike=aes256-sha2_256-ecp256
-	esp=aes256-sha2_256
-	pfs=yes
-	pfsgroup=modp2048" -a rsa --key "$T/lg.key" --peer-key "$T/resp.pub" \
-	-i aes256-sha2_256-ecp256 -e aes256-sha2_256 -g modp2048
-check_eq "rsa+pfs: loadgen exits 0" 0 "$(cat "$T/rsa.status")"
-check_contains "rsa+pfs: all $N established" "established $N of $N" "$(cat "$T/rsa-loadgen.log")"
-check_eq "rsa+pfs: pluto has $N established IPsec SAs, one per peer" "$N" "$(ipsec_peers "$T/rsa-status.json")"
+	mkdir -p "$T/rsa$H"
+	echo "$LG_RESPONDER : RSA $T/resp.key" >"$T/rsa$H/ipsec.secrets"
+	run_case rsa$H "authby=rsasig
+		leftrsasigkey=%file:$T/resp.pub
+		rightrsasigkey=%file:$T/lg.pub
+		ike=aes256-sha2_256-ecp256
+		esp=aes256-sha2_256
+		pfs=yes
+		pfsgroup=modp2048" -a rsa --key "$T/lg.key" --peer-key "$T/resp.pub" \
+		-i aes256-sha2_256-ecp256 -e aes256-sha2_256 -g modp2048
+	check_eq "rsa+pfs$H: loadgen exits 0" 0 "$(cat "$T/rsa$H.status")"
+	check_contains "rsa+pfs$H: all $N established" "established $N of $N" "$(cat "$T/rsa$H-loadgen.log")"
+	check_eq "rsa+pfs$H: pluto has $N established IPsec SAs, one per peer" "$N" "$(ipsec_peers "$T/rsa$H-status.json")"
+
+	mkdir -p "$T/wrong$H" && cp "$T/psk$H-secrets.txt" "$T/wrong$H/ipsec.secrets"
+	run_case wrong$H "authby=secret" -k "not the secret" -t 2
+	check_eq "wrong psk$H: loadgen exits 1" 1 "$(cat "$T/wrong$H.status")"
+	check_contains "wrong psk$H: none established" "established 0 of $N" "$(cat "$T/wrong$H-loadgen.log")"
+	check_eq "wrong psk$H: pluto has no IPsec SA" 0 "$(ipsec_peers "$T/wrong$H-status.json")"
+done
 
 # --delete, two rounds against one pluto: after each, no state and only
 # the template left (instances go with their last state)
-mkdir -p "$T/del/run" && cp "$T/psk.secrets" "$T/del/ipsec.secrets"
+mkdir -p "$T/del/run" && cp "$T/psk-h0-secrets.txt" "$T/del/ipsec.secrets"
 printf 'conn lg\n\tleft=%s\n\tright=%%any\n\tauthby=secret\n\tauto=add\n' "$LG_RESPONDER" >"$T/del/ipsec.conf"
 ip netns exec "$LG_NS_R" "$PLUTO" --nofork --stderrlog --nodbus --kernel none \
 	--rundir "$T/del/run" --ctlbase "$T/del/run/ctl" --config "$T/del/ipsec.conf" \
@@ -111,10 +123,4 @@ if wait_for 10 test -S "$T/del/run/ctl"; then
 else
 	fail "delete: pluto did not start"
 fi
-
-mkdir -p "$T/wrong" && cp "$T/psk.secrets" "$T/wrong/ipsec.secrets"
-run_case wrong "authby=secret" -k "not the secret" -t 2
-check_eq "wrong psk: loadgen exits 1" 1 "$(cat "$T/wrong.status")"
-check_contains "wrong psk: none established" "established 0 of $N" "$(cat "$T/wrong-loadgen.log")"
-check_eq "wrong psk: pluto has no IPsec SA" 0 "$(ipsec_peers "$T/wrong-status.json")"
 done_testing

@@ -24,6 +24,8 @@ struct sd_event_source;
 struct sd_event;
 struct dpd;
 struct address_pool;
+struct v1_crypto_job;
+struct v1_parked;
 
 #define NONCE_LEN_OURS 32        /* what we send; RFC 2409 5: 8..256 accepted */
 #define NONCE_LEN_MIN 8
@@ -121,6 +123,13 @@ struct v1_state {
 	unsigned replacing;          /* serial of the SA this negotiation replaces, 0 = none */
 	bool phase1_only;            /* Main Mode replacing an ISAKMP SA: no Quick Mode follows */
 	struct sd_event_source *replace_timer;
+
+	/* Main Mode crypto in a helper thread (v1_crypto.h): the job running
+	 * for the message parked here, then its results until the message,
+	 * run again, takes them */
+	struct v1_crypto_job *crypto_job;
+	struct v1_crypto_job *crypto_done;
+	struct v1_parked *parked;
 
 	/* the indexes every packet is looked up in (ike_state.c) */
 	struct hlink cookie_link;    /* ISAKMP SAs by initiator cookie */

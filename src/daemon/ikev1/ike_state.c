@@ -14,6 +14,7 @@
 #include "daemon/ikev1/dpd.h"
 #include "daemon/events.h"
 #include "daemon/ikev1/ikev1.h"
+#include "daemon/ikev1/v1_crypto.h"
 #include "daemon/log.h"
 #include "daemon/ikev1/nat_traversal.h"
 
@@ -178,6 +179,7 @@ void v1_state_free_hook(struct state *st)
 	dpd_free(s);
 	natt_state_free(s);
 	transaction_free(s);   /* the Mode Config lease goes back to its pool */
+	v1_crypto_state_free(s);   /* a job still running is cancelled: its result is dropped */
 	v1_exchange_done(s, false);
 	free(s->last_recv);
 	wipe_free(s->keymat_in, s->keymat_len);

@@ -24,6 +24,8 @@
 #include "daemon/demux.h"
 #include "daemon/ikev1/dpd.h"
 #include "daemon/ikev1/ikev1_states.h"
+#include "daemon/ikev1/v1_crypto.h"
+#include "daemon/helpers/helpers.h"
 #include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/progress.h"
@@ -211,6 +213,13 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 {
 	struct state *st = s->st;
 	struct connection *c = st->connection;
+	if (s->crypto_job) {
+		/* the previous message's crypto is still in a helper: its
+		 * answer comes when that is done (a retransmit meets it) */
+		DBG(DBG_CONTROL, c, "#%u: crypto for the last message still running; message dropped",
+		    st->serial);
+		goto refused;
+	}
 	const struct v1_row *row = v1_row_for(st->name, m->md.hdr.xchg);
 	if (!row && m->md.hdr.xchg == XCHG_TRANSACTION && transaction_again(s))
 		row = v1_row_for(st->name, m->md.hdr.xchg);
@@ -264,6 +273,16 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	enum stf r = row->handler(s, m);
 	if (state_by_serial(serial) == st)
 		s->in_transition = false;
+	if (r == STF_SUSPEND) {
+		/* as if the message had not come yet, until it comes again
+		 * from v1_replay with the results */
+		if (state_by_serial(serial) != st)
+			return;
+		memcpy(chain, old_iv, sizeof(old_iv));
+		s->tx_msgid = old_tx_msgid;
+		v1_crypto_park(s, m);
+		return;
+	}
 	if (r != STF_OK) {
 		/* the handler may have deleted nothing; the state still exists */
 		if (state_by_serial(serial) != st)
@@ -390,6 +409,41 @@ static void release_msg(struct v1_msg *m)
 	}
 }
 
+/* Overload (issue 13 point 3): a new Main Mode is refused on its MI1,
+ * before any state or DH, when the helpers' queue of new negotiations'
+ * DH is longer than they clear in a moment, or when too many responder
+ * negotiations are half open. What is already under way goes on: its
+ * work is urgent in the queue and its messages are never refused here.
+ * The peer retransmits its MI1 and is served when there is room. One
+ * log line a second at most, with how many were refused. */
+static bool refuse_new_main_mode(const struct v1_msg *m)
+{
+	static uint64_t said_at;
+	static unsigned refused_since;
+	unsigned helpers = helpers_count();
+	unsigned queued = helpers_backlog_new();
+	const char *why = NULL;
+	if (ikev1_half_open() >= HALF_OPEN_MAX)
+		why = "half-open Main Mode negotiations";
+	else if (helpers && queued >= NEW_MM_QUEUE_PER_HELPER * helpers)
+		why = "new Main Modes waiting for a crypto helper";
+	if (!why)
+		return false;
+	refused_since++;
+	uint64_t now = v1_mono_now();
+	if (!said_at || now - said_at >= 1000000) {
+		char ab[IP_STR_MAX];
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+		     "overloaded (%u %s): new Main Mode from %s:%u refused, %u refused in the last second; "
+		     "negotiations under way continue",
+		     why[0] == 'h' ? ikev1_half_open() : queued, why, ip_str(&m->from, ab), m->from_port,
+		     refused_since);
+		said_at = now;
+		refused_since = 0;
+	}
+	return true;
+}
+
 static void process_main_mode(struct v1_msg *m)
 {
 	const struct isakmp_hdr *h = &m->md.hdr;
@@ -425,16 +479,8 @@ static void process_main_mode(struct v1_msg *m)
 		     m->from_port);
 		return;
 	}
-	/* said once per episode: a flood must not flood the log too */
-	static bool said_full;
-	if (ikev1_half_open() >= HALF_OPEN_MAX) {
-		if (!said_full)
-			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "%u half-open Main Mode negotiations: dropping new ones (from %s:%u and others) "
-			     "until some complete or time out", ikev1_half_open(), ip_str(&m->from, ab), m->from_port);
-		said_full = true;
+	if (refuse_new_main_mode(m))
 		return;
-	}
-	said_full = false;
 	struct connection *c = v1_conn_for_mm(&m->ifp->addr, &m->from);
 	if (!c) {
 		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "initial Main Mode message received on %s:%u but no connection has been authorized "
@@ -589,6 +635,18 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		break;
 	}
 	release_msg(&m);
+}
+
+void v1_replay(struct v1_state *s, const uint8_t *packet, size_t len, const ip_address *local,
+	       uint16_t local_port, const ip_address *from, uint16_t from_port)
+{
+	struct iface *ifp = demux_iface_for(local, local_port);
+	if (!ifp) {
+		DBG(DBG_CONTROL, s->st->connection, "#%u: the interface of the parked message is gone; dropped",
+		    s->st->serial);
+		return;
+	}
+	on_packet(ifp, packet, len, from, from_port);
 }
 
 void ikev1_init(struct sd_event *event)

@@ -53,6 +53,11 @@ static inline uint32_t get_be32(const uint8_t *p)
  * (at most some 140 MB if every MI1 is a 64 KB datagram, kept twice:
  * as the last message received and as SAi_b). */
 #define HALF_OPEN_MAX 1024
+/* With crypto helpers, a new MI1 is also refused while more than this
+ * many new Main Modes per helper wait for their DH (at some 0.7 ms each
+ * for MODP2048, a few tens of milliseconds of work: far below the
+ * peers' retransmit timers, so nothing admitted times out waiting). */
+#define NEW_MM_QUEUE_PER_HELPER 16
 /* How many there are now (tests). */
 unsigned ikev1_half_open(void);
 /* A responder ISAKMP state was created (the dispatcher). */
@@ -88,6 +93,8 @@ enum stf {
 	STF_IGNORE,      /* drop the message (already logged), state unchanged */
 	STF_FAIL,        /* drop it; answer with m->notify when set; state unchanged */
 	STF_FATAL,       /* negotiation over: the state is deleted (handler logged why) */
+	STF_SUSPEND,     /* a crypto helper has the work (v1_crypto.h): the message is parked
+			    and runs again when the results are back; state unchanged */
 };
 
 typedef enum stf (*v1_handler)(struct v1_state *s, struct v1_msg *m);

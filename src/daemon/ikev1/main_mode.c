@@ -22,6 +22,7 @@
 #include "daemon/ikev1/nat_traversal.h"
 #include "daemon/ikev1/peer_replace.h"
 #include "daemon/secrets.h"
+#include "daemon/ikev1/v1_crypto.h"
 #include "daemon/ikev1/vendor.h"
 
 #define LOGS(s, fmt, ...) llog(STATE_LOGGER((s)->st), LS_SERIOUS, MSGID_GENERIC, fmt, ##__VA_ARGS__)
@@ -86,38 +87,79 @@ static bool check_ke(struct v1_state *s, struct v1_msg *m, const struct alg *gro
 	return true;
 }
 
-/* g^xy, SKEYID and its offspring, the phase-1 IV */
-static bool derive_keys(struct v1_state *s, struct v1_msg *m)
+/* The job for g^xy, SKEYID and its offspring and the phase-1 IV (our
+ * key pair first when we have none yet): copies of this state's values,
+ * and of the preshared key. NULL (logged, m->notify set) when the
+ * connection has no preshared key any more. */
+static struct v1_crypto_job *keys_job(struct v1_state *s, struct v1_msg *m, bool urgent)
 {
-	char why[160];
-	struct connection *c = s->st->connection;
-	if (dh_compute(s->dh, s->st->initiator ? s->g_r : s->g_i, s->g_len, s->gxy, &s->gxy_len, why,
-		       sizeof(why)) < 0) {
-		LOGS(s, "peer's Diffie-Hellman value refused: %s", why);
-		m->notify = N_INVALID_KEY_INFORMATION;
-		return false;
-	}
-	struct chunk ni = CHUNK(s->ni, s->ni_len), nr = CHUNK(s->nr, s->nr_len);
-	struct chunk gxy = CHUNK(s->gxy, s->gxy_len);
-	int r;
+	struct v1_crypto_job *job = v1_crypto_job_new(s, urgent);
 	if (s->ike.auth == OAKLEY_PRESHARED_KEY) {
-		const struct secret *psk = v1_find_psk(c);
+		const struct secret *psk = v1_find_psk(s->st->connection);
 		if (!psk) {
 			LOGS(s, "no preshared key for this connection any more");
 			m->notify = N_AUTHENTICATION_FAILED;
-			return false;
+			v1_crypto_job_free(job);
+			return NULL;
 		}
-		r = ikev1_skeyid_psk(s->ike.hash, CHUNK(psk->psk, psk->psk_len), ni, nr, &s->keys);
-	} else {
-		r = ikev1_skeyid_sig(s->ike.hash, ni, nr, gxy, &s->keys);
+		job->psk = xmalloc(psk->psk_len ? psk->psk_len : 1);
+		memcpy(job->psk, psk->psk, psk->psk_len);
+		job->psk_len = psk->psk_len;
 	}
-	if (r < 0 || ikev1_skeyid_derive(s->ike.hash, s->ike.cipher, s->ike.key_bits, gxy, s->icookie,
-					 s->rcookie, &s->keys) < 0 ||
-	    ikev1_phase1_iv(s->ike.hash, s->ike.cipher, CHUNK(s->g_i, s->g_len), CHUNK(s->g_r, s->g_len),
-			    s->iv) < 0) {
+	bool initiator = s->st->initiator;
+	job->generate = true;
+	job->derive = true;
+	job->dh = s->dh;             /* the job owns our secret until it comes back */
+	s->dh = NULL;
+	if (job->dh)
+		memcpy(job->our_pub, initiator ? s->g_i : s->g_r, s->g_len);
+	job->group = s->ike.group;
+	job->hash = s->ike.hash;
+	job->cipher = s->ike.cipher;
+	job->key_bits = s->ike.key_bits;
+	job->auth = s->ike.auth;
+	job->initiator = initiator;
+	job->g_len = s->g_len;
+	memcpy(job->peer_pub, initiator ? s->g_r : s->g_i, s->g_len);
+	memcpy(job->ni, s->ni, s->ni_len);
+	job->ni_len = s->ni_len;
+	memcpy(job->nr, s->nr, s->nr_len);
+	job->nr_len = s->nr_len;
+	memcpy(job->icookie, s->icookie, 8);
+	memcpy(job->rcookie, s->rcookie, 8);
+	return job;
+}
+
+/* A job's key pair, g^xy and keys into the state; false (logged) when
+ * the job failed. */
+static bool take_keys(struct v1_state *s, struct v1_msg *m, struct v1_crypto_job *job)
+{
+	struct connection *c = s->st->connection;
+	bool initiator = s->st->initiator;
+	if (job->dh) {
+		if (s->dh)
+			dh_secret_free(s->dh);
+		s->dh = job->dh;
+		job->dh = NULL;
+		memcpy(initiator ? s->g_i : s->g_r, job->our_pub, job->g_len);
+	}
+	if (job->generate_status < 0) {
+		LOGS(s, "Diffie-Hellman key generation failed");
+		return false;
+	}
+	if (job->dh_refused) {
+		LOGS(s, "peer's Diffie-Hellman value refused: %s", job->why);
+		m->notify = N_INVALID_KEY_INFORMATION;
+		return false;
+	}
+	if (job->derive_status < 0) {
 		LOGS(s, "key derivation failed");
 		return false;
 	}
+	memcpy(s->gxy, job->gxy, job->gxy_len);
+	s->gxy_len = job->gxy_len;
+	s->keys = job->keys;
+	memcpy(s->iv, job->iv, sizeof(s->iv));
 	s->iv_len = crypto_cipher_block(s->ike.cipher);
 	s->have_keys = true;
 	if (debugging(DBG_PRIVATE, c)) {
@@ -271,56 +313,93 @@ static void send_ke_nonce(struct v1_state *s, const uint8_t *g, const uint8_t *n
 	pbuf_free(&pb);
 }
 
-/* MI2 */
+/* MI2: our key pair comes from a helper (urgent: a tunnel we were asked
+ * for); the run that comes back with it starts at the key pair. */
 enum stf main_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 {
 	struct connection *c = s->st->connection;
-	char why[200];
-	const struct payload *sa = md_first(&m->md, PT_SA);
-	if (!sa->sa || !s->proposed || !ike_sa_check_reply(s->proposed, sa->sa, &s->ike, why, sizeof(why))) {
-		v1_fail(c, s->st, RC_LOG_SERIOUS, "%s: the responder's SA is not one we proposed: %s",
-			state_name_str(s->st->name), sa->sa ? why : "undecodable");
-		m->notify = N_NO_PROPOSAL_CHOSEN;
-		return STF_FATAL;
+	struct v1_crypto_job *job = v1_crypto_ready(s);
+	if (!job) {
+		char why[200];
+		const struct payload *sa = md_first(&m->md, PT_SA);
+		if (!sa->sa || !s->proposed || !ike_sa_check_reply(s->proposed, sa->sa, &s->ike, why, sizeof(why))) {
+			v1_fail(c, s->st, RC_LOG_SERIOUS, "%s: the responder's SA is not one we proposed: %s",
+				state_name_str(s->st->name), sa->sa ? why : "undecodable");
+			m->notify = N_NO_PROPOSAL_CHOSEN;
+			return STF_FATAL;
+		}
+		free(s->proposed);
+		s->proposed = NULL;
+		s->peer_caps = vid_scan(&m->md, c);
+		memcpy(s->rcookie, m->md.hdr.rcookie, 8);
+		v1_rehash_isakmp(s);
+		set_algorithms(s);
+		s->g_len = dh_public_len(s->ike.group);
+		s->ni_len = NONCE_LEN_OURS;
+		crypto_random(s->ni, s->ni_len);
+		job = v1_crypto_job_new(s, true);
+		job->generate = true;
+		job->group = s->ike.group;
+		job->g_len = s->g_len;
+		if (!v1_crypto_run(s, job))
+			return STF_SUSPEND;
 	}
-	free(s->proposed);
-	s->proposed = NULL;
-	s->peer_caps = vid_scan(&m->md, c);
-	memcpy(s->rcookie, m->md.hdr.rcookie, 8);
-	v1_rehash_isakmp(s);
-	set_algorithms(s);
-	s->g_len = dh_public_len(s->ike.group);
-	if (dh_generate(s->ike.group, &s->dh, s->g_i) < 0) {
+	bool ok = job->generate_status == 0 && job->dh;
+	if (ok) {
+		s->dh = job->dh;
+		job->dh = NULL;
+		memcpy(s->g_i, job->our_pub, s->g_len);
+	}
+	v1_crypto_job_free(job);
+	if (!ok) {
 		v1_fail(c, s->st, RC_LOG_SERIOUS, "Diffie-Hellman key generation failed");
 		return STF_FATAL;
 	}
-	s->ni_len = NONCE_LEN_OURS;
-	crypto_random(s->ni, s->ni_len);
 	send_ke_nonce(s, s->g_i, s->ni, s->ni_len);
 	return STF_OK;
 }
 
-/* MR2 */
+/* MR2: our key pair, g^xy and the SKEYID chain are a new Main Mode's
+ * work in a helper (not urgent: an overload delays new tunnels first). */
 enum stf main_inI2_outR2(struct v1_state *s, struct v1_msg *m)
 {
 	s->g_len = dh_public_len(s->ike.group);
 	if (!check_ke(s, m, s->ike.group, s->g_i) || !check_nonce(s, m, s->ni, &s->ni_len))
 		return STF_FAIL;
-	if (!s->dh && dh_generate(s->ike.group, &s->dh, s->g_r) < 0) {
-		LOGS(s, "Diffie-Hellman key generation failed");
-		return STF_FATAL;
+	struct v1_crypto_job *job = v1_crypto_ready(s);
+	if (!job) {
+		s->nr_len = NONCE_LEN_OURS;
+		crypto_random(s->nr, s->nr_len);
+		job = keys_job(s, m, false);
+		if (!job)
+			return STF_FAIL;
+		if (!v1_crypto_run(s, job))
+			return STF_SUSPEND;
 	}
-	s->nr_len = NONCE_LEN_OURS;
-	crypto_random(s->nr, s->nr_len);
-	if (!derive_keys(s, m))
-		return STF_FAIL;
+	bool ok = take_keys(s, m, job);
+	bool fatal = job->generate_status < 0;
+	v1_crypto_job_free(job);
+	if (!ok)
+		return fatal ? STF_FATAL : STF_FAIL;
 	natt_check_natd(s, m);
 	send_ke_nonce(s, s->g_r, s->nr, s->nr_len);
 	return STF_OK;
 }
 
-/* Our ID and HASH or SIG, encrypted (MI3 and MR3). */
-static bool send_id_auth(struct v1_state *s)
+/* The signature a helper made over exactly this hash, or NULL. */
+static const uint8_t *signed_already(const struct v1_crypto_job *job, const uint8_t *h, size_t hash_len,
+				     size_t *sig_len)
+{
+	if (!job || !job->sign || job->sign_status < 0 || job->hash_len != hash_len ||
+	    memcmp(job->sign_hash, h, hash_len) != 0)
+		return NULL;
+	*sig_len = job->sig_len;
+	return job->sig;
+}
+
+/* Our ID and HASH or SIG, encrypted (MI3 and MR3); pre: a helper's job
+ * that may hold our signature already. */
+static bool send_id_auth(struct v1_state *s, const struct v1_crypto_job *pre)
 {
 	struct connection *c = s->st->connection;
 	struct pluto_id me;
@@ -334,15 +413,16 @@ static bool send_id_auth(struct v1_state *s)
 	isakmp_header(&pb, s, PT_ID);
 	v1_emit_id(&pb, &me);
 	if (s->ike.auth == OAKLEY_RSA_SIG) {
-		const struct secret *key = v1_find_rsa(c);
-		uint8_t sig[1024];
+		uint8_t sig[V1_SIG_MAX];
 		size_t sig_len = sizeof(sig);
-		if (!key || rsa_sign_hash(key->rsa, h, s->keys.hash_len, sig, &sig_len) < 0) {
+		const uint8_t *ready = signed_already(pre, h, s->keys.hash_len, &sig_len);
+		const struct secret *key = ready ? NULL : v1_find_rsa(c);
+		if (!ready && (!key || rsa_sign_hash(key->rsa, h, s->keys.hash_len, sig, &sig_len) < 0)) {
 			LOGS(s, "cannot sign with our RSA private key");
 			pbuf_free(&pb);
 			return false;
 		}
-		emit_sig(&pb, sig, sig_len);
+		emit_sig(&pb, ready ? ready : sig, sig_len);
 	} else {
 		emit_hash(&pb, h, s->keys.hash_len);
 	}
@@ -353,24 +433,66 @@ static bool send_id_auth(struct v1_state *s)
 	return ok;
 }
 
-/* MI3 */
+/* For a job that signs HASH_x once the keys are derived (MI3): what the
+ * hash covers, and our private key. False when there is nothing to sign
+ * with (send_id_auth then says so). */
+static bool sign_derived(struct v1_state *s, struct v1_crypto_job *job)
+{
+	struct connection *c = s->st->connection;
+	const struct secret *key = v1_find_rsa(c);
+	if (!key || !key->rsa || !s->sa_i_b)
+		return false;
+	struct pluto_id me;
+	v1_our_id(c, &me);
+	uint8_t id_b[4 + 256];
+	job->id_b_len = v1_id_body(&me, id_b);
+	job->id_b = xmalloc(job->id_b_len ? job->id_b_len : 1);
+	memcpy(job->id_b, id_b, job->id_b_len);
+	job->sa_i_b = xmalloc(s->sa_i_b_len ? s->sa_i_b_len : 1);
+	memcpy(job->sa_i_b, s->sa_i_b, s->sa_i_b_len);
+	job->sa_i_b_len = s->sa_i_b_len;
+	EVP_PKEY_up_ref(key->rsa);
+	job->sign_key = key->rsa;
+	job->sign = job->sign_derived = true;
+	return true;
+}
+
+/* MI3: g^xy, the SKEYID chain and, with RSA, our signature in one
+ * helper job (urgent). */
 enum stf main_inR2_outI3(struct v1_state *s, struct v1_msg *m)
 {
 	if (!check_ke(s, m, s->ike.group, s->g_r) || !check_nonce(s, m, s->nr, &s->nr_len))
 		return STF_FAIL;
-	if (!derive_keys(s, m))
-		return STF_FAIL;
+	struct v1_crypto_job *job = v1_crypto_ready(s);
+	if (!job) {
+		job = keys_job(s, m, true);
+		if (!job)
+			return STF_FAIL;
+		if (s->ike.auth == OAKLEY_RSA_SIG)
+			sign_derived(s, job);
+		if (!v1_crypto_run(s, job))
+			return STF_SUSPEND;
+	}
+	if (!take_keys(s, m, job)) {
+		bool fatal = job->generate_status < 0;
+		v1_crypto_job_free(job);
+		return fatal ? STF_FATAL : STF_FAIL;
+	}
 	natt_check_natd(s, m);
 	natt_float(s);
-	if (!send_id_auth(s)) {
+	bool sent = send_id_auth(s, job);
+	v1_crypto_job_free(job);
+	if (!sent) {
 		v1_fail(s->st->connection, s->st, RC_LOG_SERIOUS, "cannot build MI3");
 		return STF_FATAL;
 	}
 	return STF_OK;
 }
 
-/* The peer's ID payload and its HASH_x / SIG_x over it. */
-static bool verify_peer(struct v1_state *s, struct v1_msg *m, struct connection *c)
+/* The peer's ID payload and its HASH_x / SIG_x over it; pre: a helper's
+ * job that may have checked the signature already. */
+static bool verify_peer(struct v1_state *s, struct v1_msg *m, struct connection *c,
+			const struct v1_crypto_job *pre)
 {
 	const struct payload *id = md_first(&m->md, PT_ID);
 	uint8_t h[CRYPTO_MAX_HASH];
@@ -393,20 +515,83 @@ static bool verify_peer(struct v1_state *s, struct v1_msg *m, struct connection 
 		m->notify = N_PAYLOAD_MALFORMED;
 		return false;
 	}
-	EVP_PKEY *pub = v1_peer_pubkey(c, &s->peer_id);
 	char ib[ID_STR_MAX];
-	if (!pub) {
-		LOGS(s, "no RSA public key known for %s", id_str(&s->peer_id, ib));
-		m->notify = N_AUTHENTICATION_FAILED;
-		return false;
+	bool ok;
+	if (pre && pre->verify && pre->hash_len == s->keys.hash_len && !memcmp(pre->verify_hash, h, pre->hash_len) &&
+	    pre->verify_sig_len == sig->data_len && !memcmp(pre->verify_sig, sig->data, sig->data_len)) {
+		ok = pre->verified;
+	} else {
+		EVP_PKEY *pub = v1_peer_pubkey(c, &s->peer_id);
+		if (!pub) {
+			LOGS(s, "no RSA public key known for %s", id_str(&s->peer_id, ib));
+			m->notify = N_AUTHENTICATION_FAILED;
+			return false;
+		}
+		ok = rsa_verify_hash(pub, h, s->keys.hash_len, sig->data, sig->data_len);
+		EVP_PKEY_free(pub);
 	}
-	bool ok = rsa_verify_hash(pub, h, s->keys.hash_len, sig->data, sig->data_len);
-	EVP_PKEY_free(pub);
 	if (!ok) {
 		LOGS(s, "RSA signature of %s does not verify", id_str(&s->peer_id, ib));
 		m->notify = N_INVALID_SIGNATURE;
 	}
 	return ok;
+}
+
+/* With RSA signatures: a job that checks the peer's SIG over its ID
+ * (c's public key for the peer's ID) and, when sign, makes ours as c's
+ * side; NULL when there is nothing to hand a helper (no SIG, no key: the
+ * inline checks then say what is missing). */
+static struct v1_crypto_job *rsa_job(struct v1_state *s, struct v1_msg *m, struct connection *c, bool sign)
+{
+	const struct payload *id = md_first(&m->md, PT_ID);
+	const struct payload *sig = md_first(&m->md, PT_SIG);
+	if (s->ike.auth != OAKLEY_RSA_SIG || !sig || sig->data_len > V1_SIG_MAX)
+		return NULL;
+	const struct secret *key = sign ? v1_find_rsa(c) : NULL;
+	if (sign && (!key || !key->rsa))
+		return NULL;
+	EVP_PKEY *pub = v1_peer_pubkey(c, &s->peer_id);
+	if (!pub)
+		return NULL;
+	struct v1_crypto_job *job = v1_crypto_job_new(s, true);
+	job->verify = true;
+	job->verify_key = pub;
+	job->hash_len = s->keys.hash_len;
+	memcpy(job->verify_sig, sig->data, sig->data_len);
+	job->verify_sig_len = sig->data_len;
+	bool ok = phase1_hash(s, !s->st->initiator, id->body, id->body_len, job->verify_hash);
+	if (ok && sign) {
+		struct pluto_id me;
+		v1_our_id(c, &me);
+		uint8_t id_b[4 + 256];
+		size_t id_len = v1_id_body(&me, id_b);
+		ok = phase1_hash(s, s->st->initiator, id_b, id_len, job->sign_hash);
+		EVP_PKEY_up_ref(key->rsa);
+		job->sign_key = key->rsa;
+		job->sign = true;
+	}
+	if (!ok) {
+		v1_crypto_job_free(job);
+		return NULL;
+	}
+	return job;
+}
+
+/* The RSA job for this message: its results when it ran, else a new one
+ * handed to a helper (*suspend) or run inline. NULL with PSK. */
+static struct v1_crypto_job *rsa_work(struct v1_state *s, struct v1_msg *m, struct connection *c, bool sign,
+				      bool *suspend)
+{
+	*suspend = false;
+	struct v1_crypto_job *job = v1_crypto_ready(s);
+	if (job || s->ike.auth != OAKLEY_RSA_SIG)
+		return job;
+	job = rsa_job(s, m, c, sign);
+	if (job && !v1_crypto_run(s, job)) {
+		*suspend = true;
+		return NULL;
+	}
+	return job;
 }
 
 static bool read_peer_id(struct v1_state *s, struct v1_msg *m)
@@ -454,12 +639,16 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 		m->notify = N_INVALID_ID_INFORMATION;
 		return STF_FATAL;
 	}
-	if (!verify_peer(s, m, better)) {
+	bool suspend;
+	struct v1_crypto_job *job = rsa_work(s, m, better, true, &suspend);
+	if (suspend || !verify_peer(s, m, better, job)) {
 		/* better may be an instance made for this ID: the state stays
-		 * on c, so collect it, or every retried MI3 would leave one */
+		 * on c, so collect it, or every retried MI3 would leave one
+		 * (one found again when the helper's results are back) */
+		v1_crypto_job_free(job);
 		if (better != c)
 			v1_schedule_instance_gc(better);
-		return STF_FAIL;
+		return suspend ? STF_SUSPEND : STF_FAIL;
 	}
 	if (better != c) {
 		llog(LOGGER(better, s->st), LS_INFO, MSGID_STATE, "switched from \"%s\" to \"%s\" for peer id %s",
@@ -467,7 +656,9 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 		v1_switch_connection(s->st, better);
 	}
 	natt_follow(s, m);   /* MR3 goes back the way MI3 came (NAT-T port) */
-	if (!send_id_auth(s))
+	bool sent = send_id_auth(s, job);
+	v1_crypto_job_free(job);
+	if (!sent)
 		return STF_FATAL;
 	ike_established(s, m);
 	return STF_OK;
@@ -492,7 +683,13 @@ enum stf main_inR3(struct v1_state *s, struct v1_msg *m)
 		m->notify = N_INVALID_ID_INFORMATION;
 		return STF_FATAL;
 	}
-	if (!verify_peer(s, m, c)) {
+	bool suspend;
+	struct v1_crypto_job *job = rsa_work(s, m, c, false, &suspend);
+	if (suspend)
+		return STF_SUSPEND;
+	bool verified = verify_peer(s, m, c, job);
+	v1_crypto_job_free(job);
+	if (!verified) {
 		v1_fail(c, s->st, RC_NOTIFICATION + m->notify, "%s: peer authentication failed (%s)",
 			state_name_str(s->st->name), notify_type_name(m->notify));
 		return STF_FATAL;
