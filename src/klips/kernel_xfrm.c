@@ -69,31 +69,6 @@ static int nl_attr(struct nlreq *r, uint16_t type, const void *data, size_t len)
 	return nlreq_attr(&r->req, type, data, len);
 }
 
-/* The kernel's words for an error: the extended ack message when there
- * is one (e.g. "Requested type not found"), else strerror. */
-static void error_text(const struct nlmsghdr *h, int error, char *why, size_t why_len)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(h);
-	const char *msg = NULL;
-	if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
-		size_t off = NLMSG_LENGTH(sizeof(*e));
-		if (!(h->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-		while (off + NLA_HDRLEN <= h->nlmsg_len) {
-			const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
-			if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
-				break;
-			if (a->nla_type == NLMSGERR_ATTR_MSG && a->nla_len > NLA_HDRLEN)
-				msg = (const char *)a + NLA_HDRLEN;
-			off += NLA_ALIGN(a->nla_len);
-		}
-	}
-	if (msg)
-		snprintf(why, why_len, "%.*s (%s)", 120, msg, strerror(error));
-	else
-		snprintf(why, why_len, "%s", strerror(error));
-}
-
 /* Send one request and read until its ack. A reply message of
  * reply_type is copied to reply. 0, or -errno with why. */
 static int nl_talk(struct nlreq *r, uint16_t reply_type, void *reply, size_t reply_len, char *why, size_t why_len)
@@ -133,7 +108,7 @@ static int nl_talk(struct nlreq *r, uint16_t reply_type, void *reply, size_t rep
 				const struct nlmsgerr *e = NLMSG_DATA(h);
 				if (e->error == 0)
 					return 0;
-				error_text(h, -e->error, why, why_len);
+				netlink_error_text(h, -e->error, why, why_len);
 				return e->error;
 			}
 			/* the reply is the answer: the kernel's ack that follows

@@ -1,7 +1,10 @@
 #include "klips/netlink_msg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <linux/netlink.h>
 
 void *nlreq_start(struct nl_request *r, void *buf, size_t capacity, uint16_t type, uint16_t flags,
 		  uint32_t seq, size_t len)
@@ -46,4 +49,27 @@ int nlreq_attr(struct nl_request *r, uint16_t type, const void *data, size_t len
 	memset(at + attr_len, 0, padded - attr_len);
 	h->nlmsg_len = (uint32_t)(off + padded);
 	return 0;
+}
+
+void netlink_error_text(const struct nlmsghdr *h, int error, char *why, size_t why_len)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(h);
+	const char *msg = NULL;
+	if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
+		size_t off = NLMSG_LENGTH(sizeof(*e));
+		if (!(h->nlmsg_flags & NLM_F_CAPPED))
+			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
+		while (off + NLA_HDRLEN <= h->nlmsg_len) {
+			const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
+			if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
+				break;
+			if (a->nla_type == NLMSGERR_ATTR_MSG && a->nla_len > NLA_HDRLEN)
+				msg = (const char *)a + NLA_HDRLEN;
+			off += NLA_ALIGN(a->nla_len);
+		}
+	}
+	if (msg)
+		snprintf(why, why_len, "%.*s (%s)", 120, msg, strerror(error));
+	else
+		snprintf(why, why_len, "%s", strerror(error));
 }

@@ -31,3 +31,8 @@ void *nlreq_start(struct nl_request *r, void *buf, size_t capacity, uint16_t typ
  * 0, or -EMSGSIZE when it does not fit the capacity (or an attribute's
  * 16-bit length): then nothing is written and the request is overflowed. */
 int nlreq_attr(struct nl_request *r, uint16_t type, const void *data, size_t len);
+
+/* The kernel's words for a NLMSG_ERROR reply h with error (positive
+ * errno): the extended ack message when there is one (e.g. "Requested
+ * type not found"), followed by strerror; else strerror alone. */
+void netlink_error_text(const struct nlmsghdr *h, int error, char *why, size_t why_len);

@@ -52,30 +52,6 @@ void rtnl_route_close(void)
 	req_fd = -1;
 }
 
-/* The kernel's extended ack text when it gives one, else strerror. */
-static void error_text(const struct nlmsghdr *h, int error, char *why, size_t why_len)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(h);
-	const char *msg = NULL;
-	if (h->nlmsg_flags & NLM_F_ACK_TLVS) {
-		size_t off = NLMSG_LENGTH(sizeof(*e));
-		if (!(h->nlmsg_flags & NLM_F_CAPPED))
-			off += e->msg.nlmsg_len - NLMSG_HDRLEN;
-		while (off + NLA_HDRLEN <= h->nlmsg_len) {
-			const struct nlattr *a = (const struct nlattr *)((const char *)h + off);
-			if (a->nla_len < NLA_HDRLEN || off + a->nla_len > h->nlmsg_len)
-				break;
-			if (a->nla_type == NLMSGERR_ATTR_MSG && a->nla_len > NLA_HDRLEN)
-				msg = (const char *)a + NLA_HDRLEN;
-			off += NLA_ALIGN(a->nla_len);
-		}
-	}
-	if (msg)
-		snprintf(why, why_len, "%.*s (%s)", 120, msg, strerror(error));
-	else
-		snprintf(why, why_len, "%s", strerror(error));
-}
-
 /* Send one request, read until its ack: 0 or -errno (with why). */
 static int talk(struct rtreq *r, char *why, size_t why_len)
 {
@@ -112,7 +88,7 @@ static int talk(struct rtreq *r, char *why, size_t why_len)
 			const struct nlmsgerr *e = NLMSG_DATA(h);
 			if (e->error == 0)
 				return 0;
-			error_text(h, -e->error, why, why_len);
+			netlink_error_text(h, -e->error, why, why_len);
 			return e->error;
 		}
 	}
