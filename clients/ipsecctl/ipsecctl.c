@@ -238,13 +238,20 @@ static int add_pair(json_object *opts, const char *where, char *pair)
 	return 0;
 }
 
-static int read_options_file(json_object *opts, const char *path)
+/* The file of --file ("-": stdin), or NULL after saying why. */
+static FILE *open_input(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	if (!f) {
+	if (!f)
 		fprintf(stderr, "ipsecctl: --file %s: %s\n", path, strerror(errno));
+	return f;
+}
+
+static int read_options_file(json_object *opts, const char *path)
+{
+	FILE *f = open_input(path);
+	if (!f)
 		return EXIT_USAGE;
-	}
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0;
@@ -293,11 +300,9 @@ static int define(struct ctl_args *a, const char *verb, const char *method)
  * and # comments skipped. Appends {name, options} entries to list. */
 static int read_batch_file(json_object *list, const char *path)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	if (!f) {
-		fprintf(stderr, "ipsecctl: --file %s: %s\n", path, strerror(errno));
+	FILE *f = open_input(path);
+	if (!f)
 		return EXIT_USAGE;
-	}
 	char *line = NULL;
 	size_t cap = 0;
 	unsigned lineno = 0, conn_line = 0;
