@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/intern.h"
 #include "common/util.h"
 #include "daemon/addresspool.h"
 
@@ -259,9 +260,26 @@ static bool opt_rekey(struct connection_config *cfg, const char *v, const char *
 /* Proposal lists: parse once here so a typo fails AddConnection. */
 static char proposal_why[160];
 
+/* Parses v into a zeroed table (unused slots zero: equal proposals are
+ * equal bytes) and interns it in place of the config's old one. */
+#define SET_PROPOSALS(kind)                                                                   \
+	static bool set_##kind##_proposals(struct connection_config *cfg, const char *v)      \
+	{                                                                                     \
+		struct kind##_proposals parsed;                                               \
+		memset(&parsed, 0, sizeof(parsed));                                           \
+		if (!kind##_proposals_parse(v, &parsed, proposal_why, sizeof(proposal_why)))  \
+			return false;                                                         \
+		intern_release(cfg->kind##_proposals);                                        \
+		cfg->kind##_proposals = intern(&parsed, sizeof(parsed));                      \
+		return true;                                                                  \
+	}
+SET_PROPOSALS(ike)
+SET_PROPOSALS(esp)
+SET_PROPOSALS(ah)
+
 static bool opt_ike(struct connection_config *cfg, const char *v, const char **why)
 {
-	if (!ike_proposals_parse(v, &cfg->ike_proposals, proposal_why, sizeof(proposal_why))) {
+	if (!set_ike_proposals(cfg, v)) {
 		*why = proposal_why;
 		return false;
 	}
@@ -272,7 +290,7 @@ static bool opt_ike(struct connection_config *cfg, const char *v, const char **w
 
 static bool opt_esp(struct connection_config *cfg, const char *v, const char **why)
 {
-	if (!esp_proposals_parse(v, &cfg->esp_proposals, proposal_why, sizeof(proposal_why))) {
+	if (!set_esp_proposals(cfg, v)) {
 		*why = proposal_why;
 		return false;
 	}
@@ -283,7 +301,7 @@ static bool opt_esp(struct connection_config *cfg, const char *v, const char **w
 
 static bool opt_ah(struct connection_config *cfg, const char *v, const char **why)
 {
-	if (!ah_proposals_parse(v, &cfg->ah_proposals, proposal_why, sizeof(proposal_why))) {
+	if (!set_ah_proposals(cfg, v)) {
 		*why = proposal_why;
 		return false;
 	}
@@ -846,15 +864,15 @@ int connection_config_parse_at(struct connection_config *cfg, const char *const 
 			       seen_host[0] ? "right" : "left", "IP address, %any or %defaultroute", "");
 	if (!cfg->ike) {
 		cfg->ike = xstrdup(default_ike_proposals);
-		ike_proposals_parse(cfg->ike, &cfg->ike_proposals, proposal_why, sizeof(proposal_why));
+		set_ike_proposals(cfg, cfg->ike);
 	}
 	if (!cfg->esp) {
 		cfg->esp = xstrdup(default_esp_proposals);
-		esp_proposals_parse(cfg->esp, &cfg->esp_proposals, proposal_why, sizeof(proposal_why));
+		set_esp_proposals(cfg, cfg->esp);
 	}
 	if (!cfg->ah) {
 		cfg->ah = xstrdup(default_ah_proposals);
-		ah_proposals_parse(cfg->ah, &cfg->ah_proposals, proposal_why, sizeof(proposal_why));
+		set_ah_proposals(cfg, cfg->ah);
 	}
 	const char *inconsistent = check_consistency(cfg);
 	if (inconsistent)
@@ -875,7 +893,34 @@ void connection_config_free(struct connection_config *cfg)
 	free(cfg->esp);
 	free(cfg->ah);
 	free(cfg->pfsgroup);
+	intern_release(cfg->ike_proposals);
+	intern_release(cfg->esp_proposals);
+	intern_release(cfg->ah_proposals);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+static char *strdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void connection_config_copy(struct connection_config *to, const struct connection_config *from)
+{
+	*to = *from;
+	for (int i = 0; i < 2; i++) {
+		to->end[i].updown = strdup_or_null(from->end[i].updown);
+		to->end[i].rsasigkey = strdup_or_null(from->end[i].rsasigkey);
+		to->end[i].username = strdup_or_null(from->end[i].username);
+	}
+	to->modecfgdomains = strdup_or_null(from->modecfgdomains);
+	to->modecfgbanner = strdup_or_null(from->modecfgbanner);
+	to->ike = strdup_or_null(from->ike);
+	to->esp = strdup_or_null(from->esp);
+	to->ah = strdup_or_null(from->ah);
+	to->pfsgroup = strdup_or_null(from->pfsgroup);
+	to->ike_proposals = intern_ref(from->ike_proposals);
+	to->esp_proposals = intern_ref(from->esp_proposals);
+	to->ah_proposals = intern_ref(from->ah_proposals);
 }
 
 /* --- the normalised map for the Options property and status --- */

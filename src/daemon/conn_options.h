@@ -68,9 +68,12 @@ struct connection_config {
 	struct end end[2];           /* [0] = left, [1] = right, as written */
 	unsigned policy;             /* enum conn_policy bits */
 	char *ike, *esp, *ah, *pfsgroup;   /* normalised proposal strings */
-	struct ike_proposals ike_proposals;
-	struct esp_proposals esp_proposals;
-	struct ah_proposals ah_proposals;
+	/* their parsed tables, interned (common/intern.h): shared by every
+	 * config with the same proposals, instances and their template
+	 * among them; never NULL after a successful parse */
+	const struct ike_proposals *ike_proposals;
+	const struct esp_proposals *esp_proposals;
+	const struct ah_proposals *ah_proposals;
 	const struct alg *pfs_group; /* NULL: use the phase-1 group */
 	unsigned long long ikelifetime, salifetime, rekeymargin;  /* seconds */
 	unsigned rekeyfuzz;          /* percent */
@@ -104,6 +107,9 @@ int connection_config_parse_at(struct connection_config *cfg, const char *const 
  * ipsec.conf(5) loader knows it) */
 bool connection_option_known(const char *key);
 void connection_config_free(struct connection_config *cfg);
+/* *to = a deep copy of from (its strings duplicated, its interned tables
+ * shared): what a road-warrior instance starts from. */
+void connection_config_copy(struct connection_config *to, const struct connection_config *from);
 /* The encapsulation= keyword alone (its unit test calls it directly):
  * false with *why set for anything but auto, yes or no. */
 bool conn_opt_encapsulation(struct connection_config *cfg, const char *v, const char **why);

@@ -176,7 +176,7 @@ static uint8_t reply_xchg(void)
 static void send_qi1(struct fixture *f, uint32_t msgid, uint8_t protocol, uint16_t port)
 {
 	struct ipsec_policy pol = {
-		.protocol = PROTO_IPSEC_ESP, .esp = &f->c->cfg.esp_proposals, .ah = &f->c->cfg.ah_proposals,
+		.protocol = PROTO_IPSEC_ESP, .esp = f->c->cfg.esp_proposals, .ah = f->c->cfg.ah_proposals,
 		.tunnel = true, .lifetime = 3600, .our_spi = 0x12345678,
 	};
 	struct sa_payload sa;
@@ -258,7 +258,7 @@ static void test_initiator_requires_echoed_ids(void)
 	g_assert_nonnull(sa);
 	g_assert_nonnull(ni);
 	struct ipsec_policy pol = {
-		.protocol = PROTO_IPSEC_ESP, .esp = &f.c->cfg.esp_proposals, .ah = &f.c->cfg.ah_proposals,
+		.protocol = PROTO_IPSEC_ESP, .esp = f.c->cfg.esp_proposals, .ah = f.c->cfg.ah_proposals,
 		.tunnel = true, .lifetime = 3600, .our_spi = 0x87654321,
 	};
 	struct ipsec_choice ch;

@@ -228,7 +228,7 @@ int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *e
 	struct ike_proposals old_policy;
 	unsigned old_auth = auth;
 	bool from_old = policy_of_old_sa(k, c, &old_policy, &old_auth) && old_auth;
-	struct ike_policy pol = { from_old ? &old_policy : &c->cfg.ike_proposals, from_old ? old_auth : auth,
+	struct ike_policy pol = { from_old ? &old_policy : c->cfg.ike_proposals, from_old ? old_auth : auth,
 				  (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
 	s->proposed = xcalloc(1, sizeof(*s->proposed));
 	ike_sa_build(&pol, s->proposed);
@@ -269,7 +269,7 @@ enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		return STF_FATAL;
 	}
 	unsigned auth = v1_auth_mask(c, NULL);
-	struct ike_policy pol = { &c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
+	struct ike_policy pol = { c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
 	struct sa_payload *reply = xcalloc(1, sizeof(*reply));
 	if (!auth) {
 		LOGS(s, "no preshared key or RSA private key for this connection: cannot respond");

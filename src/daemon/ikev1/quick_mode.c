@@ -52,8 +52,8 @@ static void ipsec_policy_for(const struct connection *c, const struct v1_state *
 {
 	*pol = (struct ipsec_policy){
 		.protocol = c->cfg.policy & POLICY_ENCRYPT ? PROTO_IPSEC_ESP : PROTO_IPSEC_AH,
-		.esp = &c->cfg.esp_proposals,
-		.ah = &c->cfg.ah_proposals,
+		.esp = c->cfg.esp_proposals,
+		.ah = c->cfg.ah_proposals,
 		.tunnel = c->cfg.policy & POLICY_TUNNEL,
 		.ipcomp = c->cfg.policy & POLICY_COMPRESS,
 		.pfs_group = pfs_group_for(c, isakmp),
