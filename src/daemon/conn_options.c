@@ -809,6 +809,14 @@ static const char *check_consistency(const struct connection_config *cfg)
 	return check_remote_access(cfg, remote_access_why, sizeof(remote_access_why));
 }
 
+int connection_config_check(const struct connection_config *cfg, struct ctl_error *err)
+{
+	const char *inconsistent = check_consistency(cfg);
+	if (inconsistent)
+		return ctl_fail(err, PE_INVALID_OPTION, "inconsistent options: %s", inconsistent);
+	return 0;
+}
+
 bool connection_option_known(const char *key)
 {
 	int side;

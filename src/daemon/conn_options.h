@@ -103,6 +103,10 @@ int connection_config_parse(struct connection_config *cfg, const char *const *ke
 int connection_config_parse_at(struct connection_config *cfg, const char *const *keys,
 			       const char *const *values, size_t n, size_t *bad_index,
 			       struct ctl_error *err);
+/* The checks that span keywords (families of the ends, remote-access
+ * roles, ...) on a config changed after its parse: 0, or -1 with
+ * InvalidOption as the parse would say. */
+int connection_config_check(const struct connection_config *cfg, struct ctl_error *err);
 /* true when key is a keyword of the vocabulary ("also" is not: only the
  * ipsec.conf(5) loader knows it) */
 bool connection_option_known(const char *key);

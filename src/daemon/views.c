@@ -80,9 +80,17 @@ static void conn_name(const void *obj, struct view_value *v)
 static void conn_options(const void *obj, struct view_value *v)
 {
 	const struct connection *c = obj;
-	v->keys = (const char *const *)c->option_keys;
-	v->strs = (const char *const *)c->option_values;
-	v->n = c->n_options;
+	v->keys = (const char *const *)c->options->keys;
+	v->n = c->options->n;
+	if (c->option_peer < 0) {
+		v->strs = (const char *const *)c->options->values;
+		return;
+	}
+	/* an instance: its template's map with its peer's address */
+	const char **values = v->n <= ARRAY_SIZE(v->list) ? v->list : (v->owned = xcalloc(v->n, sizeof(char *)));
+	for (size_t i = 0; i < v->n; i++)
+		values[i] = connection_option_value(c, i, v->buf);
+	v->strs = values;
 }
 
 /* "api", or "FILE:LINE" of the conn section it was loaded from: what a
