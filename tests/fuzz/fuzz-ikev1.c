@@ -463,8 +463,8 @@ static bool after_mi2(void)
 		P.have_keys = true;
 		/* the engine must have derived the same keys and IV */
 		struct v1_state *s = engine_isakmp();
-		if (!s || !s->have_keys || s->keys.enc_key_len != P.keys.enc_key_len ||
-		    memcmp(s->keys.enc_key, P.keys.enc_key, P.keys.enc_key_len) != 0 ||
+		if (!s || !s->have_keys || s->keys->enc_key_len != P.keys.enc_key_len ||
+		    memcmp(s->keys->enc_key, P.keys.enc_key, P.keys.enc_key_len) != 0 ||
 		    memcmp(s->iv, P.iv, P.block) != 0)
 			abort();
 		ok = true;

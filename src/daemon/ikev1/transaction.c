@@ -46,12 +46,12 @@ bool transaction_send(struct v1_state *s, bool new_exchange, uint8_t cfg_type, u
 	pb.conn = s->st->connection;
 	emit_hdr(&pb, &h);
 	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
-	size_t hoff = emit_hash(&pb, zeros, s->keys.hash_len);
+	size_t hoff = emit_hash(&pb, zeros, s->keys->hash_len);
 	emit_attr(&pb, cfg_type, identifier, attrs, len);
 	bool ok = false;
 	size_t total = pbuf_finish(&pb), hash_len;
 	uint8_t *hash = total ? pbuf_payload_body(&pb, hoff, &hash_len) : NULL;
-	if (hash && hash_len == s->keys.hash_len) {
+	if (hash && hash_len == s->keys->hash_len) {
 		/* HASH(1) = prf(SKEYID_a, M-ID | ATTR) (draft 3.1) */
 		const uint8_t *after = hash + hash_len;
 		struct chunk rest = CHUNK(after, total - (size_t)(after - pb.data));
@@ -100,7 +100,7 @@ static struct v1_state *done_sibling(struct v1_state *s)
 	for (struct state *st = connection_states(s->st->connection); st; st = st->conn_next) {
 		if (st == s->st || st->kind != STATE_KIND_ISAKMP || !st->v1 || !st->v1->tx_done ||
 		    !ip_equal(&st->peer, &s->st->peer) ||
-		    st->peer_port != s->st->peer_port || !id_equal(&st->v1->peer_id, &s->peer_id))
+		    st->peer_port != s->st->peer_port || !id_equal(st->v1->peer_id, s->peer_id))
 			continue;
 		if (!best || st->serial > best->st->serial)
 			best = st->v1;
