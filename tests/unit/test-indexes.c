@@ -381,7 +381,7 @@ static void test_instance_shares_template(void)
 	g_assert_true(END_THAT(c)->host_kind == HOST_ADDRESS && ip_equal(&END_THAT(c)->host, &peer));
 	g_assert_true(c->cfg.ike_proposals == t->cfg.ike_proposals);
 	g_assert_true(c->cfg.esp_proposals == t->cfg.esp_proposals);
-	g_assert_true(c->cfg.ike != t->cfg.ike);
+	g_assert_true(c->cfg.ike == t->cfg.ike);
 	size_t n;
 	char **keys, **values, buf[IP_STR_MAX];
 	connection_config_normalise(&c->cfg, &n, &keys, &values);
