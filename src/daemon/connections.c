@@ -518,8 +518,8 @@ static bool end_client(const struct connection *c, const struct end *e, ip_subne
 	/* a Mode Config client's traffic leaves from the address it was lent
 	 * (its Quick Mode proposes it, the gateway's accepts exactly it) */
 	const struct state *isakmp = e->modecfgclient && c->newest_isakmp ? state_by_serial(c->newest_isakmp) : NULL;
-	if (isakmp && isakmp->has_virtual_address) {
-		*out = isakmp->virtual_address;
+	if (isakmp && state_modecfg(isakmp)->has_virtual_address) {
+		*out = state_modecfg(isakmp)->virtual_address;
 		return true;
 	}
 	/* a Mode Config client without rightsubnet reaches what the gateway
@@ -527,8 +527,8 @@ static bool end_client(const struct connection *c, const struct end *e, ip_subne
 	 * client (Quick Mode proposes it, routing and updown use it) */
 	const struct end *mine = e == END_THAT(c) ? END_THIS(c) : END_THAT(c);
 	isakmp = mine->modecfgclient && c->newest_isakmp ? state_by_serial(c->newest_isakmp) : NULL;
-	if (isakmp && isakmp->n_split_include) {
-		*out = isakmp->split_include[0];
+	if (isakmp && state_modecfg(isakmp)->n_split_include) {
+		*out = state_modecfg(isakmp)->split_include[0];
 		return true;
 	}
 	subnet_from_address(&e->host, out);

@@ -272,11 +272,11 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keyi
 	v1_end_client(c, true, &s->our_client);
 	v1_end_client(c, false, &s->peer_client);
 	/* a Mode Config client's own client is the address it was lent */
-	if (END_THIS(c)->modecfgclient && isakmp->st->has_virtual_address)
-		s->our_client = isakmp->st->virtual_address;
+	if (END_THIS(c)->modecfgclient && state_modecfg(isakmp->st)->has_virtual_address)
+		s->our_client = state_modecfg(isakmp->st)->virtual_address;
 	/* without rightsubnet it reaches the gateway's first split include */
-	if (END_THIS(c)->modecfgclient && !END_THAT(c)->has_client && isakmp->st->n_split_include)
-		s->peer_client = isakmp->st->split_include[0];
+	if (END_THIS(c)->modecfgclient && !END_THAT(c)->has_client && state_modecfg(isakmp->st)->n_split_include)
+		s->peer_client = state_modecfg(isakmp->st)->split_include[0];
 
 	struct pbuf pb;
 	qm_header(&pb, s, PT_HASH);
@@ -426,9 +426,9 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	ip_subnet narrowed = cr;   /* our side of the SA: cr unless narrowed */
 	if (isakmp->pool) {
 		d = c;
-		if (!subnet_equal(&ci, &isakmp->st->virtual_address)) {
+		if (!subnet_equal(&ci, &state_modecfg(isakmp->st)->virtual_address)) {
 			LOGS(s, "Quick Mode refused: the client proposes %s but was lent %s", subnet_str(&ci, a),
-			     subnet_str(&isakmp->st->virtual_address, b));
+			     subnet_str(&state_modecfg(isakmp->st)->virtual_address, b));
 			m->notify = N_INVALID_ID_INFORMATION;
 			return STF_FATAL;
 		}

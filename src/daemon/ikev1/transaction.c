@@ -112,16 +112,13 @@ static void inherit(struct v1_state *s, struct v1_state *old)
 {
 	struct state *st = s->st, *o = old->st;
 	state_set_text(&st->xauth_user, "%s", o->xauth_user);
-	st->has_virtual_address = o->has_virtual_address;
-	st->virtual_address = o->virtual_address;
-	st->n_dns = o->n_dns;
-	memcpy(st->dns, o->dns, sizeof(st->dns));
 	state_set_text(&st->domains, "%s", o->domains);
 	state_set_text(&st->banner, "%s", o->banner);
-	/* the peer's client of a conn without rightsubnet comes from here:
-	 * losing it would move the next Quick Mode to the gateway's host */
-	st->n_split_include = o->n_split_include;
-	memcpy(st->split_include, o->split_include, sizeof(st->split_include));
+	/* the lent address, DNS and split include (the peer's client of a
+	 * conn without rightsubnet comes from there: losing it would move
+	 * the next Quick Mode to the gateway's host) */
+	if (o->modecfg)
+		*state_modecfg_mut(st) = *o->modecfg;
 	/* the lease moves with them: deleting the old SA must not free it */
 	s->pool = old->pool;
 	old->pool = NULL;
