@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/intern.h"
 #include "common/util.h"
 #include "daemon/addresspool.h"
 
@@ -21,6 +22,16 @@
 #define DEFAULT_DPDDELAY     0ULL         /* off */
 #define DEFAULT_DPDTIMEOUT   120ULL       /* seconds, as libreswan */
 #define DEFAULT_DPDACTION    DPD_ACTION_HOLD
+
+/* The config's texts (updown, rsasigkey, proposals, ...) are interned:
+ * a road-warrior instance shares its template's, an RSA key's text is
+ * held once however many connections name it. */
+static void set_text(const char **field, const char *v)
+{
+	const char *old = *field;
+	*field = intern(v, strlen(v) + 1);
+	intern_release(old);
+}
 
 typedef bool (*end_fn)(struct end *e, const char *v, const char **why);
 typedef bool (*conn_fn)(struct connection_config *cfg, const char *v, const char **why);
@@ -101,8 +112,7 @@ static bool opt_updown(struct end *e, const char *v, const char **why)
 		*why = "must be a command line or %disabled";
 		return false;
 	}
-	free(e->updown);
-	e->updown = xstrdup(v);
+	set_text(&e->updown, v);
 	return true;
 }
 
@@ -115,8 +125,7 @@ static bool opt_rsasigkey(struct end *e, const char *v, const char **why)
 		*why = "must be 0s<base64>, 0x<hex>, %file:/path.pem or PEM text";
 		return false;
 	}
-	free(e->rsasigkey);
-	e->rsasigkey = xstrdup(v);
+	set_text(&e->rsasigkey, v);
 	return true;
 }
 
@@ -165,8 +174,7 @@ static bool opt_username(struct end *e, const char *v, const char **why)
 			return false;
 		}
 	}
-	free(e->username);
-	e->username = xstrdup(v);
+	set_text(&e->username, v);
 	return true;
 }
 
@@ -259,36 +267,50 @@ static bool opt_rekey(struct connection_config *cfg, const char *v, const char *
 /* Proposal lists: parse once here so a typo fails AddConnection. */
 static char proposal_why[160];
 
+/* Parses v into a zeroed table (unused slots zero: equal proposals are
+ * equal bytes) and interns it in place of the config's old one. */
+#define SET_PROPOSALS(kind)                                                                   \
+	static bool set_##kind##_proposals(struct connection_config *cfg, const char *v)      \
+	{                                                                                     \
+		struct kind##_proposals parsed;                                               \
+		memset(&parsed, 0, sizeof(parsed));                                           \
+		if (!kind##_proposals_parse(v, &parsed, proposal_why, sizeof(proposal_why)))  \
+			return false;                                                         \
+		intern_release(cfg->kind##_proposals);                                        \
+		cfg->kind##_proposals = intern(&parsed, sizeof(parsed));                      \
+		return true;                                                                  \
+	}
+SET_PROPOSALS(ike)
+SET_PROPOSALS(esp)
+SET_PROPOSALS(ah)
+
 static bool opt_ike(struct connection_config *cfg, const char *v, const char **why)
 {
-	if (!ike_proposals_parse(v, &cfg->ike_proposals, proposal_why, sizeof(proposal_why))) {
+	if (!set_ike_proposals(cfg, v)) {
 		*why = proposal_why;
 		return false;
 	}
-	free(cfg->ike);
-	cfg->ike = xstrdup(v);
+	set_text(&cfg->ike, v);
 	return true;
 }
 
 static bool opt_esp(struct connection_config *cfg, const char *v, const char **why)
 {
-	if (!esp_proposals_parse(v, &cfg->esp_proposals, proposal_why, sizeof(proposal_why))) {
+	if (!set_esp_proposals(cfg, v)) {
 		*why = proposal_why;
 		return false;
 	}
-	free(cfg->esp);
-	cfg->esp = xstrdup(v);
+	set_text(&cfg->esp, v);
 	return true;
 }
 
 static bool opt_ah(struct connection_config *cfg, const char *v, const char **why)
 {
-	if (!ah_proposals_parse(v, &cfg->ah_proposals, proposal_why, sizeof(proposal_why))) {
+	if (!set_ah_proposals(cfg, v)) {
 		*why = proposal_why;
 		return false;
 	}
-	free(cfg->ah);
-	cfg->ah = xstrdup(v);
+	set_text(&cfg->ah, v);
 	return true;
 }
 
@@ -300,8 +322,7 @@ static bool opt_pfsgroup(struct connection_config *cfg, const char *v, const cha
 		return false;
 	}
 	cfg->pfs_group = g;
-	free(cfg->pfsgroup);
-	cfg->pfsgroup = xstrdup(g->name);
+	set_text(&cfg->pfsgroup, g->name);
 	return true;
 }
 
@@ -533,8 +554,7 @@ static bool opt_modecfgdomains(struct connection_config *cfg, const char *v, con
 			strcat(joined, ",");
 		strcat(joined, item);
 	}
-	free(cfg->modecfgdomains);
-	cfg->modecfgdomains = xstrdup(joined);
+	set_text(&cfg->modecfgdomains, joined);
 	return true;
 }
 
@@ -550,8 +570,7 @@ static bool opt_modecfgbanner(struct connection_config *cfg, const char *v, cons
 			return false;
 		}
 	}
-	free(cfg->modecfgbanner);
-	cfg->modecfgbanner = xstrdup(v);
+	set_text(&cfg->modecfgbanner, v);
 	return true;
 }
 
@@ -791,6 +810,14 @@ static const char *check_consistency(const struct connection_config *cfg)
 	return check_remote_access(cfg, remote_access_why, sizeof(remote_access_why));
 }
 
+int connection_config_check(const struct connection_config *cfg, struct ctl_error *err)
+{
+	const char *inconsistent = check_consistency(cfg);
+	if (inconsistent)
+		return ctl_fail(err, PE_INVALID_OPTION, "inconsistent options: %s", inconsistent);
+	return 0;
+}
+
 bool connection_option_known(const char *key)
 {
 	int side;
@@ -845,16 +872,16 @@ int connection_config_parse_at(struct connection_config *cfg, const char *const 
 		return invalid(cfg, err, "option '%s' is required (%s)%s",
 			       seen_host[0] ? "right" : "left", "IP address, %any or %defaultroute", "");
 	if (!cfg->ike) {
-		cfg->ike = xstrdup(default_ike_proposals);
-		ike_proposals_parse(cfg->ike, &cfg->ike_proposals, proposal_why, sizeof(proposal_why));
+		set_text(&cfg->ike, default_ike_proposals);
+		set_ike_proposals(cfg, cfg->ike);
 	}
 	if (!cfg->esp) {
-		cfg->esp = xstrdup(default_esp_proposals);
-		esp_proposals_parse(cfg->esp, &cfg->esp_proposals, proposal_why, sizeof(proposal_why));
+		set_text(&cfg->esp, default_esp_proposals);
+		set_esp_proposals(cfg, cfg->esp);
 	}
 	if (!cfg->ah) {
-		cfg->ah = xstrdup(default_ah_proposals);
-		ah_proposals_parse(cfg->ah, &cfg->ah_proposals, proposal_why, sizeof(proposal_why));
+		set_text(&cfg->ah, default_ah_proposals);
+		set_ah_proposals(cfg, cfg->ah);
 	}
 	const char *inconsistent = check_consistency(cfg);
 	if (inconsistent)
@@ -865,17 +892,39 @@ int connection_config_parse_at(struct connection_config *cfg, const char *const 
 void connection_config_free(struct connection_config *cfg)
 {
 	for (int i = 0; i < 2; i++) {
-		free(cfg->end[i].updown);
-		free(cfg->end[i].rsasigkey);
-		free(cfg->end[i].username);
+		intern_release(cfg->end[i].updown);
+		intern_release(cfg->end[i].rsasigkey);
+		intern_release(cfg->end[i].username);
 	}
-	free(cfg->modecfgdomains);
-	free(cfg->modecfgbanner);
-	free(cfg->ike);
-	free(cfg->esp);
-	free(cfg->ah);
-	free(cfg->pfsgroup);
+	intern_release(cfg->modecfgdomains);
+	intern_release(cfg->modecfgbanner);
+	intern_release(cfg->ike);
+	intern_release(cfg->esp);
+	intern_release(cfg->ah);
+	intern_release(cfg->pfsgroup);
+	intern_release(cfg->ike_proposals);
+	intern_release(cfg->esp_proposals);
+	intern_release(cfg->ah_proposals);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+void connection_config_copy(struct connection_config *to, const struct connection_config *from)
+{
+	*to = *from;
+	for (int i = 0; i < 2; i++) {
+		to->end[i].updown = intern_ref(from->end[i].updown);
+		to->end[i].rsasigkey = intern_ref(from->end[i].rsasigkey);
+		to->end[i].username = intern_ref(from->end[i].username);
+	}
+	to->modecfgdomains = intern_ref(from->modecfgdomains);
+	to->modecfgbanner = intern_ref(from->modecfgbanner);
+	to->ike = intern_ref(from->ike);
+	to->esp = intern_ref(from->esp);
+	to->ah = intern_ref(from->ah);
+	to->pfsgroup = intern_ref(from->pfsgroup);
+	to->ike_proposals = intern_ref(from->ike_proposals);
+	to->esp_proposals = intern_ref(from->esp_proposals);
+	to->ah_proposals = intern_ref(from->ah_proposals);
 }
 
 /* --- the normalised map for the Options property and status --- */

@@ -23,12 +23,12 @@ struct end {
 	ip_address nexthop;          /* unset = not given */
 	bool nexthop_direct;         /* %direct */
 	uint16_t ikeport;
-	char *updown;                /* command line, or NULL */
-	char *rsasigkey;             /* public key text as given, or NULL */
+	const char *updown;          /* command line, or NULL */
+	const char *rsasigkey;       /* public key text as given, or NULL */
 	/* remote access (XAUTH, Mode Config; API.md section 1) */
 	bool xauthclient;            /* this end proves a user with XAUTH after Main Mode */
 	bool xauthserver;            /* this end asks the other for XAUTH credentials */
-	char *username;              /* XAUTH user name of a client end, or NULL */
+	const char *username;        /* XAUTH user name of a client end, or NULL */
 	bool modecfgclient;          /* this end gets its inner address (and DNS) by Mode Config */
 	bool modecfgserver;          /* this end hands them out */
 	bool has_addresspool;        /* Xaddresspool=: the pool end X's address comes from */
@@ -67,10 +67,15 @@ const char *dpd_action_name(enum dpd_action a);
 struct connection_config {
 	struct end end[2];           /* [0] = left, [1] = right, as written */
 	unsigned policy;             /* enum conn_policy bits */
-	char *ike, *esp, *ah, *pfsgroup;   /* normalised proposal strings */
-	struct ike_proposals ike_proposals;
-	struct esp_proposals esp_proposals;
-	struct ah_proposals ah_proposals;
+	/* the texts are interned (common/intern.h): set them only through
+	 * conn_options.c, which shares equal ones */
+	const char *ike, *esp, *ah, *pfsgroup;   /* normalised proposal strings */
+	/* their parsed tables, interned (common/intern.h): shared by every
+	 * config with the same proposals, instances and their template
+	 * among them; never NULL after a successful parse */
+	const struct ike_proposals *ike_proposals;
+	const struct esp_proposals *esp_proposals;
+	const struct ah_proposals *ah_proposals;
 	const struct alg *pfs_group; /* NULL: use the phase-1 group */
 	unsigned long long ikelifetime, salifetime, rekeymargin;  /* seconds */
 	unsigned rekeyfuzz;          /* percent */
@@ -83,8 +88,8 @@ struct connection_config {
 	bool modecfgpull;            /* yes (default): the client asks; no: the server pushes */
 	size_t n_modecfgdns;
 	ip_address modecfgdns[4];    /* modecfgdns=a,b: INTERNAL_IP4_DNS / IP6_DNS */
-	char *modecfgdomains;        /* comma list as given (normalised: no spaces), or NULL */
-	char *modecfgbanner;         /* one line of text, or NULL */
+	const char *modecfgdomains;  /* comma list as given (normalised: no spaces), or NULL */
+	const char *modecfgbanner;   /* one line of text, or NULL */
 	enum xauthby xauthby;
 };
 
@@ -100,10 +105,17 @@ int connection_config_parse(struct connection_config *cfg, const char *const *ke
 int connection_config_parse_at(struct connection_config *cfg, const char *const *keys,
 			       const char *const *values, size_t n, size_t *bad_index,
 			       struct ctl_error *err);
+/* The checks that span keywords (families of the ends, remote-access
+ * roles, ...) on a config changed after its parse: 0, or -1 with
+ * InvalidOption as the parse would say. */
+int connection_config_check(const struct connection_config *cfg, struct ctl_error *err);
 /* true when key is a keyword of the vocabulary ("also" is not: only the
  * ipsec.conf(5) loader knows it) */
 bool connection_option_known(const char *key);
 void connection_config_free(struct connection_config *cfg);
+/* *to = a copy of from holding its own references to the interned texts
+ * and tables: what a road-warrior instance starts from. */
+void connection_config_copy(struct connection_config *to, const struct connection_config *from);
 /* The encapsulation= keyword alone (its unit test calls it directly):
  * false with *why set for anything but auto, yes or no. */
 bool conn_opt_encapsulation(struct connection_config *cfg, const char *v, const char **why);

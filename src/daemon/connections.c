@@ -1,6 +1,8 @@
 #include "daemon/connections.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -222,20 +224,25 @@ int connection_config_check_orient(const char *name, const struct connection_con
 	return connection_orient(&probe, err);
 }
 
-/* The normalised option map in one allocation: both arrays, then the
- * texts. Some 25 options are 50 small strings, which cost more in
- * allocator overhead than in text; every road-warrior instance has its
- * own map. Freed by free(c->option_keys). */
-static void set_options(struct connection *c)
+/* The normalised option map in one allocation: the struct, both arrays,
+ * then the texts. Some 25 options are 50 small strings, which cost more
+ * in allocator overhead than in text. */
+static struct option_map *option_map_new(const struct connection_config *cfg)
 {
 	size_t n;
 	char **keys, **values;
-	connection_config_normalise(&c->cfg, &n, &keys, &values);
+	connection_config_normalise(cfg, &n, &keys, &values);
 	size_t text = 0;
 	for (size_t i = 0; i < n; i++)
 		text += strlen(keys[i]) + 1 + strlen(values[i]) + 1;
-	char **block = xmalloc(2 * n * sizeof(char *) + text + 1);
+	struct option_map *m = xmalloc(sizeof(*m) + 2 * n * sizeof(char *) + text + 1);
+	char **block = (char **)(m + 1);
 	char *p = (char *)(block + 2 * n);
+	m->refs = 1;
+	m->n = n;
+	m->keys = block;
+	m->values = block + n;
+	m->host_index[0] = m->host_index[1] = SIZE_MAX;
 	for (size_t i = 0; i < n; i++) {
 		char *const from[2] = { keys[i], values[i] };
 		for (int kv = 0; kv < 2; kv++) {
@@ -245,14 +252,31 @@ static void set_options(struct connection *c)
 			p += len;
 			free(from[kv]);
 		}
+		if (streq(m->keys[i], "left"))
+			m->host_index[0] = i;
+		else if (streq(m->keys[i], "right"))
+			m->host_index[1] = i;
 	}
 	free(keys);
 	free(values);
-	c->n_options = n;
-	c->option_keys = block;
-	c->option_values = block + n;
+	return m;
 }
 
+static void option_map_release(struct option_map *m)
+{
+	if (m && --m->refs == 0)
+		free(m);
+}
+
+const char *connection_option_value(const struct connection *c, size_t i, char buf[IP_STR_MAX])
+{
+	if (c->option_peer >= 0 && i == (size_t)c->option_peer)
+		return ip_str(&END_THAT(c)->host, buf);
+	return c->options->values[i];
+}
+
+/* Takes cfg; an instance (template not NULL) shares template's option
+ * map, the others get their own. */
 static int add_connection(const char *name, const char *source, struct connection_config *cfg,
 			  struct connection *template, struct connection **ret, struct ctl_error *err)
 {
@@ -260,6 +284,7 @@ static int add_connection(const char *name, const char *source, struct connectio
 	c->name = xstrdup(name);
 	c->source = xstrdup(source);
 	c->template = template;   /* set before the Added event, which shows it */
+	c->option_peer = -1;
 	c->cfg = *cfg;
 	memset(cfg, 0, sizeof(*cfg));
 	if (connection_orient(c, err) < 0) {
@@ -270,7 +295,15 @@ static int add_connection(const char *name, const char *source, struct connectio
 		return -1;
 	}
 	c->is_template = END_THAT(c)->host_kind == HOST_ANY;
-	set_options(c);
+	if (template && template->options->host_index[c->that] != SIZE_MAX) {
+		/* the template's map but for the peer's host (ip_str of it,
+		 * as connection_config_normalise would write it) */
+		c->options = template->options;
+		c->options->refs++;
+		c->option_peer = (int)template->options->host_index[c->that];
+	} else {
+		c->options = option_map_new(&c->cfg);
+	}
 
 	index_grow();
 	index_insert(by_name, n_buckets, c);
@@ -304,11 +337,22 @@ int connection_add(const char *name, const char *source, struct connection_confi
 	return add_connection(name, source, cfg, NULL, ret, err);
 }
 
-int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
+int connection_add_instance(const char *name, struct connection *template, const ip_address *peer,
 			    struct connection **ret, struct ctl_error *err)
 {
-	return add_connection(name, template ? template->source : CONNECTION_SOURCE_API, cfg, template,
-			      ret, err);
+	if (!template->is_template || template->that < 0)
+		return ctl_fail(err, PE_INTERNAL, "\"%s\" is not a road-warrior template", template->name);
+	/* a copy, not the template's option map parsed again (that was most
+	 * of what a responder spent per handshake outside the crypto) */
+	struct connection_config cfg;
+	connection_config_copy(&cfg, &template->cfg);
+	cfg.end[template->that].host_kind = HOST_ADDRESS;
+	cfg.end[template->that].host = *peer;
+	if (connection_config_check(&cfg, err) < 0) {
+		connection_config_free(&cfg);
+		return -1;
+	}
+	return add_connection(name, template->source, &cfg, template, ret, err);
 }
 
 void connection_set_source(struct connection *c, const char *source)
@@ -359,7 +403,7 @@ void connection_delete(struct connection *c)
 			o->template = NULL;
 			event_connection(EV_CONNECTION_CHANGED, o, VIEW_CONN_INSTANCE_OF);
 		}
-	free(c->option_keys);   /* and option_values: one block (set_options) */
+	option_map_release(c->options);
 	connection_config_free(&c->cfg);
 	view_cache_free(&c->view_cache);
 	free(c->source);
@@ -474,8 +518,8 @@ static bool end_client(const struct connection *c, const struct end *e, ip_subne
 	/* a Mode Config client's traffic leaves from the address it was lent
 	 * (its Quick Mode proposes it, the gateway's accepts exactly it) */
 	const struct state *isakmp = e->modecfgclient && c->newest_isakmp ? state_by_serial(c->newest_isakmp) : NULL;
-	if (isakmp && isakmp->has_virtual_address) {
-		*out = isakmp->virtual_address;
+	if (isakmp && state_modecfg(isakmp)->has_virtual_address) {
+		*out = state_modecfg(isakmp)->virtual_address;
 		return true;
 	}
 	/* a Mode Config client without rightsubnet reaches what the gateway
@@ -483,8 +527,8 @@ static bool end_client(const struct connection *c, const struct end *e, ip_subne
 	 * client (Quick Mode proposes it, routing and updown use it) */
 	const struct end *mine = e == END_THAT(c) ? END_THIS(c) : END_THAT(c);
 	isakmp = mine->modecfgclient && c->newest_isakmp ? state_by_serial(c->newest_isakmp) : NULL;
-	if (isakmp && isakmp->n_split_include) {
-		*out = isakmp->split_include[0];
+	if (isakmp && state_modecfg(isakmp)->n_split_include) {
+		*out = state_modecfg(isakmp)->split_include[0];
 		return true;
 	}
 	subnet_from_address(&e->host, out);

@@ -19,13 +19,25 @@ struct state;
 struct progress_sink;
 struct v1_instance;
 
+/* A connection's normalised option map (the Options property, status,
+ * the reload's keep-if-unchanged rule): sorted keys; the struct, both
+ * arrays and the texts are one allocation. Shared: a road-warrior
+ * instance holds its template's (see connection.option_peer). */
+struct option_map {
+	size_t refs;
+	size_t n;
+	size_t host_index[2];        /* where "left" and "right" are */
+	char **keys, **values;
+};
+
 struct connection {
 	char *name;
 	struct connection_config cfg;
-	/* normalised option map for the Options property: sorted keys; keys,
-	 * values and their texts are one allocation (connections.c) */
-	size_t n_options;
-	char **option_keys, **option_values;
+	struct option_map *options;
+	/* an instance: the index in options of its peer's host keyword, whose
+	 * value is its peer's address (connection_option_value) where the
+	 * template's map says %any; -1 for every other connection */
+	int option_peer;
 	/* where it was defined: CONNECTION_SOURCE_API, or "FILE:LINE" of its
 	 * conn section in the configuration file (only those does a reload
 	 * touch); an instance has its template's */
@@ -82,10 +94,15 @@ int connection_config_check_orient(const char *name, const struct connection_con
 /* The connection was (re)defined at source: announced when it differs. */
 void connection_set_source(struct connection *c, const char *source);
 bool connection_source_is_api(const struct connection *c);
-/* The same for a road-warrior instance of template (its link is set
- * before the ConnectionAdded event goes out). */
-int connection_add_instance(const char *name, struct connection_config *cfg, struct connection *template,
+/* A road-warrior instance of template for the peer at peer: the
+ * template's parsed config (its proposal tables and option map shared,
+ * not parsed again) with the peer's end at that address. Its link to
+ * the template is set before the ConnectionAdded event goes out. */
+int connection_add_instance(const char *name, struct connection *template, const ip_address *peer,
 			    struct connection **ret, struct ctl_error *err);
+/* The value of option i of c's map (c->options->keys[i] is its key): for
+ * an instance's peer host its address, written into buf. */
+const char *connection_option_value(const struct connection *c, size_t i, char buf[IP_STR_MAX]);
 void connection_delete(struct connection *c);
 void connections_delete_all(void);
 

@@ -116,9 +116,10 @@ static bool same_options(const struct connection *c, const struct connection_con
 	size_t n;
 	char **keys, **values;
 	connection_config_normalise(cfg, &n, &keys, &values);
-	bool same = n == c->n_options;
+	bool same = n == c->options->n;
+	char buf[IP_STR_MAX];
 	for (size_t i = 0; same && i < n; i++)
-		same = streq(keys[i], c->option_keys[i]) && streq(values[i], c->option_values[i]);
+		same = streq(keys[i], c->options->keys[i]) && streq(values[i], connection_option_value(c, i, buf));
 	free_option_map(n, keys, values);
 	return same;
 }

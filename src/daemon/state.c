@@ -183,6 +183,20 @@ void state_set_text(const char **field, const char *fmt, ...)
 	}
 }
 
+static const struct state_modecfg no_modecfg;
+
+const struct state_modecfg *state_modecfg(const struct state *st)
+{
+	return st->modecfg ? st->modecfg : &no_modecfg;
+}
+
+struct state_modecfg *state_modecfg_mut(struct state *st)
+{
+	if (!st->modecfg)
+		st->modecfg = xcalloc(1, sizeof(*st->modecfg));
+	return st->modecfg;
+}
+
 struct state *state_new(struct connection *c, enum state_kind kind, bool initiator)
 {
 	struct state *st = xcalloc(1, sizeof(*st));
@@ -263,6 +277,7 @@ void state_delete(struct state *st)
 	text_free(&st->xauth_user);
 	text_free(&st->domains);
 	text_free(&st->banner);
+	free(st->modecfg);
 	free(st);
 }
 

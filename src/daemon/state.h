@@ -53,14 +53,11 @@ struct state {
 	/* remote access, on the ISAKMP state (API.md State: XauthUser,
 	 * VirtualAddress, Dns, Domains, Banner); "" / 0 when none */
 	const char *xauth_user;      /* the user XAUTH proved (client: ours; server: the peer's) */
-	bool has_virtual_address;
-	ip_subnet virtual_address;   /* Mode Config inner address with its prefix */
-	size_t n_dns;
-	ip_address dns[4];
 	const char *domains;         /* comma list */
 	const char *banner;
-	size_t n_split_include;      /* client: the gateway's Unity split include, */
-	ip_subnet split_include[4];  /* the first is our peer client when we have no rightsubnet */
+	/* the addresses Mode Config lent and told (state_modecfg): a block
+	 * made when first written; NULL = none, as for most states */
+	struct state_modecfg *modecfg;
 
 	struct v1_state *v1;         /* the IKEv1 engine's protocol data (ike_sa.h), or NULL */
 
@@ -72,6 +69,21 @@ struct state {
 	struct hlink peer_link;      /* the index by peer address */
 	struct hlink peer_id_link;   /* the index by peer_id (once set) */
 };
+
+/* What Mode Config lent and told, on the ISAKMP state (API.md State:
+ * VirtualAddress, Dns, SplitInclude). */
+struct state_modecfg {
+	bool has_virtual_address;
+	ip_subnet virtual_address;   /* Mode Config inner address with its prefix */
+	size_t n_dns;
+	ip_address dns[4];
+	size_t n_split_include;      /* client: the gateway's Unity split include, */
+	ip_subnet split_include[4];  /* the first is our peer client when we have no rightsubnet */
+};
+/* st's block to read: an empty one (nothing lent) when it has none */
+const struct state_modecfg *state_modecfg(const struct state *st);
+/* st's block to write, made on first use (freed with the state) */
+struct state_modecfg *state_modecfg_mut(struct state *st);
 
 struct state *state_new(struct connection *c, enum state_kind kind, bool initiator);
 void state_delete(struct state *st);

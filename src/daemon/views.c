@@ -80,9 +80,17 @@ static void conn_name(const void *obj, struct view_value *v)
 static void conn_options(const void *obj, struct view_value *v)
 {
 	const struct connection *c = obj;
-	v->keys = (const char *const *)c->option_keys;
-	v->strs = (const char *const *)c->option_values;
-	v->n = c->n_options;
+	v->keys = (const char *const *)c->options->keys;
+	v->n = c->options->n;
+	if (c->option_peer < 0) {
+		v->strs = (const char *const *)c->options->values;
+		return;
+	}
+	/* an instance: its template's map with its peer's address */
+	const char **values = v->n <= ARRAY_SIZE(v->list) ? v->list : (v->owned = xcalloc(v->n, sizeof(char *)));
+	for (size_t i = 0; i < v->n; i++)
+		values[i] = connection_option_value(c, i, v->buf);
+	v->strs = values;
 }
 
 /* "api", or "FILE:LINE" of the conn section it was loaded from: what a
@@ -218,17 +226,18 @@ static void state_xauth_user(const void *obj, struct view_value *v)
 static void state_virtual_address(const void *obj, struct view_value *v)
 {
 	const struct state *st = STATE(obj);
-	v->s = st->has_virtual_address ? subnet_str(&st->virtual_address, v->buf) : "";
+	const struct state_modecfg *m = state_modecfg(st);
+	v->s = m->has_virtual_address ? subnet_str(&m->virtual_address, v->buf) : "";
 }
 
 static void state_dns(const void *obj, struct view_value *v)
 {
-	const struct state *st = STATE(obj);
-	size_t n = MIN(st->n_dns, ARRAY_SIZE(st->dns));
+	const struct state_modecfg *m = state_modecfg(STATE(obj));
+	size_t n = MIN(m->n_dns, ARRAY_SIZE(m->dns));
 	char (*text)[IP_STR_MAX] = xmalloc((n ? n : 1) * IP_STR_MAX);
 	v->owned = text;
 	for (size_t i = 0; i < n; i++)
-		v->list[i] = ip_str(&st->dns[i], text[i]);
+		v->list[i] = ip_str(&m->dns[i], text[i]);
 	v->n = n;
 	v->strs = v->list;
 }
@@ -256,12 +265,12 @@ static void state_banner(const void *obj, struct view_value *v)
 
 static void state_split_include(const void *obj, struct view_value *v)
 {
-	const struct state *st = STATE(obj);
-	size_t n = MIN(st->n_split_include, ARRAY_SIZE(st->split_include));
+	const struct state_modecfg *m = state_modecfg(STATE(obj));
+	size_t n = MIN(m->n_split_include, ARRAY_SIZE(m->split_include));
 	char (*text)[IP_STR_MAX] = xmalloc((n ? n : 1) * IP_STR_MAX);
 	v->owned = text;
 	for (size_t i = 0; i < n; i++)
-		v->list[i] = subnet_str(&st->split_include[i], text[i]);
+		v->list[i] = subnet_str(&m->split_include[i], text[i]);
 	v->n = n;
 	v->strs = v->list;
 }

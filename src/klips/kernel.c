@@ -20,19 +20,34 @@ static bool started;
  * key (dst, protocol, spi) and by their state's serial, policies by
  * theirs (selector, dir). Installing or deleting one SA or eroute looks
  * in one bucket, never at every record (50,000 tunnels hold 100,000 SA
- * records). */
-struct record {
-	bool is_policy;
-	unsigned serial;                 /* SAs: the state */
-	ip_address dst;                  /* SAs: the key (dst, protocol, spi) */
-	uint8_t protocol;
+ * records).
+ *
+ * A record keeps only what deleting it and describing it need: the
+ * status line is written when status asks (kernel_record_foreach), not
+ * held as text in every record (it was 200 bytes of a 408-byte record). */
+struct sa_record {
+	unsigned serial;                 /* the state */
+	ip_address src, dst;             /* dst, protocol, spi: the key */
 	uint32_t spi;
-	struct kernel_policy policy;     /* policies: the key (selector, dir) */
-	char line[200];
+	uint8_t protocol;
+	bool tunnel;
+	bool udp_encap;                  /* NAT-T: ESP in UDP between these ports */
+	uint16_t encap_sport, encap_dport;
+	struct hlink serial_link;        /* by_serial */
+};
+
+struct record {
 	struct record *next, *prev;
 	struct hlink key_link;           /* SAs: by_sa_key; policies: by_policy */
-	struct hlink serial_link;        /* SAs: by_serial */
+	bool is_policy;
+	union {
+		struct sa_record sa;
+		struct kernel_policy policy; /* the key (selector, dir) and the rest */
+	} u;
 };
+/* a record's status line (two IPv6 selectors, two addresses and the rest) */
+#define RECORD_LINE_MAX 320
+
 static struct record *records;
 static struct hindex by_sa_key, by_serial, by_policy;
 static size_t n_records[2];          /* [is_policy] */
@@ -65,10 +80,10 @@ static void record_link(struct record *r)
 	records = r;
 	n_records[r->is_policy]++;
 	if (r->is_policy) {
-		hindex_add(&by_policy, &r->key_link, policy_hash(&r->policy));
+		hindex_add(&by_policy, &r->key_link, policy_hash(&r->u.policy));
 	} else {
-		hindex_add(&by_sa_key, &r->key_link, sa_key_hash(&r->dst, r->protocol, r->spi));
-		hindex_add(&by_serial, &r->serial_link, serial_hash(r->serial));
+		hindex_add(&by_sa_key, &r->key_link, sa_key_hash(&r->u.sa.dst, r->u.sa.protocol, r->u.sa.spi));
+		hindex_add(&by_serial, &r->u.sa.serial_link, serial_hash(r->u.sa.serial));
 	}
 }
 
@@ -82,7 +97,8 @@ static void record_unlink_free(struct record *r)
 		r->next->prev = r->prev;
 	n_records[r->is_policy]--;
 	hindex_del(r->is_policy ? &by_policy : &by_sa_key, &r->key_link);
-	hindex_del(&by_serial, &r->serial_link);
+	if (!r->is_policy)
+		hindex_del(&by_serial, &r->u.sa.serial_link);
 	free(r);
 }
 
@@ -91,7 +107,7 @@ static struct record *find_sa(const ip_address *dst, uint8_t protocol, uint32_t 
 	uint32_t h = sa_key_hash(dst, protocol, spi);
 	for (struct hlink *l = hindex_first(&by_sa_key, h); l; l = hlink_next_same(l, h)) {
 		struct record *r = HLINK_OWNER(l, struct record, key_link);
-		if (r->spi == spi && r->protocol == protocol && ip_equal(&r->dst, dst))
+		if (r->u.sa.spi == spi && r->u.sa.protocol == protocol && ip_equal(&r->u.sa.dst, dst))
 			return r;
 	}
 	return NULL;
@@ -102,9 +118,9 @@ static struct record *find_serial(unsigned serial)
 {
 	uint32_t h = serial_hash(serial);
 	for (struct hlink *l = hindex_first(&by_serial, h); l; l = hlink_next_same(l, h)) {
-		struct record *r = HLINK_OWNER(l, struct record, serial_link);
-		if (r->serial == serial)
-			return r;
+		struct sa_record *sa = HLINK_OWNER(l, struct sa_record, serial_link);
+		if (sa->serial == serial)
+			return HLINK_OWNER(sa, struct record, u.sa);
 	}
 	return NULL;
 }
@@ -117,20 +133,30 @@ static const char *proto_name(uint8_t p)
 static struct record *record_sa(unsigned serial, const ip_address *src, const ip_address *dst, uint8_t protocol,
 				 uint32_t spi, bool tunnel)
 {
-	char s[IP_STR_MAX], d[IP_STR_MAX];
 	/* replaces the record of a reserved SPI (ALLOCSPI's larval SA) */
 	struct record *o = find_sa(dst, protocol, spi);
 	if (o)
 		record_unlink_free(o);
 	struct record *r = xcalloc(1, sizeof(*r));
-	r->serial = serial;
-	r->dst = *dst;
-	r->protocol = protocol;
-	r->spi = spi;
-	snprintf(r->line, sizeof(r->line), "sa %s 0x%08x %s->%s %s #%u", proto_name(protocol), spi, ip_str(src, s),
-		 ip_str(dst, d), tunnel ? "tunnel" : "transport", serial);
+	r->u.sa.serial = serial;
+	r->u.sa.src = *src;
+	r->u.sa.dst = *dst;
+	r->u.sa.protocol = protocol;
+	r->u.sa.spi = spi;
+	r->u.sa.tunnel = tunnel;
 	record_link(r);
 	return r;
+}
+
+static void describe_sa(const struct sa_record *sa, char *buf, size_t len)
+{
+	char s[IP_STR_MAX], d[IP_STR_MAX];
+	int k = snprintf(buf, len, "sa %s 0x%08x %s->%s %s #%u", proto_name(sa->protocol), sa->spi,
+			 ip_str(&sa->src, s), ip_str(&sa->dst, d), sa->tunnel ? "tunnel" : "transport",
+			 sa->serial);
+	/* NAT-T: the record says so, for status and tests */
+	if (sa->udp_encap && k > 0 && (size_t)k < len)
+		snprintf(buf + k, len - (size_t)k, " encap espinudp %u->%u", sa->encap_sport, sa->encap_dport);
 }
 
 static bool same_policy(const struct kernel_policy *a, const struct kernel_policy *b)
@@ -144,7 +170,7 @@ static struct record *find_policy(const struct kernel_policy *p)
 	uint32_t h = policy_hash(p);
 	for (struct hlink *l = hindex_first(&by_policy, h); l; l = hlink_next_same(l, h)) {
 		struct record *r = HLINK_OWNER(l, struct record, key_link);
-		if (same_policy(&r->policy, p))
+		if (same_policy(&r->u.policy, p))
 			return r;
 	}
 	return NULL;
@@ -164,10 +190,21 @@ size_t kernel_record_count(bool policies)
 	return n_records[policies];
 }
 
+static void describe_record(const struct record *r, char *buf, size_t len)
+{
+	if (r->is_policy)
+		describe_policy(&r->u.policy, buf, len);
+	else
+		describe_sa(&r->u.sa, buf, len);
+}
+
 void kernel_record_foreach(void (*fn)(const char *line, void *ud), void *ud)
 {
-	for (struct record *r = records; r; r = r->next)
-		fn(r->line, ud);
+	char line[RECORD_LINE_MAX];
+	for (struct record *r = records; r; r = r->next) {
+		describe_record(r, line, sizeof(line));
+		fn(line, ud);
+	}
 }
 
 /* --- selection --- */
@@ -261,12 +298,13 @@ void kernel_shutdown(void)
 {
 	while (records) {
 		struct record *r = records;
-		char why[256];
+		char why[256], line[RECORD_LINE_MAX];
 		if (r->is_policy)
-			current->del_policy(&r->policy, why, sizeof(why));
+			current->del_policy(&r->u.policy, why, sizeof(why));
 		else
-			current->del_sa(&r->dst, r->protocol, r->spi, why, sizeof(why));
-		DBG(DBG_KLIPS, NULL, "%s backend: removed at shutdown: %s", current->name, r->line);
+			current->del_sa(&r->u.sa.dst, r->u.sa.protocol, r->u.sa.spi, why, sizeof(why));
+		describe_record(r, line, sizeof(line));
+		DBG(DBG_KLIPS, NULL, "%s backend: removed at shutdown: %s", current->name, line);
 		record_unlink_free(r);
 	}
 	hindex_free(&by_sa_key);
@@ -304,10 +342,9 @@ int kernel_install_ipsec_sa(const struct kernel_ipsec_sa *sa, struct ctl_error *
 				ip_str(&sa->src, s), ip_str(&sa->dst, d), why);
 	struct record *r = record_sa(sa->serial, &sa->src, &sa->dst, sa->protocol, sa->spi, sa->tunnel && !sa->ipcomp);
 	if (sa->udp_encap) {
-		/* NAT-T: the record says so, for status and tests */
-		size_t k = strlen(r->line);
-		snprintf(r->line + k, sizeof(r->line) - k, " encap espinudp %u->%u",
-			 sa->encap_sport, sa->encap_dport);
+		r->u.sa.udp_encap = true;
+		r->u.sa.encap_sport = sa->encap_sport;
+		r->u.sa.encap_dport = sa->encap_dport;
 	}
 	if (sa->ipcomp)
 		record_sa(sa->serial, &sa->src, &sa->dst, 4, sa->cpi, sa->tunnel);
@@ -318,18 +355,19 @@ void kernel_delete_state_sas(unsigned serial)
 {
 	struct record *r;
 	while ((r = find_serial(serial))) {
-		char why[256] = "";
-		if (current->del_sa(&r->dst, r->protocol, r->spi, why, sizeof(why)) < 0)
-			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "#%u: cannot delete %s: %s", serial, r->line, why);
+		char why[256] = "", line[RECORD_LINE_MAX];
+		describe_record(r, line, sizeof(line));
+		if (current->del_sa(&r->u.sa.dst, r->u.sa.protocol, r->u.sa.spi, why, sizeof(why)) < 0)
+			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "#%u: cannot delete %s: %s", serial, line, why);
 		else
-			DBG(DBG_KLIPS, NULL, "%s backend: deleted %s", current->name, r->line);
+			DBG(DBG_KLIPS, NULL, "%s backend: deleted %s", current->name, line);
 		record_unlink_free(r);
 	}
 }
 
 int kernel_add_policy(const struct kernel_policy *p, struct ctl_error *err)
 {
-	char why[256] = "", line[200];
+	char why[256] = "", line[RECORD_LINE_MAX];
 	describe_policy(p, line, sizeof(line));
 	if (current->add_policy(p, why, sizeof(why)) < 0)
 		return ctl_fail(err, PE_CANNOT_ROUTE, "cannot install eroute (%s): %s", line, why);
@@ -337,21 +375,20 @@ int kernel_add_policy(const struct kernel_policy *p, struct ctl_error *err)
 	if (!r) {
 		r = xcalloc(1, sizeof(*r));
 		r->is_policy = true;
-		r->policy = *p;
+		r->u.policy = *p;
 		record_link(r);
 	}
-	r->policy = *p;   /* same key: the template, reqid, priority may differ */
-	snprintf(r->line, sizeof(r->line), "%s", line);
+	r->u.policy = *p;   /* same key: the template, reqid, priority may differ */
 	return 0;
 }
 
 int kernel_del_policy(const struct kernel_policy *p, struct ctl_error *err)
 {
-	char why[256] = "", line[200];
+	char why[256] = "", line[RECORD_LINE_MAX];
 	struct record *r = find_policy(p);
 	if (!r)
 		return 0;
-	describe_policy(&r->policy, line, sizeof(line));
+	describe_policy(&r->u.policy, line, sizeof(line));
 	record_unlink_free(r);
 	if (current->del_policy(p, why, sizeof(why)) < 0)
 		return ctl_fail(err, PE_INTERNAL, "cannot remove eroute (%s): %s", line, why);

@@ -173,8 +173,10 @@ static void spi_list(const uint32_t *spis, unsigned n, char *out, size_t len)
 
 static bool has_remote_access(const struct state *st)
 {
-	return st && (st->xauth_user[0] || st->has_virtual_address || st->n_dns || st->domains[0] ||
-		      st->banner[0]);
+	if (!st)
+		return false;
+	const struct state_modecfg *m = state_modecfg(st);
+	return st->xauth_user[0] || m->has_virtual_address || m->n_dns || st->domains[0] || st->banner[0];
 }
 
 /* XAUTH and Mode Config results live on the ISAKMP state; up and down
@@ -197,14 +199,15 @@ static const struct state *remote_access_state(const struct connection *c, const
 static void add_remote_access(struct env *e, const struct connection *c, const struct state *ra)
 {
 	char buf[IP_STR_MAX], list[4 * IP_STR_MAX + 4], domains[256];
-	if (ra->has_virtual_address && END_THIS(c)->modecfgclient)
-		env_add(e, "PLUTO_MY_SOURCEIP", ip_str(&ra->virtual_address.addr, buf));
-	if (ra->n_dns) {
+	const struct state_modecfg *m = state_modecfg(ra);
+	if (m->has_virtual_address && END_THIS(c)->modecfgclient)
+		env_add(e, "PLUTO_MY_SOURCEIP", ip_str(&m->virtual_address.addr, buf));
+	if (m->n_dns) {
 		size_t used = 0;
 		list[0] = '\0';
-		for (size_t i = 0; i < ra->n_dns && i < ARRAY_SIZE(ra->dns); i++)
+		for (size_t i = 0; i < m->n_dns && i < ARRAY_SIZE(m->dns); i++)
 			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", i ? " " : "",
-						 ip_str(&ra->dns[i], buf));
+						 ip_str(&m->dns[i], buf));
 		env_add(e, "PLUTO_PEER_DNS_INFO", list);
 	}
 	if (ra->domains[0]) {
@@ -241,9 +244,10 @@ void updown_facts_of(const struct connection *c, const struct state *st, struct 
 	f->peer_only = ip_equal(&f->peer_client.addr, &f->peer) &&
 		       f->peer_client.prefix == ip_len(&f->peer) * 8;
 	f->ra = remote_access_state(c, st);
-	if (f->ra && f->ra->has_virtual_address && me->modecfgclient) {
+	const struct state_modecfg *m = f->ra ? state_modecfg(f->ra) : NULL;
+	if (m && m->has_virtual_address && me->modecfgclient) {
 		f->has_sourceip = true;
-		f->sourceip = f->ra->virtual_address.addr;
+		f->sourceip = m->virtual_address.addr;
 	}
 }
 

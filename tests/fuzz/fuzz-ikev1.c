@@ -391,7 +391,7 @@ static void new_pbuf(struct pbuf *pb)
 
 static void build_mi1(struct pbuf *pb, unsigned only)
 {
-	const struct ike_proposals *all = &P.conn->cfg.ike_proposals;
+	const struct ike_proposals *all = P.conn->cfg.ike_proposals;
 	struct ike_proposals one = *all;
 	if (only && all->n) {
 		one.n = 1;
@@ -463,8 +463,8 @@ static bool after_mi2(void)
 		P.have_keys = true;
 		/* the engine must have derived the same keys and IV */
 		struct v1_state *s = engine_isakmp();
-		if (!s || !s->have_keys || s->keys.enc_key_len != P.keys.enc_key_len ||
-		    memcmp(s->keys.enc_key, P.keys.enc_key, P.keys.enc_key_len) != 0 ||
+		if (!s || !s->have_keys || s->keys->enc_key_len != P.keys.enc_key_len ||
+		    memcmp(s->keys->enc_key, P.keys.enc_key, P.keys.enc_key_len) != 0 ||
 		    memcmp(s->iv, P.iv, P.block) != 0)
 			abort();
 		ok = true;
@@ -522,8 +522,8 @@ static void build_qi1(struct pbuf *pb)
 	struct connection *c = qm_conn();
 	struct ipsec_policy pol = {
 		.protocol = c->cfg.policy & POLICY_ENCRYPT ? PROTO_IPSEC_ESP : PROTO_IPSEC_AH,
-		.esp = &c->cfg.esp_proposals,
-		.ah = &c->cfg.ah_proposals,
+		.esp = c->cfg.esp_proposals,
+		.ah = c->cfg.ah_proposals,
 		.tunnel = c->cfg.policy & POLICY_TUNNEL,
 		.pfs_group = c->cfg.policy & POLICY_PFS ? (c->cfg.pfs_group ? c->cfg.pfs_group : P.ike.group) : NULL,
 		.lifetime = 1800,

@@ -292,11 +292,11 @@ static void test_state_objects(void)
 	g_variant_unref(v);
 	/* XAUTH and Mode Config results, as the engine leaves them */
 	state_set_text(&isakmp->xauth_user, "%s", "alice");
-	isakmp->has_virtual_address = true;
-	g_assert_true(subnet_parse("10.8.0.10/32", &isakmp->virtual_address, NULL));
-	isakmp->n_dns = 2;
-	g_assert_true(ip_parse("10.1.0.53", &isakmp->dns[0]));
-	g_assert_true(ip_parse("2001:db8::53", &isakmp->dns[1]));
+	state_modecfg_mut(isakmp)->has_virtual_address = true;
+	g_assert_true(subnet_parse("10.8.0.10/32", &state_modecfg_mut(isakmp)->virtual_address, NULL));
+	state_modecfg_mut(isakmp)->n_dns = 2;
+	g_assert_true(ip_parse("10.1.0.53", &state_modecfg_mut(isakmp)->dns[0]));
+	g_assert_true(ip_parse("2001:db8::53", &state_modecfg_mut(isakmp)->dns[1]));
 	state_set_text(&isakmp->domains, "%s", "corp.example,lab.example");
 	char *xuser = get_string(ip1, STATE_IFACE, "XauthUser");
 	g_assert_cmpstr(xuser, ==, "alice");

@@ -47,7 +47,7 @@ static void send_mi1(packet_handler_fn handler, struct iface *ifp, const struct 
 {
 	struct sa_payload sa;
 	memset(&sa, 0, sizeof(sa));
-	struct ike_policy pol = { &c->cfg.ike_proposals, 1u << OAKLEY_PRESHARED_KEY, 3600, IKE_XAUTH_NONE };
+	struct ike_policy pol = { c->cfg.ike_proposals, 1u << OAKLEY_PRESHARED_KEY, 3600, IKE_XAUTH_NONE };
 	ike_sa_build(&pol, &sa);
 	struct isakmp_hdr h = { .np = PT_SA, .version = ISAKMP_VERSION, .xchg = XCHG_IDPROT };
 	h.icookie[0] = 0xc0;

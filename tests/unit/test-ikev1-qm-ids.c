@@ -85,11 +85,11 @@ static void setup(struct fixture *f)
 	};
 	g_assert_nonnull(s->ike.cipher);
 	g_assert_nonnull(s->ike.hash);
-	s->keys.hash_len = 20;
-	memset(s->keys.skeyid_a, 0x11, 20);
-	memset(s->keys.skeyid_d, 0x12, 20);
-	s->keys.enc_key_len = 16;
-	memset(s->keys.enc_key, 0x22, 16);
+	s->keys->hash_len = 20;
+	memset(s->keys->skeyid_a, 0x11, 20);
+	memset(s->keys->skeyid_d, 0x12, 20);
+	s->keys->enc_key_len = 16;
+	memset(s->keys->enc_key, 0x22, 16);
 	s->iv_len = 16;
 	memset(s->iv, 0x33, 16);
 	s->have_keys = true;
@@ -138,7 +138,7 @@ static void seal_deliver(struct fixture *f, struct pbuf *pb, uint32_t msgid, siz
 	memcpy(m, pb->data, len);
 	m[19] |= ISAKMP_FLAG_ENCRYPTION;
 	put_be32(m + 24, (uint32_t)(ISAKMP_HDR_LEN + padded));
-	g_assert_cmpint(crypto_cbc_encrypt(f->isakmp->ike.cipher, f->isakmp->keys.enc_key, 16, iv,
+	g_assert_cmpint(crypto_cbc_encrypt(f->isakmp->ike.cipher, f->isakmp->keys->enc_key, 16, iv,
 					   m + ISAKMP_HDR_LEN, padded), ==, 0);
 	free(reply);
 	reply = NULL;
@@ -176,7 +176,7 @@ static uint8_t reply_xchg(void)
 static void send_qi1(struct fixture *f, uint32_t msgid, uint8_t protocol, uint16_t port)
 {
 	struct ipsec_policy pol = {
-		.protocol = PROTO_IPSEC_ESP, .esp = &f->c->cfg.esp_proposals, .ah = &f->c->cfg.ah_proposals,
+		.protocol = PROTO_IPSEC_ESP, .esp = f->c->cfg.esp_proposals, .ah = f->c->cfg.ah_proposals,
 		.tunnel = true, .lifetime = 3600, .our_spi = 0x12345678,
 	};
 	struct sa_payload sa;
@@ -248,7 +248,7 @@ static void test_initiator_requires_echoed_ids(void)
 	uint8_t *body = g_memdup2(reply + ISAKMP_HDR_LEN, body_len);
 	uint8_t iv[16];
 	g_assert_cmpint(ikev1_phase2_iv(f.isakmp->ike.hash, f.isakmp->ike.cipher, f.isakmp->iv, msgid, iv), ==, 0);
-	g_assert_cmpint(crypto_cbc_decrypt(f.isakmp->ike.cipher, f.isakmp->keys.enc_key, 16, iv, body, body_len), ==, 0);
+	g_assert_cmpint(crypto_cbc_decrypt(f.isakmp->ike.cipher, f.isakmp->keys->enc_key, 16, iv, body, body_len), ==, 0);
 	struct msg_digest md;
 	memset(&md, 0, sizeof(md));
 	unsigned notify;
@@ -258,7 +258,7 @@ static void test_initiator_requires_echoed_ids(void)
 	g_assert_nonnull(sa);
 	g_assert_nonnull(ni);
 	struct ipsec_policy pol = {
-		.protocol = PROTO_IPSEC_ESP, .esp = &f.c->cfg.esp_proposals, .ah = &f.c->cfg.ah_proposals,
+		.protocol = PROTO_IPSEC_ESP, .esp = f.c->cfg.esp_proposals, .ah = f.c->cfg.ah_proposals,
 		.tunnel = true, .lifetime = 3600, .our_spi = 0x87654321,
 	};
 	struct ipsec_choice ch;

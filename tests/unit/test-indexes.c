@@ -361,6 +361,47 @@ static void test_routing_index(void)
 	kernel_shutdown();
 }
 
+/* A road-warrior instance is its template's config with the peer's
+ * address (connection_add_instance): its option map, shared with the
+ * template, reads as the map of its own config would (what status and
+ * D-Bus show), its proposal tables are the template's, and it outlives
+ * its template. */
+static void test_instance_shares_template(void)
+{
+	const char *kv[] = { "left", "127.0.0.1", "right", "%any", "leftsubnet", "10.1.0.0/16",
+			     "ike", "aes256-sha2_256-modp2048,aes128-sha1-modp2048", "esp", "aes128-sha1",
+			     "rightxauthclient", "yes", "leftxauthserver", "yes", "dpddelay", "30" };
+	struct connection *t = add_conn("rw", kv, sizeof(kv) / sizeof(kv[0]) / 2);
+	ip_address peer;
+	g_assert_true(ip_parse("192.0.2.7", &peer));
+	struct connection *c = NULL;
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(connection_add_instance("rw+1", t, &peer, &c, &err), ==, 0);
+	g_assert_true(c->template == t && !c->is_template);
+	g_assert_true(END_THAT(c)->host_kind == HOST_ADDRESS && ip_equal(&END_THAT(c)->host, &peer));
+	g_assert_true(c->cfg.ike_proposals == t->cfg.ike_proposals);
+	g_assert_true(c->cfg.esp_proposals == t->cfg.esp_proposals);
+	g_assert_true(c->cfg.ike == t->cfg.ike);
+	size_t n;
+	char **keys, **values, buf[IP_STR_MAX];
+	connection_config_normalise(&c->cfg, &n, &keys, &values);
+	g_assert_cmpuint(n, ==, c->options->n);
+	for (size_t i = 0; i < n; i++) {
+		g_assert_cmpstr(keys[i], ==, c->options->keys[i]);
+		g_assert_cmpstr(values[i], ==, connection_option_value(c, i, buf));
+		free(keys[i]);
+		free(values[i]);
+	}
+	free(keys);
+	free(values);
+	g_assert_cmpstr(connection_option_value(t, (size_t)c->option_peer, buf), ==, "%any");
+	connection_delete(t);
+	g_assert_null(c->template);
+	g_assert_cmpuint(c->cfg.ike_proposals->n, ==, 2);
+	g_assert_cmpstr(connection_option_value(c, (size_t)c->option_peer, buf), ==, "192.0.2.7");
+	connection_delete(c);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -370,5 +411,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/indexes/connections-by-peer-host", test_connections_by_peer_host);
 	g_test_add_func("/indexes/kernel-records", test_kernel_records);
 	g_test_add_func("/indexes/routing", test_routing_index);
+	g_test_add_func("/indexes/instance-shares-template", test_instance_shares_template);
 	return g_test_run();
 }

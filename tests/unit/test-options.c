@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/id.h"
+#include "common/intern.h"
 #include "common/ip.h"
 #include "common/util.h"
 #include "daemon/connections.h"
@@ -42,7 +43,7 @@ static void test_defaults(void)
 	g_assert_true(cfg.policy & POLICY_TUNNEL);
 	g_assert_cmpuint(cfg.end[0].ikeport, ==, 500);
 	g_assert_cmpstr(cfg.ike, ==, default_ike_proposals);
-	g_assert_cmpuint(cfg.ike_proposals.n, ==, 3);
+	g_assert_cmpuint(cfg.ike_proposals->n, ==, 3);
 	connection_config_free(&cfg);
 }
 
@@ -80,10 +81,10 @@ static void test_every_keyword(void)
 	g_assert_true(cfg.policy & POLICY_COMPRESS);
 	g_assert_true(cfg.policy & POLICY_PFS);
 	g_assert_true(cfg.policy & POLICY_DONT_REKEY);
-	g_assert_cmpuint(cfg.ike_proposals.n, ==, 2);
-	g_assert_cmpstr(cfg.ike_proposals.p[1].dh->name, ==, "modp1024");
-	g_assert_cmpuint(cfg.esp_proposals.n, ==, 2);
-	g_assert_cmpuint(cfg.ah_proposals.n, ==, 2);
+	g_assert_cmpuint(cfg.ike_proposals->n, ==, 2);
+	g_assert_cmpstr(cfg.ike_proposals->p[1].dh->name, ==, "modp1024");
+	g_assert_cmpuint(cfg.esp_proposals->n, ==, 2);
+	g_assert_cmpuint(cfg.ah_proposals->n, ==, 2);
 	g_assert_cmpstr(cfg.pfs_group->name, ==, "modp1536");
 	g_assert_cmpuint(cfg.ikelifetime, ==, 7200);
 	g_assert_cmpuint(cfg.salifetime, ==, 1800);
@@ -298,6 +299,37 @@ static void test_durations(void)
 	g_assert_false(parse_duration("99999999999d", &v));
 }
 
+/* Equal proposals are one interned table: a copy (a road-warrior
+ * instance) and a second config with the same ike= share it; the last
+ * release frees it (ASan sees a leak or a double free otherwise). */
+static void test_interned_proposals(void)
+{
+	const char *k1[] = { "left", "right", "ike" }, *v1[] = { "10.0.0.1", "%any", "aes128-sha1-modp2048" };
+	const char *v2[] = { "10.0.0.1", "10.0.0.2", "aes128-sha1-modp2048" };
+	const char *v3[] = { "10.0.0.1", "10.0.0.2", "aes256-sha2_256-modp2048" };
+	struct connection_config a, b, c, copy;
+	struct ctl_error err;
+	size_t before = intern_count();
+	g_assert_cmpint(connection_config_parse(&a, k1, v1, 3, &err), ==, 0);
+	g_assert_cmpint(connection_config_parse(&b, k1, v2, 3, &err), ==, 0);
+	g_assert_cmpint(connection_config_parse(&c, k1, v3, 3, &err), ==, 0);
+	g_assert_true(a.ike_proposals == b.ike_proposals);
+	g_assert_true(a.esp_proposals == c.esp_proposals);   /* both the default esp= */
+	g_assert_true(a.ike_proposals != c.ike_proposals);
+	/* 2 ike, esp, ah: the tables and their texts */
+	g_assert_cmpuint(intern_count(), ==, before + 8);
+	connection_config_copy(&copy, &a);
+	g_assert_true(copy.ike_proposals == a.ike_proposals);
+	g_assert_true(copy.ike == a.ike);
+	connection_config_free(&a);
+	connection_config_free(&b);
+	g_assert_cmpuint(copy.ike_proposals->n, ==, 1);      /* still held by the copy */
+	connection_config_free(&copy);
+	g_assert_cmpuint(intern_count(), ==, before + 6);
+	connection_config_free(&c);
+	g_assert_cmpuint(intern_count(), ==, before);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -308,5 +340,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/options/control-add", test_control_add);
 	g_test_add_func("/options/ip-and-ids", test_ip_and_ids);
 	g_test_add_func("/options/durations", test_durations);
+	g_test_add_func("/options/interned-proposals", test_interned_proposals);
 	return g_test_run();
 }

@@ -14,16 +14,20 @@
 #include "daemon/wire/cfg_attrs.h"
 #include "policy/algs.h"
 
+static struct ike_keys sa_keys;
+
 static void setup_sa(struct v1_state *s)
 {
 	memset(s, 0, sizeof(*s));
+	memset(&sa_keys, 0, sizeof(sa_keys));
+	s->keys = &sa_keys;
 	s->ike.hash = alg_by_name(ALG_HASH, "sha2_256");
 	s->ike.cipher = alg_by_name(ALG_CIPHER, "aes");
 	g_assert_nonnull(s->ike.hash);
 	g_assert_nonnull(s->ike.cipher);
-	s->keys.hash_len = 32;
+	s->keys->hash_len = 32;
 	for (size_t i = 0; i < 32; i++)
-		s->keys.skeyid_a[i] = (uint8_t)(0xa0 + i);
+		s->keys->skeyid_a[i] = (uint8_t)(0xa0 + i);
 	s->iv_len = 16;
 	for (size_t i = 0; i < 16; i++)
 		s->iv[i] = (uint8_t)(0x10 + i);
@@ -49,7 +53,7 @@ static void test_hash1(void)
 	memcpy(input + 4, attr, attr_len);
 	uint8_t want[EVP_MAX_MD_SIZE];
 	unsigned want_len = 0;
-	g_assert_nonnull(HMAC(EVP_sha256(), s.keys.skeyid_a, 32, input, 4 + attr_len, want, &want_len));
+	g_assert_nonnull(HMAC(EVP_sha256(), s.keys->skeyid_a, 32, input, 4 + attr_len, want, &want_len));
 	g_assert_cmpuint(want_len, ==, 32);
 	g_assert_cmpmem(got, 32, want, 32);
 	/* another message id gives another HASH */

@@ -375,12 +375,12 @@ static void test_no_fd_leak(void)
 static void fill_remote_access(struct state *isakmp)
 {
 	state_set_text(&isakmp->xauth_user, "%s", "alice");
-	isakmp->has_virtual_address = true;
+	state_modecfg_mut(isakmp)->has_virtual_address = true;
 	const char *why = NULL;
-	g_assert_true(subnet_parse("10.8.0.10/32", &isakmp->virtual_address, &why));
-	isakmp->n_dns = 2;
-	g_assert_true(ip_parse("10.2.0.53", &isakmp->dns[0]));
-	g_assert_true(ip_parse("2001:db8::53", &isakmp->dns[1]));
+	g_assert_true(subnet_parse("10.8.0.10/32", &state_modecfg_mut(isakmp)->virtual_address, &why));
+	state_modecfg_mut(isakmp)->n_dns = 2;
+	g_assert_true(ip_parse("10.2.0.53", &state_modecfg_mut(isakmp)->dns[0]));
+	g_assert_true(ip_parse("2001:db8::53", &state_modecfg_mut(isakmp)->dns[1]));
 	state_set_text(&isakmp->domains, "%s", "corp.example,lab.example");
 	state_set_text(&isakmp->banner, "%s", "Welcome, $USER `id`");
 }
@@ -450,8 +450,8 @@ static void test_env_remote_access(void)
 
 	/* only some known (a server's view: the user, no address) */
 	state_set_text(&isakmp->banner, "%s", "");
-	isakmp->has_virtual_address = false;
-	isakmp->n_dns = 0;
+	state_modecfg_mut(isakmp)->has_virtual_address = false;
+	state_modecfg_mut(isakmp)->n_dns = 0;
 	state_set_text(&isakmp->domains, "%s", "");
 	g_assert_cmpint(updown_run(UPDOWN_UP, c, ipsec, &err), ==, 0);
 	t = read_env(out);
@@ -474,8 +474,8 @@ static void check_subnet(const ip_subnet *sn, const char *want)
 static void isakmp_with_split_include(struct connection *c, bool initiator, const ip_subnet *split)
 {
 	struct state *isakmp = state_new(c, STATE_KIND_ISAKMP, initiator);
-	isakmp->split_include[0] = *split;
-	isakmp->n_split_include = 1;
+	state_modecfg_mut(isakmp)->split_include[0] = *split;
+	state_modecfg_mut(isakmp)->n_split_include = 1;
 	c->newest_isakmp = isakmp->serial;
 }
 
@@ -500,9 +500,9 @@ static void test_split_include(void)
 	check_subnet(&sn, "192.0.2.2/32");
 
 	const char *why = NULL;
-	g_assert_true(subnet_parse("10.2.0.0/16", &isakmp->split_include[0], &why));
-	g_assert_true(subnet_parse("10.3.0.0/24", &isakmp->split_include[1], &why));
-	isakmp->n_split_include = 2;
+	g_assert_true(subnet_parse("10.2.0.0/16", &state_modecfg_mut(isakmp)->split_include[0], &why));
+	g_assert_true(subnet_parse("10.3.0.0/24", &state_modecfg_mut(isakmp)->split_include[1], &why));
+	state_modecfg_mut(isakmp)->n_split_include = 2;
 	g_assert_true(connection_that_client(c, &sn));
 	check_subnet(&sn, "10.2.0.0/16");
 	g_assert_true(connection_this_client(c, &sn));
@@ -518,7 +518,7 @@ static void test_split_include(void)
 	const char *fixed[] = { "left", "192.0.2.1", "right", "192.0.2.2", "rightsubnet", "10.4.0.0/16",
 				"leftmodecfgclient", "yes", "rightmodecfgserver", "yes", NULL };
 	struct connection *cf = add("ra-fixed", fixed);
-	isakmp_with_split_include(cf, true, &isakmp->split_include[0]);
+	isakmp_with_split_include(cf, true, &state_modecfg_mut(isakmp)->split_include[0]);
 	g_assert_true(connection_that_client(cf, &sn));
 	check_subnet(&sn, "10.4.0.0/16");
 
@@ -527,7 +527,7 @@ static void test_split_include(void)
 	const char *gw[] = { "left", "192.0.2.1", "right", "192.0.2.2",
 			     "leftmodecfgserver", "yes", "rightmodecfgclient", "yes", NULL };
 	struct connection *cg = add("ra-gw2", gw);
-	isakmp_with_split_include(cg, false, &isakmp->split_include[0]);
+	isakmp_with_split_include(cg, false, &state_modecfg_mut(isakmp)->split_include[0]);
 	g_assert_false(connection_that_client(cg, &sn));
 	check_subnet(&sn, "192.0.2.2/32");
 	g_free(cmd);

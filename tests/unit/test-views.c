@@ -498,18 +498,18 @@ static void test_remote_access_fields(void)
 	json_object_put(j);
 
 	state_set_text(&st->xauth_user, "%s", "alice");
-	st->has_virtual_address = true;
+	state_modecfg_mut(st)->has_virtual_address = true;
 	const char *why = NULL;
-	g_assert_true(subnet_parse("2001:db8:8::10/128", &st->virtual_address, &why));
-	st->n_dns = 4;
+	g_assert_true(subnet_parse("2001:db8:8::10/128", &state_modecfg_mut(st)->virtual_address, &why));
+	state_modecfg_mut(st)->n_dns = 4;
 	static const char *const dns[] = { "10.1.0.53", "10.1.0.54", "2001:db8::53", "192.0.2.53" };
 	for (size_t i = 0; i < 4; i++)
-		g_assert_true(ip_parse(dns[i], &st->dns[i]));
+		g_assert_true(ip_parse(dns[i], &state_modecfg_mut(st)->dns[i]));
 	state_set_text(&st->domains, "%s", "corp.example,lab.example");
 	state_set_text(&st->banner, "%s", "Authorised users only");
-	g_assert_true(subnet_parse("10.2.0.0/16", &st->split_include[0], &why));
-	g_assert_true(subnet_parse("172.16.4.0/24", &st->split_include[1], &why));
-	st->n_split_include = 2;
+	g_assert_true(subnet_parse("10.2.0.0/16", &state_modecfg_mut(st)->split_include[0], &why));
+	g_assert_true(subnet_parse("172.16.4.0/24", &state_modecfg_mut(st)->split_include[1], &why));
+	state_modecfg_mut(st)->n_split_include = 2;
 
 	j = vl_view_json(VIEW_STATE, st);
 	g_assert_cmpstr(json_object_get_string(json_object_object_get(j, "xauthUser")), ==, "alice");

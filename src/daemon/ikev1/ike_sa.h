@@ -47,11 +47,16 @@ struct v1_state {
 	/* Main Mode */
 	struct ike_choice ike;
 	bool have_keys;              /* SKEYID_* derived, messages may be encrypted */
-	struct ike_keys keys;
+	/* ISAKMP SA only (NULL for a phase-2 exchange, which uses its
+	 * parent's): SKEYID_* with the key, and what the peer's ID payload
+	 * said. One block made with the state, wiped when freed: a phase-2
+	 * state, half of every tunnel's states, does not carry their ~580
+	 * bytes. */
+	struct ike_keys *keys;
 	uint8_t *sa_i_b;             /* body of the initiator's SA payload (for HASH_I/R) */
 	size_t sa_i_b_len;
 	struct sa_payload *proposed; /* initiator: what we proposed, to check the reply */
-	struct pluto_id peer_id;     /* what the peer's ID payload said */
+	struct pluto_id *peer_id;
 	unsigned peer_caps;          /* enum vid_cap: what the peer's Vendor IDs announced */
 	struct dpd *dpd;             /* dead peer detection (dpd.h), NULL while it does not watch */
 	unsigned nat;                /* enum natt_flags (nat_traversal.h): what NAT-D found */

@@ -47,6 +47,12 @@ static uint32_t msgid_hash(const uint8_t icookie[8], uint32_t msgid)
 	return hash_bytes(hash_bytes(HASH_SEED, icookie, 8), &msgid, sizeof(msgid));
 }
 
+/* What only an ISAKMP SA holds (ike_sa.h: keys, peer_id), in one block. */
+struct v1_isakmp_block {
+	struct ike_keys keys;
+	struct pluto_id peer_id;
+};
+
 struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool initiator,
 			      const ip_address *peer, uint16_t peer_port,
 			      const ip_address *local, uint16_t local_port)
@@ -59,6 +65,11 @@ struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool i
 	s->gxy = x->gxy;
 	s->ni = x->ni;
 	s->nr = x->nr;
+	if (kind == STATE_KIND_ISAKMP) {
+		struct v1_isakmp_block *b = xcalloc(1, sizeof(*b));
+		s->keys = &b->keys;
+		s->peer_id = &b->peer_id;
+	}
 	struct state *st = state_new(c, kind, initiator);
 	st->v1 = s;
 	s->st = st;
@@ -185,6 +196,11 @@ void v1_state_free_hook(struct state *st)
 	wipe_free(s->keymat_in, s->keymat_len);
 	wipe_free(s->keymat_out, s->keymat_len);
 	free(s->lease_identity);
+	if (s->keys) {
+		struct v1_isakmp_block *b = (struct v1_isakmp_block *)(void *)s->keys;   /* its first member */
+		OPENSSL_cleanse(b, sizeof(*b));
+		free(b);
+	}
 	ikev1_state_gone(st);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);

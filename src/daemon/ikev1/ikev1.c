@@ -112,7 +112,7 @@ static bool verify_hash(const struct v1_row *row, const struct v1_state *isakmp,
 	uint8_t expected[CRYPTO_MAX_HASH];
 	if (!v1_hash_skeyid_a(isakmp, m->md.hdr.msgid, zero_prefix, parts, n, expected))
 		return false;
-	size_t len = isakmp->keys.hash_len;
+	size_t len = isakmp->keys->hash_len;
 	const struct payload *h = m->md.n_payloads ? &m->md.payloads[0] : NULL;
 	if (!h || h->type != PT_HASH) {
 		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s must be the first payload; message dropped",
@@ -155,7 +155,7 @@ static bool open_msg(struct v1_state *isakmp, const uint8_t *iv, struct v1_msg *
 		m->body = xmalloc(len);
 		memcpy(m->body, body, len);
 		memcpy(m->new_iv, iv, isakmp->iv_len);
-		if (crypto_cbc_decrypt(isakmp->ike.cipher, isakmp->keys.enc_key, isakmp->keys.enc_key_len,
+		if (crypto_cbc_decrypt(isakmp->ike.cipher, isakmp->keys->enc_key, isakmp->keys->enc_key_len,
 				       m->new_iv, m->body, len) < 0) {
 			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "decryption failed; message dropped");
 			return false;

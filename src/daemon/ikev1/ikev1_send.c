@@ -76,7 +76,7 @@ bool v1_send_msg(struct v1_state *s, struct pbuf *pb, bool encrypt, uint8_t *iv,
 		buf = xcalloc(1, total);
 		memcpy(buf, pb->data, len);
 		isakmp_hdr_mark_encrypted(buf, total);
-		if (crypto_cbc_encrypt(isakmp->ike.cipher, isakmp->keys.enc_key, isakmp->keys.enc_key_len,
+		if (crypto_cbc_encrypt(isakmp->ike.cipher, isakmp->keys->enc_key, isakmp->keys->enc_key_len,
 				       iv, buf + ISAKMP_HDR_LEN, total - ISAKMP_HDR_LEN) < 0) {
 			free(buf);
 			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "encryption failed for #%u", s->st->serial);
@@ -130,7 +130,7 @@ void v1_send_plain_notify(const ip_address *local, uint16_t local_port, const ip
 bool v1_hash_skeyid_a(const struct v1_state *isakmp, uint32_t msgid, bool zero_prefix,
 		      const struct chunk *parts, size_t n, uint8_t *out)
 {
-	return ikev1_hash_msgid(isakmp->ike.hash, &isakmp->keys, msgid, zero_prefix, parts, n, out) == 0;
+	return ikev1_hash_msgid(isakmp->ike.hash, isakmp->keys, msgid, zero_prefix, parts, n, out) == 0;
 }
 
 struct chunk v1_after_hash(const struct v1_msg *m)
@@ -153,7 +153,7 @@ static void emit_protected_info(struct v1_state *isakmp, int kind, uint8_t proto
 	do
 		crypto_random(&msgid, sizeof(msgid));
 	while (msgid == 0);
-	size_t hlen = isakmp->keys.hash_len;
+	size_t hlen = isakmp->keys->hash_len;
 	struct pbuf pb;
 	pbuf_init(&pb);
 	pb.conn = isakmp->st->connection;

@@ -158,18 +158,18 @@ static bool take_keys(struct v1_state *s, struct v1_msg *m, struct v1_crypto_job
 	}
 	memcpy(s->gxy, job->gxy, job->gxy_len);
 	s->gxy_len = job->gxy_len;
-	s->keys = job->keys;
+	*s->keys = job->keys;
 	memcpy(s->iv, job->iv, sizeof(s->iv));
 	s->iv_len = crypto_cipher_block(s->ike.cipher);
 	s->have_keys = true;
 	if (debugging(DBG_PRIVATE, c)) {
 		char ic[20], key[2 * CRYPTO_MAX_KEY + 1];
 		hex(s->icookie, 8, ic, sizeof(ic));
-		hex(s->keys.enc_key, s->keys.enc_key_len, key, sizeof(key));
+		hex(s->keys->enc_key, s->keys->enc_key_len, key, sizeof(key));
 		dbg_full(c, s->st, "ISAKMP SA #%u: icookie %s encryption key %s", s->st->serial, ic, key);
 	}
 	DBG(DBG_CRYPT, c, "#%u: ISAKMP SA keys derived (%zu-byte encryption key)", s->st->serial,
-	    s->keys.enc_key_len);
+	    s->keys->enc_key_len);
 	return true;
 }
 
@@ -177,7 +177,7 @@ static bool take_keys(struct v1_state *s, struct v1_msg *m, struct v1_crypto_job
 static bool phase1_hash(const struct v1_state *s, bool of_initiator, const uint8_t *id_b, size_t id_len,
 			uint8_t *out)
 {
-	return ikev1_phase1_hash(s->ike.hash, &s->keys, of_initiator, CHUNK(s->g_i, s->g_len),
+	return ikev1_phase1_hash(s->ike.hash, s->keys, of_initiator, CHUNK(s->g_i, s->g_len),
 				 CHUNK(s->g_r, s->g_len), s->icookie, s->rcookie,
 				 CHUNK(s->sa_i_b, s->sa_i_b_len), CHUNK(id_b, id_len), out) == 0;
 }
@@ -228,7 +228,7 @@ int main_outI1(struct connection *c, const struct keying *k, struct ctl_error *e
 	struct ike_proposals old_policy;
 	unsigned old_auth = auth;
 	bool from_old = policy_of_old_sa(k, c, &old_policy, &old_auth) && old_auth;
-	struct ike_policy pol = { from_old ? &old_policy : &c->cfg.ike_proposals, from_old ? old_auth : auth,
+	struct ike_policy pol = { from_old ? &old_policy : c->cfg.ike_proposals, from_old ? old_auth : auth,
 				  (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
 	s->proposed = xcalloc(1, sizeof(*s->proposed));
 	ike_sa_build(&pol, s->proposed);
@@ -269,7 +269,7 @@ enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		return STF_FATAL;
 	}
 	unsigned auth = v1_auth_mask(c, NULL);
-	struct ike_policy pol = { &c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
+	struct ike_policy pol = { c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
 	struct sa_payload *reply = xcalloc(1, sizeof(*reply));
 	if (!auth) {
 		LOGS(s, "no preshared key or RSA private key for this connection: cannot respond");
@@ -415,16 +415,16 @@ static bool send_id_auth(struct v1_state *s, const struct v1_crypto_job *pre)
 	if (s->ike.auth == OAKLEY_RSA_SIG) {
 		uint8_t sig[V1_SIG_MAX];
 		size_t sig_len = sizeof(sig);
-		const uint8_t *ready = signed_already(pre, h, s->keys.hash_len, &sig_len);
+		const uint8_t *ready = signed_already(pre, h, s->keys->hash_len, &sig_len);
 		const struct secret *key = ready ? NULL : v1_find_rsa(c);
-		if (!ready && (!key || rsa_sign_hash(key->rsa, h, s->keys.hash_len, sig, &sig_len) < 0)) {
+		if (!ready && (!key || rsa_sign_hash(key->rsa, h, s->keys->hash_len, sig, &sig_len) < 0)) {
 			LOGS(s, "cannot sign with our RSA private key");
 			pbuf_free(&pb);
 			return false;
 		}
 		emit_sig(&pb, ready ? ready : sig, sig_len);
 	} else {
-		emit_hash(&pb, h, s->keys.hash_len);
+		emit_hash(&pb, h, s->keys->hash_len);
 	}
 	if (s->st->initiator)
 		peer_replace_emit_initial_contact(s, &pb);
@@ -500,7 +500,7 @@ static bool verify_peer(struct v1_state *s, struct v1_msg *m, struct connection 
 		return false;
 	if (s->ike.auth == OAKLEY_PRESHARED_KEY) {
 		const struct payload *hp = md_first(&m->md, PT_HASH);
-		if (!hp || hp->data_len != s->keys.hash_len || CRYPTO_memcmp(hp->data, h, hp->data_len) != 0) {
+		if (!hp || hp->data_len != s->keys->hash_len || CRYPTO_memcmp(hp->data, h, hp->data_len) != 0) {
 			LOGS(s, "%s: %s", state_name_str(s->st->name),
 			     hp ? "received HASH does not match: the preshared keys differ"
 				: "no HASH payload for preshared key authentication");
@@ -517,21 +517,21 @@ static bool verify_peer(struct v1_state *s, struct v1_msg *m, struct connection 
 	}
 	char ib[ID_STR_MAX];
 	bool ok;
-	if (pre && pre->verify && pre->hash_len == s->keys.hash_len && !memcmp(pre->verify_hash, h, pre->hash_len) &&
+	if (pre && pre->verify && pre->hash_len == s->keys->hash_len && !memcmp(pre->verify_hash, h, pre->hash_len) &&
 	    pre->verify_sig_len == sig->data_len && !memcmp(pre->verify_sig, sig->data, sig->data_len)) {
 		ok = pre->verified;
 	} else {
-		EVP_PKEY *pub = v1_peer_pubkey(c, &s->peer_id);
+		EVP_PKEY *pub = v1_peer_pubkey(c, s->peer_id);
 		if (!pub) {
-			LOGS(s, "no RSA public key known for %s", id_str(&s->peer_id, ib));
+			LOGS(s, "no RSA public key known for %s", id_str(s->peer_id, ib));
 			m->notify = N_AUTHENTICATION_FAILED;
 			return false;
 		}
-		ok = rsa_verify_hash(pub, h, s->keys.hash_len, sig->data, sig->data_len);
+		ok = rsa_verify_hash(pub, h, s->keys->hash_len, sig->data, sig->data_len);
 		EVP_PKEY_free(pub);
 	}
 	if (!ok) {
-		LOGS(s, "RSA signature of %s does not verify", id_str(&s->peer_id, ib));
+		LOGS(s, "RSA signature of %s does not verify", id_str(s->peer_id, ib));
 		m->notify = N_INVALID_SIGNATURE;
 	}
 	return ok;
@@ -550,13 +550,13 @@ static struct v1_crypto_job *rsa_job(struct v1_state *s, struct v1_msg *m, struc
 	const struct secret *key = sign ? v1_find_rsa(c) : NULL;
 	if (sign && (!key || !key->rsa))
 		return NULL;
-	EVP_PKEY *pub = v1_peer_pubkey(c, &s->peer_id);
+	EVP_PKEY *pub = v1_peer_pubkey(c, s->peer_id);
 	if (!pub)
 		return NULL;
 	struct v1_crypto_job *job = v1_crypto_job_new(s, true);
 	job->verify = true;
 	job->verify_key = pub;
-	job->hash_len = s->keys.hash_len;
+	job->hash_len = s->keys->hash_len;
 	memcpy(job->verify_sig, sig->data, sig->data_len);
 	job->verify_sig_len = sig->data_len;
 	bool ok = phase1_hash(s, !s->st->initiator, id->body, id->body_len, job->verify_hash);
@@ -597,7 +597,7 @@ static struct v1_crypto_job *rsa_work(struct v1_state *s, struct v1_msg *m, stru
 static bool read_peer_id(struct v1_state *s, struct v1_msg *m)
 {
 	char why[160];
-	if (!v1_id_from_payload(md_first(&m->md, PT_ID), &s->peer_id, why, sizeof(why))) {
+	if (!v1_id_from_payload(md_first(&m->md, PT_ID), s->peer_id, why, sizeof(why))) {
 		LOGS(s, "peer's ID payload refused: %s", why);
 		m->notify = N_INVALID_ID_INFORMATION;
 		return false;
@@ -610,7 +610,7 @@ static void ike_established(struct v1_state *s, const struct v1_msg *m)
 	struct state *st = s->st;
 	struct connection *c = st->connection;
 	char idb[ID_STR_MAX];
-	state_set_peer_id(st, id_str(&s->peer_id, idb));
+	state_set_peer_id(st, id_str(s->peer_id, idb));
 	/* lifetimes first: whoever sees Established turn true sees ExpiresAt too */
 	v1_sa_lifetime(s, s->ike.lifetime ? s->ike.lifetime : c->cfg.ikelifetime);
 	natt_follow(s, m);
@@ -631,11 +631,11 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 	if (!read_peer_id(s, m))
 		return STF_FAIL;
 	const struct secret *psk = s->ike.auth == OAKLEY_PRESHARED_KEY ? v1_find_psk(c) : NULL;
-	struct connection *better = v1_conn_refine_id(c, &s->st->peer, &s->peer_id, s->ike.auth, psk);
+	struct connection *better = v1_conn_refine_id(c, &s->st->peer, s->peer_id, s->ike.auth, psk);
 	char ib[ID_STR_MAX];
 	if (!better) {
 		LOGS(s, "no connection is known for peer id %s with this authentication; negotiation ends",
-		     id_str(&s->peer_id, ib));
+		     id_str(s->peer_id, ib));
 		m->notify = N_INVALID_ID_INFORMATION;
 		return STF_FATAL;
 	}
@@ -652,7 +652,7 @@ enum stf main_inI3_outR3(struct v1_state *s, struct v1_msg *m)
 	}
 	if (better != c) {
 		llog(LOGGER(better, s->st), LS_INFO, MSGID_STATE, "switched from \"%s\" to \"%s\" for peer id %s",
-		     c->name, better->name, id_str(&s->peer_id, ib));
+		     c->name, better->name, id_str(s->peer_id, ib));
 		v1_switch_connection(s->st, better);
 	}
 	natt_follow(s, m);   /* MR3 goes back the way MI3 came (NAT-T port) */
@@ -676,10 +676,10 @@ enum stf main_inR3(struct v1_state *s, struct v1_msg *m)
 	struct pluto_id want;
 	v1_peer_id(c, &want);
 	char ib[ID_STR_MAX], wb[ID_STR_MAX];
-	if (want.kind != ID_ANY && !id_equal(&want, &s->peer_id)) {
+	if (want.kind != ID_ANY && !id_equal(&want, s->peer_id)) {
 		v1_fail(c, s->st, RC_NOTIFICATION + N_INVALID_ID_INFORMATION,
 			"%s: we require peer id %s but the peer says it is %s", state_name_str(s->st->name),
-			id_str(&want, wb), id_str(&s->peer_id, ib));
+			id_str(&want, wb), id_str(s->peer_id, ib));
 		m->notify = N_INVALID_ID_INFORMATION;
 		return STF_FATAL;
 	}

@@ -50,8 +50,9 @@ static bool lend(struct v1_state *s, ip_address *out)
 		s->pool = pool;
 	free(s->lease_identity);
 	s->lease_identity = xstrdup(identity);
-	st->has_virtual_address = true;
-	subnet_from_address(out, &st->virtual_address);
+	struct state_modecfg *m = state_modecfg_mut(st);
+	m->has_virtual_address = true;
+	subnet_from_address(out, &m->virtual_address);
 	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 	char ab[IP_STR_MAX];
 	llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "Mode Config: lent %s to \"%s\"", ip_str(out, ab), identity);
@@ -165,11 +166,11 @@ static void append_text(const char **field, size_t cap, const struct cfg_attr *x
 	state_set_text(field, "%s", out);
 }
 
-/* The networks of a UNITY_SPLIT_INCLUDE onto st->split_include. */
-static void take_split_include(struct state *st, const struct cfg_attr *x)
+/* The networks of a UNITY_SPLIT_INCLUDE onto the state's split include. */
+static void take_split_include(struct state *st, struct state_modecfg *m, const struct cfg_attr *x)
 {
-	if (cfg_split_include_parse(x->data, x->len, st->split_include, &st->n_split_include,
-				    sizeof(st->split_include) / sizeof(st->split_include[0])))
+	if (cfg_split_include_parse(x->data, x->len, m->split_include, &m->n_split_include,
+				    sizeof(m->split_include) / sizeof(m->split_include[0])))
 		llog(STATE_LOGGER(st), LS_SERIOUS, MSGID_STATE,
 		     "Mode Config: split include with a netmask that is not a prefix ignored");
 }
@@ -178,10 +179,11 @@ static void take_split_include(struct state *st, const struct cfg_attr *x)
 static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 {
 	struct state *st = s->st;
-	st->n_dns = 0;
+	struct state_modecfg *m = state_modecfg_mut(st);
+	m->n_dns = 0;
 	state_set_text(&st->domains, "%s", "");
 	state_set_text(&st->banner, "%s", "");
-	st->n_split_include = 0;
+	m->n_split_include = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		const struct cfg_attr *x = &a->attrs[i];
 		ip_address ip = { .family = AF_UNSPEC };
@@ -192,18 +194,18 @@ static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 				break;
 			ip.family = x->type == CFG_INTERNAL_IP4_ADDRESS ? AF_INET : AF_INET6;
 			memcpy(ip.u.bytes, x->data, x->type == CFG_INTERNAL_IP4_ADDRESS ? 4 : 16);
-			if (!st->has_virtual_address || ip.family == AF_INET) {
-				st->has_virtual_address = true;
-				subnet_from_address(&ip, &st->virtual_address);
+			if (!m->has_virtual_address || ip.family == AF_INET) {
+				m->has_virtual_address = true;
+				subnet_from_address(&ip, &m->virtual_address);
 			}
 			break;
 		case CFG_INTERNAL_IP4_DNS:
 		case CFG_INTERNAL_IP6_DNS:
-			if (!x->len || st->n_dns == sizeof(st->dns) / sizeof(st->dns[0]))
+			if (!x->len || m->n_dns == sizeof(m->dns) / sizeof(m->dns[0]))
 				break;
 			ip.family = x->type == CFG_INTERNAL_IP4_DNS ? AF_INET : AF_INET6;
 			memcpy(ip.u.bytes, x->data, x->len);
-			st->dns[st->n_dns++] = ip;
+			m->dns[m->n_dns++] = ip;
 			break;
 		case UNITY_DEF_DOMAIN:
 			append_text(&st->domains, DOMAINS_MAX, x, ",");
@@ -212,7 +214,7 @@ static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 			append_text(&st->banner, BANNER_MAX, x, " ");
 			break;
 		case UNITY_SPLIT_INCLUDE:
-			take_split_include(st, x);
+			take_split_include(st, m, x);
 			break;
 		default:
 			break;
@@ -220,9 +222,9 @@ static void take_attrs(struct v1_state *s, const struct cfg_attrs *a)
 	}
 	event_state(EV_STATE_CHANGED, st, VIEW_STATE__ALL);
 	char ab[IP_STR_MAX];
-	if (st->has_virtual_address)
+	if (m->has_virtual_address)
 		llog(STATE_LOGGER(st), LS_INFO, MSGID_STATE, "Mode Config: received address %s%s%s",
-		     subnet_str(&st->virtual_address, ab), st->domains[0] ? ", domains " : "", st->domains);
+		     subnet_str(&m->virtual_address, ab), st->domains[0] ? ", domains " : "", st->domains);
 	else
 		llog(STATE_LOGGER(st), LS_SERIOUS, MSGID_STATE, "Mode Config: the gateway sent no address");
 }

@@ -52,8 +52,8 @@ static void ipsec_policy_for(const struct connection *c, const struct v1_state *
 {
 	*pol = (struct ipsec_policy){
 		.protocol = c->cfg.policy & POLICY_ENCRYPT ? PROTO_IPSEC_ESP : PROTO_IPSEC_AH,
-		.esp = &c->cfg.esp_proposals,
-		.ah = &c->cfg.ah_proposals,
+		.esp = c->cfg.esp_proposals,
+		.ah = c->cfg.ah_proposals,
 		.tunnel = c->cfg.policy & POLICY_TUNNEL,
 		.ipcomp = c->cfg.policy & POLICY_COMPRESS,
 		.pfs_group = pfs_group_for(c, isakmp),
@@ -143,9 +143,9 @@ static bool compute_keymat(struct v1_state *s, struct v1_state *isakmp)
 	s->keymat_out = xmalloc(len);
 	struct chunk gqm = CHUNK(s->gxy, s->pfs_group ? s->gxy_len : 0);
 	struct chunk ni = CHUNK(s->ni, s->ni_len), nr = CHUNK(s->nr, s->nr_len);
-	if (ikev1_keymat(isakmp->ike.hash, &isakmp->keys, gqm, s->ipsec.protocol, s->our_spi, ni, nr,
+	if (ikev1_keymat(isakmp->ike.hash, isakmp->keys, gqm, s->ipsec.protocol, s->our_spi, ni, nr,
 			 s->keymat_in, len) < 0 ||
-	    ikev1_keymat(isakmp->ike.hash, &isakmp->keys, gqm, s->ipsec.protocol, s->ipsec.peer_spi, ni, nr,
+	    ikev1_keymat(isakmp->ike.hash, isakmp->keys, gqm, s->ipsec.protocol, s->ipsec.peer_spi, ni, nr,
 			 s->keymat_out, len) < 0) {
 		LOGS(s, "KEYMAT derivation failed");
 		return false;
@@ -213,7 +213,7 @@ static bool seal_and_send(struct v1_state *s, struct v1_state *isakmp, struct pb
 	size_t len = pbuf_finish(pb);
 	size_t hash_len;
 	uint8_t *hash = len ? pbuf_payload_body(pb, hoff, &hash_len) : NULL;
-	if (!hash || hash_len != isakmp->keys.hash_len)
+	if (!hash || hash_len != isakmp->keys->hash_len)
 		return false;
 	const uint8_t *after = hash + hash_len;
 	struct chunk parts[2];
@@ -272,16 +272,16 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keyi
 	v1_end_client(c, true, &s->our_client);
 	v1_end_client(c, false, &s->peer_client);
 	/* a Mode Config client's own client is the address it was lent */
-	if (END_THIS(c)->modecfgclient && isakmp->st->has_virtual_address)
-		s->our_client = isakmp->st->virtual_address;
+	if (END_THIS(c)->modecfgclient && state_modecfg(isakmp->st)->has_virtual_address)
+		s->our_client = state_modecfg(isakmp->st)->virtual_address;
 	/* without rightsubnet it reaches the gateway's first split include */
-	if (END_THIS(c)->modecfgclient && !END_THAT(c)->has_client && isakmp->st->n_split_include)
-		s->peer_client = isakmp->st->split_include[0];
+	if (END_THIS(c)->modecfgclient && !END_THAT(c)->has_client && state_modecfg(isakmp->st)->n_split_include)
+		s->peer_client = state_modecfg(isakmp->st)->split_include[0];
 
 	struct pbuf pb;
 	qm_header(&pb, s, PT_HASH);
 	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
-	size_t hoff = emit_hash(&pb, zeros, isakmp->keys.hash_len);
+	size_t hoff = emit_hash(&pb, zeros, isakmp->keys->hash_len);
 	emit_sa(&pb, s->qm_proposed);
 	emit_nonce(&pb, s->ni, s->ni_len);
 	if (s->pfs_group)
@@ -426,9 +426,9 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	ip_subnet narrowed = cr;   /* our side of the SA: cr unless narrowed */
 	if (isakmp->pool) {
 		d = c;
-		if (!subnet_equal(&ci, &isakmp->st->virtual_address)) {
+		if (!subnet_equal(&ci, &state_modecfg(isakmp->st)->virtual_address)) {
 			LOGS(s, "Quick Mode refused: the client proposes %s but was lent %s", subnet_str(&ci, a),
-			     subnet_str(&isakmp->st->virtual_address, b));
+			     subnet_str(&state_modecfg(isakmp->st)->virtual_address, b));
 			m->notify = N_INVALID_ID_INFORMATION;
 			return STF_FATAL;
 		}
@@ -455,7 +455,7 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE, "Quick Mode: client %s is the address lent to \"%s\"",
 		     subnet_str(&ci, a), isakmp->lease_identity ? isakmp->lease_identity : "");
 	} else {
-		d = v1_conn_for_qm(c, &s->st->peer, &isakmp->peer_id, &cr, &ci);
+		d = v1_conn_for_qm(c, &s->st->peer, isakmp->peer_id, &cr, &ci);
 	}
 	if (!d) {
 		LOGS(s, "cannot respond to IPsec SA request: no connection for %s===%s", subnet_str(&cr, a),
@@ -518,7 +518,7 @@ enum stf quick_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	struct pbuf pb;
 	qm_header(&pb, s, PT_HASH);
 	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
-	size_t hoff = emit_hash(&pb, zeros, isakmp->keys.hash_len);
+	size_t hoff = emit_hash(&pb, zeros, isakmp->keys->hash_len);
 	emit_sa(&pb, reply);
 	free(reply);
 	emit_nonce(&pb, s->nr, s->nr_len);
@@ -596,7 +596,7 @@ enum stf quick_inR1_outI2(struct v1_state *s, struct v1_msg *m)
 	uint8_t h3[CRYPTO_MAX_HASH];
 	struct chunk n3[2] = { CHUNK(s->ni, s->ni_len), CHUNK(s->nr, s->nr_len) };
 	v1_hash_skeyid_a(isakmp, s->msgid, true, n3, 2, h3);
-	emit_hash(&pb, h3, isakmp->keys.hash_len);
+	emit_hash(&pb, h3, isakmp->keys->hash_len);
 	bool ok = v1_send_msg(s, &pb, true, s->iv, true);
 	pbuf_free(&pb);
 	if (!ok)

@@ -46,12 +46,12 @@ bool transaction_send(struct v1_state *s, bool new_exchange, uint8_t cfg_type, u
 	pb.conn = s->st->connection;
 	emit_hdr(&pb, &h);
 	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
-	size_t hoff = emit_hash(&pb, zeros, s->keys.hash_len);
+	size_t hoff = emit_hash(&pb, zeros, s->keys->hash_len);
 	emit_attr(&pb, cfg_type, identifier, attrs, len);
 	bool ok = false;
 	size_t total = pbuf_finish(&pb), hash_len;
 	uint8_t *hash = total ? pbuf_payload_body(&pb, hoff, &hash_len) : NULL;
-	if (hash && hash_len == s->keys.hash_len) {
+	if (hash && hash_len == s->keys->hash_len) {
 		/* HASH(1) = prf(SKEYID_a, M-ID | ATTR) (draft 3.1) */
 		const uint8_t *after = hash + hash_len;
 		struct chunk rest = CHUNK(after, total - (size_t)(after - pb.data));
@@ -100,7 +100,7 @@ static struct v1_state *done_sibling(struct v1_state *s)
 	for (struct state *st = connection_states(s->st->connection); st; st = st->conn_next) {
 		if (st == s->st || st->kind != STATE_KIND_ISAKMP || !st->v1 || !st->v1->tx_done ||
 		    !ip_equal(&st->peer, &s->st->peer) ||
-		    st->peer_port != s->st->peer_port || !id_equal(&st->v1->peer_id, &s->peer_id))
+		    st->peer_port != s->st->peer_port || !id_equal(st->v1->peer_id, s->peer_id))
 			continue;
 		if (!best || st->serial > best->st->serial)
 			best = st->v1;
@@ -112,16 +112,13 @@ static void inherit(struct v1_state *s, struct v1_state *old)
 {
 	struct state *st = s->st, *o = old->st;
 	state_set_text(&st->xauth_user, "%s", o->xauth_user);
-	st->has_virtual_address = o->has_virtual_address;
-	st->virtual_address = o->virtual_address;
-	st->n_dns = o->n_dns;
-	memcpy(st->dns, o->dns, sizeof(st->dns));
 	state_set_text(&st->domains, "%s", o->domains);
 	state_set_text(&st->banner, "%s", o->banner);
-	/* the peer's client of a conn without rightsubnet comes from here:
-	 * losing it would move the next Quick Mode to the gateway's host */
-	st->n_split_include = o->n_split_include;
-	memcpy(st->split_include, o->split_include, sizeof(st->split_include));
+	/* the lent address, DNS and split include (the peer's client of a
+	 * conn without rightsubnet comes from there: losing it would move
+	 * the next Quick Mode to the gateway's host) */
+	if (o->modecfg)
+		*state_modecfg_mut(st) = *o->modecfg;
 	/* the lease moves with them: deleting the old SA must not free it */
 	s->pool = old->pool;
 	old->pool = NULL;
