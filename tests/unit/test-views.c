@@ -203,6 +203,7 @@ static char *param_type(const struct vl_param *p)
 	static const char *const names[] = {
 		[VL_STRING] = "string",
 		[VL_INT] = "int",
+		[VL_BOOL] = "bool",
 		[VL_STRING_LIST] = "[]string",
 		[VL_STRING_MAP] = "[string]string",
 		[VL_CONNECTION_LIST] = "[](name:string,options:[string]string)",
