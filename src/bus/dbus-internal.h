@@ -41,8 +41,25 @@ extern const sd_bus_vtable dbus_state_methods[];
  * of memory. It must outlive its registration. */
 sd_bus_vtable *dbus_view_vtable(enum view_kind kind, const sd_bus_vtable *methods);
 const char *dbus_view_signature(enum view_type type);
+/* The sd-bus calls that write a message, doing nothing when there is no
+ * message (m NULL): the code that writes one then only counts its size
+ * (dbus_append_view_value, dbus-objects.c). */
+static inline int dbus_open(sd_bus_message *m, char type, const char *contents)
+{
+	return m ? sd_bus_message_open_container(m, type, contents) : 0;
+}
+static inline int dbus_close(sd_bus_message *m)
+{
+	return m ? sd_bus_message_close_container(m) : 0;
+}
+static inline int dbus_basic(sd_bus_message *m, char type, const void *p)
+{
+	return m ? sd_bus_message_append_basic(m, type, p) : 0;
+}
+
 /* Append v as its D-Bus type; when wire is not NULL, advance *wire (the
- * offset in the body) by what was appended, padding included. */
+ * offset in the body) by what was appended, padding included. reply NULL:
+ * only count. */
 int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v, size_t *wire);
 /* One state's path ("o"; serial 0 is "/"), written without a malloc. */
 int dbus_append_state_ref(sd_bus_message *reply, unsigned serial, size_t *wire);

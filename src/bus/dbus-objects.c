@@ -54,7 +54,7 @@ static const char *const standard_interfaces[] = {
 static int append_text(sd_bus_message *m, char type, const char *text, size_t *wire)
 {
 	*wire = dbus_wire_string(*wire, strlen(text));
-	return sd_bus_message_append_basic(m, type, text);
+	return dbus_basic(m, type, text);
 }
 
 /* {sv} of every property of obj that D-Bus shows */
@@ -63,19 +63,19 @@ static int append_properties(sd_bus_message *m, enum view_kind kind, const void 
 	size_t n;
 	const struct view_field_name *f = view_fields(kind, &n);
 	*wire = dbus_wire_array(*wire, 8);
-	int r = sd_bus_message_open_container(m, 'a', "{sv}");
+	int r = dbus_open(m, 'a', "{sv}");
 	for (unsigned i = 0; r >= 0 && i < n; i++) {
 		if (!f[i].dbus)
 			continue;
 		const char *signature = dbus_view_signature(f[i].type);
 		*wire = dbus_wire_align(*wire, 8);
-		r = sd_bus_message_open_container(m, 'e', "sv");
+		r = dbus_open(m, 'e', "sv");
 		if (r >= 0)
 			r = append_text(m, 's', f[i].dbus, wire);
 		/* a variant: its signature (length byte, text, NUL), then the value */
 		*wire += strlen(signature) + 2;
 		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'v', signature);
+			r = dbus_open(m, 'v', signature);
 		if (r >= 0) {
 			struct view_value v;
 			view_get(kind, obj, i, &v);
@@ -83,11 +83,11 @@ static int append_properties(sd_bus_message *m, enum view_kind kind, const void 
 			view_value_clear(&v);
 		}
 		if (r >= 0)
-			r = sd_bus_message_close_container(m);
+			r = dbus_close(m);
 		if (r >= 0)
-			r = sd_bus_message_close_container(m);
+			r = dbus_close(m);
 	}
-	return r < 0 ? r : sd_bus_message_close_container(m);
+	return r < 0 ? r : dbus_close(m);
 }
 
 /* a{sa{sv}}: what GetManagedObjects and InterfacesAdded say of one object */
@@ -95,30 +95,30 @@ static int append_interfaces(sd_bus_message *m, enum view_kind kind, const void 
 {
 	const char *interface = kind == VIEW_CONNECTION ? PLUTO_DBUS_CONN_IFACE : PLUTO_DBUS_STATE_IFACE;
 	*wire = dbus_wire_array(*wire, 8);
-	int r = sd_bus_message_open_container(m, 'a', "{sa{sv}}");
+	int r = dbus_open(m, 'a', "{sa{sv}}");
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(standard_interfaces); i++) {
 		*wire = dbus_wire_align(*wire, 8);
-		r = sd_bus_message_open_container(m, 'e', "sa{sv}");
+		r = dbus_open(m, 'e', "sa{sv}");
 		if (r >= 0)
 			r = append_text(m, 's', standard_interfaces[i], wire);
 		*wire = dbus_wire_array(*wire, 8);
 		if (r >= 0)
-			r = sd_bus_message_open_container(m, 'a', "{sv}");
+			r = dbus_open(m, 'a', "{sv}");
 		if (r >= 0)
-			r = sd_bus_message_close_container(m);   /* the empty a{sv} */
+			r = dbus_close(m);   /* the empty a{sv} */
 		if (r >= 0)
-			r = sd_bus_message_close_container(m);   /* the entry */
+			r = dbus_close(m);   /* the entry */
 	}
 	*wire = dbus_wire_align(*wire, 8);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'e', "sa{sv}");
+		r = dbus_open(m, 'e', "sa{sv}");
 	if (r >= 0)
 		r = append_text(m, 's', interface, wire);
 	if (r >= 0)
 		r = append_properties(m, kind, obj, wire);
 	if (r >= 0)
-		r = sd_bus_message_close_container(m);
-	return r < 0 ? r : sd_bus_message_close_container(m);
+		r = dbus_close(m);
+	return r < 0 ? r : dbus_close(m);
 }
 
 /* {oa{sa{sv}}}: one object of GetManagedObjects */
@@ -126,20 +126,21 @@ static int append_object(sd_bus_message *m, const char *path, enum view_kind kin
 			 size_t *wire)
 {
 	*wire = dbus_wire_align(*wire, 8);
-	int r = sd_bus_message_open_container(m, 'e', "oa{sa{sv}}");
+	int r = dbus_open(m, 'e', "oa{sa{sv}}");
 	if (r >= 0)
 		r = append_text(m, 'o', path, wire);
 	if (r >= 0)
 		r = append_interfaces(m, kind, obj, wire);
-	return r < 0 ? r : sd_bus_message_close_container(m);
+	return r < 0 ? r : dbus_close(m);
 }
 
 /* Every connection and state; -EMSGSIZE as soon as the body is bigger
- * than the bus would take (the rest is not written). */
+ * than the bus would take (the rest is not written). m NULL: only count
+ * (*body: the size). */
 static int append_all(sd_bus_message *m, size_t limit, size_t *body)
 {
 	size_t wire = dbus_wire_array(0, 8);
-	int r = sd_bus_message_open_container(m, 'a', "{oa{sa{sv}}}");
+	int r = dbus_open(m, 'a', "{oa{sa{sv}}}");
 	for (struct connection *c = connections_first(); r >= 0 && c; c = c->next) {
 		_cleanup_free_ char *path = dbus_connection_path(c);
 		r = path ? append_object(m, path, VIEW_CONNECTION, c, &wire) : -ENOMEM;
@@ -154,14 +155,25 @@ static int append_all(sd_bus_message *m, size_t limit, size_t *body)
 			r = -EMSGSIZE;
 	}
 	*body = wire;
-	return r < 0 ? r : sd_bus_message_close_container(m);
+	return r < 0 ? r : dbus_close(m);
 }
+
+/* Less than any object takes (a state with empty values is some 800
+ * bytes on the wire, a connection with its options more). */
+#define OBJECT_BYTES_MIN 500
 
 static int get_managed_objects(sd_bus_message *call, sd_bus_error *error)
 {
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
 	size_t limit = max_message > REPLY_HEADER_ROOM ? max_message - REPLY_HEADER_ROOM : 0, body = 0;
-	int r = sd_bus_message_new_method_return(call, &reply);
+	int r = 0;
+	/* when the objects could come near the limit, their size is counted
+	 * first (no message: a few times cheaper than writing one), so that
+	 * a refusal does not cost a whole build of 32 MB */
+	if ((connections_count() + states_count()) * OBJECT_BYTES_MIN > limit / 2)
+		r = append_all(NULL, limit, &body);
+	if (r >= 0)
+		r = sd_bus_message_new_method_return(call, &reply);
 	if (r >= 0)
 		r = append_all(reply, limit, &body);
 	DBG(DBG_CONTROL, NULL, "D-Bus: GetManagedObjects of %zu connections and %zu states: %s%zu bytes",

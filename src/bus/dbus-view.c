@@ -60,14 +60,14 @@ static int append_text(sd_bus_message *reply, char type, const char *text, size_
 {
 	if (wire)
 		*wire = dbus_wire_string(*wire, strlen(text));
-	return sd_bus_message_append_basic(reply, type, text);
+	return dbus_basic(reply, type, text);
 }
 
 static int append_u32(sd_bus_message *reply, char type, uint32_t u, size_t *wire)
 {
 	if (wire)
 		*wire = dbus_wire_align(*wire, 4) + 4;
-	return sd_bus_message_append_basic(reply, type, &u);
+	return dbus_basic(reply, type, &u);
 }
 
 static int append_path(sd_bus_message *reply, char *path, size_t *wire)
@@ -98,47 +98,47 @@ int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v, si
 	case VIEW_U64:
 		if (wire)
 			*wire = dbus_wire_align(*wire, 8) + 8;
-		return sd_bus_message_append_basic(reply, 't', &v->u);
+		return dbus_basic(reply, 't', &v->u);
 	case VIEW_STRING_MAP:
 		/* entry by entry with append_basic: sd_bus_message_append
 		 * would parse "{ss}" again for each of the ~30 options of each
 		 * of 10,000 connections in a GetManagedObjects */
 		if (wire)
 			*wire = dbus_wire_array(*wire, 8);
-		r = sd_bus_message_open_container(reply, 'a', "{ss}");
+		r = dbus_open(reply, 'a', "{ss}");
 		for (size_t i = 0; r >= 0 && i < v->n; i++) {
 			if (wire)
 				*wire = dbus_wire_align(*wire, 8);
-			r = sd_bus_message_open_container(reply, 'e', "ss");
+			r = dbus_open(reply, 'e', "ss");
 			if (r >= 0)
 				r = append_text(reply, 's', v->keys[i], wire);
 			if (r >= 0)
 				r = append_text(reply, 's', v->strs[i], wire);
 			if (r >= 0)
-				r = sd_bus_message_close_container(reply);
+				r = dbus_close(reply);
 		}
-		return r < 0 ? r : sd_bus_message_close_container(reply);
+		return r < 0 ? r : dbus_close(reply);
 	case VIEW_STRING_LIST:
 		if (wire)
 			*wire = dbus_wire_array(*wire, 4);
-		r = sd_bus_message_open_container(reply, 'a', "s");
+		r = dbus_open(reply, 'a', "s");
 		for (size_t i = 0; r >= 0 && i < v->n; i++)
 			r = append_text(reply, 's', v->strs[i], wire);
-		return r < 0 ? r : sd_bus_message_close_container(reply);
+		return r < 0 ? r : dbus_close(reply);
 	case VIEW_U32_LIST:
 		if (wire)
 			*wire = dbus_wire_array(*wire, 4) + 4 * v->n;
-		return sd_bus_message_append_array(reply, 'u', v->u32s, v->n * sizeof(uint32_t));
+		return reply ? sd_bus_message_append_array(reply, 'u', v->u32s, v->n * sizeof(uint32_t)) : 0;
 	case VIEW_STATE_REF:
 		return dbus_append_state_ref(reply, (unsigned)v->u, wire);
 	case VIEW_STATE_REFS:
 		if (wire)
 			*wire = dbus_wire_array(*wire, 4);
-		r = sd_bus_message_open_container(reply, 'a', "o");
+		r = dbus_open(reply, 'a', "o");
 		for (size_t i = 0; r >= 0 && i < v->n; i++)
 			if (v->u32s[i])   /* 0 is no state: skipped, as "ao" has no "none" */
 				r = dbus_append_state_ref(reply, v->u32s[i], wire);
-		return r < 0 ? r : sd_bus_message_close_container(reply);
+		return r < 0 ? r : dbus_close(reply);
 	case VIEW_CONN_REF:
 		return append_path(reply, dbus_connection_path(v->conn), wire);
 	}
