@@ -14,7 +14,9 @@
 #include "config.h"
 #include "common/errors.h"
 
-/* A reply bigger than this is not from a sane daemon; stop reading. */
+/* A reply bigger than this is not from a sane daemon; stop reading.
+ * Status of 50,000 tunnels (50,001 connections, 100,000 states) with the
+ * whack text is some 140 MB. */
 #define VL_MAX_MESSAGE (256u * 1024 * 1024)
 
 struct vl_conn {
@@ -22,6 +24,8 @@ struct vl_conn {
 	int timeout_ms;
 	char *buf;        /* bytes received but not yet consumed */
 	size_t len, cap;
+	size_t lent;      /* the first message, handed out by vl_call_text: dropped
+			   * (with its NUL) before the next one is read */
 };
 
 int vl_connect(const char *path, struct vl_conn **ret)
@@ -157,10 +161,16 @@ static int fill(struct vl_conn *c)
 
 /* Wait until the buffer holds a whole message; *msglen its length
  * (without the NUL). */
+static void consume(struct vl_conn *c, size_t msglen);
+
 static int recv_message(struct vl_conn *c, size_t *msglen)
 {
 	char *end = NULL;
 	size_t scanned = 0;
+	if (c->lent) {
+		consume(c, c->lent - 1);
+		c->lent = 0;
+	}
 	while (c->len == scanned || !(end = memchr(c->buf + scanned, '\0', c->len - scanned))) {
 		scanned = c->len;
 		int r = fill(c);
@@ -311,11 +321,12 @@ static bool find_parameters(const char *p, const char *end, const char **params,
 	}
 }
 
-int vl_call_text(struct vl_conn *c, const char *method, json_object *parameters, char **text,
-		 struct vl_reply *reply)
+int vl_call_text(struct vl_conn *c, const char *method, json_object *parameters, const char **text,
+		 size_t *text_len, struct vl_reply *reply)
 {
 	memset(reply, 0, sizeof(*reply));
 	*text = NULL;
+	*text_len = 0;
 	int r = vl_send(c, method, parameters, 0);
 	size_t msglen;
 	if (r >= 0)
@@ -327,14 +338,10 @@ int vl_call_text(struct vl_conn *c, const char *method, json_object *parameters,
 	bool error;
 	if (!find_parameters(c->buf, c->buf + msglen, &params, &len, &error) || error || !params)
 		return parse_message(c, msglen, reply);   /* errors and odd replies: as vl_call */
-	*text = malloc(len + 1);
-	if (!*text) {
-		consume(c, msglen);
-		return -ENOMEM;
-	}
-	memcpy(*text, params, len);
-	(*text)[len] = '\0';
-	consume(c, msglen);
+	/* megabytes: lent where they are, dropped at the next read */
+	*text = params;
+	*text_len = len;
+	c->lent = msglen + 1;
 	return 0;
 }
 

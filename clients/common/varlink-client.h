@@ -48,12 +48,13 @@ void vl_reply_clear(struct vl_reply *reply);
 int vl_call(struct vl_conn *c, const char *method, json_object *parameters, struct vl_reply *reply);
 
 /* vl_call for a reply of megabytes that is only passed on: on success
- * *text is the JSON text of the reply's parameters as sent (malloc'd, not
- * parsed, so not checked either) and *reply stays empty; an error reply
- * (or one without parameters) is parsed into *reply as vl_call does, with
- * *text NULL. */
-int vl_call_text(struct vl_conn *c, const char *method, json_object *parameters, char **text,
-		 struct vl_reply *reply);
+ * *text (*len bytes, not NUL-terminated) is the JSON text of the reply's
+ * parameters as sent, inside the connection's buffer (not copied, not
+ * parsed, so not checked either; valid until the next call on c) and
+ * *reply stays empty; an error reply (or one without parameters) is
+ * parsed into *reply as vl_call does, with *text NULL. */
+int vl_call_text(struct vl_conn *c, const char *method, json_object *parameters, const char **text,
+		 size_t *len, struct vl_reply *reply);
 
 /* The reply's error name without the "org.freeswan.pluto." prefix (other
  * interfaces' errors, e.g. org.varlink.service.*, are returned whole). */

@@ -23,6 +23,7 @@ static const struct flag_def flags[] = {
 	{ "--json", CF_JSON, false, "--json          JSON output (for programs) instead of text" },
 	{ "--file", CF_FILE, true, "--file FILE     read key=value lines from FILE (- = standard input)" },
 	{ "--connection", CF_CONNECTION, true, "--connection NAME  only for this connection" },
+	{ "--text", CF_TEXT, false, "--text          with --json: the whack --status text too (\"text\")" },
 };
 
 #define N_FLAGS (sizeof(flags) / sizeof(flags[0]))
@@ -144,6 +145,8 @@ int ctl_parse(int argc, char **argv, const struct ctl_command *table, size_t n,
 			a->file = value;
 		else if (f->flag == CF_CONNECTION)
 			a->connection = value;
+		else if (f->flag == CF_TEXT)
+			a->text = true;
 		a->given |= f->flag;
 	}
 	if (a->version || (a->help && n_words == 0)) {
@@ -172,7 +175,8 @@ int ctl_parse(int argc, char **argv, const struct ctl_command *table, size_t n,
 	const struct ctl_command *c = a->command;
 	unsigned bad = a->given & ~c->allowed;
 	if (bad) {
-		const char *which = bad & CF_JSON ? "--json" : bad & CF_FILE ? "--file" : "--connection";
+		const char *which = bad & CF_JSON ? "--json" : bad & CF_FILE ? "--file" : bad & CF_TEXT ? "--text"
+													  : "--connection";
 		fprintf(stderr, "ipsecctl: %s does not apply to \"%s\" (see ipsecctl --help)\n", which, c->name);
 		return -1;
 	}

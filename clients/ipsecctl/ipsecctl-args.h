@@ -9,6 +9,7 @@ enum ctl_flag {
 	CF_JSON = 1 << 0,
 	CF_FILE = 1 << 1,
 	CF_CONNECTION = 1 << 2,
+	CF_TEXT = 1 << 3,
 	/* not an option: the command runs without a daemon, or connects
 	 * itself (connect_daemon() in ipsecctl.c) when it needs one */
 	CF_NO_DAEMON = 1 << 8,
@@ -34,6 +35,7 @@ struct ctl_command {
 struct ctl_args {
 	const char *socket;
 	bool json, help, version;   /* help: with command set, that command's help */
+	bool text;              /* --text: status --json with the whack text */
 	const char *file, *connection;
 	unsigned given;         /* enum ctl_flag seen */
 	const struct ctl_command *command;

@@ -92,27 +92,42 @@ static json_object *name_param(const char *name)
 
 /* --- status --- */
 
+/* Status without the whack text, which only --json --text prints: with
+ * 10,000 tunnels it is 12 MB of the 28 and half of the daemon's work */
+static json_object *status_params(bool text)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "text", json_object_new_boolean(text));
+	return p;
+}
+
 static int cmd_status(struct ctl_args *a)
 {
 	struct vl_reply reply;
+	if (a->text && !a->json) {
+		fprintf(stderr, "ipsecctl: status: --text goes with --json (the whack text: whack --status)\n");
+		return EXIT_USAGE;
+	}
 	if (a->json) {
 		/* for programs: the daemon's JSON passed on as it came (compact),
 		 * without parsing and printing again megabytes of it */
-		char *text;
-		int r = check_reply(vl_call_text(conn, VL("Status"), NULL, &text, &reply), &reply);
+		const char *text;
+		size_t len;
+		json_object *params = status_params(a->text);
+		int r = check_reply(vl_call_text(conn, VL("Status"), params, &text, &len, &reply), &reply);
+		json_object_put(params);
 		if (r)
 			return r;
 		if (text) {
-			fputs(text, stdout);
+			fwrite(text, 1, len, stdout);
 			putchar('\n');
-			free(text);
 			return 0;
 		}
 		puts(json_object_to_json_string_ext(reply.parameters, JSON_C_TO_STRING_PLAIN));
 		vl_reply_clear(&reply);
 		return 0;
 	}
-	int r = call(VL("Status"), NULL, &reply);
+	int r = call(VL("Status"), status_params(false), &reply);
 	if (r)
 		return r;
 	print_status_tables(stdout, reply.parameters);
@@ -137,7 +152,7 @@ static void print_json(json_object *obj, int how)
 static int cmd_show(struct ctl_args *a)
 {
 	struct vl_reply reply;
-	int r = call(VL("Status"), NULL, &reply);
+	int r = call(VL("Status"), status_params(false), &reply);
 	if (r)
 		return r;
 	json_object *shown = show_collect(reply.parameters, a->words[0]);
@@ -189,7 +204,9 @@ static int cmd_list_names(struct ctl_args *a)
 	if (vl_connect(socket_path, &conn) < 0)
 		return EXIT_NO_DAEMON;
 	struct vl_reply reply;
-	int r = vl_call(conn, VL("Status"), NULL, &reply);
+	json_object *params = status_params(false);
+	int r = vl_call(conn, VL("Status"), params, &reply);
+	json_object_put(params);
 	if (r < 0 || reply.error) {
 		if (r == 0)
 			vl_reply_clear(&reply);
@@ -639,7 +656,7 @@ static int cmd_help(struct ctl_args *a);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct ctl_command commands[] = {
-	{ "status",   0, 0, CF_JSON, cmd_status, "status [--json]",
+	{ "status",   0, 0, CF_JSON | CF_TEXT, cmd_status, "status [--json [--text]]",
 	  "Show the daemon, its connections and its states.",
 	  "Any user may run it: it only reads." },
 	{ "show",     1, 1, CF_JSON, cmd_show, "show NAME [--json]",

@@ -41,10 +41,49 @@ extern const sd_bus_vtable dbus_state_methods[];
  * of memory. It must outlive its registration. */
 sd_bus_vtable *dbus_view_vtable(enum view_kind kind, const sd_bus_vtable *methods);
 const char *dbus_view_signature(enum view_type type);
-int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v);
+/* The sd-bus calls that write a message, doing nothing when there is no
+ * message (m NULL): the code that writes one then only counts its size
+ * (dbus_append_view_value, dbus-objects.c). */
+static inline int dbus_open(sd_bus_message *m, char type, const char *contents)
+{
+	return m ? sd_bus_message_open_container(m, type, contents) : 0;
+}
+static inline int dbus_close(sd_bus_message *m)
+{
+	return m ? sd_bus_message_close_container(m) : 0;
+}
+static inline int dbus_basic(sd_bus_message *m, char type, const void *p)
+{
+	return m ? sd_bus_message_append_basic(m, type, p) : 0;
+}
+
+/* Append v as its D-Bus type; when wire is not NULL, advance *wire (the
+ * offset in the body) by what was appended, padding included. reply NULL:
+ * only count. */
+int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v, size_t *wire);
+/* One state's path ("o"; serial 0 is "/"), written without a malloc. */
+int dbus_append_state_ref(sd_bus_message *reply, unsigned serial, size_t *wire);
+/* The D-Bus marshalling rules for a body offset: padding to an alignment,
+ * an s or o of len bytes, an array's length and its first element's
+ * padding (element_align: 8 for dict entries and structs). */
+size_t dbus_wire_align(size_t pos, size_t to);
+size_t dbus_wire_string(size_t pos, size_t len);
+size_t dbus_wire_array(size_t pos, size_t element_align);
 /* PropertiesChanged for the changed fields that D-Bus shows (none: nothing sent) */
 int dbus_emit_view_changes(sd_bus *bus, const char *path, const char *interface, enum view_kind kind,
 			   view_mask changed);
+
+/* --- GetManagedObjects and InterfacesAdded (dbus-objects.c) --- */
+
+/* dbus-daemon's default max_message_size: the biggest message a bus takes
+ * unless pluto --dbus-max-message says otherwise */
+#define DBUS_DEFAULT_MAX_MESSAGE ((size_t)32 * 1024 * 1024)
+void dbus_objects_set_max_message(size_t bytes);
+/* Answer GetManagedObjects of the root path (registered on the bus). */
+int dbus_objects_start(sd_bus *bus);
+/* InterfacesAdded for the object at path, from the view, as
+ * GetManagedObjects gives it; -ENOENT when it is gone. */
+int dbus_emit_object_added(sd_bus *bus, const char *path, enum view_kind kind);
 
 /* --- coalesced change signals (dbus-signals.c) --- */
 

@@ -127,7 +127,7 @@ static void send_one(struct pending_signal *p)
 	if (p->removed)
 		emitted(emit_removed(p->path, p->interface), "InterfacesRemoved", p->path);
 	if (p->added)
-		emitted(sd_bus_emit_object_added(bus, p->path), "InterfacesAdded", p->path);
+		emitted(dbus_emit_object_added(bus, p->path, p->kind), "InterfacesAdded", p->path);
 	send_progress(p);
 	if (!p->added && p->changed)
 		emitted(dbus_emit_view_changes(bus, p->path, p->interface, p->kind, p->changed),

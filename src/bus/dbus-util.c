@@ -145,12 +145,9 @@ int dbus_set_debug(sd_bus_message *m, const char *connection, sd_bus_error *erro
 int dbus_append_state_paths(sd_bus_message *reply, const unsigned *serials, size_t n)
 {
 	int r = sd_bus_message_open_container(reply, 'a', "o");
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		if (serials[i] == 0)
-			continue;
-		_cleanup_free_ char *path = dbus_state_path(serials[i]);
-		r = path ? sd_bus_message_append_basic(reply, 'o', path) : -ENOMEM;
-	}
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		if (serials[i] != 0)
+			r = dbus_append_state_ref(reply, serials[i], NULL);
 	if (r < 0)
 		return r;
 	return sd_bus_message_close_container(reply);

@@ -5,7 +5,9 @@
 #include "bus/dbus-internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/cleanup.h"
 #include "common/util.h"
@@ -30,62 +32,115 @@ const char *dbus_view_signature(enum view_type type)
 	return (unsigned)type < ARRAY_SIZE(dbus_signature) ? dbus_signature[type] : NULL;
 }
 
-static int append_path(sd_bus_message *reply, char *path)
+/* --- the wire size of what is appended: a reply bigger than the bus's
+ * message limit must be refused, not sent (dbus-objects.c), and sd-bus
+ * does not tell a message's size. The D-Bus marshalling rules, counted
+ * from the start of the body (which is 8-aligned). --- */
+
+size_t dbus_wire_align(size_t pos, size_t to)
 {
-	_cleanup_free_ char *p = path;
-	return p ? sd_bus_message_append_basic(reply, 'o', p) : -ENOMEM;
+	return (pos + to - 1) & ~(to - 1);
 }
 
-int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v)
+/* s and o: length, bytes, NUL */
+size_t dbus_wire_string(size_t pos, size_t len)
+{
+	return dbus_wire_align(pos, 4) + 4 + len + 1;
+}
+
+/* an array's length, then the padding to its first element's alignment
+ * (there even when it is empty) */
+size_t dbus_wire_array(size_t pos, size_t element_align)
+{
+	return dbus_wire_align(dbus_wire_align(pos, 4) + 4, element_align);
+}
+
+/* A string (type s or o) appended, and counted when wire is not NULL. */
+static int append_text(sd_bus_message *reply, char type, const char *text, size_t *wire)
+{
+	if (wire)
+		*wire = dbus_wire_string(*wire, strlen(text));
+	return dbus_basic(reply, type, text);
+}
+
+static int append_u32(sd_bus_message *reply, char type, uint32_t u, size_t *wire)
+{
+	if (wire)
+		*wire = dbus_wire_align(*wire, 4) + 4;
+	return dbus_basic(reply, type, &u);
+}
+
+static int append_path(sd_bus_message *reply, char *path, size_t *wire)
+{
+	_cleanup_free_ char *p = path;
+	return p ? append_text(reply, 'o', p, wire) : -ENOMEM;
+}
+
+int dbus_append_state_ref(sd_bus_message *reply, unsigned serial, size_t *wire)
+{
+	char path[sizeof(PLUTO_DBUS_STATE_PREFIX "/4294967295")];
+	if (serial == 0)
+		return append_text(reply, 'o', "/", wire);
+	snprintf(path, sizeof(path), PLUTO_DBUS_STATE_PREFIX "/%u", serial);
+	return append_text(reply, 'o', path, wire);
+}
+
+int dbus_append_view_value(sd_bus_message *reply, const struct view_value *v, size_t *wire)
 {
 	int r;
 	switch (v->type) {
 	case VIEW_STRING:
-		return sd_bus_message_append_basic(reply, 's', v->s ? v->s : "");
-	case VIEW_BOOL: {
-		int b = v->b;
-		return sd_bus_message_append_basic(reply, 'b', &b);
-	}
-	case VIEW_U32: {
-		uint32_t u = (uint32_t)v->u;
-		return sd_bus_message_append_basic(reply, 'u', &u);
-	}
+		return append_text(reply, 's', v->s ? v->s : "", wire);
+	case VIEW_BOOL:
+		return append_u32(reply, 'b', v->b, wire);
+	case VIEW_U32:
+		return append_u32(reply, 'u', (uint32_t)v->u, wire);
 	case VIEW_U64:
-		return sd_bus_message_append_basic(reply, 't', &v->u);
+		if (wire)
+			*wire = dbus_wire_align(*wire, 8) + 8;
+		return dbus_basic(reply, 't', &v->u);
 	case VIEW_STRING_MAP:
 		/* entry by entry with append_basic: sd_bus_message_append
 		 * would parse "{ss}" again for each of the ~30 options of each
 		 * of 10,000 connections in a GetManagedObjects */
-		r = sd_bus_message_open_container(reply, 'a', "{ss}");
+		if (wire)
+			*wire = dbus_wire_array(*wire, 8);
+		r = dbus_open(reply, 'a', "{ss}");
 		for (size_t i = 0; r >= 0 && i < v->n; i++) {
-			r = sd_bus_message_open_container(reply, 'e', "ss");
+			if (wire)
+				*wire = dbus_wire_align(*wire, 8);
+			r = dbus_open(reply, 'e', "ss");
 			if (r >= 0)
-				r = sd_bus_message_append_basic(reply, 's', v->keys[i]);
+				r = append_text(reply, 's', v->keys[i], wire);
 			if (r >= 0)
-				r = sd_bus_message_append_basic(reply, 's', v->strs[i]);
+				r = append_text(reply, 's', v->strs[i], wire);
 			if (r >= 0)
-				r = sd_bus_message_close_container(reply);
+				r = dbus_close(reply);
 		}
-		return r < 0 ? r : sd_bus_message_close_container(reply);
+		return r < 0 ? r : dbus_close(reply);
 	case VIEW_STRING_LIST:
-		r = sd_bus_message_open_container(reply, 'a', "s");
+		if (wire)
+			*wire = dbus_wire_array(*wire, 4);
+		r = dbus_open(reply, 'a', "s");
 		for (size_t i = 0; r >= 0 && i < v->n; i++)
-			r = sd_bus_message_append_basic(reply, 's', v->strs[i]);
-		return r < 0 ? r : sd_bus_message_close_container(reply);
+			r = append_text(reply, 's', v->strs[i], wire);
+		return r < 0 ? r : dbus_close(reply);
 	case VIEW_U32_LIST:
-		return sd_bus_message_append_array(reply, 'u', v->u32s, v->n * sizeof(uint32_t));
+		if (wire)
+			*wire = dbus_wire_array(*wire, 4) + 4 * v->n;
+		return reply ? sd_bus_message_append_array(reply, 'u', v->u32s, v->n * sizeof(uint32_t)) : 0;
 	case VIEW_STATE_REF:
-		return append_path(reply, dbus_state_path((unsigned)v->u));
-	case VIEW_STATE_REFS: {
-		_cleanup_free_ unsigned *serials = calloc(v->n + 1, sizeof(unsigned));
-		if (!serials)
-			return -ENOMEM;
-		for (size_t i = 0; i < v->n; i++)
-			serials[i] = v->u32s[i];
-		return dbus_append_state_paths(reply, serials, v->n);
-	}
+		return dbus_append_state_ref(reply, (unsigned)v->u, wire);
+	case VIEW_STATE_REFS:
+		if (wire)
+			*wire = dbus_wire_array(*wire, 4);
+		r = dbus_open(reply, 'a', "o");
+		for (size_t i = 0; r >= 0 && i < v->n; i++)
+			if (v->u32s[i])   /* 0 is no state: skipped, as "ao" has no "none" */
+				r = dbus_append_state_ref(reply, v->u32s[i], wire);
+		return r < 0 ? r : dbus_close(reply);
 	case VIEW_CONN_REF:
-		return append_path(reply, dbus_connection_path(v->conn));
+		return append_path(reply, dbus_connection_path(v->conn), wire);
 	}
 	return -EINVAL;
 }
@@ -108,7 +163,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
 		return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "no property %s", property);
 	struct view_value v;
 	view_get(kind, userdata, (unsigned)field, &v);
-	int r = dbus_append_view_value(reply, &v);
+	int r = dbus_append_view_value(reply, &v, NULL);
 	view_value_clear(&v);
 	return r;
 }

@@ -116,12 +116,13 @@ static int add_object_family(const char *prefix, const char *interface, const sd
 	return r;
 }
 
-int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
+int dbus_start(struct sd_event *event, long admin_gid, size_t max_message, struct ctl_error *err)
 {
 	int r;
 	if (bus)
 		return ctl_fail(err, PE_INTERNAL, "the D-Bus front end is already running");
 	dbus_set_admin_gid(admin_gid);
+	dbus_objects_set_max_message(max_message ? max_message : DBUS_DEFAULT_MAX_MESSAGE);
 
 	r = dbus_register_error_map();
 	if (r < 0)
@@ -142,8 +143,12 @@ int dbus_start(struct sd_event *event, long admin_gid, struct ctl_error *err)
 	/* objects first, so that the first caller after the name finds them */
 	r = sd_bus_add_object_vtable(bus, NULL, PLUTO_DBUS_PATH, PLUTO_DBUS_MANAGER_IFACE,
 				     vtables[VIEW_MANAGER], NULL);
+	/* the ObjectManager for introspection and the standard interfaces;
+	 * its GetManagedObjects is answered by dbus-objects.c */
 	if (r >= 0)
 		r = sd_bus_add_object_manager(bus, NULL, PLUTO_DBUS_PATH);
+	if (r >= 0)
+		r = dbus_objects_start(bus);
 	if (r >= 0)
 		r = add_object_family(PLUTO_DBUS_CONN_PREFIX, PLUTO_DBUS_CONN_IFACE, vtables[VIEW_CONNECTION],
 				      dbus_connection_find, dbus_connection_enumerate);

@@ -109,6 +109,8 @@ static bool value_has_type(json_object *v, enum vl_type type)
 		return is_clean_string(v);
 	case VL_INT:
 		return json_object_is_type(v, json_type_int);
+	case VL_BOOL:
+		return json_object_is_type(v, json_type_boolean);
 	case VL_STRING_LIST:
 		if (!json_object_is_type(v, json_type_array))
 			return false;

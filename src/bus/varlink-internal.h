@@ -86,7 +86,7 @@ const char *vl_ctl_error_name(const struct ctl_error *err, char *buf, size_t len
  * method runs, so methods read parameters without checking types again. */
 /* VL_CONNECTION_LIST: [](name: string, options: [string]string), the
  * argument of AddConnections. */
-enum vl_type { VL_STRING, VL_INT, VL_STRING_LIST, VL_STRING_MAP, VL_CONNECTION_LIST };
+enum vl_type { VL_STRING, VL_INT, VL_BOOL, VL_STRING_LIST, VL_STRING_MAP, VL_CONNECTION_LIST };
 
 struct vl_param {
 	const char *name;
@@ -140,6 +140,7 @@ json_object *vl_change_json(const struct pluto_event *ev);
  * first when more). */
 struct strbuf;
 void vl_json_text_string(struct strbuf *sb, const char *s);
+void vl_json_text_string_n(struct strbuf *sb, const char *s, size_t n);
 void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more);
 /* Reply with a whole message already written as JSON text
  * ({"parameters":{...}}); the strbuf is taken (and left empty). */

@@ -1,6 +1,7 @@
 /* The IDL's Connection, State and Change types as JSON, rendered from the
  * view (daemon/views.h), so they have the same fields as the D-Bus
  * Connection and State properties (API.md sections 2 and 3). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "bus/varlink-internal.h"
@@ -80,45 +81,88 @@ json_object *vl_view_json(enum view_kind kind, const void *obj)
  * connection and state (Status): building a json-c object per field of
  * 30,000 objects and serialising them cost ten times the data. The text
  * is what json-c would print for vl_view_json (JSON_C_TO_STRING_PLAIN |
- * NOSLASHESCAPE), member for member. --- */
+ * NOSLASHESCAPE), member for member. Status of 10,000 connections and
+ * 20,000 states is some 30 MB of it, so the writers below put bytes
+ * straight into the buffer: room made once per string, runs of plain
+ * bytes copied whole, member names written once per process. --- */
 
-/* A JSON string: quotes, backslash and control characters escaped; all
- * other bytes copied. Room for the worst case (every byte \u00XX) is
- * made once, then the bytes are written in place. */
-void vl_json_text_string(struct strbuf *sb, const char *s)
+/* Room for more bytes and the NUL; where they go. */
+static inline char *room(struct strbuf *sb, size_t more)
+{
+	if (sb->len + more + 1 > sb->cap)
+		strbuf_grow(sb, more);
+	return sb->data + sb->len;
+}
+
+static inline void put(struct strbuf *sb, const char *s, size_t n)
+{
+	memcpy(room(sb, n), s, n);
+	sb->len += n;
+}
+
+static inline void put_char(struct strbuf *sb, char c)
+{
+	*room(sb, 1) = c;
+	sb->len++;
+}
+
+#define PUT_LITERAL(sb, lit) put((sb), (lit), sizeof(lit) - 1)
+
+/* The escape of each byte in a JSON string: 0 = itself, 'u' = \u00XX,
+ * else the letter after the backslash. */
+static const char json_escape[256] = {
+	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
+	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
+	[0x06] = 'u', [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u',
+	[0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u',
+	[0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u', [0x1c] = 'u',
+	[0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u',
+	['"'] = '"', ['\\'] = '\\',
+};
+
+/* A JSON string of the n bytes at s. Room for the plain case is made
+ * once; an escaped byte makes room for its few more. */
+static void put_string(struct strbuf *sb, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *p = s ? s : "";
-	size_t n = strlen(p);
-	strbuf_grow(sb, 6 * n + 2);
-	char *o = sb->data + sb->len;
+	const unsigned char *p = (const unsigned char *)s, *end = p + n, *run = p;
+	char *o = room(sb, n + 2);
 	*o++ = '"';
-	for (; *p; p++) {
-		unsigned char ch = (unsigned char)*p;
-		if (ch >= 0x20 && ch != '"' && ch != '\\') {
-			*o++ = (char)ch;
+	for (; p < end; p++) {
+		char e = json_escape[*p];
+		if (!e)
 			continue;
-		}
+		memcpy(o, run, (size_t)(p - run));
+		o += p - run;
+		run = p + 1;
+		/* 6 for this byte, what is left of the string and the quote */
+		sb->len = (size_t)(o - sb->data);
+		o = room(sb, 6 + (size_t)(end - run) + 1);
 		*o++ = '\\';
-		switch (ch) {
-		case '"': *o++ = '"'; break;
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\t': *o++ = 't'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\b': *o++ = 'b'; break;
-		case '\f': *o++ = 'f'; break;
-		default:
-			*o++ = 'u';
+		*o++ = e;
+		if (e == 'u') {
 			*o++ = '0';
 			*o++ = '0';
-			*o++ = hex[ch >> 4];
-			*o++ = hex[ch & 15];
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
 		}
 	}
+	memcpy(o, run, (size_t)(end - run));
+	o += end - run;
 	*o++ = '"';
 	*o = '\0';
 	sb->len = (size_t)(o - sb->data);
+}
+
+void vl_json_text_string_n(struct strbuf *sb, const char *s, size_t n)
+{
+	put_string(sb, s, n);
+}
+
+void vl_json_text_string(struct strbuf *sb, const char *s)
+{
+	const char *p = s ? s : "";
+	put_string(sb, p, strlen(p));
 }
 
 static void text_u64(struct strbuf *sb, uint64_t u)
@@ -127,7 +171,7 @@ static void text_u64(struct strbuf *sb, uint64_t u)
 	do
 		*--p = (char)('0' + u % 10);
 	while ((u /= 10) != 0);
-	strbuf_addn(sb, p, (size_t)(buf + sizeof(buf) - p));
+	put(sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
 /* false when an optional field is empty and so left out */
@@ -138,7 +182,10 @@ static bool value_text(struct strbuf *sb, const struct view_value *v, unsigned f
 		vl_json_text_string(sb, v->s);
 		return true;
 	case VIEW_BOOL:
-		strbuf_add(sb, v->b ? "true" : "false");
+		if (v->b)
+			PUT_LITERAL(sb, "true");
+		else
+			PUT_LITERAL(sb, "false");
 		return true;
 	case VIEW_U32:
 	case VIEW_STATE_REF:
@@ -146,34 +193,34 @@ static bool value_text(struct strbuf *sb, const struct view_value *v, unsigned f
 		text_u64(sb, v->u);
 		return true;
 	case VIEW_STRING_MAP:
-		strbuf_addn(sb, "{", 1);
+		put_char(sb, '{');
 		for (size_t i = 0; i < v->n; i++) {
 			if (i)
-				strbuf_addn(sb, ",", 1);
+				put_char(sb, ',');
 			vl_json_text_string(sb, v->keys[i]);
-			strbuf_addn(sb, ":", 1);
+			put_char(sb, ':');
 			vl_json_text_string(sb, v->strs[i]);
 		}
-		strbuf_addn(sb, "}", 1);
+		put_char(sb, '}');
 		return true;
 	case VIEW_STRING_LIST:
-		strbuf_addn(sb, "[", 1);
+		put_char(sb, '[');
 		for (size_t i = 0; i < v->n; i++) {
 			if (i)
-				strbuf_addn(sb, ",", 1);
+				put_char(sb, ',');
 			vl_json_text_string(sb, v->strs[i]);
 		}
-		strbuf_addn(sb, "]", 1);
+		put_char(sb, ']');
 		return true;
 	case VIEW_U32_LIST:
 	case VIEW_STATE_REFS:
-		strbuf_addn(sb, "[", 1);
+		put_char(sb, '[');
 		for (size_t i = 0; i < v->n; i++) {
 			if (i)
-				strbuf_addn(sb, ",", 1);
+				put_char(sb, ',');
 			text_u64(sb, v->u32s[i]);
 		}
-		strbuf_addn(sb, "]", 1);
+		put_char(sb, ']');
 		return true;
 	case VIEW_CONN_REF:
 		if (!v->conn && (flags & VF_OPTIONAL))
@@ -184,28 +231,58 @@ static bool value_text(struct strbuf *sb, const struct view_value *v, unsigned f
 	return false;
 }
 
+/* Each member's name as written: ,"name": (the comma skipped for the
+ * first member), made once per kind from the view's rows. */
+struct member_name {
+	char text[40];
+	size_t len;
+};
+
+static const struct member_name *member_names(enum view_kind kind, size_t *n)
+{
+	static struct member_name names[VIEW__KINDS][32];
+	static bool made[VIEW__KINDS];
+	const struct view_field_name *f = view_fields(kind, n);
+	if (!made[kind]) {
+		for (size_t i = 0; i < *n && i < ARRAY_SIZE(names[kind]); i++) {
+			struct strbuf sb;
+			strbuf_init(&sb);
+			put_char(&sb, ',');
+			vl_json_text_string(&sb, f[i].json);
+			put_char(&sb, ':');
+			/* the names are a few words: a longer one is a bug in the rows */
+			if (sb.len >= sizeof(names[kind][i].text))
+				abort();
+			memcpy(names[kind][i].text, sb.data, sb.len);
+			names[kind][i].len = sb.len;
+			strbuf_free(&sb);
+		}
+		made[kind] = true;
+	}
+	return names[kind];
+}
+
 /* The members of the view of obj, without the braces ("a":1,"b":2);
  * a leading comma when more is true (members already written). */
 void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more)
 {
 	size_t n;
+	const struct member_name *names = member_names(kind, &n);
 	const struct view_field_name *f = view_fields(kind, &n);
 	for (unsigned i = 0; i < n; i++) {
 		struct view_value v;
 		view_get(kind, obj, i, &v);
 		size_t mark = sb->len;
-		if (more)
-			strbuf_addn(sb, ",", 1);
-		vl_json_text_string(sb, f[i].json);
-		strbuf_addn(sb, ":", 1);
+		/* ,"name": or, first, "name": */
+		put(sb, names[i].text + !more, names[i].len - !more);
 		if (value_text(sb, &v, f[i].flags)) {
 			more = true;
 		} else {
 			sb->len = mark;   /* left out: take the name back */
-			sb->data[mark] = '\0';
 		}
 		view_value_clear(&v);
 	}
+	*room(sb, 0) = '\0';
 }
 
 json_object *vl_connection_json(const struct connection *c)

@@ -221,9 +221,15 @@ static void status(struct vl_call *call, json_object *p)
 	 * text, the same JSON json-c would make, at a fraction of the cost */
 	struct strbuf sb;
 	strbuf_init(&sb);
-	/* about what 10,000 connections and 20,000 states take, so that the
-	 * text is not copied again and again as it grows */
-	strbuf_grow(&sb, connections_count() * 1200 + states_count() * 700);
+	/* the whack text first: its size tells how much room the rest needs
+	 * (10,000 connections and 20,000 states: some 30 MB in all), so the
+	 * buffer is sized once and never copied as it grows */
+	/* text: false leaves the whack text out: it is as big as the rest
+	 * and costs as much to make (IDL) */
+	json_object *want = json_object_object_get(p, "text");
+	char *text = !want || json_object_get_boolean(want) ? ctl_status_text() : NULL;
+	size_t text_len = text ? strlen(text) : 0;
+	strbuf_grow(&sb, connections_count() * 1200 + states_count() * 700 + text_len + text_len / 8 + 4096);
 	strbuf_add(&sb, "{\"parameters\":{");
 	vl_view_json_members(&sb, VIEW_MANAGER, NULL, false);
 	strbuf_add(&sb, ",\"connections\":[");
@@ -238,10 +244,12 @@ static void status(struct vl_call *call, json_object *p)
 		vl_view_json_members(&sb, VIEW_STATE, st, false);
 		strbuf_add(&sb, "}");
 	}
-	strbuf_add(&sb, "],\"text\":");
-	char *text = ctl_status_text();
-	vl_json_text_string(&sb, text);
-	free(text);
+	strbuf_add(&sb, "]");
+	if (text) {
+		strbuf_add(&sb, ",\"text\":");
+		vl_json_text_string_n(&sb, text, text_len);
+		free(text);
+	}
 	strbuf_add(&sb, "}}");
 	vl_reply_message(call, &sb);
 }
@@ -396,6 +404,7 @@ static const struct vl_param add_connections_params[] = {
 	{ "connections", VL_CONNECTION_LIST, false },
 	{ 0 },
 };
+static const struct vl_param status_params[] = { { "text", VL_BOOL, true }, { 0 } };
 static const struct vl_param delete_state_params[] = { { "serial", VL_INT, false }, { 0 } };
 static const struct vl_param add_public_key_params[] = {
 	{ "id", VL_STRING, false },
@@ -437,7 +446,7 @@ static const struct vl_method pluto_methods[] = {
 	{ "SetSecret",        set_secret,        VL_PRIVILEGED, set_secret_params },
 	{ "DeleteSecret",     delete_secret,     VL_PRIVILEGED, delete_secret_params },
 	{ "SetDebug",         set_debug,         VL_PRIVILEGED, set_debug_params },
-	{ "Status",           status,            VL_READ_ONLY,  none },
+	{ "Status",           status,            VL_READ_ONLY,  status_params },
 	{ "Shutdown",         shutdown_,         VL_PRIVILEGED, none },
 	{ "Monitor",          monitor,           VL_NEEDS_MORE | VL_READ_ONLY, none },
 	{ 0 },

@@ -387,7 +387,7 @@ int main(int argc, char **argv)
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "%s", err.message);
 		goto out;
 	}
-	if (!o.nodbus && dbus_start(event, o.admin_gid, &err) < 0) {
+	if (!o.nodbus && dbus_start(event, o.admin_gid, o.dbus_max_message, &err) < 0) {
 		/* a missing bus is not fatal: Varlink and whack still work */
 		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_STARTUP, "D-Bus disabled: %s", err.message);
 	}

@@ -15,7 +15,7 @@ enum {
 	OPT_NOFORK = 256, OPT_STDERRLOG, OPT_RUNDIR, OPT_CTLBASE, OPT_SECRETSFILE, OPT_IKEPORT,
 	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
 	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_UPDOWN, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
-	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG, OPT_CHECK_CONFIG, OPT_NHELPERS,
+	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG, OPT_CHECK_CONFIG, OPT_NHELPERS, OPT_DBUS_MAX_MESSAGE,
 	OPT_DEBUG_CLASS /* + index into debug_class_names */
 };
 
@@ -44,6 +44,7 @@ static const struct option fixed_options[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "nhelpers", required_argument, NULL, OPT_NHELPERS },
+	{ "dbus-max-message", required_argument, NULL, OPT_DBUS_MAX_MESSAGE },
 };
 
 void pluto_usage(FILE *f)
@@ -53,6 +54,7 @@ void pluto_usage(FILE *f)
 	      "             [--natt-port N] [--keep-alive SECONDS] [--nhelpers N]\n"
 	      "             [--kernel xfrm|none] [--noklips] [--interface NAME]...\n"
 	      "             [--optionsfrom FILE] [--nodbus] [--admin-group GROUP]\n"
+	      "             [--dbus-max-message BYTES]\n"
 	      "             [--updown COMMAND] [--config FILE] [--check-config]\n"
 	      "             [--debug-none | --debug-all | --debug-CLASS...]\n"
 	      "             [--help] [--version]\n"
@@ -238,6 +240,16 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 				r = -1;
 			}
 			o->interfaces[o->n_interfaces++] = optarg;
+			break;
+		case OPT_DBUS_MAX_MESSAGE:
+			/* the bus's limit: at least room for a reply's header, at
+			 * most the D-Bus maximum (128 MiB) */
+			if (!parse_uint(optarg, 128u * 1024 * 1024, &v) || v < 4096) {
+				fprintf(stderr, "pluto: --dbus-max-message '%s' is not a size in bytes "
+						"(4096-134217728)\n", optarg);
+				r = -1;
+			}
+			o->dbus_max_message = (size_t)v;
 			break;
 		case OPT_ADMIN_GROUP: {
 			struct group *g = getgrnam(optarg);

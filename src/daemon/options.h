@@ -24,6 +24,7 @@ struct pluto_options {
 	int nhelpers;              /* --nhelpers N, -1 = one per CPU (the default), 0 = inline */
 	bool nodbus;               /* --nodbus: run without the system bus */
 	long admin_gid;            /* --admin-group NAME, -1 = root only */
+	size_t dbus_max_message;   /* --dbus-max-message BYTES, 0 = dbus-daemon's default */
 	const char *config;        /* --config FILE: ipsec.conf(5), default PLUTO_DEFAULT_CONFIG */
 	bool config_given;         /* --config was on the command line */
 	bool check_config;         /* --check-config: validate the file and exit */

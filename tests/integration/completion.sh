@@ -63,7 +63,7 @@ check_eq "ipsecctl add NAME leftsu<TAB>" "leftsubnet=" "$(ctl ipsecctl add west2
 check_eq "ipsecctl add <TAB> (the new name): no keyword" "" "$(ctl ipsecctl add "")"
 check_eq "ipsecctl keys <TAB>: add" "add" "$(ctl ipsecctl keys "")"
 check_eq "ipsecctl secrets <TAB>: delete reload set" "delete reload set" "$(ctl ipsecctl secrets "" | sort | xargs)"
-check_eq "ipsecctl status --<TAB>: its options" "--help --json --socket" "$(ctl ipsecctl status -- | sort | xargs)"
+check_eq "ipsecctl status --<TAB>: its options" "--help --json --socket --text" "$(ctl ipsecctl status -- | sort | xargs)"
 has "ipsecctl debug x --<TAB>: --connection" --connection "$(ctl ipsecctl debug x --)"
 has "ipsecctl help <TAB>: list-algs" list-algs "$(ctl ipsecctl help "")"
 

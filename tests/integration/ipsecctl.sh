@@ -147,7 +147,14 @@ check_eq "status --json has west's right" "192.0.2.2" \
 check_eq "add --file kept the quoted updown" "/bin/true with args" \
 	"$(json_get '[x for x in d["connections"] if x["name"]=="east"][0]["options"]["leftupdown"]' <"$T/status.json")"
 check_eq "status --json field names from the IDL" "True" \
-	"$(json_get 'all(k in d for k in ("version","listening","interfaces","kernelBackend","debugClasses","connections","states","text"))' <"$T/status.json")"
+	"$(json_get 'all(k in d for k in ("version","listening","interfaces","kernelBackend","debugClasses","connections","states"))' <"$T/status.json")"
+check_eq "status --json leaves the whack text out (Status(text: false))" "False" \
+	"$(json_get '"text" in d' <"$T/status.json")"
+c status --json --text >"$T/status-text.json"
+check_contains "status --json --text carries it" "pluto " "$(json_get 'd["text"]' <"$T/status-text.json")"
+check_eq "... and the same connections" "$(json_get 'd["connections"]' <"$T/status.json")" \
+	"$(json_get 'd["connections"]' <"$T/status-text.json")"
+check_eq "--text without --json: a usage error" "2" "$(c status --text >/dev/null 2>&1; echo $?)"
 
 # --- every spelling list-algs shows is accepted ---
 refused=

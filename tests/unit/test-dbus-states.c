@@ -608,7 +608,7 @@ static void test_initiate_caller_vanishes(void)
 	dbus_stop();
 	g_assert_false(has_sink("west"));
 	struct ctl_error err;
-	g_assert_cmpint(dbus_start(event, -1, &err), ==, 0);
+	g_assert_cmpint(dbus_start(event, -1, 0, &err), ==, 0);
 	g_assert_true(pump_until(call_finished, &r));   /* the bus tells the caller pluto left */
 	g_assert_nonnull(r.error);
 	g_clear_error(&r.error);
@@ -670,7 +670,7 @@ int main(int argc, char **argv)
 
 	struct ctl_error err = { 0 };
 	g_assert_cmpint(sd_event_default(&event), >=, 0);
-	if (dbus_start(event, -1, &err) < 0)
+	if (dbus_start(event, -1, 0, &err) < 0)
 		g_error("dbus_start: %s", err.message);
 	guint fd_source = g_unix_fd_add(sd_event_get_fd(event), G_IO_IN, pump_sd_event_fd, NULL);
 	guint timer_source = g_timeout_add(5, pump_sd_event, NULL);

@@ -7,12 +7,14 @@
  *     sent), and a real one names exactly the fields that changed, in
  *     the change events and in the Monitor JSON rendered from them. */
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "bus/varlink-internal.h"
 #include "common/errors.h"
+#include "common/util.h"
 #include "common/view-fields.h"
 #include "daemon/connections.h"
 #include "daemon/control.h"
@@ -203,6 +205,7 @@ static char *param_type(const struct vl_param *p)
 	static const char *const names[] = {
 		[VL_STRING] = "string",
 		[VL_INT] = "int",
+		[VL_BOOL] = "bool",
 		[VL_STRING_LIST] = "[]string",
 		[VL_STRING_MAP] = "[string]string",
 		[VL_CONNECTION_LIST] = "[](name:string,options:[string]string)",
@@ -477,6 +480,61 @@ static void test_every_getter(void)
 	g_assert_cmpint(ctl_delete_connection("getters", NULL), ==, 0);
 }
 
+/* The text writer Status uses (varlink-json.c) prints what json-c prints
+ * (PLAIN | NOSLASHESCAPE): every byte in a string, and whole objects. */
+static void check_text_json(const char *s, size_t n)
+{
+	struct strbuf sb;
+	strbuf_init(&sb);
+	vl_json_text_string_n(&sb, s, n);
+	json_object *j = json_object_new_string_len(s, (int)n);
+	g_assert_cmpstr(sb.data, ==, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+									      JSON_C_TO_STRING_NOSLASHESCAPE));
+	g_assert_cmpuint(sb.len, ==, strlen(sb.data));
+	json_object_put(j);
+	strbuf_free(&sb);
+}
+
+static void test_text_json(void)
+{
+	char s[600];
+	/* each byte alone, between plain text, and all of them in one string */
+	for (int ch = 1; ch < 256; ch++) {
+		check_text_json((char[]){ (char)ch }, 1);
+		snprintf(s, sizeof(s), "ab%ccd", ch);
+		check_text_json(s, strlen(s));
+	}
+	size_t n = 0;
+	for (int ch = 255; ch >= 1; ch--) {
+		s[n++] = (char)ch;
+		s[n++] = 'x';
+	}
+	check_text_json(s, n);
+	check_text_json("", 0);
+	check_text_json("\n\n\"\\", 4);
+
+	const char *keys[] = { "left", "right", "leftupdown" };
+	const char *values[] = { "127.0.0.1", "192.0.2.2", "/bin/true \"quoted\" \\ tab\there" };
+	struct connection *c = NULL;
+	g_assert_cmpint(ctl_add_connection("text-json", keys, values, 3, &c, NULL), ==, 0);
+	struct state *st = state_new(c, STATE_KIND_IPSEC, false);
+	const void *objs[VIEW__KINDS] = { [VIEW_MANAGER] = NULL, [VIEW_CONNECTION] = c, [VIEW_STATE] = st };
+	for (int kind = 0; kind < VIEW__KINDS; kind++) {
+		struct strbuf sb;
+		strbuf_init(&sb);
+		strbuf_add(&sb, "{");
+		vl_view_json_members(&sb, kind, objs[kind], false);
+		strbuf_add(&sb, "}");
+		json_object *j = vl_view_json(kind, objs[kind]);
+		g_assert_cmpstr(sb.data, ==, json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN |
+										      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(j);
+		strbuf_free(&sb);
+	}
+	state_delete(st);
+	g_assert_cmpint(ctl_delete_connection("text-json", NULL), ==, 0);
+}
+
 /* The remote-access fields of a state (XAUTH user, Mode Config address,
  * DNS, domains, banner): shown when set, "" / [] when not, in JSON and
  * through the getters every front end uses. */
@@ -561,6 +619,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/views/idl-errors", test_idl_errors);
 	g_test_add_func("/views/no-op-changes", test_no_op_changes);
 	g_test_add_func("/views/every-getter", test_every_getter);
+	g_test_add_func("/views/text-json", test_text_json);
 	g_test_add_func("/views/remote-access-fields", test_remote_access_fields);
 	int r = g_test_run();
 
