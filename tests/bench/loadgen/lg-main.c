@@ -250,8 +250,9 @@ int main(int argc, char **argv)
 		now = lg_now_us();
 		uint32_t to;
 		size_t len;
-		/* a bounded drain: the timers below run between drains */
-		for (unsigned got = 0; got < 256 && (len = lg_net_recv(buf, sizeof(buf), &to)) > 0; got++) {
+		/* every answer waiting before any timer: a tunnel whose answer
+		 * is here (only not read yet) must not retransmit */
+		while ((len = lg_net_recv(buf, sizeof(buf), &to)) > 0) {
 			/* each answer's own time: a drain of many datagrams takes
 			 * long (a DH for most), and the message it makes us send
 			 * retransmits (and a tunnel ends) counted from then, not
