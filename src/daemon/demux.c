@@ -120,7 +120,7 @@ static int on_packet(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	ssize_t n = receive(ifp, buf, sizeof(buf), &from, &queued, &new_drops);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "recvfrom on %s failed: %s", ifp->name, strerror(errno));
+			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "receiving on %s failed: %s", ifp->name, strerror(errno));
 		return 0;
 	}
 	rxload_datagram(queued, new_drops);
