@@ -57,7 +57,7 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #   crypto   src/daemon/crypto/  IKE key derivation and ciphers;
 #            src/daemon/helpers/ the threads that run them off the event loop
 #   config   src/daemon/{options,ipsec_conf}  the command line, ipsec.conf(5)
-#   io       src/daemon/demux    sockets and interfaces
+#   io       src/daemon/{demux,rxload}  sockets and interfaces, overload control of new Main Modes
 #   engine   src/daemon/ikev1/   the IKEv1 engine
 #   control  src/daemon/{control,control_batch,config_apply,heap}  the commands every front end calls,
 #                        start-up and reload from the configuration file, the heap policy
@@ -79,7 +79,7 @@ LAYERS = (
     (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|addresspool'
                 r'|rsa_text|engine)$'), 'model'),
     (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),
-    (re.compile(r'^src/daemon/demux$'), 'io'),
+    (re.compile(r'^src/daemon/(demux|rxload)$'), 'io'),
     (re.compile(r'^src/daemon/(control|control_batch|config_apply|heap)$'), 'control'),
     (re.compile(r'^src/klips/'), 'klips'),
     (re.compile(r'^src/bus/'), 'bus'),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-event.h>
@@ -15,6 +16,7 @@
 #include "common/util.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
+#include "daemon/rxload.h"
 #include "daemon/wire/natt_framing.h"
 #include "klips/kernel.h"
 #include "klips/udp_encap.h"
@@ -60,18 +62,68 @@ struct iface *demux_iface_for(const ip_address *addr, uint16_t port)
 void demux_set_packet_handler(packet_handler_fn fn) { packet_handler = fn; }
 packet_handler_fn demux_packet_handler(void) { return packet_handler; }
 
+/* How long the datagram waited in its socket: the kernel's receive time
+ * (SO_TIMESTAMPNS, CLOCK_REALTIME) against now; 0 when there is none or
+ * the clock stepped back. */
+static uint64_t queued_usec(const struct timespec *rx)
+{
+	struct timespec now;
+	if (!rx->tv_sec || clock_gettime(CLOCK_REALTIME, &now) < 0)
+		return 0;
+	int64_t d = ((int64_t)now.tv_sec - rx->tv_sec) * 1000000 + (now.tv_nsec - rx->tv_nsec) / 1000;
+	return d > 0 ? (uint64_t)d : 0;
+}
+
+/* One datagram: its length, the sender, and for overload control
+ * (rxload.h) how long it queued and how many the kernel dropped on
+ * this socket since the previous one. */
+static ssize_t receive(struct iface *ifp, uint8_t *buf, size_t cap, struct sockaddr_storage *from,
+		       uint64_t *queued, uint32_t *new_drops)
+{
+	union {
+		char b[CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(uint32_t))];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { buf, cap };
+	struct msghdr mh = { .msg_name = from, .msg_namelen = sizeof(*from), .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = control.b, .msg_controllen = sizeof(control.b) };
+	ssize_t n = recvmsg(ifp->fd, &mh, MSG_DONTWAIT);
+	*queued = 0;
+	*new_drops = 0;
+	if (n < 0)
+		return n;
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SO_TIMESTAMPNS && cm->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec rx;
+			memcpy(&rx, CMSG_DATA(cm), sizeof(rx));
+			*queued = queued_usec(&rx);
+		} else if (cm->cmsg_type == SO_RXQ_OVFL && cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+			uint32_t drops;
+			memcpy(&drops, CMSG_DATA(cm), sizeof(drops));
+			*new_drops = drops - ifp->kernel_drops;   /* the counter wraps */
+			ifp->kernel_drops = drops;
+		}
+	}
+	return n;
+}
+
 static int on_packet(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct iface *ifp = userdata;
 	static uint8_t buf[IKE_MAX_PACKET];
 	struct sockaddr_storage from;
-	socklen_t fromlen = sizeof(from);
-	ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+	uint64_t queued;
+	uint32_t new_drops;
+	(void)s, (void)fd, (void)revents;
+	ssize_t n = receive(ifp, buf, sizeof(buf), &from, &queued, &new_drops);
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
-			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "recvfrom on %s failed: %s", ifp->name, strerror(errno));
+			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "receiving on %s failed: %s", ifp->name, strerror(errno));
 		return 0;
 	}
+	rxload_datagram(queued, new_drops);
 	ip_address sender;
 	uint16_t port;
 	ip_from_sockaddr((struct sockaddr *)&from, &sender, &port);
@@ -105,6 +157,23 @@ static int on_packet(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	return 0;
 }
 
+/* What overload control (rxload.h) needs of an IKE socket: room for a
+ * burst (above the sysctl limit as root, SO_RCVBUFFORCE; else as much of
+ * it as rmem_max allows), each datagram's receive time, and the kernel's
+ * count of datagrams it dropped for want of room. None is essential:
+ * without them the checks that use them never fire. */
+static void overload_options(int fd, const struct iface *ifp)
+{
+	int size = RXLOAD_SOCKET_RCVBUF, on = 1;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		DBG(DBG_CONTROL, NULL, "receive buffer of %s port %u: %s", ifp->name, ifp->port, strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) < 0)
+		DBG(DBG_CONTROL, NULL, "receive time or drop count of %s port %u: %s (overload control sees less)",
+		    ifp->name, ifp->port, strerror(errno));
+}
+
 static int open_socket(struct iface *ifp, sd_event *event)
 {
 	struct sockaddr_storage ss;
@@ -117,6 +186,7 @@ static int open_socket(struct iface *ifp, sd_event *event)
 	if (ifp->addr.family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
 	kernel_bypass_socket(fd, ifp->addr.family);   /* IKE is never caught by an eroute */
+	overload_options(fd, ifp);
 	if (ifp->natt) {
 		/* the kernel decapsulates ESP-in-UDP itself and passes IKE (with
 		 * the marker) through; without it ESP reaches us and is dropped */
@@ -192,6 +262,7 @@ static bool listen_on(const char *name, const ip_address *addr, uint16_t port, b
 
 int demux_listen(sd_event *event)
 {
+	rxload_set_event(event);
 	struct ifaddrs *list;
 	if (getifaddrs(&list) < 0)
 		return -errno;

@@ -24,6 +24,7 @@ struct iface {
 	uint16_t port;
 	bool natt;                   /* the NAT-T port: datagrams carry the non-ESP marker */
 	int fd;
+	uint32_t kernel_drops;       /* SO_RXQ_OVFL: datagrams the kernel dropped on fd so far */
 	struct sd_event_source *source;
 	struct iface *next;
 };

@@ -27,6 +27,12 @@
 #              (the load generator's /proc samples every 1,000 finished
 #              handshakes); only when N >= 2000
 #   p50_ms     median handshake latency seen by the initiator
+#   refused    (pluto only) new Main Modes pluto refused as overloaded
+#              (its "overloaded (...): ... N refused in the last second"
+#              log lines, which add up to every refusal; daemon/rxload.h)
+#   drops      datagrams the kernel dropped on the responder's IKE sockets
+#              (ports 500 and 4500) for want of room: /proc/net/udp{,6}'s
+#              drops column in the responder's namespace, before it stops
 #   probe      (PROBE=1, pluto only) worst latency in ms of `ipsecctl
 #              status` / a D-Bus property read (busctl get-property of the
 #              Manager's Version on a private dbus-daemon), each run every
@@ -300,6 +306,18 @@ libreswan_established() {
 	"$LSBIN/whack" --rundir "$B/$CASE-libreswan/run" --showstates 2>/dev/null | grep -c "STATE_QUICK_R2" || true
 }
 
+# ike_drops: the kernel's drop counts of the IKE sockets (local port 500
+# = 01F4, 4500 = 1194) in the responder's namespace
+ike_drops() {
+	{ ip netns exec "$LG_NS_R" cat /proc/net/udp /proc/net/udp6 2>/dev/null || true; } |
+		awk '$2 ~ /:(01F4|1194)$/ { d += $NF } END { print d + 0 }'
+}
+# pluto_refused DIR: the new Main Modes pluto refused as overloaded
+pluto_refused() {
+	{ grep -o 'refused, [0-9]* refused in the last second' "$1/pluto.log" || true; } |
+		awk '{ n += $2 } END { print n + 0 }'
+}
+
 # tests/bench/memory.sh sources this file for the set-up and the
 # responders above, then runs its own rounds
 [ -n "${HANDSHAKES_SETUP_ONLY:-}" ] && return 0
@@ -365,7 +383,9 @@ one_run() {
 	sleep 1
 	after=$(rss_kb "$RPID" 2>/dev/null || echo 0)
 	resp=$("${start}_established" 2>/dev/null || echo "?")
+	R[$CASE,$dm,drops]=$(ike_drops)
 	stop_pid "$RPID"; RPID=
+	if [ "$start" = pluto ]; then R[$CASE,$dm,refused]=$(pluto_refused "$d"); fi
 	res=$(grep '^RESULT ' "$d/loadgen.log" || echo "RESULT established=0 failed=$N elapsed_ms=0 cpu_ms=0 p50_ms=0 batch_cpu_ms=-")
 	val() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$res"; }
 	est=$(val established)
@@ -395,12 +415,12 @@ done
 {
 printf 'IKEv1 Main Mode + Quick Mode, %s tunnels, %s in flight, %s, %s cores, %s\n' "$N" "$C" \
 	"$(uname -r)" "$(nproc)" "$(date -u +%FT%TZ)"
-printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s %9s  %s\n' case daemon est resp cpu_ms/hs hs/s \
-	idle_kB kB/tun flat p50_ms probe failures
+printf '%-13s %-10s %11s %6s %7s %6s %9s %6s %8s %7s %5s %7s %9s  %s\n' case daemon est resp refused drops \
+	cpu_ms/hs hs/s idle_kB kB/tun flat p50_ms probe failures
 for c in $CASES; do
 	for dm in $DAEMONS; do
-		printf '%-13s %-10s %11s %6s %9s %6s %8s %7s %5s %7s %9s  %s\n' "$c" "$dm" "${R[$c,$dm,est]:--}" \
-			"${R[$c,$dm,resp]:--}" "${R[$c,$dm,cpu]:--}" "${R[$c,$dm,rate]:--}" "${R[$c,$dm,idle]:--}" \
+		printf '%-13s %-10s %11s %6s %7s %6s %9s %6s %8s %7s %5s %7s %9s  %s\n' "$c" "$dm" "${R[$c,$dm,est]:--}" \
+			"${R[$c,$dm,resp]:--}" "${R[$c,$dm,refused]:--}" "${R[$c,$dm,drops]:--}" "${R[$c,$dm,cpu]:--}" "${R[$c,$dm,rate]:--}" "${R[$c,$dm,idle]:--}" \
 			"${R[$c,$dm,pertun]:--}" "${R[$c,$dm,flat]:--}" "${R[$c,$dm,p50]:--}" "${R[$c,$dm,probe]:--}" \
 			"${R[$c,$dm,fail]:-}"
 	done

@@ -25,10 +25,10 @@
 #include "daemon/ikev1/dpd.h"
 #include "daemon/ikev1/ikev1_states.h"
 #include "daemon/ikev1/v1_crypto.h"
-#include "daemon/helpers/helpers.h"
 #include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/progress.h"
+#include "daemon/rxload.h"
 
 struct sd_event *ikev1_loop;
 
@@ -409,41 +409,6 @@ static void release_msg(struct v1_msg *m)
 	}
 }
 
-/* Overload (issue 13 point 3): a new Main Mode is refused on its MI1,
- * before any state or DH, when the helpers' queue of new negotiations'
- * DH is longer than they clear in a moment, or when too many responder
- * negotiations are half open. What is already under way goes on: its
- * work is urgent in the queue and its messages are never refused here.
- * The peer retransmits its MI1 and is served when there is room. One
- * log line a second at most, with how many were refused. */
-static bool refuse_new_main_mode(const struct v1_msg *m)
-{
-	static uint64_t said_at;
-	static unsigned refused_since;
-	unsigned helpers = helpers_count();
-	unsigned queued = helpers_backlog_new();
-	const char *why = NULL;
-	if (ikev1_half_open() >= HALF_OPEN_MAX)
-		why = "half-open Main Mode negotiations";
-	else if (helpers && queued >= NEW_MM_QUEUE_PER_HELPER * helpers)
-		why = "new Main Modes waiting for a crypto helper";
-	if (!why)
-		return false;
-	refused_since++;
-	uint64_t now = v1_mono_now();
-	if (!said_at || now - said_at >= 1000000) {
-		char ab[IP_STR_MAX];
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
-		     "overloaded (%u %s): new Main Mode from %s:%u refused, %u refused in the last second; "
-		     "negotiations under way continue",
-		     why[0] == 'h' ? ikev1_half_open() : queued, why, ip_str(&m->from, ab), m->from_port,
-		     refused_since);
-		said_at = now;
-		refused_since = 0;
-	}
-	return true;
-}
-
 static void process_main_mode(struct v1_msg *m)
 {
 	const struct isakmp_hdr *h = &m->md.hdr;
@@ -479,7 +444,9 @@ static void process_main_mode(struct v1_msg *m)
 		     m->from_port);
 		return;
 	}
-	if (refuse_new_main_mode(m))
+	/* overload (issue 13 point 3): a new Main Mode is refused here, before
+	 * any state or DH; what is already under way never is (daemon/rxload.h) */
+	if (rxload_refuse_main_mode(ikev1_half_open(), HALF_OPEN_MAX, &m->from, m->from_port))
 		return;
 	struct connection *c = v1_conn_for_mm(&m->ifp->addr, &m->from);
 	if (!c) {

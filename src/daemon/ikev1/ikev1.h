@@ -53,11 +53,8 @@ static inline uint32_t get_be32(const uint8_t *p)
  * (at most some 140 MB if every MI1 is a 64 KB datagram, kept twice:
  * as the last message received and as SAi_b). */
 #define HALF_OPEN_MAX 1024
-/* With crypto helpers, a new MI1 is also refused while more than this
- * many new Main Modes per helper wait for their DH (at some 0.7 ms each
- * for MODP2048, a few tens of milliseconds of work: far below the
- * peers' retransmit timers, so nothing admitted times out waiting). */
-#define NEW_MM_QUEUE_PER_HELPER 16
+/* The other overload checks of a new MI1 (event loop behind, kernel
+ * drops, crypto helpers' queue) are daemon/rxload.h's. */
 /* How many there are now (tests). */
 unsigned ikev1_half_open(void);
 /* A responder ISAKMP state was created (the dispatcher). */

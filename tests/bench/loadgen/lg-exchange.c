@@ -469,6 +469,8 @@ static void on_info(struct lg_tunnel *t, const struct isakmp_hdr *hdr, uint8_t *
 	msg_digest_release(&md);
 }
 
+unsigned lg_qi2_resent;
+
 void lg_receive(const struct lg_config *cfg, struct lg_tunnel *t, const uint8_t *buf, size_t len,
 		uint64_t now_us)
 {
@@ -478,8 +480,9 @@ void lg_receive(const struct lg_config *cfg, struct lg_tunnel *t, const uint8_t 
 		return;
 	if (t->step == LG_DONE) {
 		/* QR1 again: the responder did not get our QI2 */
-		if (hdr.xchg == XCHG_QUICK && t->qi2)
-			lg_net_send(t->source, cfg->responder, cfg->port, t->qi2, t->qi2_len);
+		if (hdr.xchg == XCHG_QUICK && t->qi2 &&
+		    lg_net_send(t->source, cfg->responder, cfg->port, t->qi2, t->qi2_len))
+			lg_qi2_resent++;
 		return;
 	}
 	struct lg_exchange *x = t->x;

@@ -33,7 +33,9 @@ static void usage(FILE *f)
 		"  -P PID[,PID]    the responder's processes: their CPU time is reported\n"
 		"  -b B            /proc sample every B finished handshakes (default 1000)\n"
 		"  -o FILE         one CSV line per tunnel (result, reason, latency)\n"
-		"  --linger MS     after the last tunnel, answer repeated QR1s for MS (default 1000)\n"
+		"  --linger MS     stay MS after the last tunnel finished (default 5000): a finished tunnel\n"
+		"                  answers a repeated QR1 (the responder lost our QI2 and re-sends its QR1\n"
+		"                  after 2 s) with its QI2 again, so that no tunnel stays half up\n"
 		"  --delete        then delete every established tunnel as its peer would (Informational\n"
 		"                  Delete of the IPsec SA, then of the ISAKMP SA), C tunnels per millisecond\n"
 		"  --hold MS       with --delete: keep the tunnels up MS after the summary line (default 0)\n"
@@ -194,7 +196,7 @@ int main(int argc, char **argv)
 		.retransmit_ms = 2000, .tries = 4, .timeout_ms = 60000,
 	};
 	const char *pids = NULL, *csv = NULL;
-	unsigned batch = 1000, linger_ms = 1000;
+	unsigned batch = 1000, linger_ms = 5000;
 	int r = parse_options(argc, argv, &cfg, &pids, &batch, &csv, &linger_ms);
 	if (r)
 		return r;
@@ -248,7 +250,14 @@ int main(int argc, char **argv)
 		now = lg_now_us();
 		uint32_t to;
 		size_t len;
+		/* every answer waiting before any timer: a tunnel whose answer
+		 * is here (only not read yet) must not retransmit */
 		while ((len = lg_net_recv(buf, sizeof(buf), &to)) > 0) {
+			/* each answer's own time: a drain of many datagrams takes
+			 * long (a DH for most), and the message it makes us send
+			 * retransmits (and a tunnel ends) counted from then, not
+			 * from when the drain began */
+			now = lg_now_us();
 			uint32_t i = to - cfg.first_source;
 			if (i >= cfg.n || tunnels[i].step == LG_IDLE || tunnels[i].step == LG_FAILED)
 				continue;
@@ -262,6 +271,7 @@ int main(int argc, char **argv)
 					}
 			}
 		}
+		now = lg_now_us();
 		for (unsigned s = 0; s < cfg.in_flight; s++) {
 			unsigned i = slots[s];
 			if (i == UINT32_MAX || !tunnels[i].x)
@@ -271,6 +281,8 @@ int main(int argc, char **argv)
 				on_finished(&cfg, tunnels, i, rep, &next, &slots[s], now);
 		}
 	}
+	if (lg_qi2_resent)
+		printf("QI2 re-sent %u times, answering a repeated QR1\n", lg_qi2_resent);
 	unsigned failed = lg_report_end(rep, lg_now_us());
 	if (cfg.delete_after) {
 		/* a benchmark measures the responder with every tunnel up */

@@ -130,6 +130,8 @@ void lg_start(const struct lg_config *cfg, struct lg_tunnel *t, uint64_t now_us)
 void lg_receive(const struct lg_config *cfg, struct lg_tunnel *t, const uint8_t *buf, size_t len,
 		uint64_t now_us);
 void lg_timer(const struct lg_config *cfg, struct lg_tunnel *t, uint64_t now_us);
+/* QI2s sent again for a repeated QR1 (the responder lost ours) */
+extern unsigned lg_qi2_resent;
 
 /* lg-net.c: one UDP socket on the IKE port of every address; datagrams
  * leave from the tunnel's own source (IP_PKTINFO), and the address a

@@ -1,0 +1,157 @@
+/* Overload control of new Main Modes (rxload.h): the decision, what it
+ * is fed from the sockets, and its rate-limited log line. */
+#include "daemon/rxload.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include <systemd/sd-event.h>
+
+#include "daemon/helpers/helpers.h"
+#include "daemon/log.h"
+
+#define LOG_INTERVAL_USEC (1000 * 1000ULL)
+
+enum rxload_reason rxload_verdict(const struct rxload_facts *f)
+{
+	if (f->queued_usec > RXLOAD_LOOP_BEHIND_USEC)
+		return RXLOAD_LOOP_BEHIND;
+	if (f->since_drop_usec < RXLOAD_DROPS_WINDOW_USEC)
+		return RXLOAD_KERNEL_DROPS;
+	/* over 3/4 of what the helpers may have queued */
+	if (f->helpers && 4ULL * f->helper_backlog > 3ULL * RXLOAD_HELPER_QUEUE_PER_HELPER * f->helpers)
+		return RXLOAD_HELPERS_FULL;
+	if (f->half_open_max && f->half_open >= f->half_open_max)
+		return RXLOAD_HALF_OPEN;
+	return RXLOAD_OK;
+}
+
+void rxload_reason_text(enum rxload_reason why, const struct rxload_facts *f, char *buf, size_t size)
+{
+	switch (why) {
+	case RXLOAD_OK:
+		snprintf(buf, size, "not overloaded");
+		return;
+	case RXLOAD_LOOP_BEHIND:
+		snprintf(buf, size, "event loop %llu ms behind", (unsigned long long)(f->queued_usec / 1000));
+		return;
+	case RXLOAD_KERNEL_DROPS:
+		snprintf(buf, size, "kernel dropped IKE datagrams %llu ms ago",
+			 (unsigned long long)(f->since_drop_usec / 1000));
+		return;
+	case RXLOAD_HELPERS_FULL:
+		snprintf(buf, size, "%u jobs queued for %u crypto helper%s", f->helper_backlog, f->helpers,
+			 f->helpers == 1 ? "" : "s");
+		return;
+	case RXLOAD_HALF_OPEN:
+		snprintf(buf, size, "%u half-open Main Mode negotiations", f->half_open);
+		return;
+	}
+	snprintf(buf, size, "?");
+}
+
+/* --- the loop's own state --- */
+
+static sd_event *loop;
+static sd_event_source *flush_timer;
+static uint64_t current_queued_usec;       /* of the datagram being handled */
+static uint64_t last_drop_at;              /* monotonic usec; 0: never */
+static uint64_t refused_total;
+/* the log line: when the last one was written, what was refused since */
+static uint64_t said_at;
+static unsigned refused_unsaid;
+static char unsaid_reason[96];
+static char unsaid_from[IP_STR_MAX + 8];
+
+static uint64_t mono_usec(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void rxload_set_event(struct sd_event *event)
+{
+	if (loop == event)
+		return;
+	flush_timer = sd_event_source_disable_unref(flush_timer);
+	loop = event;
+}
+
+void rxload_datagram(uint64_t queued_usec, uint32_t new_drops)
+{
+	current_queued_usec = queued_usec;
+	if (new_drops)
+		last_drop_at = mono_usec();
+}
+
+uint64_t rxload_refused_total(void)
+{
+	return refused_total;
+}
+
+static void say(uint64_t now)
+{
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+	     "overloaded (%s): new Main Mode from %s refused, %u refused in the last second; "
+	     "negotiations under way continue",
+	     unsaid_reason, unsaid_from, refused_unsaid);
+	said_at = now;
+	refused_unsaid = 0;
+}
+
+/* A second after a line: the refusals since, if any, get theirs; the
+ * timer goes quiet once a second passes without one. */
+static int on_flush(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)usec, (void)userdata;
+	if (!refused_unsaid) {
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+		return 0;
+	}
+	say(mono_usec());
+	sd_event_source_set_time_relative(s, LOG_INTERVAL_USEC);
+	sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	return 0;
+}
+
+static void arm_flush(void)
+{
+	if (!loop)
+		return;
+	if (!flush_timer) {
+		if (sd_event_add_time_relative(loop, &flush_timer, CLOCK_MONOTONIC, LOG_INTERVAL_USEC, 0, on_flush,
+					       NULL) < 0)
+			flush_timer = NULL;
+		return;
+	}
+	sd_event_source_set_time_relative(flush_timer, LOG_INTERVAL_USEC);
+	sd_event_source_set_enabled(flush_timer, SD_EVENT_ONESHOT);
+}
+
+bool rxload_refuse_main_mode(unsigned half_open, unsigned half_open_max, const ip_address *from,
+			     uint16_t from_port)
+{
+	uint64_t now = mono_usec();
+	struct rxload_facts f = {
+		.queued_usec = current_queued_usec,
+		.since_drop_usec = last_drop_at ? now - last_drop_at : UINT64_MAX,
+		.helpers = helpers_count(),
+		.helper_backlog = helpers_backlog(),
+		.half_open = half_open,
+		.half_open_max = half_open_max,
+	};
+	enum rxload_reason why = rxload_verdict(&f);
+	if (why == RXLOAD_OK)
+		return false;
+	refused_total++;
+	refused_unsaid++;
+	char ab[IP_STR_MAX];
+	rxload_reason_text(why, &f, unsaid_reason, sizeof(unsaid_reason));
+	snprintf(unsaid_from, sizeof(unsaid_from), "%s:%u", ip_str(from, ab), from_port);
+	if (!said_at || now - said_at >= LOG_INTERVAL_USEC) {
+		say(now);
+		arm_flush();
+	}
+	return true;
+}
