@@ -160,7 +160,7 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	instances = i;
 	c->instance = i;
 	if (!observing) {
-		events_subscribe(on_event, NULL);
+		events_subscribe_kinds(on_event, NULL);
 		observing = true;
 	}
 	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "instantiated from template \"%s\" for peer %s",
