@@ -30,7 +30,7 @@ static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void *fetched_once(fetch_maker make, const struct alg *row, size_t key_len)
 {
-	if (!row || !row->ossl_name)
+	if (!row)
 		return NULL;
 	void *object = NULL;
 	pthread_mutex_lock(&table_lock);
@@ -51,12 +51,14 @@ void *fetched_once(fetch_maker make, const struct alg *row, size_t key_len)
 static void *make_md(const struct alg *row, size_t key_len)
 {
 	(void)key_len;
-	return EVP_MD_fetch(NULL, row->ossl_name, NULL);
+	return row->ossl_name ? EVP_MD_fetch(NULL, row->ossl_name, NULL) : NULL;
 }
 
 static void *make_cipher(const struct alg *row, size_t key_len)
 {
 	char name[64];
+	if (!row->ossl_name)
+		return NULL;
 	return EVP_CIPHER_fetch(NULL, alg_fill_key(row->ossl_name, (unsigned)key_len * 8, name, sizeof(name)),
 				NULL);
 }
@@ -64,6 +66,8 @@ static void *make_cipher(const struct alg *row, size_t key_len)
 static void *make_hmac(const struct alg *row, size_t key_len)
 {
 	(void)key_len;
+	if (!row->ossl_name)
+		return NULL;
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
 	EVP_MAC_free(mac);   /* the context holds its own reference */
