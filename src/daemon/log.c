@@ -202,16 +202,31 @@ bool debugging(unsigned cls, const struct connection *c)
 	return (debug_global & cls) || (c && subject && (subject->connection_debug(c) & cls));
 }
 
-/* The classic prefix: "conn" #serial: */
-static void format_prefix(char *buf, size_t len, const struct connection *c, const struct state *st)
+/* The classic prefix: "conn" #serial: , written at the start of buf;
+ * returns its length (at most len - 1). */
+static size_t format_prefix(char *buf, size_t len, const struct connection *c, const struct state *st)
 {
+	int n = 0;
 	buf[0] = '\0';
 	if (c && st)
-		snprintf(buf, len, "\"%s\" #%u: ", conn_name(c), state_serial(st));
+		n = snprintf(buf, len, "\"%s\" #%u: ", conn_name(c), state_serial(st));
 	else if (c)
-		snprintf(buf, len, "\"%s\": ", conn_name(c));
+		n = snprintf(buf, len, "\"%s\": ", conn_name(c));
 	else if (st)
-		snprintf(buf, len, "#%u: ", state_serial(st));
+		n = snprintf(buf, len, "#%u: ", state_serial(st));
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* A whole line: lead (for debug lines "| "), the prefix, then the
+ * message, formatted once into line (a log line is written for nearly
+ * every packet, so no intermediate copies). */
+static void format_line(char *line, size_t len, const char *lead, const struct connection *c,
+			const struct state *st, const char *fmt, va_list ap)
+{
+	size_t used = strlen(lead) < len ? strlen(lead) : 0;
+	memcpy(line, lead, used);
+	used += format_prefix(line + used, len - used, c, st);
+	vsnprintf(line + used, len - used, fmt, ap);
 }
 
 /* ONE table: a stream's syslog priority and the whack code it carries. */
@@ -284,14 +299,12 @@ static void emit(int priority, enum log_msgid id, const struct connection *c,
 static void vlog_line(int priority, enum whack_rc rc, enum log_msgid id, const struct connection *c,
 		      const struct state *st, const struct log_where *at, const char *fmt, va_list ap)
 {
-	char prefix[160], body[1024], line[1200];
-	vsnprintf(body, sizeof(body), fmt, ap);
+	char line[1200];
 	if ((unsigned)id >= MSGID__MAX)
 		id = MSGID_GENERIC;
 	if (!c && st && subject)
 		c = subject->state_connection(st);
-	format_prefix(prefix, sizeof(prefix), c, st);
-	snprintf(line, sizeof(line), "%s%s", prefix, body);
+	format_line(line, sizeof(line), "", c, st, fmt, ap);
 	emit(priority, id, c, st, at, line);
 
 	/* progress: to whoever waits on this connection, and as an event */
@@ -317,13 +330,11 @@ void log_message(const struct logger *lg, enum log_stream stream, int rc, enum l
 void dbg_at(const struct connection *c, const struct state *st,
 	    const char *file, int line_no, const char *func, const char *fmt, ...)
 {
-	char prefix[160], body[1024], line[1200];
+	char line[1200];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
+	format_line(line, sizeof(line), "| ", c, st, fmt, ap);
 	va_end(ap);
-	format_prefix(prefix, sizeof(prefix), c, st);
-	snprintf(line, sizeof(line), "| %s%s", prefix, body);
 	const struct log_where at = { file, line_no, func };
 	emit(LOG_DEBUG, MSGID_GENERIC, c, st, &at, line);
 }
