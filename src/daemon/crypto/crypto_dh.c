@@ -152,6 +152,36 @@ static EVP_PKEY *modp_domain(const struct dh_group *g)
 	return fetched_once(make_modp_domain, g->row, 0);
 }
 
+/* A NIST curve as an OpenSSL key of parameters only, built once: making
+ * the curve from its name (Montgomery set-up, inversions) cost more than
+ * a key pair on it. Keys generated from it, and peers' keys made from a
+ * copy of it, share its curve. */
+static void *make_ecp_domain(const struct alg *row, size_t unused)
+{
+	(void)unused;
+	EVP_PKEY *domain = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)row->ossl_name, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (!ctx || EVP_PKEY_paramgen_init(ctx) <= 0 || !EVP_PKEY_CTX_set_params(ctx, params) ||
+	    EVP_PKEY_generate(ctx, &domain) <= 0)
+		domain = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return domain;
+}
+
+static EVP_PKEY *ecp_generate(const struct dh_group *g)
+{
+	EVP_PKEY *domain = fetched_once(make_ecp_domain, g->row, 0), *key = NULL;
+	EVP_PKEY_CTX *ctx = domain ? EVP_PKEY_CTX_new_from_pkey(NULL, domain, NULL) : NULL;
+	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_generate(ctx, &key) <= 0)
+		key = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
 static EVP_PKEY *modp_generate(const struct dh_group *g)
 {
 	EVP_PKEY *domain = modp_domain(g), *key = NULL;
@@ -204,7 +234,7 @@ int dh_generate(const struct alg *alg, struct dh_secret **secret, uint8_t *pub)
 		key = modp_generate(g);
 		break;
 	case DH_ECP:
-		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", g->ossl_name);
+		key = ecp_generate(g);
 		break;
 	default:
 		key = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
@@ -295,14 +325,14 @@ static EVP_PKEY *ecp_peer(const struct dh_secret *s, const uint8_t *val, char *w
 	uint8_t enc[1 + 2 * 48];
 	enc[0] = 0x04;
 	memcpy(enc + 1, val, 2 * g->len);
-	EVP_PKEY *peer = NULL;
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-						   g->ossl_name, 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, enc,
-					     1 + 2 * g->len))
-		peer = key_fromdata("EC", bld, EVP_PKEY_PUBLIC_KEY);
-	OSSL_PARAM_BLD_free(bld);
+	/* a copy of the curve's parameters with the peer's point set: the
+	 * decoder checks that the point is on the curve */
+	EVP_PKEY *domain = fetched_once(make_ecp_domain, g->row, 0);
+	EVP_PKEY *peer = domain ? EVP_PKEY_dup(domain) : NULL;
+	if (peer && EVP_PKEY_set1_encoded_public_key(peer, enc, 1 + 2 * g->len) != 1) {
+		EVP_PKEY_free(peer);
+		peer = NULL;
+	}
 	if (peer) {
 		EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
 		if (!check || EVP_PKEY_public_check_quick(check) != 1) {
