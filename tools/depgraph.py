@@ -76,7 +76,7 @@ LAYERS = (
     (re.compile(r'^src/daemon/crypto/'), 'crypto'),
     (re.compile(r'^src/daemon/helpers/'), 'crypto'),
     (re.compile(r'^src/daemon/log$'), 'log'),
-    (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|addresspool'
+    (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|pubkey_cache|addresspool'
                 r'|rsa_text|engine)$'), 'model'),
     (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),
     (re.compile(r'^src/daemon/(demux|rxload)$'), 'io'),

@@ -31,7 +31,13 @@ struct pluto_event {
 
 typedef void (*pluto_observer_fn)(const struct pluto_event *ev, void *userdata);
 
+/* An observer that reads ev->changed as the fields whose values differ
+ * from those last announced (front ends telling clients values). */
 void events_subscribe(pluto_observer_fn fn, void *userdata);
+/* An observer that looks only at the kind and the objects (the engine's
+ * own hooks): while only these listen, a *_CHANGED event's changed is the
+ * field(s) as told, uncompared, and no values are remembered. */
+void events_subscribe_kinds(pluto_observer_fn fn, void *userdata);
 void events_unsubscribe(pluto_observer_fn fn, void *userdata);
 void events_emit(const struct pluto_event *ev);
 

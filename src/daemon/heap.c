@@ -70,5 +70,5 @@ void heap_init(struct sd_event *event)
 	sd_event_source_set_enabled(trim_timer, SD_EVENT_OFF);
 	sd_event_source_set_floating(trim_timer, 1);
 	sd_event_source_unref(trim_timer);   /* the loop holds it now; we keep a borrowed pointer */
-	events_subscribe(on_event, NULL);
+	events_subscribe_kinds(on_event, NULL);
 }

@@ -43,17 +43,22 @@ static const struct log_subject_ops *subject;
 
 /* --- the stderr buffer ---
  * Lines to stderr (a terminal, a file, a pipe) are gathered and written
- * in one write(2) at the loop's next iteration (a defer source, switched
- * on by the first line that waits: log_set_event), instead of one write
- * per line: a handshake logs about ten lines. A line logged while the
- * loop is idle (start-up, before it runs) goes out at its first turn. They also go out when the buffer is nearly full, when the
- * oldest buffered line is FLUSH_AFTER_MS old (a long iteration), at exit
- * and, where a signal handler can, on a crash. The journal and syslog
+ * in one write(2) FLUSH_DELAY_MS after the first of them (a timer of the
+ * loop, armed by the first line that waits: log_set_event), instead of
+ * one write per line: a handshake logs about ten lines, and a loop turn
+ * handles one or two packets, so a write per turn was still a write per
+ * packet under load. A line logged while the loop is idle (start-up,
+ * before it runs) goes out at its first turn. They also go out when the
+ * buffer is nearly full, when the oldest buffered line is FLUSH_AFTER_MS
+ * old (a long iteration), at exit and, where a signal handler can, on a
+ * crash. Whoever waits on a connection (whack, ipsecctl, D-Bus Progress)
+ * gets its lines at once through the progress hook, not from here. The journal and syslog
  * take one datagram per message whatever we do: they are not buffered.
  * The log hook (progress lines, tests) sees every line at once. */
 #define BUF_SIZE (64 * 1024)
 #define FLUSH_AT (BUF_SIZE - 2048)   /* room for the longest line */
 #define FLUSH_AFTER_MS 200
+#define FLUSH_DELAY_MS 20
 
 static char out_buf[BUF_SIZE];
 static size_t out_used;
@@ -97,7 +102,8 @@ static void buffer_line(const char *line)
 		len = BUF_SIZE - 1;
 	if (out_used == 0) {
 		out_since_ms = now_ms();
-		if (flush_source)
+		if (flush_source &&
+		    sd_event_source_set_time_relative(flush_source, FLUSH_DELAY_MS * 1000ULL) >= 0)
 			sd_event_source_set_enabled(flush_source, SD_EVENT_ONESHOT);
 	}
 	memcpy(out_buf + out_used, line, len);
@@ -108,7 +114,7 @@ static void buffer_line(const char *line)
 		write_out();
 }
 
-static int on_loop_iteration(sd_event_source *s, void *ud)
+static int on_flush_timer(sd_event_source *s, uint64_t usec, void *ud)
 {
 	log_flush();
 	return 0;
@@ -120,7 +126,9 @@ int log_set_event(sd_event *event)
 	log_flush();
 	if (!event)
 		return 0;
-	int r = sd_event_add_defer(event, &flush_source, on_loop_iteration, NULL);
+	/* an accuracy of a few ms lets the loop's wake-ups coincide */
+	int r = sd_event_add_time_relative(event, &flush_source, CLOCK_MONOTONIC, FLUSH_DELAY_MS * 1000ULL,
+					   5000, on_flush_timer, NULL);
 	if (r >= 0)
 		sd_event_source_set_enabled(flush_source, SD_EVENT_OFF);
 	return r;
@@ -202,16 +210,31 @@ bool debugging(unsigned cls, const struct connection *c)
 	return (debug_global & cls) || (c && subject && (subject->connection_debug(c) & cls));
 }
 
-/* The classic prefix: "conn" #serial: */
-static void format_prefix(char *buf, size_t len, const struct connection *c, const struct state *st)
+/* The classic prefix: "conn" #serial: , written at the start of buf;
+ * returns its length (at most len - 1). */
+static size_t format_prefix(char *buf, size_t len, const struct connection *c, const struct state *st)
 {
+	int n = 0;
 	buf[0] = '\0';
 	if (c && st)
-		snprintf(buf, len, "\"%s\" #%u: ", conn_name(c), state_serial(st));
+		n = snprintf(buf, len, "\"%s\" #%u: ", conn_name(c), state_serial(st));
 	else if (c)
-		snprintf(buf, len, "\"%s\": ", conn_name(c));
+		n = snprintf(buf, len, "\"%s\": ", conn_name(c));
 	else if (st)
-		snprintf(buf, len, "#%u: ", state_serial(st));
+		n = snprintf(buf, len, "#%u: ", state_serial(st));
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* A whole line: lead (for debug lines "| "), the prefix, then the
+ * message, formatted once into line (a log line is written for nearly
+ * every packet, so no intermediate copies). */
+static void format_line(char *line, size_t len, const char *lead, const struct connection *c,
+			const struct state *st, const char *fmt, va_list ap)
+{
+	size_t used = strlen(lead) < len ? strlen(lead) : 0;
+	memcpy(line, lead, used);
+	used += format_prefix(line + used, len - used, c, st);
+	vsnprintf(line + used, len - used, fmt, ap);
 }
 
 /* ONE table: a stream's syslog priority and the whack code it carries. */
@@ -284,14 +307,12 @@ static void emit(int priority, enum log_msgid id, const struct connection *c,
 static void vlog_line(int priority, enum whack_rc rc, enum log_msgid id, const struct connection *c,
 		      const struct state *st, const struct log_where *at, const char *fmt, va_list ap)
 {
-	char prefix[160], body[1024], line[1200];
-	vsnprintf(body, sizeof(body), fmt, ap);
+	char line[1200];
 	if ((unsigned)id >= MSGID__MAX)
 		id = MSGID_GENERIC;
 	if (!c && st && subject)
 		c = subject->state_connection(st);
-	format_prefix(prefix, sizeof(prefix), c, st);
-	snprintf(line, sizeof(line), "%s%s", prefix, body);
+	format_line(line, sizeof(line), "", c, st, fmt, ap);
 	emit(priority, id, c, st, at, line);
 
 	/* progress: to whoever waits on this connection, and as an event */
@@ -317,13 +338,11 @@ void log_message(const struct logger *lg, enum log_stream stream, int rc, enum l
 void dbg_at(const struct connection *c, const struct state *st,
 	    const char *file, int line_no, const char *func, const char *fmt, ...)
 {
-	char prefix[160], body[1024], line[1200];
+	char line[1200];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(body, sizeof(body), fmt, ap);
+	format_line(line, sizeof(line), "| ", c, st, fmt, ap);
 	va_end(ap);
-	format_prefix(prefix, sizeof(prefix), c, st);
-	snprintf(line, sizeof(line), "| %s%s", prefix, body);
 	const struct log_where at = { file, line_no, func };
 	emit(LOG_DEBUG, MSGID_GENERIC, c, st, &at, line);
 }

@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 		     "no rtnetlink announcements (%s): interfaces are asked for each time", strerror(-r));
 	updown_set_event(event);
 	ctl_set_shutdown_hook(request_exit);
-	events_subscribe(on_event, NULL);
+	events_subscribe_kinds(on_event, NULL);
 
 	demux_set_port((uint16_t)o.ikeport);
 	demux_set_natt_port((uint16_t)o.natt_port);

@@ -437,18 +437,41 @@ static char *value_key(const struct view_value *v)
  * different values with the same FNV-1a digest would hide one change;
  * at 64 bits that is not a case to design for. */
 struct view_cache {
+	unsigned epoch;       /* cache_epoch when it was filled: older is stale */
 	size_t n;
 	view_mask announced;  /* fields with a digest; the others were never announced */
 	uint64_t digest[];
 };
 
+/* Moved on by view_caches_expire: a cache of another epoch was filled
+ * before a time nobody remembered values, so it may hold ones that were
+ * never announced to the watchers now listening. */
+static unsigned cache_epoch;
+
+void view_caches_expire(void)
+{
+	cache_epoch++;
+}
+
+view_mask view_told(enum view_kind kind, unsigned field)
+{
+	size_t n;
+	view_fields(kind, &n);
+	return field < n ? VIEW_BIT(field) : (view_mask)(((uint64_t)1 << n) - 1);
+}
+
 static struct view_cache *cache_get(enum view_kind kind, struct view_cache **cache)
 {
+	if (*cache && (*cache)->epoch != cache_epoch) {
+		(*cache)->epoch = cache_epoch;
+		(*cache)->announced = 0;
+	}
 	if (!*cache) {
 		size_t n;
 		view_fields(kind, &n);
 		*cache = xcalloc(1, sizeof(**cache) + n * sizeof((*cache)->digest[0]));
 		(*cache)->n = n;
+		(*cache)->epoch = cache_epoch;
 	}
 	return *cache;
 }
@@ -489,13 +512,16 @@ view_mask view_changes(enum view_kind kind, const void *obj, struct view_cache *
 {
 	struct view_cache *vc = *cache;
 	view_mask changed = 0;
-	if (!vc) {
+	if (!vc)
 		/* never announced (a test's stand-in object, or a change before
 		 * the object was added): nothing to compare with, so pass the
 		 * change on as told, and keep nothing that would need freeing */
-		size_t n;
-		view_fields(kind, &n);
-		return field < n ? VIEW_BIT(field) : (view_mask)(((uint64_t)1 << n) - 1);
+		return view_told(kind, field);
+	if (vc->epoch != cache_epoch) {
+		/* filled before nobody listened: what the watchers know is
+		 * unknown, so every value is news; remember them from now */
+		view_remember(kind, obj, cache);
+		return view_told(kind, field);
 	}
 	for (unsigned i = 0; i < vc->n; i++)
 		if ((field >= vc->n || i == field) && update(kind, obj, vc, i))

@@ -66,6 +66,11 @@ void view_remember(enum view_kind kind, const void *obj, struct view_cache **cac
  * remembered has nothing to compare with: the field(s) as told. */
 view_mask view_changes(enum view_kind kind, const void *obj, struct view_cache **cache, unsigned field);
 void view_cache_free(struct view_cache **cache);
+/* Every cache filled so far is stale (nobody remembered values for a
+ * while): the next view_changes on it reports the fields as told. */
+void view_caches_expire(void);
+/* The mask view_changes reports when it has nothing to compare with. */
+view_mask view_told(enum view_kind kind, unsigned field);
 /* The Manager has one object: its cache lives here. */
 struct view_cache **view_manager_cache(void);
 

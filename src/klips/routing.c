@@ -68,7 +68,7 @@ static void route_index(struct connection *c)
 {
 	static bool observing;
 	if (!observing) {
-		events_subscribe(on_event, NULL);
+		events_subscribe_kinds(on_event, NULL);
 		observing = true;
 	}
 	route_unindex(c);

@@ -13,6 +13,7 @@
 #include "common/util.h"
 #include "daemon/keys.h"
 #include "daemon/log.h"
+#include "daemon/pubkey_cache.h"
 
 static EVP_PKEY *key2048;     /* e = 65537 */
 static EVP_PKEY *key_e3;      /* e = 3, 1024 bits */
@@ -199,6 +200,59 @@ static void test_file_form(void)
 	g_free(dir);
 }
 
+/* The cache hands out the key it parsed while the text (and for %file:
+ * the file) is the same, parses again when the file changes, and keeps
+ * no failure. */
+static void test_cached(void)
+{
+	char *dir = g_dir_make_tmp("test-keys-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "peer.pem", NULL);
+	char *spki = pem_of(key2048, "SubjectPublicKeyInfo", EVP_PKEY_PUBLIC_KEY);
+	char *spki_e3 = pem_of(key_e3, "SubjectPublicKeyInfo", EVP_PKEY_PUBLIC_KEY);
+	g_assert_true(g_file_set_contents(path, spki, -1, NULL));
+	char *text = g_strconcat("%file:", path, NULL);
+	struct ctl_error err = { 0 };
+
+	EVP_PKEY *a = pubkey_parse_cached(text, &err), *b = pubkey_parse_cached(text, &err);
+	g_assert_nonnull(a);
+	g_assert_true(a == b);
+	g_assert_cmpint(EVP_PKEY_eq(a, key2048), ==, 1);
+	EVP_PKEY_free(b);
+
+	/* another key in the file (another size, so the stat differs even
+	 * within the file system's time granularity): read again */
+	g_assert_true(g_file_set_contents(path, spki_e3, -1, NULL));
+	b = pubkey_parse_cached(text, &err);
+	g_assert_nonnull(b);
+	g_assert_true(a != b);
+	g_assert_cmpint(EVP_PKEY_eq(b, key_e3), ==, 1);
+	EVP_PKEY_free(b);
+	EVP_PKEY_free(a);
+
+	/* gone: refused with the parse's error, every time */
+	g_unlink(path);
+	g_assert_null(pubkey_parse_cached(text, &err));
+	g_assert_nonnull(strstr(err.message, "No such file"));
+	g_assert_null(pubkey_parse_cached(text, &err));
+
+	/* inline text: the same key object for the same text */
+	a = pubkey_parse_cached(spki, &err);
+	b = pubkey_parse_cached(spki, &err);
+	g_assert_nonnull(a);
+	g_assert_true(a == b);
+	EVP_PKEY_free(a);
+	EVP_PKEY_free(b);
+	g_assert_null(pubkey_parse_cached("0s", &err));
+
+	pubkey_cache_clear();
+	g_rmdir(dir);
+	g_free(text);
+	g_free(spki);
+	g_free(spki_e3);
+	g_free(path);
+	g_free(dir);
+}
+
 static void test_garbage(void)
 {
 	assert_rejected("", "empty");
@@ -321,6 +375,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/keys/hex", test_hex_form);
 	g_test_add_func("/keys/pem", test_pem_forms);
 	g_test_add_func("/keys/file", test_file_form);
+	g_test_add_func("/keys/cached", test_cached);
 	g_test_add_func("/keys/garbage", test_garbage);
 	g_test_add_func("/keys/keyid", test_keyid);
 	g_test_add_func("/keys/store", test_store);

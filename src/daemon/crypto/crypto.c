@@ -11,8 +11,11 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "daemon/crypto/crypto_fetch.h"
+
 /* Every algorithm is fetched from OpenSSL by the name its descriptor
- * row gives (policy/algs.h), so adding a row adds it here too. */
+ * row gives (policy/algs.h), so adding a row adds it here too; once per
+ * process (crypto_fetch.c). */
 
 static bool is_hash(const struct alg *hash)
 {
@@ -28,19 +31,16 @@ int crypto_hash(const struct alg *hash, const struct chunk *parts, size_t n, uin
 {
 	if (!is_hash(hash))
 		return -EINVAL;
-	EVP_MD *md = EVP_MD_fetch(NULL, hash->ossl_name, NULL);
+	const EVP_MD *md = fetched_md(hash);
 	EVP_MD_CTX *ctx = md ? EVP_MD_CTX_new() : NULL;
-	if (!ctx) {
-		EVP_MD_free(md);
+	if (!ctx)
 		return md ? -ENOMEM : -EIO;
-	}
 	int ok = EVP_DigestInit_ex(ctx, md, NULL);
 	for (size_t i = 0; ok && i < n; i++)
 		ok = EVP_DigestUpdate(ctx, parts[i].ptr, parts[i].len);
 	unsigned out_len = 0;
 	ok = ok && EVP_DigestFinal_ex(ctx, out, &out_len);
 	EVP_MD_CTX_free(ctx);
-	EVP_MD_free(md);
 	return ok && out_len == hash->hash_bytes ? 0 : -EIO;
 }
 
@@ -54,19 +54,13 @@ int crypto_prf(const struct alg *hash, struct chunk key, const struct chunk *par
 	static const uint8_t empty;
 	const uint8_t *key_ptr = key.len ? key.ptr : &empty;
 
-	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)hash->ossl_name, 0),
-		OSSL_PARAM_construct_end(),
-	};
-	int ok = ctx && EVP_MAC_init(ctx, key_ptr, key.len, params);
+	EVP_MAC_CTX *ctx = hmac_ctx_new(hash);
+	int ok = ctx && EVP_MAC_init(ctx, key_ptr, key.len, NULL);
 	for (size_t k = 0; ok && k < n; k++)
 		ok = EVP_MAC_update(ctx, parts[k].ptr, parts[k].len);
 	size_t out_len = 0;
 	ok = ok && EVP_MAC_final(ctx, out, &out_len, hash->hash_bytes);
 	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
 	return ok && out_len == hash->hash_bytes ? 0 : -EIO;
 }
 
@@ -92,15 +86,13 @@ size_t crypto_cipher_key_len(const struct alg *cipher, unsigned key_bits)
 	return alg_key_ok(cipher, key_bits) ? key_bits / 8 : 0;
 }
 
-/* The cipher at this key length in bytes, fetched by name; NULL when the
- * row has no such length. EVP_CIPHER_free() it. */
-static EVP_CIPHER *cbc_cipher(const struct alg *cipher, size_t key_len)
+/* The cipher at this key length in bytes; NULL when the row has no such
+ * length. */
+static const EVP_CIPHER *cbc_cipher(const struct alg *cipher, size_t key_len)
 {
-	char name[64];
 	if (!is_cbc(cipher) || key_len == 0 || crypto_cipher_key_len(cipher, (unsigned)key_len * 8) != key_len)
 		return NULL;
-	return EVP_CIPHER_fetch(NULL, alg_fill_key(cipher->ossl_name, (unsigned)key_len * 8, name, sizeof(name)),
-				NULL);
+	return fetched_cipher(cipher, key_len);
 }
 
 /* One CBC pass in place. IKEv1 carries the IV from message to message:
@@ -112,23 +104,19 @@ static int cbc_crypt(const struct alg *cipher, const uint8_t *key, size_t key_le
 	size_t block = crypto_cipher_block(cipher);
 	if (!block || !key || !iv || (len && !buf) || len % block != 0 || len > INT32_MAX)
 		return -EINVAL;
-	EVP_CIPHER *evp = cbc_cipher(cipher, key_len);
+	const EVP_CIPHER *evp = cbc_cipher(cipher, key_len);
 	if (!evp)
 		return -EINVAL;
-	if (len == 0) {
-		EVP_CIPHER_free(evp);
+	if (len == 0)
 		return 0;
-	}
 
 	uint8_t next_iv[CRYPTO_MAX_BLOCK];
 	if (!encrypt)
 		memcpy(next_iv, buf + len - block, block);
 
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	if (!ctx) {
-		EVP_CIPHER_free(evp);
+	if (!ctx)
 		return -ENOMEM;
-	}
 	int out_len = 0, fin_len = 0;
 	int ok = EVP_CipherInit_ex2(ctx, evp, key, iv, encrypt, NULL) &&
 		 EVP_CIPHER_CTX_set_padding(ctx, 0) &&
@@ -136,7 +124,6 @@ static int cbc_crypt(const struct alg *cipher, const uint8_t *key, size_t key_le
 		 EVP_CipherFinal_ex(ctx, buf + out_len, &fin_len) &&
 		 (size_t)(out_len + fin_len) == len;
 	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(evp);
 	if (!ok)
 		return -EIO;
 

@@ -17,6 +17,8 @@
 #include <openssl/ec.h>
 #include <openssl/param_build.h>
 
+#include "daemon/crypto/crypto_fetch.h"
+
 /* The groups are descriptor rows (policy/algs.h): dh_family says how
  * OpenSSL builds the keys, ossl_name is the group or curve name,
  * dh_bytes the value length. dh_priv_bits, the MODP private exponent
@@ -126,18 +128,64 @@ static EVP_PKEY *key_fromdata(const char *type, OSSL_PARAM_BLD *bld, int selecti
 	return pkey;
 }
 
+/* A MODP group's domain parameters as an OpenSSL key, built once per
+ * group (crypto_fetch.c) rather than from the prime for every key pair
+ * (a few percent of a key generation). */
+static void *make_modp_domain(const struct alg *row, size_t unused)
+{
+	(void)unused;
+	struct dh_group gb;
+	const struct dh_group *g = group_of(row, &gb);
+	BIGNUM *p = NULL, *gen = NULL;
+	EVP_PKEY *domain = NULL;
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	if (g && bld && push_modp_params(bld, g, &p, &gen) == 0)
+		domain = key_fromdata("DH", bld, EVP_PKEY_KEY_PARAMETERS);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(p);
+	BN_free(gen);
+	return domain;
+}
+
+static EVP_PKEY *modp_domain(const struct dh_group *g)
+{
+	return fetched_once(make_modp_domain, g->row, 0);
+}
+
+/* A NIST curve as an OpenSSL key of parameters only, built once: making
+ * the curve from its name (Montgomery set-up, inversions) cost more than
+ * a key pair on it. Keys generated from it, and peers' keys made from a
+ * copy of it, share its curve. */
+static void *make_ecp_domain(const struct alg *row, size_t unused)
+{
+	(void)unused;
+	EVP_PKEY *domain = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)row->ossl_name, 0),
+		OSSL_PARAM_construct_end(),
+	};
+	if (!ctx || EVP_PKEY_paramgen_init(ctx) <= 0 || !EVP_PKEY_CTX_set_params(ctx, params) ||
+	    EVP_PKEY_generate(ctx, &domain) <= 0)
+		domain = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return domain;
+}
+
+static EVP_PKEY *ecp_generate(const struct dh_group *g)
+{
+	EVP_PKEY *domain = fetched_once(make_ecp_domain, g->row, 0), *key = NULL;
+	EVP_PKEY_CTX *ctx = domain ? EVP_PKEY_CTX_new_from_pkey(NULL, domain, NULL) : NULL;
+	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_generate(ctx, &key) <= 0)
+		key = NULL;
+	EVP_PKEY_CTX_free(ctx);
+	return key;
+}
+
 static EVP_PKEY *modp_generate(const struct dh_group *g)
 {
-	BIGNUM *p = NULL, *gen = NULL;
-	EVP_PKEY *domain = NULL, *key = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	if (!bld || push_modp_params(bld, g, &p, &gen) < 0)
-		goto out;
-	domain = key_fromdata("DH", bld, EVP_PKEY_KEY_PARAMETERS);
-	if (!domain)
-		goto out;
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, domain, NULL);
+	EVP_PKEY *domain = modp_domain(g), *key = NULL;
+	EVP_PKEY_CTX *ctx = domain ? EVP_PKEY_CTX_new_from_pkey(NULL, domain, NULL) : NULL;
 	int priv_bits = g->priv_bits;
 	OSSL_PARAM gen_params[] = {
 		OSSL_PARAM_construct_int(OSSL_PKEY_PARAM_DH_PRIV_LEN, &priv_bits),
@@ -146,12 +194,7 @@ static EVP_PKEY *modp_generate(const struct dh_group *g)
 	if (!ctx || EVP_PKEY_keygen_init(ctx) <= 0 || !EVP_PKEY_CTX_set_params(ctx, gen_params) ||
 	    EVP_PKEY_generate(ctx, &key) <= 0)
 		key = NULL;
-out:
 	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(domain);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(p);
-	BN_free(gen);
 	return key;
 }
 
@@ -191,7 +234,7 @@ int dh_generate(const struct alg *alg, struct dh_secret **secret, uint8_t *pub)
 		key = modp_generate(g);
 		break;
 	case DH_ECP:
-		key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", g->ossl_name);
+		key = ecp_generate(g);
 		break;
 	default:
 		key = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
@@ -269,8 +312,12 @@ out:
 }
 
 /* OpenSSL's SEC1 decoder rejects a point that is not on the curve; the
- * explicit public check also refuses the point at infinity and points
- * outside the prime-order group. */
+ * quick public check also refuses the point at infinity. The full check
+ * adds a multiplication by the group order, to find points outside the
+ * prime-order subgroup: the NIST curves have cofactor 1, so every point
+ * on the curve but infinity is in it (SP 800-56A 5.6.2.3.4, the partial
+ * validation that suffices for them), and that multiplication cost as
+ * much as the key agreement itself. */
 static EVP_PKEY *ecp_peer(const struct dh_secret *s, const uint8_t *val, char *why,
 			  size_t why_len)
 {
@@ -278,17 +325,17 @@ static EVP_PKEY *ecp_peer(const struct dh_secret *s, const uint8_t *val, char *w
 	uint8_t enc[1 + 2 * 48];
 	enc[0] = 0x04;
 	memcpy(enc + 1, val, 2 * g->len);
-	EVP_PKEY *peer = NULL;
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	if (bld && OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-						   g->ossl_name, 0) &&
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, enc,
-					     1 + 2 * g->len))
-		peer = key_fromdata("EC", bld, EVP_PKEY_PUBLIC_KEY);
-	OSSL_PARAM_BLD_free(bld);
+	/* a copy of the curve's parameters with the peer's point set: the
+	 * decoder checks that the point is on the curve */
+	EVP_PKEY *domain = fetched_once(make_ecp_domain, g->row, 0);
+	EVP_PKEY *peer = domain ? EVP_PKEY_dup(domain) : NULL;
+	if (peer && EVP_PKEY_set1_encoded_public_key(peer, enc, 1 + 2 * g->len) != 1) {
+		EVP_PKEY_free(peer);
+		peer = NULL;
+	}
 	if (peer) {
 		EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, peer, NULL);
-		if (!check || EVP_PKEY_public_check(check) != 1) {
+		if (!check || EVP_PKEY_public_check_quick(check) != 1) {
 			EVP_PKEY_free(peer);
 			peer = NULL;
 		}

@@ -15,6 +15,7 @@
 #include "daemon/events.h"
 #include "daemon/ikev1/ikev1.h"
 #include "daemon/keys.h"
+#include "daemon/pubkey_cache.h"
 #include "daemon/log.h"
 #include "daemon/secrets.h"
 #include "daemon/state.h"
@@ -136,7 +137,7 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 	instances = i;
 	c->instance = i;
 	if (!observing) {
-		events_subscribe(on_event, NULL);
+		events_subscribe_kinds(on_event, NULL);
 		observing = true;
 	}
 	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "instantiated from template \"%s\" for peer %s",
@@ -247,7 +248,7 @@ EVP_PKEY *v1_peer_pubkey(const struct connection *c, const struct pluto_id *peer
 	const struct end *e = END_THAT(c);
 	if (e->rsasigkey) {
 		struct ctl_error err;
-		EVP_PKEY *k = pubkey_parse(e->rsasigkey, &err);
+		EVP_PKEY *k = pubkey_parse_cached(e->rsasigkey, &err);
 		if (!k)
 			llog(CONN_LOGGER(c), LS_SERIOUS, MSGID_GENERIC, "peer's public key unusable: %s", err.message);
 		return k;

@@ -159,6 +159,9 @@ static const char *indent(unsigned depth)
 void hex_dump(const struct connection *c, unsigned cls, unsigned depth, const char *name,
 	      const uint8_t *data, size_t len)
 {
+	/* the lines are formatted byte by byte: only for someone reading */
+	if (!debugging(cls, c))
+		return;
 	DBG(cls, c, "%s%s: %zu bytes", indent(depth), name, len);
 	/* 16 bytes a line, in groups of four */
 	for (size_t off = 0; off < len; off += 16) {
