@@ -43,22 +43,17 @@ static const struct log_subject_ops *subject;
 
 /* --- the stderr buffer ---
  * Lines to stderr (a terminal, a file, a pipe) are gathered and written
- * in one write(2) FLUSH_DELAY_MS after the first of them (a timer of the
- * loop, armed by the first line that waits: log_set_event), instead of
- * one write per line: a handshake logs about ten lines, and a loop turn
- * handles one or two packets, so a write per turn was still a write per
- * packet under load. A line logged while the loop is idle (start-up,
- * before it runs) goes out at its first turn. They also go out when the
- * buffer is nearly full, when the oldest buffered line is FLUSH_AFTER_MS
- * old (a long iteration), at exit and, where a signal handler can, on a
- * crash. Whoever waits on a connection (whack, ipsecctl, D-Bus Progress)
- * gets its lines at once through the progress hook, not from here. The journal and syslog
+ * in one write(2) at the loop's next iteration (a defer source, switched
+ * on by the first line that waits: log_set_event), instead of one write
+ * per line: a handshake logs about ten lines. A line logged while the
+ * loop is idle (start-up, before it runs) goes out at its first turn. They also go out when the buffer is nearly full, when the
+ * oldest buffered line is FLUSH_AFTER_MS old (a long iteration), at exit
+ * and, where a signal handler can, on a crash. The journal and syslog
  * take one datagram per message whatever we do: they are not buffered.
  * The log hook (progress lines, tests) sees every line at once. */
 #define BUF_SIZE (64 * 1024)
 #define FLUSH_AT (BUF_SIZE - 2048)   /* room for the longest line */
 #define FLUSH_AFTER_MS 200
-#define FLUSH_DELAY_MS 20
 
 static char out_buf[BUF_SIZE];
 static size_t out_used;
@@ -102,8 +97,7 @@ static void buffer_line(const char *line)
 		len = BUF_SIZE - 1;
 	if (out_used == 0) {
 		out_since_ms = now_ms();
-		if (flush_source &&
-		    sd_event_source_set_time_relative(flush_source, FLUSH_DELAY_MS * 1000ULL) >= 0)
+		if (flush_source)
 			sd_event_source_set_enabled(flush_source, SD_EVENT_ONESHOT);
 	}
 	memcpy(out_buf + out_used, line, len);
@@ -114,7 +108,7 @@ static void buffer_line(const char *line)
 		write_out();
 }
 
-static int on_flush_timer(sd_event_source *s, uint64_t usec, void *ud)
+static int on_loop_iteration(sd_event_source *s, void *ud)
 {
 	log_flush();
 	return 0;
@@ -126,9 +120,7 @@ int log_set_event(sd_event *event)
 	log_flush();
 	if (!event)
 		return 0;
-	/* an accuracy of a few ms lets the loop's wake-ups coincide */
-	int r = sd_event_add_time_relative(event, &flush_source, CLOCK_MONOTONIC, FLUSH_DELAY_MS * 1000ULL,
-					   5000, on_flush_timer, NULL);
+	int r = sd_event_add_defer(event, &flush_source, on_loop_iteration, NULL);
 	if (r >= 0)
 		sd_event_source_set_enabled(flush_source, SD_EVENT_OFF);
 	return r;

@@ -35,8 +35,8 @@ void log_init(enum log_target target, const char *ident);
 enum log_target log_target_get(void);
 /* stderr lines are buffered (log.c says when they go out): log_flush
  * writes them now (before a fork, or when the caller must know they are
- * out); log_set_event flushes them through this loop shortly (20 ms)
- * after a line was buffered (NULL: no loop, every line at once). */
+ * out); log_set_event flushes at the next iteration of this loop after
+ * a line was buffered (NULL: no loop, every line at once). */
 struct sd_event;
 void log_flush(void);
 int log_set_event(struct sd_event *event);
