@@ -154,6 +154,16 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
+char *pubkey_file_path(const char *text)
+{
+	const char *s = text ? text : "";
+	size_t len = strlen(s);
+	trim(&s, &len);
+	if (len < 6 || strncmp(s, "%file:", 6) != 0)
+		return NULL;
+	return xasprintf("%.*s", (int)(len - 6), s + 6);
+}
+
 EVP_PKEY *pubkey_parse(const char *text, struct ctl_error *err)
 {
 	const char *s = text ? text : "";
@@ -165,9 +175,9 @@ EVP_PKEY *pubkey_parse(const char *text, struct ctl_error *err)
 			 "0x hex, PEM text or %%file:/path.pem");
 		return NULL;
 	}
-	if (len >= 6 && strncmp(s, "%file:", 6) == 0) {
-		_cleanup_free_ char *path = strndup(s + 6, len - 6);
-		if (!path || path[0] != '/') {
+	_cleanup_free_ char *path = pubkey_file_path(s);
+	if (path) {
+		if (path[0] != '/') {
 			ctl_fail(err, PE_INVALID_OPTION, "%%file: public key needs an absolute path (%%file:/path.pem)");
 			return NULL;
 		}

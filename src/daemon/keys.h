@@ -11,6 +11,9 @@
 /* Parse a public key in any accepted form. Returns NULL with err
  * (InvalidOption, naming the form expected and what was wrong) on failure. */
 EVP_PKEY *pubkey_parse(const char *text, struct ctl_error *err);
+/* The path of a %file: key text, as pubkey_parse reads it (malloc'ed);
+ * NULL when text is not that form. */
+char *pubkey_file_path(const char *text);
 
 /* RFC 3110 encoding with the "0s" prefix, malloc'ed (usable as
  * leftrsasigkey); NULL when the key is not RSA. */

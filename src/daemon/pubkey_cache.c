@@ -47,15 +47,9 @@ enum key_source { KEY_INLINE, KEY_FILE, KEY_FILE_UNSEEN };
  * KEY_FILE_UNSEEN (parsed, never kept: the parse says what is wrong). */
 static enum key_source key_source(const char *text, struct stat *st)
 {
-	const char *s = text;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	if (strncmp(s, "%file:", 6) != 0)
+	_cleanup_free_ char *path = pubkey_file_path(text);
+	if (!path)
 		return KEY_INLINE;
-	_cleanup_free_ char *path = xstrdup(s + 6);
-	size_t n = strlen(path);
-	while (n && (path[n - 1] == ' ' || path[n - 1] == '\t' || path[n - 1] == '\n'))
-		path[--n] = '\0';
 	return stat(path, st) == 0 ? KEY_FILE : KEY_FILE_UNSEEN;
 }
 
