@@ -225,6 +225,38 @@ void print_status_tables(FILE *f, json_object *status)
 	print_table(f, "States", field(status, "states"), VIEW_STATE, state_columns, N_OF(state_columns));
 }
 
+/* The field names of a table's columns, once each, into names */
+static void add_column_fields(json_object *names, enum view_kind kind, const struct column *cols, size_t n)
+{
+	size_t n_fields;
+	const struct view_field_name *f = view_field_names(kind, &n_fields);
+	for (size_t c = 0; c < n; c++) {
+		bool seen = false;
+		for (size_t i = 0; i < c; i++)
+			seen |= cols[i].field == cols[c].field;
+		if (!seen)
+			json_object_array_add(names, json_object_new_string(f[cols[c].field].json));
+	}
+}
+
+json_object *status_table_params(void)
+{
+	json_object *p = json_object_new_object();
+	json_object_object_add(p, "text", json_object_new_boolean(false));
+	json_object *conn = json_object_new_array(), *state = json_object_new_array();
+	add_column_fields(conn, VIEW_CONNECTION, connection_columns, N_OF(connection_columns));
+	add_column_fields(state, VIEW_STATE, state_columns, N_OF(state_columns));
+	json_object_object_add(p, "connectionFields", conn);
+	json_object_object_add(p, "stateFields", state);
+	/* the options end_text() reads */
+	json_object *keys = json_object_new_array();
+	static const char *const end_keys[] = { "left", "leftsubnet", "right", "rightsubnet" };
+	for (size_t i = 0; i < N_OF(end_keys); i++)
+		json_object_array_add(keys, json_object_new_string(end_keys[i]));
+	json_object_object_add(p, "optionKeys", keys);
+	return p;
+}
+
 #define CONN_JSON(id) VIEW_JSON(view_connection_field_names, id)
 #define STATE_JSON(id) VIEW_JSON(view_state_field_names, id)
 

@@ -127,7 +127,7 @@ static int cmd_status(struct ctl_args *a)
 		vl_reply_clear(&reply);
 		return 0;
 	}
-	int r = call(VL("Status"), status_params(false), &reply);
+	int r = call(VL("Status"), status_table_params(), &reply);
 	if (r)
 		return r;
 	print_status_tables(stdout, reply.parameters);
@@ -204,7 +204,11 @@ static int cmd_list_names(struct ctl_args *a)
 	if (vl_connect(socket_path, &conn) < 0)
 		return EXIT_NO_DAEMON;
 	struct vl_reply reply;
-	json_object *params = status_params(false);
+	/* completion runs on every TAB: only the names, no state */
+	json_object *params = status_params(false), *names = json_object_new_array();
+	json_object_array_add(names, json_object_new_string("name"));
+	json_object_object_add(params, "connectionFields", names);
+	json_object_object_add(params, "stateFields", json_object_new_array());
 	int r = vl_call(conn, VL("Status"), params, &reply);
 	json_object_put(params);
 	if (r < 0 || reply.error) {

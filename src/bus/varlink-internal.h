@@ -131,6 +131,7 @@ const char *vl_param_string(json_object *parameters, const char *name);
 /* The IDL types as JSON objects (new references). vl_view_json: the
  * fields of one view kind (obj NULL for the Manager). */
 #include "common/view-fields.h"
+#include "daemon/views.h"
 json_object *vl_view_json(enum view_kind kind, const void *obj);
 json_object *vl_connection_json(const struct connection *c);
 json_object *vl_state_json(const struct state *st);
@@ -142,6 +143,20 @@ struct strbuf;
 void vl_json_text_string(struct strbuf *sb, const char *s);
 void vl_json_text_string_n(struct strbuf *sb, const char *s, size_t n);
 void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more);
+/* What a reply carries of a view: with only_fields the fields whose bits
+ * are set (else all), and of a string map (a connection's options) only
+ * map_keys (all when NULL). Status(connectionFields, stateFields, optionKeys). */
+struct vl_projection {
+	bool only_fields;
+	view_mask fields;
+	const char *const *map_keys;
+	size_t n_map_keys;
+};
+void vl_view_json_project(struct strbuf *sb, enum view_kind kind, const void *obj, bool more,
+			  const struct vl_projection *proj);
+/* proj's fields from a JSON array of member names (NULL: all fields);
+ * -1 when one is not a field of kind. */
+int vl_projection_fields(enum view_kind kind, json_object *names, struct vl_projection *proj);
 /* Reply with a whole message already written as JSON text
  * ({"parameters":{...}}); the strbuf is taken (and left empty). */
 void vl_reply_message(struct vl_call *call, struct strbuf *message);

@@ -174,8 +174,19 @@ static void text_u64(struct strbuf *sb, uint64_t u)
 	put(sb, p, (size_t)(buf + sizeof(buf) - p));
 }
 
+/* A string map member's key is written when no keys are named, or it is one of them. */
+static bool map_key_wanted(const struct vl_projection *proj, const char *key)
+{
+	if (!proj || !proj->map_keys)
+		return true;
+	for (size_t i = 0; i < proj->n_map_keys; i++)
+		if (strcmp(proj->map_keys[i], key) == 0)
+			return true;
+	return false;
+}
+
 /* false when an optional field is empty and so left out */
-static bool value_text(struct strbuf *sb, const struct view_value *v, unsigned flags)
+static bool value_text(struct strbuf *sb, const struct view_value *v, unsigned flags, const struct vl_projection *proj)
 {
 	switch (v->type) {
 	case VIEW_STRING:
@@ -192,17 +203,22 @@ static bool value_text(struct strbuf *sb, const struct view_value *v, unsigned f
 	case VIEW_U64:
 		text_u64(sb, v->u);
 		return true;
-	case VIEW_STRING_MAP:
+	case VIEW_STRING_MAP: {
+		bool first = true;
 		put_char(sb, '{');
 		for (size_t i = 0; i < v->n; i++) {
-			if (i)
+			if (!map_key_wanted(proj, v->keys[i]))
+				continue;
+			if (!first)
 				put_char(sb, ',');
+			first = false;
 			vl_json_text_string(sb, v->keys[i]);
 			put_char(sb, ':');
 			vl_json_text_string(sb, v->strs[i]);
 		}
 		put_char(sb, '}');
 		return true;
+	}
 	case VIEW_STRING_LIST:
 		put_char(sb, '[');
 		for (size_t i = 0; i < v->n; i++) {
@@ -263,19 +279,23 @@ static const struct member_name *member_names(enum view_kind kind, size_t *n)
 }
 
 /* The members of the view of obj, without the braces ("a":1,"b":2);
- * a leading comma when more is true (members already written). */
-void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more)
+ * a leading comma when more is true (members already written); only
+ * those proj asks for (NULL: all). A field left out is never computed. */
+void vl_view_json_project(struct strbuf *sb, enum view_kind kind, const void *obj, bool more,
+			  const struct vl_projection *proj)
 {
 	size_t n;
 	const struct member_name *names = member_names(kind, &n);
 	const struct view_field_name *f = view_fields(kind, &n);
 	for (unsigned i = 0; i < n; i++) {
+		if (proj && proj->only_fields && !(proj->fields & VIEW_BIT(i)))
+			continue;
 		struct view_value v;
 		view_get(kind, obj, i, &v);
 		size_t mark = sb->len;
 		/* ,"name": or, first, "name": */
 		put(sb, names[i].text + !more, names[i].len - !more);
-		if (value_text(sb, &v, f[i].flags)) {
+		if (value_text(sb, &v, f[i].flags, proj)) {
 			more = true;
 		} else {
 			sb->len = mark;   /* left out: take the name back */
@@ -283,6 +303,30 @@ void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *ob
 		view_value_clear(&v);
 	}
 	*room(sb, 0) = '\0';
+}
+
+void vl_view_json_members(struct strbuf *sb, enum view_kind kind, const void *obj, bool more)
+{
+	vl_view_json_project(sb, kind, obj, more, NULL);
+}
+
+int vl_projection_fields(enum view_kind kind, json_object *names, struct vl_projection *proj)
+{
+	proj->only_fields = names != NULL;
+	proj->fields = 0;
+	size_t n_names = names ? json_object_array_length(names) : 0;
+	for (size_t i = 0; i < n_names; i++) {
+		const char *name = json_object_get_string(json_object_array_get_idx(names, i));
+		size_t n;
+		const struct view_field_name *f = view_fields(kind, &n);
+		size_t id = 0;
+		while (id < n && strcmp(f[id].json, name) != 0)
+			id++;
+		if (id == n)
+			return -1;
+		proj->fields |= VIEW_BIT(id);
+	}
+	return 0;
 }
 
 json_object *vl_connection_json(const struct connection *c)

@@ -215,8 +215,37 @@ static void set_debug(struct vl_call *call, json_object *p)
 	reply_result(call, r, &err);
 }
 
+/* Status(connectionFields, stateFields, optionKeys): the projection a
+ * caller asked for; false (the error sent) when it names no such field */
+static bool status_projection(struct vl_call *call, json_object *p, struct vl_projection *conn,
+			      struct vl_projection *state)
+{
+	*conn = (struct vl_projection){ 0 };
+	*state = (struct vl_projection){ 0 };
+	if (vl_projection_fields(VIEW_CONNECTION, json_object_object_get(p, "connectionFields"), conn) < 0) {
+		vl_reply_invalid_parameter(call, "connectionFields");
+		return false;
+	}
+	if (vl_projection_fields(VIEW_STATE, json_object_object_get(p, "stateFields"), state) < 0) {
+		vl_reply_invalid_parameter(call, "stateFields");
+		return false;
+	}
+	json_object *keys = json_object_object_get(p, "optionKeys");
+	if (keys) {
+		conn->n_map_keys = json_object_array_length(keys);
+		const char **k = xcalloc(conn->n_map_keys + 1, sizeof(char *));
+		for (size_t i = 0; i < conn->n_map_keys; i++)
+			k[i] = json_object_get_string(json_object_array_get_idx(keys, i));
+		conn->map_keys = k;
+	}
+	return true;
+}
+
 static void status(struct vl_call *call, json_object *p)
 {
+	struct vl_projection conn_proj, state_proj;
+	if (!status_projection(call, p, &conn_proj, &state_proj))
+		return;
 	/* the Manager's fields, then every connection and state: written as
 	 * text, the same JSON json-c would make, at a fraction of the cost */
 	struct strbuf sb;
@@ -235,13 +264,13 @@ static void status(struct vl_call *call, json_object *p)
 	strbuf_add(&sb, ",\"connections\":[");
 	for (struct connection *c = connections_first(); c; c = c->next) {
 		strbuf_add(&sb, c == connections_first() ? "{" : ",{");
-		vl_view_json_members(&sb, VIEW_CONNECTION, c, false);
+		vl_view_json_project(&sb, VIEW_CONNECTION, c, false, &conn_proj);
 		strbuf_add(&sb, "}");
 	}
 	strbuf_add(&sb, "],\"states\":[");
 	for (struct state *st = states_first(); st; st = st->next_in_list) {
 		strbuf_add(&sb, st == states_first() ? "{" : ",{");
-		vl_view_json_members(&sb, VIEW_STATE, st, false);
+		vl_view_json_project(&sb, VIEW_STATE, st, false, &state_proj);
 		strbuf_add(&sb, "}");
 	}
 	strbuf_add(&sb, "]");
@@ -251,6 +280,7 @@ static void status(struct vl_call *call, json_object *p)
 		free(text);
 	}
 	strbuf_add(&sb, "}}");
+	free((void *)conn_proj.map_keys);
 	vl_reply_message(call, &sb);
 }
 
@@ -404,7 +434,13 @@ static const struct vl_param add_connections_params[] = {
 	{ "connections", VL_CONNECTION_LIST, false },
 	{ 0 },
 };
-static const struct vl_param status_params[] = { { "text", VL_BOOL, true }, { 0 } };
+static const struct vl_param status_params[] = {
+	{ "text", VL_BOOL, true },
+	{ "connectionFields", VL_STRING_LIST, true },
+	{ "stateFields", VL_STRING_LIST, true },
+	{ "optionKeys", VL_STRING_LIST, true },
+	{ 0 },
+};
 static const struct vl_param delete_state_params[] = { { "serial", VL_INT, false }, { 0 } };
 static const struct vl_param add_public_key_params[] = {
 	{ "id", VL_STRING, false },

@@ -131,6 +131,21 @@ check_eq "Status connection fields" "debugClasses,name,newestIpsecState,newestIs
 check_eq "Status states empty" "0" "$(jget '.parameters.states | length' "$s")"
 check_contains "Status text is whack --status" '"c1": 127.0.0.1:500...192.0.2.2:500===10.2.0.0/16' \
 	"$(jget .parameters.text "$s")"
+# a projection: only the members (and options) asked for; an empty list
+# of state fields is none, absent is all
+s=$(call $P.Status '{"text":false,"connectionFields":["name","options"],"stateFields":[],"optionKeys":["left","rightsubnet","nosuchkey"]}')
+check_eq "Status connectionFields keeps only those members" "name,options" \
+	"$(jget '.parameters.connections[0] | keys | join(",")' "$s")"
+check_eq "Status optionKeys keeps only those options" "left=127.0.0.1 rightsubnet=10.2.0.0/16" \
+	"$(jget '.parameters.connections[0].options | to_entries | map("\(.key)=\(.value)") | join(" ")' "$s")"
+check_eq "Status with a projection still has the Manager's fields and no text" "pluto $(jget .parameters.version "$s"):none" \
+	"$("$PLUTO" --version):$(jget '.parameters.text // "none"' "$s")"
+r=$(call $P.Status '{"connectionFields":["name","bogus"]}')
+check_eq "Status with an unknown connection field: InvalidParameter naming it" \
+	"org.varlink.service.InvalidParameter connectionFields" "$(jget '"\(.error) \(.parameters.parameter)"' "$r")"
+r=$(call $P.Status '{"stateFields":["serial",3]}')
+check_eq "Status with a state field that is no string: InvalidParameter" \
+	"org.varlink.service.InvalidParameter stateFields" "$(jget '"\(.error) \(.parameters.parameter)"' "$r")"
 
 # --- Route / Unroute ---
 r=$(call $P.Route '{"name":"c1"}')
