@@ -625,7 +625,7 @@ static int parse_buffer(struct parser *p)
 /* Read a whole file; the buffer is wiped by the caller (it holds secrets). */
 static char *read_file(const char *path, size_t *len, int *errnum, const char **why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not block */
 	if (fd < 0) {
 		*errnum = errno;
 		*why = strerror(errno);
