@@ -49,20 +49,27 @@ for _ in range(n):
         s.close()
         continue
     conns.append(s)
-time.sleep(1.0)
-accepted, refused = [], 0
-for s in conns:
-    r, _, _ = select.select([s], [], [], 0)
-    if r:
-        try:
-            data = s.recv(1)
-        except OSError:
-            data = b""
-        if data == b"":
-            refused += 1
-            s.close()
-            continue
-    accepted.append(s)
+# the daemon closes the refused ones as it gets to them: classify until
+# two looks half a second apart agree (at most 5 s)
+accepted, refused, last = conns, 0, -1
+deadline = time.time() + 5
+while refused != last and time.time() < deadline:
+    last = refused
+    time.sleep(0.5)
+    still = []
+    for s in accepted:
+        r, _, _ = select.select([s], [], [], 0)
+        if r:
+            try:
+                data = s.recv(1)
+            except OSError:
+                data = b""
+            if data == b"":
+                refused += 1
+                s.close()
+                continue
+        still.append(s)
+    accepted = still
 served = 0
 if accepted:
     s = accepted[0]
