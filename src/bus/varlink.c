@@ -665,6 +665,8 @@ int varlink_start(struct sd_event *event, const char *path, int listen_fd, long 
 
 void varlink_stop(void)
 {
+	/* no "accepting again" while the clients are let go below */
+	server.paused = server.refusing = false;
 	while (server.clients) {
 		struct vl_client *c = server.clients;
 		/* one last non-blocking attempt, so e.g. Shutdown's reply arrives */
