@@ -74,6 +74,7 @@ static struct {
 	struct vl_client *clients;
 	unsigned n_clients, next_id;
 	unsigned clients_max;        /* VL_CLIENTS_MAX or what the fd limit allows */
+	unsigned long fd_limit;      /* RLIMIT_NOFILE when clients_max was set */
 	/* Refusing: clients_max reached; new clients are accepted and closed
 	 * at once (they see the connection end), one log line per episode. */
 	bool refusing;
@@ -513,8 +514,9 @@ static void client_accept(int fd)
 		 * waiting in the backlog; one line for the whole episode */
 		if (!server.refusing)
 			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC,
-			     "varlink: %u clients connected, the most the descriptor limit allows: "
-			     "refusing new clients until one leaves", server.n_clients);
+			     "varlink: %u clients connected, the most allowed (at most %u, descriptor limit %lu): "
+			     "refusing new clients until one leaves",
+			     server.n_clients, VL_CLIENTS_MAX, server.fd_limit);
 		server.refusing = true;
 		server.refused++;
 		close(fd);
@@ -656,6 +658,7 @@ int varlink_start(struct sd_event *event, const char *path, int listen_fd, long 
 	server.event = sd_event_ref(event);
 	unsigned long limit, open_now, reserve;
 	server.clients_max = client_budget(&limit, &open_now, &reserve);
+	server.fd_limit = limit;
 	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "varlink: serving org.freeswan.pluto on %s", listen_fd >= 0 ? "the socket passed by systemd" : path);
 	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
 	     "varlink: up to %u clients (descriptor limit %lu, %lu open, %lu kept for IKE, netlink and logging)",
