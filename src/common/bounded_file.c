@@ -24,10 +24,11 @@ static const char *file_kind(mode_t mode)
 	return "not a regular file";
 }
 
-/* "larger than 16 MiB" for the limits in use, exact bytes otherwise */
+/* "larger than 16 MiB" for the limits in use, exact bytes otherwise;
+ * per thread, as why must stay valid for the caller */
 static const char *too_large(size_t max)
 {
-	static char text[64];
+	static _Thread_local char text[64];
 	if (max >= 1024 * 1024 && max % (1024 * 1024) == 0)
 		snprintf(text, sizeof(text), "larger than %zu MiB", max / (1024 * 1024));
 	else if (max >= 1024 && max % 1024 == 0)
