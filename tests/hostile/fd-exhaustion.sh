@@ -102,6 +102,9 @@ sleep 3
 after=$(cpu_ticks)
 check "pluto stays idle with $budget idle clients (cpu $((after - before)) ticks in 3 s)" \
 	test $((after - before)) -lt $((tick_hz / 2))
+status=$(status_of timeout 10 "$IPSECCTL" status)
+check_eq "ipsecctl beyond the budget fails (exit 3: no daemon)" 3 "$status"
+check_contains "and says pluto closed the connection" "pluto at $SOCK closed the connection" "$(cat "$T/last.out")"
 n=$(grep -c "refusing new clients" "$T/pluto.log")
 check_eq "one log line for the refused clients" 1 "$n"
 touch "$T/release1"
