@@ -55,6 +55,13 @@ status=$(status_of timeout 10 "$IPSECCTL" --socket "$T/nosocket" add x --file "$
 check_contains "a regular small file is read (the error is about the daemon)" "cannot connect" "$(cat "$T/last.out")"
 
 
+# ipsec.conf and its includes: a FIFO used to block the open
+refused "pluto --check-config --config" "$T/fifo" "not a regular file" \
+	"$PLUTO" --check-config --config "$T/fifo"
+printf 'include %s\n' "$T/fifo" >"$T/include.conf"
+refused "ipsec.conf include" "include $T/fifo" "not a regular file" \
+	"$PLUTO" --check-config --config "$T/include.conf"
+
 # pluto's own readers: an RSA key file in ipsec.secrets and a %file: public
 # key that are FIFOs must not hang the daemon (nobody ever writes to them)
 printf 'conn hostile\n\tleft=127.0.0.1\n\tright=192.0.2.2\n\tauthby=rsasig\n\tleftrsasigkey=%%file:%s\n\trightrsasigkey=%%file:%s\n' \
