@@ -100,6 +100,11 @@ static int write_all(int fd, const char *p, size_t n)
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			/* the daemon closed first (it refuses clients beyond
+			 * its descriptor budget that way): the same as a
+			 * close seen while reading, not a "Broken pipe" */
+			if (errno == EPIPE || errno == ECONNRESET)
+				return -ECONNRESET;
 			return -errno;
 		}
 		p += w;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "common/bounded_file.h"
 #include "common/errors.h"
 #include "daemon/conn_options.h"
 #include "ipsecctl-args.h"
@@ -259,25 +260,56 @@ static int add_pair(json_object *opts, const char *where, char *pair)
 	return 0;
 }
 
-/* The file of --file ("-": stdin), or NULL after saying why. */
-static FILE *open_input(const char *path)
+/* The text of --file, or NULL after saying why: a regular file of at
+ * most BOUNDED_FILE_MAX (16 MiB), or "-", standard input, read up to the
+ * same size (a pipe is fine there; /dev/zero on it stops at the limit). */
+static char *read_input(const char *path, size_t *len)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-	if (!f)
-		fprintf(stderr, "ipsecctl: --file %s: %s\n", path, strerror(errno));
-	return f;
+	const char *why;
+	char *text;
+	if (strcmp(path, "-") == 0) {
+		text = bounded_read_fd(STDIN_FILENO, BOUNDED_FILE_MAX, len, &why);
+	} else {
+		int fd = bounded_open(path, BOUNDED_FILE_MAX, &why);
+		text = fd < 0 ? NULL : bounded_read_fd(fd, BOUNDED_FILE_MAX, len, &why);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (text && memchr(text, '\0', *len)) {
+		why = "a NUL byte: not a text file";
+		free(text);
+		text = NULL;
+	}
+	if (!text)
+		fprintf(stderr, "ipsecctl: --file %s: %s\n", strcmp(path, "-") == 0 ? "- (standard input)" : path,
+			why);
+	return text;
+}
+
+/* The next line of the text at *cursor, NUL-terminated in place (without
+ * its newline); NULL at the end. */
+static char *next_line(char **cursor)
+{
+	char *line = *cursor;
+	if (!line || !*line)
+		return NULL;
+	char *nl = strchr(line, '\n');
+	if (nl)
+		*nl++ = '\0';
+	*cursor = nl;
+	return line;
 }
 
 static int read_options_file(json_object *opts, const char *path)
 {
-	FILE *f = open_input(path);
-	if (!f)
+	size_t len;
+	char *text = read_input(path, &len);
+	if (!text)
 		return EXIT_USAGE;
-	char *line = NULL;
-	size_t cap = 0;
 	unsigned lineno = 0;
 	int r = 0;
-	while (r == 0 && getline(&line, &cap, f) >= 0) {
+	char *cursor = text, *line;
+	while (r == 0 && (line = next_line(&cursor))) {
 		lineno++;
 		char *s = trim(line);
 		if (*s == '\0' || *s == '#')
@@ -286,9 +318,7 @@ static int read_options_file(json_object *opts, const char *path)
 		snprintf(where, sizeof(where), "%s:%u: ", path, lineno);
 		r = add_pair(opts, where, s);
 	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
+	free(text);
 	return r;
 }
 
@@ -321,16 +351,16 @@ static int define(struct ctl_args *a, const char *verb, const char *method)
  * and # comments skipped. Appends {name, options} entries to list. */
 static int read_batch_file(json_object *list, const char *path)
 {
-	FILE *f = open_input(path);
-	if (!f)
+	size_t len;
+	char *text = read_input(path, &len);
+	if (!text)
 		return EXIT_USAGE;
-	char *line = NULL;
-	size_t cap = 0;
 	unsigned lineno = 0, conn_line = 0;
 	json_object *opts = NULL;
 	const char *name = NULL;
 	int r = 0;
-	while (r == 0 && getline(&line, &cap, f) >= 0) {
+	char *cursor = text, *line;
+	while (r == 0 && (line = next_line(&cursor))) {
 		lineno++;
 		char *s = trim(line);
 		if (*s == '\0' || *s == '#')
@@ -365,9 +395,7 @@ static int read_batch_file(json_object *list, const char *path)
 		fprintf(stderr, "ipsecctl: --file %s: no \"conn NAME\" section\n", path);
 		r = EXIT_USAGE;
 	}
-	free(line);
-	if (f != stdin)
-		fclose(f);
+	free(text);
 	return r;
 }
 

@@ -21,12 +21,23 @@
 #include <systemd/sd-event.h>
 
 #include "bus/varlink-internal.h"
+#include "common/fd_limit.h"
 #include "common/util.h"
 #include "daemon/log.h"
 
 /* Enough for a thousand admin tools at once; beyond that a local user
- * could only be trying to exhaust our file descriptors. */
+ * could only be trying to exhaust our file descriptors. Fewer when the fd
+ * limit is lower: see client_budget(). */
 #define VL_CLIENTS_MAX 1024
+/* Descriptors never given to clients, whatever they do: the IKE sockets
+ * (two per interface, opened when Listen comes), netlink (XFRM, routes),
+ * the journal or syslog, the system bus, updown pipes, the files a reload
+ * reads. A quarter of the limit, within these bounds. */
+#define VL_FD_RESERVE_MIN 16
+#define VL_FD_RESERVE_MAX 256
+/* After EMFILE/ENFILE with no client to wait for (the descriptors are
+ * held elsewhere): try accepting again this often, not in a loop. */
+#define VL_ACCEPT_RETRY_USEC (1000 * 1000)
 #define VL_READ_CHUNK (64 * 1024)
 /* reads per wakeup, so one busy client cannot starve the others */
 #define VL_READS_PER_WAKEUP 16
@@ -57,10 +68,109 @@ static struct {
 	int fd;
 	sd_event_source *source;
 	char *path;                  /* socket file we created, removed on stop */
+	dev_t dev;                   /* of the socket file we bound: removed */
+	ino_t ino;                   /* on stop only while it is still ours */
 	long admin_gid;
 	struct vl_client *clients;
 	unsigned n_clients, next_id;
-} server = { .fd = -1, .admin_gid = -1 };
+	unsigned clients_max;        /* VL_CLIENTS_MAX or what the fd limit allows */
+	unsigned long fd_limit;      /* RLIMIT_NOFILE when clients_max was set */
+	/* Refusing: clients_max reached; new clients are accepted and closed
+	 * at once (they see the connection end), one log line per episode. */
+	bool refusing;
+	unsigned long refused;
+	/* Paused: accept failed for want of descriptors; the listening source
+	 * is off until a client leaves or the retry timer fires. */
+	bool paused;
+	sd_event_source *retry;
+} server = { .fd = -1, .admin_gid = -1, .clients_max = VL_CLIENTS_MAX };
+
+/* --- accepting within the descriptors we have --- */
+
+static void listen_enable(bool on)
+{
+	if (server.source)
+		sd_event_source_set_enabled(server.source, on ? SD_EVENT_ON : SD_EVENT_OFF);
+}
+
+static int on_accept_retry(sd_event_source *s, uint64_t usec, void *ud)
+{
+	/* still paused: accept once more; on_listen pauses again (quietly)
+	 * if descriptors are still short */
+	listen_enable(true);
+	return 0;
+}
+
+/* accept() failed with EMFILE/ENFILE: stop watching the socket, so that
+ * a pending connection does not wake us again at once. Connections wait
+ * in the backlog until a client leaves or the retry timer fires. */
+static void listen_pause(int errnum)
+{
+	listen_enable(false);
+	if (!server.paused)
+		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC,
+		     "varlink: out of file descriptors (%s) with %u clients connected: "
+		     "not accepting until a client leaves",
+		     strerror(errnum), server.n_clients);
+	server.paused = true;
+	if (!server.event)
+		return;
+	uint64_t now;
+	sd_event_now(server.event, CLOCK_MONOTONIC, &now);
+	if (!server.retry) {
+		if (sd_event_add_time(server.event, &server.retry, CLOCK_MONOTONIC, now + VL_ACCEPT_RETRY_USEC,
+				      0, on_accept_retry, NULL) < 0)
+			server.retry = NULL;
+	} else {
+		sd_event_source_set_time(server.retry, now + VL_ACCEPT_RETRY_USEC);
+		sd_event_source_set_enabled(server.retry, SD_EVENT_ONESHOT);
+	}
+}
+
+/* The backlog was emptied without running short: a pause, if any, is
+ * over. (Not at the first accept that works: a client taken from the
+ * backlog may be gone already and the next accept fail again, which is
+ * still the same episode.) */
+static void listen_drained(void)
+{
+	if (!server.paused)
+		return;
+	server.paused = false;
+	if (server.retry)
+		sd_event_source_set_enabled(server.retry, SD_EVENT_OFF);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "varlink: descriptors available again: accepting clients");
+}
+
+static void listen_client_left(void)
+{
+	if (server.paused)
+		listen_enable(true);   /* the freed descriptor is for the next in line */
+	if (server.refusing && server.n_clients < server.clients_max) {
+		server.refusing = false;
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+		     "varlink: %u clients connected: accepting clients again (%lu refused meanwhile)",
+		     server.n_clients, server.refused);
+		server.refused = 0;
+	}
+}
+
+/* How many clients the fd limit allows: what is not open yet, less the
+ * reserve. Counted once at start, against the limit main() raised. */
+static unsigned client_budget(unsigned long *limit, unsigned long *open_now, unsigned long *reserve)
+{
+	*limit = fd_limit_current();
+	*open_now = fd_count_open();
+	*reserve = *limit / 4;
+	if (*reserve < VL_FD_RESERVE_MIN)
+		*reserve = VL_FD_RESERVE_MIN;
+	if (*reserve > VL_FD_RESERVE_MAX)
+		*reserve = VL_FD_RESERVE_MAX;
+	unsigned long used = *open_now + *reserve;
+	/* at least one client, so an admin can always look; EMFILE is then
+	 * handled by pausing */
+	unsigned long budget = *limit > used ? *limit - used : 1;
+	return budget > VL_CLIENTS_MAX ? VL_CLIENTS_MAX : (unsigned)budget;
+}
 
 /* --- clients --- */
 
@@ -128,6 +238,7 @@ static void client_free(struct vl_client *c)
 	free(c->in);
 	free(c->out);
 	free(c);
+	listen_client_left();
 }
 
 static int on_close_later(sd_event_source *s, void *ud)
@@ -398,8 +509,16 @@ static bool gid_is_admin(int fd, gid_t primary)
 
 static void client_accept(int fd)
 {
-	if (server.n_clients >= VL_CLIENTS_MAX) {
-		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "varlink: %u clients connected already: refusing one more", server.n_clients);
+	if (server.n_clients >= server.clients_max) {
+		/* closed at once: the client sees the connection end instead of
+		 * waiting in the backlog; one line for the whole episode */
+		if (!server.refusing)
+			llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC,
+			     "varlink: %u clients connected, the most allowed (at most %u, descriptor limit %lu): "
+			     "refusing new clients until one leaves",
+			     server.n_clients, VL_CLIENTS_MAX, server.fd_limit);
+		server.refusing = true;
+		server.refused++;
 		close(fd);
 		return;
 	}
@@ -428,7 +547,13 @@ static int on_listen(sd_event_source *s, int fd, uint32_t revents, void *ud)
 		if (cfd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN)
+			/* the connection stays pending: returning would wake us
+			 * again at once, so stop watching (never spin) */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				listen_pause(errno);
+			else if (errno == EAGAIN)
+				listen_drained();
+			else
 				llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "varlink: accept failed: %s", strerror(errno));
 			return 0;
 		}
@@ -446,7 +571,8 @@ static int create_socket(const char *path, long admin_gid, struct ctl_error *err
 				path, sizeof(sa.sun_path) - 1);
 	strcpy(sa.sun_path, path);
 
-	/* A socket file left by a pluto that died: we hold the lock file, so
+	/* A socket file left by a pluto that died: main() claimed the path
+	 * (varlink-claim.c: PATH.lock held, nobody answers on the socket), so
 	 * nobody else serves it. Anything that is not a socket is not ours. */
 	struct stat st;
 	if (lstat(path, &st) == 0) {
@@ -496,6 +622,11 @@ static int create_socket(const char *path, long admin_gid, struct ctl_error *err
 		close(fd);
 		return -1;
 	}
+	/* which file is ours, so that stop removes no one else's */
+	if (lstat(path, &st) == 0) {
+		server.dev = st.st_dev;
+		server.ino = st.st_ino;
+	}
 	return fd;
 }
 
@@ -525,12 +656,20 @@ int varlink_start(struct sd_event *event, const char *path, int listen_fd, long 
 		return -1;
 	}
 	server.event = sd_event_ref(event);
+	unsigned long limit, open_now, reserve;
+	server.clients_max = client_budget(&limit, &open_now, &reserve);
+	server.fd_limit = limit;
 	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "varlink: serving org.freeswan.pluto on %s", listen_fd >= 0 ? "the socket passed by systemd" : path);
+	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+	     "varlink: up to %u clients (descriptor limit %lu, %lu open, %lu kept for IKE, netlink and logging)",
+	     server.clients_max, limit, open_now, reserve);
 	return 0;
 }
 
 void varlink_stop(void)
 {
+	/* no "accepting again" while the clients are let go below */
+	server.paused = server.refusing = false;
 	while (server.clients) {
 		struct vl_client *c = server.clients;
 		/* one last non-blocking attempt, so e.g. Shutdown's reply arrives */
@@ -539,11 +678,20 @@ void varlink_stop(void)
 		client_free(c);
 	}
 	server.source = sd_event_source_disable_unref(server.source);
+	server.retry = sd_event_source_disable_unref(server.retry);
+	server.paused = server.refusing = false;
 	if (server.fd >= 0)
 		close(server.fd);
 	server.fd = -1;
 	if (server.path) {
-		unlink(server.path);
+		/* only if the file is still the one we bound: never another
+		 * daemon's socket that replaced ours */
+		struct stat st;
+		if (lstat(server.path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == server.dev &&
+		    st.st_ino == server.ino)
+			unlink(server.path);
+		else
+			DBG(DBG_CONTROL, NULL, "varlink: %s is no longer our socket: left alone", server.path);
 		free(server.path);
 		server.path = NULL;
 	}

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/bounded_file.h"
 #include "common/util.h"
 
 
@@ -121,27 +122,11 @@ bad:
 int words_from_file(const char *path, struct words *out, char *err, size_t errlen)
 {
 	*out = (struct words){ 0 };
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return fail_msg(err, errlen, "%s: %s", path, strerror(errno));
-	struct word_buf text = { 0 };
-	char chunk[4096];
-	size_t got;
-	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (text.len + got + 1 > text.cap) {
-			text.cap = (text.len + got + 1) * 2;
-			text.s = xrealloc(text.s, text.cap);
-		}
-		memcpy(text.s + text.len, chunk, got);
-		text.len += got;
-	}
-	int read_error = ferror(f) ? errno : 0;
-	fclose(f);
-	if (read_error) {
-		free(text.s);
-		return fail_msg(err, errlen, "%s: %s", path, strerror(read_error));
-	}
-	int r = words_split(text.s ? text.s : "", text.len, path, out, err, errlen);
-	free(text.s);
+	size_t len;
+	char *text = bounded_read_file(path, BOUNDED_FILE_MAX, &len, err, errlen);
+	if (!text)
+		return -1;
+	int r = words_split(text, len, path, out, err, errlen);
+	free(text);
 	return r;
 }

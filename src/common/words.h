@@ -24,7 +24,8 @@ struct words {
  * 0, or -1 with err filled and out empty. */
 int words_split(const char *text, size_t len, const char *origin, struct words *out,
 		char *err, size_t errlen);
-/* The same for a whole file; an unreadable file is "path: strerror". */
+/* The same for a whole file: only a regular file of at most
+ * BOUNDED_FILE_MAX (16 MiB) is read; otherwise "path: reason". */
 int words_from_file(const char *path, struct words *out, char *err, size_t errlen);
 /* Free every word and the array. */
 void words_free(struct words *w);

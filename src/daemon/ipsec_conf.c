@@ -731,7 +731,7 @@ static void load_file(struct loader *L, const char *path, size_t from_file, unsi
 		FILE_ERROR("more than %d files%s", INCLUDE_FILES_MAX, "");
 		return;
 	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not block */
 	struct stat st;
 	if (fd < 0) {
 		FILE_ERROR("%s", strerror(errno));

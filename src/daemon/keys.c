@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
 
+#include "common/bounded_file.h"
 #include "common/util.h"
 #include "daemon/log.h"
 #include "daemon/rsa_text.h"
@@ -125,22 +127,12 @@ static EVP_PKEY *parse_inline(const char *s, size_t len, const char **form, cons
 
 static char *read_small_file(const char *path, size_t *len, const char **why)
 {
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		*why = strerror(errno);
+	/* a FIFO or /dev/zero named by a %file: key must not hang the daemon */
+	int fd = bounded_open(path, PUBKEY_FILE_MAX, why);
+	if (fd < 0)
 		return NULL;
-	}
-	char *buf = xmalloc(PUBKEY_FILE_MAX + 1);
-	size_t n = fread(buf, 1, PUBKEY_FILE_MAX + 1, f);
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad || n > PUBKEY_FILE_MAX) {
-		*why = bad ? "read error" : "file is larger than 64 KiB";
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
+	char *buf = bounded_read_fd(fd, PUBKEY_FILE_MAX, len, why);
+	close(fd);
 	return buf;
 }
 

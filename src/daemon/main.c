@@ -13,6 +13,8 @@
 
 #include "config.h"
 #include "bus/bus.h"
+#include "bus/varlink-claim.h"
+#include "common/fd_limit.h"
 #include "common/util.h"
 #include "daemon/config_apply.h"
 #include "daemon/helpers/helpers.h"
@@ -248,6 +250,22 @@ static int passed_varlink_fd(void)
 	return fd;
 }
 
+/* systemd's default soft limit is 1024: raise it to the hard limit (the
+ * unit sets LimitNOFILE), so the Varlink clients' budget and the reserve
+ * for IKE and kernel sockets come out of a sane number. */
+static void raise_fd_limit(void)
+{
+	struct fd_limit l = fd_limit_raise();
+	if (l.error)
+		llog(GLOBAL_LOGGER, LS_WARNING, MSGID_STARTUP,
+		     "cannot raise the file descriptor limit from %lu to %lu: %s", l.before, l.hard, strerror(l.error));
+	else if (l.now != l.before)
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP, "file descriptor limit raised from %lu to %lu (the hard limit)",
+		     l.before, l.now);
+	else
+		llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP, "file descriptor limit %lu (the hard limit already)", l.now);
+}
+
 /* Parent of the daemon fork: wait for the child to say it is ready, so
  * that a failure to start shows up in the exit status. */
 static int daemonize(int *ready_fd)
@@ -311,15 +329,32 @@ int main(int argc, char **argv)
 	int lock_fd = create_lock(o.rundir);
 	if (lock_fd < 0)
 		return 1;
+	/* The control socket is claimed before anything else is done: a
+	 * second pluto with another --rundir but the same socket stops here,
+	 * before it binds IKE ports or touches the first one's socket. A
+	 * socket systemd passed is systemd's: nothing to claim. */
+	const char *socket_path = o.ctlbase ? o.ctlbase : getenv("PLUTO_SOCKET");
+	_cleanup_free_ char *default_socket = NULL;
+	if (!socket_path)
+		socket_path = default_socket = xasprintf("%s/org.freeswan.pluto", o.rundir);
+	if (varlink_fd < 0 && varlink_claim(socket_path, &err) < 0) {
+		fprintf(stderr, "pluto: %s\n", err.message);
+		close(lock_fd);
+		remove_lock();
+		return 1;
+	}
 	if (!o.nofork && daemonize(&ready_fd) < 0) {
 		fprintf(stderr, "pluto: fork failed: %s\n", strerror(errno));
+		varlink_unclaim();
 		remove_lock();
 		return 1;
 	}
 	write_pid(lock_fd);
+	varlink_claim_note_pid();
 
 	llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP, "Starting pluto %s (pid %d)", PLUTO_VERSION,
 	     (int)getpid());
+	raise_fd_limit();
 	if (o.adns)
 		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "--adns %s ignored: this pluto does no DNS lookups", o.adns);
 
@@ -377,12 +412,7 @@ int main(int argc, char **argv)
 	if (!start_from_config(&o))
 		goto out;
 
-	const char *socket_path = o.ctlbase ? o.ctlbase : getenv("PLUTO_SOCKET");
-	char *default_socket = NULL;
-	if (!socket_path)
-		socket_path = default_socket = xasprintf("%s/org.freeswan.pluto", o.rundir);
 	r = varlink_start(event, socket_path, varlink_fd, o.admin_gid, &err);
-	free(default_socket);
 	if (r < 0) {
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "%s", err.message);
 		goto out;
@@ -435,6 +465,7 @@ out:
 	rtnl_route_close();
 	llog(GLOBAL_LOGGER, LS_INFO, MSGID_SHUTDOWN, "pluto exiting");
 	log_set_event(NULL);
+	varlink_unclaim();   /* after the socket is gone */
 	remove_lock();
 	sd_event_unref(event);
 	return exit_code;

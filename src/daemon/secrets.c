@@ -21,11 +21,14 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "common/bounded_file.h"
 #include "common/util.h"
 #include "daemon/log.h"
 #include "daemon/rsa_text.h"
 
 #define SECRETS_FILE_MAX (16u * 1024 * 1024)
+/* a PEM private key of 16384 bits is about 13 KiB */
+#define RSA_KEY_FILE_MAX (1024u * 1024)
 
 /* ---- lexer ---- */
 
@@ -395,9 +398,16 @@ static int parse_rsa_file(struct parser *p, struct secret *s)
 		r = advance(p);
 	}
 	if (r == 0) {
-		FILE *f = fopen(path, "re");
+		/* checked first: a FIFO or /dev/zero would hang the PEM reader */
+		const char *bad;
+		int fd = bounded_open(path, RSA_KEY_FILE_MAX, &bad);
+		FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+		if (fd >= 0 && !f) {
+			bad = strerror(errno);
+			close(fd);
+		}
 		if (!f) {
-			r = perr(p, line, "cannot open RSA key file %s: %s", path, strerror(errno));
+			r = perr(p, line, "cannot open RSA key file %s: %s", path, bad);
 		} else {
 			s->rsa = PEM_read_PrivateKey(f, NULL, pem_passphrase, pass);
 			fclose(f);
@@ -615,7 +625,7 @@ static int parse_buffer(struct parser *p)
 /* Read a whole file; the buffer is wiped by the caller (it holds secrets). */
 static char *read_file(const char *path, size_t *len, int *errnum, const char **why)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);   /* a FIFO must not block */
 	if (fd < 0) {
 		*errnum = errno;
 		*why = strerror(errno);

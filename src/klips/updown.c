@@ -30,6 +30,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "common/fd_limit.h"
 #include "common/id.h"
 #include "common/ifaddr.h"
 #include "common/ip.h"
@@ -332,6 +333,9 @@ static void __attribute__((noreturn)) child_exec(int out_fd, int null_fd, char *
 		for (long fd = 3; fd < (max > 0 ? max : 1024); fd++)
 			close((int)fd);
 	}
+	/* the script gets the fd limit pluto was started with, not the
+	 * one pluto raised for itself (a select() user would break) */
+	fd_limit_restore_for_exec();
 	execve("/bin/sh", argv, envp);
 	_exit(127);
 }

@@ -9,9 +9,11 @@
 #include <glib/gstdio.h>
 #include <net/if.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fd_limit.h"
 #include "common/ifaddr.h"
 #include "common/util.h"
 #include "daemon/connections.h"
@@ -366,6 +368,33 @@ static void test_no_fd_leak(void)
 	if (logged("leaked fd", NULL))
 		g_error("%s", logged("leaked fd", NULL));
 	close(50);
+	teardown();
+}
+
+/* pluto raises its soft fd limit to the hard one; a script gets the soft
+ * limit pluto was started with (a select() user would break above 1024) */
+static void test_fd_limit_restored(void)
+{
+	struct rlimit rl;
+	g_assert_cmpint(getrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max <= 256) {
+		g_test_skip("hard fd limit too low to lower the soft one below it");
+		return;
+	}
+	rl.rlim_cur = 256;
+	g_assert_cmpint(setrlimit(RLIMIT_NOFILE, &rl), ==, 0);
+	struct fd_limit l = fd_limit_raise();
+	g_assert_cmpint(l.error, ==, 0);
+	g_assert_cmpuint(l.before, ==, 256);
+	g_assert_cmpuint(l.now, ==, (unsigned long)rl.rlim_max);
+	g_assert_cmpuint(fd_limit_current(), ==, (unsigned long)rl.rlim_max);
+	struct connection *c = with_updown("nofile", "echo soft limit $(ulimit -Sn)");
+	struct ctl_error err = { 0 };
+	g_assert_cmpint(updown_run(UPDOWN_ROUTE, c, NULL, &err), ==, 0);
+	if (!logged("\"nofile\": route-host output: soft limit 256", NULL)) {
+		dump_log();
+		g_error("the script did not get the soft limit pluto was started with");
+	}
 	teardown();
 }
 
@@ -1076,6 +1105,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/updown/failures", test_failures);
 	g_test_add_func("/updown/timeout", test_timeout);
 	g_test_add_func("/updown/no-fd-leak", test_no_fd_leak);
+	g_test_add_func("/updown/fd-limit-restored", test_fd_limit_restored);
 	g_test_add_func("/updown/default-script-v4", test_default_v4);
 	g_test_add_func("/updown/default-script-v6", test_default_v6);
 	g_test_add_func("/updown/builtin-v4", test_builtin_v4);

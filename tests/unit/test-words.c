@@ -1,8 +1,13 @@
 /* common/words.c: the --optionsfrom splitter pluto and whack share. */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/bounded_file.h"
 #include "common/words.h"
 
 /* split text and compare with the expected words (NULL-terminated) */
@@ -123,6 +128,57 @@ static void test_file(void)
 	g_free(dir);
 }
 
+/* Only regular files up to BOUNDED_FILE_MAX: never blocking on a FIFO,
+ * never reading /dev/zero to the end. */
+static void test_file_refused(void)
+{
+	char *dir = g_dir_make_tmp("words-XXXXXX", NULL);
+	g_assert_nonnull(dir);
+	char *fifo = g_build_filename(dir, "fifo", NULL);
+	char *big = g_build_filename(dir, "big", NULL);
+	g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+	int fd = open(big, O_WRONLY | O_CREAT, 0600);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(ftruncate(fd, (off_t)BOUNDED_FILE_MAX + 1), ==, 0);
+	close(fd);
+	struct {
+		const char *path, *why;
+	} cases[] = {
+		{ "/dev/zero", "not a regular file (a character device)" },
+		{ fifo, "not a regular file (a FIFO)" },
+		{ dir, "not a regular file (a directory)" },
+		{ big, "larger than 16 MiB" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		struct words w;
+		char err[512] = "";
+		g_assert_cmpint(words_from_file(cases[i].path, &w, err, sizeof(err)), ==, -1);
+		g_assert_nonnull(strstr(err, cases[i].path));
+		g_assert_nonnull(strstr(err, cases[i].why));
+		g_assert_cmpuint(w.n, ==, 0);
+	}
+	/* at the limit exactly: read */
+	g_assert_cmpint(truncate(big, BOUNDED_FILE_MAX), ==, 0);
+	size_t len = 0;
+	char err[512] = "";
+	char *text = bounded_read_file(big, BOUNDED_FILE_MAX, &len, err, sizeof(err));
+	g_assert_nonnull(text);
+	g_assert_cmpuint(len, ==, BOUNDED_FILE_MAX);
+	free(text);
+	/* a stream longer than the limit stops one byte past it */
+	fd = open("/dev/zero", O_RDONLY);
+	const char *why = NULL;
+	g_assert_null(bounded_read_fd(fd, 1000, &len, &why));
+	g_assert_cmpstr(why, ==, "larger than 1000 bytes");
+	close(fd);
+	g_unlink(fifo);
+	g_unlink(big);
+	g_rmdir(dir);
+	g_free(fifo);
+	g_free(big);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -132,5 +188,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/words/comments", test_comments);
 	g_test_add_func("/words/errors", test_errors);
 	g_test_add_func("/words/file", test_file);
+	g_test_add_func("/words/file-refused", test_file_refused);
 	return g_test_run();
 }
