@@ -1,0 +1,97 @@
+#!/bin/bash
+# A daemon that heals (issue 14, point 6): the system bus restarts under a
+# running pluto, again and again. pluto says it lost the bus, reconnects
+# with back-off, owns org.freeswan.pluto1 again on the new dbus-daemon
+# and serves the same objects: GetManagedObjects lists the connections
+# added before (and while off the bus), methods work, a client watching
+# NameOwnerChanged sees pluto come back, and nothing crashes or leaks
+# across the restarts (ASan in the test build).
+source "$SRCDIR/tests/lib/common.sh"
+
+for tool in dbus-daemon busctl gdbus; do
+	command -v "$tool" >/dev/null || skip_all "$tool not installed"
+done
+
+start_bus || { fail "private bus started"; done_testing; }
+BUS_PID=${_pids[-1]}
+start_pluto --debug-control || { fail "pluto started"; done_testing; }
+ok "pluto owns org.freeswan.pluto1 on the private bus"
+
+DEST=org.freeswan.pluto1
+ROOT=/org/freeswan/pluto1
+MGR=org.freeswan.pluto1.Manager
+BUSCTL=(busctl --address="$DBUS_SYSTEM_BUS_ADDRESS")
+LOG=$T/pluto.log
+
+owned()   { "${BUSCTL[@]}" status "$DEST" >/dev/null 2>&1; }
+objects() { "${BUSCTL[@]}" call "$DEST" "$ROOT" org.freedesktop.DBus.ObjectManager GetManagedObjects 2>&1; }
+add_dbus() { "${BUSCTL[@]}" call "$DEST" "$ROOT" "$MGR" AddConnection 'sa{ss}' "$1" 2 left 127.0.0.1 right 192.0.2.9 2>&1; }
+count()   { grep -c -- "$1" "$LOG"; }
+# bus_down [SIGNAL]: dbus-daemon goes away (KILL: it cannot even say goodbye)
+bus_down() {
+	kill "-${1:-TERM}" "$BUS_PID"
+	wait_for 5 sh -c "! kill -0 $BUS_PID 2>/dev/null"
+}
+# bus_up: a new dbus-daemon on the same socket path
+bus_up() {
+	rm -f "$T/bus/socket"
+	dbus-daemon --config-file="$T/bus/bus.conf" --nofork --nopidfile >>"$T/dbus.log" 2>&1 &
+	BUS_PID=$!
+	_pids+=("$BUS_PID")
+	wait_for 10 test -S "$T/bus/socket"
+}
+
+check_eq "AddConnection over D-Bus before the restarts" 'o "/org/freeswan/pluto1/connection/west"' "$(add_dbus west)"
+check_contains "AddConnection over Varlink before the restarts" '"parameters"' "$(add_conn east)"
+
+# --- 1. a quick restart: the bus is back before pluto's first retry ---
+bus_down KILL
+check "pluto logs the lost bus (error level)" \
+	wait_for 5 grep -q "D-Bus: lost the system bus at $DBUS_SYSTEM_BUS_ADDRESS (the connection closed): reconnecting in" "$LOG"
+bus_up || fail "a new dbus-daemon started"
+start=$(date +%s%N)
+check "the new dbus-daemon sees org.freeswan.pluto1 within 5 s" wait_for 5 owned
+echo "# name back after $((($(date +%s%N) - start) / 1000000)) ms"
+check "pluto logs that it is back" wait_for 5 grep -q "D-Bus: reconnected to the system bus after [0-9.]* s (0 failed attempts): serving $DEST again" "$LOG"
+objs=$(objects)
+check_contains "GetManagedObjects lists west (added over D-Bus before)" '"/org/freeswan/pluto1/connection/west"' "$objs"
+check_contains "GetManagedObjects lists east (added over Varlink before)" '"/org/freeswan/pluto1/connection/east"' "$objs"
+check_eq "AddConnection over D-Bus works on the new bus" 'o "/org/freeswan/pluto1/connection/north"' "$(add_dbus north)"
+check_eq "a property reads on the new bus" 's "north"' \
+	"$("${BUSCTL[@]}" get-property "$DEST" "$ROOT/connection/north" org.freeswan.pluto1.Connection Name 2>&1)"
+
+# --- 2. a slow restart: attempts fail, a watcher sees the name come back ---
+bus_down TERM
+check_contains "AddConnection over Varlink while off the bus" '"parameters"' "$(add_conn south)"
+check "pluto logs the failing attempt once" wait_for 5 grep -q "D-Bus: cannot connect to the system bus: .*trying again in" "$LOG"
+check "a second attempt fails (a debug line, not another warning)" wait_for 10 grep -q "attempt 2 failed, next in" "$LOG"
+check_eq "the failure is logged once, not per attempt" 1 "$(count "^D-Bus: cannot connect to the system bus")"
+bus_up || fail "a new dbus-daemon started"
+gdbus monitor --system --dest "$DEST" >"$T/monitor.log" 2>&1 &
+_pids+=($!)
+check "a watcher of the name sees pluto come back (NameOwnerChanged)" \
+	wait_for 10 grep -q "The name $DEST is owned by" "$T/monitor.log"
+check "... after it saw no owner (the watcher was there first)" \
+	grep -q "The name $DEST does not have an owner" "$T/monitor.log"
+check "pluto logs that it is back, with the failed attempts" \
+	grep -q "D-Bus: reconnected to the system bus after [0-9.]* s ([2-9] failed attempts)" "$LOG"
+check_contains "GetManagedObjects lists south (added while off the bus)" '"/org/freeswan/pluto1/connection/south"' "$(objects)"
+check "PropertiesChanged on the new bus (Listen)" "${BUSCTL[@]}" call "$DEST" "$ROOT" "$MGR" Listen
+check "... seen by the watcher" wait_for 5 grep -q "PropertiesChanged ('$MGR', {'Listening': <true>" "$T/monitor.log"
+
+# --- 3. several restarts in a row ---
+for i in 1 2 3 4; do
+	bus_down KILL
+	bus_up || fail "dbus-daemon $i started"
+	check "restart $i: the name is back within 5 s" wait_for 5 owned
+	check_eq "restart $i: AddConnection works" "o \"/org/freeswan/pluto1/connection/r$i\"" "$(add_dbus r$i)"
+done
+check_eq "one lost line per restart" 6 "$(count "D-Bus: lost the system bus")"
+check_eq "one back line per restart" 6 "$(count "D-Bus: reconnected to the system bus after")"
+check_contains "GetManagedObjects lists everything after the restarts" '"/org/freeswan/pluto1/connection/r4"' "$(objects)"
+check "pluto is still running" kill -0 "$PLUTO_PID"
+check_eq "pluto exits 0" 0 "$(stop_pluto)"
+check_not_contains "no sanitizer report" "Sanitizer" "$(cat "$LOG")"
+check_not_contains "no UBSan report" "runtime error" "$(cat "$LOG")"
+
+done_testing
