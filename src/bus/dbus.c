@@ -73,7 +73,9 @@ static void on_event(const struct pluto_event *ev, void *userdata)
 {
 	_cleanup_free_ char *path = NULL;
 	const char *interface = NULL;
-	if (!serving)
+	/* closed: lost (the back-off runs), or by sd-bus at the loop's end
+	 * (the deletions of the shutdown) */
+	if (!serving || sd_bus_is_open(bus) <= 0)
 		return;
 	switch (ev->kind) {
 	case EV_MANAGER_CHANGED:

@@ -44,8 +44,22 @@ bus_up() {
 check_eq "AddConnection over D-Bus before the restarts" 'o "/org/freeswan/pluto1/connection/west"' "$(add_dbus west)"
 check_contains "AddConnection over Varlink before the restarts" '"parameters"' "$(add_conn east)"
 
+# An Initiate(true) waiting on the old bus (a peer that never answers:
+# its packets go to lo and die there): pluto tracks its caller and holds
+# the call; both must go with the bus, not dangle into the new one.
+printf '127.0.0.1 192.0.2.9 : PSK "heal-test"\n' >"$T/ipsec.secrets"
+check "ReloadSecrets" "${BUSCTL[@]}" call "$DEST" "$ROOT" "$MGR" ReloadSecrets
+nsenter -t "$PLUTO_PID" -n ip route add 192.0.2.0/24 dev lo
+check "Listen" "${BUSCTL[@]}" call "$DEST" "$ROOT" "$MGR" Listen
+"${BUSCTL[@]}" call "$DEST" "$ROOT/connection/west" org.freeswan.pluto1.Connection Initiate b true \
+	>"$T/initiate.out" 2>&1 &
+INITIATE_PID=$!
+check "Initiate(true) is waiting for the peer" wait_for 5 grep -q '"west" #1: STATE_MAIN_I1: initiate' "$LOG"
+check "... and so is its caller" kill -0 "$INITIATE_PID"
+
 # --- 1. a quick restart: the bus is back before pluto's first retry ---
 bus_down KILL
+check "the waiting caller is cut off with the bus" wait_for 5 sh -c "! kill -0 $INITIATE_PID 2>/dev/null"
 check "pluto logs the lost bus (error level)" \
 	wait_for 5 grep -q "D-Bus: lost the system bus at $DBUS_SYSTEM_BUS_ADDRESS (the connection closed): reconnecting in" "$LOG"
 bus_up || fail "a new dbus-daemon started"
@@ -76,8 +90,8 @@ check "... after it saw no owner (the watcher was there first)" \
 check "pluto logs that it is back, with the failed attempts" \
 	grep -q "D-Bus: reconnected to the system bus after [0-9.]* s ([2-9] failed attempts)" "$LOG"
 check_contains "GetManagedObjects lists south (added while off the bus)" '"/org/freeswan/pluto1/connection/south"' "$(objects)"
-check "PropertiesChanged on the new bus (Listen)" "${BUSCTL[@]}" call "$DEST" "$ROOT" "$MGR" Listen
-check "... seen by the watcher" wait_for 5 grep -q "PropertiesChanged ('$MGR', {'Listening': <true>" "$T/monitor.log"
+check "PropertiesChanged on the new bus (Unlisten)" "${BUSCTL[@]}" call "$DEST" "$ROOT" "$MGR" Unlisten
+check "... seen by the watcher" wait_for 5 grep -q "PropertiesChanged ('$MGR', {'Listening': <false>" "$T/monitor.log"
 
 # --- 3. several restarts in a row ---
 for i in 1 2 3 4; do
@@ -93,5 +107,6 @@ check "pluto is still running" kill -0 "$PLUTO_PID"
 check_eq "pluto exits 0" 0 "$(stop_pluto)"
 check_not_contains "no sanitizer report" "Sanitizer" "$(cat "$LOG")"
 check_not_contains "no UBSan report" "runtime error" "$(cat "$LOG")"
+check_not_contains "nothing is emitted on a closed bus" "cannot emit" "$(cat "$LOG")"
 
 done_testing
