@@ -103,7 +103,6 @@ static void on_event(const struct pluto_event *ev, void *userdata)
 		on_object_event(ev, path, interface);
 }
 
-
 static void free_vtables(void)
 {
 	for (size_t i = 0; i < VIEW__KINDS; i++) {
@@ -119,11 +118,6 @@ const char *dbus_bus_address(void)
 	return address ? address : "unix:path=/run/dbus/system_bus_socket";
 }
 
-/* Everything tied to one connection goes with it: the signals owed
- * (flush: sent first, at shutdown; else dropped, nobody would hear
- * them), the Initiate calls waiting (their callers are on that bus),
- * then the bus with every slot registered on it (all floating: the
- * objects, the Disconnected match, the name request). */
 /* Signals go out only while the name is ours; while nobody is
  * subscribed, the core does not even compare values (daemon/events.c). */
 static void set_serving(bool on)
@@ -135,6 +129,11 @@ static void set_serving(bool on)
 	serving = on;
 }
 
+/* Everything tied to one connection goes with it: the signals owed
+ * (flush: sent first, at shutdown; else dropped, nobody would hear
+ * them), the Initiate calls waiting (their callers are on that bus),
+ * then the bus with every slot registered on it (all floating: the
+ * objects, the Disconnected match, the name request). */
 static void drop_bus(bool flush)
 {
 	set_serving(false);
