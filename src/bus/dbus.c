@@ -32,6 +32,9 @@ static sd_bus *bus;
  * nothing is owed: a client that sees the name come back reads the
  * objects as they are then (GetManagedObjects). */
 static bool serving;
+/* this connection's end was seen (the name refused, then Disconnected,
+ * or both for one loss): the back-off is told once per connection */
+static bool ended;
 static sd_event *loop;
 /* the vtables made from the view, alive while the front end is: every
  * connection registers the same ones */
@@ -179,6 +182,9 @@ static int register_objects(void)
  * must stop at once stops: no signal is gathered for a dead bus. */
 static void lost(const char *what, int r)
 {
+	if (ended)
+		return;
+	ended = true;
 	set_serving(false);
 	dbus_signals_stop(false);
 	dbus_heal_down(what, r);
@@ -208,7 +214,11 @@ static int on_name_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
 	/* 1: the primary owner, 4: already it; 3 (taken, and we did not queue) */
 	if (r >= 0 && result != 1 && result != 4)
 		r = -EEXIST;
-	if (r < 0)
+	if (r < 0 && sd_bus_is_open(bus) <= 0)
+		/* the bus went away before it answered (sd-bus's made-up
+		 * reply says NoReply, "timed out": it did not) */
+		lost("the connection closed", -ECONNRESET);
+	else if (r < 0)
 		lost("cannot own the name " PLUTO_DBUS_NAME, r);
 	else
 		name_owned();
@@ -225,6 +235,7 @@ static int connect_bus(bool wait, const char **what)
 {
 	/* sd-bus honours DBUS_SYSTEM_BUS_ADDRESS */
 	*what = "cannot connect to the system bus";
+	ended = false;
 	int r = sd_bus_open_system(&bus);
 	if (r < 0) {
 		bus = NULL;

@@ -102,7 +102,42 @@ for i in 1 2 3 4; do
 done
 check_eq "one lost line per restart" 6 "$(count "D-Bus: lost the system bus")"
 check_eq "one back line per restart" 6 "$(count "D-Bus: reconnected to the system bus after")"
+
+# --- 4. a flapping bus: killed again at once, in the middle of pluto's
+# connecting (Hello, RequestName) or just after ---
+for pause in 0 0.1 0.3 0.45 0.55 0.7 1.2; do
+	bus_down KILL
+	bus_up
+	sleep "$pause"
+done
+start=$(date +%s%N)
+check "after the flapping the name is back within 20 s" wait_for 20 owned
+echo "# name back $((($(date +%s%N) - start) / 1000000)) ms after the last restart"
+check_eq "AddConnection works after the flapping" 'o "/org/freeswan/pluto1/connection/flap"' "$(add_dbus flap)"
 check_contains "GetManagedObjects lists everything after the restarts" '"/org/freeswan/pluto1/connection/r4"' "$(objects)"
+# --- 5. a bus that accepts but does not answer (stopped): pluto's
+# connecting (auth, Hello, RequestName: not waited for) must not stall
+# it, and the bus dying in the middle is one more failed attempt ---
+bus_down KILL
+bus_up
+kill -STOP "$BUS_PID"
+attempts_before=$(count "connecting to the system bus at")
+check "pluto connects to the stopped bus" \
+	wait_for 5 sh -c "[ \$(grep -c 'connecting to the system bus at' '$LOG') -gt $attempts_before ]"
+sleep 0.3
+start=$(date +%s%N)
+check_contains "Varlink answers while pluto waits for the stopped bus" '"parameters"' "$(add_conn stopped)"
+ms=$((($(date +%s%N) - start) / 1000000))
+check "... at once (${ms} ms)" test "$ms" -lt 2000
+kill -KILL "$BUS_PID"
+# (a debug line when the reason is the loss's, a warning when an attempt
+# before failed otherwise)
+check "the bus dying mid-connect is a failed attempt" wait_for 5 grep -Eq \
+	"D-Bus: the connection closed: Connection reset by peer(: attempt [0-9]+ failed, next in| \(system bus at)" "$LOG"
+bus_up
+check "the name is back after that" wait_for 10 owned
+check_contains "GetManagedObjects lists what was added meanwhile" '"/org/freeswan/pluto1/connection/stopped"' "$(objects)"
+
 check "pluto is still running" kill -0 "$PLUTO_PID"
 check_eq "pluto exits 0" 0 "$(stop_pluto)"
 check_not_contains "no sanitizer report" "Sanitizer" "$(cat "$LOG")"
