@@ -10,6 +10,7 @@
  *     again only when the reason changes (a debug line otherwise), so a
  *     bus that stays away for a day costs no flood of lines;
  *   - the name is ours again: one line saying how long it took. */
+#include "bus/bus.h"
 #include "bus/dbus-internal.h"
 
 #include <errno.h>
@@ -34,6 +35,23 @@ static bool ever_up;              /* a connection served before */
 /* the failure logged last in this outage, so a repeat is not logged */
 static const char *logged_what;
 static int logged_error;
+static void (*status_hook)(void);
+
+void dbus_set_status_hook(void (*changed)(void))
+{
+	status_hook = changed;
+}
+
+const char *dbus_status(void)
+{
+	return down_since ? "; off the system bus, reconnecting" : "";
+}
+
+static void status_changed(void)
+{
+	if (status_hook)
+		status_hook();
+}
 
 static uint64_t now_usec(void)
 {
@@ -88,8 +106,10 @@ void dbus_heal_down(const char *what, int r)
 	uint64_t delay = jittered(next_delay);
 	/* once up, the only way down is the connection ending */
 	bool lost = down_since == 0 && ever_up;
-	if (down_since == 0)
+	if (down_since == 0) {
 		down_since = now_usec();
+		status_changed();
+	}
 	if (!lost)
 		attempts++;
 
@@ -124,8 +144,11 @@ void dbus_heal_up(void)
 		     ever_up ? "reconnected to" : "connected to", (now_usec() - down_since) / 1e6, attempts,
 		     PLUTO_DBUS_NAME);
 	next_delay = RETRY_FIRST_USEC;
+	bool was_down = down_since != 0;
 	down_since = 0;
 	attempts = 0;
 	ever_up = true;
 	logged_what = NULL;
+	if (was_down)
+		status_changed();
 }

@@ -41,6 +41,15 @@ BUS_PID=${_pids[-1]}
 kill -TERM "$BUS_PID"
 wait_for 5 sh -c "! kill -0 $BUS_PID 2>/dev/null"
 rm -f "$T/bus/socket"
+# systemd's STATUS= says pluto is off the bus (a receiver as sd-notify.sh's)
+N=$T/notify.records
+export NOTIFY_SOCKET=$T/notify.sock
+: >"$N"
+/usr/bin/python3 "$SRCDIR/tests/lib/dgram-recv.py" "$NOTIFY_SOCKET" "$N" 2>"$T/recv.log" &
+_pids+=($!)
+wait_for 10 test -S "$NOTIFY_SOCKET" || fail "notify receiver"
+last_status() { grep '^STATUS=' "$N" | tail -1; }
+status_says() { [[ "$(last_status)" == *"$1"* ]]; }
 mkdir -p "$T/run"
 SOCK=$T/run/org.freeswan.pluto
 export PLUTO_SOCKET=$SOCK
@@ -51,9 +60,11 @@ check "pluto starts without a bus and serves Varlink" wait_for 10 test -S "$SOCK
 check "pluto says why it is off the bus, and that it tries again" wait_for 5 grep -q \
 	"D-Bus: cannot connect to the system bus: No such file or directory (system bus at $DBUS_SYSTEM_BUS_ADDRESS): trying again in" "$LOG"
 check_contains "AddConnection over Varlink while off the bus" '"parameters"' "$(add_conn early)"
+check "STATUS= says pluto is off the bus" wait_for 5 status_says "1 connection, 0 states, not listening (need whack --listen); off the system bus, reconnecting"
 check "pluto tries again (a second attempt)" wait_for 5 grep -q "attempt 2 failed" "$LOG"
 bus_up || fail "dbus-daemon started late"
 check "the late bus sees org.freeswan.pluto1 within 10 s" wait_for 10 owned
+check "STATUS= no longer says so" wait_for 5 sh -c "grep '^STATUS=' '$N' | tail -1 | grep -qvF 'off the system bus'"
 check "pluto logs that it is on the bus" \
 	grep -q "D-Bus: connected to the system bus after [0-9.]* s ([2-9] failed attempts): serving $DEST again" "$LOG"
 check_contains "GetManagedObjects lists the connection added before" '"/org/freeswan/pluto1/connection/early"' \
