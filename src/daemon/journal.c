@@ -142,7 +142,9 @@ static void went_unreachable(int r)
 }
 
 /* While unreachable, each line first offers this note to the journal,
- * without waiting: when it is taken, the journal is back. */
+ * without waiting: when it is taken, the journal is back. Not on stderr
+ * too: under systemd that is the journal's stream, the note would be
+ * there twice. */
 static bool back_again(void)
 {
 	char message[300];
@@ -157,10 +159,6 @@ static bool back_again(void)
 	};
 	if (journal_sendv(note, sizeof(note) / sizeof(note[0]), false) < 0)
 		return false;
-	/* stderr's readers learn where the lines go from now on */
-	char note_text[320];
-	snprintf(note_text, sizeof(note_text), "pluto: %s", message + strlen("MESSAGE="));
-	to_stderr(5, note_text);
 	unreachable = false;
 	return true;
 }
