@@ -117,7 +117,7 @@ void dbus_heal_down(const char *what, int r)
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC,
 		     "D-Bus: lost the system bus at %s (%s): reconnecting in %.1f s, then with back-off up to %llu s",
 		     dbus_bus_address(), what, delay / 1e6, RETRY_MAX_USEC / USEC_PER_SEC);
-	else if (what != logged_what || r != logged_error)
+	else if (!logged_what || strcmp(what, logged_what) != 0 || r != logged_error)
 		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_GENERIC,
 		     "D-Bus: %s: %s (system bus at %s): trying again in %.1f s, then with back-off up to %llu s%s",
 		     what, strerror(-r), dbus_bus_address(), delay / 1e6, RETRY_MAX_USEC / USEC_PER_SEC,
@@ -140,9 +140,9 @@ void dbus_heal_up(void)
 		llog(GLOBAL_LOGGER, LS_INFO, MSGID_STARTUP, "D-Bus: serving %s on the system bus", PLUTO_DBUS_NAME);
 	else
 		llog(GLOBAL_LOGGER, LS_NOTICE, MSGID_STARTUP,
-		     "D-Bus: %s the system bus after %.1f s (%u failed attempts): serving %s again",
+		     "D-Bus: %s the system bus after %.1f s (%u failed attempts): serving %s%s",
 		     ever_up ? "reconnected to" : "connected to", (now_usec() - down_since) / 1e6, attempts,
-		     PLUTO_DBUS_NAME);
+		     PLUTO_DBUS_NAME, ever_up ? " again" : "");
 	next_delay = RETRY_FIRST_USEC;
 	bool was_down = down_since != 0;
 	down_since = 0;
