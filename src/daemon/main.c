@@ -389,7 +389,9 @@ int main(int argc, char **argv)
 	}
 	dbus_set_status_hook(schedule_status_update);
 	if (!o.nodbus && dbus_start(event, o.admin_gid, o.dbus_max_message, &err) < 0) {
-		/* a missing bus is not fatal: Varlink and whack still work */
+		/* only what no retry mends (out of memory): a missing or lost
+		 * bus is retried by the front end itself (dbus-heal.c); either
+		 * way Varlink and whack still work */
 		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_STARTUP, "D-Bus disabled: %s", err.message);
 	}
 
