@@ -35,7 +35,7 @@ receiver_up() {
 }
 receiver_down() {   # SIGKILL: the socket file stays, nobody bound to it
 	kill -KILL "$RECV_PID"
-	wait_for 5 sh -c "! kill -0 $RECV_PID 2>/dev/null"
+	wait "$RECV_PID" 2>/dev/null
 }
 in_journal() { grep -qF -- "$1" "$J"; }
 in_stderr()  { grep -qF -- "$1" "$LOG"; }
@@ -97,6 +97,7 @@ check "the lines the queue had no room for go to stderr" in_stderr '<6>"e40": ad
 check "pluto says the journal is unreachable (no room)" in_stderr "<3>$UNREACHABLE Resource temporarily unavailable)"
 check_eq "once per outage" 2 "$(count_stderr "$UNREACHABLE")"
 kill -KILL "$STUCK_PID"
+wait "$STUCK_PID" 2>/dev/null
 receiver_up || fail "journal receiver started a third time"
 add_conn f1 >/dev/null
 check "pluto says in the journal that it is back again" wait_for 5 sh -c "[ \$(grep -c 'MESSAGE=$BACK' '$J') -eq 2 ]"
