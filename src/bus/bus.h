@@ -14,6 +14,11 @@ struct sd_event;
  * default, 32 MiB); bigger GetManagedObjects replies are refused. */
 int dbus_start(struct sd_event *event, long admin_gid, size_t max_message, struct ctl_error *err);
 void dbus_stop(void);
+/* While the bus is lost (or not there yet) and retried with back-off:
+ * what systemd's STATUS= adds ("; off the system bus, reconnecting");
+ * "" otherwise. The hook is called whenever that changes. */
+const char *dbus_status(void);
+void dbus_set_status_hook(void (*changed)(void));
 
 /* Varlink: serves org.freeswan.pluto and org.varlink.service on a unix
  * socket: listen_fd >= 0 is a socket passed by systemd (already bound and

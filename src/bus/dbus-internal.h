@@ -98,11 +98,31 @@ void dbus_signal_changed(const char *path, const char *interface, enum view_kind
 void dbus_signal_progress(const char *path, unsigned rc, const char *text);
 /* Send everything owed now. */
 void dbus_signals_flush(void);
-/* Flush, then forget the event sources. */
-void dbus_signals_stop(void);
+/* Send everything owed (flush), or drop it (the bus is gone: nobody
+ * would hear it), then forget the event sources and the bus. Nothing
+ * of the signals outlives the connection they were for. */
+void dbus_signals_stop(bool flush);
 
-/* The bus while the front end runs, NULL otherwise. */
+/* The bus while the name is ours on it, NULL otherwise. */
 sd_bus *dbus_bus(void);
+/* The address sd-bus connects to: DBUS_SYSTEM_BUS_ADDRESS or the
+ * standard path. */
+const char *dbus_bus_address(void);
+
+/* --- a lost bus (dbus.c, dbus-heal.c) --- */
+
+/* The back-off timer on this loop (stopped at dbus_heal_stop). */
+int dbus_heal_start(struct sd_event *event);
+void dbus_heal_stop(void);
+/* No bus: the connection was lost, or an attempt failed (what: a phrase
+ * saying which step, r: its negative errno). Logs what a human needs
+ * (once per outage and reason) and arms the timer, which calls
+ * dbus_reconnect() after the next back-off delay. */
+void dbus_heal_down(const char *what, int r);
+/* The name is ours again: logs how long it took, resets the back-off. */
+void dbus_heal_up(void);
+/* Drop what is left of the old connection and try a new one (dbus.c). */
+void dbus_reconnect(void);
 
 /* Object paths (malloc'd; NULL only when out of memory). A NULL
  * connection or a serial of 0 gives "/", the D-Bus "no object". */

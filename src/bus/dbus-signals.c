@@ -252,16 +252,23 @@ void dbus_signal_progress(const char *path, unsigned rc, const char *text)
 	p->progress_tail = &l->next;
 }
 
-void dbus_signals_flush(void)
+/* send: emit what is owed (else forget it: the bus is gone) */
+static void settle_all(bool send)
 {
 	while (first) {
-		send_one(first);
+		if (send && bus)
+			send_one(first);
 		drop(first);
 	}
 	if (idle_flush)
 		sd_event_source_set_enabled(idle_flush, SD_EVENT_OFF);
 	if (timed_flush)
 		sd_event_source_set_enabled(timed_flush, SD_EVENT_OFF);
+}
+
+void dbus_signals_flush(void)
+{
+	settle_all(true);
 }
 
 static int on_idle_flush(sd_event_source *s, void *userdata)
@@ -291,9 +298,9 @@ int dbus_signals_start(sd_bus *b, sd_event *event)
 	return r;
 }
 
-void dbus_signals_stop(void)
+void dbus_signals_stop(bool flush)
 {
-	dbus_signals_flush();
+	settle_all(flush);
 	idle_flush = sd_event_source_disable_unref(idle_flush);
 	timed_flush = sd_event_source_disable_unref(timed_flush);
 	free(buckets);

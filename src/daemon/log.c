@@ -11,12 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-/* log.c sends CODE_FILE/CODE_LINE/CODE_FUNC of its caller itself */
-#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-event.h>
-#include <systemd/sd-journal.h>
 
 #include "common/util.h"
+#include "daemon/journal.h"
 
 /* Generated once with `systemd-id128 new`; never change a published one. */
 static const char *const msgid_table[MSGID__MAX] = {
@@ -275,7 +273,9 @@ static void send_journal(int priority, enum log_msgid id, const struct connectio
 	FIELD(code_line, "CODE_LINE=%d", at->line);
 	FIELD(code_func, "CODE_FUNC=%s", at->func);
 #undef FIELD
-	sd_journal_sendv(iov, (int)n);
+	/* not sd_journal_sendv: it neither says when the journal is gone
+	 * nor stops waiting for a journald that does not read (journal.c) */
+	journal_log(priority, iov, n, line);
 }
 
 static void emit(int priority, enum log_msgid id, const struct connection *c,

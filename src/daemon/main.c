@@ -141,9 +141,9 @@ static bool start_from_config(const struct pluto_options *o)
 /* STATUS= for systemctl status: kept current as connections come and go. */
 static void notify_status(void)
 {
-	sd_notifyf(0, "STATUS=%zu connection%s, %zu state%s, %s", connections_count(),
+	sd_notifyf(0, "STATUS=%zu connection%s, %zu state%s, %s%s", connections_count(),
 		   connections_count() == 1 ? "" : "s", states_count(), states_count() == 1 ? "" : "s",
-		   ctl_listening() ? "listening" : "not listening (need whack --listen)");
+		   ctl_listening() ? "listening" : "not listening (need whack --listen)", dbus_status());
 }
 
 /* Names for the debug trace of change events (enum pluto_event_kind order). */
@@ -417,8 +417,11 @@ int main(int argc, char **argv)
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC, "%s", err.message);
 		goto out;
 	}
+	dbus_set_status_hook(schedule_status_update);
 	if (!o.nodbus && dbus_start(event, o.admin_gid, o.dbus_max_message, &err) < 0) {
-		/* a missing bus is not fatal: Varlink and whack still work */
+		/* only what no retry mends (out of memory): a missing or lost
+		 * bus is retried by the front end itself (dbus-heal.c); either
+		 * way Varlink and whack still work */
 		llog(GLOBAL_LOGGER, LS_SERIOUS, MSGID_STARTUP, "D-Bus disabled: %s", err.message);
 	}
 

@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "daemon/connections.h"
 #include "daemon/control.h"
 #include "daemon/events.h"
+#include "daemon/journal.h"
 #include "daemon/log.h"
 #include "daemon/progress.h"
 #include "daemon/state.h"
@@ -383,6 +385,19 @@ static void test_journal_fields(void)
 	g_assert_cmpstr(fn4, ==, "test_journal_fields");
 	g_assert_cmpstr(s4, ==, serial);
 	g_free(d);
+
+	/* a value with a newline: the protocol's binary form, the length
+	 * as 64-bit little endian (journal.c) */
+	const struct iovec two[] = { { (char *)"MESSAGE=a\nb", 11 }, { (char *)"PRIORITY=6", 10 } };
+	g_assert_cmpint(journal_sendv(two, 2, true), ==, 0);
+	char raw[64];
+	ssize_t got = recv(fd, raw, sizeof(raw), 0);
+	static const char want_raw[] = "MESSAGE\n\x03\0\0\0\0\0\0\0a\nb\nPRIORITY=6\n";
+	g_assert_cmpint(got, ==, sizeof(want_raw) - 1);
+	g_assert_cmpmem(raw, (size_t)got, want_raw, sizeof(want_raw) - 1);
+	/* a field without '=' is refused, nothing sent */
+	const struct iovec bad[] = { { (char *)"MESSAGE", 7 } };
+	g_assert_cmpint(journal_sendv(bad, 1, true), ==, -EINVAL);
 
 	g_free(want);
 	g_free(serial);
