@@ -17,6 +17,7 @@
 #include "common/id.h"
 #include "common/ip.h"
 #include "daemon/crypto/crypto.h"
+#include "daemon/ikev1/msgid_memory.h"
 #include "daemon/state.h"
 #include "policy/proposals.h"
 
@@ -57,6 +58,11 @@ struct v1_state {
 	size_t sa_i_b_len;
 	struct sa_payload *proposed; /* initiator: what we proposed, to check the reply */
 	struct pluto_id *peer_id;
+	/* ISAKMP SA only: the message IDs of its phase-2, Transaction and
+	 * Informational exchanges, ours and the peer's (msgid_memory.h), so
+	 * that a repeat is dropped once its exchange is over; made with the
+	 * first one (a half-open SA has none), NULL until then */
+	struct msgid_memory *msgids;
 	unsigned peer_caps;          /* enum vid_cap: what the peer's Vendor IDs announced */
 	struct dpd *dpd;             /* dead peer detection (dpd.h), NULL while it does not watch */
 	unsigned nat;                /* enum natt_flags (nat_traversal.h): what NAT-D found */
@@ -161,6 +167,15 @@ void v1_hash_isakmp(struct v1_state *s);
 void v1_rehash_isakmp(struct v1_state *s);
 struct v1_state *v1_find_phase2(const uint8_t icookie[8], const uint8_t rcookie[8], uint32_t msgid);
 void v1_hash_phase2(struct v1_state *s);
+
+/* Message IDs over an ISAKMP SA (RFC 2408 3.1). used: the ID is one
+ * that isakmp or its peer already used (remembered, bounded). remember:
+ * an authenticated message of the peer, or one of ours, used it. new:
+ * a fresh random ID for an exchange we start, neither used nor a
+ * running phase-2 exchange's, remembered at once. */
+bool v1_msgid_used(const struct v1_state *isakmp, uint32_t msgid);
+void v1_msgid_remember(struct v1_state *isakmp, enum msgid_lane lane, uint32_t msgid);
+uint32_t v1_msgid_new(struct v1_state *isakmp, enum msgid_lane lane);
 
 /* The ISAKMP SA of a phase-2 state (NULL when it is gone). */
 struct v1_state *v1_parent(const struct v1_state *s);

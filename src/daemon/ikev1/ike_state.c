@@ -137,6 +137,31 @@ struct v1_state *v1_find_phase2(const uint8_t icookie[8], const uint8_t rcookie[
 	return NULL;
 }
 
+bool v1_msgid_used(const struct v1_state *isakmp, uint32_t msgid)
+{
+	return isakmp->msgids && msgid_memory_has(isakmp->msgids, msgid);
+}
+
+void v1_msgid_remember(struct v1_state *isakmp, enum msgid_lane lane, uint32_t msgid)
+{
+	if (msgid == 0 || isakmp->st->kind != STATE_KIND_ISAKMP)
+		return;
+	if (!isakmp->msgids)
+		isakmp->msgids = xcalloc(1, sizeof(*isakmp->msgids));
+	msgid_memory_add(isakmp->msgids, lane, msgid);
+}
+
+uint32_t v1_msgid_new(struct v1_state *isakmp, enum msgid_lane lane)
+{
+	uint32_t msgid;
+	do
+		crypto_random(&msgid, sizeof(msgid));
+	while (msgid == 0 || v1_msgid_used(isakmp, msgid) ||
+	       v1_find_phase2(isakmp->icookie, isakmp->rcookie, msgid));
+	v1_msgid_remember(isakmp, lane, msgid);
+	return msgid;
+}
+
 struct v1_state *v1_parent(const struct v1_state *s)
 {
 	struct state *p = s->isakmp_serial ? state_by_serial(s->isakmp_serial) : NULL;
@@ -196,6 +221,7 @@ void v1_state_free_hook(struct state *st)
 	wipe_free(s->keymat_in, s->keymat_len);
 	wipe_free(s->keymat_out, s->keymat_len);
 	free(s->lease_identity);
+	free(s->msgids);
 	if (s->keys) {
 		struct v1_isakmp_block *b = (struct v1_isakmp_block *)(void *)s->keys;   /* its first member */
 		OPENSSL_cleanse(b, sizeof(*b));
