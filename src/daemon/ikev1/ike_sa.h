@@ -17,7 +17,7 @@
 #include "common/id.h"
 #include "common/ip.h"
 #include "daemon/crypto/crypto.h"
-#include "daemon/ikev1/msgid_memory.h"
+#include "daemon/ikev1/msgid_memory.h"   /* enum msgid_lane */
 #include "daemon/state.h"
 #include "policy/proposals.h"
 
@@ -52,17 +52,13 @@ struct v1_state {
 	 * parent's): SKEYID_* with the key, and what the peer's ID payload
 	 * said. One block made with the state, wiped when freed: a phase-2
 	 * state, half of every tunnel's states, does not carry their ~580
-	 * bytes. */
+	 * bytes. The block also points to the message IDs the SA used
+	 * (v1_msgid_used below). */
 	struct ike_keys *keys;
 	uint8_t *sa_i_b;             /* body of the initiator's SA payload (for HASH_I/R) */
 	size_t sa_i_b_len;
 	struct sa_payload *proposed; /* initiator: what we proposed, to check the reply */
 	struct pluto_id *peer_id;
-	/* ISAKMP SA only: the message IDs of its phase-2, Transaction and
-	 * Informational exchanges, ours and the peer's (msgid_memory.h), so
-	 * that a repeat is dropped once its exchange is over; made with the
-	 * first one (a half-open SA has none), NULL until then */
-	struct msgid_memory *msgids;
 	unsigned peer_caps;          /* enum vid_cap: what the peer's Vendor IDs announced */
 	struct dpd *dpd;             /* dead peer detection (dpd.h), NULL while it does not watch */
 	unsigned nat;                /* enum natt_flags (nat_traversal.h): what NAT-D found */
