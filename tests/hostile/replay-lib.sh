@@ -11,9 +11,10 @@ REPLAY_PY=$SRCDIR/tests/hostile/isakmp-replay.py
 PCAP=$T/b.pcap
 BLOG=$T/b-pluto.log
 
-# replay_setup [a's extra key=value words]: namespaces, both plutos, conn
-# c added on both, tcpdump running; a skip when there are no namespaces
-replay_setup() {
+# replay_start: namespaces, both plutos (secrets: $T/a/ipsec.secrets and
+# $T/b/ipsec.secrets when the script wrote them, else one PSK for a and
+# b), tcpdump running; a skip when there are no namespaces
+replay_start() {
 	io_require_netns jq tcpdump python3
 	io_side a pluto
 	io_side b pluto
@@ -22,19 +23,25 @@ replay_setup() {
 	local s
 	for s in a b; do
 		mkdir -p "$T/$s"
-		echo "$A $B : PSK \"replay test $$\"" >"$T/$s/ipsec.secrets"
+		[ -f "$T/$s/ipsec.secrets" ] || echo "$A $B : PSK \"replay test $$\"" >"$T/$s/ipsec.secrets"
 		chmod 600 "$T/$s/ipsec.secrets"
 		pluto_launch "$s" --kernel none --nodbus --debug-all || { fail "pluto $s started"; io_finish; }
 	done
-	local conn=(left="$A" right="$B" leftsubnet=10.1.0.0/24 rightsubnet=10.2.0.0/24
-		    authby=secret keyingtries=1)
-	check "conn c added on a" pluto_ctl a add c "${conn[@]}" "$@"
-	check "conn c added on b" pluto_ctl b add c "${conn[@]}"
 	# --immediate-mode -U: every packet is in the file when it is read
 	ip netns exec "$(ns_of b)" tcpdump -i "$(if_of b a)" --immediate-mode -U -n -w "$PCAP" \
 		udp port 500 >"$T/tcpdump.out" 2>&1 &
 	_pids+=($!)
 	wait_for 5 grep -q "listening on" "$T/tcpdump.out" || fail "tcpdump captures in b's namespace"
+}
+
+# replay_setup [a's extra key=value words]: replay_start, then conn c
+# (host to host with subnets) added on both
+replay_setup() {
+	replay_start
+	local conn=(left="$A" right="$B" leftsubnet=10.1.0.0/24 rightsubnet=10.2.0.0/24
+		    authby=secret keyingtries=1)
+	check "conn c added on a" pluto_ctl a add c "${conn[@]}" "$@"
+	check "conn c added on b" pluto_ctl b add c "${conn[@]}"
 }
 
 # b_states FILTER: b's states (ipsecctl status --json) that jq FILTER
