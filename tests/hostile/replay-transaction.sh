@@ -44,7 +44,7 @@ read -r _ reply_id _ reply <<<"${tx_a[0]}"
 read -r _ ack_id _ ack <<<"${tx_a[1]}"
 read -r _ req_id _ req <<<"${tx_a[2]}"
 read -r _ xreq_id _ xreq <<<"${tx_b[0]}"
-read -r _ cfg_reply_id _ cfg_reply <<<"${tx_b[2]}"
+read -r _ _ _ cfg_reply <<<"${tx_b[2]}"
 check_eq "XAUTH REQUEST and REPLY share a message ID" "$xreq_id" "$reply_id"
 
 replay "$reply"
