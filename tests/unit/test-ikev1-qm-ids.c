@@ -6,7 +6,12 @@
  *    install a whole-subnet SA the initiator did not ask for, and echo
  *    IDs different from the ones received);
  *  - initiator: a QR1 without the client IDs we sent is refused (the
- *    responder then means its host addresses, a different SA than ours).
+ *    responder then means its host addresses, a different SA than ours);
+ *  - message IDs (RFC 2408 3.1, issue 14): a QI1 sent again while its
+ *    exchange runs gets the same QR1 again; once its state is gone the
+ *    same QI1 is a replay, dropped with a log line and no answer, while a
+ *    new message ID still works; a protected R-U-THERE is answered once,
+ *    and our own R-U-THERE reflected back is not answered at all.
  *
  * Datagrams go through the engine's packet handler, answers to
  * v1_send_hook: no socket. */
@@ -43,11 +48,14 @@ static bool capture(const ip_address *local, uint16_t local_port, const ip_addre
 	return true;
 }
 
+static unsigned replays_logged;
+
 static void quiet(int priority, const char *line, void *ud)
 {
 	(void)priority;
-	(void)line;
 	(void)ud;
+	if (strstr(line, "replayed") && strstr(line, "was already used on this ISAKMP SA"))
+		replays_logged++;
 }
 
 struct fixture {
@@ -292,6 +300,94 @@ static void test_initiator_requires_echoed_ids(void)
 	teardown(&f);
 }
 
+static size_t quick_states(void)
+{
+	size_t n = 0;
+	for (struct state *st = states_first(); st; st = st->next_in_list)
+		n += st->kind == STATE_KIND_IPSEC;
+	return n;
+}
+
+static void test_qi1_retransmitted_then_replayed(void)
+{
+	struct fixture f;
+	setup(&f);
+	replays_logged = 0;
+	send_qi1(&f, 0x3001, 0, 0);
+	g_assert_cmpuint(reply_xchg(), ==, XCHG_QUICK);
+	uint8_t *qr1 = g_memdup2(reply, reply_len);
+	size_t qr1_len = reply_len;
+	/* the same QI1 while the exchange runs (STATE_QUICK_R1): QR1 again */
+	send_qi1(&f, 0x3001, 0, 0);
+	g_assert_nonnull(reply);
+	g_assert_cmpmem(reply, reply_len, qr1, qr1_len);
+	g_assert_cmpuint(quick_states(), ==, 1);
+	g_assert_cmpuint(replays_logged, ==, 0);
+	/* its state gone: the same QI1 is a replay */
+	struct v1_state *qm = v1_find_phase2(f.isakmp->icookie, f.isakmp->rcookie, 0x3001);
+	g_assert_nonnull(qm);
+	v1_delete_state(qm->st, false);
+	send_qi1(&f, 0x3001, 0, 0);
+	g_assert_null(reply);
+	g_assert_cmpuint(quick_states(), ==, 0);
+	g_assert_cmpuint(replays_logged, ==, 1);
+	/* a new message ID is a new exchange */
+	send_qi1(&f, 0x3002, 0, 0);
+	g_assert_cmpuint(reply_xchg(), ==, XCHG_QUICK);
+	g_assert_cmpuint(quick_states(), ==, 1);
+	g_free(qr1);
+	teardown(&f);
+}
+
+/* A protected R-U-THERE from the peer with message ID msgid. */
+static void send_r_u_there(struct fixture *f, uint32_t msgid, uint32_t seq)
+{
+	struct isakmp_hdr h = { .np = PT_HASH, .version = ISAKMP_VERSION, .xchg = XCHG_INFO, .msgid = msgid };
+	memcpy(h.icookie, f->isakmp->icookie, 8);
+	memcpy(h.rcookie, f->isakmp->rcookie, 8);
+	struct pbuf pb;
+	pbuf_init(&pb);
+	emit_hdr(&pb, &h);
+	uint8_t zeros[20] = { 0 }, spi[16], data[4];
+	memcpy(spi, f->isakmp->icookie, 8);
+	memcpy(spi + 8, f->isakmp->rcookie, 8);
+	put_be32(data, seq);
+	size_t hoff = emit_hash(&pb, zeros, 20);
+	emit_notify(&pb, ISAKMP_DOI_IPSEC, PROTO_ISAKMP, N_R_U_THERE, spi, 16, data, 4);
+	uint8_t iv[16];
+	g_assert_cmpint(ikev1_phase2_iv(f->isakmp->ike.hash, f->isakmp->ike.cipher, f->isakmp->iv, msgid, iv), ==, 0);
+	seal_deliver(f, &pb, msgid, hoff, NULL, 0, iv);
+	pbuf_free(&pb);
+}
+
+static void test_informational_replayed_or_reflected(void)
+{
+	struct fixture f;
+	setup(&f);
+	replays_logged = 0;
+	send_r_u_there(&f, 0x4001, 7);
+	g_assert_cmpuint(reply_xchg(), ==, XCHG_INFO);   /* the ACK */
+	uint32_t ack_msgid = get_be32(reply + 20);
+	g_assert_cmpuint(ack_msgid, !=, 0x4001);
+	uint8_t *ack = g_memdup2(reply, reply_len);
+	size_t ack_len = reply_len;
+	send_r_u_there(&f, 0x4001, 7);
+	g_assert_null(reply);
+	g_assert_cmpuint(replays_logged, ==, 1);
+	/* our own ACK sent back to us */
+	free(reply);
+	reply = NULL;
+	f.handler(&f.ifp, ack, ack_len, &f.peer, 500);
+	g_assert_null(reply);
+	g_assert_cmpuint(replays_logged, ==, 2);
+	/* a new one is answered */
+	send_r_u_there(&f, 0x4002, 8);
+	g_assert_cmpuint(reply_xchg(), ==, XCHG_INFO);
+	g_assert_true(v1_msgid_used(f.isakmp, 0x4002));
+	g_free(ack);
+	teardown(&f);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -299,5 +395,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ikev1/qm/responder-refuses-protoport", test_responder_refuses_protoport);
 	g_test_add_func("/ikev1/qm/initiator-requires-echoed-ids", test_initiator_requires_echoed_ids);
 	g_test_add_func("/ikev1/qm/responder-refuses-host-bits", test_responder_refuses_host_bits);
+	g_test_add_func("/ikev1/qm/qi1-retransmitted-then-replayed", test_qi1_retransmitted_then_replayed);
+	g_test_add_func("/ikev1/info/replayed-or-reflected", test_informational_replayed_or_reflected);
 	return g_test_run();
 }

@@ -17,6 +17,7 @@
 #include "common/id.h"
 #include "common/ip.h"
 #include "daemon/crypto/crypto.h"
+#include "daemon/ikev1/msgid_memory.h"   /* enum msgid_lane */
 #include "daemon/state.h"
 #include "policy/proposals.h"
 
@@ -51,7 +52,8 @@ struct v1_state {
 	 * parent's): SKEYID_* with the key, and what the peer's ID payload
 	 * said. One block made with the state, wiped when freed: a phase-2
 	 * state, half of every tunnel's states, does not carry their ~580
-	 * bytes. */
+	 * bytes. The block also points to the message IDs the SA used
+	 * (v1_msgid_used below). */
 	struct ike_keys *keys;
 	uint8_t *sa_i_b;             /* body of the initiator's SA payload (for HASH_I/R) */
 	size_t sa_i_b_len;
@@ -161,6 +163,15 @@ void v1_hash_isakmp(struct v1_state *s);
 void v1_rehash_isakmp(struct v1_state *s);
 struct v1_state *v1_find_phase2(const uint8_t icookie[8], const uint8_t rcookie[8], uint32_t msgid);
 void v1_hash_phase2(struct v1_state *s);
+
+/* Message IDs over an ISAKMP SA (RFC 2408 3.1). used: the ID is one
+ * that isakmp or its peer already used (remembered, bounded). remember:
+ * an authenticated message of the peer, or one of ours, used it. new:
+ * a fresh random ID for an exchange we start, neither used nor a
+ * running phase-2 exchange's, remembered at once. */
+bool v1_msgid_used(const struct v1_state *isakmp, uint32_t msgid);
+void v1_msgid_remember(struct v1_state *isakmp, enum msgid_lane lane, uint32_t msgid);
+uint32_t v1_msgid_new(struct v1_state *isakmp, enum msgid_lane lane);
 
 /* The ISAKMP SA of a phase-2 state (NULL when it is gone). */
 struct v1_state *v1_parent(const struct v1_state *s);

@@ -47,11 +47,21 @@ static uint32_t msgid_hash(const uint8_t icookie[8], uint32_t msgid)
 	return hash_bytes(hash_bytes(HASH_SEED, icookie, 8), &msgid, sizeof(msgid));
 }
 
-/* What only an ISAKMP SA holds (ike_sa.h: keys, peer_id), in one block. */
+/* What only an ISAKMP SA holds (ike_sa.h: keys, peer_id), in one block,
+ * keys first (s->keys leads back to it). msgids: the message IDs of its
+ * phase-2, Transaction and Informational exchanges, ours and the peer's
+ * (msgid_memory.h), so that a repeat is dropped once its exchange is
+ * over; made with the first one (a half-open SA has none). */
 struct v1_isakmp_block {
 	struct ike_keys keys;
 	struct pluto_id peer_id;
+	struct msgid_memory *msgids;
 };
+
+static struct v1_isakmp_block *isakmp_block(const struct v1_state *s)
+{
+	return s->keys ? (struct v1_isakmp_block *)(void *)s->keys : NULL;   /* its first member */
+}
 
 struct v1_state *v1_state_new(struct connection *c, enum state_kind kind, bool initiator,
 			      const ip_address *peer, uint16_t peer_port,
@@ -137,6 +147,33 @@ struct v1_state *v1_find_phase2(const uint8_t icookie[8], const uint8_t rcookie[
 	return NULL;
 }
 
+bool v1_msgid_used(const struct v1_state *isakmp, uint32_t msgid)
+{
+	const struct v1_isakmp_block *b = isakmp_block(isakmp);
+	return b && b->msgids && msgid_memory_has(b->msgids, msgid);
+}
+
+void v1_msgid_remember(struct v1_state *isakmp, enum msgid_lane lane, uint32_t msgid)
+{
+	struct v1_isakmp_block *b = isakmp_block(isakmp);
+	if (msgid == 0 || !b)
+		return;
+	if (!b->msgids)
+		b->msgids = xcalloc(1, sizeof(*b->msgids));
+	msgid_memory_add(b->msgids, lane, msgid);
+}
+
+uint32_t v1_msgid_new(struct v1_state *isakmp, enum msgid_lane lane)
+{
+	uint32_t msgid;
+	do
+		crypto_random(&msgid, sizeof(msgid));
+	while (msgid == 0 || v1_msgid_used(isakmp, msgid) ||
+	       v1_find_phase2(isakmp->icookie, isakmp->rcookie, msgid));
+	v1_msgid_remember(isakmp, lane, msgid);
+	return msgid;
+}
+
 struct v1_state *v1_parent(const struct v1_state *s)
 {
 	struct state *p = s->isakmp_serial ? state_by_serial(s->isakmp_serial) : NULL;
@@ -196,8 +233,9 @@ void v1_state_free_hook(struct state *st)
 	wipe_free(s->keymat_in, s->keymat_len);
 	wipe_free(s->keymat_out, s->keymat_len);
 	free(s->lease_identity);
-	if (s->keys) {
-		struct v1_isakmp_block *b = (struct v1_isakmp_block *)(void *)s->keys;   /* its first member */
+	struct v1_isakmp_block *b = isakmp_block(s);
+	if (b) {
+		free(b->msgids);
 		OPENSSL_cleanse(b, sizeof(*b));
 		free(b);
 	}

@@ -4,10 +4,11 @@
  *
  *   header check -> find the state (cookies; cookies + message id) ->
  *   duplicate? (the row that reached the state says whether our reply is
- *   re-sent) -> decrypt (the IV is only committed when the message is
- *   accepted) -> parse -> payloads against the row's rules -> the row's
- *   HASH -> handler -> new state, the row's timer, what reaching the
- *   state does.
+ *   re-sent) -> no state: a message ID the ISAKMP SA already used is a
+ *   replay, dropped (msgid_memory.h) -> decrypt (the IV is only
+ *   committed when the message is accepted) -> parse -> payloads against
+ *   the row's rules -> the row's HASH (the message ID is then used) ->
+ *   handler -> new state, the row's timer, what reaching the state does.
  *
  * Aggressive Mode is refused (the man page implements Main Mode only):
  * the first Aggressive Mode message is answered with an unencrypted
@@ -175,6 +176,22 @@ static bool open_msg(struct v1_state *isakmp, const uint8_t *iv, struct v1_msg *
 	return true;
 }
 
+/* RFC 2408 3.1: a message ID isakmp already used (the peer's, or ours
+ * reflected) whose exchange is over or gone: a replay, dropped before any
+ * decryption. A retransmission of an exchange still running never gets
+ * here: its state is found first. */
+static bool replayed(struct v1_state *isakmp, const struct v1_msg *m)
+{
+	if (!v1_msgid_used(isakmp, m->md.hdr.msgid))
+		return false;
+	char ab[IP_STR_MAX];
+	llog(STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
+	     "replayed %s message from %s:%u: message ID 0x%08x was already used on this ISAKMP SA "
+	     "and its exchange is over; dropped",
+	     exchange_name(m->md.hdr.xchg), ip_str(&m->from, ab), m->from_port, m->md.hdr.msgid);
+	return true;
+}
+
 static bool same_packet(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	return a && alen == blen && memcmp(a, b, alen) == 0;
@@ -260,6 +277,10 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 			answer(s, row, m);
 		goto refused;
 	}
+	/* authentic: its message ID is used on this ISAKMP SA for good,
+	 * whatever the handler makes of it (Main Mode's 0 is not kept) */
+	if (isakmp && row->hash != V1_HASH_NONE)
+		v1_msgid_remember(isakmp, MSGID_LANE_EXCHANGE, m->md.hdr.msgid);
 	uint8_t old_iv[CRYPTO_MAX_BLOCK];
 	memcpy(old_iv, chain, sizeof(old_iv));
 	uint32_t old_tx_msgid = s->tx_msgid;
@@ -492,6 +513,8 @@ static void process_quick_mode(struct v1_msg *m)
 		run_row(s, m, false);
 		return;
 	}
+	if (replayed(isakmp, m))
+		return;
 	s = v1_state_new(isakmp->st->connection, STATE_KIND_IPSEC, false, &m->from, m->from_port,
 			 &isakmp->local, isakmp->local_port);
 	memcpy(s->icookie, h->icookie, 8);
@@ -523,6 +546,9 @@ static void process_transaction(struct v1_msg *m)
 		     "Transaction message with message id 0 or unencrypted; dropped");
 		return;
 	}
+	/* the current exchange's (tx_msgid) is handled as a retransmission */
+	if (h->msgid != isakmp->tx_msgid && replayed(isakmp, m))
+		return;
 	if (handled_as_duplicate(isakmp, m))
 		return;
 	run_row(isakmp, m, false);
@@ -543,6 +569,8 @@ static void process_informational(struct v1_msg *m)
 			     ip_str(&m->from, ab));
 			return;
 		}
+		if (replayed(isakmp, m))
+			return;
 		uint8_t iv[CRYPTO_MAX_BLOCK];
 		if (ikev1_phase2_iv(isakmp->ike.hash, isakmp->ike.cipher, isakmp->iv, h->msgid, iv) < 0)
 			return;
@@ -556,6 +584,10 @@ static void process_informational(struct v1_msg *m)
 	const struct v1_row *row = v1_row_for(m->encrypted ? STATE_INFO_PROTECTED : STATE_INFO, XCHG_INFO);
 	if (!row || !check_payloads(row, m, c, st) || !verify_hash(row, isakmp, isakmp, m, c, st))
 		return;
+	/* authentic (HASH(1) verified): its ID is now used, before the
+	 * handler may delete the ISAKMP SA */
+	if (m->encrypted)
+		v1_msgid_remember(isakmp, MSGID_LANE_INFO, h->msgid);
 	row->handler(isakmp, m);
 }
 

@@ -149,10 +149,8 @@ static void emit_protected_info(struct v1_state *isakmp, int kind, uint8_t proto
 {
 	if (!isakmp || !isakmp->have_keys)
 		return;
-	uint32_t msgid;
-	do
-		crypto_random(&msgid, sizeof(msgid));
-	while (msgid == 0);
+	/* a fresh one, remembered: the peer's message with it would be ours reflected */
+	uint32_t msgid = v1_msgid_new(isakmp, MSGID_LANE_INFO);
 	size_t hlen = isakmp->keys->hash_len;
 	struct pbuf pb;
 	pbuf_init(&pb);

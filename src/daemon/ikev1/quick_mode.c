@@ -236,9 +236,7 @@ int quick_outI1(struct v1_state *isakmp, struct connection *c, const struct keyi
 	s->isakmp_serial = isakmp->st->serial;
 	s->keying_attempt = k ? k->attempt : 1;
 	s->replacing = k ? k->replacing : 0;
-	do
-		crypto_random(&s->msgid, sizeof(s->msgid));
-	while (s->msgid == 0 || v1_find_phase2(s->icookie, s->rcookie, s->msgid));
+	s->msgid = v1_msgid_new(isakmp, MSGID_LANE_EXCHANGE);
 	v1_hash_phase2(s);
 	s->iv_len = isakmp->iv_len;
 	ikev1_phase2_iv(isakmp->ike.hash, isakmp->ike.cipher, isakmp->iv, s->msgid, s->iv);

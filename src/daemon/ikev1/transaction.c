@@ -29,10 +29,8 @@ bool transaction_send(struct v1_state *s, bool new_exchange, uint8_t cfg_type, u
 		      const uint8_t *attrs, size_t len)
 {
 	if (new_exchange) {
-		uint32_t msgid;
-		do
-			crypto_random(&msgid, sizeof(msgid));
-		while (msgid == 0 || msgid == s->tx_msgid);
+		/* never one this SA used (the current exchange's is remembered) */
+		uint32_t msgid = v1_msgid_new(s, MSGID_LANE_EXCHANGE);
 		s->tx_msgid = msgid;
 		if (ikev1_phase2_iv(s->ike.hash, s->ike.cipher, s->iv, msgid, s->tx_iv) < 0)
 			return false;
