@@ -17,6 +17,7 @@
 #include "common/id.h"
 #include "common/ip.h"
 #include "daemon/crypto/crypto.h"
+#include "daemon/ikev1/half_open.h"
 #include "daemon/state.h"
 #include "policy/proposals.h"
 
@@ -43,6 +44,8 @@ struct v1_state {
 	 * established under the old name) */
 	bool in_transition;
 	bool change_pending;
+	/* a responder Main Mode not yet established: its slot (half_open.h) */
+	struct half_open_slot half_open;   /* HALF_OPEN_OWNER finds the state back */
 
 	/* Main Mode */
 	struct ike_choice ike;
@@ -184,3 +187,7 @@ uint64_t v1_realtime_now(void);
 uint64_t v1_mono_now(void);
 /* A responder state that stops hearing from its peer is dropped after this. */
 void v1_arm_responder_timeout(struct v1_state *s);
+
+/* The state a half-open slot (struct v1_state.half_open) is in. */
+#define HALF_OPEN_OWNER(slot) \
+	((struct v1_state *)(void *)((char *)(slot) - offsetof(struct v1_state, half_open)))

@@ -290,20 +290,37 @@ static bool host_is(const struct end *e, const ip_address *a)
 	return (e->host_kind == HOST_ADDRESS || e->host_kind == HOST_DEFAULTROUTE) && ip_equal(&e->host, a);
 }
 
-struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from)
+struct connection *v1_conn_configured_for_mm(const ip_address *local, const ip_address *from)
 {
-	/* the first in list order of those for this peer, else of the
-	 * templates: indexes, not a walk (one instance per road warrior) */
+	/* the first in list order of those for this peer: an index, not a
+	 * walk (one instance per road warrior) */
 	struct connection *best = NULL;
 	for (struct connection *c = connection_by_peer_host(from); c; c = connection_by_peer_host_next(c, from))
 		if (host_is(END_THIS(c), local) && host_is(END_THAT(c), from) && (!best || c->seq < best->seq))
 			best = c;
-	if (best)
-		return best;
+	return best;
+}
+
+struct connection *v1_template_for_mm(const ip_address *local)
+{
 	for (struct connection *t = connection_templates(); t; t = t->tmpl_next)
 		if (t->this >= 0 && host_is(END_THIS(t), local) && END_THAT(t)->host_kind == HOST_ANY)
-			return instantiate(t, from);
+			return t;
 	return NULL;
+}
+
+struct connection *v1_instantiate_for_mm(struct connection *t, const ip_address *from)
+{
+	return instantiate(t, from);
+}
+
+struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from)
+{
+	struct connection *c = v1_conn_configured_for_mm(local, from);
+	if (c)
+		return c;
+	struct connection *t = v1_template_for_mm(local);
+	return t ? instantiate(t, from) : NULL;
 }
 
 /* Does peer_id fit what c expects of its peer? */
