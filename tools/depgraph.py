@@ -48,7 +48,8 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #
 #   common   src/common          util, ip, id, errors, words, debug classes
 #   policy   src/policy          algorithms and proposals
-#   log      src/daemon/log      the logger (knows connections only through ops)
+#   log      src/daemon/{log,log_limit}  the logger (knows connections only through ops),
+#                        the rate limit of what unauthenticated peers make it say
 #   model    src/daemon/{connections,conn_options,state,events,progress,views,addresspool,
 #                        secrets,keys,rsa_text,engine}   the daemon's data
 #                        (engine: the narrow ops table the engine registers)
@@ -75,7 +76,7 @@ LAYERS = (
     (re.compile(r'^src/daemon/wire/'), 'wire'),
     (re.compile(r'^src/daemon/crypto/'), 'crypto'),
     (re.compile(r'^src/daemon/helpers/'), 'crypto'),
-    (re.compile(r'^src/daemon/log$'), 'log'),
+    (re.compile(r'^src/daemon/(log|log_limit)$'), 'log'),
     (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|pubkey_cache|addresspool'
                 r'|rsa_text|engine)$'), 'model'),
     (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),
