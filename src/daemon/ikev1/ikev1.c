@@ -378,6 +378,14 @@ static void finish_transition(struct v1_state *s, const struct v1_row *row)
 	case REACH_NOTHING:
 		return;
 	case REACH_PROGRESS:
+		/* a responder whose peer never returned our cookie: a forger
+		 * can make us say this once per MI1 (log_limit.h) */
+		if (half_open_counted(&s->half_open) && !s->half_open.proven) {
+			if (log_limit_allow(&st->peer))
+				llog_rc(LOGGER(c, st), LS_INFO, rc, MSGID_STATE, "%s: %s", state_name_str(st->name),
+					row->what);
+			return;
+		}
 		llog_rc(LOGGER(c, st), LS_INFO, rc, MSGID_STATE, "%s: %s", state_name_str(st->name), row->what);
 		return;
 	case REACH_ESTABLISHED:
@@ -503,7 +511,7 @@ static void process_main_mode(struct v1_msg *m)
 	if (refuse_new_main_mode(m, pool))
 		return;
 	if (!c)
-		c = v1_instantiate_for_mm(t, &m->from);
+		c = v1_instantiate_for_mm(t, &m->from);   /* its lines limited until it is established */
 	if (!c)
 		return;
 	s = v1_state_new(c, STATE_KIND_ISAKMP, false, &m->from, m->from_port, &m->ifp->addr, m->ifp->port);

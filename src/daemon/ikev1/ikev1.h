@@ -274,6 +274,9 @@ struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *fro
 struct connection *v1_conn_configured_for_mm(const ip_address *local, const ip_address *from);
 struct connection *v1_template_for_mm(const ip_address *local);
 struct connection *v1_instantiate_for_mm(struct connection *t, const ip_address *from);
+/* c (an instance made for an MI1) has an established SA: its lines are
+ * no longer limited as an unauthenticated peer's. */
+void v1_instance_authenticated(struct connection *c);
 /* Responder after the peer's ID: c itself if its ids fit, or a better
  * connection that uses the same authentication (instantiated when %any);
  * NULL when none fits. */

@@ -72,6 +72,7 @@ void v1_established(struct v1_state *s)
 	struct state *st = s->st;
 	struct connection *c = st->connection;
 	half_open_remove(&s->half_open);
+	v1_instance_authenticated(c);
 	st->established = true;
 	if (st->kind == STATE_KIND_ISAKMP)
 		c->newest_isakmp = st->serial;
