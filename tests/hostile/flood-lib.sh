@@ -40,6 +40,14 @@ IPSECCTL=${IPSECCTL:?run through meson test}
 [ "$(id -u)" = 0 ] || skip_all "needs root for network namespaces"
 [ -x "$LOADGEN" ] || skip_all "no pluto-loadgen (build with -Dtests=true)"
 
+# the options' bad values are refused, naming the option
+if [ "$FLOOD_MODE" = one-source ]; then
+	check_contains "--half-open-per-source 0 is refused, named" "pluto: --half-open-per-source '0'" \
+		"$("$PLUTO" --half-open-per-source 0 --nofork 2>&1)"
+	check_contains "--half-open-max 2 is refused, named" "pluto: --half-open-max '2'" \
+		"$("$PLUTO" --half-open-max 2 --nofork 2>&1)"
+fi
+
 NS_R=hf$$r NS_P=hf$$p NS_F=hf$$f
 R_IP=192.0.2.1 P_IP=192.0.2.2
 PSK="flood test secret $$"
