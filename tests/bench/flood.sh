@@ -26,7 +26,9 @@
 #   half_open  (pluto only) its half-open Main Modes after the flood
 # Environment: DAEMONS (default "pluto strongswan libreswan"), MODES
 # (default "one-source random"), BENCH_DIR (default /tmp/pluto-bench-flood),
-# PLUTO_ARGS (more pluto options).
+# PLUTO_ARGS (more pluto options), FLOOD_PLUTO (another pluto binary in
+# place of build-bench's, e.g. a release build of an older tree, to
+# compare before and after in the same minute).
 set -euo pipefail
 COUNT=${1:-10000}
 RATE=${2:-1000}
@@ -37,6 +39,7 @@ HANDSHAKES_SETUP_ONLY=1
 # shellcheck source=tests/bench/handshakes.sh
 . "$(dirname "$0")/handshakes.sh" 1
 case_row psk-modp2048
+PLUTO=${FLOOD_PLUTO:-$PLUTO}
 
 # cpu_ticks PID: utime + stime + cutime + cstime (clock ticks)
 cpu_ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
