@@ -33,6 +33,16 @@
 
 struct sd_event *ikev1_loop;
 
+/* A line about a message for st that a peer which has not authenticated
+ * can make us write once per datagram (no state, or an ISAKMP SA not yet
+ * established): limited per source and globally (log_limit.h). */
+static bool unauthenticated_may_log(const struct state *st, const struct v1_msg *m)
+{
+	if (st && (st->kind != STATE_KIND_ISAKMP || st->established))
+		return true;
+	return log_limit_allow(&m->from);
+}
+
 /* The message's payloads against the row's rules: types it does not
  * name are INVALID_PAYLOAD_TYPE (unless the row ignores them), too many
  * or a missing one PAYLOAD_MALFORMED. Private-use types are recorded by
@@ -50,17 +60,19 @@ static bool check_payloads(const struct v1_row *row, struct v1_msg *m, const str
 		if (!rule) {
 			if (row->flags & F_ANY_OTHER)
 				continue;
-			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
-			     "%s: unexpected %s payload; message dropped", name, payload_type_name(t));
+			if (unauthenticated_may_log(st, m))
+				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+				     "%s: unexpected %s payload; message dropped", name, payload_type_name(t));
 			m->notify = N_INVALID_PAYLOAD_TYPE;
 			return false;
 		}
 		if (seen[t] == rule->max) {
-			if (rule->max == 1)
+			bool say = unauthenticated_may_log(st, m);
+			if (say && rule->max == 1)
 				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
 				     "%s: more than one %s payload; message dropped", name,
 				     payload_type_name(t));
-			else
+			else if (say)
 				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
 				     "%s: more than %u %s payloads; message dropped", name, rule->max,
 				     payload_type_name(t));
@@ -72,8 +84,9 @@ static bool check_payloads(const struct v1_row *row, struct v1_msg *m, const str
 	for (size_t i = 0; i < V1_RULES_MAX && row->payloads[i].type; i++) {
 		const struct v1_payload_rule *rule = &row->payloads[i];
 		if (seen[rule->type] < rule->min) {
-			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
-			     "%s: missing %s payload; message dropped", name, payload_type_name(rule->type));
+			if (unauthenticated_may_log(st, m))
+				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+				     "%s: missing %s payload; message dropped", name, payload_type_name(rule->type));
 			m->notify = N_PAYLOAD_MALFORMED;
 			return false;
 		}
@@ -225,12 +238,14 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	if (!row && m->md.hdr.xchg == XCHG_TRANSACTION && transaction_again(s))
 		row = v1_row_for(st->name, m->md.hdr.xchg);
 	if (!row) {
-		llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "%s: unexpected %s message; dropped",
+		if (unauthenticated_may_log(st, m))
+			llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "%s: unexpected %s message; dropped",
 		     state_name_str(st->name), exchange_name(m->md.hdr.xchg));
 		goto refused;
 	}
 	if (!!(row->flags & F_ENCRYPTED) != m->encrypted) {
-		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s: message must %sbe encrypted; dropped",
+		if (unauthenticated_may_log(st, m))
+			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s: message must %sbe encrypted; dropped",
 		     state_name_str(st->name), row->flags & F_ENCRYPTED ? "" : "not ");
 		goto refused;
 	}
