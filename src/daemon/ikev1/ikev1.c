@@ -240,13 +240,13 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	if (!row) {
 		if (unauthenticated_may_log(st, m))
 			llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "%s: unexpected %s message; dropped",
-		     state_name_str(st->name), exchange_name(m->md.hdr.xchg));
+			     state_name_str(st->name), exchange_name(m->md.hdr.xchg));
 		goto refused;
 	}
 	if (!!(row->flags & F_ENCRYPTED) != m->encrypted) {
 		if (unauthenticated_may_log(st, m))
 			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s: message must %sbe encrypted; dropped",
-		     state_name_str(st->name), row->flags & F_ENCRYPTED ? "" : "not ");
+			     state_name_str(st->name), row->flags & F_ENCRYPTED ? "" : "not ");
 		goto refused;
 	}
 	/* which IV decrypts it: the ISAKMP SA's chain in Main Mode, the
@@ -591,7 +591,7 @@ static void process_transaction(struct v1_msg *m)
 	struct v1_state *isakmp = established_isakmp(h, &m->from);
 	if (!isakmp || !isakmp->st->established || !isakmp->have_keys) {
 		llog_peer(&m->from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
-		     "Transaction message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
+			  "Transaction message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
 		return;
 	}
 	if (h->msgid == 0 || !m->encrypted) {
