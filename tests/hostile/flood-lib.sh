@@ -5,6 +5,9 @@
 #   one-source  every MI1 from 10.200.0.1 (only the %any template admits it)
 #   forged      MI1s from random addresses of 10.200.0.0/16, and every
 #               10th from the configured peer's own address, forged
+#   forged-peer every MI1 from the configured peer's address: its pool
+#               (256) turns over every 256 ms, the peer's own state must
+#               live through it
 # Three namespaces (hf<PID>r, hf<PID>p, hf<PID>f):
 #   responder R  192.0.2.1 on the veth to P, 10.9.0.1 on the veth to F;
 #                conn "peer" right=192.0.2.2, conn "rw" right=%any (PSK)
@@ -129,6 +132,7 @@ LINES_BEFORE=$(wc -l <"$T/responder.log")
 case $FLOOD_MODE in
 one-source) FLOOD_ARGS=(-s 10.200.0.1 --sources 1) ;;
 forged) FLOOD_ARGS=(-s 10.200.0.1 --sources 65000 --forge "$P_IP" --forge-every 10) ;;
+forged-peer) FLOOD_ARGS=(-s "$P_IP" --sources 1) ;;
 *) fail "unknown FLOOD_MODE $FLOOD_MODE"; done_testing ;;
 esac
 ip netns exec "$NS_F" "$LOADGEN" -d "$R_IP" -n "$FLOOD_COUNT" --flood "$FLOOD_RATE" "${FLOOD_ARGS[@]}" \
@@ -160,6 +164,10 @@ HALF=$(jq '[.states[] | select(.established | not)] | length' "$T/status-during.
 echo "# half-open states during the flood: $HALF"
 if [ "$FLOOD_MODE" = one-source ]; then
 	check "one source holds at most 5 half-open states ($HALF)" test "$HALF" -le 5
+elif [ "$FLOOD_MODE" = forged-peer ]; then
+	check "the forged peer address holds at most the configured peers' 256 slots ($HALF)" \
+		test "$HALF" -le 256
+	check "... and does fill them: the flood reached the responder ($HALF)" test "$HALF" -ge 200
 else
 	check "forged sources hold at most 1024 half-open states ($HALF)" test "$HALF" -le 1024
 	check "forged sources do get some ($HALF): the flood reached the responder" test "$HALF" -gt 5
@@ -196,6 +204,11 @@ if [ "$FLOOD_MODE" = one-source ]; then
 		grep -q "overloaded (5 half-open Main Mode negotiations from this address)" "$T/responder.log"
 	check "... and add up to all but a few of the $FLOOD_COUNT MI1s ($REFUSED)" \
 		test "$REFUSED" -ge $((FLOOD_COUNT - 100))
+elif [ "$FLOOD_MODE" = forged-peer ]; then
+	# a configured peer's MI1 is never refused while its pool has an
+	# unproven state to replace: 10,000 admitted, 256 kept
+	check_eq "none of the forged peer's MI1s refused: each replaced the oldest" 0 "$REFUSED"
+	check "... with \"N similar messages ... suppressed\" lines ($SUPPRESSED)" test "$SUPPRESSED" -ge 1
 else
 	# each admitted MI1 of the flood is one line ("responding to Main
 	# Mode"), and one more when it times out or is replaced: limited
