@@ -54,6 +54,7 @@ fi
 NS_R=hf$$r NS_P=hf$$p NS_F=hf$$f
 R_IP=192.0.2.1 P_IP=192.0.2.2
 PSK="flood test secret $$"
+# shellcheck disable=SC2317 # called by the EXIT trap
 flood_down() {
 	local ns
 	for ns in $NS_R $NS_P $NS_F; do
