@@ -48,8 +48,9 @@ DEFINED_KINDS = set('TDBRCVWGS')
 #
 #   common   src/common          util, ip, id, errors, words, debug classes
 #   policy   src/policy          algorithms and proposals
-#   log      src/daemon/log      the logger (knows connections only through ops),
-#            src/daemon/journal  and its journal sender
+#   log      src/daemon/{log,log_limit}  the logger (knows connections only through ops),
+#            src/daemon/journal  its journal sender, and the rate limit of what
+#                        unauthenticated peers make it say
 #   model    src/daemon/{connections,conn_options,state,events,progress,views,addresspool,
 #                        secrets,keys,rsa_text,engine}   the daemon's data
 #                        (engine: the narrow ops table the engine registers)
@@ -76,7 +77,7 @@ LAYERS = (
     (re.compile(r'^src/daemon/wire/'), 'wire'),
     (re.compile(r'^src/daemon/crypto/'), 'crypto'),
     (re.compile(r'^src/daemon/helpers/'), 'crypto'),
-    (re.compile(r'^src/daemon/(log|journal)$'), 'log'),
+    (re.compile(r'^src/daemon/(log|journal|log_limit)$'), 'log'),
     (re.compile(r'^src/daemon/(connections|conn_options|state|events|progress|views|secrets|keys|pubkey_cache|addresspool'
                 r'|rsa_text|engine)$'), 'model'),
     (re.compile(r'^src/daemon/(options|ipsec_conf)$'), 'config'),

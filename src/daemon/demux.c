@@ -16,6 +16,7 @@
 #include "common/util.h"
 #include "daemon/log.h"
 #include "daemon/options.h"
+#include "daemon/log_limit.h"
 #include "daemon/rxload.h"
 #include "daemon/wire/natt_framing.h"
 #include "klips/kernel.h"
@@ -263,6 +264,7 @@ static bool listen_on(const char *name, const ip_address *addr, uint16_t port, b
 int demux_listen(sd_event *event)
 {
 	rxload_set_event(event);
+	log_limit_set_event(event);
 	struct ifaddrs *list;
 	if (getifaddrs(&list) < 0)
 		return -errno;

@@ -24,6 +24,7 @@
 #include "daemon/engine.h"
 #include "daemon/events.h"
 #include "daemon/heap.h"
+#include "daemon/ikev1/half_open.h"
 #include "daemon/ikev1/ikev1.h"
 #include "daemon/ipsec_conf.h"
 #include "daemon/keys.h"
@@ -399,6 +400,7 @@ int main(int argc, char **argv)
 	routing_init(&routing_hooks);
 	engine_set_core_hooks(&engine_core_hooks);
 	ikev1_init(event);
+	half_open_configure(o.half_open_max, o.half_open_per_source);
 	heap_init(event);
 	/* after the fork: threads do not survive it */
 	unsigned nhelpers = o.nhelpers < 0 ? helpers_default_count() : (unsigned)o.nhelpers;

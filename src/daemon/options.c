@@ -16,6 +16,7 @@ enum {
 	OPT_UNIQUEIDS, OPT_KERNEL, OPT_NOKLIPS, OPT_OPTIONSFROM, OPT_INTERFACE, OPT_ADNS,
 	OPT_HELP, OPT_VERSION, OPT_NODBUS, OPT_UPDOWN, OPT_ADMIN_GROUP, OPT_DEBUG_NONE, OPT_DEBUG_ALL,
 	OPT_NATT_PORT, OPT_KEEP_ALIVE, OPT_CONFIG, OPT_CHECK_CONFIG, OPT_NHELPERS, OPT_DBUS_MAX_MESSAGE,
+	OPT_HALF_OPEN_MAX, OPT_HALF_OPEN_PER_SOURCE,
 	OPT_DEBUG_CLASS /* + index into debug_class_names */
 };
 
@@ -45,6 +46,8 @@ static const struct option fixed_options[] = {
 	{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 	{ "nhelpers", required_argument, NULL, OPT_NHELPERS },
 	{ "dbus-max-message", required_argument, NULL, OPT_DBUS_MAX_MESSAGE },
+	{ "half-open-max", required_argument, NULL, OPT_HALF_OPEN_MAX },
+	{ "half-open-per-source", required_argument, NULL, OPT_HALF_OPEN_PER_SOURCE },
 };
 
 void pluto_usage(FILE *f)
@@ -55,6 +58,7 @@ void pluto_usage(FILE *f)
 	      "             [--kernel xfrm|none] [--noklips] [--interface NAME]...\n"
 	      "             [--optionsfrom FILE] [--nodbus] [--admin-group GROUP]\n"
 	      "             [--dbus-max-message BYTES]\n"
+	      "             [--half-open-max N] [--half-open-per-source N]\n"
 	      "             [--updown COMMAND] [--config FILE] [--check-config]\n"
 	      "             [--debug-none | --debug-all | --debug-CLASS...]\n"
 	      "             [--help] [--version]\n"
@@ -226,6 +230,22 @@ int pluto_options_parse(int argc, char **argv, struct pluto_options *o)
 				r = -1;
 			}
 			o->nhelpers = (int)v;
+			break;
+		case OPT_HALF_OPEN_MAX:
+			if (!parse_uint(optarg, HALF_OPEN_MAX_LIMIT, &v) || v < 4) {
+				fprintf(stderr, "pluto: --half-open-max '%s' is not a number of half-open "
+					"Main Modes (4-%d)\n", optarg, HALF_OPEN_MAX_LIMIT);
+				r = -1;
+			}
+			o->half_open_max = (unsigned)v;
+			break;
+		case OPT_HALF_OPEN_PER_SOURCE:
+			if (!parse_uint(optarg, HALF_OPEN_MAX_LIMIT, &v) || v == 0) {
+				fprintf(stderr, "pluto: --half-open-per-source '%s' is not a number of half-open "
+					"Main Modes from one address (1-%d)\n", optarg, HALF_OPEN_MAX_LIMIT);
+				r = -1;
+			}
+			o->half_open_per_source = (unsigned)v;
 			break;
 		case OPT_KERNEL:
 			if (!kernel_backend_known(optarg)) {

@@ -11,6 +11,9 @@
 /* --nhelpers: crypto helper threads (daemon/helpers/helpers.h) */
 #define NHELPERS_MAX 64
 
+/* --half-open-max, --half-open-per-source (daemon/ikev1/half_open.h) */
+#define HALF_OPEN_MAX_LIMIT 1000000
+
 struct pluto_options {
 	bool nofork, stderrlog, uniqueids, help, version;
 	const char *rundir, *ctlbase, *secretsfile, *kernel, *adns;
@@ -25,6 +28,8 @@ struct pluto_options {
 	bool nodbus;               /* --nodbus: run without the system bus */
 	long admin_gid;            /* --admin-group NAME, -1 = root only */
 	size_t dbus_max_message;   /* --dbus-max-message BYTES, 0 = dbus-daemon's default */
+	unsigned half_open_max;    /* --half-open-max N, 0 = the default (1024) */
+	unsigned half_open_per_source;   /* --half-open-per-source N, 0 = the default (5) */
 	const char *config;        /* --config FILE: ipsec.conf(5), default PLUTO_DEFAULT_CONFIG */
 	bool config_given;         /* --config was on the command line */
 	bool check_config;         /* --check-config: validate the file and exit */

@@ -12,17 +12,56 @@
 
 #define LOG_INTERVAL_USEC (1000 * 1000ULL)
 
+static bool loop_behind(const struct rxload_facts *f)
+{
+	return f->queued_usec > RXLOAD_LOOP_BEHIND_USEC;
+}
+
+static bool kernel_drops(const struct rxload_facts *f)
+{
+	return f->since_drop_usec < RXLOAD_DROPS_WINDOW_USEC;
+}
+
+/* over 3/4 of what the helpers may have queued */
+static bool helpers_full(const struct rxload_facts *f)
+{
+	return f->helpers && 4ULL * f->helper_backlog > 3ULL * RXLOAD_HELPER_QUEUE_PER_HELPER * f->helpers;
+}
+
+static bool half_open_refuses(const struct rxload_facts *f, enum rxload_reason why)
+{
+	return f->ho.refusal == why;
+}
+
+static bool pool_full(const struct rxload_facts *f)
+{
+	return half_open_refuses(f, RXLOAD_HALF_OPEN);
+}
+
+static bool source_over(const struct rxload_facts *f)
+{
+	return half_open_refuses(f, RXLOAD_HALF_OPEN_SOURCE);
+}
+
+/* The checks in the order their reasons are named; load checks do not
+ * apply to an MI1 the engine exempts (a configured peer's). */
+static const struct rxload_check {
+	enum rxload_reason why;
+	bool load;
+	bool (*holds)(const struct rxload_facts *f);
+} checks[] = {
+	{ RXLOAD_LOOP_BEHIND, true, loop_behind },
+	{ RXLOAD_KERNEL_DROPS, true, kernel_drops },
+	{ RXLOAD_HELPERS_FULL, true, helpers_full },
+	{ RXLOAD_HALF_OPEN_SOURCE, false, source_over },
+	{ RXLOAD_HALF_OPEN, false, pool_full },
+};
+
 enum rxload_reason rxload_verdict(const struct rxload_facts *f)
 {
-	if (f->queued_usec > RXLOAD_LOOP_BEHIND_USEC)
-		return RXLOAD_LOOP_BEHIND;
-	if (f->since_drop_usec < RXLOAD_DROPS_WINDOW_USEC)
-		return RXLOAD_KERNEL_DROPS;
-	/* over 3/4 of what the helpers may have queued */
-	if (f->helpers && 4ULL * f->helper_backlog > 3ULL * RXLOAD_HELPER_QUEUE_PER_HELPER * f->helpers)
-		return RXLOAD_HELPERS_FULL;
-	if (f->half_open_max && f->half_open >= f->half_open_max)
-		return RXLOAD_HALF_OPEN;
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++)
+		if (!(checks[i].load && f->ho.load_exempt) && checks[i].holds(f))
+			return checks[i].why;
 	return RXLOAD_OK;
 }
 
@@ -44,7 +83,11 @@ void rxload_reason_text(enum rxload_reason why, const struct rxload_facts *f, ch
 			 f->helpers == 1 ? "" : "s");
 		return;
 	case RXLOAD_HALF_OPEN:
-		snprintf(buf, size, "%u half-open Main Mode negotiations", f->half_open);
+		snprintf(buf, size, "%u half-open Main Mode negotiations of %s", f->ho.in_pool,
+			 f->ho.pool ? f->ho.pool : "peers");
+		return;
+	case RXLOAD_HALF_OPEN_SOURCE:
+		snprintf(buf, size, "%u half-open Main Mode negotiations from this address", f->ho.from_source);
 		return;
 	}
 	snprintf(buf, size, "?");
@@ -129,8 +172,7 @@ static void arm_flush(void)
 	sd_event_source_set_enabled(flush_timer, SD_EVENT_ONESHOT);
 }
 
-bool rxload_refuse_main_mode(unsigned half_open, unsigned half_open_max, const ip_address *from,
-			     uint16_t from_port)
+bool rxload_refuse_main_mode(const struct rxload_half_open *ho, const ip_address *from, uint16_t from_port)
 {
 	uint64_t now = mono_usec();
 	struct rxload_facts f = {
@@ -138,8 +180,7 @@ bool rxload_refuse_main_mode(unsigned half_open, unsigned half_open_max, const i
 		.since_drop_usec = last_drop_at ? now - last_drop_at : UINT64_MAX,
 		.helpers = helpers_count(),
 		.helper_backlog = helpers_backlog(),
-		.half_open = half_open,
-		.half_open_max = half_open_max,
+		.ho = *ho,
 	};
 	enum rxload_reason why = rxload_verdict(&f);
 	if (why == RXLOAD_OK)

@@ -15,7 +15,11 @@
  *     was full, SO_RXQ_OVFL) in the last RXLOAD_DROPS_WINDOW_USEC;
  *   - the crypto helpers' queue is over 3/4 of RXLOAD_HELPER_QUEUE_PER_HELPER
  *     jobs per helper (with helpers; without, their work shows as loop delay);
- *   - too many responder Main Modes are half open (the engine's limit).
+ *   - the engine's half-open limits refuse it (daemon/ikev1/half_open.h:
+ *     too many from this address, or its pool full).
+ * The first three are load checks: MI1s of configured peers are exempt
+ * from them (the engine says so; its configured pool bounds their cost),
+ * so that a flood that loads pluto cannot lock those peers out.
  *
  * At most one log line a second:
  *   "overloaded (REASON): new Main Mode from ADDR:PORT refused, N refused in
@@ -45,7 +49,16 @@ enum rxload_reason {
 	RXLOAD_LOOP_BEHIND,
 	RXLOAD_KERNEL_DROPS,
 	RXLOAD_HELPERS_FULL,
-	RXLOAD_HALF_OPEN,
+	RXLOAD_HALF_OPEN,            /* the MI1's pool is full */
+	RXLOAD_HALF_OPEN_SOURCE,     /* its address has too many half open */
+};
+
+/* The engine's half-open decision for the MI1 (ikev1/half_open.h). */
+struct rxload_half_open {
+	enum rxload_reason refusal;  /* RXLOAD_OK, RXLOAD_HALF_OPEN or RXLOAD_HALF_OPEN_SOURCE */
+	bool load_exempt;            /* the load checks do not refuse this MI1 */
+	const char *pool;            /* "%any", "configured peers" */
+	unsigned in_pool, from_source;
 };
 
 /* What the decision looks at, gathered at one moment. */
@@ -54,7 +67,7 @@ struct rxload_facts {
 	uint64_t since_drop_usec;    /* since the kernel last dropped one (UINT64_MAX: never) */
 	unsigned helpers;            /* crypto helper threads (0: work runs in the loop) */
 	unsigned helper_backlog;     /* jobs submitted, results not yet handled */
-	unsigned half_open, half_open_max;
+	struct rxload_half_open ho;
 };
 
 /* The decision alone (pure: unit-tested): RXLOAD_OK or why to refuse. */
@@ -73,9 +86,8 @@ void rxload_datagram(uint64_t queued_usec, uint32_t new_drops);
 
 /* --- asked by the engine for an MI1 that would create a responder state --- */
 
-/* True: refuse it (counted, logged at most once a second). half_open:
- * the engine's count of responder Main Modes not yet established. */
-bool rxload_refuse_main_mode(unsigned half_open, unsigned half_open_max, const ip_address *from,
-			     uint16_t from_port);
+/* True: refuse it (counted, logged at most once a second). ho: what
+ * the engine's half-open limits say of it. */
+bool rxload_refuse_main_mode(const struct rxload_half_open *ho, const ip_address *from, uint16_t from_port);
 /* New Main Modes refused since start (tests, status). */
 uint64_t rxload_refused_total(void);

@@ -12,7 +12,7 @@
 #include "daemon/rxload.h"
 
 static const struct rxload_facts quiet = {
-	.since_drop_usec = UINT64_MAX, .helpers = 2, .half_open_max = 1024,
+	.since_drop_usec = UINT64_MAX, .helpers = 2,
 };
 
 static void test_quiet(void)
@@ -64,19 +64,41 @@ static void test_helpers_full(void)
 static void test_half_open(void)
 {
 	struct rxload_facts f = quiet;
-	f.half_open = 1023;
-	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_OK);
-	f.half_open = 1024;
+	f.ho.refusal = RXLOAD_HALF_OPEN;
+	f.ho.in_pool = 768;
+	f.ho.pool = "%any";
 	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_HALF_OPEN);
-	f.half_open_max = 0;   /* no limit */
+	char text[96];
+	rxload_reason_text(RXLOAD_HALF_OPEN, &f, text, sizeof(text));
+	g_assert_cmpstr(text, ==, "768 half-open Main Mode negotiations of %any");
+	f.ho.refusal = RXLOAD_HALF_OPEN_SOURCE;
+	f.ho.from_source = 5;
+	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_HALF_OPEN_SOURCE);
+	rxload_reason_text(RXLOAD_HALF_OPEN_SOURCE, &f, text, sizeof(text));
+	g_assert_cmpstr(text, ==, "5 half-open Main Mode negotiations from this address");
+	f.ho.refusal = RXLOAD_OK;
 	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_OK);
+}
+
+/* a configured peer's MI1 is not refused for load, only by its pool */
+static void test_load_exempt(void)
+{
+	struct rxload_facts f = quiet;
+	f.queued_usec = 500 * 1000;
+	f.since_drop_usec = 10;
+	f.helper_backlog = 100;
+	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_LOOP_BEHIND);
+	f.ho.load_exempt = true;
+	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_OK);
+	f.ho.refusal = RXLOAD_HALF_OPEN;
+	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_HALF_OPEN);
 }
 
 static void test_first_reason_named(void)
 {
 	struct rxload_facts f = quiet;
 	f.helper_backlog = 100;
-	f.half_open = 2000;
+	f.ho.refusal = RXLOAD_HALF_OPEN;
 	f.since_drop_usec = 10;
 	f.queued_usec = 500 * 1000;
 	g_assert_cmpint(rxload_verdict(&f), ==, RXLOAD_LOOP_BEHIND);
@@ -122,13 +144,14 @@ static void test_refusals_logged(void)
 	ip_address from;
 	g_assert_true(ip_parse("192.0.2.7", &from));
 	uint64_t before = rxload_refused_total();
+	const struct rxload_half_open admit = { .refusal = RXLOAD_OK };
 
 	/* a datagram that did not wait: admitted */
 	rxload_datagram(1000, 0);
-	g_assert_false(rxload_refuse_main_mode(0, 1024, &from, 500));
+	g_assert_false(rxload_refuse_main_mode(&admit, &from, 500));
 	/* one that waited 300 ms: refused, and said at once */
 	rxload_datagram(300 * 1000, 0);
-	g_assert_true(rxload_refuse_main_mode(0, 1024, &from, 500));
+	g_assert_true(rxload_refuse_main_mode(&admit, &from, 500));
 	g_assert_cmpuint(lines->len, ==, 1);
 	g_assert_nonnull(strstr(g_ptr_array_index(lines, 0),
 				"overloaded (event loop 300 ms behind): new Main Mode from 192.0.2.7:500 refused, "
@@ -136,7 +159,7 @@ static void test_refusals_logged(void)
 	/* the kernel dropped some: refused for a second, quietly */
 	rxload_datagram(0, 3);
 	for (unsigned i = 0; i < 4; i++)
-		g_assert_true(rxload_refuse_main_mode(0, 1024, &from, 500));
+		g_assert_true(rxload_refuse_main_mode(&admit, &from, 500));
 	g_assert_cmpuint(lines->len, ==, 1);
 	/* a second after the first line, the timer says the 4 */
 	rxload_datagram(0, 0);
@@ -145,11 +168,11 @@ static void test_refusals_logged(void)
 	g_assert_nonnull(strstr(g_ptr_array_index(lines, 1), "(kernel dropped IKE datagrams"));
 	g_assert_cmpuint(refused_in(g_ptr_array_index(lines, 1)), ==, 4);
 	/* the half-open limit the engine passes */
-	g_assert_false(rxload_refuse_main_mode(1023, 1024, &from, 500));
-	g_assert_true(rxload_refuse_main_mode(1024, 1024, &from, 500));
+	struct rxload_half_open full = { .refusal = RXLOAD_HALF_OPEN, .pool = "%any", .in_pool = 768 };
+	g_assert_true(rxload_refuse_main_mode(&full, &from, 500));
 	run_for(e, 1200 * 1000);   /* the flush of that one, then quiet */
 	g_assert_cmpuint(lines->len, ==, 3);
-	g_assert_nonnull(strstr(g_ptr_array_index(lines, 2), "(1024 half-open Main Mode negotiations)"));
+	g_assert_nonnull(strstr(g_ptr_array_index(lines, 2), "(768 half-open Main Mode negotiations of %any)"));
 
 	unsigned sum = 0;
 	for (unsigned i = 0; i < lines->len; i++)
@@ -171,6 +194,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/rxload/kernel-drops", test_kernel_drops);
 	g_test_add_func("/rxload/helpers-full", test_helpers_full);
 	g_test_add_func("/rxload/half-open", test_half_open);
+	g_test_add_func("/rxload/load-exempt", test_load_exempt);
 	g_test_add_func("/rxload/first-reason-named", test_first_reason_named);
 	g_test_add_func("/rxload/refusals-logged", test_refusals_logged);
 	return g_test_run();

@@ -18,6 +18,7 @@
 #include "common/ip.h"
 #include "daemon/crypto/crypto.h"
 #include "daemon/ikev1/msgid_memory.h"   /* enum msgid_lane */
+#include "daemon/ikev1/half_open.h"
 #include "daemon/state.h"
 #include "policy/proposals.h"
 
@@ -44,6 +45,8 @@ struct v1_state {
 	 * established under the old name) */
 	bool in_transition;
 	bool change_pending;
+	/* a responder Main Mode not yet established: its slot (half_open.h) */
+	struct half_open_slot half_open;   /* HALF_OPEN_OWNER finds the state back */
 
 	/* Main Mode */
 	struct ike_choice ike;
@@ -195,3 +198,7 @@ uint64_t v1_realtime_now(void);
 uint64_t v1_mono_now(void);
 /* A responder state that stops hearing from its peer is dropped after this. */
 void v1_arm_responder_timeout(struct v1_state *s);
+
+/* The state a half-open slot (struct v1_state.half_open) is in. */
+#define HALF_OPEN_OWNER(slot) \
+	((struct v1_state *)(void *)((char *)(slot) - offsetof(struct v1_state, half_open)))

@@ -312,7 +312,9 @@ void v1_stop_retransmit(struct v1_state *s)
 void v1_arm_responder_timeout(struct v1_state *s)
 {
 	s->timer_is_timeout = true;
-	set_timer(s, RESPONDER_TIMEOUT_USEC);
+	/* a half-open state's shrinks when its pool fills (half_open.h) */
+	set_timer(s, half_open_counted(&s->half_open) ? half_open_timeout_usec(&s->half_open)
+						       : RESPONDER_TIMEOUT_USEC);
 }
 
 static int on_expire(sd_event_source *src, uint64_t usec, void *ud)

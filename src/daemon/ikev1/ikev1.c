@@ -29,9 +29,20 @@
 #include "daemon/events.h"
 #include "daemon/log.h"
 #include "daemon/progress.h"
+#include "daemon/log_limit.h"
 #include "daemon/rxload.h"
 
 struct sd_event *ikev1_loop;
+
+/* A line about a message for st that a peer which has not authenticated
+ * can make us write once per datagram (no state, or an ISAKMP SA not yet
+ * established): limited per source and globally (log_limit.h). */
+static bool unauthenticated_may_log(const struct state *st, const struct v1_msg *m)
+{
+	if (st && (st->kind != STATE_KIND_ISAKMP || st->established))
+		return true;
+	return log_limit_allow(&m->from);
+}
 
 /* The message's payloads against the row's rules: types it does not
  * name are INVALID_PAYLOAD_TYPE (unless the row ignores them), too many
@@ -50,17 +61,19 @@ static bool check_payloads(const struct v1_row *row, struct v1_msg *m, const str
 		if (!rule) {
 			if (row->flags & F_ANY_OTHER)
 				continue;
-			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
-			     "%s: unexpected %s payload; message dropped", name, payload_type_name(t));
+			if (unauthenticated_may_log(st, m))
+				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+				     "%s: unexpected %s payload; message dropped", name, payload_type_name(t));
 			m->notify = N_INVALID_PAYLOAD_TYPE;
 			return false;
 		}
 		if (seen[t] == rule->max) {
-			if (rule->max == 1)
+			bool say = unauthenticated_may_log(st, m);
+			if (say && rule->max == 1)
 				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
 				     "%s: more than one %s payload; message dropped", name,
 				     payload_type_name(t));
-			else
+			else if (say)
 				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
 				     "%s: more than %u %s payloads; message dropped", name, rule->max,
 				     payload_type_name(t));
@@ -72,8 +85,9 @@ static bool check_payloads(const struct v1_row *row, struct v1_msg *m, const str
 	for (size_t i = 0; i < V1_RULES_MAX && row->payloads[i].type; i++) {
 		const struct v1_payload_rule *rule = &row->payloads[i];
 		if (seen[rule->type] < rule->min) {
-			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
-			     "%s: missing %s payload; message dropped", name, payload_type_name(rule->type));
+			if (unauthenticated_may_log(st, m))
+				llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC,
+				     "%s: missing %s payload; message dropped", name, payload_type_name(rule->type));
 			m->notify = N_PAYLOAD_MALFORMED;
 			return false;
 		}
@@ -185,7 +199,9 @@ static bool replayed(struct v1_state *isakmp, const struct v1_msg *m)
 	if (!v1_msgid_used(isakmp, m->md.hdr.msgid))
 		return false;
 	char ab[IP_STR_MAX];
-	llog(STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
+	/* checked before decryption: anyone who captured the message can
+	 * send it again, so the line is rate-limited like the others */
+	llog_peer(&m->from, STATE_LOGGER(isakmp->st), LS_SERIOUS, MSGID_GENERIC,
 	     "replayed %s message from %s:%u: message ID 0x%08x was already used on this ISAKMP SA "
 	     "and its exchange is over; dropped",
 	     exchange_name(m->md.hdr.xchg), ip_str(&m->from, ab), m->from_port, m->md.hdr.msgid);
@@ -241,13 +257,15 @@ static void run_row(struct v1_state *s, struct v1_msg *m, bool created)
 	if (!row && m->md.hdr.xchg == XCHG_TRANSACTION && transaction_again(s))
 		row = v1_row_for(st->name, m->md.hdr.xchg);
 	if (!row) {
-		llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "%s: unexpected %s message; dropped",
-		     state_name_str(st->name), exchange_name(m->md.hdr.xchg));
+		if (unauthenticated_may_log(st, m))
+			llog(LOGGER(c, st), LS_INFO, MSGID_GENERIC, "%s: unexpected %s message; dropped",
+			     state_name_str(st->name), exchange_name(m->md.hdr.xchg));
 		goto refused;
 	}
 	if (!!(row->flags & F_ENCRYPTED) != m->encrypted) {
-		llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s: message must %sbe encrypted; dropped",
-		     state_name_str(st->name), row->flags & F_ENCRYPTED ? "" : "not ");
+		if (unauthenticated_may_log(st, m))
+			llog(LOGGER(c, st), LS_SERIOUS, MSGID_GENERIC, "%s: message must %sbe encrypted; dropped",
+			     state_name_str(st->name), row->flags & F_ENCRYPTED ? "" : "not ");
 		goto refused;
 	}
 	/* which IV decrypts it: the ISAKMP SA's chain in Main Mode, the
@@ -398,6 +416,14 @@ static void finish_transition(struct v1_state *s, const struct v1_row *row)
 	case REACH_NOTHING:
 		return;
 	case REACH_PROGRESS:
+		/* a responder whose peer never returned our cookie: a forger
+		 * can make us say this once per MI1 (log_limit.h) */
+		if (half_open_counted(&s->half_open) && !s->half_open.proven) {
+			if (log_limit_allow(&st->peer))
+				llog_rc(LOGGER(c, st), LS_INFO, rc, MSGID_STATE, "%s: %s", state_name_str(st->name),
+					row->what);
+			return;
+		}
 		llog_rc(LOGGER(c, st), LS_INFO, rc, MSGID_STATE, "%s: %s", state_name_str(st->name), row->what);
 		return;
 	case REACH_ESTABLISHED:
@@ -430,6 +456,41 @@ static void release_msg(struct v1_msg *m)
 	}
 }
 
+/* The admission of a new Main Mode of pool (half_open.h, rxload.h):
+ * true when it is refused. A configured peer's MI1 over a full pool
+ * replaces the pool's oldest unproven half-open state. */
+static bool refuse_new_main_mode(const struct v1_msg *m, enum half_open_pool pool)
+{
+	struct half_open_facts f;
+	struct half_open_slot *victim;
+	enum half_open_verdict v = half_open_admit(pool, &m->from, &f, &victim);
+	static const enum rxload_reason refusal_of[] = {
+		[HALF_OPEN_ADMIT] = RXLOAD_OK,
+		[HALF_OPEN_ADMIT_REPLACING] = RXLOAD_OK,
+		[HALF_OPEN_REFUSE_SOURCE] = RXLOAD_HALF_OPEN_SOURCE,
+		[HALF_OPEN_REFUSE_FULL] = RXLOAD_HALF_OPEN,
+	};
+	struct rxload_half_open ho = {
+		.refusal = refusal_of[v],
+		.load_exempt = !half_open_pool_load_refusable(pool),
+		.pool = half_open_pool_name(pool),
+		.in_pool = f.in_pool,
+		.from_source = f.from_source,
+	};
+	if (rxload_refuse_main_mode(&ho, &m->from, m->from_port))
+		return true;
+	if (victim) {
+		struct v1_state *old = HALF_OPEN_OWNER(victim);
+		char ab[IP_STR_MAX];
+		llog_peer(&m->from, STATE_LOGGER(old->st), LS_INFO, MSGID_STATE,
+			  "%s: replaced by a new Main Mode from %s: %u half-open negotiations of %s, this the "
+			  "oldest that never answered", state_name_str(old->st->name), ip_str(&m->from, ab),
+			  f.in_pool, half_open_pool_name(pool));
+		v1_delete_state(old->st, false);
+	}
+	return false;
+}
+
 static void process_main_mode(struct v1_msg *m)
 {
 	const struct isakmp_hdr *h = &m->md.hdr;
@@ -451,6 +512,10 @@ static void process_main_mode(struct v1_msg *m)
 			    "#%u: message without the responder cookie; dropped", s->st->serial);
 			return;
 		}
+		/* our responder cookie came back: the peer got MR1, it is no
+		 * forger (half_open.h) */
+		if (!cookie_is_zero(h->rcookie))
+			half_open_proven(&s->half_open);
 		if (s->st->name == STATE_MAIN_I1 && cookie_is_zero(s->rcookie)) {
 			if (cookie_is_zero(h->rcookie)) {
 				DBG(DBG_CONTROL, s->st->connection, "reply without responder cookie; dropped");
@@ -461,26 +526,39 @@ static void process_main_mode(struct v1_msg *m)
 		return;
 	}
 	if (!cookie_is_zero(h->rcookie) || h->msgid != 0 || m->encrypted) {
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Main Mode message from %s:%u for an unknown ISAKMP SA; dropped", ip_str(&m->from, ab),
-		     m->from_port);
+		llog_peer(&m->from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+			  "Main Mode message from %s:%u for an unknown ISAKMP SA; dropped", ip_str(&m->from, ab),
+			  m->from_port);
 		return;
 	}
-	/* overload (issue 13 point 3): a new Main Mode is refused here, before
-	 * any state or DH; what is already under way never is (daemon/rxload.h) */
-	if (rxload_refuse_main_mode(ikev1_half_open(), HALF_OPEN_MAX, &m->from, m->from_port))
-		return;
-	struct connection *c = v1_conn_for_mm(&m->ifp->addr, &m->from);
-	if (!c) {
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "initial Main Mode message received on %s:%u but no connection has been authorized "
-		     "for %s; dropped", ip_str(&m->ifp->addr, ab), m->ifp->port, ip_str(&m->from, ab));
+	/* a new Main Mode: which connection would take it (one for this
+	 * address, perhaps an instance, else a %any template), without making
+	 * an instance yet; then the half-open limits (half_open.h) and overload
+	 * (rxload.h) decide, before any state or DH */
+	struct connection *c = v1_conn_configured_for_mm(&m->ifp->addr, &m->from);
+	struct connection *t = c ? NULL : v1_template_for_mm(&m->ifp->addr);
+	if (!c && !t) {
+		llog_peer(&m->from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+			  "initial Main Mode message received on %s:%u but no connection has been authorized "
+			  "for %s; dropped", ip_str(&m->ifp->addr, ab), m->ifp->port, ip_str(&m->from, ab));
 		return;
 	}
+	/* an instance of a %any template is no configured peer: its
+	 * address came from an MI1 (perhaps a forged one) */
+	enum half_open_pool pool = c && !c->template ? HALF_OPEN_CONFIGURED : HALF_OPEN_ANY;
+	if (refuse_new_main_mode(m, pool))
+		return;
+	if (!c)
+		c = v1_instantiate_for_mm(t, &m->from);   /* its lines limited until it is established */
+	if (!c)
+		return;
 	s = v1_state_new(c, STATE_KIND_ISAKMP, false, &m->from, m->from_port, &m->ifp->addr, m->ifp->port);
-	ikev1_half_open_add();
+	half_open_add(&s->half_open, pool, &m->from);
 	memcpy(s->icookie, h->icookie, 8);
 	v1_hash_isakmp(s);
 	s->st->name = STATE_MAIN_R0;
-	llog(LOGGER(c, s->st), LS_INFO, MSGID_STATE, "responding to Main Mode from %s", ip_str(&m->from, ab));
+	llog_peer(&m->from, LOGGER(c, s->st), LS_INFO, MSGID_STATE, "responding to Main Mode from %s",
+		  ip_str(&m->from, ab));
 	run_row(s, m, true);
 }
 
@@ -498,7 +576,7 @@ static void process_quick_mode(struct v1_msg *m)
 	char ab[IP_STR_MAX];
 	struct v1_state *isakmp = established_isakmp(h, &m->from);
 	if (!isakmp || !isakmp->st->established || !isakmp->have_keys) {
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Quick Mode message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
+		llog_peer(&m->from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Quick Mode message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
 		return;
 	}
 	if (h->msgid == 0 || !m->encrypted) {
@@ -537,8 +615,8 @@ static void process_transaction(struct v1_msg *m)
 	char ab[IP_STR_MAX];
 	struct v1_state *isakmp = established_isakmp(h, &m->from);
 	if (!isakmp || !isakmp->st->established || !isakmp->have_keys) {
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
-		     "Transaction message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
+		llog_peer(&m->from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC,
+			  "Transaction message from %s for no established ISAKMP SA; dropped", ip_str(&m->from, ab));
 		return;
 	}
 	if (h->msgid == 0 || !m->encrypted) {
@@ -565,7 +643,7 @@ static void process_informational(struct v1_msg *m)
 	struct state *st = isakmp ? isakmp->st : NULL;
 	if (m->encrypted) {
 		if (!isakmp || !isakmp->have_keys || memcmp(isakmp->rcookie, h->rcookie, 8) != 0 || h->msgid == 0) {
-			llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "encrypted Informational message from %s for no known ISAKMP SA; dropped",
+			llog_peer(&m->from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "encrypted Informational message from %s for no known ISAKMP SA; dropped",
 			     ip_str(&m->from, ab));
 			return;
 		}
@@ -600,7 +678,8 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		.ifp = ifp, .from = *from, .from_port = from_port, .packet = buf, .packet_len = len,
 	};
 	if (isakmp_hdr_check(buf, len, &m.md.hdr, &notify, why, sizeof(why)) < 0) {
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "dropping %zu-byte packet from %s:%u: %s", len, ip_str(from, ab), from_port, why);
+		llog_peer(from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "dropping %zu-byte packet from %s:%u: %s", len,
+			  ip_str(from, ab), from_port, why);
 		return;
 	}
 	m.encrypted = m.md.hdr.flags & ISAKMP_FLAG_ENCRYPTION;
@@ -620,7 +699,7 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		process_transaction(&m);
 		break;
 	case XCHG_AGGRESSIVE:
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Aggressive Mode message from %s:%u refused: this pluto only implements Main Mode",
+		llog_peer(from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "Aggressive Mode message from %s:%u refused: this pluto only implements Main Mode",
 		     ip_str(from, ab), from_port);
 		if (cookie_is_zero(m.md.hdr.rcookie) && !m.encrypted) {
 			static const uint8_t zero[8];
@@ -629,7 +708,7 @@ static void on_packet(struct iface *ifp, const uint8_t *buf, size_t len, const i
 		}
 		break;
 	default:
-		llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "%s message from %s:%u not supported; dropped", exchange_name(m.md.hdr.xchg),
+		llog_peer(from, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "%s message from %s:%u not supported; dropped", exchange_name(m.md.hdr.xchg),
 		     ip_str(from, ab), from_port);
 		break;
 	}

@@ -44,21 +44,16 @@ static inline uint32_t get_be32(const uint8_t *p)
  * that has not completed after RESPONDER_TIMEOUT. */
 #define RETRANSMIT_MAX 2
 #define RESPONDER_TIMEOUT_USEC (30ULL * 1000000ULL)
-/* Half-open responder ISAKMP SAs (MM1 answered, MI3 not yet accepted) are
+/* Half-open responder ISAKMP SAs (MR1 sent, not yet established) are
  * what a flood of MI1s with forged source addresses creates: each costs a
- * state, DH buffers and, for a %any template, a connection instance, and
- * lives RESPONDER_TIMEOUT. Beyond this many a new MI1 is dropped unanswered
- * until some complete or time out: 1024 x 30 s still admits some 34 new
- * peers a second (far beyond a real gateway's rate) in about 10 MB
- * (at most some 140 MB if every MI1 is a 64 KB datagram, kept twice:
- * as the last message received and as SAi_b). */
-#define HALF_OPEN_MAX 1024
-/* The other overload checks of a new MI1 (event loop behind, kernel
- * drops, crypto helpers' queue) are daemon/rxload.h's. */
+ * state, DH buffers and, for a %any template, a connection instance.
+ * How many there may be, per pool and per source, and how long they live:
+ * ikev1/half_open.h (--half-open-max, default 1024: some 10 MB, at most
+ * some 140 MB if every MI1 is a 64 KB datagram, kept twice). The other
+ * overload checks of a new MI1 (event loop behind, kernel drops, crypto
+ * helpers' queue) are daemon/rxload.h's. */
 /* How many there are now (tests). */
 unsigned ikev1_half_open(void);
-/* A responder ISAKMP state was created (the dispatcher). */
-void ikev1_half_open_add(void);
 /* The SA lifecycle's hooks: state free hook, engine ops, shutdown. */
 void v1_sa_init(struct sd_event *event);
 uint64_t ikev1_retransmit_delay(unsigned retransmits_done);
@@ -273,6 +268,15 @@ unsigned v1_auth_mask(const struct connection *c, const struct pluto_id *peer_id
 /* Responder: the connection for a first Main Mode message from `from` to
  * `local`: an exact one, else an instance of a %any template. */
 struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from);
+/* Its two halves, so that an MI1 is judged before an instance is made:
+ * the connection for from (a configured right= or an instance; NULL: none), the %any template
+ * (NULL: none), and the template's instance for from. */
+struct connection *v1_conn_configured_for_mm(const ip_address *local, const ip_address *from);
+struct connection *v1_template_for_mm(const ip_address *local);
+struct connection *v1_instantiate_for_mm(struct connection *t, const ip_address *from);
+/* c (an instance made for an MI1) has an established SA: its lines are
+ * no longer limited as an unauthenticated peer's. */
+void v1_instance_authenticated(struct connection *c);
 /* Responder after the peer's ID: c itself if its ids fit, or a better
  * connection that uses the same authentication (instantiated when %any);
  * NULL when none fits. */

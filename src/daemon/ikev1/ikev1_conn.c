@@ -17,6 +17,7 @@
 #include "daemon/keys.h"
 #include "daemon/pubkey_cache.h"
 #include "daemon/log.h"
+#include "daemon/log_limit.h"
 #include "daemon/secrets.h"
 #include "daemon/state.h"
 
@@ -61,6 +62,10 @@ struct v1_instance {
 	struct v1_instance *next, *prev;          /* all instances */
 	struct v1_instance *gc_next, *gc_prev;    /* the collection queue */
 	bool queued;
+	/* made for an MI1, no state of it established yet: its lines are
+	 * ones a forger can make us write (log_limit.h) */
+	bool unauthenticated;
+	ip_address peer;
 };
 static struct v1_instance *instances;
 static struct v1_instance *gc_queue;
@@ -116,7 +121,7 @@ static void on_event(const struct pluto_event *ev, void *ud)
  * (connection_add_instance: t's parsed config copied, its proposal tables
  * and option map shared; it was t's option map parsed again, ~9% of a
  * responder's CPU per handshake in the option table's lookups). */
-static struct connection *instantiate(struct connection *t, const ip_address *peer)
+static struct connection *instantiate(struct connection *t, const ip_address *peer, bool unauthenticated)
 {
 	char ab[IP_STR_MAX];
 	ip_str(peer, ab);
@@ -136,12 +141,15 @@ static struct connection *instantiate(struct connection *t, const ip_address *pe
 		instances->prev = i;
 	instances = i;
 	c->instance = i;
+	i->unauthenticated = unauthenticated;
+	i->peer = *peer;
 	if (!observing) {
 		events_subscribe_kinds(on_event, NULL);
 		observing = true;
 	}
-	llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "instantiated from template \"%s\" for peer %s",
-	     t->name, ab);
+	if (!unauthenticated || log_limit_allow(peer))
+		llog(CONN_LOGGER(c), LS_INFO, MSGID_CONNECTION_ADDED, "instantiated from template \"%s\" for peer %s",
+		     t->name, ab);
 	event_connection(EV_CONNECTION_CHANGED, c, VIEW_CONN__ALL);
 	/* whoever asked for it gives it a state before the queue is looked
 	 * at; if nobody does, it goes */
@@ -166,8 +174,10 @@ static int on_gc(sd_event_source *s, void *ud)
 			gc_dequeue(i);
 	}
 	for (size_t k = 0; k < n; k++) {
-		llog(CONN_LOGGER(doomed[k]), LS_INFO, MSGID_CONNECTION_DELETED,
-		     "deleting instance: its last state is gone");
+		const struct v1_instance *i = doomed[k]->instance;
+		if (!i || !i->unauthenticated || log_limit_allow(&i->peer))
+			llog(CONN_LOGGER(doomed[k]), LS_INFO, MSGID_CONNECTION_DELETED,
+			     "deleting instance: its last state is gone");
 		connection_delete(doomed[k]);   /* its EV_CONNECTION_REMOVED forgets the record */
 	}
 	if (n == ARRAY_SIZE(doomed))
@@ -290,20 +300,43 @@ static bool host_is(const struct end *e, const ip_address *a)
 	return (e->host_kind == HOST_ADDRESS || e->host_kind == HOST_DEFAULTROUTE) && ip_equal(&e->host, a);
 }
 
-struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from)
+struct connection *v1_conn_configured_for_mm(const ip_address *local, const ip_address *from)
 {
-	/* the first in list order of those for this peer, else of the
-	 * templates: indexes, not a walk (one instance per road warrior) */
+	/* the first in list order of those for this peer: an index, not a
+	 * walk (one instance per road warrior) */
 	struct connection *best = NULL;
 	for (struct connection *c = connection_by_peer_host(from); c; c = connection_by_peer_host_next(c, from))
 		if (host_is(END_THIS(c), local) && host_is(END_THAT(c), from) && (!best || c->seq < best->seq))
 			best = c;
-	if (best)
-		return best;
+	return best;
+}
+
+struct connection *v1_template_for_mm(const ip_address *local)
+{
 	for (struct connection *t = connection_templates(); t; t = t->tmpl_next)
 		if (t->this >= 0 && host_is(END_THIS(t), local) && END_THAT(t)->host_kind == HOST_ANY)
-			return instantiate(t, from);
+			return t;
 	return NULL;
+}
+
+struct connection *v1_instantiate_for_mm(struct connection *t, const ip_address *from)
+{
+	return instantiate(t, from, true);
+}
+
+void v1_instance_authenticated(struct connection *c)
+{
+	if (c && c->instance)
+		c->instance->unauthenticated = false;
+}
+
+struct connection *v1_conn_for_mm(const ip_address *local, const ip_address *from)
+{
+	struct connection *c = v1_conn_configured_for_mm(local, from);
+	if (c)
+		return c;
+	struct connection *t = v1_template_for_mm(local);
+	return t ? instantiate(t, from, true) : NULL;
 }
 
 /* Does peer_id fit what c expects of its peer? */
@@ -369,7 +402,7 @@ struct connection *v1_conn_refine_id(struct connection *c, const ip_address *pee
 	struct refine_ask ask = { c, peer_id, auth, psk_used };
 	struct connection *d = first_for_peer(peer, refine_fits, &ask);
 	if (d)
-		return d->is_template ? instantiate(d, peer) : d;
+		return d->is_template ? instantiate(d, peer, false) : d;
 	return peer_id_fits(c, peer_id) ? c : NULL;
 }
 
@@ -419,7 +452,7 @@ struct connection *v1_conn_for_qm(struct connection *c, const ip_address *peer,
 		return c;
 	struct qm_ask ask = { c, peer, peer_id, our_client, peer_client };
 	struct connection *d = first_for_peer(peer, qm_fits, &ask);
-	return d && d->is_template ? instantiate(d, peer) : d;
+	return d && d->is_template ? instantiate(d, peer, false) : d;
 }
 
 /* --- ID payloads --- */

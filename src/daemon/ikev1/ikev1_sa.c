@@ -16,30 +16,19 @@
 #include "daemon/events.h"
 #include "daemon/ikev1/dpd.h"
 #include "daemon/log.h"
+#include "daemon/log_limit.h"
 #include "daemon/ikev1/nat_traversal.h"
 #include "daemon/progress.h"
 #include "klips/kernel.h"
 #include "klips/routing.h"
 
 static bool shutting_down;
-/* Responder ISAKMP states not yet established (HALF_OPEN_MAX): counted up
- * where Main Mode creates one, down when it is established or freed
+/* Responder ISAKMP states not yet established: counted in half_open.h's
+ * pools where Main Mode creates one, out when it is established or freed
  * before that. */
-static unsigned half_open;
-
 unsigned ikev1_half_open(void)
 {
-	return half_open;
-}
-
-static bool is_half_open(const struct state *st)
-{
-	return st->kind == STATE_KIND_ISAKMP && !st->initiator && !st->established;
-}
-
-void ikev1_half_open_add(void)
-{
-	half_open++;
+	return half_open_total();
 }
 
 uint64_t ikev1_retransmit_delay(unsigned retransmits_done)
@@ -82,8 +71,8 @@ void v1_established(struct v1_state *s)
 {
 	struct state *st = s->st;
 	struct connection *c = st->connection;
-	if (is_half_open(st) && half_open)
-		half_open--;
+	half_open_remove(&s->half_open);
+	v1_instance_authenticated(c);
 	st->established = true;
 	if (st->kind == STATE_KIND_ISAKMP)
 		c->newest_isakmp = st->serial;
@@ -205,8 +194,7 @@ void v1_delete_state(struct state *st, bool send_delete)
 void ikev1_state_gone(struct state *st)
 {
 	routing_state_gone(st);   /* updown down, SAs out of the kernel, eroute handed on */
-	if (is_half_open(st) && half_open)
-		half_open--;
+	half_open_remove(&st->v1->half_open);
 	if (!shutting_down && st->connection && st->connection->template)
 		v1_schedule_instance_gc(st->connection);
 }
@@ -235,8 +223,15 @@ void ikev1_retransmit(struct v1_state *s)
 
 void ikev1_responder_timeout(struct v1_state *s)
 {
-	llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE,
-	     "%s: peer stopped talking; deleting the unfinished negotiation", state_name_str(s->st->name));
+	/* a half-open state that never answered may be a forger's: its line
+	 * is one an unauthenticated peer can make us write (log_limit.h) */
+	if (half_open_counted(&s->half_open) && !s->half_open.proven)
+		llog_peer(&s->st->peer, STATE_LOGGER(s->st), LS_INFO, MSGID_STATE,
+			  "%s: peer stopped talking; deleting the unfinished negotiation",
+			  state_name_str(s->st->name));
+	else
+		llog(STATE_LOGGER(s->st), LS_INFO, MSGID_STATE,
+		     "%s: peer stopped talking; deleting the unfinished negotiation", state_name_str(s->st->name));
 	v1_delete_state(s->st, false);
 }
 

@@ -12,6 +12,7 @@
 #include "daemon/connections.h"
 #include "daemon/demux.h"
 #include "daemon/log.h"
+#include "daemon/log_limit.h"
 #include "daemon/ikev1/nat_traversal.h"
 
 v1_send_hook_fn v1_send_hook;
@@ -121,7 +122,9 @@ void v1_send_plain_notify(const ip_address *local, uint16_t local_port, const ip
 	emit_notify(&pb, ISAKMP_DOI_IPSEC, PROTO_ISAKMP, (uint16_t)type, spi, 16, NULL, 0);
 	size_t len = pbuf_finish(&pb);
 	char ab[IP_STR_MAX];
-	llog(GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "sending unprotected notification %s to %s:%u", notify_type_name(type), ip_str(peer, ab), peer_port);
+	/* answers to unauthenticated messages: limited (log_limit.h) */
+	llog_peer(peer, GLOBAL_LOGGER, LS_INFO, MSGID_GENERIC, "sending unprotected notification %s to %s:%u",
+		  notify_type_name(type), ip_str(peer, ab), peer_port);
 	if (len)
 		v1_send_raw(local, local_port, peer, peer_port, pb.data, len);
 	pbuf_free(&pb);

@@ -19,6 +19,7 @@
 #include "daemon/events.h"
 #include "daemon/ikev1/ikev1.h"
 #include "daemon/log.h"
+#include "daemon/log_limit.h"
 #include "daemon/ikev1/nat_traversal.h"
 #include "daemon/ikev1/peer_replace.h"
 #include "daemon/secrets.h"
@@ -26,6 +27,10 @@
 #include "daemon/ikev1/vendor.h"
 
 #define LOGS(s, fmt, ...) llog(STATE_LOGGER((s)->st), LS_SERIOUS, MSGID_GENERIC, fmt, ##__VA_ARGS__)
+/* before the peer is authenticated, as a responder: what a forger can
+ * make us say (log_limit.h) */
+#define LOGS_UNAUTH(s, fmt, ...) \
+	llog_peer(&(s)->st->peer, STATE_LOGGER((s)->st), LS_SERIOUS, MSGID_GENERIC, fmt, ##__VA_ARGS__)
 
 static const char *auth_name(unsigned auth)
 {
@@ -264,7 +269,7 @@ enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	const struct payload *sa = md_first(&m->md, PT_SA);
 	char why[200];
 	if (!sa->sa) {
-		LOGS(s, "SA payload could not be decoded");
+		LOGS_UNAUTH(s, "SA payload could not be decoded");
 		m->notify = N_PAYLOAD_MALFORMED;
 		return STF_FATAL;
 	}
@@ -272,13 +277,13 @@ enum stf main_inI1_outR1(struct v1_state *s, struct v1_msg *m)
 	struct ike_policy pol = { c->cfg.ike_proposals, auth, (uint32_t)c->cfg.ikelifetime, xauth_role(c) };
 	struct sa_payload *reply = xcalloc(1, sizeof(*reply));
 	if (!auth) {
-		LOGS(s, "no preshared key or RSA private key for this connection: cannot respond");
+		LOGS_UNAUTH(s, "no preshared key or RSA private key for this connection: cannot respond");
 		m->notify = N_NO_PROPOSAL_CHOSEN;
 		free(reply);
 		return STF_FATAL;
 	}
 	if (!ike_sa_select(sa->sa, &pol, &s->ike, reply, why, sizeof(why))) {
-		LOGS(s, "no acceptable Oakley transform: %s", why);
+		LOGS_UNAUTH(s, "no acceptable Oakley transform: %s", why);
 		m->notify = N_NO_PROPOSAL_CHOSEN;
 		free(reply);
 		return STF_FATAL;

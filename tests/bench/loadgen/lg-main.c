@@ -39,7 +39,10 @@ static void usage(FILE *f)
 		"  --delete        then delete every established tunnel as its peer would (Informational\n"
 		"                  Delete of the IPsec SA, then of the ISAKMP SA), C tunnels per millisecond\n"
 		"  --hold MS       with --delete: keep the tunnels up MS after the summary line (default 0)\n"
-		"  --delete-rate R with --delete: R tunnels a second (default 0: C a millisecond)\n");
+		"  --delete-rate R with --delete: R tunnels a second (default 0: C a millisecond)\n"
+		"  --flood RATE    no tunnels: -n MI1s with fresh cookies at RATE a second (lg-flood.c)\n"
+		"  --sources K     with --flood: from FIRST_SOURCE + a random 0..K-1 (default 1)\n"
+		"  --forge ADDR    with --flood: every --forge-every M-th MI1 (default 10) from ADDR\n");
 }
 
 static EVP_PKEY *read_key(const char *file, bool private)
@@ -66,13 +69,15 @@ static bool parse_addr(const char *s, uint32_t *out)
 }
 
 static int parse_options(int argc, char **argv, struct lg_config *cfg, const char **pids, unsigned *batch,
-			 const char **csv, unsigned *linger_ms)
+			 const char **csv, unsigned *linger_ms, struct lg_flood *flood)
 {
 	static const struct option longs[] = {
 		{ "key", required_argument, NULL, 'K' }, { "peer-key", required_argument, NULL, 'Q' },
 		{ "linger", required_argument, NULL, 'L' }, { "id", required_argument, NULL, 'I' },
 		{ "delete", no_argument, NULL, 'D' }, { "hold", required_argument, NULL, 'H' },
 		{ "delete-rate", required_argument, NULL, 'R' },
+		{ "flood", required_argument, NULL, 'F' }, { "sources", required_argument, NULL, 'S' },
+		{ "forge", required_argument, NULL, 'G' }, { "forge-every", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' }, { 0 },
 	};
 	const char *ike = "aes128-sha1-modp2048", *esp = "aes128-sha1", *pfs = NULL, *key = NULL, *peer = NULL;
@@ -110,6 +115,15 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 		case 'D': cfg->delete_after = true; break;
 		case 'H': cfg->hold_ms = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'R': cfg->delete_rate = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'F': flood->rate = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'S': flood->sources = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'G':
+			if (!parse_addr(optarg, &flood->forge)) {
+				fprintf(stderr, "pluto-loadgen: --forge %s: not an IPv4 address\n", optarg);
+				return 2;
+			}
+			break;
+		case 'E': flood->forge_every = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
@@ -138,7 +152,7 @@ static int parse_options(int argc, char **argv, struct lg_config *cfg, const cha
 		}
 		if (!(cfg->own_key = read_key(key, true)) || !(cfg->peer_key = read_key(peer, false)))
 			return 2;
-	} else if (!cfg->psk) {
+	} else if (!cfg->psk && !flood->rate) {
 		fprintf(stderr, "pluto-loadgen: -a psk needs -k SECRET\n");
 		return 2;
 	}
@@ -197,13 +211,16 @@ int main(int argc, char **argv)
 	};
 	const char *pids = NULL, *csv = NULL;
 	unsigned batch = 1000, linger_ms = 5000;
-	int r = parse_options(argc, argv, &cfg, &pids, &batch, &csv, &linger_ms);
+	struct lg_flood flood = { .sources = 1, .forge_every = 10 };
+	int r = parse_options(argc, argv, &cfg, &pids, &batch, &csv, &linger_ms, &flood);
 	if (r)
 		return r;
 	if ((r = lg_net_open(cfg.port)) < 0) {
 		fprintf(stderr, "pluto-loadgen: cannot bind UDP port %u: %s\n", cfg.port, strerror(-r));
 		return 2;
 	}
+	if (flood.rate)
+		return lg_flood(&cfg, &flood);
 	struct lg_tunnel *tunnels = calloc(cfg.n, sizeof(*tunnels));
 	unsigned *slots = calloc(cfg.in_flight, sizeof(*slots));
 	if (!tunnels || !slots)

@@ -49,6 +49,12 @@ int lg_net_open(uint16_t port)
 	return 0;
 }
 
+int lg_net_transparent(void)
+{
+	int one = 1;
+	return setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one));
+}
+
 bool lg_net_send(uint32_t source, uint32_t dest, uint16_t port, const uint8_t *buf, size_t len)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(dest) };

@@ -7,8 +7,9 @@
  * Files: lg.h (this), lg-exchange.c (one tunnel's messages and checks),
  * lg-net.c (the one UDP socket, many source addresses), lg-report.c
  * (results, failures by reason, /proc samples), lg-delete.c (taking
- * the tunnels down again, as a peer does), lg-main.c (options and the
- * closed loop). */
+ * the tunnels down again, as a peer does), lg-flood.c (--flood: MI1s
+ * with fresh cookies, an attacker's), lg-main.c (options and the closed
+ * loop). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -141,6 +142,8 @@ bool lg_net_send(uint32_t source, uint32_t dest, uint16_t port, const uint8_t *b
 /* One datagram: its length (0 = none waiting), *to the address it came to */
 size_t lg_net_recv(uint8_t *buf, size_t cap, uint32_t *to);
 int lg_net_fd(void);
+/* --flood: let IP_PKTINFO name addresses that are not ours */
+int lg_net_transparent(void);
 
 uint64_t lg_now_us(void);
 
@@ -160,3 +163,12 @@ void lg_report_start(struct lg_report *r, uint64_t now_us);
 void lg_report_finished(struct lg_report *r, const struct lg_tunnel *t, unsigned index, uint64_t now_us);
 /* The summary; returns the number of failed tunnels. */
 unsigned lg_report_end(struct lg_report *r, uint64_t now_us);
+
+/* lg-flood.c: --flood RATE, MI1s with fresh cookies (-n of them) */
+struct lg_flood {
+	unsigned rate;               /* MI1s a second */
+	unsigned sources;            /* from first_source + random 0..sources-1 */
+	uint32_t forge;              /* host order; 0: none */
+	unsigned forge_every;        /* every forge_every-th MI1 from forge */
+};
+int lg_flood(const struct lg_config *cfg, const struct lg_flood *f);
