@@ -14,8 +14,11 @@
  *   byte 0: bits 0-2 stage: 0 = raw datagrams from the peer;
  *             1..5 = the harness plays steps before it, the input
  *             replaces step N (1 MI2, 2 MI3, 3 QI1, 4 QI2, 5 anything
- *             after Quick Mode, byte 0 of each chunk picking exchange
- *             type, encryption and message id); 6 = mutate a correct
+ *             after Quick Mode, each chunk the PLAINTEXT of a message
+ *             whose byte 0 picks exchange type, encryption, message id,
+ *             a HASH the harness writes, or the harness's own QI1/QI2:
+ *             see free_form; the way into Quick Mode, Informational,
+ *             XAUTH and Mode Config handlers); 6 = mutate a correct
  *             message (chunk byte picks which); 7 = complete
  *             negotiation, then raw datagrams with the right cookies
  *           bits 3-4 peer: road warrior with IP id / with FQDN id (the
@@ -28,18 +31,26 @@
  *   then chunks, each with a 2-byte big-endian length prefix (the last
  *   one takes what is left).
  *
+ * The randomness of both sides is a fixed sequence restarted for each
+ * input (fixed_rand), so an input meets the same cookies and keys every
+ * time it runs.
+ *
  * The harness asserts what a peer can rely on: the correct messages are
  * answered and lead to established states, the keys the engine derives
  * are the ones the RFC gives (HASH_R, HASH(2) verify), every datagram
  * goes back to the peer that sent the input, the PSK never appears in a
  * log line; between inputs every state and instance is deleted, so
  * LeakSanitizer sees whatever the engine forgets to free. */
+/* the harness replaces OpenSSL's random source (RAND_set_rand_method, a
+ * 1.1 API that 3.0 keeps as deprecated) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <systemd/sd-event.h>
 
 #include "daemon/connections.h"
@@ -68,6 +79,37 @@ static size_t base_connections;
 /* the input's peer is the remote-access client: the gateway holds Quick
  * Mode until XAUTH and Mode Config are done, so the steps stop after MI3 */
 static bool remote_access;
+
+/* --- randomness ---
+ * Every byte of randomness (the engine's cookies, nonces, SPIs and
+ * message ids, both sides' DH secrets) comes from a generator restarted
+ * with the same seed before each input: an input always meets the same
+ * keys, so a crash reproduces and the fuzzer's coverage feedback is about
+ * the input, not about the dice. */
+static uint64_t rng_state;
+
+static int fixed_rand_bytes(unsigned char *buf, int num)
+{
+	for (int i = 0; i < num; i++) {
+		/* splitmix64: statistically fine, and no secret is needed here */
+		uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		buf[i] = (unsigned char)(z ^ (z >> 31));
+	}
+	return 1;
+}
+
+static int fixed_rand_status(void)
+{
+	return 1;
+}
+
+static const RAND_METHOD fixed_rand = {
+	.bytes = fixed_rand_bytes,
+	.pseudorand = fixed_rand_bytes,
+	.status = fixed_rand_status,
+};
 
 /* --- what the engine sends --- */
 static uint8_t *reply;
@@ -144,6 +186,10 @@ struct peer {
 };
 
 static struct peer P;
+/* the harness's own QI1/QI2 in the middle of fuzzed messages (stage 5):
+ * the engine may rightly refuse them or answer an earlier fuzzed QI1, so
+ * their replies are taken as they come instead of asserted */
+static bool lenient;
 
 static void peer_free(void)
 {
@@ -552,6 +598,10 @@ static void build_qi1(struct pbuf *pb)
 	v1_end_client(c, true, &cr);
 	if (END_THAT(c)->host_kind == HOST_ANY)
 		subnet_from_address(&P.addr, &ci);
+	/* a remote-access client asks for the address it was lent */
+	struct v1_state *isakmp = engine_isakmp();
+	if (isakmp && state_modecfg(isakmp->st)->has_virtual_address)
+		ci = state_modecfg(isakmp->st)->virtual_address;
 	v1_emit_client_id(pb, &ci);
 	v1_emit_client_id(pb, &cr);
 }
@@ -574,8 +624,12 @@ static bool after_qi1(const uint8_t *iv_after_qi1)
 					  CHUNK(rest, (size_t)(last->raw + last->raw_len - rest)) };
 		if (crypto_prf(P.ike.hash, CHUNK(P.keys.skeyid_a, P.keys.hash_len), parts, 3, want) < 0 ||
 		    h->data_len != P.keys.hash_len || memcmp(h->data, want, h->data_len) != 0 ||
-		    n->data_len > sizeof(P.qnr))
-			abort();   /* HASH(2) does not verify */
+		    n->data_len > sizeof(P.qnr)) {
+			if (!lenient)
+				abort();   /* HASH(2) does not verify */
+			close_reply(&md, plain);
+			return false;
+		}
 		memcpy(P.qnr, n->data, n->data_len);
 		P.qnr_len = n->data_len;
 		P.qi1_done = true;
@@ -595,8 +649,11 @@ static void build_qi2(struct pbuf *pb)
 static bool after_qi2(void)
 {
 	struct v1_state *s = v1_find_phase2(P.icookie, P.rcookie, MSGID_QM);
-	if (!s || !s->st->established)
-		abort();   /* a correct QI2 must establish the IPsec SA */
+	if (!s || !s->st->established) {
+		if (!lenient)
+			abort();   /* a correct QI2 must establish the IPsec SA */
+		return false;
+	}
 	return true;
 }
 
@@ -662,19 +719,59 @@ static void split(const uint8_t *d, size_t size, struct chunks *c)
 	}
 }
 
-/* Stage 5: byte 0 of a chunk picks the exchange (Main, Quick,
- * Informational, Aggressive; bit 5: Transaction), encryption (bit 2),
- * message id (bits 3-4: 0, the Quick Mode's or for a Transaction the
- * gateway's current one, a fresh one, from bytes 1-4); byte 1 or 5 is the
- * first payload type, the rest the body. */
+/* Stage 5: byte 0 of a chunk (the selector) picks
+ *   bits 0-1: the exchange (Main, Quick, Informational, Aggressive),
+ *     bit 5 overriding it with Transaction;
+ *   bit 2: encrypted with the ISAKMP SA's keys and the IV the engine
+ *     expects for that exchange and message id;
+ *   bits 3-4: the message id: 0, the Quick Mode's (for a Transaction the
+ *     gateway's current one), a fresh one, or the next 4 bytes;
+ *   bit 6: the harness writes the HASH payload in front (HASH(1) of
+ *     Quick Mode, Informational and Transaction, HASH(3) once QI1 was
+ *     answered): the rest is the plaintext of the payloads after it, so
+ *     mutations land in the handlers rather than in the HASH check;
+ *   bit 7: instead, the harness's own next Quick Mode message (QI1, then
+ *     QI2), correct for the connection the ISAKMP SA ended on.
+ * Then the first payload type and the body. The 8 bytes "rcookie!"
+ * anywhere in the body become the responder's cookie, so an input can
+ * name this ISAKMP SA (Delete, INITIAL-CONTACT) whatever its cookie. */
+static const uint8_t rcookie_marker[8] = { 'r', 'c', 'o', 'o', 'k', 'i', 'e', '!' };
+
+static void play_quick(void)
+{
+	if (!P.have_keys)
+		return;
+	lenient = true;
+	enum step s = P.qi1_done ? STEP_QI2 : STEP_QI1;
+	struct pbuf pb;
+	uint8_t np, iv[CRYPTO_MAX_BLOCK];
+	const uint8_t *b;
+	size_t len;
+	build_step(s, &pb, 0);
+	body_of(&pb, &np, &b, &len);
+	send_body(XCHG_QUICK, MSGID_QM, np, b, len, true, true, iv);
+	pbuf_free(&pb);
+	if (s == STEP_QI1)
+		after_qi1(iv);
+	else
+		after_qi2();
+	lenient = false;
+}
+
 static void free_form(const uint8_t *p, size_t len, bool fix)
 {
 	static const uint8_t xchgs[] = { XCHG_IDPROT, XCHG_QUICK, XCHG_INFO, XCHG_AGGRESSIVE };
-	if (len < 2)
+	if (len < 1)
 		return;
 	uint8_t sel = p[0];
 	uint32_t msgid = 0;
 	p++, len--;
+	if (sel & 0x80) {
+		play_quick();
+		return;
+	}
+	if (len < 1)
+		return;
 	uint8_t xchg = sel & 0x20 ? XCHG_TRANSACTION : xchgs[sel & 3];
 	struct v1_state *isakmp = engine_isakmp();
 	switch ((sel >> 3) & 3) {
@@ -687,7 +784,28 @@ static void free_form(const uint8_t *p, size_t len, bool fix)
 		p += 4, len -= 4;
 		break;
 	}
-	send_body(xchg, msgid, p[0], p + 1, len - 1, sel & 4, fix, NULL);
+	/* room for a HASH payload in front */
+	size_t hl = P.have_keys ? P.keys.hash_len : 0, pre = sel & 0x40 ? 4 + hl : 0;
+	uint8_t *body = malloc(pre + len);
+	if (!body)
+		abort();
+	memcpy(body + pre, p + 1, len - 1);
+	size_t blen = pre + len - 1;
+	for (size_t i = pre; i + 8 <= blen; i++)
+		if (memcmp(body + i, rcookie_marker, 8) == 0)
+			memcpy(body + i, P.rcookie, 8);
+	uint8_t np = p[0];
+	if (pre) {
+		/* generic header: next payload, reserved, length; the HASH is
+		 * computed by fix_hash, as for bit 5 */
+		memset(body, 0, pre);
+		body[0] = np;
+		body[3] = (uint8_t)pre;
+		np = PT_HASH;
+		fix = true;
+	}
+	send_body(xchg, msgid, np, body, blen, sel & 4, fix, NULL);
+	free(body);
 }
 
 /* Stage 6: the correct message of step 1 + byte0 % 4, then the rest of
@@ -752,6 +870,8 @@ static void setup(void)
 	/* as fuzz-packet: every line is built and checked by the hook; syslog
 	 * (absent on a build host) takes the rest */
 	log_init(LOG_TO_SYSLOG, "fuzz-ikev1");
+	if (RAND_set_rand_method(&fixed_rand) != 1)
+		abort();
 	log_set_hook(check_log, NULL);
 	verbose = getenv("FUZZ_IKEV1_VERBOSE") != NULL;
 	if (sd_event_new(&loop) < 0)
@@ -817,6 +937,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t ctl = data[0];
 	unsigned stage = ctl & 7, who = (ctl >> 3) & 3, only = ctl >> 6;
 	bool fix = ctl & 0x20;
+	rng_state = 0x70c1c0de;
 	memset(&P, 0, sizeof(P));
 	remote_access = false;
 	static const uint8_t icookie[8] = { 'f', 'u', 'z', 'z', 0x1c, 0x00, 0x4b, 0x1e };
