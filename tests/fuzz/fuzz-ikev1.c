@@ -66,9 +66,11 @@
 #define RW_PEER "127.0.0.2"
 #define FIXED_PEER "127.0.0.3"
 #define RA_PEER "127.0.0.4"
+#define GW_PEER "127.0.0.5"
 #define RW_PSK "fuzz-roadwarrior-secret"
 #define FIXED_PSK "fuzz-fixed-peer-secret"
 #define RA_PSK "fuzz-remote-access-secret"
+#define GW_PSK "fuzz-gateway-secret"
 #define MAX_CHUNKS 8
 #define MSGID_QM 0x51a7e001u
 
@@ -151,7 +153,8 @@ static void check_log(int priority, const char *line, void *ud)
 	(void)ud;
 	if (verbose)
 		fprintf(stderr, "%s\n", line);
-	if (!psk_in_input && (strstr(line, RW_PSK) || strstr(line, FIXED_PSK) || strstr(line, RA_PSK)))
+	if (!psk_in_input && (strstr(line, RW_PSK) || strstr(line, FIXED_PSK) || strstr(line, RA_PSK) ||
+			      strstr(line, GW_PSK)))
 		abort();
 }
 
@@ -183,6 +186,10 @@ struct peer {
 	uint8_t qni[32], qnr[NONCE_LEN_MAX];
 	size_t qnr_len;
 	bool qi1_done;
+	/* the gateway mode: pluto initiates, the harness responds */
+	bool responder;
+	uint8_t gw_ni[NONCE_LEN_MAX];        /* pluto's Ni */
+	size_t gw_ni_len;
 };
 
 static struct peer P;
@@ -296,9 +303,13 @@ static void fix_hash(uint8_t xchg, uint32_t msgid, uint8_t np, uint8_t *b, size_
 		}
 		if (id == SIZE_MAX || h == SIZE_MAX)
 			return;
+		/* HASH_I, or HASH_R when the harness is the gateway (RFC 2409 5) */
+		struct chunk g_mine = CHUNK(P.responder ? P.g_r : P.g_i, P.g_len);
+		struct chunk g_theirs = CHUNK(P.responder ? P.g_i : P.g_r, P.g_len);
+		struct chunk cky_mine = CHUNK(P.responder ? P.rcookie : P.icookie, 8);
+		struct chunk cky_theirs = CHUNK(P.responder ? P.icookie : P.rcookie, 8);
 		struct chunk parts[6] = {
-			CHUNK(P.g_i, P.g_len), CHUNK(P.g_r, P.g_len), CHUNK(P.icookie, 8),
-			CHUNK(P.rcookie, 8), CHUNK(P.sa_i_b, P.sa_i_b_len),
+			g_mine, g_theirs, cky_mine, cky_theirs, CHUNK(P.sa_i_b, P.sa_i_b_len),
 			CHUNK(b + w.off[id] + 4, w.len[id] - 4),
 		};
 		crypto_prf(P.ike.hash, CHUNK(P.keys.skeyid, hl), parts, 6, b + w.off[h] + 4);
@@ -732,9 +743,13 @@ static void split(const uint8_t *d, size_t size, struct chunks *c)
  *     mutations land in the handlers rather than in the HASH check;
  *   bit 7: instead, the harness's own next Quick Mode message (QI1, then
  *     QI2), correct for the connection the ISAKMP SA ended on.
- * Then the first payload type and the body. The 8 bytes "rcookie!"
- * anywhere in the body become the responder's cookie, so an input can
- * name this ISAKMP SA (Delete, INITIAL-CONTACT) whatever its cookie. */
+ *     With pluto as the client of the harness's gateway: the gateway's
+ *     QR1 to pluto's last QI1.
+ * Then the first payload type and the body. The 8 bytes "icookie!" and
+ * "rcookie!" anywhere in the body become the initiator's and the
+ * responder's cookies, so an input can name this ISAKMP SA (Delete,
+ * INITIAL-CONTACT) whatever cookie pluto chose. */
+static const uint8_t icookie_marker[8] = { 'i', 'c', 'o', 'o', 'k', 'i', 'e', '!' };
 static const uint8_t rcookie_marker[8] = { 'r', 'c', 'o', 'o', 'k', 'i', 'e', '!' };
 
 static void play_quick(void)
@@ -758,6 +773,65 @@ static void play_quick(void)
 	lenient = false;
 }
 
+/* The gateway's QR1 to the Quick Mode pluto started (its QI1 is the last
+ * message it sent, if any): the transform chosen as a responder would,
+ * HASH(2) = prf(SKEYID_a, M-ID | Ni_b | SA | Nr | IDci | IDcr). */
+static void gw_qr1(void)
+{
+	if (!reply || reply_len < ISAKMP_HDR_LEN || reply[18] != XCHG_QUICK || !P.have_keys)
+		return;
+	struct v1_state *isakmp = engine_isakmp();
+	uint32_t msgid = get_be32(reply + 20);
+	uint8_t iv[CRYPTO_MAX_BLOCK];
+	if (!isakmp || ikev1_phase2_iv(P.ike.hash, P.ike.cipher, isakmp->iv, msgid, iv) < 0)
+		return;
+	struct msg_digest md;
+	uint8_t *plain;
+	const struct payload *sa, *ni;
+	if (!open_reply(&md, &plain, iv) || !(sa = md_first(&md, PT_SA)) || !sa->sa || !(ni = md_first(&md, PT_NONCE))) {
+		close_reply(&md, plain);
+		return;
+	}
+	struct connection *c = isakmp->st->connection;
+	struct ipsec_policy pol = {
+		.protocol = PROTO_IPSEC_ESP, .esp = c->cfg.esp_proposals, .ah = c->cfg.ah_proposals,
+		.tunnel = c->cfg.policy & POLICY_TUNNEL, .lifetime = 1800, .our_spi = 0x6a7e0001,
+	};
+	struct ipsec_choice choice;
+	struct sa_payload *chosen = calloc(1, sizeof(*chosen));
+	char why[512];
+	if (!chosen)
+		abort();
+	if (ipsec_sa_select(sa->sa, &pol, &choice, chosen, why, sizeof(why))) {
+		uint8_t zeros[CRYPTO_MAX_HASH] = { 0 }, nr[32], mid[4];
+		memset(nr, 0x72, sizeof(nr));
+		struct pbuf pb;
+		new_pbuf(&pb);
+		emit_hash(&pb, zeros, P.keys.hash_len);
+		emit_sa(&pb, chosen);
+		emit_nonce(&pb, nr, sizeof(nr));
+		for (size_t i = 0; i < md.n_payloads; i++) {
+			const struct payload *id = &md.payloads[i];
+			if (id->type == PT_ID)
+				emit_id(&pb, id->u.id.id_type, id->u.id.protocol, id->u.id.port, id->data, id->data_len);
+		}
+		uint8_t np;
+		const uint8_t *b;
+		size_t len;
+		body_of(&pb, &np, &b, &len);
+		size_t hl = P.keys.hash_len, rest = 4 + hl;
+		if (len >= rest) {
+			put_be32(mid, msgid);
+			struct chunk parts[3] = { CHUNK(mid, 4), CHUNK(ni->body, ni->body_len), CHUNK(b + rest, len - rest) };
+			crypto_prf(P.ike.hash, CHUNK(P.keys.skeyid_a, hl), parts, 3, (uint8_t *)b + 4);
+			send_body(XCHG_QUICK, msgid, np, b, len, true, false, NULL);
+		}
+		pbuf_free(&pb);
+	}
+	free(chosen);
+	close_reply(&md, plain);
+}
+
 static void free_form(const uint8_t *p, size_t len, bool fix)
 {
 	static const uint8_t xchgs[] = { XCHG_IDPROT, XCHG_QUICK, XCHG_INFO, XCHG_AGGRESSIVE };
@@ -767,7 +841,10 @@ static void free_form(const uint8_t *p, size_t len, bool fix)
 	uint32_t msgid = 0;
 	p++, len--;
 	if (sel & 0x80) {
-		play_quick();
+		if (P.responder)
+			gw_qr1();
+		else
+			play_quick();
 		return;
 	}
 	if (len < 1)
@@ -791,9 +868,12 @@ static void free_form(const uint8_t *p, size_t len, bool fix)
 		abort();
 	memcpy(body + pre, p + 1, len - 1);
 	size_t blen = pre + len - 1;
-	for (size_t i = pre; i + 8 <= blen; i++)
+	for (size_t i = pre; i + 8 <= blen; i++) {
+		if (memcmp(body + i, icookie_marker, 8) == 0)
+			memcpy(body + i, P.icookie, 8);
 		if (memcmp(body + i, rcookie_marker, 8) == 0)
 			memcpy(body + i, P.rcookie, 8);
+	}
 	uint8_t np = p[0];
 	if (pre) {
 		/* generic header: next payload, reserved, length; the HASH is
@@ -838,6 +918,153 @@ static void mutate(const uint8_t *p, size_t len, bool fix, unsigned only)
 		retransmit();
 	free(m);
 	pbuf_free(&pb);
+}
+
+/* --- the gateway the harness plays when pluto initiates ---
+ * Pluto is an XAUTH and Mode Config client of GW_PEER ("gw"): it sends
+ * MI1 when told to initiate; the harness answers MR1, MR2 and MR3 as a
+ * responder would (or lets the input replace one of them), after which
+ * pluto waits for the gateway's XAUTH REQUEST: the chunks of the input
+ * then reach the client's halves of XAUTH, Mode Config, Quick Mode and
+ * Informational. The "reply" buffer holds pluto's last message. */
+static const uint8_t gw_rcookie[8] = { 'g', 'w', 'c', 'o', 'o', 'k', 'i', 'e' };
+
+static bool gw_start(void)
+{
+	struct ctl_error err;
+	free(reply);
+	reply = NULL;
+	/* the engine's own entry (ctl_initiate wants a listening socket) */
+	if (main_outI1(P.conn, NULL, &err) < 0) {
+		fprintf(stderr, "fuzz-ikev1: cannot initiate gw: %s\n", err.message);
+		abort();
+	}
+	settle();
+	return reply != NULL;
+}
+
+/* MI1 -> the SA payload MR1 carries (the harness chooses as pluto would) */
+static bool gw_mr1(struct pbuf *pb)
+{
+	struct msg_digest md;
+	uint8_t *plain;
+	bool ok = false;
+	char why[512];
+	const struct payload *sa;
+	if (open_reply(&md, &plain, NULL) && md.hdr.xchg == XCHG_IDPROT && (sa = md_first(&md, PT_SA)) && sa->sa &&
+	    sa->body_len <= sizeof(P.sa_i_b)) {
+		struct ike_policy pol = { P.conn->cfg.ike_proposals, 1u << OAKLEY_PRESHARED_KEY, 3600,
+					  IKE_XAUTH_SERVER };
+		struct sa_payload *chosen = calloc(1, sizeof(*chosen));
+		if (!chosen)
+			abort();
+		if (!ike_sa_select(sa->sa, &pol, &P.ike, chosen, why, sizeof(why)))
+			abort();   /* pluto proposed what its own conn does not allow */
+		memcpy(P.icookie, md.hdr.icookie, 8);
+		memcpy(P.rcookie, gw_rcookie, 8);
+		memcpy(P.sa_i_b, sa->body, sa->body_len);
+		P.sa_i_b_len = sa->body_len;
+		P.block = crypto_cipher_block(P.ike.cipher);
+		new_pbuf(pb);
+		emit_sa(pb, chosen);
+		free(chosen);
+		ok = true;
+	}
+	close_reply(&md, plain);
+	return ok;
+}
+
+/* MI2 -> the keys; MR2's KE and nonce */
+static bool gw_mr2(struct pbuf *pb)
+{
+	struct msg_digest md;
+	uint8_t *plain;
+	bool ok = false;
+	char why[160];
+	const struct payload *ke, *n;
+	P.g_len = dh_public_len(P.ike.group);
+	if (open_reply(&md, &plain, NULL) && (ke = md_first(&md, PT_KE)) && (n = md_first(&md, PT_NONCE)) &&
+	    ke->data_len == P.g_len && n->data_len <= sizeof(P.gw_ni)) {
+		memcpy(P.g_i, ke->data, P.g_len);
+		memcpy(P.gw_ni, n->data, n->data_len);
+		P.gw_ni_len = n->data_len;
+		memset(P.nr, 0x52, 32);
+		P.nr_len = 32;
+		if (dh_generate(P.ike.group, &P.dh, P.g_r) < 0 ||
+		    dh_compute(P.dh, P.g_i, P.g_len, P.gxy, &P.gxy_len, why, sizeof(why)) < 0 ||
+		    ikev1_skeyid_psk(P.ike.hash, CHUNK(P.psk, strlen(P.psk)), CHUNK(P.gw_ni, P.gw_ni_len),
+				     CHUNK(P.nr, P.nr_len), &P.keys) < 0 ||
+		    ikev1_skeyid_derive(P.ike.hash, P.ike.cipher, P.ike.key_bits, CHUNK(P.gxy, P.gxy_len),
+					P.icookie, P.rcookie, &P.keys) < 0 ||
+		    ikev1_phase1_iv(P.ike.hash, P.ike.cipher, CHUNK(P.g_i, P.g_len), CHUNK(P.g_r, P.g_len),
+				    P.iv) < 0)
+			abort();
+		P.have_keys = true;
+		new_pbuf(pb);
+		emit_ke(pb, P.g_r, P.g_len);
+		emit_nonce(pb, P.nr, P.nr_len);
+		ok = true;
+	}
+	close_reply(&md, plain);
+	return ok;
+}
+
+/* MI3 (decrypted: it moves the CBC chain) -> MR3's ID and HASH_R (written
+ * by fix_hash) */
+static bool gw_mr3(struct pbuf *pb)
+{
+	struct msg_digest md;
+	uint8_t *plain;
+	uint8_t iv[CRYPTO_MAX_BLOCK];
+	memcpy(iv, P.iv, P.block);
+	bool ok = open_reply(&md, &plain, iv) && md_first(&md, PT_ID) && md_first(&md, PT_HASH);
+	close_reply(&md, plain);
+	if (!ok)
+		return false;
+	memcpy(P.iv, iv, P.block);
+	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
+	new_pbuf(pb);
+	emit_id(pb, ID_TYPE_IPV4_ADDR, 0, 0, P.addr.u.bytes, 4);
+	emit_hash(pb, zeros, P.keys.hash_len);
+	return true;
+}
+
+/* Plays the gateway's Main Mode; the input replaces MR1, MR2 or MR3 when
+ * replace is 1, 2 or 3 (its first byte the first payload type, then the
+ * body, encrypted for MR3), the rest of the chunks are free_form's. */
+static void gateway(const struct chunks *ch, unsigned replace, bool fix)
+{
+	if (!gw_start())
+		abort();   /* pluto must send MI1 */
+	size_t used = 0;
+	for (unsigned k = 1; k <= 3; k++) {
+		struct pbuf pb;
+		bool built = k == 1 ? gw_mr1(&pb) : k == 2 ? gw_mr2(&pb) : gw_mr3(&pb);
+		if (!built) {
+			if (replace && replace < k)
+				return;   /* the fuzzed message before changed the course */
+			abort();  /* pluto must answer a correct gateway */
+		}
+		uint8_t np;
+		const uint8_t *b;
+		size_t len;
+		body_of(&pb, &np, &b, &len);
+		if (k == replace && used < ch->n && ch->len[used] >= 1) {
+			const uint8_t *q = ch->p[used];
+			send_body(XCHG_IDPROT, 0, q[0], q + 1, ch->len[used] - 1, k == 3, fix, NULL);
+			used++;
+		} else {
+			send_body(XCHG_IDPROT, 0, np, b, len, k == 3, true, NULL);
+		}
+		pbuf_free(&pb);
+	}
+	if (!replace) {
+		struct v1_state *s = engine_isakmp();
+		if (!s || !s->st->established)
+			abort();   /* a correct MR3 must establish pluto's ISAKMP SA */
+	}
+	for (size_t i = used; i < ch->n; i++)
+		free_form(ch->p[i], ch->len[i], fix);
 }
 
 static void reset(void)
@@ -893,7 +1120,9 @@ static void setup(void)
 		abort();
 	fprintf(f, LOCAL " %%any @road.example : PSK \"" RW_PSK "\"\n"
 		LOCAL " " FIXED_PEER " : PSK \"" FIXED_PSK "\"\n"
-		LOCAL " " RA_PEER " : PSK \"" RA_PSK "\"\n");
+		LOCAL " " RA_PEER " : PSK \"" RA_PSK "\"\n"
+		LOCAL " " GW_PEER " : PSK \"" GW_PSK "\"\n"
+		"@fuzzuser : XAUTH \"fuzz-xauth-password\"\n");
 	fclose(f);
 	secrets_set_path(path);
 	struct ctl_error err;
@@ -921,6 +1150,13 @@ static void setup(void)
 	const char *v4[] = { LOCAL, RA_PEER, "secret", "aes128-sha2_256-modp2048", "10.1.0.0/16", "yes", "yes",
 			     "yes", "yes", "10.9.0.1-10.9.0.9", "alwaysok", "10.1.0.53", "fuzz gateway" };
 	add_conn("ra", k4, v4, 13);
+	/* pluto as the XAUTH + Mode Config client of a gateway the harness
+	 * plays (no auto=: it starts only when the harness initiates it) */
+	const char *k5[] = { "left", "right", "authby", "ike", "esp", "pfs", "rightsubnet", "leftxauthclient",
+			     "leftmodecfgclient", "rightxauthserver", "rightmodecfgserver", "leftusername" };
+	const char *v5[] = { LOCAL, GW_PEER, "secret", "aes128-sha2_256-modp2048", "aes128-sha1", "no", "10.7.0.0/16",
+			     "yes", "yes", "yes", "yes", "fuzzuser" };
+	add_conn("gw", k5, v5, 12);
 	base_connections = connections_count();
 }
 
@@ -952,20 +1188,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	P.psk = psk_of[who];
 	/* the gateway holds Quick Mode until XAUTH and Mode Config are done:
 	 * after Main Mode everything is the input's */
-	if (who == 3) {
+	/* the remote-access peer has one proposal: bit 7 there turns the
+	 * roles round (pluto initiates to a gateway the harness plays) */
+	bool gw_mode = who == 3 && (ctl & 0x80);
+	if (gw_mode) {
+		ip_parse(GW_PEER, &P.addr);
+		P.conn = connection_by_name("gw");
+		P.psk = GW_PSK;
+		P.responder = true;
+	} else if (who == 3) {
 		remote_access = true;
 		if (stage >= STEP_QI1 && stage <= STEP_DONE)
 			stage = STEP_DONE;
 	}
 	expected_peer = &P.addr;
 	psk_in_input = memmem(data, size, RW_PSK, strlen(RW_PSK)) || memmem(data, size, FIXED_PSK, strlen(FIXED_PSK)) ||
-		       memmem(data, size, RA_PSK, strlen(RA_PSK));
+		       memmem(data, size, RA_PSK, strlen(RA_PSK)) || memmem(data, size, GW_PSK, strlen(GW_PSK));
 	/* the odd inputs also run every debug line (private ones excepted) */
 	debug_global = size & 1 ? DBG_ALL_NONPRIVATE : 0;
 
 	struct chunks ch;
 	split(data + 1, size - 1, &ch);
-	if (stage == 0) {
+	if (gw_mode) {
+		gateway(&ch, stage <= 3 ? stage : 0, fix);
+	} else if (stage == 0) {
 		for (size_t i = 0; i < ch.n; i++)
 			deliver(ch.p[i], ch.len[i]);
 	} else if (stage == 6) {

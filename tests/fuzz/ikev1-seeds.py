@@ -21,6 +21,7 @@ PROTO_ISAKMP, PROTO_ESP = 1, 3
 CFG_REQUEST, CFG_REPLY, CFG_SET, CFG_ACK = 1, 2, 3, 4
 
 ICOOKIE = b"fuzz\x1c\x00K\x1e"
+ICOOKIE_MARKER = b"icookie!"    # the harness puts the initiator's cookie here (gateway mode)
 RCOOKIE = b"rcookie!"          # the harness puts the responder's cookie here
 OUR_SPI = 0x5ec0ffee           # the SPI the harness's QI1 proposes
 
@@ -78,8 +79,9 @@ def harness_qm():
     return bytes([HARNESS_QM])
 
 
-def seed(who, *chunks, fix=False):
-    ctl = STAGE_FREE | who << 3 | (0x20 if fix else 0)
+def seed(who, *chunks, fix=False, gateway=False, stage=STAGE_FREE):
+    """gateway: pluto initiates to the harness's gateway (who 3, bit 7)"""
+    ctl = stage | who << 3 | (0x20 if fix else 0) | (0x80 if gateway else 0)
     out = bytes([ctl])
     for c in chunks:
         out += struct.pack(">H", len(c)) + c
@@ -142,6 +144,37 @@ SEEDS = {
     "ra-early-request": seed(WHO_RA, modecfg_request),
     "ra-set": seed(WHO_RA, xauth_reply, msg(TX | MSGID_QM_OR_TX, attr(CFG_SET, 2, [tv(XAUTH_STATUS, 0)]))),
 }
+
+
+# pluto as the XAUTH + Mode Config client of the harness's gateway
+GW_TX1, GW_TX2, GW_TX3 = 0x0a000001, 0x0a000002, 0x0a000003
+gw_request = msg(TX | MSGID_GIVEN, attr(CFG_REQUEST, 1, [tv(XAUTH_TYPE, 0), tlv(XAUTH_USER_NAME, b""),
+                                                          tlv(XAUTH_USER_PASSWORD, b"")]), msgid=GW_TX1)
+gw_status_ok = msg(TX | MSGID_GIVEN, attr(CFG_SET, 2, [tv(XAUTH_STATUS, 1)]), msgid=GW_TX2)
+gw_status_fail = msg(TX | MSGID_GIVEN, attr(CFG_SET, 2, [tv(XAUTH_STATUS, 0)]), msgid=GW_TX2)
+gw_lease = [tlv(IP4_ADDRESS, bytes([10, 7, 1, 5])), tlv(IP4_NETMASK, bytes([255, 255, 255, 255])),
+            tlv(IP4_DNS, bytes([10, 7, 0, 53])), tlv(UNITY_DEF_DOMAIN, b"fuzz.example"),
+            tlv(UNITY_BANNER, b"welcome"),
+            tlv(UNITY_SPLIT_INCLUDE, bytes([10, 7, 0, 0, 255, 255, 0, 0]) + bytes(6))]
+gw_reply = msg(TX | MSGID_QM_OR_TX, attr(CFG_REPLY, 0, gw_lease))
+gw_set = msg(TX | MSGID_GIVEN, attr(CFG_SET, 3, gw_lease), msgid=GW_TX3)
+gw_delete_isakmp = msg(INFO, delete(PROTO_ISAKMP, [ICOOKIE_MARKER + RCOOKIE], 16))
+gw_mr = {1: bytes([PT_SA]) + bytes(8), 2: bytes([4]) + bytes(8), 3: bytes([5]) + bytes(8)}
+
+SEEDS.update({
+    "gw-xauth": seed(WHO_RA, gw_request, gateway=True),
+    "gw-xauth-ok": seed(WHO_RA, gw_request, gw_status_ok, gateway=True),
+    "gw-xauth-fail": seed(WHO_RA, gw_request, gw_status_fail, gateway=True),
+    "gw-modecfg-pull": seed(WHO_RA, gw_request, gw_status_ok, gw_reply, harness_qm(), gw_delete_isakmp,
+                            gateway=True),
+    "gw-modecfg-push": seed(WHO_RA, gw_request, gw_status_ok, gw_set, harness_qm(), gateway=True),
+    "gw-early-set": seed(WHO_RA, gw_set, gateway=True),
+    "gw-notify": seed(WHO_RA, msg(INFO, notify(N_INITIAL_CONTACT, spi=ICOOKIE_MARKER + RCOOKIE)),
+                      msg(INFO, notify(R_U_THERE, spi=ICOOKIE_MARKER + RCOOKIE, data=b"\0\0\0\1")), gateway=True),
+    "gw-mr1": seed(WHO_RA, gw_mr[1], gateway=True, stage=1),
+    "gw-mr2": seed(WHO_RA, gw_mr[2], gateway=True, stage=2),
+    "gw-mr3": seed(WHO_RA, gw_mr[3], gateway=True, stage=3),
+})
 
 
 def main():
