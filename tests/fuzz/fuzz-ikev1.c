@@ -27,7 +27,11 @@
  *             (stages 3-5: after Main Mode the chunks are free-form, as
  *             Quick Mode waits for the Transaction exchange)
  *           bit 5: recompute HASH_I / HASH(1) / HASH(3) after the input
- *           bits 6-7: 0 = propose every ike= proposal, k = only the k-th
+ *           bits 6-7: 0 = propose every ike= proposal, k = only the k-th;
+ *             with the remote-access peer (one proposal) bit 7 turns the
+ *             roles round: the gateway mode, pluto initiating as XAUTH +
+ *             Mode Config client, the harness answering MR1..MR3 (stages
+ *             1-3: the input replaces that one), then free-form chunks
  *   then chunks, each with a 2-byte big-endian length prefix (the last
  *   one takes what is left).
  *
