@@ -14,8 +14,11 @@
  *   byte 0: bits 0-2 stage: 0 = raw datagrams from the peer;
  *             1..5 = the harness plays steps before it, the input
  *             replaces step N (1 MI2, 2 MI3, 3 QI1, 4 QI2, 5 anything
- *             after Quick Mode, byte 0 of each chunk picking exchange
- *             type, encryption and message id); 6 = mutate a correct
+ *             after Quick Mode, each chunk the PLAINTEXT of a message
+ *             whose byte 0 picks exchange type, encryption, message id,
+ *             a HASH the harness writes, or the harness's own QI1/QI2:
+ *             see free_form; the way into Quick Mode, Informational,
+ *             XAUTH and Mode Config handlers); 6 = mutate a correct
  *             message (chunk byte picks which); 7 = complete
  *             negotiation, then raw datagrams with the right cookies
  *           bits 3-4 peer: road warrior with IP id / with FQDN id (the
@@ -24,9 +27,17 @@
  *             (stages 3-5: after Main Mode the chunks are free-form, as
  *             Quick Mode waits for the Transaction exchange)
  *           bit 5: recompute HASH_I / HASH(1) / HASH(3) after the input
- *           bits 6-7: 0 = propose every ike= proposal, k = only the k-th
+ *           bits 6-7: 0 = propose every ike= proposal, k = only the k-th;
+ *             with the remote-access peer (one proposal) bit 7 turns the
+ *             roles round: the gateway mode, pluto initiating as XAUTH +
+ *             Mode Config client, the harness answering MR1..MR3 (stages
+ *             1-3: the input replaces that one), then free-form chunks
  *   then chunks, each with a 2-byte big-endian length prefix (the last
  *   one takes what is left).
+ *
+ * The randomness of both sides is a fixed sequence restarted for each
+ * input (fixed_rand), so an input meets the same cookies and keys every
+ * time it runs.
  *
  * The harness asserts what a peer can rely on: the correct messages are
  * answered and lead to established states, the keys the engine derives
@@ -34,12 +45,16 @@
  * goes back to the peer that sent the input, the PSK never appears in a
  * log line; between inputs every state and instance is deleted, so
  * LeakSanitizer sees whatever the engine forgets to free. */
+/* the harness replaces OpenSSL's random source (RAND_set_rand_method, a
+ * 1.1 API that 3.0 keeps as deprecated) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <systemd/sd-event.h>
 
 #include "daemon/connections.h"
@@ -55,9 +70,11 @@
 #define RW_PEER "127.0.0.2"
 #define FIXED_PEER "127.0.0.3"
 #define RA_PEER "127.0.0.4"
+#define GW_PEER "127.0.0.5"
 #define RW_PSK "fuzz-roadwarrior-secret"
 #define FIXED_PSK "fuzz-fixed-peer-secret"
 #define RA_PSK "fuzz-remote-access-secret"
+#define GW_PSK "fuzz-gateway-secret"
 #define MAX_CHUNKS 8
 #define MSGID_QM 0x51a7e001u
 
@@ -68,6 +85,37 @@ static size_t base_connections;
 /* the input's peer is the remote-access client: the gateway holds Quick
  * Mode until XAUTH and Mode Config are done, so the steps stop after MI3 */
 static bool remote_access;
+
+/* --- randomness ---
+ * Every byte of randomness (the engine's cookies, nonces, SPIs and
+ * message ids, both sides' DH secrets) comes from a generator restarted
+ * with the same seed before each input: an input always meets the same
+ * keys, so a crash reproduces and the fuzzer's coverage feedback is about
+ * the input, not about the dice. */
+static uint64_t rng_state;
+
+static int fixed_rand_bytes(unsigned char *buf, int num)
+{
+	for (int i = 0; i < num; i++) {
+		/* splitmix64: statistically fine, and no secret is needed here */
+		uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+		z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+		buf[i] = (unsigned char)(z ^ (z >> 31));
+	}
+	return 1;
+}
+
+static int fixed_rand_status(void)
+{
+	return 1;
+}
+
+static const RAND_METHOD fixed_rand = {
+	.bytes = fixed_rand_bytes,
+	.pseudorand = fixed_rand_bytes,
+	.status = fixed_rand_status,
+};
 
 /* --- what the engine sends --- */
 static uint8_t *reply;
@@ -109,7 +157,8 @@ static void check_log(int priority, const char *line, void *ud)
 	(void)ud;
 	if (verbose)
 		fprintf(stderr, "%s\n", line);
-	if (!psk_in_input && (strstr(line, RW_PSK) || strstr(line, FIXED_PSK) || strstr(line, RA_PSK)))
+	if (!psk_in_input && (strstr(line, RW_PSK) || strstr(line, FIXED_PSK) || strstr(line, RA_PSK) ||
+			      strstr(line, GW_PSK)))
 		abort();
 }
 
@@ -141,9 +190,17 @@ struct peer {
 	uint8_t qni[32], qnr[NONCE_LEN_MAX];
 	size_t qnr_len;
 	bool qi1_done;
+	/* the gateway mode: pluto initiates, the harness responds */
+	bool responder;
+	uint8_t gw_ni[NONCE_LEN_MAX];        /* pluto's Ni */
+	size_t gw_ni_len;
 };
 
 static struct peer P;
+/* the harness's own QI1/QI2 in the middle of fuzzed messages (stage 5):
+ * the engine may rightly refuse them or answer an earlier fuzzed QI1, so
+ * their replies are taken as they come instead of asserted */
+static bool lenient;
 
 static void peer_free(void)
 {
@@ -250,9 +307,13 @@ static void fix_hash(uint8_t xchg, uint32_t msgid, uint8_t np, uint8_t *b, size_
 		}
 		if (id == SIZE_MAX || h == SIZE_MAX)
 			return;
+		/* HASH_I, or HASH_R when the harness is the gateway (RFC 2409 5) */
+		struct chunk g_mine = CHUNK(P.responder ? P.g_r : P.g_i, P.g_len);
+		struct chunk g_theirs = CHUNK(P.responder ? P.g_i : P.g_r, P.g_len);
+		struct chunk cky_mine = CHUNK(P.responder ? P.rcookie : P.icookie, 8);
+		struct chunk cky_theirs = CHUNK(P.responder ? P.icookie : P.rcookie, 8);
 		struct chunk parts[6] = {
-			CHUNK(P.g_i, P.g_len), CHUNK(P.g_r, P.g_len), CHUNK(P.icookie, 8),
-			CHUNK(P.rcookie, 8), CHUNK(P.sa_i_b, P.sa_i_b_len),
+			g_mine, g_theirs, cky_mine, cky_theirs, CHUNK(P.sa_i_b, P.sa_i_b_len),
 			CHUNK(b + w.off[id] + 4, w.len[id] - 4),
 		};
 		crypto_prf(P.ike.hash, CHUNK(P.keys.skeyid, hl), parts, 6, b + w.off[h] + 4);
@@ -552,6 +613,10 @@ static void build_qi1(struct pbuf *pb)
 	v1_end_client(c, true, &cr);
 	if (END_THAT(c)->host_kind == HOST_ANY)
 		subnet_from_address(&P.addr, &ci);
+	/* a remote-access client asks for the address it was lent */
+	struct v1_state *isakmp = engine_isakmp();
+	if (isakmp && state_modecfg(isakmp->st)->has_virtual_address)
+		ci = state_modecfg(isakmp->st)->virtual_address;
 	v1_emit_client_id(pb, &ci);
 	v1_emit_client_id(pb, &cr);
 }
@@ -574,8 +639,12 @@ static bool after_qi1(const uint8_t *iv_after_qi1)
 					  CHUNK(rest, (size_t)(last->raw + last->raw_len - rest)) };
 		if (crypto_prf(P.ike.hash, CHUNK(P.keys.skeyid_a, P.keys.hash_len), parts, 3, want) < 0 ||
 		    h->data_len != P.keys.hash_len || memcmp(h->data, want, h->data_len) != 0 ||
-		    n->data_len > sizeof(P.qnr))
-			abort();   /* HASH(2) does not verify */
+		    n->data_len > sizeof(P.qnr)) {
+			if (!lenient)
+				abort();   /* HASH(2) does not verify */
+			close_reply(&md, plain);
+			return false;
+		}
 		memcpy(P.qnr, n->data, n->data_len);
 		P.qnr_len = n->data_len;
 		P.qi1_done = true;
@@ -595,8 +664,11 @@ static void build_qi2(struct pbuf *pb)
 static bool after_qi2(void)
 {
 	struct v1_state *s = v1_find_phase2(P.icookie, P.rcookie, MSGID_QM);
-	if (!s || !s->st->established)
-		abort();   /* a correct QI2 must establish the IPsec SA */
+	if (!s || !s->st->established) {
+		if (!lenient)
+			abort();   /* a correct QI2 must establish the IPsec SA */
+		return false;
+	}
 	return true;
 }
 
@@ -662,19 +734,125 @@ static void split(const uint8_t *d, size_t size, struct chunks *c)
 	}
 }
 
-/* Stage 5: byte 0 of a chunk picks the exchange (Main, Quick,
- * Informational, Aggressive; bit 5: Transaction), encryption (bit 2),
- * message id (bits 3-4: 0, the Quick Mode's or for a Transaction the
- * gateway's current one, a fresh one, from bytes 1-4); byte 1 or 5 is the
- * first payload type, the rest the body. */
+/* Stage 5: byte 0 of a chunk (the selector) picks
+ *   bits 0-1: the exchange (Main, Quick, Informational, Aggressive),
+ *     bit 5 overriding it with Transaction;
+ *   bit 2: encrypted with the ISAKMP SA's keys and the IV the engine
+ *     expects for that exchange and message id;
+ *   bits 3-4: the message id: 0, the Quick Mode's (for a Transaction the
+ *     gateway's current one), a fresh one, or the next 4 bytes;
+ *   bit 6: the harness writes the HASH payload in front (HASH(1) of
+ *     Quick Mode, Informational and Transaction, HASH(3) once QI1 was
+ *     answered): the rest is the plaintext of the payloads after it, so
+ *     mutations land in the handlers rather than in the HASH check;
+ *   bit 7: instead, the harness's own next Quick Mode message (QI1, then
+ *     QI2), correct for the connection the ISAKMP SA ended on.
+ *     With pluto as the client of the harness's gateway: the gateway's
+ *     QR1 to pluto's last QI1.
+ * Then the first payload type and the body. The 8 bytes "icookie!" and
+ * "rcookie!" anywhere in the body become the initiator's and the
+ * responder's cookies, so an input can name this ISAKMP SA (Delete,
+ * INITIAL-CONTACT) whatever cookie pluto chose. */
+static const uint8_t icookie_marker[8] = { 'i', 'c', 'o', 'o', 'k', 'i', 'e', '!' };
+static const uint8_t rcookie_marker[8] = { 'r', 'c', 'o', 'o', 'k', 'i', 'e', '!' };
+
+static void play_quick(void)
+{
+	if (!P.have_keys)
+		return;
+	lenient = true;
+	enum step s = P.qi1_done ? STEP_QI2 : STEP_QI1;
+	struct pbuf pb;
+	uint8_t np, iv[CRYPTO_MAX_BLOCK];
+	const uint8_t *b;
+	size_t len;
+	build_step(s, &pb, 0);
+	body_of(&pb, &np, &b, &len);
+	send_body(XCHG_QUICK, MSGID_QM, np, b, len, true, true, iv);
+	pbuf_free(&pb);
+	if (s == STEP_QI1)
+		after_qi1(iv);
+	else
+		after_qi2();
+	lenient = false;
+}
+
+/* The gateway's QR1 to the Quick Mode pluto started (its QI1 is the last
+ * message it sent, if any): the transform chosen as a responder would,
+ * HASH(2) = prf(SKEYID_a, M-ID | Ni_b | SA | Nr | IDci | IDcr). */
+static void gw_qr1(void)
+{
+	if (!reply || reply_len < ISAKMP_HDR_LEN || reply[18] != XCHG_QUICK || !P.have_keys)
+		return;
+	struct v1_state *isakmp = engine_isakmp();
+	uint32_t msgid = get_be32(reply + 20);
+	uint8_t iv[CRYPTO_MAX_BLOCK];
+	if (!isakmp || ikev1_phase2_iv(P.ike.hash, P.ike.cipher, isakmp->iv, msgid, iv) < 0)
+		return;
+	struct msg_digest md;
+	uint8_t *plain;
+	const struct payload *sa, *ni;
+	if (!open_reply(&md, &plain, iv) || !(sa = md_first(&md, PT_SA)) || !sa->sa || !(ni = md_first(&md, PT_NONCE))) {
+		close_reply(&md, plain);
+		return;
+	}
+	struct connection *c = isakmp->st->connection;
+	struct ipsec_policy pol = {
+		.protocol = PROTO_IPSEC_ESP, .esp = c->cfg.esp_proposals, .ah = c->cfg.ah_proposals,
+		.tunnel = c->cfg.policy & POLICY_TUNNEL, .lifetime = 1800, .our_spi = 0x6a7e0001,
+	};
+	struct ipsec_choice choice;
+	struct sa_payload *chosen = calloc(1, sizeof(*chosen));
+	char why[512];
+	if (!chosen)
+		abort();
+	if (ipsec_sa_select(sa->sa, &pol, &choice, chosen, why, sizeof(why))) {
+		uint8_t zeros[CRYPTO_MAX_HASH] = { 0 }, nr[32], mid[4];
+		memset(nr, 0x72, sizeof(nr));
+		struct pbuf pb;
+		new_pbuf(&pb);
+		emit_hash(&pb, zeros, P.keys.hash_len);
+		emit_sa(&pb, chosen);
+		emit_nonce(&pb, nr, sizeof(nr));
+		for (size_t i = 0; i < md.n_payloads; i++) {
+			const struct payload *id = &md.payloads[i];
+			if (id->type == PT_ID)
+				emit_id(&pb, id->u.id.id_type, id->u.id.protocol, id->u.id.port, id->data, id->data_len);
+		}
+		uint8_t np;
+		const uint8_t *b;
+		size_t len;
+		body_of(&pb, &np, &b, &len);
+		size_t hl = P.keys.hash_len, rest = 4 + hl;
+		if (len >= rest) {
+			put_be32(mid, msgid);
+			struct chunk parts[3] = { CHUNK(mid, 4), CHUNK(ni->body, ni->body_len), CHUNK(b + rest, len - rest) };
+			crypto_prf(P.ike.hash, CHUNK(P.keys.skeyid_a, hl), parts, 3, (uint8_t *)b + 4);
+			send_body(XCHG_QUICK, msgid, np, b, len, true, false, NULL);
+		}
+		pbuf_free(&pb);
+	}
+	free(chosen);
+	close_reply(&md, plain);
+}
+
 static void free_form(const uint8_t *p, size_t len, bool fix)
 {
 	static const uint8_t xchgs[] = { XCHG_IDPROT, XCHG_QUICK, XCHG_INFO, XCHG_AGGRESSIVE };
-	if (len < 2)
+	if (len < 1)
 		return;
 	uint8_t sel = p[0];
 	uint32_t msgid = 0;
 	p++, len--;
+	if (sel & 0x80) {
+		if (P.responder)
+			gw_qr1();
+		else
+			play_quick();
+		return;
+	}
+	if (len < 1)
+		return;
 	uint8_t xchg = sel & 0x20 ? XCHG_TRANSACTION : xchgs[sel & 3];
 	struct v1_state *isakmp = engine_isakmp();
 	switch ((sel >> 3) & 3) {
@@ -687,7 +865,31 @@ static void free_form(const uint8_t *p, size_t len, bool fix)
 		p += 4, len -= 4;
 		break;
 	}
-	send_body(xchg, msgid, p[0], p + 1, len - 1, sel & 4, fix, NULL);
+	/* room for a HASH payload in front */
+	size_t hl = P.have_keys ? P.keys.hash_len : 0, pre = sel & 0x40 ? 4 + hl : 0;
+	uint8_t *body = malloc(pre + len);
+	if (!body)
+		abort();
+	memcpy(body + pre, p + 1, len - 1);
+	size_t blen = pre + len - 1;
+	for (size_t i = pre; i + 8 <= blen; i++) {
+		if (memcmp(body + i, icookie_marker, 8) == 0)
+			memcpy(body + i, P.icookie, 8);
+		if (memcmp(body + i, rcookie_marker, 8) == 0)
+			memcpy(body + i, P.rcookie, 8);
+	}
+	uint8_t np = p[0];
+	if (pre) {
+		/* generic header: next payload, reserved, length; the HASH is
+		 * computed by fix_hash, as for bit 5 */
+		memset(body, 0, pre);
+		body[0] = np;
+		body[3] = (uint8_t)pre;
+		np = PT_HASH;
+		fix = true;
+	}
+	send_body(xchg, msgid, np, body, blen, sel & 4, fix, NULL);
+	free(body);
 }
 
 /* Stage 6: the correct message of step 1 + byte0 % 4, then the rest of
@@ -722,6 +924,153 @@ static void mutate(const uint8_t *p, size_t len, bool fix, unsigned only)
 	pbuf_free(&pb);
 }
 
+/* --- the gateway the harness plays when pluto initiates ---
+ * Pluto is an XAUTH and Mode Config client of GW_PEER ("gw"): it sends
+ * MI1 when told to initiate; the harness answers MR1, MR2 and MR3 as a
+ * responder would (or lets the input replace one of them), after which
+ * pluto waits for the gateway's XAUTH REQUEST: the chunks of the input
+ * then reach the client's halves of XAUTH, Mode Config, Quick Mode and
+ * Informational. The "reply" buffer holds pluto's last message. */
+static const uint8_t gw_rcookie[8] = { 'g', 'w', 'c', 'o', 'o', 'k', 'i', 'e' };
+
+static bool gw_start(void)
+{
+	struct ctl_error err;
+	free(reply);
+	reply = NULL;
+	/* the engine's own entry (ctl_initiate wants a listening socket) */
+	if (main_outI1(P.conn, NULL, &err) < 0) {
+		fprintf(stderr, "fuzz-ikev1: cannot initiate gw: %s\n", err.message);
+		abort();
+	}
+	settle();
+	return reply != NULL;
+}
+
+/* MI1 -> the SA payload MR1 carries (the harness chooses as pluto would) */
+static bool gw_mr1(struct pbuf *pb)
+{
+	struct msg_digest md;
+	uint8_t *plain;
+	bool ok = false;
+	char why[512];
+	const struct payload *sa;
+	if (open_reply(&md, &plain, NULL) && md.hdr.xchg == XCHG_IDPROT && (sa = md_first(&md, PT_SA)) && sa->sa &&
+	    sa->body_len <= sizeof(P.sa_i_b)) {
+		struct ike_policy pol = { P.conn->cfg.ike_proposals, 1u << OAKLEY_PRESHARED_KEY, 3600,
+					  IKE_XAUTH_SERVER };
+		struct sa_payload *chosen = calloc(1, sizeof(*chosen));
+		if (!chosen)
+			abort();
+		if (!ike_sa_select(sa->sa, &pol, &P.ike, chosen, why, sizeof(why)))
+			abort();   /* pluto proposed what its own conn does not allow */
+		memcpy(P.icookie, md.hdr.icookie, 8);
+		memcpy(P.rcookie, gw_rcookie, 8);
+		memcpy(P.sa_i_b, sa->body, sa->body_len);
+		P.sa_i_b_len = sa->body_len;
+		P.block = crypto_cipher_block(P.ike.cipher);
+		new_pbuf(pb);
+		emit_sa(pb, chosen);
+		free(chosen);
+		ok = true;
+	}
+	close_reply(&md, plain);
+	return ok;
+}
+
+/* MI2 -> the keys; MR2's KE and nonce */
+static bool gw_mr2(struct pbuf *pb)
+{
+	struct msg_digest md;
+	uint8_t *plain;
+	bool ok = false;
+	char why[160];
+	const struct payload *ke, *n;
+	P.g_len = dh_public_len(P.ike.group);
+	if (open_reply(&md, &plain, NULL) && (ke = md_first(&md, PT_KE)) && (n = md_first(&md, PT_NONCE)) &&
+	    ke->data_len == P.g_len && n->data_len <= sizeof(P.gw_ni)) {
+		memcpy(P.g_i, ke->data, P.g_len);
+		memcpy(P.gw_ni, n->data, n->data_len);
+		P.gw_ni_len = n->data_len;
+		memset(P.nr, 0x52, 32);
+		P.nr_len = 32;
+		if (dh_generate(P.ike.group, &P.dh, P.g_r) < 0 ||
+		    dh_compute(P.dh, P.g_i, P.g_len, P.gxy, &P.gxy_len, why, sizeof(why)) < 0 ||
+		    ikev1_skeyid_psk(P.ike.hash, CHUNK(P.psk, strlen(P.psk)), CHUNK(P.gw_ni, P.gw_ni_len),
+				     CHUNK(P.nr, P.nr_len), &P.keys) < 0 ||
+		    ikev1_skeyid_derive(P.ike.hash, P.ike.cipher, P.ike.key_bits, CHUNK(P.gxy, P.gxy_len),
+					P.icookie, P.rcookie, &P.keys) < 0 ||
+		    ikev1_phase1_iv(P.ike.hash, P.ike.cipher, CHUNK(P.g_i, P.g_len), CHUNK(P.g_r, P.g_len),
+				    P.iv) < 0)
+			abort();
+		P.have_keys = true;
+		new_pbuf(pb);
+		emit_ke(pb, P.g_r, P.g_len);
+		emit_nonce(pb, P.nr, P.nr_len);
+		ok = true;
+	}
+	close_reply(&md, plain);
+	return ok;
+}
+
+/* MI3 (decrypted: it moves the CBC chain) -> MR3's ID and HASH_R (written
+ * by fix_hash) */
+static bool gw_mr3(struct pbuf *pb)
+{
+	struct msg_digest md;
+	uint8_t *plain;
+	uint8_t iv[CRYPTO_MAX_BLOCK];
+	memcpy(iv, P.iv, P.block);
+	bool ok = open_reply(&md, &plain, iv) && md_first(&md, PT_ID) && md_first(&md, PT_HASH);
+	close_reply(&md, plain);
+	if (!ok)
+		return false;
+	memcpy(P.iv, iv, P.block);
+	uint8_t zeros[CRYPTO_MAX_HASH] = { 0 };
+	new_pbuf(pb);
+	emit_id(pb, ID_TYPE_IPV4_ADDR, 0, 0, P.addr.u.bytes, 4);
+	emit_hash(pb, zeros, P.keys.hash_len);
+	return true;
+}
+
+/* Plays the gateway's Main Mode; the input replaces MR1, MR2 or MR3 when
+ * replace is 1, 2 or 3 (its first byte the first payload type, then the
+ * body, encrypted for MR3), the rest of the chunks are free_form's. */
+static void gateway(const struct chunks *ch, unsigned replace, bool fix)
+{
+	if (!gw_start())
+		abort();   /* pluto must send MI1 */
+	size_t used = 0;
+	for (unsigned k = 1; k <= 3; k++) {
+		struct pbuf pb;
+		bool built = k == 1 ? gw_mr1(&pb) : k == 2 ? gw_mr2(&pb) : gw_mr3(&pb);
+		if (!built) {
+			if (replace && replace < k)
+				return;   /* the fuzzed message before changed the course */
+			abort();  /* pluto must answer a correct gateway */
+		}
+		uint8_t np;
+		const uint8_t *b;
+		size_t len;
+		body_of(&pb, &np, &b, &len);
+		if (k == replace && used < ch->n && ch->len[used] >= 1) {
+			const uint8_t *q = ch->p[used];
+			send_body(XCHG_IDPROT, 0, q[0], q + 1, ch->len[used] - 1, k == 3, fix, NULL);
+			used++;
+		} else {
+			send_body(XCHG_IDPROT, 0, np, b, len, k == 3, true, NULL);
+		}
+		pbuf_free(&pb);
+	}
+	if (!replace) {
+		struct v1_state *s = engine_isakmp();
+		if (!s || !s->st->established)
+			abort();   /* a correct MR3 must establish pluto's ISAKMP SA */
+	}
+	for (size_t i = used; i < ch->n; i++)
+		free_form(ch->p[i], ch->len[i], fix);
+}
+
 static void reset(void)
 {
 	struct state *st;
@@ -752,6 +1101,8 @@ static void setup(void)
 	/* as fuzz-packet: every line is built and checked by the hook; syslog
 	 * (absent on a build host) takes the rest */
 	log_init(LOG_TO_SYSLOG, "fuzz-ikev1");
+	if (RAND_set_rand_method(&fixed_rand) != 1)
+		abort();
 	log_set_hook(check_log, NULL);
 	verbose = getenv("FUZZ_IKEV1_VERBOSE") != NULL;
 	if (sd_event_new(&loop) < 0)
@@ -773,7 +1124,9 @@ static void setup(void)
 		abort();
 	fprintf(f, LOCAL " %%any @road.example : PSK \"" RW_PSK "\"\n"
 		LOCAL " " FIXED_PEER " : PSK \"" FIXED_PSK "\"\n"
-		LOCAL " " RA_PEER " : PSK \"" RA_PSK "\"\n");
+		LOCAL " " RA_PEER " : PSK \"" RA_PSK "\"\n"
+		LOCAL " " GW_PEER " : PSK \"" GW_PSK "\"\n"
+		"@fuzzuser : XAUTH \"fuzz-xauth-password\"\n");
 	fclose(f);
 	secrets_set_path(path);
 	struct ctl_error err;
@@ -801,6 +1154,13 @@ static void setup(void)
 	const char *v4[] = { LOCAL, RA_PEER, "secret", "aes128-sha2_256-modp2048", "10.1.0.0/16", "yes", "yes",
 			     "yes", "yes", "10.9.0.1-10.9.0.9", "alwaysok", "10.1.0.53", "fuzz gateway" };
 	add_conn("ra", k4, v4, 13);
+	/* pluto as the XAUTH + Mode Config client of a gateway the harness
+	 * plays (no auto=: it starts only when the harness initiates it) */
+	const char *k5[] = { "left", "right", "authby", "ike", "esp", "pfs", "rightsubnet", "leftxauthclient",
+			     "leftmodecfgclient", "rightxauthserver", "rightmodecfgserver", "leftusername" };
+	const char *v5[] = { LOCAL, GW_PEER, "secret", "aes128-sha2_256-modp2048", "aes128-sha1", "no", "10.7.0.0/16",
+			     "yes", "yes", "yes", "yes", "fuzzuser" };
+	add_conn("gw", k5, v5, 12);
 	base_connections = connections_count();
 }
 
@@ -817,6 +1177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t ctl = data[0];
 	unsigned stage = ctl & 7, who = (ctl >> 3) & 3, only = ctl >> 6;
 	bool fix = ctl & 0x20;
+	rng_state = 0x70c1c0de;
 	memset(&P, 0, sizeof(P));
 	remote_access = false;
 	static const uint8_t icookie[8] = { 'f', 'u', 'z', 'z', 0x1c, 0x00, 0x4b, 0x1e };
@@ -831,20 +1192,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	P.psk = psk_of[who];
 	/* the gateway holds Quick Mode until XAUTH and Mode Config are done:
 	 * after Main Mode everything is the input's */
-	if (who == 3) {
+	/* the remote-access peer has one proposal: bit 7 there turns the
+	 * roles round (pluto initiates to a gateway the harness plays) */
+	bool gw_mode = who == 3 && (ctl & 0x80);
+	if (gw_mode) {
+		ip_parse(GW_PEER, &P.addr);
+		P.conn = connection_by_name("gw");
+		P.psk = GW_PSK;
+		P.responder = true;
+	} else if (who == 3) {
 		remote_access = true;
 		if (stage >= STEP_QI1 && stage <= STEP_DONE)
 			stage = STEP_DONE;
 	}
 	expected_peer = &P.addr;
 	psk_in_input = memmem(data, size, RW_PSK, strlen(RW_PSK)) || memmem(data, size, FIXED_PSK, strlen(FIXED_PSK)) ||
-		       memmem(data, size, RA_PSK, strlen(RA_PSK));
+		       memmem(data, size, RA_PSK, strlen(RA_PSK)) || memmem(data, size, GW_PSK, strlen(GW_PSK));
 	/* the odd inputs also run every debug line (private ones excepted) */
 	debug_global = size & 1 ? DBG_ALL_NONPRIVATE : 0;
 
 	struct chunks ch;
 	split(data + 1, size - 1, &ch);
-	if (stage == 0) {
+	if (gw_mode) {
+		gateway(&ch, stage <= 3 ? stage : 0, fix);
+	} else if (stage == 0) {
 		for (size_t i = 0; i < ch.n; i++)
 			deliver(ch.p[i], ch.len[i]);
 	} else if (stage == 6) {

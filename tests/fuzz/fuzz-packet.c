@@ -3,12 +3,14 @@
  * the debug dump must accept or refuse cleanly (no crash, no leak, no
  * read outside the buffer), a refusal must name a notification and a
  * reason, and every SA payload accepted must survive emit -> parse
- * unchanged. */
+ * unchanged. The same bytes as a datagram on the NAT-T port: an IKE
+ * message behind the non-ESP marker frames back to the same datagram. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/log.h"
+#include "daemon/wire/natt_framing.h"
 #include "daemon/wire/packet.h"
 
 static void discard(int priority, const char *line, void *ud)
@@ -59,6 +61,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      memcmp(attrs.attrs, again.attrs, sizeof(attrs.attrs)) != 0))
 			abort();
 	} else if (!awhy[0]) {
+		abort();
+	}
+	size_t skip = SIZE_MAX;
+	if (natt_classify(data, size, &skip) == NATT_RX_IKE) {
+		size_t ike_len = size - skip;
+		uint8_t *framed = skip <= size ? natt_frame(data + skip, &ike_len) : NULL;
+		if (!framed || ike_len != size || memcmp(framed, data, size) != 0)
+			abort();
+		free(framed);
+	} else if (skip != 0) {
 		abort();
 	}
 	struct msg_digest *md = calloc(1, sizeof(*md));
