@@ -29,6 +29,9 @@ exe=$BUILDDIR/tests/fuzz/fuzz-$target
 seeds=tests/fuzz/corpus/$target
 [ -x "$exe" ] || { echo "$0: no $exe: build with tests/run.sh (or ninja -C $BUILDDIR)" >&2; exit 2; }
 [ -d "$seeds" ] || { echo "$0: no corpus $seeds" >&2; exit 2; }
+# absolute, so a BUILDDIR outside the tree (a copy that a rebuild cannot
+# replace under a running campaign) works as well as build-test
+exe=$(realpath "$exe") seeds=$(realpath "$seeds")
 dir=$SCRATCH/$target
 mkdir -p "$dir/corpus" "$dir/artifacts" "$dir/log"
 
@@ -41,7 +44,7 @@ args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout=25 -print_final_sta
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 start=$(date +%s)
-(cd "$dir/log" && nice -n 19 "$OLDPWD/$exe" "${args[@]}" "$dir/corpus" "$OLDPWD/$seeds") \
+(cd "$dir/log" && nice -n 19 "$exe" "${args[@]}" "$dir/corpus" "$seeds") \
 	>"$dir/log/campaign.log" 2>&1
 rc=$?
 end=$(date +%s)
