@@ -21,6 +21,8 @@ for tool in meson jq pkg-config; do
 	command -v "$tool" >/dev/null || skip_all "no $tool"
 done
 : "${BUILDDIR:?run through meson test}"
+# meson install writes its log into the build dir
+[ -w "$BUILDDIR/meson-logs" ] || skip_all "cannot write $BUILDDIR/meson-logs (meson install logs there): run it in a build dir of your own"
 
 # an option's value in a configured build dir ('' when unset)
 option_of() { meson introspect --buildoptions "$1" | jq -r --arg n "$2" '.[] | select(.name == $n) | .value'; }
