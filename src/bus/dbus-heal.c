@@ -9,7 +9,12 @@
  *   - an attempt fails: one line for the first failure of an outage, and
  *     again only when the reason changes (a debug line otherwise), so a
  *     bus that stays away for a day costs no flood of lines;
- *   - the name is ours again: one line saying how long it took. */
+ *   - the name is ours again: one line saying how long it took.
+ * The bus refusing the name is an error (err, and to syslog even when
+ * pluto logs to stderr): pluto then serves no D-Bus client until an admin
+ * acts, and the usual cause is a policy file the bus does not read (an
+ * install under /usr/local before the install paths came from the
+ * system), so the line names the file that was installed. */
 #include "bus/bus.h"
 #include "bus/dbus-internal.h"
 
@@ -19,6 +24,7 @@
 #include <systemd/sd-event.h>
 
 #include "common/random.h"
+#include "config.h"   /* PLUTO_DBUS_POLICY_FILE */
 #include "daemon/log.h"
 
 #define USEC_PER_MSEC 1000ULL
@@ -95,6 +101,24 @@ void dbus_heal_stop(void)
 	logged_what = NULL;
 }
 
+/* The bus said no to the name: who has it, or which policy should allow it */
+static void name_refused(int r, uint64_t delay)
+{
+	if (r == -EEXIST)
+		llog(GLOBAL_LOGGER, LS_ERROR | LS_SYSLOG_TOO, MSGID_GENERIC,
+		     "D-Bus: cannot own the name %s: %s: another process on the system bus at %s owns it "
+		     "(busctl status %s); trying again in %.1f s, then with back-off up to %llu s",
+		     PLUTO_DBUS_NAME, strerror(-r), dbus_bus_address(), PLUTO_DBUS_NAME, delay / 1e6,
+		     RETRY_MAX_USEC / USEC_PER_SEC);
+	else
+		llog(GLOBAL_LOGGER, LS_ERROR | LS_SYSLOG_TOO, MSGID_GENERIC,
+		     "D-Bus: the system bus at %s refused pluto the name %s (%s): is its policy %s installed "
+		     "and read by the bus (systemctl reload dbus)? Trying again in %.1f s, then with back-off up "
+		     "to %llu s; D-Bus clients get nothing meanwhile, Varlink serves",
+		     dbus_bus_address(), PLUTO_DBUS_NAME, strerror(-r), PLUTO_DBUS_POLICY_FILE, delay / 1e6,
+		     RETRY_MAX_USEC / USEC_PER_SEC);
+}
+
 void dbus_heal_down(const char *what, int r)
 {
 	if (!retry_timer)
@@ -113,7 +137,9 @@ void dbus_heal_down(const char *what, int r)
 	if (!lost)
 		attempts++;
 
-	if (lost)
+	if (strcmp(what, DBUS_WHAT_NAME) == 0 && (!logged_what || strcmp(what, logged_what) != 0 || r != logged_error))
+		name_refused(r, delay);
+	else if (lost)
 		llog(GLOBAL_LOGGER, LS_ERROR, MSGID_GENERIC,
 		     "D-Bus: lost the system bus at %s (%s): reconnecting in %.1f s, then with back-off up to %llu s",
 		     dbus_bus_address(), what, delay / 1e6, RETRY_MAX_USEC / USEC_PER_SEC);

@@ -111,6 +111,10 @@ const char *dbus_bus_address(void);
 
 /* --- a lost bus (dbus.c, dbus-heal.c) --- */
 
+/* The step dbus_heal_down is told when the bus refused the name: that
+ * one is logged as an error naming the policy file (dbus-heal.c). */
+#define DBUS_WHAT_NAME "cannot own the name " PLUTO_DBUS_NAME
+
 /* The back-off timer on this loop (stopped at dbus_heal_stop). */
 int dbus_heal_start(struct sd_event *event);
 void dbus_heal_stop(void);

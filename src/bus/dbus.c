@@ -219,7 +219,7 @@ static int on_name_reply(sd_bus_message *reply, void *userdata, sd_bus_error *re
 		 * reply says NoReply, "timed out": it did not) */
 		lost("the connection closed", -ECONNRESET);
 	else if (r < 0)
-		lost("cannot own the name " PLUTO_DBUS_NAME, r);
+		lost(DBUS_WHAT_NAME, r);
 	else
 		name_owned();
 	return 0;
@@ -265,7 +265,7 @@ static int connect_bus(bool wait, const char **what)
 	if (r >= 0)
 		r = dbus_signals_start(bus, loop);
 	if (r >= 0) {
-		*what = "cannot own the name " PLUTO_DBUS_NAME;
+		*what = DBUS_WHAT_NAME;
 		r = wait ? sd_bus_request_name(bus, PLUTO_DBUS_NAME, 0)
 			 : sd_bus_request_name_async(bus, NULL, PLUTO_DBUS_NAME, 0, on_name_reply, NULL);
 	}

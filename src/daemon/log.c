@@ -33,6 +33,8 @@ static const char *const msgid_table[MSGID__MAX] = {
 
 unsigned debug_global;
 static enum log_target target = LOG_TO_STDERR;
+/* the line being emitted goes to syslog as well (LS_SYSLOG_TOO) */
+static bool also_syslog;
 static log_hook_fn hook;
 static void *hook_ud;
 /* log sits below the connections and states it names: it knows them only
@@ -286,6 +288,8 @@ static void emit(int priority, enum log_msgid id, const struct connection *c,
 	switch (target) {
 	case LOG_TO_STDERR:
 		buffer_line(line);
+		if (also_syslog)
+			syslog(LOG_AUTHPRIV | priority, "%s", line);
 		break;
 	case LOG_TO_SYSLOG:
 		syslog(priority, "%s", line);
@@ -312,9 +316,11 @@ static void vlog_line(int priority, enum whack_rc rc, enum log_msgid id, const s
 		subject->progress_line(c, st, rc, line);
 }
 
-void log_message(const struct logger *lg, enum log_stream stream, int rc, enum log_msgid id,
+void log_message(const struct logger *lg, int stream, int rc, enum log_msgid id,
 		 const char *file, int line, const char *func, const char *fmt, ...)
 {
+	bool syslog_too = (stream & LS_SYSLOG_TOO) != 0;
+	stream &= ~LS_SYSLOG_TOO;
 	if ((unsigned)stream >= LS__MAX)
 		stream = LS_INFO;
 	if (!lg)
@@ -323,7 +329,10 @@ void log_message(const struct logger *lg, enum log_stream stream, int rc, enum l
 	const struct log_where at = { file, line, func };
 	va_list ap;
 	va_start(ap, fmt);
+	/* for emit(): one line at a time, on the loop's thread */
+	also_syslog = syslog_too && target == LOG_TO_STDERR;
 	vlog_line(stream_table[stream].priority, code, id, lg->c, lg->st, &at, fmt, ap);
+	also_syslog = false;
 	va_end(ap);
 }
 

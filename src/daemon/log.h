@@ -69,6 +69,11 @@ extern const struct logger global_logger;
  * codes whack acts on (RC_SUCCESS, RC_NEW_STATE + n, RC_NOTIFICATION + n,
  * the failure codes it exits with). */
 enum log_stream { LS_INFO, LS_NOTICE, LS_WARNING, LS_SERIOUS, LS_ERROR, LS__MAX };
+/* Or'ed into a stream: the line also goes to syslog when pluto logs to
+ * stderr (started by hand or by a foreign supervisor), for the few
+ * failures an admin must find in the system's log whoever started pluto
+ * (the bus refusing pluto its name: a policy file not installed). */
+#define LS_SYSLOG_TOO 0x100
 
 /* The logging calls. They are macros so that the journal's CODE_FILE,
  * CODE_LINE and CODE_FUNC name the caller, not log.c. */
@@ -79,9 +84,10 @@ enum log_stream { LS_INFO, LS_NOTICE, LS_WARNING, LS_SERIOUS, LS_ERROR, LS__MAX 
 	log_message((lg), (stream), (int)(rc), (msgid), __FILE__, __LINE__, __func__, \
 		    fmt, ##__VA_ARGS__)
 
-/* rc: a whack code, or LOG_RC_OF_STREAM for the stream's own */
+/* stream: an enum log_stream, maybe | LS_SYSLOG_TOO;
+ * rc: a whack code, or LOG_RC_OF_STREAM for the stream's own */
 #define LOG_RC_OF_STREAM (-1)
-void log_message(const struct logger *lg, enum log_stream stream, int rc, enum log_msgid id,
+void log_message(const struct logger *lg, int stream, int rc, enum log_msgid id,
 		 const char *file, int line, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 8, 9)));
 

@@ -6,7 +6,7 @@
 # and /dev/log. (STATE_SERIAL= needs a state object: tests/unit/test-log.c.)
 if [ -z "${PLUTO_JOURNAL_TEST_NS:-}" ]; then
 	unshare -m --propagation private true 2>/dev/null ||
-		{ echo "1..0 # SKIP cannot create a mount namespace"; exit 77; }
+		{ echo "1..0 # SKIP needs root: cannot create a mount namespace"; exit 77; }
 	PLUTO_JOURNAL_TEST_NS=1 exec unshare -m --propagation private "$0" "$@"
 fi
 source "$(dirname "$0")/../lib/common.sh"

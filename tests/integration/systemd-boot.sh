@@ -5,9 +5,13 @@
 # This machine has no systemd as PID 1, so the test boots one: the host's
 # own OS in a container (systemd-nspawn --boot --volatile=yes: a tmpfs
 # root, the host's /usr read-only, no network but lo), with
-#   /usr/local  this build, installed by "meson install --destdir" (the
-#               unit lands in /usr/local/lib/systemd/system, which systemd
-#               searches, pluto in /usr/local/sbin);
+#   /usr/local  this build, installed by "meson install --destdir"
+#               (pluto in /usr/local/sbin); the units, D-Bus policy and
+#               tmpfiles entry land in the system's directories (README.md
+#               "Install paths": /lib/systemd/system, /usr/share/dbus-1),
+#               which the container has read-only from the host, so the
+#               test puts them in its /etc instead (/etc/systemd/system,
+#               /etc/dbus-1/system.d), where systemd and the bus read too;
 #   /etc        the host's /etc under an overlay whose upper layer is the
 #               test's own directory: what the admin writes there
 #               (/etc/ipsec.conf, /etc/ipsec.secrets, "systemctl enable")
@@ -42,7 +46,13 @@ UPPER=$T/etc
 mkdir -p "$UPPER"
 meson install -C "$BUILDDIR" --destdir "$DEST" --no-rebuild --quiet >"$T/install.log" 2>&1 ||
 	{ fail "meson install --destdir"; sed 's/^/#   /' "$T/install.log"; done_testing; }
-check "the unit is installed under /usr/local/lib/systemd/system" test -f "$DEST/usr/local/lib/systemd/system/pluto.service"
+# where the build put them (its *_dir options): found, not assumed
+installed() { find "$DEST" -path "*/$1" -type f | head -n 1; }
+UNIT=$(installed systemd/system/pluto.service)
+POLICY=$(installed dbus-1/system.d/org.freeswan.pluto1.conf)
+check "pluto.service is installed (${UNIT#"$DEST"})" test -n "$UNIT"
+check "the bus policy is installed (${POLICY#"$DEST"})" test -n "$POLICY"
+[ -n "$UNIT" ] && [ -n "$POLICY" ] || done_testing
 
 # --- what the admin puts into /etc before the first boot ---
 PSK="systemd-boot test psk $$"
@@ -69,12 +79,12 @@ chmod 600 "$UPPER/ipsec.secrets"
 # the container's own machine id (the host's would make its journal clash)
 od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$UPPER/machine-id"
 echo >>"$UPPER/machine-id"
-# D-Bus looks for policies in /usr/share and /etc, not /usr/local: a
-# /usr/local install puts pluto's where the bus finds it
-mkdir -p "$UPPER/dbus-1/system.d"
-cp "$DEST/usr/local/share/dbus-1/system.d/org.freeswan.pluto1.conf" "$UPPER/dbus-1/system.d/"
+# the system-wide files, into the container's writable /etc (its /usr is
+# the host's, read-only)
+mkdir -p "$UPPER/dbus-1/system.d" "$UPPER/systemd/system"
+cp "$POLICY" "$UPPER/dbus-1/system.d/"
+cp "${UNIT%.service}.service" "${UNIT%.service}.socket" "$UPPER/systemd/system/"
 # the host's other IKE daemons would take port 500 in the container
-mkdir -p "$UPPER/systemd/system"
 for unit in strongswan.service strongswan-starter.service ipsec.service; do
 	ln -sf /dev/null "$UPPER/systemd/system/$unit"
 done

@@ -45,6 +45,15 @@ ok()   { _n=$((_n + 1)); echo "ok $_n - $*"; }
 fail() { _n=$((_n + 1)); _failed=$((_failed + 1)); echo "not ok $_n - $*"; }
 skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 
+# Run as a normal user, a test that starts pluto (network namespaces,
+# privileged ports, /run) is skipped with the reason, counted as skipped
+# by meson, instead of failing on "unshare: Operation not permitted". A
+# script that needs no root says so before sourcing this file:
+#     NONROOT_OK=1 (install-paths.sh, nonroot-suite.sh)
+if [ "$(id -u)" -ne 0 ] && [ -z "${NONROOT_OK:-}" ]; then
+	skip_all "needs root: $TEST_NAME starts pluto in network namespaces (unshare -n) and binds privileged ports"
+fi
+
 # check DESCRIPTION COMMAND...: passes when COMMAND exits 0
 check() {
 	local d=$1; shift
