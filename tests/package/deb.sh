@@ -46,17 +46,19 @@ BUILD_DEPS=$(sed -n '/^Build-Depends:/,/^[^ ]/p' "$SRCDIR/debian/control" |
 # when missing or older than MAX_AGE_DAYS; prints its path. One maker at a
 # time (flock): a second run waits and then uses the new tarball.
 cached_root() {
-	local name=$1 tar=$CACHE/$1.tar
+	# the new one is NAME.new.tar: mmdebstrap picks its output format from
+	# the file name's ending
+	local name=$1 tar=$CACHE/$1.tar new=$CACHE/$1.new.tar
 	shift
 	(
 		flock 9
-		if [ -f "$tar" ] && [ -z "$(find "$tar" -mtime +"$MAX_AGE_DAYS")" ]; then
+		if [ -f "$tar" ] && [ -s "$tar" ] && [ -z "$(find "$tar" -mtime +"$MAX_AGE_DAYS")" ]; then
 			exit 0
 		fi
 		echo "# making $tar with mmdebstrap (cache missing or older than $MAX_AGE_DAYS days)" >&2
-		mmdebstrap --quiet "$@" bookworm "$tar.new" "${APT_LINES[@]}" >"$T/mmdebstrap-$name.log" 2>&1 &&
-			mv "$tar.new" "$tar"
-	) 9>"$CACHE/.lock" || { rm -f "$tar.new"; return 1; }
+		mmdebstrap --quiet "$@" bookworm "$new" "${APT_LINES[@]}" >"$T/mmdebstrap-$name.log" 2>&1 &&
+			mv "$new" "$tar"
+	) 9>"$CACHE/.lock" || { rm -f "$new"; return 1; }
 	echo "$tar"
 }
 
@@ -72,6 +74,8 @@ in_root() {
 	shift
 	unshare --mount --propagation private -- /bin/sh -c '
 		r=$1; shift
+		# the root a mount point of its own: ip netns add marks "/" a slave
+		mount --bind "$r" "$r" &&
 		mount -t proc proc "$r/proc" && mount -t sysfs sysfs "$r/sys" &&
 		mount --rbind /dev "$r/dev" && mount -t tmpfs -o mode=0755 tmpfs "$r/run" || exit 1
 		exec chroot "$r" "$@"' in_root "$root" "$@"
