@@ -72,6 +72,7 @@ unpack() {
 in_root() {
 	local root=$1
 	shift
+	# shellcheck disable=SC2016 # $1 and $r are the inner shell's
 	unshare --mount --propagation private -- /bin/sh -c '
 		r=$1; shift
 		# the root a mount point of its own: ip netns add marks "/" a slave
@@ -87,6 +88,7 @@ started=$SECONDS
 
 # --- 1. the build, in a root with only the Build-Depends ---
 deps_key=$(printf '%s' "$BUILD_DEPS" | sha1sum | cut -c1-12)
+# shellcheck disable=SC2016 # "$1" is mmdebstrap's hook argument (the root)
 build_tar=$(cached_root "bookworm-build-$deps_key" --variant=buildd --skip=cleanup/apt/lists \
 	--customize-hook='chroot "$1" apt-get satisfy -y -q --no-install-recommends "'"$BUILD_DEPS"'"')
 [ -n "$build_tar" ] || { shown "$T"/mmdebstrap-bookworm-build-*.log; skip_all "mmdebstrap could not make the build root (archive unreachable?)"; }
