@@ -43,6 +43,8 @@ packages=(
 	# the nm suite: the real NetworkManager and nmcli (run only inside the
 	# tests' namespaces, see tests/nm/lib.sh); libnm for the editor plugin
 	network-manager libnm-dev
+	# the package suite: clean Debian roots, the package build's checker
+	mmdebstrap lintian
 )
 missing=()
 for p in "${packages[@]}"; do
