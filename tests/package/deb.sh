@@ -43,8 +43,9 @@ BUILD_DEPS=$(sed -n '/^Build-Depends:/,/^[^ ]/p' "$SRCDIR/debian/control" |
 	sed '$!b; /^[^ ]/d' | sed 's/^Build-Depends://' | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
 
 # cached_root NAME MMDEBSTRAP-ARGS...: $CACHE/NAME.tar, made with mmdebstrap
-# when missing or older than MAX_AGE_DAYS; prints its path. One maker at a
-# time (flock): a second run waits and then uses the new tarball.
+# when missing or older than MAX_AGE_DAYS; prints its path. One maker of
+# each root at a time (flock on .NAME.lock): a second run waits and then
+# uses the new tarball; the two roots are made side by side.
 cached_root() {
 	# the new one is NAME.new.tar: mmdebstrap picks its output format from
 	# the file name's ending
@@ -56,9 +57,9 @@ cached_root() {
 			exit 0
 		fi
 		echo "# making $tar with mmdebstrap (cache missing or older than $MAX_AGE_DAYS days)" >&2
-		mmdebstrap --quiet "$@" bookworm "$new" "${APT_LINES[@]}" >"$T/mmdebstrap-$name.log" 2>&1 &&
+		nice -n 10 mmdebstrap --quiet "$@" bookworm "$new" "${APT_LINES[@]}" >"$T/mmdebstrap-$name.log" 2>&1 &&
 			mv "$new" "$tar"
-	) 9>"$CACHE/.lock" || { rm -f "$new"; return 1; }
+	) 9>"$CACHE/.$name.lock" || { rm -f "$new"; return 1; }
 	echo "$tar"
 }
 
@@ -86,10 +87,20 @@ in_root() {
 shown() { sed 's/^/#   /' "$1"; }
 started=$SECONDS
 
+# Both roots are throwaway trees that end up in a tarball: dpkg need not
+# fsync every file it unpacks (force-unsafe-io: 88 s instead of 113 s for
+# the build root here).
+# The clean root for step 3, made (or found) meanwhile: on a cold cache
+# this hides its minute or two behind the build root and the build
+( cached_root bookworm-root --variant=minbase --skip=cleanup/apt/lists --dpkgopt=force-unsafe-io --include=systemd,iproute2 \
+	>"$T/run-root.path" ) &
+run_root_maker=$!
+_pids+=("$run_root_maker")   # stopped on an early exit (common.sh)
+
 # --- 1. the build, in a root with only the Build-Depends ---
 deps_key=$(printf '%s' "$BUILD_DEPS" | sha1sum | cut -c1-12)
 # shellcheck disable=SC2016 # "$1" is mmdebstrap's hook argument (the root)
-build_tar=$(cached_root "bookworm-build-$deps_key" --variant=buildd --skip=cleanup/apt/lists \
+build_tar=$(cached_root "bookworm-build-$deps_key" --variant=buildd --skip=cleanup/apt/lists --dpkgopt=force-unsafe-io \
 	--customize-hook='chroot "$1" apt-get satisfy -y -q --no-install-recommends "'"$BUILD_DEPS"'"')
 [ -n "$build_tar" ] || { shown "$T"/mmdebstrap-bookworm-build-*.log; skip_all "mmdebstrap could not make the build root (archive unreachable?)"; }
 BR=$T/build-root
@@ -105,7 +116,7 @@ else
 fi
 echo "# roots ready after $((SECONDS - started)) s"
 t0=$SECONDS
-in_root "$BR" /bin/sh -c 'cd /build/pluto && dpkg-buildpackage -b -us -uc' >"$T/build.log" 2>&1
+in_root "$BR" nice -n 10 /bin/sh -c 'cd /build/pluto && dpkg-buildpackage -b -us -uc' >"$T/build.log" 2>&1
 rc=$?
 check_eq "dpkg-buildpackage -b in a root with only the Build-Depends exits 0 ($((SECONDS - t0)) s)" 0 "$rc"
 [ "$rc" -eq 0 ] || { tail -n 40 "$T/build.log" | sed 's/^/#   /'; done_testing; }
@@ -120,13 +131,14 @@ check "dh_missing: every installed file is in a package" \
 
 # --- 2. lintian: no error (the warnings are listed in the log) ---
 changes=$(ls "$BR"/build/pluto_*.changes | head -1)
-lintian --fail-on error -I "$changes" >"$T/lintian.log" 2>&1
+nice -n 10 lintian --fail-on error -I "$changes" >"$T/lintian.log" 2>&1
 rc=$?
 shown "$T/lintian.log"
 check_eq "lintian reports no error" 0 "$rc"
 
 # --- 3. installed into a clean root, the autopkgtests ---
-run_tar=$(cached_root bookworm-root --variant=minbase --skip=cleanup/apt/lists --include=systemd,iproute2)
+wait "$run_root_maker"
+run_tar=$(cat "$T/run-root.path")
 [ -n "$run_tar" ] || { shown "$T/mmdebstrap-bookworm-root.log"; fail "mmdebstrap makes the clean root"; done_testing; }
 RR=$T/run-root
 unpack "$run_tar" "$RR" || { fail "unpack $run_tar"; done_testing; }
