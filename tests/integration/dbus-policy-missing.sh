@@ -25,15 +25,7 @@ POLICY_FILE=$(sed -n 's/^#define PLUTO_DBUS_POLICY_FILE "\(.*\)"$/\1/p' "$BUILDD
 [ -n "$POLICY_FILE" ] || { fail "config.h defines PLUTO_DBUS_POLICY_FILE"; done_testing; }
 
 # --- /dev/log: a /dev of our own with the few device nodes bound in ---
-mkdir "$T/dev"
-mount -t tmpfs -o mode=755 tmpfs "$T/dev" || skip_all "cannot mount a tmpfs"
-for n in null zero full random urandom tty; do
-	[ -e "/dev/$n" ] || continue
-	: >"$T/dev/$n"
-	mount --bind "/dev/$n" "$T/dev/$n"
-done
-ln -s /proc/self/fd "$T/dev/fd"
-mount --move "$T/dev" /dev || skip_all "cannot move a mount onto /dev"
+private_dev
 S=$T/syslog.records
 : >"$S"
 /usr/bin/python3 "$SRCDIR/tests/lib/dgram-recv.py" /dev/log "$S" 2>>"$T/recv.log" &

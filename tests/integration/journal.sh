@@ -78,15 +78,7 @@ check "journal: the shutdown message arrives" has_record "$J" "MESSAGE=pluto exi
 
 # --- syslog: /dev/log on a /dev of our own (the real /dev stays untouched:
 # the new tmpfs gets bind mounts of the few device nodes, then is moved) ---
-mkdir "$T/dev"
-mount -t tmpfs -o mode=755 tmpfs "$T/dev" || skip_all "cannot mount a tmpfs"
-for n in null zero full random urandom tty; do
-	[ -e "/dev/$n" ] || continue
-	: >"$T/dev/$n"
-	mount --bind "/dev/$n" "$T/dev/$n"
-done
-ln -s /proc/self/fd "$T/dev/fd"
-mount --move "$T/dev" /dev || skip_all "cannot move a mount onto /dev"
+private_dev
 S=$T/syslog.records
 start_receiver /dev/log "$S" || { fail "syslog receiver"; done_testing; }
 if ! PLUTO_LOG_OPTION='' start_pluto --debug-control; then

@@ -89,6 +89,24 @@ wait_for() {
 	return 1
 }
 
+# private_dev: a /dev of the test's own, so that /dev/log can be a receiver
+# of the test's: a tmpfs with bind mounts of the few device nodes the tests
+# use, moved onto /dev. Only in a private mount namespace (unshare -m, as
+# journal.sh re-executes itself): the real /dev stays untouched. Skips the
+# test when it cannot mount.
+private_dev() {
+	local n
+	mkdir "$T/dev"
+	mount -t tmpfs -o mode=755 tmpfs "$T/dev" || skip_all "cannot mount a tmpfs"
+	for n in null zero full random urandom tty; do
+		[ -e "/dev/$n" ] || continue
+		: >"$T/dev/$n"
+		mount --bind "/dev/$n" "$T/dev/$n"
+	done
+	ln -s /proc/self/fd "$T/dev/fd"
+	mount --move "$T/dev" /dev || skip_all "cannot move a mount onto /dev"
+}
+
 # start_bus: a private dbus-daemon using tests/dbus/bus.conf plus the
 # project's own policy file; exports DBUS_SYSTEM_BUS_ADDRESS.
 start_bus() {
