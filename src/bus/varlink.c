@@ -56,6 +56,8 @@ struct vl_client {
 
 	char *in;                    /* received bytes not yet dispatched */
 	size_t in_len, in_cap;
+	size_t in_scanned;           /* in[0..in_scanned) holds no NUL: a long
+	                              * message is searched once, not per read */
 	char *out;                   /* queued replies: out[out_off..out_len) unsent */
 	size_t out_off, out_len, out_cap;
 
@@ -348,9 +350,12 @@ static void client_process_input(struct vl_client *c)
 {
 	size_t start = 0;
 	while (!c->closing && out_pending(c) <= VL_OUTPUT_MAX) {
-		char *nul = memchr(c->in + start, '\0', c->in_len - start);
-		if (!nul)
+		size_t from = c->in_scanned > start ? c->in_scanned : start;
+		char *nul = memchr(c->in + from, '\0', c->in_len - from);
+		if (!nul) {
+			c->in_scanned = c->in_len;
 			break;
+		}
 		size_t len = (size_t)(nul - (c->in + start));
 		if (len > VL_MESSAGE_MAX) {
 			vl_client_fail(c, "message of %zu bytes is over the limit of %u", len, VL_MESSAGE_MAX);
@@ -363,8 +368,22 @@ static void client_process_input(struct vl_client *c)
 		return;
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
-	if (c->in_len > VL_MESSAGE_MAX && !memchr(c->in, '\0', c->in_len))
+	c->in_scanned = c->in_scanned > start ? c->in_scanned - start : 0;
+	if (c->in_len > VL_MESSAGE_MAX && c->in_scanned == c->in_len)
 		vl_client_fail(c, "message longer than the limit of %u bytes", VL_MESSAGE_MAX);
+}
+
+/* Room for ROOM more input bytes. The buffer doubles: growing it by the
+ * read size would copy a 32 MiB message some five hundred times. */
+static void input_reserve(struct vl_client *c, size_t room)
+{
+	if (c->in_cap - c->in_len >= room)
+		return;
+	size_t cap = c->in_cap * 2;
+	if (cap < c->in_len + room)
+		cap = c->in_len + room;
+	c->in_cap = cap;
+	c->in = xrealloc(c->in, c->in_cap);
 }
 
 static bool client_input_paused(const struct vl_client *c)
@@ -396,10 +415,7 @@ static void client_read(struct vl_client *c)
 {
 	for (int i = 0; i < VL_READS_PER_WAKEUP && !c->closing && !c->input_closed &&
 			!client_input_paused(c); i++) {
-		if (c->in_cap - c->in_len < VL_READ_CHUNK) {
-			c->in_cap = c->in_len + VL_READ_CHUNK;
-			c->in = xrealloc(c->in, c->in_cap);
-		}
+		input_reserve(c, VL_READ_CHUNK);
 		ssize_t n = read(c->fd, c->in + c->in_len, VL_READ_CHUNK);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -710,10 +726,7 @@ void varlink_fuzz_feed(const uint8_t *data, size_t len, bool privileged)
 	size_t off = 0, piece = 1;
 	while (off < len && !c->closing) {
 		size_t n = len - off < piece ? len - off : piece;
-		if (c->in_cap - c->in_len < n) {
-			c->in_cap = c->in_len + n + 256;
-			c->in = xrealloc(c->in, c->in_cap);
-		}
+		input_reserve(c, n);
 		memcpy(c->in + c->in_len, data + off, n);
 		c->in_len += n;
 		off += n;
