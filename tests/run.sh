@@ -7,7 +7,7 @@
 # pluto with clang, AddressSanitizer + UBSan and the libFuzzer targets in
 # build-test/, compiles it once more as Debian would (gcc, release,
 # dpkg-buildflags) in build-release/, both with -Werror, runs every meson
-# test suite (unit, integration, fuzz, interop, vm, nm) and
+# test suite (unit, integration, hostile, fuzz, interop, vm, nm, package) and
 # ends with exactly one line "N passed, N failed[, N skipped]" counted from
 # build-test/meson-logs/testlog.json. Exit status 0 only when nothing failed.
 #

@@ -93,7 +93,7 @@ started=$SECONDS
 # costs 75 s of synchronous discards, in tmpfs nothing.
 ROOTS=$T
 if [ "$(df --output=avail -k /dev/shm 2>/dev/null | tail -n 1)" -gt $((4 * 1024 * 1024)) ] 2>/dev/null; then
-	ROOTS=$(mktemp -d /dev/shm/pluto-pkg.XXXXXX)
+	ROOTS=$(mktemp -d -p /dev/shm)
 	trap '_cleanup; [ -n "${KEEP_TEST_DIR:-}" ] || rm -rf "$ROOTS"' EXIT
 fi
 
